@@ -1,0 +1,2 @@
+//! The `zvm` binary.
+fn main() {}
