@@ -1,1 +1,255 @@
-//! Placeholder; see the crate description.
+//! Run state for zvm: what has been planned, downloaded, verified and deleted, so that a run
+//! can be interrupted at any moment and the next one resumes instead of starting over.
+//!
+//! The [`StateStore`] trait is what the engine talks to; [`SqliteState`] is the default,
+//! embedded implementation (one SQLite file in WAL mode). [`RunLock`] keeps two zvm runs from
+//! sharing one state file. With the `conformance` feature, [`conformance`] holds the test suite
+//! that every implementation of the trait must pass.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+mod error;
+mod lock;
+mod sqlite;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::StateError;
+pub use lock::RunLock;
+pub use sqlite::SqliteState;
+
+/// Identifies one file of one meeting: Zoom's recording file id within a meeting UUID (or an
+/// engine-chosen id such as `"meeting.json"` for artifacts the engine writes itself).
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub struct FileKey {
+    pub meeting_uuid: String,
+    pub file_id: String,
+}
+
+impl FileKey {
+    pub fn new(meeting_uuid: impl Into<String>, file_id: impl Into<String>) -> Self {
+        Self {
+            meeting_uuid: meeting_uuid.into(),
+            file_id: file_id.into(),
+        }
+    }
+}
+
+/// Generates `as_str`/`FromStr`/`Display` for the enums stored as text, so the database stays
+/// readable with the `sqlite3` shell and a renamed Rust variant cannot silently change it.
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            /// The text stored in the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+        impl FromStr for $name {
+            type Err = StateError;
+            fn from_str(s: &str) -> Result<Self, StateError> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    other => Err(StateError::Invalid {
+                        what: format!("unknown {} {:?}", stringify!($name), other),
+                    }),
+                }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// What a file row stands for: artifacts the engine writes count as files too.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Recording,
+    ParticipantAudio,
+    Summary,
+    MeetingJson,
+}
+text_enum!(FileKind {
+    Recording => "recording",
+    ParticipantAudio => "participant_audio",
+    Summary => "summary",
+    MeetingJson => "meeting_json",
+});
+
+/// Where a file is in its life: `Partial` means a download was started (bytes may be on disk).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    Pending,
+    Partial,
+    Verified,
+    Failed,
+    Skipped,
+}
+text_enum!(FileStatus {
+    Pending => "pending",
+    Partial => "partial",
+    Verified => "verified",
+    Failed => "failed",
+    Skipped => "skipped",
+});
+
+/// What we last knew of the copy in the Zoom cloud.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloudState {
+    Present,
+    Trashed,
+    Deleted,
+}
+text_enum!(CloudState {
+    Present => "present",
+    Trashed => "trashed",
+    Deleted => "deleted",
+});
+
+/// One meeting (one recording UUID) as listed from Zoom.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct MeetingRow {
+    pub uuid: String,
+    pub meeting_id: i64,
+    pub host_id: String,
+    pub host_email: String,
+    pub topic: String,
+    /// RFC 3339.
+    pub start_time: String,
+    pub timezone: String,
+    pub duration_min: i64,
+    /// Relative folder assigned by the naming crate; reused on later runs so that a renamed
+    /// topic or a new collision never moves files that were already downloaded.
+    pub folder: String,
+    pub cloud: CloudState,
+}
+
+/// A file the planner wants on the destination.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct PlannedFile {
+    pub key: FileKey,
+    pub kind: FileKind,
+    pub file_type: String,
+    pub recording_type: String,
+    pub rel_path: String,
+    pub expected_size: u64,
+}
+
+/// A file as stored: the plan plus its progress.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct FileRow {
+    pub key: FileKey,
+    pub kind: FileKind,
+    pub file_type: String,
+    pub recording_type: String,
+    pub rel_path: String,
+    pub expected_size: u64,
+    pub status: FileStatus,
+    pub bytes_done: u64,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub sha256: Option<String>,
+    pub cloud: CloudState,
+    /// RFC 3339 (UTC) time of the last change.
+    pub updated_at: String,
+}
+
+/// One entry of the deletion audit log: what was trashed/deleted/recovered in the cloud, and
+/// which verified local copies justified it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct DeletionRow {
+    /// RFC 3339.
+    pub at: String,
+    pub meeting_uuid: String,
+    /// `None` when the whole meeting was acted on.
+    pub file_id: Option<String>,
+    /// `trash`, `delete` or `recover`.
+    pub action: String,
+    /// `deleted`, `already_gone`, `in_progress` or `recovered`.
+    pub outcome: String,
+    /// (relative path, size, sha256) of the local copies.
+    pub paths: Vec<(String, u64, Option<String>)>,
+}
+
+/// Counts for reports. `pending` counts files not finished yet (`Pending` and `Partial`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct Totals {
+    pub meetings: u64,
+    pub files: u64,
+    pub verified: u64,
+    pub failed: u64,
+    pub pending: u64,
+    pub bytes_verified: u64,
+}
+
+/// Persistent run state. Object safe: the engine holds an `Arc<dyn StateStore>`.
+///
+/// Methods that change one file (`start_attempt`, `set_progress`, `mark_*`) return
+/// [`StateError::UnknownFile`] when the file was never planned: that is an engine bug, and
+/// silently ignoring it would lose progress.
+#[async_trait]
+pub trait StateStore: Send + Sync + 'static {
+    /// Inserts or replaces the meeting (every field, including `folder` and `cloud`).
+    async fn upsert_meeting(&self, m: &MeetingRow) -> Result<(), StateError>;
+    async fn meeting(&self, uuid: &str) -> Result<Option<MeetingRow>, StateError>;
+    /// All folders already assigned (to seed the collision allocator), uuid -> folder.
+    async fn folders(&self) -> Result<Vec<(String, String)>, StateError>;
+    /// Insert a planned file; if a row exists keep status/progress/rel_path, except that a
+    /// changed expected_size resets it to Pending (bytes_done 0). Returns the stored row.
+    async fn plan_file(&self, f: &PlannedFile) -> Result<FileRow, StateError>;
+    async fn file(&self, key: &FileKey) -> Result<Option<FileRow>, StateError>;
+    async fn files_of_meeting(&self, uuid: &str) -> Result<Vec<FileRow>, StateError>;
+    /// Every file row with a given status (for reports / move).
+    async fn files_with_status(&self, status: FileStatus) -> Result<Vec<FileRow>, StateError>;
+    /// attempts += 1, status Partial.
+    async fn start_attempt(&self, key: &FileKey) -> Result<(), StateError>;
+    /// Records bytes durably on the destination. Called a few times per second per transfer.
+    async fn set_progress(&self, key: &FileKey, bytes_done: u64) -> Result<(), StateError>;
+    /// Status Verified, bytes_done = size, the hash if computed; clears last_error.
+    async fn mark_verified(
+        &self,
+        key: &FileKey,
+        size: u64,
+        sha256: Option<&str>,
+    ) -> Result<(), StateError>;
+    /// Status Failed with the error; bytes_done is kept so a later run can resume.
+    async fn mark_failed(&self, key: &FileKey, error: &str) -> Result<(), StateError>;
+    /// Status Skipped; the reason is stored in `last_error`.
+    async fn mark_skipped(&self, key: &FileKey, reason: &str) -> Result<(), StateError>;
+    /// `file_id: None` sets the meeting and all its files; `Some` sets that one file.
+    async fn set_cloud_state(
+        &self,
+        meeting_uuid: &str,
+        file_id: Option<&str>,
+        cloud: CloudState,
+    ) -> Result<(), StateError>;
+    /// Appends to the deletion audit log.
+    async fn record_deletion(&self, d: &DeletionRow) -> Result<(), StateError>;
+    /// The audit log in the order it was recorded.
+    async fn deletions(&self) -> Result<Vec<DeletionRow>, StateError>;
+    async fn totals(&self) -> Result<Totals, StateError>;
+}
+
+/// Default state file: `<OS data dir>/zvm/state.sqlite3` (e.g. `~/.local/share/zvm/` on Linux).
+/// `None` when the OS reports no home directory.
+pub fn default_state_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "zvm").map(|d| d.data_dir().join("state.sqlite3"))
+}
+
+/// `<path>.<suffix>` next to `path` (used for the lock file).
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}

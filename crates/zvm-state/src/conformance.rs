@@ -1,0 +1,429 @@
+//! The conformance suite every [`StateStore`] implementation must pass (SQLite now, PostgreSQL
+//! later). It pins the behaviour the engine relies on: `plan_file` keeping progress, status
+//! transitions, cloud state, the deletion log and the totals.
+//!
+//! Functions panic with a descriptive message on a violation, like `assert!` in a test.
+//! [`run_all`] expects an empty store. For persistence, call [`seed`], drop and reopen the
+//! store, then [`check_seeded`].
+
+#![allow(clippy::missing_panics_doc)]
+
+use crate::{
+    CloudState, DeletionRow, FileKey, FileKind, FileStatus, MeetingRow, PlannedFile, StateError,
+    StateStore, Totals,
+};
+
+/// Runs every check below on one empty store.
+pub async fn run_all(store: &dyn StateStore) {
+    meetings_roundtrip(store).await;
+    plan_file_semantics(store).await;
+    status_transitions(store).await;
+    unknown_file_is_an_error(store).await;
+    cloud_state(store).await;
+    deletion_log(store).await;
+    totals_count_everything(store).await;
+}
+
+/// A meeting row for tests; `n` makes uuid, id and folder unique.
+pub fn sample_meeting(n: u32) -> MeetingRow {
+    MeetingRow {
+        uuid: format!("uuid-{n}/+=="),
+        meeting_id: 8_000_000_000 + i64::from(n),
+        host_id: "host-1".into(),
+        host_email: "host@example.com".into(),
+        topic: format!("会議 {n} – weekly"),
+        start_time: "2026-03-04T05:06:07Z".into(),
+        timezone: "Asia/Tokyo".into(),
+        duration_min: 42,
+        folder: format!("2026/03/2026-03-04 0506 Meeting {n}"),
+        cloud: CloudState::Present,
+    }
+}
+
+/// A planned recording file for tests.
+pub fn sample_file(meeting_uuid: &str, file_id: &str, size: u64) -> PlannedFile {
+    PlannedFile {
+        key: FileKey::new(meeting_uuid, file_id),
+        kind: FileKind::Recording,
+        file_type: "MP4".into(),
+        recording_type: "shared_screen_with_speaker_view".into(),
+        rel_path: format!("folder/{file_id}.mp4"),
+        expected_size: size,
+    }
+}
+
+pub async fn meetings_roundtrip(store: &dyn StateStore) {
+    let m = sample_meeting(1);
+    assert_eq!(
+        store.meeting(&m.uuid).await.unwrap(),
+        None,
+        "unknown meeting must be None"
+    );
+    store.upsert_meeting(&m).await.unwrap();
+    assert_eq!(store.meeting(&m.uuid).await.unwrap().as_ref(), Some(&m));
+    let mut changed = m.clone();
+    changed.topic = "renamed".into();
+    changed.folder = "other/folder".into();
+    store.upsert_meeting(&changed).await.unwrap();
+    assert_eq!(
+        store.meeting(&m.uuid).await.unwrap().as_ref(),
+        Some(&changed),
+        "upsert replaces"
+    );
+    let m2 = sample_meeting(2);
+    store.upsert_meeting(&m2).await.unwrap();
+    let folders = store.folders().await.unwrap();
+    assert!(
+        folders.contains(&(changed.uuid.clone(), changed.folder.clone())),
+        "{folders:?}"
+    );
+    assert!(
+        folders.contains(&(m2.uuid.clone(), m2.folder.clone())),
+        "{folders:?}"
+    );
+    assert_eq!(folders.len(), 2, "one folder per meeting: {folders:?}");
+}
+
+pub async fn plan_file_semantics(store: &dyn StateStore) {
+    let m = sample_meeting(10);
+    store.upsert_meeting(&m).await.unwrap();
+    let planned = sample_file(&m.uuid, "f1", 1000);
+
+    // New row: pending, nothing done.
+    let row = store.plan_file(&planned).await.unwrap();
+    assert_eq!(row.key, planned.key);
+    assert_eq!(row.kind, FileKind::Recording);
+    assert_eq!(row.rel_path, planned.rel_path);
+    assert_eq!(row.expected_size, 1000);
+    assert_eq!(row.status, FileStatus::Pending);
+    assert_eq!((row.bytes_done, row.attempts), (0, 0));
+    assert_eq!(row.cloud, CloudState::Present);
+    assert!(!row.updated_at.is_empty());
+    assert_eq!(store.file(&planned.key).await.unwrap().as_ref(), Some(&row));
+
+    // Progress, then planning again (a later run) keeps status, progress and rel_path even if
+    // naming now proposes another path.
+    store.start_attempt(&planned.key).await.unwrap();
+    store.set_progress(&planned.key, 400).await.unwrap();
+    let mut again = planned.clone();
+    again.rel_path = "renamed/f1.mp4".into();
+    let row = store.plan_file(&again).await.unwrap();
+    assert_eq!(
+        row.status,
+        FileStatus::Partial,
+        "re-planning must keep the status"
+    );
+    assert_eq!(row.bytes_done, 400, "re-planning must keep progress");
+    assert_eq!(row.attempts, 1);
+    assert_eq!(
+        row.rel_path, planned.rel_path,
+        "re-planning must keep the assigned path"
+    );
+
+    // Verified stays verified when planned again with the same size.
+    store
+        .mark_verified(&planned.key, 1000, Some("ab12"))
+        .await
+        .unwrap();
+    let row = store.plan_file(&planned).await.unwrap();
+    assert_eq!(row.status, FileStatus::Verified);
+    assert_eq!(row.sha256.as_deref(), Some("ab12"));
+
+    // A changed size resets to pending with no progress.
+    let mut bigger = planned.clone();
+    bigger.expected_size = 2000;
+    let row = store.plan_file(&bigger).await.unwrap();
+    assert_eq!(
+        row.status,
+        FileStatus::Pending,
+        "changed size must reset to pending"
+    );
+    assert_eq!(row.bytes_done, 0, "changed size must reset progress");
+    assert_eq!(row.expected_size, 2000);
+    assert_eq!(row.sha256, None, "a hash of other content must not survive");
+    assert_eq!(row.rel_path, planned.rel_path);
+
+    // Sizes beyond 4 GiB round-trip (recordings can be large).
+    let big = sample_file(&m.uuid, "huge", 7 * 1024 * 1024 * 1024 + 3);
+    let row = store.plan_file(&big).await.unwrap();
+    assert_eq!(row.expected_size, 7 * 1024 * 1024 * 1024 + 3);
+
+    // Other kinds round-trip.
+    let mut json = sample_file(&m.uuid, "meeting.json", 10);
+    json.kind = FileKind::MeetingJson;
+    assert_eq!(
+        store.plan_file(&json).await.unwrap().kind,
+        FileKind::MeetingJson
+    );
+    let mut audio = sample_file(&m.uuid, "audio-1", 10);
+    audio.kind = FileKind::ParticipantAudio;
+    assert_eq!(
+        store.plan_file(&audio).await.unwrap().kind,
+        FileKind::ParticipantAudio
+    );
+
+    let files = store.files_of_meeting(&m.uuid).await.unwrap();
+    let mut ids: Vec<_> = files.iter().map(|f| f.key.file_id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["audio-1", "f1", "huge", "meeting.json"]);
+    assert!(
+        store
+            .files_of_meeting("no-such-meeting")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn status_transitions(store: &dyn StateStore) {
+    let m = sample_meeting(20);
+    store.upsert_meeting(&m).await.unwrap();
+    let a = sample_file(&m.uuid, "a", 100);
+    let b = sample_file(&m.uuid, "b", 100);
+    let c = sample_file(&m.uuid, "c", 100);
+    for f in [&a, &b, &c] {
+        store.plan_file(f).await.unwrap();
+    }
+    store.start_attempt(&a.key).await.unwrap();
+    store.start_attempt(&a.key).await.unwrap();
+    store.set_progress(&a.key, 60).await.unwrap();
+    store
+        .mark_failed(&a.key, "HTTP 500 from Zoom")
+        .await
+        .unwrap();
+    let row = store.file(&a.key).await.unwrap().unwrap();
+    assert_eq!(row.status, FileStatus::Failed);
+    assert_eq!(row.attempts, 2);
+    assert_eq!(
+        row.bytes_done, 60,
+        "a failure keeps progress so the next run resumes"
+    );
+    assert_eq!(row.last_error.as_deref(), Some("HTTP 500 from Zoom"));
+
+    store.start_attempt(&a.key).await.unwrap();
+    store.mark_verified(&a.key, 100, None).await.unwrap();
+    let row = store.file(&a.key).await.unwrap().unwrap();
+    assert_eq!(row.status, FileStatus::Verified);
+    assert_eq!((row.bytes_done, row.attempts), (100, 3));
+    assert_eq!(row.last_error, None, "verification clears the old error");
+    assert_eq!(row.sha256, None);
+
+    store
+        .mark_skipped(&b.key, "filtered by --type")
+        .await
+        .unwrap();
+    let row = store.file(&b.key).await.unwrap().unwrap();
+    assert_eq!(row.status, FileStatus::Skipped);
+    assert_eq!(row.last_error.as_deref(), Some("filtered by --type"));
+
+    let verified = store.files_with_status(FileStatus::Verified).await.unwrap();
+    assert!(verified.iter().any(|f| f.key == a.key));
+    assert!(verified.iter().all(|f| f.status == FileStatus::Verified));
+    let pending = store.files_with_status(FileStatus::Pending).await.unwrap();
+    assert!(pending.iter().any(|f| f.key == c.key));
+    assert!(!pending.iter().any(|f| f.key == a.key || f.key == b.key));
+}
+
+pub async fn unknown_file_is_an_error(store: &dyn StateStore) {
+    let key = FileKey::new("never-planned", "x");
+    assert_eq!(store.file(&key).await.unwrap(), None);
+    let unknown = |r: Result<(), StateError>| matches!(r, Err(StateError::UnknownFile { .. }));
+    assert!(
+        unknown(store.start_attempt(&key).await),
+        "start_attempt on an unplanned file"
+    );
+    assert!(
+        unknown(store.set_progress(&key, 1).await),
+        "set_progress on an unplanned file"
+    );
+    assert!(
+        unknown(store.mark_verified(&key, 1, None).await),
+        "mark_verified on an unplanned file"
+    );
+    assert!(
+        unknown(store.mark_failed(&key, "e").await),
+        "mark_failed on an unplanned file"
+    );
+    assert!(
+        unknown(store.mark_skipped(&key, "r").await),
+        "mark_skipped on an unplanned file"
+    );
+}
+
+pub async fn cloud_state(store: &dyn StateStore) {
+    let m = sample_meeting(30);
+    store.upsert_meeting(&m).await.unwrap();
+    let a = sample_file(&m.uuid, "a", 1);
+    let b = sample_file(&m.uuid, "b", 1);
+    store.plan_file(&a).await.unwrap();
+    store.plan_file(&b).await.unwrap();
+
+    store
+        .set_cloud_state(&m.uuid, Some("a"), CloudState::Trashed)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.file(&a.key).await.unwrap().unwrap().cloud,
+        CloudState::Trashed
+    );
+    assert_eq!(
+        store.file(&b.key).await.unwrap().unwrap().cloud,
+        CloudState::Present
+    );
+    assert_eq!(
+        store.meeting(&m.uuid).await.unwrap().unwrap().cloud,
+        CloudState::Present
+    );
+
+    store
+        .set_cloud_state(&m.uuid, None, CloudState::Deleted)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.meeting(&m.uuid).await.unwrap().unwrap().cloud,
+        CloudState::Deleted
+    );
+    for f in store.files_of_meeting(&m.uuid).await.unwrap() {
+        assert_eq!(
+            f.cloud,
+            CloudState::Deleted,
+            "meeting-wide state must reach {:?}",
+            f.key
+        );
+    }
+    // A recovered meeting is present again.
+    store
+        .set_cloud_state(&m.uuid, None, CloudState::Present)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.file(&a.key).await.unwrap().unwrap().cloud,
+        CloudState::Present
+    );
+}
+
+pub async fn deletion_log(store: &dyn StateStore) {
+    let first = DeletionRow {
+        at: "2026-05-01T10:00:00Z".into(),
+        meeting_uuid: "uuid-del".into(),
+        file_id: None,
+        action: "trash".into(),
+        outcome: "deleted".into(),
+        paths: vec![
+            (
+                "a/b.mp4".into(),
+                7 * 1024 * 1024 * 1024,
+                Some("00ff".into()),
+            ),
+            ("a/会議.m4a".into(), 12, None),
+        ],
+    };
+    let second = DeletionRow {
+        at: "2026-05-01T10:00:01Z".into(),
+        meeting_uuid: "uuid-del".into(),
+        file_id: Some("f9".into()),
+        action: "delete".into(),
+        outcome: "already_gone".into(),
+        paths: vec![],
+    };
+    let before = store.deletions().await.unwrap().len();
+    store.record_deletion(&first).await.unwrap();
+    store.record_deletion(&second).await.unwrap();
+    let all = store.deletions().await.unwrap();
+    assert_eq!(
+        &all[before..],
+        &[first, second],
+        "deletions come back in recording order"
+    );
+}
+
+pub async fn totals_count_everything(store: &dyn StateStore) {
+    let before = store.totals().await.unwrap();
+    let m = sample_meeting(40);
+    store.upsert_meeting(&m).await.unwrap();
+    let files: Vec<_> = (0..5)
+        .map(|i| sample_file(&m.uuid, &format!("t{i}"), 1000 + i))
+        .collect();
+    for f in &files {
+        store.plan_file(f).await.unwrap();
+    }
+    store
+        .mark_verified(&files[0].key, 1000, None)
+        .await
+        .unwrap();
+    store
+        .mark_verified(&files[1].key, 1001, None)
+        .await
+        .unwrap();
+    store.mark_failed(&files[2].key, "boom").await.unwrap();
+    store.start_attempt(&files[3].key).await.unwrap(); // partial counts as pending
+    let after = store.totals().await.unwrap();
+    let expected = Totals {
+        meetings: before.meetings + 1,
+        files: before.files + 5,
+        verified: before.verified + 2,
+        failed: before.failed + 1,
+        pending: before.pending + 2,
+        bytes_verified: before.bytes_verified + 2001,
+    };
+    assert_eq!(after, expected);
+}
+
+/// Writes a known state; see [`check_seeded`].
+pub async fn seed(store: &dyn StateStore) {
+    let m = sample_meeting(90);
+    store.upsert_meeting(&m).await.unwrap();
+    let f = sample_file(&m.uuid, "persist", 5000);
+    store.plan_file(&f).await.unwrap();
+    store.start_attempt(&f.key).await.unwrap();
+    store.set_progress(&f.key, 2500).await.unwrap();
+    let g = sample_file(&m.uuid, "done", 10);
+    store.plan_file(&g).await.unwrap();
+    store.mark_verified(&g.key, 10, Some("beef")).await.unwrap();
+    store
+        .record_deletion(&DeletionRow {
+            at: "2026-06-01T00:00:00Z".into(),
+            meeting_uuid: m.uuid.clone(),
+            file_id: None,
+            action: "recover".into(),
+            outcome: "recovered".into(),
+            paths: vec![("x".into(), 1, None)],
+        })
+        .await
+        .unwrap();
+}
+
+/// Checks that a store reopened after [`seed`] still holds everything.
+pub async fn check_seeded(store: &dyn StateStore) {
+    let m = sample_meeting(90);
+    assert_eq!(
+        store.meeting(&m.uuid).await.unwrap(),
+        Some(m.clone()),
+        "meeting lost"
+    );
+    let f = store
+        .file(&FileKey::new(&m.uuid, "persist"))
+        .await
+        .unwrap()
+        .expect("file lost");
+    assert_eq!(
+        (f.status, f.bytes_done, f.attempts),
+        (FileStatus::Partial, 2500, 1)
+    );
+    let g = store
+        .file(&FileKey::new(&m.uuid, "done"))
+        .await
+        .unwrap()
+        .expect("file lost");
+    assert_eq!(
+        (g.status, g.sha256.as_deref()),
+        (FileStatus::Verified, Some("beef"))
+    );
+    let dels = store.deletions().await.unwrap();
+    assert_eq!(dels.len(), 1, "deletion log lost");
+    assert_eq!(dels[0].action, "recover");
+    assert_eq!(
+        store.folders().await.unwrap(),
+        vec![(m.uuid.clone(), m.folder.clone())]
+    );
+}
