@@ -1,0 +1,316 @@
+//! The conformance suite every [`Destination`] implementation must pass (local now, S3 later).
+//! It pins what the engine relies on: resume offsets, truncation when reopening at a smaller
+//! offset, no final name before `finalize`, the size check that keeps the `.part`,
+//! `write_atomic`, refusal of unsafe paths and `sha256_final`.
+//!
+//! Functions panic with a descriptive message on a violation, like `assert!` in a test.
+//! [`run_all`] expects an empty, writable destination.
+
+#![allow(clippy::missing_panics_doc)]
+
+use sha2::{Digest, Sha256};
+
+use crate::{DestError, Destination};
+
+/// Runs every check below.
+pub async fn run_all(dest: &dyn Destination) {
+    check_writable_works(dest).await;
+    write_resume_finalize(dest).await;
+    reopen_at_smaller_offset_truncates(dest).await;
+    resume_beyond_end_is_refused(dest).await;
+    size_mismatch_keeps_the_part(dest).await;
+    large_file_in_odd_chunks(dest).await;
+    finalize_replaces_an_existing_file(dest).await;
+    write_atomic_roundtrip(dest).await;
+    invalid_paths_are_refused(dest).await;
+    unicode_names(dest).await;
+    remove_partial_is_idempotent(dest).await;
+}
+
+/// Deterministic test bytes (not all equal, so misplaced bytes are caught).
+pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ ((i >> 8) as u8))
+        .collect()
+}
+
+fn sha_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+pub async fn check_writable_works(dest: &dyn Destination) {
+    dest.check_writable()
+        .await
+        .expect("check_writable on a writable destination");
+    assert!(
+        !dest.describe().is_empty(),
+        "describe() must say where files go"
+    );
+}
+
+pub async fn write_resume_finalize(dest: &dyn Destination) {
+    let rel = "2026/05/meeting one/video.mp4";
+    let data = pattern(300_000, 1);
+    assert_eq!(dest.stat_final(rel).await.unwrap(), None);
+    assert_eq!(dest.partial_len(rel).await.unwrap(), None);
+
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    assert_eq!(part.len(), 0);
+    part.write_all(&data[..100_000]).await.unwrap();
+    assert_eq!(part.len(), 100_000, "len() counts buffered bytes");
+    part.sync().await.unwrap();
+    assert_eq!(
+        dest.partial_len(rel).await.unwrap(),
+        Some(100_000),
+        "sync() makes bytes visible"
+    );
+    assert_eq!(
+        dest.stat_final(rel).await.unwrap(),
+        None,
+        "no final name before finalize"
+    );
+    drop(part); // an interrupted transfer
+
+    let have = dest.partial_len(rel).await.unwrap().unwrap();
+    let mut part = dest.open_partial(rel, have).await.unwrap();
+    assert_eq!(part.len(), have, "a resumed file starts at its offset");
+    part.write_all(&data[have as usize..]).await.unwrap();
+    assert_eq!(
+        dest.stat_final(rel).await.unwrap(),
+        None,
+        "no final name before finalize"
+    );
+    let size = part.finalize(data.len() as u64).await.unwrap();
+    assert_eq!(size, data.len() as u64);
+    assert_eq!(dest.stat_final(rel).await.unwrap(), Some(data.len() as u64));
+    assert_eq!(
+        dest.partial_len(rel).await.unwrap(),
+        None,
+        "finalize consumes the .part"
+    );
+    assert_eq!(
+        dest.sha256_final(rel).await.unwrap(),
+        sha_hex(&data),
+        "resumed content must be exact"
+    );
+}
+
+pub async fn reopen_at_smaller_offset_truncates(dest: &dyn Destination) {
+    let rel = "trunc/a.m4a";
+    let data = pattern(50_000, 2);
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    part.write_all(&pattern(40_000, 99)).await.unwrap(); // bytes that must be discarded
+    part.sync().await.unwrap();
+    drop(part);
+
+    // Only the first 10 000 bytes are trusted: rewrite from there with the right content.
+    let mut part = dest.open_partial(rel, 10_000).await.unwrap();
+    assert_eq!(
+        dest.partial_len(rel).await.unwrap(),
+        Some(10_000),
+        "reopen must truncate"
+    );
+    part.write_all(&data[10_000..]).await.unwrap();
+    part.finalize(50_000).await.unwrap();
+    let mut expected = pattern(40_000, 99)[..10_000].to_vec();
+    expected.extend_from_slice(&data[10_000..]);
+    assert_eq!(dest.sha256_final(rel).await.unwrap(), sha_hex(&expected));
+
+    // Offset 0 starts over even if a .part exists.
+    let mut part = dest.open_partial("trunc/b.bin", 0).await.unwrap();
+    part.write_all(b"old old old").await.unwrap();
+    part.sync().await.unwrap();
+    drop(part);
+    let mut part = dest.open_partial("trunc/b.bin", 0).await.unwrap();
+    part.write_all(b"new").await.unwrap();
+    part.finalize(3).await.unwrap();
+    assert_eq!(
+        dest.sha256_final("trunc/b.bin").await.unwrap(),
+        sha_hex(b"new")
+    );
+}
+
+pub async fn resume_beyond_end_is_refused(dest: &dyn Destination) {
+    let rel = "beyond/x.bin";
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    part.write_all(&[7; 10]).await.unwrap();
+    part.sync().await.unwrap();
+    drop(part);
+    match dest.open_partial(rel, 11).await {
+        Err(DestError::ResumeBeyondEnd {
+            offset: 11,
+            actual: 10,
+            ..
+        }) => {}
+        Err(e) => panic!("expected ResumeBeyondEnd, got {e:?}"),
+        Ok(_) => panic!("resuming past the end of a .part must be refused"),
+    }
+    assert_eq!(
+        dest.partial_len(rel).await.unwrap(),
+        Some(10),
+        "a refused resume leaves the .part alone"
+    );
+}
+
+pub async fn size_mismatch_keeps_the_part(dest: &dyn Destination) {
+    let rel = "mismatch/short.mp4";
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    part.write_all(&pattern(1000, 3)).await.unwrap();
+    match part.finalize(2000).await {
+        Err(DestError::SizeMismatch {
+            expected: 2000,
+            actual: 1000,
+            ..
+        }) => {}
+        other => panic!("expected SizeMismatch, got {other:?}"),
+    }
+    assert_eq!(
+        dest.stat_final(rel).await.unwrap(),
+        None,
+        "a short file must never get its final name"
+    );
+    assert_eq!(
+        dest.partial_len(rel).await.unwrap(),
+        Some(1000),
+        "the .part is kept for resume"
+    );
+
+    let mut part = dest.open_partial(rel, 1000).await.unwrap();
+    part.write_all(&pattern(1500, 4)).await.unwrap();
+    assert!(
+        matches!(
+            part.finalize(2000).await,
+            Err(DestError::SizeMismatch { actual: 2500, .. })
+        ),
+        "too long is a mismatch too"
+    );
+    assert_eq!(dest.stat_final(rel).await.unwrap(), None);
+}
+
+pub async fn large_file_in_odd_chunks(dest: &dyn Destination) {
+    // Larger than the local buffer (1 MiB) several times, in chunk sizes that do not divide it.
+    let rel = "large/big.mp4";
+    let data = pattern(5 * 1024 * 1024 + 12_345, 5);
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    for (i, chunk) in data.chunks(16_411).enumerate() {
+        part.write_all(chunk).await.unwrap();
+        if i == 100 {
+            part.sync().await.unwrap();
+            assert_eq!(
+                dest.partial_len(rel).await.unwrap(),
+                Some(part.len()),
+                "sync flushes everything"
+            );
+        }
+    }
+    assert_eq!(part.len(), data.len() as u64);
+    // One big write as well.
+    part.write_all(&data).await.unwrap();
+    part.finalize(2 * data.len() as u64).await.unwrap();
+    let mut both = data.clone();
+    both.extend_from_slice(&data);
+    assert_eq!(dest.sha256_final(rel).await.unwrap(), sha_hex(&both));
+}
+
+pub async fn finalize_replaces_an_existing_file(dest: &dyn Destination) {
+    let rel = "replace/v.mp4";
+    dest.write_atomic(rel, b"stale").await.unwrap();
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    part.write_all(b"fresh content").await.unwrap();
+    part.finalize(13).await.unwrap();
+    assert_eq!(dest.stat_final(rel).await.unwrap(), Some(13));
+    assert_eq!(
+        dest.sha256_final(rel).await.unwrap(),
+        sha_hex(b"fresh content")
+    );
+}
+
+pub async fn write_atomic_roundtrip(dest: &dyn Destination) {
+    let rel = "atomic/deeper/meeting.json";
+    dest.write_atomic(rel, b"{\"a\":1}").await.unwrap();
+    assert_eq!(dest.stat_final(rel).await.unwrap(), Some(7));
+    assert_eq!(dest.sha256_final(rel).await.unwrap(), sha_hex(b"{\"a\":1}"));
+    dest.write_atomic(rel, b"{}").await.unwrap();
+    assert_eq!(
+        dest.sha256_final(rel).await.unwrap(),
+        sha_hex(b"{}"),
+        "write_atomic replaces"
+    );
+    dest.write_atomic("atomic/empty.md", b"").await.unwrap();
+    assert_eq!(dest.stat_final("atomic/empty.md").await.unwrap(), Some(0));
+    assert_eq!(
+        dest.partial_len(rel).await.unwrap(),
+        None,
+        "write_atomic leaves no .part"
+    );
+}
+
+/// Paths that could escape the root, refused by every method.
+pub fn unsafe_paths() -> Vec<&'static str> {
+    let mut v = vec![
+        "",
+        "/etc/passwd",
+        "../x",
+        "a/../../x",
+        "a/..",
+        "./a",
+        "a/./b",
+        "a//b",
+        "a/",
+        "a\0b",
+    ];
+    if cfg!(windows) {
+        v.extend(["a\\..\\..\\x", "C:/x", "C:x", "\\\\server\\share\\x"]);
+    }
+    v
+}
+
+pub async fn invalid_paths_are_refused(dest: &dyn Destination) {
+    let invalid = |r: Result<(), DestError>, what: &str, rel: &str| {
+        assert!(
+            matches!(r, Err(DestError::InvalidPath { .. })),
+            "{what}({rel:?}) must be refused: {r:?}"
+        );
+    };
+    for rel in unsafe_paths() {
+        invalid(dest.stat_final(rel).await.map(drop), "stat_final", rel);
+        invalid(dest.partial_len(rel).await.map(drop), "partial_len", rel);
+        invalid(
+            dest.open_partial(rel, 0).await.map(drop),
+            "open_partial",
+            rel,
+        );
+        invalid(dest.write_atomic(rel, b"x").await, "write_atomic", rel);
+        invalid(dest.sha256_final(rel).await.map(drop), "sha256_final", rel);
+        invalid(dest.remove_partial(rel).await, "remove_partial", rel);
+    }
+}
+
+pub async fn unicode_names(dest: &dyn Destination) {
+    // NFC Japanese, as produced by the naming crate.
+    let rel = "2026/03/2026-03-04 定例会議/録画 – 画面共有.mp4";
+    let data = pattern(4096, 6);
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    part.write_all(&data).await.unwrap();
+    part.finalize(4096).await.unwrap();
+    assert_eq!(dest.stat_final(rel).await.unwrap(), Some(4096));
+    assert_eq!(dest.sha256_final(rel).await.unwrap(), sha_hex(&data));
+}
+
+pub async fn remove_partial_is_idempotent(dest: &dyn Destination) {
+    let rel = "rm/x.bin";
+    dest.remove_partial(rel)
+        .await
+        .expect("removing an absent .part is fine");
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    part.write_all(b"abc").await.unwrap();
+    part.sync().await.unwrap();
+    drop(part);
+    dest.remove_partial(rel).await.unwrap();
+    assert_eq!(dest.partial_len(rel).await.unwrap(), None);
+    dest.remove_partial(rel).await.unwrap();
+    assert!(
+        dest.sha256_final(rel).await.is_err(),
+        "hashing an absent final file is an error"
+    );
+}

@@ -1,0 +1,164 @@
+//! Tests of the local filesystem destination: the shared conformance suite plus what only a
+//! local file system can show (permissions, files in the way, names on disk).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use zvm_dest::{DestError, Destination, LocalDestination, conformance};
+
+fn dest_in(dir: &Path) -> LocalDestination {
+    LocalDestination::new(dir.join("ZoomRecordings"))
+}
+
+#[tokio::test]
+async fn conformance_current_thread_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    conformance::run_all(&dest_in(dir.path())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_multi_thread_runtime_through_a_dyn_arc() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest: Arc<dyn Destination> = Arc::new(dest_in(dir.path()));
+    conformance::run_all(dest.as_ref()).await;
+}
+
+#[tokio::test]
+async fn check_writable_creates_the_root_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("a/b/c");
+    let dest = LocalDestination::new(root.clone());
+    dest.check_writable().await.unwrap();
+    assert!(root.is_dir());
+    assert_eq!(
+        std::fs::read_dir(&root).unwrap().count(),
+        0,
+        "the probe file must be removed"
+    );
+    assert_eq!(dest.describe(), root.display().to_string());
+}
+
+#[tokio::test]
+async fn files_land_at_the_expected_paths_with_parents_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dest_in(dir.path());
+    let rel = "2026/03/2026-03-04 定例会議/録画.mp4";
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    part.write_all(b"hello").await.unwrap();
+    part.sync().await.unwrap();
+    let root = dir.path().join("ZoomRecordings");
+    let part_path = root.join("2026/03/2026-03-04 定例会議/録画.mp4.part");
+    assert_eq!(std::fs::read(&part_path).unwrap(), b"hello");
+    part.finalize(5).await.unwrap();
+    assert!(!part_path.exists());
+    let final_path = root.join(rel);
+    assert_eq!(std::fs::read(&final_path).unwrap(), b"hello");
+    // The name on disk is byte-for-byte the NFC name we were given (no re-normalisation).
+    let names: Vec<_> = std::fs::read_dir(root.join("2026/03"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("2026-03-04 定例会議")]);
+
+    dest.write_atomic("2026/03/2026-03-04 定例会議/meeting.json", b"{}")
+        .await
+        .unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(root.join("2026/03/2026-03-04 定例会議"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["meeting.json", "録画.mp4"],
+        "no temp files left behind"
+    );
+}
+
+#[tokio::test]
+async fn a_file_in_the_way_of_a_directory_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dest_in(dir.path());
+    dest.write_atomic("blocker", b"i am a file").await.unwrap();
+    let err = match dest.open_partial("blocker/video.mp4", 0).await {
+        Err(e) => e,
+        Ok(_) => panic!("creating a directory over a file must fail"),
+    };
+    let msg = err.to_string();
+    assert!(
+        msg.contains(
+            &dir.path()
+                .join("ZoomRecordings/blocker")
+                .display()
+                .to_string()
+        ),
+        "{msg}"
+    );
+    assert!(
+        dest.write_atomic("blocker/meeting.json", b"{}")
+            .await
+            .is_err()
+    );
+    // A directory where the final file should be is not "absent".
+    std::fs::create_dir_all(dir.path().join("ZoomRecordings/dir.mp4")).unwrap();
+    assert!(dest.stat_final("dir.mp4").await.is_err());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+#[allow(clippy::print_stderr)]
+async fn a_read_only_directory_gives_permission_denied_with_advice() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ro");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // Root (as in CI containers) ignores permission bits: nothing to test then.
+    if std::fs::write(root.join("probe"), b"x").is_ok() {
+        eprintln!(
+            "SKIPPED a_read_only_directory_gives_permission_denied_with_advice: running as root, permission bits are not enforced"
+        );
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        return;
+    }
+    let dest = LocalDestination::new(root.clone());
+    let err = dest.check_writable().await.unwrap_err();
+    assert!(matches!(err, DestError::PermissionDenied { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&root.display().to_string()) && msg.contains("check permissions"),
+        "{msg}"
+    );
+    let err = match dest.open_partial("a/b.mp4", 0).await {
+        Err(e) => e,
+        Ok(_) => panic!("writing into a read-only directory must fail"),
+    };
+    assert!(matches!(err, DestError::PermissionDenied { .. }), "{err:?}");
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[tokio::test]
+async fn invalid_path_errors_name_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dest_in(dir.path());
+    let err = dest.stat_final("a/../../etc/passwd").await.unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("a/../../etc/passwd") && msg.contains("refusing"),
+        "{msg}"
+    );
+    // Nothing was created outside (or inside) the root.
+    assert!(!dir.path().join("ZoomRecordings").exists());
+}
+
+#[tokio::test]
+async fn a_part_file_is_not_mistaken_for_a_final_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dest_in(dir.path());
+    let mut part = dest.open_partial("x.mp4", 0).await.unwrap();
+    part.write_all(&[1; 2_500_000]).await.unwrap(); // spans background writes
+    drop(part); // cancelled mid-transfer: buffered bytes may be lost, never the final name
+    assert_eq!(dest.stat_final("x.mp4").await.unwrap(), None);
+    let have = dest.partial_len("x.mp4").await.unwrap().unwrap();
+    assert!(have <= 2_500_000);
+}
