@@ -291,10 +291,12 @@ impl LocalPartial {
             let (file, mut spare, res) = handle
                 .await
                 .map_err(|e| DestError::task("write", &self.part_path, e))?;
-            self.file = Some(file);
             spare.clear();
             self.spare = Some(spare);
+            // After a failed write we no longer know where the cursor is, so the handle is
+            // dropped: every later call fails and the engine reopens from `partial_len`.
             res.map_err(|e| DestError::io("write", &self.part_path, e))?;
+            self.file = Some(file);
         }
         Ok(())
     }
@@ -303,7 +305,9 @@ impl LocalPartial {
         self.file.take().ok_or_else(|| DestError::Io {
             op: "write",
             path: self.part_path.clone(),
-            source: io::Error::other("the file was lost after an earlier failed write; reopen it"),
+            source: io::Error::other(
+                "an earlier write to this file failed; reopen it to resume from its current length",
+            ),
         })
     }
 
@@ -343,13 +347,12 @@ impl LocalPartial {
         })
         .await
         .map_err(|e| DestError::task(op, &self.part_path, e))?;
+        let value = res?; // on error the file is dropped, see `settle`
         self.file = Some(file);
-        if res.is_ok() {
-            self.on_disk += buf.len() as u64;
-            buf.clear();
-        }
+        self.on_disk += buf.len() as u64;
+        buf.clear();
         self.buf = buf;
-        res
+        Ok(value)
     }
 }
 

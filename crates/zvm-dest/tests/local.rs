@@ -162,3 +162,44 @@ async fn a_part_file_is_not_mistaken_for_a_final_one() {
     let have = dest.partial_len("x.mp4").await.unwrap().unwrap();
     assert!(have <= 2_500_000);
 }
+
+/// A full disk, simulated with Linux's /dev/full (every write fails with ENOSPC).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_full_disk_is_reported_as_no_space_and_the_handle_is_not_reused() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dest_in(dir.path());
+    dest.check_writable().await.unwrap();
+    let part_path = dir.path().join("ZoomRecordings/x.mp4.part");
+    std::os::unix::fs::symlink("/dev/full", &part_path).unwrap();
+    let mut part = dest.open_partial("x.mp4", 0).await.unwrap();
+    part.write_all(&[0; 1000]).await.unwrap(); // buffered, not yet written
+    let err = part.sync().await.unwrap_err();
+    assert!(matches!(err, DestError::NoSpace { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("free space") && msg.contains(&part_path.display().to_string()),
+        "{msg}"
+    );
+    // The cursor position is unknown after a failed write: further use must fail, not guess.
+    assert!(part.sync().await.is_err());
+    assert!(part.finalize(1000).await.is_err());
+    assert_eq!(dest.stat_final("x.mp4").await.unwrap(), None);
+
+    // Same through the background writes of a long transfer.
+    let mut part = dest.open_partial("x.mp4", 0).await.unwrap();
+    let mut failed = None;
+    for _ in 0..5 {
+        if let Err(e) = part.write_all(&[0; 1024 * 1024]).await {
+            failed = Some(e);
+            break;
+        }
+    }
+    assert!(
+        matches!(failed, Some(DestError::NoSpace { .. })),
+        "{failed:?}"
+    );
+}

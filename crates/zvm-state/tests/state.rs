@@ -202,3 +202,38 @@ fn default_state_path_ends_in_zvm_state_file() {
         assert!(p.to_string_lossy().contains("zvm"), "{p:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_progress_updates_from_many_transfers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(SqliteState::open(&dir.path().join("s.sqlite3")).unwrap());
+    let m = conformance::sample_meeting(1);
+    store.upsert_meeting(&m).await.unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..8u64 {
+        let f = conformance::sample_file(&m.uuid, &format!("f{t}"), 1_000_000);
+        store.plan_file(&f).await.unwrap();
+        let store = std::sync::Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            store.start_attempt(&f.key).await.unwrap();
+            for i in 1..=200u64 {
+                store.set_progress(&f.key, i * 1000 + t).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for t in 0..8u64 {
+        let row = store
+            .file(&zvm_state::FileKey::new(&m.uuid, format!("f{t}")))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            row.bytes_done,
+            200_000 + t,
+            "last progress of f{t} must win"
+        );
+    }
+}
