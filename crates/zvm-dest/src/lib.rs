@@ -2,7 +2,7 @@
 //! through: stream into `<rel>.part`, resume from its length, then [`PartialFile::finalize`]
 //! checks the size, fsyncs and renames to the final name, so a final name only ever holds a
 //! complete file. [`LocalDestination`] implements it on the local filesystem; an S3-compatible
-//! implementation comes later. With the `conformance` feature, [`conformance`] holds the test
+//! implementation comes later. With the `conformance` feature, the `conformance` module holds the test
 //! suite every implementation must pass.
 
 use async_trait::async_trait;
@@ -33,7 +33,7 @@ pub trait Destination: Send + Sync + 'static {
     async fn stat_final(&self, rel: &str) -> Result<Option<u64>, DestError>;
     /// Size of `<rel>.part`, `None` if absent.
     async fn partial_len(&self, rel: &str) -> Result<Option<u64>, DestError>;
-    /// Opens "<rel>.part" positioned at `offset`: offset 0 creates/truncates; otherwise truncates
+    /// Opens `<rel>.part` positioned at `offset`: offset 0 creates/truncates; otherwise truncates
     /// to `offset` (bytes beyond it are discarded) and appends. Creates parent directories.
     /// An `offset` beyond the current `.part` length is [`DestError::ResumeBeyondEnd`].
     async fn open_partial(&self, rel: &str, offset: u64)
@@ -60,6 +60,6 @@ pub trait PartialFile: Send {
     /// Flush + fdatasync: after it returns, `len()` bytes survive a crash (a durable resume point).
     async fn sync(&mut self) -> Result<(), DestError>;
     /// Flushes, checks len == expected_size (else DestError::SizeMismatch, .part kept), fsyncs,
-    /// renames .part -> final (replacing), fsyncs the directory. Returns the final size.
+    /// renames `.part` -> final (replacing), fsyncs the directory. Returns the final size.
     async fn finalize(self: Box<Self>, expected_size: u64) -> Result<u64, DestError>;
 }

@@ -3,7 +3,7 @@
 //!
 //! The [`StateStore`] trait is what the engine talks to; [`SqliteState`] is the default,
 //! embedded implementation (one SQLite file in WAL mode). [`RunLock`] keeps two zvm runs from
-//! sharing one state file. With the `conformance` feature, [`conformance`] holds the test suite
+//! sharing one state file. With the `conformance` feature, the `conformance` module holds the test suite
 //! that every implementation of the trait must pass.
 
 use std::path::{Path, PathBuf};
