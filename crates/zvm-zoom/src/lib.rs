@@ -1,1 +1,28 @@
-//! Placeholder; see the crate description.
+//! Zoom API client for Zoom Video Mover: credentials and tokens ([`auth`]), lenient models
+//! ([`models`]), the client with listing in one-month windows, summaries, deletion and
+//! downloads ([`client`]), the per-category pacer ([`pacer`]), the single error classifier
+//! ([`error`]) and retry policy ([`retry`]), and redaction of secrets ([`redact`]).
+//! It knows nothing of files or state.
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod http;
+pub mod models;
+pub mod pacer;
+pub mod redact;
+pub mod retry;
+
+pub use auth::{
+    Credentials, FileTokenStore, LoginConfig, StoredToken, TokenSource, TokenStatus, TokenStore,
+    login_pkce,
+};
+pub use client::{
+    ClientConfig, DeleteAction, DeleteOutcome, Download, DownloadStatus, SummaryAbsent,
+    SummaryResult, UserStatusFilter, ZoomClient, encode_uuid,
+};
+pub use error::{ErrorClass, ZoomError};
+pub use models::*;
+pub use pacer::{Category, Pacer, Plan};
+pub use redact::{RedactedUrl, Secret, redact_url};
+pub use retry::{Decision, RetryPolicy};

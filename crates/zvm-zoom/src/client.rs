@@ -1,0 +1,673 @@
+//! The Zoom API client. Every call goes through one path ([`ZoomClient::call`]): pacer slot,
+//! bearer token, send, classify, decide, sleep, retry; a 401 refreshes the token once. On top:
+//! users, meetings over any date range (one-month windows, newest first), one meeting's
+//! recordings, summaries, deletion and recovery, and downloads.
+
+use std::collections::{HashSet, VecDeque};
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use jiff::ToSpan;
+use jiff::civil::Date;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::auth::{Credentials, TokenSource, join};
+use crate::error::ZoomError;
+use crate::http::{api_client, check_url, download_client};
+use crate::models::{Meeting, MeetingSummary, RecordingsPage, User, UsersPage};
+use crate::pacer::{Category, Pacer, Plan};
+use crate::redact::{RedactedUrl, Secret};
+use crate::retry::{Decision, RetryPolicy, server_delay};
+
+/// Characters left alone when encoding a path segment (RFC 3986 unreserved).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Encodes a meeting uuid for a path: always twice, which Zoom accepts for every uuid and
+/// requires for those starting with `/` or containing `//`.
+pub fn encode_uuid(uuid: &str) -> String {
+    let once = utf8_percent_encode(uuid, SEGMENT).to_string();
+    utf8_percent_encode(&once, SEGMENT).to_string()
+}
+
+fn encode_segment(s: &str) -> String {
+    utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// API base, default `https://api.zoom.us/v2`.
+    pub api_base: String,
+    /// OAuth base, default `https://zoom.us`.
+    pub oauth_base: String,
+    /// Plan sizing the pacer.
+    pub plan: Plan,
+    /// Retry policy for every call.
+    pub retry: RetryPolicy,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// A download that delivers no byte for this long ends with a transient error.
+    pub stall_timeout: Duration,
+    /// Refresh tokens this long before expiry.
+    pub token_skew: Duration,
+    /// Download connection pool size.
+    pub download_connections: usize,
+    /// Allow HTTP/2 for downloads (off: HTTP/1.1, one connection per worker).
+    pub http2: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            api_base: "https://api.zoom.us/v2".into(),
+            oauth_base: "https://zoom.us".into(),
+            plan: Plan::Pro,
+            retry: RetryPolicy::default(),
+            connect_timeout: Duration::from_secs(30),
+            stall_timeout: Duration::from_secs(60),
+            token_skew: Duration::from_secs(120),
+            download_connections: 4,
+            http2: false,
+        }
+    }
+}
+
+/// Which users to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatusFilter {
+    /// Active users.
+    Active,
+    /// Deactivated users (they keep their recordings).
+    Inactive,
+}
+
+/// What to delete with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteAction {
+    /// Move to trash (kept 30 days).
+    Trash,
+    /// Delete permanently.
+    Delete,
+}
+
+/// Outcome of a delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// Deleted (204).
+    Deleted,
+    /// Already gone (404 3301/1001).
+    AlreadyGone,
+    /// Meeting still in progress (400 3303).
+    InProgress,
+}
+
+/// Why a summary is absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SummaryAbsent {
+    /// 404 3001: none.
+    NotFound,
+    /// 400 200: paid plans only.
+    NotOnPlan,
+    /// 403 2305: sharing restricted.
+    Restricted,
+}
+
+/// A summary or why there is none.
+pub type SummaryResult = Result<MeetingSummary, SummaryAbsent>;
+
+/// What a download answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DownloadStatus {
+    /// The whole file from byte 0 (also: a ranged request whose range was ignored; restart).
+    Full,
+    /// 206 from `start`.
+    Partial {
+        /// First byte served.
+        start: u64,
+    },
+}
+
+/// Byte stream of a download.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ZoomError>> + Send>>;
+
+/// An open download.
+pub struct Download {
+    /// Full or partial.
+    pub status: DownloadStatus,
+    /// Bytes that will follow, if announced.
+    pub content_length: Option<u64>,
+    /// The Content-Type.
+    pub content_type: Option<String>,
+    /// The body; ends with [`ZoomError::Stalled`] if no byte arrives for the stall timeout.
+    pub stream: ByteStream,
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("status", &self.status)
+            .field("content_length", &self.content_length)
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The Zoom client. Cheap to clone; clones share the token source, pacer and pools.
+#[derive(Clone, Debug)]
+pub struct ZoomClient {
+    api: reqwest::Client,
+    dl: reqwest::Client,
+    api_base: Url,
+    tokens: TokenSource,
+    pacer: Pacer,
+    cfg: ClientConfig,
+}
+
+struct Answer {
+    body: Bytes,
+}
+
+impl ZoomClient {
+    /// Builds a client (refuses plain http to non-loopback hosts).
+    pub fn new(cfg: ClientConfig, creds: Credentials) -> Result<Self, ZoomError> {
+        let api_base = check_url(&cfg.api_base)?;
+        let api = api_client(cfg.connect_timeout)?;
+        let dl = download_client(cfg.connect_timeout, cfg.download_connections, cfg.http2)?;
+        let tokens = TokenSource::new(api.clone(), &cfg.oauth_base, creds, cfg.token_skew)?;
+        Ok(Self {
+            api,
+            dl,
+            api_base,
+            tokens,
+            pacer: Pacer::new(cfg.plan),
+            cfg,
+        })
+    }
+
+    /// The same client with a download pool of `connections` and HTTP/2 on or off.
+    pub fn with_download_pool(&self, connections: usize, http2: bool) -> Result<Self, ZoomError> {
+        let mut c = self.clone();
+        c.dl = download_client(self.cfg.connect_timeout, connections, http2)?;
+        c.cfg.download_connections = connections;
+        c.cfg.http2 = http2;
+        Ok(c)
+    }
+
+    /// The token source (status, logout).
+    pub fn tokens(&self) -> &TokenSource {
+        &self.tokens
+    }
+
+    /// The reqwest client used for OAuth/API calls (e.g. for [`crate::auth::login_pkce`]).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.api
+    }
+
+    fn url(&self, rel: &str) -> String {
+        join(&self.api_base, rel)
+    }
+
+    /// One API call with pacing, auth, retries. Returns the status and body of a 2xx answer;
+    /// any other answer is an error carrying Zoom's code.
+    async fn call(
+        &self,
+        cat: Category,
+        method: Method,
+        url: &str,
+        query: &[(&str, String)],
+        json: Option<&serde_json::Value>,
+    ) -> Result<Answer, ZoomError> {
+        let mut attempt = 0u32;
+        let mut refreshed = false;
+        loop {
+            attempt += 1;
+            self.pacer.acquire(cat).await;
+            let token = self.tokens.access_token().await?;
+            let mut req = self
+                .api
+                .request(method.clone(), url)
+                .bearer_auth(token.expose())
+                .query(query);
+            if let Some(j) = json {
+                req = req.json(j);
+            }
+            let err = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let delay = server_delay(resp.headers(), SystemTime::now());
+                    match resp.bytes().await {
+                        Ok(body) if (200..300).contains(&status) => {
+                            return Ok(Answer { body });
+                        }
+                        Ok(body) => {
+                            let text = String::from_utf8_lossy(&body);
+                            let e = ZoomError::api(status, &text, delay);
+                            if status == 401 && !refreshed {
+                                // Expired or revoked token (code 124): refresh once, and do
+                                // not count it as an attempt.
+                                refreshed = true;
+                                attempt -= 1;
+                                self.tokens.force_refresh(&token).await?;
+                                continue;
+                            }
+                            e
+                        }
+                        Err(e) => ZoomError::from(e),
+                    }
+                }
+                Err(e) => ZoomError::from(e),
+            };
+            match self.cfg.retry.decide(attempt, &err) {
+                Decision::RetryAfter(d) => {
+                    tracing::debug!(url = %RedactedUrl(url), attempt, ?d, error = %err, "retrying");
+                    tokio::time::sleep(d).await;
+                }
+                Decision::GiveUp => return Err(err),
+            }
+        }
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        cat: Category,
+        url: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ZoomError> {
+        let a = self.call(cat, Method::GET, url, query, None).await?;
+        serde_json::from_slice(&a.body).map_err(|e| ZoomError::Parse {
+            what: crate::redact::redact_url(url),
+            detail: e.to_string(),
+        })
+    }
+
+    /// All users with `status`, every page. Users without an id are skipped.
+    pub async fn list_users(&self, status: UserStatusFilter) -> Result<Vec<User>, ZoomError> {
+        let s = match status {
+            UserStatusFilter::Active => "active",
+            UserStatusFilter::Inactive => "inactive",
+        };
+        let url = self.url("users");
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let mut q = vec![("status", s.to_owned()), ("page_size", "300".to_owned())];
+            if !token.is_empty() {
+                q.push(("next_page_token", token.clone()));
+            }
+            let page: UsersPage = self.get_json(Category::Medium, &url, &q).await?;
+            out.extend(page.users.into_iter().filter(|u| !u.id.is_empty()));
+            match page.next_page_token {
+                Some(t) if !t.is_empty() => token = t,
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// One page of a user's recordings.
+    async fn recordings_page(
+        &self,
+        user: &str,
+        from: Date,
+        to: Date,
+        page_token: &str,
+    ) -> Result<RecordingsPage, ZoomError> {
+        let url = self.url(&format!("users/{}/recordings", encode_segment(user)));
+        let mut q = vec![
+            ("from", from.to_string()),
+            ("to", to.to_string()),
+            ("page_size", "300".to_owned()),
+        ];
+        if !page_token.is_empty() {
+            q.push(("next_page_token", page_token.to_owned()));
+        }
+        self.get_json(Category::Medium, &url, &q).await
+    }
+
+    /// Every meeting of `user` (`me`, an id or an email) that starts between `from` and `to`
+    /// (UTC days, inclusive), **newest first**: the range is walked backwards in windows of at
+    /// most one month, every page of each; if Zoom echoes a narrower `from` the rest of the
+    /// window is walked separately; uuids are deduplicated across window edges; an expired page
+    /// token (400 code 300) restarts its window.
+    pub fn list_meetings(
+        &self,
+        user: &str,
+        from: Date,
+        to: Date,
+    ) -> impl Stream<Item = Result<Meeting, ZoomError>> + Send + Unpin + 'static {
+        let st = Lister {
+            client: self.clone(),
+            user: user.to_owned(),
+            start: from,
+            next_to: Some(to).filter(|t| *t >= from),
+            pending: VecDeque::new(),
+            window: None,
+            seen: HashSet::new(),
+            buf: VecDeque::new(),
+            restarts: 0,
+        };
+        Box::pin(futures::stream::try_unfold(st, |mut st| async move {
+            let m = st.next().await?;
+            Ok(m.map(|m| (m, st)))
+        }))
+    }
+
+    /// One meeting occurrence with its files and `participant_audio_files`.
+    pub async fn get_meeting_recordings(&self, uuid: &str) -> Result<Meeting, ZoomError> {
+        let url = self.url(&format!("meetings/{}/recordings", encode_uuid(uuid)));
+        self.get_json(Category::Light, &url, &[]).await
+    }
+
+    /// The AI Companion summary, or why there is none (absence is normal, not a failure).
+    pub async fn meeting_summary(&self, uuid: &str) -> Result<SummaryResult, ZoomError> {
+        let url = self.url(&format!("meetings/{}/meeting_summary", encode_uuid(uuid)));
+        match self.get_json(Category::Light, &url, &[]).await {
+            Ok(s) => Ok(Ok(s)),
+            Err(e) => match (e.status(), e.code()) {
+                (Some(404), Some(3001)) | (Some(404), None) => Ok(Err(SummaryAbsent::NotFound)),
+                (Some(400), Some(200)) => Ok(Err(SummaryAbsent::NotOnPlan)),
+                (Some(403), Some(2305)) => Ok(Err(SummaryAbsent::Restricted)),
+                _ => Err(e),
+            },
+        }
+    }
+
+    async fn delete(&self, url: String, action: DeleteAction) -> Result<DeleteOutcome, ZoomError> {
+        let a = match action {
+            DeleteAction::Trash => "trash",
+            DeleteAction::Delete => "delete",
+        };
+        match self
+            .call(
+                Category::Light,
+                Method::DELETE,
+                &url,
+                &[("action", a.into())],
+                None,
+            )
+            .await
+        {
+            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Err(e) => match (e.status(), e.code()) {
+                (Some(404), Some(3301 | 1001)) => Ok(DeleteOutcome::AlreadyGone),
+                (Some(400), Some(3303)) => Ok(DeleteOutcome::InProgress),
+                _ => Err(e),
+            },
+        }
+    }
+
+    /// Deletes (or trashes) all recordings of a meeting occurrence.
+    pub async fn delete_meeting_recordings(
+        &self,
+        uuid: &str,
+        action: DeleteAction,
+    ) -> Result<DeleteOutcome, ZoomError> {
+        self.delete(
+            self.url(&format!("meetings/{}/recordings", encode_uuid(uuid))),
+            action,
+        )
+        .await
+    }
+
+    /// Deletes (or trashes) one recording file.
+    pub async fn delete_recording_file(
+        &self,
+        uuid: &str,
+        file_id: &str,
+        action: DeleteAction,
+    ) -> Result<DeleteOutcome, ZoomError> {
+        let url = self.url(&format!(
+            "meetings/{}/recordings/{}",
+            encode_uuid(uuid),
+            encode_segment(file_id)
+        ));
+        self.delete(url, action).await
+    }
+
+    /// Recovers a trashed meeting's recordings.
+    pub async fn recover_meeting_recordings(&self, uuid: &str) -> Result<(), ZoomError> {
+        let url = self.url(&format!("meetings/{}/recordings/status", encode_uuid(uuid)));
+        let body = serde_json::json!({"action": "recover"});
+        self.call(Category::Light, Method::PUT, &url, &[], Some(&body))
+            .await
+            .map(|_| ())
+    }
+
+    /// Recovers one trashed file.
+    pub async fn recover_recording_file(&self, uuid: &str, file_id: &str) -> Result<(), ZoomError> {
+        let url = self.url(&format!(
+            "meetings/{}/recordings/{}/status",
+            encode_uuid(uuid),
+            encode_segment(file_id)
+        ));
+        let body = serde_json::json!({"action": "recover"});
+        self.call(Category::Light, Method::PUT, &url, &[], Some(&body))
+            .await
+            .map(|_| ())
+    }
+
+    /// Opens a download: Bearer token to the web host, redirect followed to the CDN (reqwest
+    /// drops `Authorization` on a cross-host redirect; that is deliberate: the CDN is
+    /// authorised by its signed query), `Range: bytes=offset-` when `offset > 0`. Transient
+    /// failures are retried by the policy; 401/403 and an HTML answer refresh the token once.
+    pub async fn open_download(
+        &self,
+        download_url: &str,
+        offset: u64,
+    ) -> Result<Download, ZoomError> {
+        check_url(download_url)?;
+        let mut attempt = 0u32;
+        let mut refreshed = false;
+        loop {
+            attempt += 1;
+            let token = self.tokens.access_token().await?;
+            let mut req = self.dl.get(download_url).bearer_auth(token.expose());
+            if offset > 0 {
+                req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+            }
+            let err = match req.send().await {
+                Err(e) => ZoomError::from(e),
+                Ok(resp) => match self.classify_download(resp, offset) {
+                    Ok(d) => return Ok(d),
+                    Err(e) => e,
+                },
+            };
+            let auth_problem = matches!(err, ZoomError::HtmlInsteadOfMedia)
+                || matches!(err.status(), Some(401 | 403));
+            if auth_problem {
+                if refreshed {
+                    return Err(err);
+                }
+                refreshed = true;
+                attempt -= 1;
+                self.refresh_after_reject(&token).await?;
+                continue;
+            }
+            match self.cfg.retry.decide(attempt, &err) {
+                Decision::RetryAfter(d) => tokio::time::sleep(d).await,
+                Decision::GiveUp => return Err(err),
+            }
+        }
+    }
+
+    async fn refresh_after_reject(&self, token: &Secret) -> Result<(), ZoomError> {
+        self.tokens.force_refresh(token).await.map(|_| ())
+    }
+
+    fn classify_download(
+        &self,
+        resp: reqwest::Response,
+        offset: u64,
+    ) -> Result<Download, ZoomError> {
+        let status = resp.status().as_u16();
+        let ctype = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if status == 416 {
+            return Err(ZoomError::RangeNotSatisfiable { offset });
+        }
+        if !(200..300).contains(&status) {
+            let delay = server_delay(resp.headers(), SystemTime::now());
+            return Err(ZoomError::api(status, "", delay));
+        }
+        if ctype
+            .as_deref()
+            .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html"))
+        {
+            return Err(ZoomError::HtmlInsteadOfMedia);
+        }
+        let dstatus = if status == 206 {
+            let start = resp
+                .headers()
+                .get(reqwest::header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_content_range_start)
+                .ok_or_else(|| ZoomError::Parse {
+                    what: "download Content-Range".into(),
+                    detail: "206 without a usable Content-Range".into(),
+                })?;
+            DownloadStatus::Partial { start }
+        } else {
+            DownloadStatus::Full
+        };
+        let content_length = resp.content_length();
+        let stall = self.cfg.stall_timeout;
+        let inner = resp.bytes_stream();
+        let stream = futures::stream::unfold(Some(Box::pin(inner)), move |st| async move {
+            let mut s = st?;
+            match tokio::time::timeout(stall, s.next()).await {
+                Err(_) => Some((Err(ZoomError::Stalled(stall)), None)),
+                Ok(None) => None,
+                Ok(Some(Ok(b))) => Some((Ok(b), Some(s))),
+                Ok(Some(Err(e))) => Some((Err(ZoomError::from(e)), None)),
+            }
+        });
+        Ok(Download {
+            status: dstatus,
+            content_length,
+            content_type: ctype,
+            stream: Box::pin(stream),
+        })
+    }
+}
+
+/// `bytes START-END/TOTAL` -> START.
+fn parse_content_range_start(v: &str) -> Option<u64> {
+    v.trim()
+        .strip_prefix("bytes ")?
+        .split('-')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// State of the window walk behind [`ZoomClient::list_meetings`].
+struct Lister {
+    client: ZoomClient,
+    user: String,
+    start: Date,
+    /// End of the next fresh window; `None` when the range is exhausted.
+    next_to: Option<Date>,
+    /// Windows Zoom narrowed, still to walk: (from, to).
+    pending: VecDeque<(Date, Date)>,
+    /// Current window and its page token.
+    window: Option<(Date, Date, String)>,
+    seen: HashSet<String>,
+    buf: VecDeque<Meeting>,
+    restarts: u32,
+}
+
+impl Lister {
+    async fn next(&mut self) -> Result<Option<Meeting>, ZoomError> {
+        loop {
+            if let Some(m) = self.buf.pop_front() {
+                return Ok(Some(m));
+            }
+            let (from, to, token) = match self.window.take() {
+                Some(w) => w,
+                None => match self.pending.pop_front() {
+                    Some((f, t)) => (f, t, String::new()),
+                    None => match self.next_to {
+                        None => return Ok(None),
+                        Some(to) => {
+                            // At most one month: from = to - 1 month + 1 day.
+                            let from = to
+                                .checked_sub(1.month())
+                                .and_then(|d| d.checked_add(1.day()))
+                                .map_err(|e| ZoomError::Config(e.to_string()))?
+                                .max(self.start);
+                            self.next_to =
+                                from.checked_sub(1.day()).ok().filter(|d| *d >= self.start);
+                            (from, to, String::new())
+                        }
+                    },
+                },
+            };
+            let page = match self
+                .client
+                .recordings_page(&self.user, from, to, &token)
+                .await
+            {
+                Ok(p) => p,
+                Err(e)
+                    if !token.is_empty()
+                        && e.status() == Some(400)
+                        && e.code() == Some(300)
+                        && self.restarts < 5 =>
+                {
+                    // Page token expired (15 min): restart the window; dedup hides repeats.
+                    self.restarts += 1;
+                    self.window = Some((from, to, String::new()));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if token.is_empty()
+                && let Ok(echoed) = page.from.parse::<Date>()
+                && echoed > from
+            {
+                // Zoom narrowed the window: walk the part it dropped afterwards.
+                if let Ok(before) = echoed.checked_sub(1.day()) {
+                    self.pending.push_front((from, before));
+                }
+            }
+            for m in page.meetings {
+                if self.seen.insert(m.uuid.clone()) {
+                    self.buf.push_back(m);
+                }
+            }
+            if let Some(t) = page.next_page_token.filter(|t| !t.is_empty()) {
+                self.window = Some((from, to, t));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_double_encoding() {
+        assert_eq!(encode_uuid("/ab+c=="), "%252Fab%252Bc%253D%253D");
+        assert_eq!(encode_uuid("a//b"), "a%252F%252Fb");
+        assert_eq!(encode_uuid("plain"), "plain");
+    }
+
+    #[test]
+    fn content_range() {
+        assert_eq!(parse_content_range_start("bytes 100-199/200"), Some(100));
+        assert_eq!(parse_content_range_start("bytes */200"), None);
+    }
+}

@@ -1,0 +1,117 @@
+//! HTTP plumbing shared by auth, API and downloads: base-URL policy (plain http only to
+//! loopback hosts), building reqwest clients with rustls (certificate verification is never
+//! switchable), and Basic auth.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::error::ZoomError;
+use crate::redact::redact_url;
+
+/// Parses a base URL and refuses plain `http` unless the host is loopback (127.0.0.0/8, ::1,
+/// localhost): tokens must never cross a network in clear text.
+pub fn check_url(raw: &str) -> Result<Url, ZoomError> {
+    let url = Url::parse(raw)
+        .map_err(|e| ZoomError::Config(format!("invalid URL {}: {e}", redact_url(raw))))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(ZoomError::Config(format!(
+            "refusing plain http to non-loopback host in {}: use https (http is allowed only \
+             for 127.0.0.0/8, ::1 and localhost)",
+            redact_url(raw)
+        ))),
+        s => Err(ZoomError::Config(format!(
+            "unsupported URL scheme {s:?} in {}",
+            redact_url(raw)
+        ))),
+    }
+}
+
+/// True when the URL's host is a loopback address or `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Installs ring as rustls' process default if nobody did (reqwest is built without a
+/// provider in this workspace). Idempotent; losing the race to another installer is fine.
+fn ensure_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// Redirect policy: at most 10 hops, never from https down to plain http on a remote host.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 10 {
+            attempt.error("too many redirects")
+        } else if attempt.url().scheme() == "http" && !is_loopback(attempt.url()) {
+            attempt.error("refusing redirect to plain http on a non-loopback host")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Client for small API/OAuth calls: connect timeout plus a generous whole-request timeout
+/// (answers are small JSON documents).
+pub fn api_client(connect_timeout: Duration) -> Result<reqwest::Client, ZoomError> {
+    ensure_crypto_provider();
+    reqwest::Client::builder()
+        .user_agent(concat!("zvm/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(connect_timeout)
+        .timeout(Duration::from_secs(120))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(ZoomError::from)
+}
+
+/// Client for downloads: NO whole-request timeout (multi-gigabyte files), only a connect
+/// timeout; stalls are caught per chunk by the download stream. `connections` sizes the idle
+/// pool per host; `http2` off forces HTTP/1.1 so each worker gets its own connection.
+pub fn download_client(
+    connect_timeout: Duration,
+    connections: usize,
+    http2: bool,
+) -> Result<reqwest::Client, ZoomError> {
+    ensure_crypto_provider();
+    let mut b = reqwest::Client::builder()
+        .user_agent(concat!("zvm/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(connect_timeout)
+        .pool_max_idle_per_host(connections.max(1))
+        .redirect(redirect_policy());
+    if !http2 {
+        b = b.http1_only();
+    }
+    b.build().map_err(ZoomError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(check_url("https://api.zoom.us/v2").is_ok());
+        assert!(check_url("http://127.0.0.1:8080/v2").is_ok());
+        assert!(check_url("http://127.5.6.7/v2").is_ok());
+        assert!(check_url("http://[::1]:9/").is_ok());
+        assert!(check_url("http://localhost:9/").is_ok());
+        let e = check_url("http://api.zoom.us/v2?access_token=SECRET");
+        let msg = e.map(|_| String::new()).unwrap_or_else(|e| e.to_string());
+        assert!(
+            msg.contains("plain http") && !msg.contains("SECRET"),
+            "{msg}"
+        );
+        assert!(check_url("http://10.0.0.1/").is_err());
+        assert!(check_url("ftp://127.0.0.1/").is_err());
+    }
+}

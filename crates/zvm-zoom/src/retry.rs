@@ -1,0 +1,187 @@
+//! Retry policy: given an attempt number and an error, [`RetryPolicy::decide`] returns a
+//! [`Decision`]; the caller does the sleeping. Deciding apart from waiting lets tests scale
+//! delays down to milliseconds and lets the pacer see every wait.
+
+use std::time::{Duration, SystemTime};
+
+use crate::error::{ErrorClass, ZoomError};
+
+/// Exponential backoff with full jitter, capped, for a bounded number of attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// First backoff.
+    pub base_delay: Duration,
+    /// Cap for any one backoff (and for a server-requested delay, so a bogus Retry-After of
+    /// a week cannot hang a run).
+    pub max_delay: Duration,
+    /// Total attempts including the first.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+            max_attempts: 6,
+        }
+    }
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Sleep this long, then try again.
+    RetryAfter(Duration),
+    /// Give up and return the error.
+    GiveUp,
+}
+
+impl RetryPolicy {
+    /// Tiny delays for tests.
+    pub fn fast() -> Self {
+        Self {
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(20),
+            max_attempts: 6,
+        }
+    }
+
+    /// Backoff for attempt `n` (1-based: the attempt that just failed), before jitter.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = attempt.saturating_sub(1).min(20);
+        self.base_delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_delay)
+    }
+
+    /// Decides after attempt `attempt` (1-based) failed with `err`.
+    pub fn decide(&self, attempt: u32, err: &ZoomError) -> Decision {
+        if attempt >= self.max_attempts {
+            return Decision::GiveUp;
+        }
+        match err.class() {
+            ErrorClass::Fatal => Decision::GiveUp,
+            ErrorClass::Transient => Decision::RetryAfter(jitter(self.backoff(attempt))),
+            ErrorClass::RateLimited(Some(d)) => Decision::RetryAfter(d.min(self.max_delay)),
+            ErrorClass::RateLimited(None) => Decision::RetryAfter(jitter(self.backoff(attempt))),
+        }
+    }
+}
+
+/// Jitter between half and the full delay: spreads workers apart without ever retrying
+/// immediately.
+fn jitter(d: Duration) -> Duration {
+    let f: f64 = 0.5 + rand::random::<f64>() * 0.5;
+    d.mul_f64(f)
+}
+
+/// Reads the delay Zoom asks for: `Retry-After` as seconds, ISO 8601 / RFC 3339, or HTTP
+/// date; else `X-RateLimit-Reset` (Unix seconds). `now` is injectable for tests.
+pub fn server_delay(headers: &http::HeaderMap, now: SystemTime) -> Option<Duration> {
+    let now_ts = jiff::Timestamp::try_from(now).ok()?;
+    if let Some(v) = headers.get("retry-after").and_then(|v| v.to_str().ok()) {
+        let v = v.trim();
+        if let Ok(secs) = v.parse::<u64>() {
+            return Some(Duration::from_secs(secs));
+        }
+        let at = v
+            .parse::<jiff::Timestamp>()
+            .ok()
+            .or_else(|| {
+                // ISO datetime without an offset: Zoom means UTC.
+                v.parse::<jiff::civil::DateTime>()
+                    .ok()
+                    .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                    .map(|z| z.timestamp())
+            })
+            .or_else(|| jiff::fmt::rfc2822::parse(v).ok().map(|z| z.timestamp()));
+        if let Some(at) = at {
+            return Some(until(now_ts, at));
+        }
+    }
+    if let Some(reset) = headers
+        .get("x-ratelimit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    {
+        let at = jiff::Timestamp::from_second(reset).ok()?;
+        return Some(until(now_ts, at));
+    }
+    None
+}
+
+fn until(now: jiff::Timestamp, at: jiff::Timestamp) -> Duration {
+    let ms = at.as_millisecond() - now.as_millisecond();
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hm(k: &'static str, v: &str) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        if let Ok(v) = http::HeaderValue::from_str(v) {
+            h.insert(k, v);
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(
+            server_delay(&hm("retry-after", "7"), now),
+            Some(Duration::from_secs(7))
+        );
+        let iso = jiff::Timestamp::from_second(1_800_000_030)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            server_delay(&hm("retry-after", &iso), now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            server_delay(&hm("retry-after", "2027-01-15T08:00:10"), now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            server_delay(&hm("x-ratelimit-reset", "1800000005"), now),
+            Some(Duration::from_secs(5))
+        );
+        // A reset in the past means "now".
+        assert_eq!(
+            server_delay(&hm("x-ratelimit-reset", "1"), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(server_delay(&hm("retry-after", "garbage"), now), None);
+    }
+
+    #[test]
+    fn decisions() {
+        let p = RetryPolicy {
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(40),
+            max_attempts: 3,
+        };
+        let transient = ZoomError::api(503, "", None);
+        match p.decide(1, &transient) {
+            Decision::RetryAfter(d) => {
+                assert!(d >= Duration::from_millis(5) && d <= Duration::from_millis(10))
+            }
+            Decision::GiveUp => panic!("should retry"),
+        }
+        assert_eq!(p.decide(3, &transient), Decision::GiveUp);
+        assert_eq!(
+            p.decide(1, &ZoomError::api(404, "", None)),
+            Decision::GiveUp
+        );
+        let limited = ZoomError::api(429, "", Some(Duration::from_secs(100)));
+        assert_eq!(
+            p.decide(1, &limited),
+            Decision::RetryAfter(Duration::from_millis(40))
+        );
+        assert_eq!(p.backoff(10), Duration::from_millis(40));
+    }
+}
