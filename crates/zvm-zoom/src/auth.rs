@@ -68,6 +68,9 @@ pub struct StoredToken {
     /// Expiry, Unix seconds.
     #[serde(default)]
     pub expires_at: i64,
+    /// When it was issued, Unix seconds (0 if unknown).
+    #[serde(default)]
+    pub issued_at: i64,
     /// Granted scopes, space separated.
     #[serde(default)]
     pub scope: String,
@@ -258,6 +261,7 @@ async fn token_request(
         access_token: t.access_token,
         refresh_token: t.refresh_token,
         expires_at: now_secs().saturating_add(t.expires_in.unwrap_or(3600)),
+        issued_at: now_secs(),
         scope: t.scope,
         client_id: client_id.to_owned(),
     })
@@ -321,6 +325,12 @@ impl TokenSource {
             *cur = store.load()?;
         }
         let skew = i64::try_from(self.inner.skew.as_secs()).unwrap_or(i64::MAX);
+        // Short-lived tokens (simulators, tests) would otherwise be refreshed on every call:
+        // never refresh earlier than half-way through a token's known lifetime.
+        let skew = match cur.as_ref() {
+            Some(t) if t.issued_at > 0 => skew.min(t.expires_at.saturating_sub(t.issued_at) / 2),
+            _ => skew,
+        };
         if let Some(t) = cur.as_ref()
             && t.expires_at.saturating_sub(skew) > now_secs()
         {
@@ -648,6 +658,7 @@ mod tests {
             access_token: Secret::new("AT-secret"),
             refresh_token: Some(Secret::new("RT-secret")),
             expires_at: 5,
+            issued_at: 0,
             scope: "a b".into(),
             client_id: "c".into(),
         };

@@ -67,6 +67,13 @@ string_enum!(
     UserStatus { Active => "active", Inactive => "inactive", Pending => "pending" }
 );
 
+/// Treats `null` like an absent field: Zoom sends either for "no value".
+fn null_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
+    d: D,
+) -> Result<T, D::Error> {
+    Option::<T>::deserialize(d).map(Option::unwrap_or_default)
+}
+
 /// A JSON value that Zoom sends as an integer or a string (meeting `type`, user `type`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum IntOrString {
@@ -107,13 +114,18 @@ impl<'de> Deserialize<'de> for IntOrString {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct User {
+    #[serde(deserialize_with = "null_default")]
     pub id: String,
+    #[serde(deserialize_with = "null_default")]
     pub email: String,
+    #[serde(deserialize_with = "null_default")]
     pub first_name: String,
+    #[serde(deserialize_with = "null_default")]
     pub last_name: String,
     #[serde(rename = "type")]
     pub user_type: IntOrString,
     pub status: UserStatus,
+    #[serde(deserialize_with = "null_default")]
     pub timezone: String,
 }
 
@@ -121,11 +133,16 @@ pub struct User {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UsersPage {
+    #[serde(deserialize_with = "null_default")]
     pub page_count: u64,
+    #[serde(deserialize_with = "null_default")]
     pub page_number: u64,
+    #[serde(deserialize_with = "null_default")]
     pub page_size: u64,
+    #[serde(deserialize_with = "null_default")]
     pub total_records: u64,
     pub next_page_token: Option<String>,
+    #[serde(deserialize_with = "null_default")]
     pub users: Vec<User>,
 }
 
@@ -133,14 +150,21 @@ pub struct UsersPage {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RecordingFile {
+    #[serde(deserialize_with = "null_default")]
     pub id: String,
+    #[serde(deserialize_with = "null_default")]
     pub meeting_id: String,
+    #[serde(deserialize_with = "null_default")]
     pub recording_start: String,
+    #[serde(deserialize_with = "null_default")]
     pub recording_end: String,
     pub file_type: FileType,
+    #[serde(deserialize_with = "null_default")]
     pub file_extension: String,
+    #[serde(deserialize_with = "null_default")]
     pub file_size: u64,
     pub play_url: Option<String>,
+    #[serde(deserialize_with = "null_default")]
     pub download_url: String,
     pub status: FileStatus,
     pub recording_type: RecordingType,
@@ -157,14 +181,21 @@ impl RecordingFile {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ParticipantAudioFile {
+    #[serde(deserialize_with = "null_default")]
     pub id: String,
+    #[serde(deserialize_with = "null_default")]
     pub file_name: String,
     pub file_type: FileType,
+    #[serde(deserialize_with = "null_default")]
     pub file_extension: String,
+    #[serde(deserialize_with = "null_default")]
     pub file_size: u64,
+    #[serde(deserialize_with = "null_default")]
     pub download_url: String,
     pub status: FileStatus,
+    #[serde(deserialize_with = "null_default")]
     pub recording_start: String,
+    #[serde(deserialize_with = "null_default")]
     pub recording_end: String,
 }
 
@@ -172,24 +203,39 @@ pub struct ParticipantAudioFile {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Meeting {
+    #[serde(deserialize_with = "null_default")]
     pub uuid: String,
+    #[serde(deserialize_with = "null_default")]
     pub id: i64,
+    #[serde(deserialize_with = "null_default")]
     pub account_id: String,
+    #[serde(deserialize_with = "null_default")]
     pub host_id: String,
+    #[serde(deserialize_with = "null_default")]
     pub host_email: String,
+    #[serde(deserialize_with = "null_default")]
     pub topic: String,
     #[serde(rename = "type")]
     pub meeting_type: IntOrString,
+    #[serde(deserialize_with = "null_default")]
     pub start_time: String,
+    #[serde(deserialize_with = "null_default")]
     pub timezone: String,
+    #[serde(deserialize_with = "null_default")]
     pub duration: i64,
+    #[serde(deserialize_with = "null_default")]
     pub total_size: u64,
+    #[serde(deserialize_with = "null_default")]
     pub recording_count: u64,
+    #[serde(deserialize_with = "null_default")]
     pub share_url: String,
+    #[serde(deserialize_with = "null_default")]
     pub recording_play_passcode: String,
+    #[serde(deserialize_with = "null_default")]
     pub recording_files: Vec<RecordingFile>,
     /// Only in `get_meeting_recordings`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_default")]
     pub participant_audio_files: Vec<ParticipantAudioFile>,
 }
 
@@ -197,12 +243,18 @@ pub struct Meeting {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RecordingsPage {
+    #[serde(deserialize_with = "null_default")]
     pub from: String,
+    #[serde(deserialize_with = "null_default")]
     pub to: String,
+    #[serde(deserialize_with = "null_default")]
     pub page_count: u64,
+    #[serde(deserialize_with = "null_default")]
     pub page_size: u64,
+    #[serde(deserialize_with = "null_default")]
     pub total_records: u64,
     pub next_page_token: Option<String>,
+    #[serde(deserialize_with = "null_default")]
     pub meetings: Vec<Meeting>,
 }
 
@@ -210,7 +262,9 @@ pub struct RecordingsPage {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SummaryDetail {
+    #[serde(deserialize_with = "null_default")]
     pub label: String,
+    #[serde(deserialize_with = "null_default")]
     pub summary: String,
 }
 
@@ -218,17 +272,28 @@ pub struct SummaryDetail {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MeetingSummary {
+    #[serde(deserialize_with = "null_default")]
     pub meeting_uuid: String,
+    #[serde(deserialize_with = "null_default")]
     pub meeting_id: i64,
+    #[serde(deserialize_with = "null_default")]
     pub meeting_topic: String,
+    #[serde(deserialize_with = "null_default")]
     pub meeting_start_time: String,
+    #[serde(deserialize_with = "null_default")]
     pub meeting_end_time: String,
+    #[serde(deserialize_with = "null_default")]
     pub summary_title: String,
+    #[serde(deserialize_with = "null_default")]
     pub summary_created_time: String,
+    #[serde(deserialize_with = "null_default")]
     pub summary_last_modified_time: String,
+    #[serde(deserialize_with = "null_default")]
     pub summary_content: String,
     pub summary_overview: Option<String>,
+    #[serde(deserialize_with = "null_default")]
     pub summary_details: Vec<SummaryDetail>,
+    #[serde(deserialize_with = "null_default")]
     pub next_steps: Vec<serde_json::Value>,
 }
 
@@ -263,7 +328,9 @@ mod tests {
         assert!(r.is_err());
         let r: Result<RecordingFile, _> = serde_json::from_str(r#"{"file_size":-1}"#);
         assert!(r.is_err());
-        let r: Result<Meeting, _> = serde_json::from_str(r#"{"type":null,"timezone":""}"#);
+        let r: Result<Meeting, _> = serde_json::from_str(
+            r#"{"type":null,"timezone":null,"topic":null,"recording_files":null}"#,
+        );
         assert!(r.is_ok());
     }
 }

@@ -35,6 +35,7 @@ mod fake {
         pub requests: u64,
         pub codes: HashMap<String, String>,
         pub last_path: String,
+        pub expire_page_token_once: bool,
     }
     pub type St = Arc<Mutex<S>>;
 
@@ -163,7 +164,15 @@ mod fake {
         if let Some(r) = gate(&st, &h) {
             return r;
         }
-        let s = st.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = st.lock().unwrap_or_else(|e| e.into_inner());
+        if s.expire_page_token_once && q.contains_key("next_page_token") {
+            s.expire_page_token_once = false;
+            return err(
+                StatusCode::BAD_REQUEST,
+                300,
+                "The next page token is invalid or expired.",
+            );
+        }
         let parse = |k: &str| q.get(k).and_then(|v| v.parse::<Date>().ok());
         let (Some(mut from), Some(to)) = (parse("from"), parse("to")) else {
             return err(StatusCode::BAD_REQUEST, 300, "bad date");
@@ -386,6 +395,8 @@ async fn listing_three_years_windows_pages_retries() -> TestResult {
         }
         // A 503 burst and a bare 429, then the 401 code 124 of a revoked token.
         s.fail_next = vec![429, 503, 503];
+        // And one page token that expires mid-window: the window restarts.
+        s.expire_page_token_once = true;
     }
     let mut got: Vec<String> = c
         .list_meetings("a@x", start, "2025-12-31".parse()?)
@@ -527,6 +538,7 @@ async fn user_refresh_rotation_persists_newest() -> TestResult {
         access_token: Secret::new("stale"),
         refresh_token: Some(Secret::new("RT-0")),
         expires_at: 0,
+        issued_at: 0,
         scope: String::new(),
         client_id: "cid".into(),
     })?;
