@@ -251,6 +251,11 @@ async fn token_request(
     let body = resp.text().await?;
     if !(200..300).contains(&status) {
         let e = ZoomError::api(status, &body, None);
+        // Keep overload/outage answers classifiable (the caller's retry policy retries
+        // them); a refused grant is an authentication failure no retry can fix.
+        if status == 429 || status >= 500 {
+            return Err(e);
+        }
         return Err(ZoomError::Auth(e.to_string()));
     }
     let t: TokenResponse = serde_json::from_str(&body).map_err(|e| ZoomError::Parse {

@@ -231,7 +231,16 @@ impl ZoomClient {
         loop {
             attempt += 1;
             self.pacer.acquire(cat).await;
-            let token = self.tokens.access_token().await?;
+            let token = match self.tokens.access_token().await {
+                Ok(t) => t,
+                Err(err) => match self.cfg.retry.decide(attempt, &err) {
+                    Decision::RetryAfter(d) => {
+                        tokio::time::sleep(d).await;
+                        continue;
+                    }
+                    Decision::GiveUp => return Err(err),
+                },
+            };
             let mut req = self
                 .api
                 .request(method.clone(), url)
