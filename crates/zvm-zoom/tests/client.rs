@@ -36,6 +36,7 @@ mod fake {
         pub codes: HashMap<String, String>,
         pub last_path: String,
         pub expire_page_token_once: bool,
+        pub token_fail_next: u32,
     }
     pub type St = Arc<Mutex<S>>;
 
@@ -70,6 +71,10 @@ mod fake {
             .into_owned()
             .collect();
         let mut s = st.lock().unwrap_or_else(|e| e.into_inner());
+        if s.token_fail_next > 0 {
+            s.token_fail_next -= 1;
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
         match form.get("grant_type").map(String::as_str) {
             Some("account_credentials") => {
                 let a = new_access(&mut s);
@@ -648,5 +653,46 @@ async fn plain_http_remote_refused_and_errors_redacted() -> TestResult {
         .ok_or("no error")?;
     assert!(!format!("{e} {e:?}").contains("TOPSECRET"));
     assert!(!format!("{client:?}").contains("csecret"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn token_endpoint_outage_is_retried_but_bad_credentials_are_not() -> TestResult {
+    let (st, base, c) = setup().await?;
+    st.lock().map_err(|e| e.to_string())?.token_fail_next = 2;
+    assert_eq!(c.list_users(UserStatusFilter::Active).await?.len(), 1);
+    // A user client whose refresh token is dead: an auth error saying what to do, no loop.
+    let dir = tempfile::tempdir()?;
+    let store = Arc::new(FileTokenStore::new(dir.path()));
+    store.save(&StoredToken {
+        access_token: Secret::new("stale"),
+        refresh_token: Some(Secret::new("RT-dead")),
+        expires_at: 0,
+        issued_at: 0,
+        scope: String::new(),
+        client_id: "cid".into(),
+    })?;
+    let creds = Credentials::User {
+        client_id: "cid".into(),
+        client_secret: None,
+        store,
+    };
+    let u = ZoomClient::new(cfg(&base), creds)?;
+    let before = st.lock().map_err(|e| e.to_string())?.requests;
+    let e = u
+        .list_users(UserStatusFilter::Active)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("zvm auth login") && !e.contains("RT-dead"),
+        "{e}"
+    );
+    assert_eq!(
+        st.lock().map_err(|e| e.to_string())?.requests,
+        before,
+        "no API call without a token"
+    );
     Ok(())
 }
