@@ -1,0 +1,1021 @@
+//! The `/v2` REST API and OAuth endpoints, answering as Zoom does (zoom-api.md §1, §2, §4–6).
+//!
+//! The API is routed by hand from the raw request path so that uuid encoding behaves like
+//! Zoom's: a uuid containing `/` must arrive double-encoded; a single-encoded one is split
+//! by the router and is not found.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::response::Response;
+use base64::Engine;
+use jiff::ToSpan;
+use serde_json::{Value, json};
+
+use crate::account::{CloudState, SimFile, SimMeeting};
+use crate::config::Category;
+use crate::state::{CodeInfo, DeletionRecord, PageToken, Shared, TokenInfo};
+
+pub type AppState = Arc<Shared>;
+
+pub fn json_response(status: StatusCode, v: &Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json;charset=UTF-8")
+        .body(Body::from(v.to_string()))
+        .unwrap_or_default()
+}
+
+pub fn zoom_error(status: StatusCode, code: i64, message: &str) -> Response {
+    json_response(status, &json!({"code": code, "message": message}))
+}
+
+fn oauth_error(status: StatusCode, error: &str, reason: &str) -> Response {
+    json_response(status, &json!({"reason": reason, "error": error}))
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Decodes a uuid path segment the way Zoom does: once, and again if it was double-encoded.
+fn decode_uuid_segment(raw: &str) -> String {
+    let once = percent_decode(raw);
+    if once.contains('%') {
+        percent_decode(&once)
+    } else {
+        once
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// OAuth
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let b64 = v.strip_prefix("Basic ")?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let s = String::from_utf8(raw).ok()?;
+    let (id, secret) = s.split_once(':')?;
+    Some((id.to_string(), secret.to_string()))
+}
+
+fn issue_tokens(st: &Shared, user_index: usize, with_refresh: bool) -> Value {
+    let access = st.fresh_token("sim-at-");
+    let ttl = st.cfg.token_ttl_secs;
+    if let Ok(mut t) = st.tokens.lock() {
+        t.insert(
+            access.clone(),
+            TokenInfo {
+                expires_at: st.now_secs() + ttl as i64,
+                user_index,
+            },
+        );
+    }
+    let mut v = json!({
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": ttl,
+        "scope": "cloud_recording:read:list_user_recordings:admin cloud_recording:read:list_recording_files:admin cloud_recording:delete:meeting_recording:admin cloud_recording:delete:recording_file:admin meeting:read:summary:admin user:read:list_users:admin",
+        "api_url": st.base_url.read().map(|b| b.clone()).unwrap_or_default(),
+    });
+    if with_refresh {
+        let refresh = st.fresh_token("sim-rt-");
+        if let Ok(mut r) = st.refresh_tokens.lock() {
+            r.insert(refresh.clone(), user_index);
+        }
+        v["refresh_token"] = Value::String(refresh);
+    }
+    v
+}
+
+/// The user an S2S token or an authorization acts as: the first active user (the owner).
+fn owner_index(st: &Shared) -> usize {
+    st.account
+        .read()
+        .ok()
+        .and_then(|a| a.users.iter().position(|u| u.status == "active"))
+        .unwrap_or(0)
+}
+
+pub async fn oauth_token(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let resp = oauth_token_inner(&st, &headers, &body);
+    st.record("POST /oauth/token", resp.status().as_u16());
+    resp
+}
+
+fn oauth_token_inner(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let cfg = &st.cfg;
+    let basic = basic_credentials(headers);
+    let client_ok = match &basic {
+        Some((id, secret)) => id == &cfg.client_id && secret == &cfg.client_secret,
+        // Public PKCE clients send only their client_id.
+        None => get("client_id").as_deref() == Some(cfg.client_id.as_str()),
+    };
+    if !client_ok {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Invalid client_id or client_secret",
+        );
+    }
+    match get("grant_type").as_deref() {
+        Some("account_credentials") => {
+            if basic.is_none() {
+                return oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "Invalid client_id or client_secret",
+                );
+            }
+            if get("account_id").as_deref() != Some(cfg.account_id.as_str()) {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Invalid account_id",
+                );
+            }
+            json_response(StatusCode::OK, &issue_tokens(st, owner_index(st), false))
+        }
+        Some("authorization_code") => {
+            let code = get("code").unwrap_or_default();
+            let info = st.codes.lock().ok().and_then(|mut c| c.remove(&code));
+            let Some(info) = info else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Invalid authorization code",
+                );
+            };
+            if info.expires_at < st.now_secs() {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Authorization code expired",
+                );
+            }
+            if get("redirect_uri").as_deref() != Some(info.redirect_uri.as_str()) {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Redirect URI mismatch.",
+                );
+            }
+            if !info.challenge.is_empty() {
+                use sha2::Digest;
+                let verifier = get("code_verifier").unwrap_or_default();
+                let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(sha2::Sha256::digest(verifier.as_bytes()));
+                if computed != info.challenge {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "Invalid code_verifier",
+                    );
+                }
+            }
+            let _ = info.client_id;
+            json_response(StatusCode::OK, &issue_tokens(st, owner_index(st), true))
+        }
+        Some("refresh_token") => {
+            let rt = get("refresh_token").unwrap_or_default();
+            // Rotation: the refresh token is single use.
+            let user = st
+                .refresh_tokens
+                .lock()
+                .ok()
+                .and_then(|mut r| r.remove(&rt));
+            match user {
+                Some(u) => json_response(StatusCode::OK, &issue_tokens(st, u, true)),
+                None => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid Token!"),
+            }
+        }
+        _ => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Unsupported grant type",
+        ),
+    }
+}
+
+pub async fn oauth_authorize(
+    State(st): State<AppState>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let resp = (|| {
+        if q.get("response_type").map(String::as_str) != Some("code")
+            || q.get("client_id") != Some(&st.cfg.client_id)
+        {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Invalid client_id or response_type",
+            );
+        }
+        let Some(redirect) = q.get("redirect_uri").cloned() else {
+            return zoom_error(StatusCode::BAD_REQUEST, 4709, "Redirect URI mismatch.");
+        };
+        let challenge = q.get("code_challenge").cloned().unwrap_or_default();
+        if !challenge.is_empty()
+            && q.get("code_challenge_method").map(String::as_str) != Some("S256")
+        {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Only S256 is supported",
+            );
+        }
+        let code = st.fresh_token("sim-code-");
+        if let Ok(mut c) = st.codes.lock() {
+            c.insert(
+                code.clone(),
+                CodeInfo {
+                    client_id: st.cfg.client_id.clone(),
+                    redirect_uri: redirect.clone(),
+                    challenge,
+                    expires_at: st.now_secs() + 300,
+                },
+            );
+        }
+        let mut loc = match url::Url::parse(&redirect) {
+            Ok(u) => u,
+            Err(_) => return zoom_error(StatusCode::BAD_REQUEST, 4709, "Redirect URI mismatch."),
+        };
+        loc.query_pairs_mut().append_pair("code", &code);
+        if let Some(s) = q.get("state") {
+            loc.query_pairs_mut().append_pair("state", s);
+        }
+        Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, loc.as_str())
+            .body(Body::empty())
+            .unwrap_or_default()
+    })();
+    st.record("GET /oauth/authorize", resp.status().as_u16());
+    resp
+}
+
+pub async fn oauth_revoke(State(st): State<AppState>, body: axum::body::Bytes) -> Response {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let token = form
+        .iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let a = st
+        .tokens
+        .lock()
+        .map(|mut t| t.remove(&token).is_some())
+        .unwrap_or(false);
+    let r = st
+        .refresh_tokens
+        .lock()
+        .map(|mut t| t.remove(&token).is_some())
+        .unwrap_or(false);
+    let resp = if a || r {
+        json_response(StatusCode::OK, &json!({"status": "success"}))
+    } else {
+        oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Invalid Token")
+    };
+    st.record("POST /oauth/revoke", resp.status().as_u16());
+    resp
+}
+
+/// Validates a bearer token; returns the user it acts as.
+pub fn check_token(st: &Shared, token: &str) -> Option<usize> {
+    let t = st.tokens.lock().ok()?;
+    let info = t.get(token)?;
+    (info.expires_at > st.now_secs()).then_some(info.user_index)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|s| s.trim().to_string())
+}
+
+// ---------------------------------------------------------------------------------------
+// Rate limits
+
+fn category(method: &Method, route: &str) -> Category {
+    match (method.as_str(), route) {
+        ("GET", "/v2/users") | ("GET", "/v2/users/{id}/recordings") => Category::Medium,
+        _ => Category::Light,
+    }
+}
+
+fn rate_limit(st: &Shared, cat: Category) -> Option<Response> {
+    let rl = &st.cfg.rate_limits;
+    if !rl.enabled {
+        return None;
+    }
+    let now = st.now();
+    let sec = now.as_second();
+    let day = sec.div_euclid(86_400);
+    let mut r = st.rate.lock().ok()?;
+    if let Some(limit) = rl.daily_limit {
+        let e = r.daily.entry(cat).or_insert((day, 0));
+        if e.0 != day {
+            *e = (day, 0);
+        }
+        if e.1 >= limit {
+            let reset = (day + 1) * 86_400;
+            let ts = jiff::Timestamp::from_second(reset).unwrap_or(now);
+            let mut resp = zoom_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                429,
+                "You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request.",
+            );
+            let h = resp.headers_mut();
+            if rl.send_headers {
+                insert(h, "X-RateLimit-Category", cat.name());
+                insert(h, "X-RateLimit-Type", "Daily-limit");
+                insert(h, "X-RateLimit-Limit", &limit.to_string());
+                insert(h, "X-RateLimit-Remaining", "0");
+            }
+            insert(
+                h,
+                "Retry-After",
+                &ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            );
+            return Some(resp);
+        }
+        e.1 += 1;
+    }
+    let limit = rl.per_sec(st.cfg.plan, cat);
+    let e = r.second.entry(cat).or_insert((sec, 0));
+    if e.0 != sec {
+        *e = (sec, 0);
+    }
+    if e.1 >= limit {
+        let mut resp = zoom_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            429,
+            "You have reached the maximum per-second rate limit for this API. Try again later.",
+        );
+        if rl.send_headers {
+            let h = resp.headers_mut();
+            insert(h, "X-RateLimit-Category", cat.name());
+            insert(h, "X-RateLimit-Type", "QPS");
+            insert(h, "X-RateLimit-Limit", &limit.to_string());
+            insert(h, "X-RateLimit-Remaining", "0");
+            insert(h, "X-RateLimit-Reset", &(sec + 1).to_string());
+        }
+        return Some(resp);
+    }
+    e.1 += 1;
+    None
+}
+
+fn insert(h: &mut HeaderMap, k: &'static str, v: &str) {
+    if let Ok(v) = header::HeaderValue::from_str(v) {
+        h.insert(k, v);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The /v2 API
+
+/// Entry point for everything under `/v2`.
+pub async fn api(State(st): State<AppState>, req: Request<Body>) -> Response {
+    let method = req.method().clone();
+    let raw_path = req.uri().path().to_string();
+    let query: Vec<(String, String)> = req
+        .uri()
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let headers = req.headers().clone();
+    let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let segs: Vec<&str> = raw_path.trim_start_matches('/').split('/').collect();
+    let (route, params) = route_of(&method, &segs);
+
+    let faults = st.faults();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
+    }
+    let resp = api_inner(&st, &method, route, &params, &query, &headers, &body);
+    st.record(
+        &format!("{} {route}", method.as_str()),
+        resp.status().as_u16(),
+    );
+    resp
+}
+
+/// Maps a raw path to a route name and its raw parameters.
+fn route_of<'a>(method: &Method, segs: &[&'a str]) -> (&'static str, Vec<&'a str>) {
+    let m = method.as_str();
+    match segs {
+        ["v2", "users"] if m == "GET" => ("/v2/users", vec![]),
+        ["v2", "users", u] if m == "GET" => ("/v2/users/{id}", vec![u]),
+        ["v2", "users", u, "recordings"] if m == "GET" => ("/v2/users/{id}/recordings", vec![u]),
+        ["v2", "meetings", u, "recordings"] if m == "GET" => {
+            ("/v2/meetings/{uuid}/recordings", vec![u])
+        }
+        ["v2", "meetings", u, "recordings"] if m == "DELETE" => {
+            ("/v2/meetings/{uuid}/recordings", vec![u])
+        }
+        ["v2", "meetings", u, "recordings", "status"] if m == "PUT" => {
+            ("/v2/meetings/{uuid}/recordings/status", vec![u])
+        }
+        ["v2", "meetings", u, "recordings", f] if m == "DELETE" => {
+            ("/v2/meetings/{uuid}/recordings/{file_id}", vec![u, f])
+        }
+        ["v2", "meetings", u, "recordings", f, "status"] if m == "PUT" => (
+            "/v2/meetings/{uuid}/recordings/{file_id}/status",
+            vec![u, f],
+        ),
+        ["v2", "meetings", u, "meeting_summary"] if m == "GET" => {
+            ("/v2/meetings/{uuid}/meeting_summary", vec![u])
+        }
+        _ => ("unknown", vec![]),
+    }
+}
+
+fn q<'a>(query: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn api_inner(
+    st: &Shared,
+    method: &Method,
+    route: &'static str,
+    params: &[&str],
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    if route == "unknown" {
+        return zoom_error(StatusCode::NOT_FOUND, 404, "Not found");
+    }
+    // Since 2023 the API takes the token only in the Authorization header.
+    if q(query, "access_token").is_some() {
+        return zoom_error(StatusCode::UNAUTHORIZED, 124, "Invalid access token.");
+    }
+    let Some(me) = bearer(headers).and_then(|t| check_token(st, &t)) else {
+        return zoom_error(StatusCode::UNAUTHORIZED, 124, "Invalid access token.");
+    };
+    if let Some(r) = rate_limit(st, category(method, route)) {
+        return r;
+    }
+    // Injected server errors, after auth and rate limits like a real overloaded backend.
+    if st
+        .burst_left
+        .fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |n| n.checked_sub(1),
+        )
+        .is_ok()
+    {
+        return zoom_error(StatusCode::SERVICE_UNAVAILABLE, 503, "Service Unavailable");
+    }
+    let f = st.faults();
+    if st.roll(f.api_5xx_prob) {
+        let codes = [
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::BAD_GATEWAY,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ];
+        let c = codes[(st.counter.load(std::sync::atomic::Ordering::Relaxed) % 3) as usize];
+        return zoom_error(c, i64::from(c.as_u16()), "Internal server error");
+    }
+    match route {
+        "/v2/users" => list_users(st, query),
+        "/v2/users/{id}" => get_user(st, me, &percent_decode(params[0])),
+        "/v2/users/{id}/recordings" => list_recordings(st, me, &percent_decode(params[0]), query),
+        "/v2/meetings/{uuid}/recordings" if method == Method::GET => {
+            with_meeting(st, params[0], |st, m| {
+                json_response(StatusCode::OK, &meeting_json(st, m, true))
+            })
+        }
+        "/v2/meetings/{uuid}/meeting_summary" => with_meeting(st, params[0], |_, m| {
+            if m.has_summary {
+                json_response(StatusCode::OK, &summary_json(m))
+            } else {
+                zoom_error(
+                    StatusCode::NOT_FOUND,
+                    3001,
+                    "Meeting summary does not exist.",
+                )
+            }
+        }),
+        "/v2/meetings/{uuid}/recordings" => delete(st, params[0], None, q(query, "action")),
+        "/v2/meetings/{uuid}/recordings/{file_id}" => delete(
+            st,
+            params[0],
+            Some(&percent_decode(params[1])),
+            q(query, "action"),
+        ),
+        "/v2/meetings/{uuid}/recordings/status" => recover(st, params[0], None, body),
+        "/v2/meetings/{uuid}/recordings/{file_id}/status" => {
+            recover(st, params[0], Some(&percent_decode(params[1])), body)
+        }
+        _ => zoom_error(StatusCode::NOT_FOUND, 404, "Not found"),
+    }
+}
+
+fn user_json(u: &crate::account::SimUser) -> Value {
+    let mut v = json!({
+        "email": u.email, "first_name": u.first_name, "last_name": u.last_name,
+        "type": 2, "status": u.status, "timezone": u.timezone,
+    });
+    if let Some(id) = &u.id {
+        v["id"] = Value::String(id.clone());
+    }
+    v
+}
+
+#[allow(clippy::result_large_err)]
+fn page_size(query: &[(String, String)]) -> Result<usize, Response> {
+    match q(query, "page_size") {
+        None => Ok(30),
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n.min(300)),
+            _ => Err(zoom_error(
+                StatusCode::BAD_REQUEST,
+                300,
+                "Invalid field: page_size",
+            )),
+        },
+    }
+}
+
+/// Pagination shared by users and recordings: the token remembers the query and offset and
+/// expires after 15 minutes.
+#[allow(clippy::result_large_err)]
+fn paginate(
+    st: &Shared,
+    key: &str,
+    query: &[(String, String)],
+    total: usize,
+    size: usize,
+) -> Result<(usize, String), Response> {
+    let offset = match q(query, "next_page_token").filter(|t| !t.is_empty()) {
+        None => 0,
+        Some(t) => {
+            let pt = st.page_tokens.lock().ok().and_then(|p| p.get(t).cloned());
+            match pt {
+                Some(p) if p.query == key && st.now_secs() - p.created_at <= 15 * 60 => p.offset,
+                _ => {
+                    return Err(zoom_error(
+                        StatusCode::BAD_REQUEST,
+                        300,
+                        "The next page token is invalid or expired.",
+                    ));
+                }
+            }
+        }
+    };
+    let next = offset + size;
+    let token = if next < total {
+        let t = st.fresh_token("pt");
+        if let Ok(mut p) = st.page_tokens.lock() {
+            p.insert(
+                t.clone(),
+                PageToken {
+                    query: key.to_string(),
+                    offset: next,
+                    created_at: st.now_secs(),
+                },
+            );
+        }
+        t
+    } else {
+        String::new()
+    };
+    Ok((offset, token))
+}
+
+fn list_users(st: &Shared, query: &[(String, String)]) -> Response {
+    let status = q(query, "status").unwrap_or("active");
+    if !matches!(status, "active" | "inactive" | "pending") {
+        return zoom_error(StatusCode::BAD_REQUEST, 300, "Invalid field: status");
+    }
+    let size = match page_size(query) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Ok(acct) = st.account.read() else {
+        return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
+    };
+    let users: Vec<Value> = acct
+        .users
+        .iter()
+        .filter(|u| u.status == status)
+        .map(user_json)
+        .collect();
+    let (offset, token) = match paginate(
+        st,
+        &format!("users:{status}:{size}"),
+        query,
+        users.len(),
+        size,
+    ) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let page: Vec<Value> = users.iter().skip(offset).take(size).cloned().collect();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "page_count": users.len().div_ceil(size),
+            "page_number": offset / size + 1,
+            "page_size": size,
+            "total_records": users.len(),
+            "next_page_token": token,
+            "users": page,
+        }),
+    )
+}
+
+fn resolve_user(st: &Shared, me: usize, who: &str) -> Option<usize> {
+    let acct = st.account.read().ok()?;
+    if who == "me" {
+        return Some(me);
+    }
+    acct.users
+        .iter()
+        .position(|u| u.id.as_deref() == Some(who) || u.email.eq_ignore_ascii_case(who))
+        .filter(|i| acct.users[*i].id.is_some())
+}
+
+fn get_user(st: &Shared, me: usize, who: &str) -> Response {
+    match resolve_user(st, me, who) {
+        Some(i) => {
+            let acct = match st.account.read() {
+                Ok(a) => a,
+                Err(_) => return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state"),
+            };
+            json_response(StatusCode::OK, &user_json(&acct.users[i]))
+        }
+        None => zoom_error(StatusCode::NOT_FOUND, 1001, "User does not exist."),
+    }
+}
+
+fn parse_day(s: &str) -> Option<jiff::civil::Date> {
+    s.parse::<jiff::civil::Date>().ok()
+}
+
+fn list_recordings(st: &Shared, me: usize, who: &str, query: &[(String, String)]) -> Response {
+    let Some(user) = resolve_user(st, me, who) else {
+        return zoom_error(StatusCode::NOT_FOUND, 1001, "User does not exist.");
+    };
+    let today = st.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let to = match q(query, "to") {
+        None => today.tomorrow().unwrap_or(today),
+        Some(s) => match parse_day(s) {
+            Some(d) => d,
+            None => return zoom_error(StatusCode::BAD_REQUEST, 300, "Invalid field: to"),
+        },
+    };
+    let mut from = match q(query, "from") {
+        None => today,
+        Some(s) => match parse_day(s) {
+            Some(d) => d,
+            None => return zoom_error(StatusCode::BAD_REQUEST, 300, "Invalid field: from"),
+        },
+    };
+    if from > to {
+        return zoom_error(
+            StatusCode::BAD_REQUEST,
+            300,
+            "The from date must be before the to date.",
+        );
+    }
+    // Zoom's silent narrowing: a span longer than a month becomes the month ending at `to`.
+    let floor = to.checked_sub(1.month()).unwrap_or(to);
+    if from < floor {
+        from = floor;
+    }
+    let trash = q(query, "trash") == Some("true");
+    let size = match page_size(query) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Ok(acct) = st.account.read() else {
+        return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
+    };
+    let selected: Vec<&SimMeeting> = acct
+        .meetings
+        .iter()
+        .filter(|m| m.host_index == user)
+        .filter(|m| {
+            let d = m.start.to_zoned(jiff::tz::TimeZone::UTC).date();
+            d >= from && d <= to
+        })
+        .filter(|m| {
+            let want = if trash {
+                CloudState::Trashed
+            } else {
+                CloudState::Present
+            };
+            m.files.iter().any(|f| f.cloud == want)
+        })
+        .collect();
+    let key = format!("rec:{user}:{from}:{to}:{trash}:{size}");
+    let (offset, token) = match paginate(st, &key, query, selected.len(), size) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let meetings: Vec<Value> = selected
+        .iter()
+        .skip(offset)
+        .take(size)
+        .map(|m| {
+            let mut v = meeting_json_filtered(st, m, false, trash);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("download_access_token");
+            }
+            v
+        })
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "from": from.to_string(),
+            "to": to.to_string(),
+            "page_count": selected.len().div_ceil(size),
+            "page_size": size,
+            "total_records": selected.len(),
+            "next_page_token": token,
+            "meetings": meetings,
+        }),
+    )
+}
+
+fn file_json(st: &Shared, m: &SimMeeting, f: &SimFile) -> Value {
+    let base = st.base_url.read().map(|b| b.clone()).unwrap_or_default();
+    if f.processing {
+        // What Zoom sends while a file is processing.
+        return json!({
+            "id": f.id, "meeting_id": m.uuid,
+            "recording_start": f.recording_start, "recording_end": "",
+            "file_type": "", "file_size": 0, "status": "processing",
+        });
+    }
+    let mut v = json!({
+        "id": f.id,
+        "meeting_id": m.uuid,
+        "recording_start": f.recording_start,
+        "recording_end": f.recording_end,
+        "file_type": f.file_type,
+        "file_extension": f.file_extension,
+        "file_size": f.size,
+        "download_url": format!("{base}/rec/download/{}", f.id),
+        "status": "completed",
+    });
+    if let Some(rt) = &f.recording_type {
+        v["recording_type"] = Value::String(rt.clone());
+    }
+    if f.has_play_url {
+        v["play_url"] = Value::String(format!("{base}/rec/play/{}", f.id));
+    }
+    if let Some(n) = &f.file_name {
+        v["file_name"] = Value::String(n.clone());
+    }
+    v
+}
+
+pub fn meeting_json(st: &Shared, m: &SimMeeting, details: bool) -> Value {
+    meeting_json_filtered(st, m, details, false)
+}
+
+fn meeting_json_filtered(st: &Shared, m: &SimMeeting, details: bool, trash: bool) -> Value {
+    let want = if trash {
+        CloudState::Trashed
+    } else {
+        CloudState::Present
+    };
+    let files: Vec<Value> = m
+        .files
+        .iter()
+        .filter(|f| f.cloud == want)
+        .map(|f| file_json(st, m, f))
+        .collect();
+    let total: u64 = m
+        .files
+        .iter()
+        .filter(|f| f.cloud == want && !f.processing)
+        .map(|f| f.size)
+        .sum();
+    let host_id = m.host_id.clone();
+    let mut v = json!({
+        "uuid": m.uuid,
+        "id": m.id,
+        "account_id": st.cfg.account_id,
+        "host_id": host_id,
+        "topic": m.topic,
+        "type": 2,
+        "start_time": m.start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "timezone": m.timezone,
+        "duration": m.duration,
+        "total_size": total,
+        "recording_count": files.len(),
+        "share_url": format!("https://example.invalid/rec/share/{}", m.id),
+        "recording_files": files,
+    });
+    if details {
+        let pa: Vec<Value> = m
+            .participant_audio
+            .iter()
+            .filter(|f| f.cloud == CloudState::Present)
+            .map(|f| file_json(st, m, f))
+            .collect();
+        v["participant_audio_files"] = Value::Array(pa);
+        v["download_access_token"] = Value::String("sim-dat-not-a-real-token".into());
+        v["recording_play_passcode"] = Value::String("sim-passcode".into());
+    }
+    v
+}
+
+fn summary_json(m: &SimMeeting) -> Value {
+    let start = m.start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    json!({
+        "meeting_uuid": m.uuid,
+        "meeting_id": m.id,
+        "meeting_topic": m.topic,
+        "meeting_start_time": start,
+        "meeting_end_time": start,
+        "summary_title": format!("Meeting summary for {}", m.topic),
+        "summary_created_time": start,
+        "summary_last_modified_time": start,
+        "summary_overview": "The team reviewed progress and agreed on next steps.",
+        "summary_details": [
+            {"label": "Progress", "summary": "Most items are on track."},
+            {"label": "議題", "summary": "予算の確認と次回の日程。"}
+        ],
+        "next_steps": ["Send the minutes", "Book the next session"],
+        "summary_content": "## Summary\n\n- Progress reviewed\n- Next steps agreed\n",
+    })
+}
+
+/// Finds a meeting by its uuid path segment, Zoom-style.
+fn with_meeting(
+    st: &Shared,
+    raw: &str,
+    f: impl FnOnce(&Shared, &SimMeeting) -> Response,
+) -> Response {
+    let uuid = decode_uuid_segment(raw);
+    let Ok(acct) = st.account.read() else {
+        return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
+    };
+    match acct
+        .meetings
+        .iter()
+        .find(|m| m.uuid == uuid && m.files.iter().any(|f| f.cloud != CloudState::Deleted))
+    {
+        Some(m) => f(st, m),
+        None => zoom_error(
+            StatusCode::NOT_FOUND,
+            3301,
+            "This recording does not exist.",
+        ),
+    }
+}
+
+fn delete(st: &Shared, raw: &str, file_id: Option<&str>, action: Option<&str>) -> Response {
+    let action = action.unwrap_or("trash");
+    let target = match action {
+        "trash" => CloudState::Trashed,
+        "delete" => CloudState::Deleted,
+        _ => return zoom_error(StatusCode::BAD_REQUEST, 300, "Invalid field: action"),
+    };
+    let uuid = decode_uuid_segment(raw);
+    let Ok(mut acct) = st.account.write() else {
+        return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
+    };
+    let Some(m) = acct.meetings.iter_mut().find(|m| m.uuid == uuid) else {
+        return zoom_error(
+            StatusCode::NOT_FOUND,
+            3301,
+            "This recording does not exist.",
+        );
+    };
+    if m.in_progress {
+        return zoom_error(
+            StatusCode::BAD_REQUEST,
+            3303,
+            "The meeting is in progress, recordings cannot be deleted.",
+        );
+    }
+    // What can still be acted on: present files (and trashed ones, for a permanent delete).
+    let eligible = |f: &SimFile| match target {
+        CloudState::Trashed => f.cloud == CloudState::Present,
+        _ => f.cloud != CloudState::Deleted,
+    };
+    let mut changed = false;
+    match file_id {
+        None => {
+            for f in m.files.iter_mut().chain(m.participant_audio.iter_mut()) {
+                if eligible(f) {
+                    f.cloud = target;
+                    changed = true;
+                }
+            }
+        }
+        Some(id) => {
+            if let Some(f) = m
+                .files
+                .iter_mut()
+                .chain(m.participant_audio.iter_mut())
+                .find(|f| f.id == id)
+                && eligible(f)
+            {
+                f.cloud = target;
+                changed = true;
+            }
+        }
+    }
+    if !changed {
+        return zoom_error(
+            StatusCode::NOT_FOUND,
+            3301,
+            "This recording does not exist.",
+        );
+    }
+    let uuid = m.uuid.clone();
+    drop(acct);
+    if let Ok(mut d) = st.deletions.lock() {
+        d.push(DeletionRecord {
+            at: st.now().to_string(),
+            meeting_uuid: uuid,
+            file_id: file_id.map(str::to_string),
+            action: action.to_string(),
+        });
+    }
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::empty())
+        .unwrap_or_default()
+}
+
+fn recover(st: &Shared, raw: &str, file_id: Option<&str>, body: &[u8]) -> Response {
+    let action = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("action").and_then(|a| a.as_str()).map(str::to_string));
+    if action.as_deref() != Some("recover") {
+        return zoom_error(StatusCode::BAD_REQUEST, 300, "Invalid field: action");
+    }
+    let uuid = decode_uuid_segment(raw);
+    let Ok(mut acct) = st.account.write() else {
+        return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
+    };
+    let Some(m) = acct.meetings.iter_mut().find(|m| m.uuid == uuid) else {
+        return zoom_error(
+            StatusCode::NOT_FOUND,
+            3301,
+            "This recording does not exist.",
+        );
+    };
+    let mut changed = false;
+    for f in m.files.iter_mut().chain(m.participant_audio.iter_mut()) {
+        if f.cloud == CloudState::Trashed && file_id.is_none_or(|id| id == f.id) {
+            f.cloud = CloudState::Present;
+            changed = true;
+        }
+    }
+    if !changed {
+        return zoom_error(
+            StatusCode::NOT_FOUND,
+            3301,
+            "This recording does not exist.",
+        );
+    }
+    let uuid = m.uuid.clone();
+    drop(acct);
+    if let Ok(mut d) = st.deletions.lock() {
+        d.push(DeletionRecord {
+            at: st.now().to_string(),
+            meeting_uuid: uuid,
+            file_id: file_id.map(str::to_string),
+            action: "recover".into(),
+        });
+    }
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::empty())
+        .unwrap_or_default()
+}

@@ -1,0 +1,299 @@
+//! What a simulator run looks like: the generated account, the plan's rate limits, token
+//! lifetime and injected faults. Every field has a default, so a scenario file (TOML) names
+//! only what it changes; unknown keys are errors so a typo never silently does nothing.
+
+use serde::{Deserialize, Serialize};
+
+/// Zoom plans, which set the per-category rate limits (zoom-api.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    Free,
+    #[default]
+    Pro,
+    Business,
+}
+
+impl std::str::FromStr for Plan {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "free" | "basic" => Ok(Plan::Free),
+            "pro" => Ok(Plan::Pro),
+            "business" | "business+" | "enterprise" => Ok(Plan::Business),
+            o => Err(format!("unknown plan '{o}': use free, pro or business")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {
+    /// Everything generated (ids, topics, sizes, bytes) follows from this.
+    pub seed: u64,
+    pub plan: Plan,
+    /// Access-token lifetime in seconds (Zoom: 3599).
+    pub token_ttl_secs: u64,
+    pub account: AccountSpec,
+    pub faults: FaultConfig,
+    pub rate_limits: RateLimitConfig,
+    /// Listen address of the API/OAuth/web listener (default 127.0.0.1:0).
+    pub bind: Option<String>,
+    /// Listen address of the CDN listener (default 127.0.0.1:0).
+    pub cdn_bind: Option<String>,
+    /// When true the CDN also demands `Authorization: Bearer` (one report says Zoom's does).
+    pub cdn_requires_auth: bool,
+    /// Signed CDN links stay valid this long (seconds).
+    pub cdn_link_ttl_secs: u64,
+    /// S2S and user-OAuth credentials the simulator accepts.
+    pub account_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Secret token used to sign webhooks.
+    pub webhook_secret: String,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            plan: Plan::Pro,
+            token_ttl_secs: 3599,
+            account: AccountSpec::default(),
+            faults: FaultConfig::default(),
+            rate_limits: RateLimitConfig::default(),
+            bind: None,
+            cdn_bind: None,
+            cdn_requires_auth: false,
+            cdn_link_ttl_secs: 3600,
+            account_id: "sim-account-0001".into(),
+            client_id: "sim-client-id".into(),
+            client_secret: "sim-client-secret-do-not-use".into(),
+            webhook_secret: "sim-webhook-secret".into(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// Named presets: `test` (small, fast, every file type), `demo` (realistic, a few hundred
+    /// MiB), `big` (a bench base: set `account.meetings`, `file_size`, `files_per_meeting`).
+    pub fn preset(name: &str) -> anyhow::Result<SimConfig> {
+        let mut c = SimConfig::default();
+        match name {
+            "test" => {}
+            "demo" => {
+                // A generous plan so the demo is quick; the pacing is exercised elsewhere.
+                c.plan = Plan::Business;
+                c.account = AccountSpec {
+                    active_users: 5,
+                    inactive_users: 1,
+                    pending_users: 1,
+                    meetings: 220,
+                    years: 3,
+                    mp4_size: (150 << 10, 1200 << 10),
+                    small_size: (1 << 10, 48 << 10),
+                    ..AccountSpec::default()
+                };
+            }
+            "big" => {
+                c.account = AccountSpec {
+                    active_users: 1,
+                    inactive_users: 0,
+                    pending_users: 0,
+                    meetings: 500,
+                    years: 1,
+                    files_per_meeting: Some(1),
+                    file_size: Some(4 << 20),
+                    processing_fraction: 0.0,
+                    hostile_fraction: 0.0,
+                    summary_fraction: 0.0,
+                    participant_audio_fraction: 0.0,
+                    ..AccountSpec::default()
+                };
+                c.rate_limits.enabled = false;
+            }
+            other => anyhow::bail!("unknown preset '{other}': use test, demo or big"),
+        }
+        Ok(c)
+    }
+
+    /// Reads a TOML scenario; errors name the file and the line.
+    pub fn from_toml_file(path: &std::path::Path) -> anyhow::Result<SimConfig> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read scenario {}: {e}", path.display()))?;
+        Self::from_toml_str(&text)
+            .map_err(|e| anyhow::anyhow!("scenario {} is not valid: {e}", path.display()))
+    }
+
+    pub fn from_toml_str(text: &str) -> Result<SimConfig, toml::de::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct WithPreset {
+            preset: Option<String>,
+            #[serde(flatten)]
+            rest: toml::Table,
+        }
+        // A scenario may start from a preset and override parts of it.
+        let wp: WithPreset = toml::from_str(text)?;
+        let mut base = match wp.preset.as_deref() {
+            Some(p) => SimConfig::preset(p).map_err(|e| serde::de::Error::custom(e.to_string()))?,
+            None => SimConfig::default(),
+        };
+        let mut merged =
+            toml::Table::try_from(&base).map_err(|e| serde::de::Error::custom(e.to_string()))?;
+        merge(&mut merged, wp.rest);
+        base = merged.try_into()?;
+        Ok(base)
+    }
+}
+
+fn merge(into: &mut toml::Table, from: toml::Table) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+/// The generated account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountSpec {
+    pub active_users: u32,
+    pub inactive_users: u32,
+    pub pending_users: u32,
+    pub meetings: u32,
+    /// Meetings are spread over this many years ending at `end_date`.
+    pub years: u32,
+    /// Last day of the account's history, `YYYY-MM-DD`; default: today (UTC).
+    pub end_date: Option<String>,
+    /// MP4/M4A sizes (min, max) in bytes.
+    pub mp4_size: (u64, u64),
+    /// Text files (chat, transcript, captions, timeline...) sizes (min, max).
+    pub small_size: (u64, u64),
+    /// Benchmarks: every meeting has exactly this many MP4 files of `file_size` bytes, and
+    /// nothing else.
+    pub files_per_meeting: Option<u32>,
+    pub file_size: Option<u64>,
+    /// Share of files still processing at start (complete later).
+    pub processing_fraction: f64,
+    pub hostile_fraction: f64,
+    pub summary_fraction: f64,
+    pub participant_audio_fraction: f64,
+    /// Share of meetings "in progress": deleting them answers 400 code 3303.
+    pub in_progress_fraction: f64,
+}
+
+impl Default for AccountSpec {
+    fn default() -> Self {
+        Self {
+            active_users: 3,
+            inactive_users: 1,
+            pending_users: 1,
+            meetings: 30,
+            years: 3,
+            end_date: None,
+            mp4_size: (20 << 10, 200 << 10),
+            small_size: (1 << 10, 16 << 10),
+            files_per_meeting: None,
+            file_size: None,
+            processing_fraction: 0.05,
+            hostile_fraction: 0.25,
+            summary_fraction: 0.4,
+            participant_audio_fraction: 0.3,
+            in_progress_fraction: 0.03,
+        }
+    }
+}
+
+/// Faults, each a probability (0..1) or a count. Download faults apply per request, so a
+/// client that retries and resumes eventually gets the whole file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultConfig {
+    /// Seed of the fault dice (separate from the account seed).
+    pub seed: u64,
+    /// Probability that an API request answers 500/502/503.
+    pub api_5xx_prob: f64,
+    /// The next N API requests answer 503 (a burst), counted down.
+    pub api_5xx_burst: u32,
+    /// Probability that a download is cut (connection reset) after `reset_after_bytes`.
+    pub reset_prob: f64,
+    pub reset_after_bytes: u64,
+    /// Probability that a download announces the full length but sends only part, then ends.
+    pub truncate_prob: f64,
+    /// Probability that a download stops sending mid-body for `stall_secs` (0 = for ever).
+    pub stall_prob: f64,
+    pub stall_secs: f64,
+    /// Probability that a ranged request is answered 200 with the whole file.
+    pub range_ignored_prob: f64,
+    /// Per-connection bandwidth cap in bytes per second (0 = none).
+    pub bandwidth_bps: u64,
+    /// Added latency per request (ms), API and downloads.
+    pub latency_ms: u64,
+    /// Probability that a web download answers the HTML "Only the host" page despite a valid token.
+    pub html_prob: f64,
+}
+
+/// Per-category limits. `None` fields take the plan's numbers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub light_per_sec: Option<u32>,
+    pub medium_per_sec: Option<u32>,
+    pub heavy_per_sec: Option<u32>,
+    /// Daily quota per category (all categories share the number); `None` = no daily limit.
+    pub daily_limit: Option<u32>,
+    /// Whether 429 answers carry the X-RateLimit-* headers (Zoom often omits them).
+    pub send_headers: bool,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            light_per_sec: None,
+            medium_per_sec: None,
+            heavy_per_sec: None,
+            daily_limit: None,
+            send_headers: true,
+        }
+    }
+}
+
+/// Zoom's rate-limit categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Category {
+    Light,
+    Medium,
+    Heavy,
+}
+
+impl Category {
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Light => "Light",
+            Category::Medium => "Medium",
+            Category::Heavy => "Heavy",
+        }
+    }
+}
+
+impl RateLimitConfig {
+    pub fn per_sec(&self, plan: Plan, cat: Category) -> u32 {
+        let (l, m, h) = match plan {
+            Plan::Free => (4, 2, 1),
+            Plan::Pro => (30, 20, 10),
+            Plan::Business => (80, 60, 40),
+        };
+        match cat {
+            Category::Light => self.light_per_sec.unwrap_or(l),
+            Category::Medium => self.medium_per_sec.unwrap_or(m),
+            Category::Heavy => self.heavy_per_sec.unwrap_or(h),
+        }
+    }
+}

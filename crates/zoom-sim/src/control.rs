@@ -1,0 +1,182 @@
+//! The control plane under `/sim/`: manifest, stats, deletions, faults, clock, processing,
+//! tokens and webhooks, so scripts and subprocess tests can drive the simulator over HTTP.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::account::CloudState;
+use crate::api::AppState;
+use crate::config::FaultConfig;
+use crate::state::{Shared, TokenInfo};
+use crate::{Manifest, ManifestFile, ManifestMeeting, ManifestUser, WebhookEvent};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/manifest",
+            get(|State(st): State<AppState>| async move { Json(manifest(&st)) }),
+        )
+        .route(
+            "/stats",
+            get(|State(st): State<AppState>| async move { Json(st.snapshot_stats()) }),
+        )
+        .route(
+            "/deletions",
+            get(|State(st): State<AppState>| async move {
+                Json(st.deletions.lock().map(|d| d.clone()).unwrap_or_default())
+            }),
+        )
+        .route(
+            "/faults",
+            post(
+                |State(st): State<AppState>, Json(f): Json<FaultConfig>| async move {
+                    set_faults(&st, f);
+                    StatusCode::NO_CONTENT
+                },
+            )
+            .get(|State(st): State<AppState>| async move { Json(st.faults()) }),
+        )
+        .route(
+            "/complete-processing",
+            post(|State(st): State<AppState>| async move {
+                complete_processing(&st);
+                StatusCode::NO_CONTENT
+            }),
+        )
+        .route("/advance-clock", post(advance_clock))
+        .route(
+            "/token",
+            post(|State(st): State<AppState>| async move {
+                Json(serde_json::json!({"access_token": issue_token(&st)}))
+            }),
+        )
+        .route("/webhook", post(webhook))
+}
+
+#[derive(Deserialize)]
+struct Secs {
+    secs: i64,
+}
+
+async fn advance_clock(State(st): State<AppState>, Query(s): Query<Secs>) -> StatusCode {
+    st.clock_offset
+        .fetch_add(s.secs, std::sync::atomic::Ordering::Relaxed);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct WebhookReq {
+    url: String,
+    secret_token: String,
+    event: WebhookEvent,
+}
+
+async fn webhook(State(st): State<AppState>, Json(w): Json<WebhookReq>) -> Response {
+    match crate::webhook::send(&st, &w.url, &w.secret_token, w.event).await {
+        Ok(code) => Json(serde_json::json!({"status": code})).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
+
+pub fn set_faults(st: &Shared, f: FaultConfig) {
+    st.burst_left
+        .store(f.api_5xx_burst, std::sync::atomic::Ordering::Relaxed);
+    if let Ok(mut d) = st.dice.lock() {
+        use rand::SeedableRng;
+        *d = rand_chacha::ChaCha8Rng::seed_from_u64(f.seed);
+    }
+    if let Ok(mut cur) = st.faults.write() {
+        *cur = f;
+    }
+}
+
+pub fn complete_processing(st: &Shared) {
+    if let Ok(mut a) = st.account.write() {
+        for m in &mut a.meetings {
+            for f in m.files.iter_mut().chain(m.participant_audio.iter_mut()) {
+                f.processing = false;
+            }
+        }
+    }
+}
+
+pub fn issue_token(st: &Shared) -> String {
+    let t = st.fresh_token("sim-at-");
+    if let Ok(mut tokens) = st.tokens.lock() {
+        tokens.insert(
+            t.clone(),
+            TokenInfo {
+                expires_at: st.now_secs() + st.cfg.token_ttl_secs as i64,
+                user_index: 0,
+            },
+        );
+    }
+    t
+}
+
+pub fn manifest(st: &Arc<Shared>) -> Manifest {
+    let Ok(a) = st.account.read() else {
+        return Manifest {
+            users: vec![],
+            meetings: vec![],
+        };
+    };
+    let mf = |f: &crate::account::SimFile| ManifestFile {
+        id: f.id.clone(),
+        file_type: f.file_type.clone(),
+        file_extension: f.file_extension.clone(),
+        recording_type: f.recording_type.clone(),
+        status: if f.processing {
+            "processing"
+        } else {
+            "completed"
+        }
+        .into(),
+        size: f.size,
+        cloud: f.cloud,
+        key: f.key,
+    };
+    Manifest {
+        users: a
+            .users
+            .iter()
+            .map(|u| ManifestUser {
+                id: u.id.clone(),
+                email: u.email.clone(),
+                status: u.status.to_string(),
+            })
+            .collect(),
+        meetings: a
+            .meetings
+            .iter()
+            .map(|m| {
+                let host = a.users.get(m.host_index);
+                ManifestMeeting {
+                    uuid: m.uuid.clone(),
+                    id: m.id,
+                    host_id: host.and_then(|h| h.id.clone()).unwrap_or_default(),
+                    host_email: host.map(|h| h.email.clone()).unwrap_or_default(),
+                    topic: m.topic.clone(),
+                    start_time: m.start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    timezone: m.timezone.clone(),
+                    has_summary: m.has_summary,
+                    in_progress: m.in_progress,
+                    files: m.files.iter().map(mf).collect(),
+                    participant_audio: m.participant_audio.iter().map(mf).collect(),
+                }
+            })
+            .collect(),
+    }
+}
+
+#[allow(dead_code)]
+fn _cloud(c: CloudState) -> CloudState {
+    c
+}

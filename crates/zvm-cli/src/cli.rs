@@ -1,0 +1,204 @@
+//! The command line: every flag and environment variable is defined here once; `--help`
+//! is generated from these definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "zvm",
+    version,
+    about = "Zoom Video Mover: copy Zoom cloud recordings to storage you control, verified, and free the cloud",
+    long_about = None,
+    after_help = "Start with `zvm demo` to see the whole job against a built-in fake Zoom.\nExit codes: 0 ok, 1 some files failed, 2 bad usage or config, 3 Zoom refused (auth, scopes), 4 destination unusable, 5 state busy or unreadable, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file (TOML). Default: config.toml in the OS config dir (e.g. ~/.config/zvm/).
+    #[arg(long, env = "ZVM_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// State database (SQLite). Default: state.sqlite3 in the OS data dir.
+    #[arg(long, env = "ZVM_STATE", global = true, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// One JSON event per line on stdout instead of progress bars (for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Only the summary and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// More log detail on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in to Zoom (user OAuth with PKCE), see the stored sign-in, or sign out.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// List recordings in the cloud (a table, or --json).
+    List(ListArgs),
+    /// Copy every selected recording into DEST; a re-run fetches only what is new.
+    Sync(SyncArgs),
+    /// Run the whole job against a built-in fake Zoom account, into ./zvm-demo (no Zoom account needed).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Sign in through the browser (OAuth with PKCE); tokens go to the OS keyring or a 0600 file.
+    Login(LoginArgs),
+    /// Show how zvm will authenticate and the state of the stored token.
+    Status(ZoomArgs),
+    /// Revoke the stored token at Zoom, then forget it.
+    Logout(ZoomArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub zoom: ZoomArgs,
+    /// Print the sign-in URL but don't open a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Port for the loopback redirect listener (0 = any free port). Must match your Zoom
+    /// app's redirect URL if that names a port.
+    #[arg(long, env = "ZVM_REDIRECT_PORT", value_name = "PORT")]
+    pub redirect_port: Option<u16>,
+}
+
+/// How to reach Zoom and as whom.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ZoomArgs {
+    /// Server-to-Server OAuth account id (admins).
+    #[arg(long, env = "ZOOM_ACCOUNT_ID", value_name = "ID")]
+    pub account_id: Option<String>,
+    /// OAuth app client id (Server-to-Server, or your user OAuth app).
+    #[arg(long, env = "ZOOM_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// OAuth app client secret. Prefer the environment variable to a flag (flags show up in `ps`).
+    #[arg(
+        long,
+        env = "ZOOM_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+    /// Zoom API base URL.
+    #[arg(long, env = "ZVM_API_BASE", value_name = "URL")]
+    pub api_base: Option<String>,
+    /// Zoom OAuth base URL.
+    #[arg(long, env = "ZVM_OAUTH_BASE", value_name = "URL")]
+    pub oauth_base: Option<String>,
+    /// The account's plan, which sets Zoom's rate limits: free, pro, business.
+    #[arg(long, env = "ZVM_PLAN", value_name = "PLAN")]
+    pub plan: Option<String>,
+}
+
+/// Which recordings.
+#[derive(Debug, Args, Clone)]
+pub struct SelectArgs {
+    /// First day (UTC) to include: YYYY-MM-DD, or an age like 30d, 6m, 2y. Default: 6y.
+    #[arg(long, env = "ZVM_FROM", value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last day (UTC) to include: YYYY-MM-DD or 'today'. Default: today.
+    #[arg(long, env = "ZVM_TO", value_name = "DATE")]
+    pub to: Option<String>,
+    /// A user's id or email (default: the signed-in user, or with Server-to-Server every user).
+    #[arg(long, value_name = "USER", conflicts_with = "all_users")]
+    pub user: Option<String>,
+    /// Every active and inactive user of the account (admin).
+    #[arg(long)]
+    pub all_users: bool,
+    /// Only these file types, comma-separated: mp4, m4a, chat, transcript, cc, csv, tb,
+    /// chat_message, summary, timeline.
+    #[arg(
+        long,
+        env = "ZVM_FILE_TYPES",
+        value_name = "TYPES",
+        value_delimiter = ','
+    )]
+    pub file_types: Vec<String>,
+    /// Only meetings whose topic matches this glob (`*`, `?`; case-insensitive).
+    #[arg(long, value_name = "GLOB")]
+    pub topic: Option<String>,
+    /// Only meetings hosted by this user (email or id), for --all-users.
+    #[arg(long, value_name = "USER")]
+    pub host: Option<String>,
+    /// Only meetings at least this many minutes long.
+    #[arg(long, value_name = "MINUTES")]
+    pub min_duration: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub zoom: ZoomArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Destination folder. Default: `destination` from the config file.
+    #[arg(env = "ZVM_DEST", value_name = "DEST")]
+    pub dest: Option<PathBuf>,
+    #[command(flatten)]
+    pub zoom: ZoomArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct TransferArgs {
+    /// Downloads at once (default 4).
+    #[arg(long, short = 'j', env = "ZVM_TRANSFERS", value_name = "N")]
+    pub transfers: Option<usize>,
+    /// Total download rate limit, e.g. 10M (bytes per second; K, M, G suffixes).
+    #[arg(long, env = "ZVM_BWLIMIT", value_name = "RATE")]
+    pub bwlimit: Option<String>,
+    /// Read every file back after download and store its SHA-256.
+    #[arg(long)]
+    pub verify_hash: bool,
+    /// Print the plan (what would be downloaded) and change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Folder of each meeting, relative to DEST. Variables: {host} {host_email} {topic}
+    /// {YYYY} {MM} {DD} {HH} {mm} {date} {time} {meeting_id} {uuid_short}.
+    #[arg(long, env = "ZVM_FOLDER_TEMPLATE", value_name = "TEMPLATE")]
+    pub folder_template: Option<String>,
+    /// File name inside the meeting folder. Variables: {recording_type} {file_type} {ext}
+    /// {file_id} {start_time} plus the folder's.
+    #[arg(long, env = "ZVM_FILE_TEMPLATE", value_name = "TEMPLATE")]
+    pub file_template: Option<String>,
+    /// Don't fetch AI Companion summaries.
+    #[arg(long)]
+    pub no_summaries: bool,
+    /// Don't fetch per-participant audio files.
+    #[arg(long)]
+    pub no_participant_audio: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the demo copies the fake account.
+    #[arg(long, default_value = "zvm-demo", value_name = "DIR")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+}

@@ -1,0 +1,366 @@
+//! The subcommands: each resolves its settings, builds what it needs, runs the engine and
+//! returns an exit code. Errors carry their exit code ([`Failure`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, anyhow};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use zvm_dest::LocalDestination;
+use zvm_engine::{Engine, Event, RunSummary, SyncOptions, UserSelection};
+use zvm_state::{RunLock, SqliteState, StateError};
+
+use crate::cli::{
+    AuthCommand, Cli, Command, DemoArgs, ListArgs, SelectArgs, SyncArgs, TransferArgs,
+};
+use crate::settings::{self, ConfigFile};
+use crate::{Failure, connect, exit, reporter};
+
+pub async fn run(cli: Cli) -> Result<u8, Failure> {
+    let cfg = settings::load_config(cli.global.config.as_deref())
+        .map_err(|e| Failure::new(exit::USAGE, e))?;
+    match cli.command {
+        Command::Auth(AuthCommand::Login(a)) => connect::login(&a, &cfg).await,
+        Command::Auth(AuthCommand::Status(z)) => connect::status(&z, &cfg).await,
+        Command::Auth(AuthCommand::Logout(z)) => connect::logout(&z, &cfg).await,
+        Command::List(a) => list(&cli.global, &a, &cfg).await,
+        Command::Sync(a) => sync(&cli.global, &a, &cfg).await,
+        Command::Demo(a) => demo(&cli.global, &a).await,
+    }
+}
+
+/// Turns the selection flags into engine options.
+fn base_options(select: &SelectArgs, cfg: &ConfigFile) -> Result<SyncOptions, Failure> {
+    let today = jiff::Zoned::now().date();
+    let from = match &select.from {
+        Some(s) => settings::parse_date(s, "--from")?,
+        // Six years back covers what Zoom accounts keep in practice; older is one flag away.
+        None => today
+            .checked_sub(jiff::Span::new().years(6))
+            .unwrap_or(today),
+    };
+    let to = match &select.to {
+        Some(s) => settings::parse_date(s, "--to")?,
+        None => today,
+    };
+    if from > to {
+        return Err(Failure::new(
+            exit::USAGE,
+            anyhow!("--from {from} is after --to {to}: swap them"),
+        ));
+    }
+    let mut opts = SyncOptions::new(from, to);
+    opts.users = if select.all_users {
+        UserSelection::AllUsers
+    } else if let Some(u) = &select.user {
+        UserSelection::User(u.clone())
+    } else {
+        UserSelection::Me
+    };
+    let types: Vec<String> = if select.file_types.is_empty() {
+        cfg.file_types.clone().unwrap_or_default()
+    } else {
+        select.file_types.clone()
+    };
+    opts.filters.file_types = settings::parse_file_types(&types)?;
+    opts.filters.topic = select.topic.clone();
+    opts.filters.host = select.host.clone();
+    opts.filters.min_duration_min = select.min_duration;
+    Ok(opts)
+}
+
+fn apply_transfer(
+    opts: &mut SyncOptions,
+    t: &TransferArgs,
+    cfg: &ConfigFile,
+) -> Result<(), Failure> {
+    opts.transfers = t.transfers.or(cfg.transfers).unwrap_or(4);
+    if opts.transfers == 0 || opts.transfers > 64 {
+        return Err(Failure::new(
+            exit::USAGE,
+            anyhow!(
+                "--transfers {} is out of range: use 1 to 64",
+                opts.transfers
+            ),
+        ));
+    }
+    if let Some(rate) = t.bwlimit.as_ref().or(cfg.bwlimit.as_ref()) {
+        opts.bwlimit = Some(settings::parse_rate(rate)?);
+    }
+    opts.verify_hash = t.verify_hash || cfg.verify_hash.unwrap_or(false);
+    opts.dry_run = t.dry_run;
+    if let Some(f) = t.folder_template.as_ref().or(cfg.folder_template.as_ref()) {
+        opts.folder_template = f.clone();
+    }
+    if let Some(f) = t.file_template.as_ref().or(cfg.file_template.as_ref()) {
+        opts.file_template = f.clone();
+    }
+    opts.summaries = !t.no_summaries && cfg.summaries.unwrap_or(true);
+    opts.participant_audio = !t.no_participant_audio && cfg.participant_audio.unwrap_or(true);
+    // Check the templates now, so a typo is a usage error before anything is contacted.
+    zvm_naming::Namer::new(&opts.folder_template, &opts.file_template)
+        .map_err(|e| Failure::new(exit::USAGE, anyhow!("{e}")))?;
+    Ok(())
+}
+
+fn state_path(global: &crate::cli::GlobalArgs, cfg: &ConfigFile) -> Result<PathBuf, Failure> {
+    global
+        .state
+        .clone()
+        .or_else(|| cfg.state.clone())
+        .or_else(zvm_state::default_state_path)
+        .ok_or_else(|| {
+            Failure::new(
+                exit::STATE,
+                anyhow!("no place for the state database: pass --state FILE"),
+            )
+        })
+}
+
+fn state_failure(e: StateError) -> Failure {
+    Failure::new(exit::STATE, e)
+}
+
+/// Opens the state with the run lock held for as long as the returned guard lives.
+fn open_state(path: &Path) -> Result<(RunLock, Arc<SqliteState>), Failure> {
+    let lock = RunLock::acquire(path).map_err(state_failure)?;
+    let state = SqliteState::open(path).map_err(state_failure)?;
+    Ok((lock, Arc::new(state)))
+}
+
+async fn list(
+    global: &crate::cli::GlobalArgs,
+    a: &ListArgs,
+    cfg: &ConfigFile,
+) -> Result<u8, Failure> {
+    let opts = base_options(&a.select, cfg)?;
+    let zoom = connect::client(&a.zoom, cfg).await?;
+    // Listing needs no state or destination; the engine's listing walks the same windows.
+    let state = Arc::new(SqliteState::open_in_memory().map_err(state_failure)?);
+    let dest = Arc::new(LocalDestination::new(std::env::temp_dir()));
+    let engine = Engine::new(zoom, state, dest, Arc::new(|_e: Event| {}));
+    let cancel = CancellationToken::new();
+    let mut rows = Vec::new();
+    let json = global.json;
+    let mut printer = ListPrinter {
+        json,
+        rows: &mut rows,
+        filters: opts.filters.clone(),
+    };
+    engine
+        .for_each_meeting(&opts, &cancel, &mut printer)
+        .await
+        .map_err(|e| Failure::new(exit::ZOOM, e))?;
+    if !json {
+        print_table(&rows);
+    }
+    Ok(exit::OK)
+}
+
+struct ListPrinter<'a> {
+    json: bool,
+    rows: &'a mut Vec<[String; 5]>,
+    filters: zvm_engine::Filters,
+}
+
+impl zvm_engine::sync::AsyncMeetingFn for &mut ListPrinter<'_> {
+    async fn call(
+        &mut self,
+        meeting: zvm_zoom::models::Meeting,
+        host: &str,
+    ) -> Result<(), zvm_engine::EngineError> {
+        let files: Vec<_> = meeting
+            .recording_files
+            .iter()
+            .filter(|f| self.filters.wants_file_type(f.file_type.as_str()))
+            .collect();
+        if self.json {
+            let v = serde_json::json!({
+                "uuid": meeting.uuid,
+                "id": meeting.id,
+                "host": host,
+                "topic": meeting.topic,
+                "start_time": meeting.start_time,
+                "timezone": meeting.timezone,
+                "duration": meeting.duration,
+                "files": files.iter().map(|f| serde_json::json!({
+                    "id": f.id, "file_type": f.file_type,
+                    "recording_type": f.recording_type, "file_size": f.file_size,
+                    "status": f.status,
+                })).collect::<Vec<_>>(),
+            });
+            println!("{v}");
+        } else {
+            let bytes: u64 = files.iter().map(|f| f.file_size).sum();
+            let mut types: Vec<&str> = files.iter().map(|f| f.file_type.as_str()).collect();
+            types.sort_unstable();
+            types.dedup();
+            self.rows.push([
+                meeting.start_time.clone(),
+                host.to_string(),
+                meeting.topic.clone(),
+                format!("{}", indicatif::HumanBytes(bytes)),
+                types.join(","),
+            ]);
+        }
+        Ok(())
+    }
+}
+
+fn print_table(rows: &[[String; 5]]) {
+    let headers = ["START (UTC)", "HOST", "TOPIC", "SIZE", "TYPES"];
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].chars().count().min(50))
+            .chain([headers[i].len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let w: Vec<usize> = (0..5).map(width).collect();
+    let fmt = |cells: [&str; 5]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let c: String = c.chars().take(50).collect();
+                let pad = w[i].saturating_sub(c.chars().count());
+                format!("{c}{}", " ".repeat(pad))
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", fmt(headers));
+    for r in rows {
+        println!("{}", fmt([&r[0], &r[1], &r[2], &r[3], &r[4]]));
+    }
+    println!("{} meetings", rows.len());
+}
+
+async fn sync(
+    global: &crate::cli::GlobalArgs,
+    a: &SyncArgs,
+    cfg: &ConfigFile,
+) -> Result<u8, Failure> {
+    let dest = a.dest.clone().or_else(|| cfg.destination.clone()).ok_or_else(|| {
+        Failure::new(
+            exit::USAGE,
+            anyhow!("no destination: give it as `zvm sync DEST` or set `destination` in the config file"),
+        )
+    })?;
+    let mut opts = base_options(&a.select, cfg)?;
+    apply_transfer(&mut opts, &a.transfer, cfg)?;
+    let state_path = state_path(global, cfg)?;
+    let (_lock, state) = open_state(&state_path)?;
+    let zoom = connect::client(&a.zoom, cfg).await?;
+    run_engine(global, zoom, state, &dest, &opts).await
+}
+
+/// Runs a sync with progress rendering and Ctrl-C handling; returns the exit code.
+async fn run_engine(
+    global: &crate::cli::GlobalArgs,
+    zoom: zvm_zoom::ZoomClient,
+    state: Arc<SqliteState>,
+    dest: &Path,
+    opts: &SyncOptions,
+) -> Result<u8, Failure> {
+    let destination = Arc::new(LocalDestination::new(dest.to_path_buf()));
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mode = reporter::Mode::choose(global.json, global.quiet);
+    let render = tokio::spawn(reporter::run(mode, rx));
+    let engine = Engine::new(zoom, state, destination, Arc::new(tx));
+    let cancel = CancellationToken::new();
+    let ctrlc = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            ctrlc.cancel();
+            // A second Ctrl-C means "now": the state is committed per file, .part files stay.
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+        }
+    });
+    let started = Instant::now();
+    let result = engine.sync(opts, cancel.clone()).await;
+    drop(engine);
+    let rendered = render.await.ok().flatten();
+    let summary: RunSummary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let code = if e.is_destination_fatal() || matches!(e, zvm_engine::EngineError::Dest(_))
+            {
+                exit::DESTINATION
+            } else if matches!(e, zvm_engine::EngineError::State(_)) {
+                exit::STATE
+            } else if matches!(
+                e,
+                zvm_engine::EngineError::Template(_) | zvm_engine::EngineError::Invalid(_)
+            ) {
+                exit::USAGE
+            } else {
+                exit::ZOOM
+            };
+            return Err(Failure::new(code, e));
+        }
+    };
+    let _ = rendered;
+    if !global.json {
+        reporter::print_summary(&summary, started.elapsed());
+    }
+    Ok(if summary.cancelled {
+        exit::INTERRUPTED
+    } else if summary.files_failed > 0 {
+        exit::FILES_FAILED
+    } else {
+        exit::OK
+    })
+}
+
+async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Result<u8, Failure> {
+    let sim = zoom_sim::Simulator::start(
+        zoom_sim::SimConfig::preset("demo").map_err(|e| Failure::new(exit::USAGE, e))?,
+    )
+    .await
+    .map_err(|e| {
+        Failure::new(
+            exit::ZOOM,
+            e.context("cannot start the built-in Zoom simulator"),
+        )
+    })?;
+    if !global.json {
+        eprintln!(
+            "zvm demo: a fake Zoom account is being served on {} (nothing leaves this machine).",
+            sim.base_url()
+        );
+    }
+    let zoom = connect::client_for_sim(&sim).await?;
+    std::fs::create_dir_all(&a.dir)
+        .with_context(|| format!("cannot create the demo folder {}", a.dir.display()))
+        .map_err(|e| Failure::new(exit::DESTINATION, e))?;
+    let state_path = a.dir.join(".zvm-state.sqlite3");
+    let (_lock, state) = open_state(&state_path)?;
+    let cfg = ConfigFile::default();
+    let select = SelectArgs {
+        from: Some("37m".into()),
+        to: None,
+        user: None,
+        all_users: true,
+        file_types: vec![],
+        topic: None,
+        host: None,
+        min_duration: None,
+    };
+    let mut opts = base_options(&select, &cfg)?;
+    apply_transfer(&mut opts, &a.transfer, &cfg)?;
+    let code = run_engine(global, zoom, state, &a.dir, &opts).await?;
+    if !global.json {
+        eprintln!(
+            "The copy is in {}/ (one folder per host, year and meeting). Run `zvm demo` again: it only fetches what is new.",
+            a.dir.display()
+        );
+    }
+    sim.shutdown().await;
+    Ok(code)
+}

@@ -1,0 +1,275 @@
+//! Resolves how to reach Zoom and as whom, and the `zvm auth` subcommands.
+//!
+//! Server-to-Server OAuth when an account id, client id and secret are all given (flags,
+//! `ZOOM_*` environment, or `[zoom]` in the config); otherwise user OAuth with the tokens that
+//! `zvm auth login` stored. Secrets only ever travel inside `zvm_zoom::Secret`.
+
+use std::sync::Arc;
+
+use anyhow::anyhow;
+
+use zvm_zoom::{
+    ClientConfig, Credentials, FileTokenStore, LoginConfig, Plan, Secret, TokenStore, ZoomClient,
+};
+
+use crate::cli::{LoginArgs, ZoomArgs};
+use crate::settings::{self, ConfigFile};
+use crate::{Failure, exit};
+
+/// Everything resolved from flags > env > config.
+struct Resolved {
+    account_id: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    cfg: ClientConfig,
+}
+
+fn resolve(z: &ZoomArgs, cfg: &ConfigFile) -> Result<Resolved, Failure> {
+    let pick = |flag: &Option<String>, file: &Option<String>| {
+        flag.clone()
+            .or_else(|| file.clone())
+            .filter(|v| !v.trim().is_empty())
+    };
+    let mut client = ClientConfig::default();
+    if let Some(a) = pick(&z.api_base, &cfg.zoom.api_base) {
+        client.api_base = a;
+    }
+    if let Some(o) = pick(&z.oauth_base, &cfg.zoom.oauth_base) {
+        client.oauth_base = o;
+    }
+    if let Some(p) = pick(&z.plan, &cfg.zoom.plan) {
+        client.plan = p
+            .parse::<Plan>()
+            .map_err(|e| Failure::new(exit::USAGE, anyhow!("--plan: {e}")))?;
+    }
+    Ok(Resolved {
+        account_id: pick(&z.account_id, &cfg.zoom.account_id),
+        client_id: pick(&z.client_id, &cfg.zoom.client_id),
+        client_secret: pick(&z.client_secret, &cfg.zoom.client_secret),
+        cfg: client,
+    })
+}
+
+fn token_store() -> Result<Arc<dyn TokenStore>, Failure> {
+    let dir = settings::default_config_dir().ok_or_else(|| {
+        Failure::new(
+            exit::USAGE,
+            anyhow!("cannot find the OS config directory to keep the sign-in token (is HOME set?)"),
+        )
+    })?;
+    Ok(Arc::new(FileTokenStore::new(dir)))
+}
+
+fn zoom_failure(e: zvm_zoom::ZoomError) -> Failure {
+    let code = match e {
+        zvm_zoom::ZoomError::Config(_) => exit::USAGE,
+        _ => exit::ZOOM,
+    };
+    Failure::new(code, e)
+}
+
+/// The credentials this run will use.
+fn credentials(r: &Resolved) -> Result<Credentials, Failure> {
+    match (&r.account_id, &r.client_id, &r.client_secret) {
+        (Some(account), Some(id), Some(secret)) => Ok(Credentials::ServerToServer {
+            account_id: account.clone(),
+            client_id: id.clone(),
+            client_secret: Secret::new(secret.clone()),
+        }),
+        (Some(_), _, _) => Err(Failure::new(
+            exit::USAGE,
+            anyhow!(
+                "Server-to-Server OAuth needs all three of ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (or --account-id, --client-id, --client-secret); some are missing"
+            ),
+        )),
+        (None, Some(id), secret) => {
+            let store = token_store()?;
+            match store.load() {
+                Ok(Some(_)) => Ok(Credentials::User {
+                    client_id: id.clone(),
+                    client_secret: secret.clone().map(Secret::new),
+                    store,
+                }),
+                Ok(None) => Err(Failure::new(
+                    exit::ZOOM,
+                    anyhow!("not signed in: run `zvm auth login` first"),
+                )),
+                Err(e) => Err(zoom_failure(e)),
+            }
+        }
+        (None, None, _) => Err(Failure::new(
+            exit::USAGE,
+            anyhow!(
+                "no Zoom credentials: for your own recordings set ZOOM_CLIENT_ID and run `zvm auth login`; for an account, set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (Server-to-Server app). The README says how to create either app"
+            ),
+        )),
+    }
+}
+
+pub async fn client(z: &ZoomArgs, cfg: &ConfigFile) -> Result<ZoomClient, Failure> {
+    let r = resolve(z, cfg)?;
+    let creds = credentials(&r)?;
+    ZoomClient::new(r.cfg, creds).map_err(zoom_failure)
+}
+
+/// A client for the in-process simulator of `zvm demo`.
+pub async fn client_for_sim(sim: &zoom_sim::Simulator) -> Result<ZoomClient, Failure> {
+    let c = sim.credentials();
+    let cfg = ClientConfig {
+        api_base: sim.api_base_url(),
+        oauth_base: sim.oauth_base_url(),
+        plan: Plan::BusinessPlus,
+        ..ClientConfig::default()
+    };
+    ZoomClient::new(
+        cfg,
+        Credentials::ServerToServer {
+            account_id: c.account_id.clone(),
+            client_id: c.client_id.clone(),
+            client_secret: Secret::new(c.client_secret.clone()),
+        },
+    )
+    .map_err(zoom_failure)
+}
+
+pub async fn login(a: &LoginArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
+    let r = resolve(&a.zoom, cfg)?;
+    let client_id = r.client_id.clone().ok_or_else(|| {
+        Failure::new(
+            exit::USAGE,
+            anyhow!("`zvm auth login` needs your Zoom app's client id: set ZOOM_CLIENT_ID or pass --client-id"),
+        )
+    })?;
+    let store = token_store()?;
+    let mut login = LoginConfig::new(r.cfg.oauth_base.clone(), client_id);
+    login.client_secret = r.client_secret.clone().map(Secret::new);
+    login.port = a.redirect_port.or(cfg.zoom.redirect_port).unwrap_or(0);
+    let http = zvm_zoom::http::api_client(r.cfg.connect_timeout).map_err(zoom_failure)?;
+    let no_browser = a.no_browser;
+    let token = zvm_zoom::login_pkce(&http, &login, store.as_ref(), |url| {
+        // The sign-in URL carries no secret (PKCE challenge and state only), so it may be shown.
+        eprintln!("Open this address to sign in to Zoom:\n\n  {url}\n");
+        if !no_browser {
+            open_browser(url);
+        }
+    })
+    .await
+    .map_err(zoom_failure)?;
+    eprintln!(
+        "Signed in. Token stored in {} (scopes: {}).",
+        store.location(),
+        if token.scope.is_empty() {
+            "-"
+        } else {
+            token.scope.as_str()
+        }
+    );
+    Ok(exit::OK)
+}
+
+pub async fn status(z: &ZoomArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
+    let r = resolve(z, cfg)?;
+    if r.account_id.is_some() {
+        let creds = credentials(&r)?;
+        let client = ZoomClient::new(r.cfg.clone(), creds).map_err(zoom_failure)?;
+        // Asking for a token proves the credentials work without touching any recording.
+        client.tokens().access_token().await.map_err(zoom_failure)?;
+        let st = client.tokens().status().await.map_err(zoom_failure)?;
+        println!(
+            "Server-to-Server OAuth: credentials accepted by {}",
+            r.cfg.oauth_base
+        );
+        println!("scopes: {}", st.scopes.join(" "));
+        return Ok(exit::OK);
+    }
+    let store = token_store()?;
+    match store.load().map_err(zoom_failure)? {
+        None => {
+            println!(
+                "Not signed in (no token in {}). Run `zvm auth login`.",
+                store.location()
+            );
+            Ok(exit::ZOOM)
+        }
+        Some(t) => {
+            let now = jiff::Timestamp::now().as_second();
+            let left = t.expires_at - now;
+            println!("Signed in (user OAuth); token in {}", store.location());
+            if left > 0 {
+                println!("access token valid for {} more minutes", left / 60);
+            } else {
+                println!("access token expired; it is refreshed automatically on the next run");
+            }
+            println!(
+                "refresh token: {}",
+                if t.refresh_token.is_some() {
+                    "present"
+                } else {
+                    "absent (sign in again when the access token expires)"
+                }
+            );
+            println!(
+                "scopes: {}",
+                if t.scope.is_empty() {
+                    "-"
+                } else {
+                    t.scope.as_str()
+                }
+            );
+            Ok(exit::OK)
+        }
+    }
+}
+
+pub async fn logout(z: &ZoomArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
+    let r = resolve(z, cfg)?;
+    let store = token_store()?;
+    if store.load().map_err(zoom_failure)?.is_none() {
+        println!("Not signed in; nothing to forget.");
+        return Ok(exit::OK);
+    }
+    let client_id = r
+        .client_id
+        .clone()
+        .or_else(|| store.load().ok().flatten().map(|t| t.client_id))
+        .unwrap_or_default();
+    let creds = Credentials::User {
+        client_id,
+        client_secret: r.client_secret.clone().map(Secret::new),
+        store: store.clone(),
+    };
+    let client = ZoomClient::new(r.cfg, creds).map_err(zoom_failure)?;
+    match client.tokens().logout().await {
+        Ok(()) => {
+            println!(
+                "Signed out: the token was revoked at Zoom and removed from {}.",
+                store.location()
+            );
+            Ok(exit::OK)
+        }
+        Err(e) => {
+            // The local token is gone either way; say that revocation did not happen.
+            println!(
+                "Removed the local token from {}, but Zoom did not confirm the revocation: {e}",
+                store.location()
+            );
+            Ok(exit::ZOOM)
+        }
+    }
+}
+
+/// Best effort: a missing browser is not an error, the URL is printed anyway.
+fn open_browser(url: &str) {
+    #[cfg(target_os = "macos")]
+    let cmd = ("open", vec![url]);
+    #[cfg(target_os = "windows")]
+    let cmd = ("cmd", vec!["/C", "start", "", url]);
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    let cmd = ("xdg-open", vec![url]);
+    let _ = std::process::Command::new(cmd.0)
+        .args(cmd.1)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}

@@ -1,0 +1,350 @@
+//! Renders the engine's events: indicatif progress on a terminal, one JSON object per line
+//! with `--json`, or plain lines when stderr is not a terminal (logs, cron).
+//!
+//! The engine sends events over a channel; this task is the only place in the CLI that
+//! turns them into text.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::mpsc;
+
+use zvm_engine::events::{Event, RunSummary};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Progress bars on stderr.
+    Bars,
+    /// One JSON event per line on stdout.
+    Json,
+    /// Plain lines on stderr (not a terminal) — a line per finished or failed file.
+    Plain,
+    /// Only the summary and errors.
+    Quiet,
+}
+
+impl Mode {
+    pub fn choose(json: bool, quiet: bool) -> Mode {
+        if json {
+            Mode::Json
+        } else if quiet {
+            Mode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            Mode::Bars
+        } else {
+            Mode::Plain
+        }
+    }
+}
+
+/// Consumes events until the channel closes; returns the run summary if one arrived.
+pub async fn run(mode: Mode, mut rx: mpsc::UnboundedReceiver<Event>) -> Option<RunSummary> {
+    let mut r = Renderer::new(mode);
+    let mut summary = None;
+    while let Some(ev) = rx.recv().await {
+        if let Event::RunFinished { summary: s } = &ev {
+            summary = Some(s.clone());
+        }
+        r.render(&ev);
+    }
+    r.finish();
+    summary
+}
+
+struct Renderer {
+    mode: Mode,
+    multi: MultiProgress,
+    total: Option<ProgressBar>,
+    active: HashMap<String, (ProgressBar, u64)>,
+    total_bytes: u64,
+    done_bytes: u64,
+    listing_done: bool,
+    started: Instant,
+}
+
+impl Renderer {
+    fn new(mode: Mode) -> Self {
+        let multi = MultiProgress::with_draw_target(if mode == Mode::Bars {
+            ProgressDrawTarget::stderr_with_hz(8)
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        Self {
+            mode,
+            multi,
+            total: None,
+            active: HashMap::new(),
+            total_bytes: 0,
+            done_bytes: 0,
+            listing_done: false,
+            started: Instant::now(),
+        }
+    }
+
+    fn total_bar(&mut self) -> &ProgressBar {
+        self.total.get_or_insert_with(|| {
+            let pb = self.multi.add(ProgressBar::new(0));
+            pb.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:.bold} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            pb.set_prefix("total");
+            pb.enable_steady_tick(Duration::from_millis(250));
+            pb
+        })
+    }
+
+    fn line(&self, s: &str) {
+        match self.mode {
+            Mode::Bars => {
+                let _ = self.multi.println(s);
+            }
+            Mode::Plain => {
+                let mut e = std::io::stderr().lock();
+                let _ = writeln!(e, "{s}");
+            }
+            _ => {}
+        }
+    }
+
+    fn render(&mut self, ev: &Event) {
+        if self.mode == Mode::Json {
+            if matches!(ev, Event::FileProgress { .. }) {
+                // Progress is throttled by the engine; still, scripts rarely want it per file.
+            }
+            if let Ok(s) = serde_json::to_string(ev) {
+                let mut o = std::io::stdout().lock();
+                let _ = writeln!(o, "{s}");
+            }
+            return;
+        }
+        match ev {
+            Event::RunStarted {
+                destination,
+                dry_run,
+                transfers,
+            } => {
+                let what = if *dry_run {
+                    "Planning (dry run)"
+                } else {
+                    "Syncing"
+                };
+                self.line(&format!(
+                    "{what} into {destination} with {transfers} transfers"
+                ));
+            }
+            Event::ListingUser { user } => {
+                if self.mode == Mode::Bars {
+                    self.total_bar().set_message(format!("listing {user}"));
+                } else {
+                    self.line(&format!("listing recordings of {user}"));
+                }
+            }
+            Event::FileQueued { size, .. } => {
+                self.total_bytes += size;
+                let t = self.total_bytes;
+                self.total_bar().set_length(t);
+            }
+            Event::ListingFinished {
+                meetings,
+                files,
+                bytes,
+            } => {
+                self.listing_done = true;
+                if self.mode == Mode::Bars {
+                    self.total_bar().set_message("");
+                }
+                self.line(&format!(
+                    "listed {meetings} meetings, {files} files, {}",
+                    HumanBytes(*bytes)
+                ));
+            }
+            Event::FileStarted { file, size, offset } => {
+                if self.mode == Mode::Bars {
+                    let pb = self.multi.add(ProgressBar::new(*size));
+                    pb.set_style(
+                        ProgressStyle::with_template("  {wide_msg} {bytes}/{total_bytes}")
+                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                    pb.set_message(file.path.clone());
+                    pb.set_position(*offset);
+                    if let Some((old, _)) = self.active.insert(file.path.clone(), (pb, *offset)) {
+                        old.finish_and_clear();
+                    }
+                } else {
+                    self.active
+                        .insert(file.path.clone(), (ProgressBar::hidden(), *offset));
+                }
+                // Resumed bytes count as done for the total.
+                self.done_bytes += offset;
+                let d = self.done_bytes;
+                self.total_bar().set_position(d);
+            }
+            Event::FileProgress {
+                file, bytes_done, ..
+            } => {
+                if let Some((pb, last)) = self.active.get_mut(&file.path) {
+                    let delta = bytes_done.saturating_sub(*last);
+                    *last = *bytes_done;
+                    pb.set_position(*bytes_done);
+                    self.done_bytes += delta;
+                    let d = self.done_bytes;
+                    self.total_bar().set_position(d);
+                }
+            }
+            Event::FileDone { file, size, .. } => {
+                if let Some((pb, last)) = self.active.remove(&file.path) {
+                    self.done_bytes += size.saturating_sub(last);
+                    pb.finish_and_clear();
+                } else {
+                    self.done_bytes += size;
+                }
+                let d = self.done_bytes;
+                self.total_bar().set_position(d);
+                if self.mode == Mode::Plain {
+                    self.line(&format!("done {} ({})", file.path, HumanBytes(*size)));
+                }
+            }
+            Event::FileRetry {
+                file,
+                attempt,
+                error,
+                delay_ms,
+            } => {
+                // The bytes of the failed attempt will be counted again from the resume point.
+                if let Some((pb, last)) = self.active.remove(&file.path) {
+                    self.done_bytes = self.done_bytes.saturating_sub(last);
+                    pb.finish_and_clear();
+                }
+                let d = self.done_bytes;
+                self.total_bar().set_position(d);
+                if self.mode != Mode::Quiet {
+                    self.line(&format!(
+                        "retrying {} (attempt {attempt}, in {:.1}s): {error}",
+                        file.path,
+                        *delay_ms as f64 / 1000.0
+                    ));
+                }
+            }
+            Event::FileFailed { file, error } => {
+                if let Some((pb, _)) = self.active.remove(&file.path) {
+                    pb.finish_and_clear();
+                }
+                let msg = format!("FAILED {}: {error}", file.path);
+                if self.mode == Mode::Quiet {
+                    eprintln_safe(&msg);
+                } else {
+                    self.line(&msg);
+                }
+            }
+            Event::WouldDownload { file, size } => {
+                let s = format!("would download {} ({})", file.path, HumanBytes(*size));
+                println_safe(&s);
+            }
+            Event::WouldDelete {
+                topic,
+                action,
+                bytes,
+                file_id,
+                ..
+            } => {
+                let what = match file_id {
+                    Some(id) => format!("file {id} of"),
+                    None => "the recordings of".to_string(),
+                };
+                println_safe(&format!(
+                    "would {action} {what} \"{topic}\" ({})",
+                    HumanBytes(*bytes)
+                ));
+            }
+            Event::CloudDeleted {
+                topic,
+                action,
+                outcome,
+                file_id,
+                ..
+            } => {
+                let what = match file_id {
+                    Some(id) => format!("file {id} of "),
+                    None => String::new(),
+                };
+                self.line(&format!("{action}: {what}\"{topic}\" ({outcome})"));
+            }
+            Event::DeleteSkipped { topic, reason, .. } => {
+                self.line(&format!("kept in the cloud: \"{topic}\": {reason}"));
+            }
+            Event::Recovered { topic, .. } => {
+                self.line(&format!("recovered from the trash: \"{topic}\""));
+            }
+            Event::Warning { message } => {
+                let msg = format!("warning: {message}");
+                if self.mode == Mode::Quiet {
+                    eprintln_safe(&msg);
+                } else {
+                    self.line(&msg);
+                }
+            }
+            Event::RunFinished { .. }
+            | Event::MeetingPlanned { .. }
+            | Event::FileSkipped { .. } => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        for (_, (pb, _)) in self.active.drain() {
+            pb.finish_and_clear();
+        }
+        if let Some(t) = self.total.take() {
+            t.finish_and_clear();
+        }
+        let _ = self.multi.clear();
+        let _ = self.started;
+        let _ = self.listing_done;
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn println_safe(s: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(o, "{s}");
+}
+
+#[allow(clippy::print_stderr)]
+fn eprintln_safe(s: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{s}");
+}
+
+/// The closing lines every run prints (unless `--json`, where the summary is an event).
+pub fn print_summary(s: &RunSummary, elapsed: Duration) {
+    let mut e = std::io::stderr().lock();
+    let secs = elapsed.as_secs_f64().max(0.001);
+    let _ = writeln!(
+        e,
+        "{} meetings; downloaded {} files, {} in {:.1}s ({}/s); {} already done; {} still processing at Zoom; {} failed{}",
+        s.meetings,
+        s.files_downloaded,
+        HumanBytes(s.bytes_downloaded),
+        secs,
+        HumanBytes((s.bytes_downloaded as f64 / secs) as u64),
+        s.files_skipped,
+        s.files_processing,
+        s.files_failed,
+        if s.cancelled { " (interrupted)" } else { "" }
+    );
+    if s.deleted > 0 || s.delete_skipped > 0 {
+        let _ = writeln!(
+            e,
+            "cloud: {} removed, {} kept (not proven copied or not allowed)",
+            s.deleted, s.delete_skipped
+        );
+    }
+    for f in &s.failures {
+        let _ = writeln!(e, "  failed: {}: {}", f.path, f.error);
+    }
+}

@@ -1,0 +1,233 @@
+//! Two-stage settings: raw flags, `ZVM_*`/`ZOOM_*` environment variables and `config.toml`
+//! resolve into plain values here; nothing past this module sees raw input.
+//!
+//! Precedence: flags, then environment (clap reads both, flags win), then the config file,
+//! then defaults.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use jiff::civil::Date;
+use serde::Deserialize;
+
+/// `config.toml` in the OS config dir (or `--config`). Unknown keys are errors, so a typo
+/// never silently does nothing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub destination: Option<PathBuf>,
+    pub state: Option<PathBuf>,
+    pub transfers: Option<usize>,
+    pub bwlimit: Option<String>,
+    pub verify_hash: Option<bool>,
+    pub folder_template: Option<String>,
+    pub file_template: Option<String>,
+    pub file_types: Option<Vec<String>>,
+    pub summaries: Option<bool>,
+    pub participant_audio: Option<bool>,
+    #[serde(default)]
+    pub zoom: ZoomConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoomConfig {
+    pub account_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub api_base: Option<String>,
+    pub oauth_base: Option<String>,
+    pub plan: Option<String>,
+    /// Port of the loopback redirect listener for `zvm auth login` (0 = any free port;
+    /// set a fixed one if your Zoom app's redirect URL names a port).
+    pub redirect_port: Option<u16>,
+}
+
+pub fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "zvm")
+}
+
+pub fn default_config_path() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().join("config.toml"))
+}
+
+pub fn default_config_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().to_path_buf())
+}
+
+/// Loads the config file. An explicitly named file must exist; the default one may not.
+pub fn load_config(explicit: Option<&Path>) -> Result<ConfigFile> {
+    let (path, must_exist) = match explicit {
+        Some(p) => (p.to_path_buf(), true),
+        None => match default_config_path() {
+            Some(p) => (p, false),
+            None => return Ok(ConfigFile::default()),
+        },
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+            return Ok(ConfigFile::default());
+        }
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "cannot read the config file {}: check that it exists and is readable",
+                    path.display()
+                )
+            });
+        }
+    };
+    toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "the config file {} is not valid: {}",
+            path.display(),
+            e.to_string().trim_end()
+        )
+    })
+}
+
+/// Parses `YYYY-MM-DD`, `today`, `yesterday`, or a relative `30d` / `6m` / `2y` (ago).
+pub fn parse_date(s: &str, what: &str) -> Result<Date> {
+    let today = jiff::Zoned::now().date();
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("today") {
+        return Ok(today);
+    }
+    if t.eq_ignore_ascii_case("yesterday") {
+        return Ok(today.yesterday().unwrap_or(today));
+    }
+    if let Some((num, unit)) = t
+        .char_indices()
+        .last()
+        .filter(|(_, c)| matches!(c, 'd' | 'w' | 'm' | 'y'))
+        .map(|(i, c)| (&t[..i], c))
+        && let Ok(n) = num.parse::<i64>()
+        && n >= 0
+    {
+        let span = match unit {
+            'd' => jiff::Span::new().days(n),
+            'w' => jiff::Span::new().weeks(n),
+            'm' => jiff::Span::new().months(n),
+            _ => jiff::Span::new().years(n),
+        };
+        return today
+            .checked_sub(span)
+            .with_context(|| format!("{what} '{s}' is too far in the past"));
+    }
+    t.parse::<Date>().map_err(|_| {
+        anyhow::anyhow!(
+            "{what} '{s}' is not a date: use YYYY-MM-DD (e.g. 2024-04-01), 'today', or a relative age like 30d, 6m, 2y"
+        )
+    })
+}
+
+/// Parses a byte rate such as `10M`, `512K`, `1.5G`, `800000` (bytes per second).
+pub fn parse_rate(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let lower = t.to_ascii_lowercase();
+    let stripped = lower
+        .trim_end_matches("/s")
+        .trim_end_matches("ib")
+        .trim_end_matches('b');
+    let (num, mult) = match stripped.chars().last() {
+        Some('k') => (&stripped[..stripped.len() - 1], 1024f64),
+        Some('m') => (&stripped[..stripped.len() - 1], 1024f64 * 1024.0),
+        Some('g') => (&stripped[..stripped.len() - 1], 1024f64 * 1024.0 * 1024.0),
+        _ => (stripped, 1f64),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * mult >= 1024.0 => Ok((v * mult) as u64),
+        _ => bail!(
+            "bandwidth limit '{s}' is not a rate: use a number of bytes per second with an optional K, M or G suffix (e.g. 10M), at least 1K"
+        ),
+    }
+}
+
+/// Normalises `--file-types mp4,chat` into Zoom's upper-case names, refusing unknown ones.
+pub fn parse_file_types(list: &[String]) -> Result<BTreeSet<String>> {
+    const KNOWN: &[&str] = &[
+        "MP4",
+        "M4A",
+        "CHAT",
+        "TRANSCRIPT",
+        "CSV",
+        "TB",
+        "CC",
+        "CHAT_MESSAGE",
+        "SUMMARY",
+        "TIMELINE",
+    ];
+    let mut out = BTreeSet::new();
+    for item in list.iter().flat_map(|s| s.split(',')) {
+        let t = item.trim().to_ascii_uppercase();
+        if t.is_empty() {
+            continue;
+        }
+        if !KNOWN.contains(&t.as_str()) {
+            bail!(
+                "unknown file type '{item}': choose from {}",
+                KNOWN.join(", ").to_lowercase()
+            );
+        }
+        out.insert(t);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_absolute_and_relative() {
+        assert_eq!(
+            parse_date("2024-02-29", "--from").unwrap(),
+            jiff::civil::date(2024, 2, 29)
+        );
+        let today = jiff::Zoned::now().date();
+        assert_eq!(
+            parse_date("30d", "--from").unwrap(),
+            today.checked_sub(jiff::Span::new().days(30)).unwrap()
+        );
+        let err = parse_date("2024-13-01", "--from").unwrap_err().to_string();
+        assert!(err.contains("--from '2024-13-01' is not a date"), "{err}");
+        assert!(parse_date("yesterdayish", "--to").is_err());
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("10M").unwrap(), 10 * 1024 * 1024);
+        assert_eq!(parse_rate("512k").unwrap(), 512 * 1024);
+        assert_eq!(parse_rate("1.5GiB/s").unwrap(), 1610612736);
+        assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("-5M").is_err());
+    }
+
+    #[test]
+    fn file_types() {
+        let t = parse_file_types(&["mp4,chat".into(), "TRANSCRIPT".into()]).unwrap();
+        assert_eq!(
+            t.into_iter().collect::<Vec<_>>(),
+            vec!["CHAT", "MP4", "TRANSCRIPT"]
+        );
+        let e = parse_file_types(&["mp5".into()]).unwrap_err().to_string();
+        assert!(e.contains("unknown file type 'mp5'"), "{e}");
+    }
+
+    #[test]
+    fn config_rejects_unknown_keys_with_location() {
+        let e = toml::from_str::<ConfigFile>("transfer = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("transfer"), "{e}");
+        let ok: ConfigFile = toml::from_str(
+            "transfers = 3\nbwlimit = \"5M\"\n[zoom]\naccount_id = \"a\"\nplan = \"pro\"\n",
+        )
+        .unwrap();
+        assert_eq!(ok.transfers, Some(3));
+        assert_eq!(ok.zoom.plan.as_deref(), Some("pro"));
+    }
+}

@@ -1,0 +1,332 @@
+//! What the engine writes beside the recordings: `meeting.json`, the AI Companion summary
+//! (`summary.md`, `summary.json`) and the per-participant audio files it discovers.
+//!
+//! These need one more request per meeting each (meeting details, summary), so they run on a
+//! small pool of their own and are recorded in the state like files: a meeting whose
+//! `meeting.json` row is verified and whose files are all verified costs no request at all on
+//! the next run. `meeting.json` is written last, so a failure in the middle leaves it missing
+//! and the next run tries the details again.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use zvm_naming::NameAllocator;
+use zvm_state::{FileKey, FileKind, FileRow, FileStatus, PlannedFile};
+use zvm_zoom::models::{Meeting, MeetingSummary};
+
+use crate::events::Event;
+use crate::options::SyncOptions;
+use crate::sync::{
+    Engine, EngineError, Job, MEETING_JSON, SUMMARY_JSON, SUMMARY_MD, queue_participant_audio,
+};
+
+/// Parses Zoom's RFC 3339 times; a missing or odd time becomes the epoch rather than an
+/// error, so one bad field never stops a meeting from being saved.
+pub fn parse_time(s: &str) -> jiff::Timestamp {
+    parse_time_opt(s).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+pub fn parse_time_opt(s: &str) -> Option<jiff::Timestamp> {
+    s.parse::<jiff::Timestamp>().ok()
+}
+
+/// The `meeting.json` we write: what a person or a script needs to know about the copy.
+/// Built from our own fields rather than Zoom's raw answer so that no token (Zoom's
+/// `download_access_token`) can end up on disk.
+#[derive(Debug, Serialize)]
+pub struct MeetingRecord<'a> {
+    pub uuid: &'a str,
+    pub meeting_id: i64,
+    pub topic: &'a str,
+    pub host: &'a str,
+    pub host_id: &'a str,
+    pub start_time: &'a str,
+    pub timezone: &'a str,
+    pub duration_minutes: i64,
+    pub share_url: &'a str,
+    pub files: Vec<FileRecord>,
+    pub participant_audio: Vec<FileRecord>,
+    pub summary: Option<&'static str>,
+    pub saved_by: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileRecord {
+    pub id: String,
+    pub file_type: String,
+    pub recording_type: String,
+    pub file_extension: String,
+    pub file_size: u64,
+    pub recording_start: String,
+    pub recording_end: String,
+    pub status: String,
+    /// Relative to the destination root; empty when not downloaded (processing, filtered).
+    pub path: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn fetch_details(
+    engine: &Engine,
+    opts: &SyncOptions,
+    meeting: &Meeting,
+    folder: &str,
+    host: &str,
+    existing: &BTreeMap<String, FileRow>,
+    paths: &BTreeMap<String, String>,
+    job_tx: &mpsc::Sender<Job>,
+) -> Result<(), EngineError> {
+    let mut complete = true;
+
+    // Participant audio (one request: the meeting's details).
+    let mut participant_records = Vec::new();
+    if opts.participant_audio && opts.filters.wants_file_type("M4A") {
+        match engine.zoom().get_meeting_recordings(&meeting.uuid).await {
+            Ok(details) => {
+                let mut names = NameAllocator::new();
+                for row in existing.values() {
+                    if row.kind == FileKind::ParticipantAudio
+                        && let Some(n) = row
+                            .rel_path
+                            .strip_prefix(&format!("{folder}/participants/"))
+                    {
+                        names.reserve(n);
+                    }
+                }
+                for pa in &details.participant_audio_files {
+                    if pa.id.is_empty() {
+                        continue;
+                    }
+                    let rel = match existing.get(&pa.id) {
+                        Some(r) if !r.rel_path.is_empty() => r.rel_path.clone(),
+                        _ => {
+                            let stem = if pa.file_name.is_empty() {
+                                pa.id.as_str()
+                            } else {
+                                pa.file_name.as_str()
+                            };
+                            let ext = pa.file_extension.to_ascii_lowercase();
+                            let base = zvm_naming::sanitize_component(&format!(
+                                "{stem}.{}",
+                                if ext.is_empty() { "m4a" } else { &ext }
+                            ));
+                            format!("{folder}/participants/{}", names.allocate(&base))
+                        }
+                    };
+                    participant_records.push(FileRecord {
+                        id: pa.id.clone(),
+                        file_type: pa.file_type.as_str().to_string(),
+                        recording_type: "participant_audio".into(),
+                        file_extension: pa.file_extension.clone(),
+                        file_size: pa.file_size,
+                        recording_start: pa.recording_start.clone(),
+                        recording_end: pa.recording_end.clone(),
+                        status: pa.status.as_str().to_string(),
+                        path: rel.clone(),
+                    });
+                    if pa.status == zvm_zoom::FileStatus::Processing || pa.file_size == 0 {
+                        complete = false;
+                        continue;
+                    }
+                    if existing.get(&pa.id).is_some_and(|r| {
+                        r.status == FileStatus::Verified && r.expected_size == pa.file_size
+                    }) {
+                        continue;
+                    }
+                    let plan = PlannedFile {
+                        key: FileKey {
+                            meeting_uuid: meeting.uuid.clone(),
+                            file_id: pa.id.clone(),
+                        },
+                        kind: FileKind::ParticipantAudio,
+                        file_type: pa.file_type.as_str().to_string(),
+                        recording_type: "participant_audio".into(),
+                        rel_path: rel,
+                        expected_size: pa.file_size,
+                    };
+                    queue_participant_audio(engine, job_tx, plan, pa.download_url.clone()).await?;
+                }
+            }
+            Err(e) => {
+                complete = false;
+                engine.events.emit(Event::Warning {
+                    message: format!("participant audio of \"{}\": {e}", meeting.topic),
+                });
+            }
+        }
+    }
+
+    // The AI Companion summary: a missing one is normal.
+    let mut summary_state = None;
+    if opts.summaries {
+        match engine.zoom().meeting_summary(&meeting.uuid).await {
+            Ok(Ok(summary)) => {
+                let json = serde_json::to_vec_pretty(&summary).unwrap_or_default();
+                let md = summary_markdown(&summary, meeting);
+                write_artifact(
+                    engine,
+                    meeting,
+                    folder,
+                    SUMMARY_JSON,
+                    FileKind::Summary,
+                    &json,
+                )
+                .await?;
+                write_artifact(
+                    engine,
+                    meeting,
+                    folder,
+                    SUMMARY_MD,
+                    FileKind::Summary,
+                    md.as_bytes(),
+                )
+                .await?;
+                summary_state = Some("saved");
+            }
+            Ok(Err(_absent)) => summary_state = Some("none"),
+            Err(e) => {
+                complete = false;
+                engine.events.emit(Event::Warning {
+                    message: format!("summary of \"{}\": {e}", meeting.topic),
+                });
+            }
+        }
+    }
+
+    let files = meeting
+        .recording_files
+        .iter()
+        .map(|f| FileRecord {
+            id: f.id.clone(),
+            file_type: f.file_type.as_str().to_string(),
+            recording_type: f.recording_type.as_str().to_string(),
+            file_extension: f.file_extension.clone(),
+            file_size: f.file_size,
+            recording_start: f.recording_start.clone(),
+            recording_end: f.recording_end.clone(),
+            status: f.status.as_str().to_string(),
+            path: paths.get(&f.id).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let record = MeetingRecord {
+        uuid: &meeting.uuid,
+        meeting_id: meeting.id,
+        topic: &meeting.topic,
+        host,
+        host_id: &meeting.host_id,
+        start_time: &meeting.start_time,
+        timezone: &meeting.timezone,
+        duration_minutes: meeting.duration,
+        share_url: &meeting.share_url,
+        files,
+        participant_audio: participant_records,
+        summary: summary_state,
+        saved_by: format!("zvm {}", env!("CARGO_PKG_VERSION")),
+    };
+    let json = serde_json::to_vec_pretty(&record).unwrap_or_default();
+    if complete {
+        write_artifact(
+            engine,
+            meeting,
+            folder,
+            MEETING_JSON,
+            FileKind::MeetingJson,
+            &json,
+        )
+        .await?;
+    } else {
+        // Written for the person looking at the folder, but not marked done: the next run
+        // asks for the details again.
+        engine
+            .dest
+            .write_atomic(&format!("{folder}/{MEETING_JSON}"), &json)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes a small file atomically and records it as verified.
+async fn write_artifact(
+    engine: &Engine,
+    meeting: &Meeting,
+    folder: &str,
+    name: &str,
+    kind: FileKind,
+    bytes: &[u8],
+) -> Result<(), EngineError> {
+    let rel = format!("{folder}/{name}");
+    engine.dest.write_atomic(&rel, bytes).await?;
+    let key = FileKey {
+        meeting_uuid: meeting.uuid.clone(),
+        file_id: name.to_string(),
+    };
+    engine
+        .state
+        .plan_file(&PlannedFile {
+            key: key.clone(),
+            kind,
+            file_type: String::new(),
+            recording_type: String::new(),
+            rel_path: rel,
+            expected_size: bytes.len() as u64,
+        })
+        .await?;
+    engine
+        .state
+        .mark_verified(&key, bytes.len() as u64, None)
+        .await?;
+    Ok(())
+}
+
+/// Renders an AI Companion summary as Markdown a person can read in any editor.
+pub fn summary_markdown(s: &MeetingSummary, meeting: &Meeting) -> String {
+    let mut out = String::new();
+    let title = if s.summary_title.is_empty() {
+        meeting.topic.as_str()
+    } else {
+        s.summary_title.as_str()
+    };
+    out.push_str(&format!("# {title}\n\n"));
+    out.push_str(&format!("- Meeting: {}\n", meeting.topic));
+    out.push_str(&format!("- Start: {}\n", meeting.start_time));
+    if !s.meeting_end_time.is_empty() {
+        out.push_str(&format!("- End: {}\n", s.meeting_end_time));
+    }
+    out.push('\n');
+    if let Some(overview) = s.summary_overview.as_deref().filter(|o| !o.is_empty()) {
+        out.push_str("## Overview\n\n");
+        out.push_str(overview);
+        out.push_str("\n\n");
+    }
+    if !s.summary_details.is_empty() {
+        out.push_str("## Details\n\n");
+        for d in &s.summary_details {
+            out.push_str(&format!("### {}\n\n{}\n\n", d.label, d.summary));
+        }
+    }
+    if !s.next_steps.is_empty() {
+        out.push_str("## Next steps\n\n");
+        for step in &s.next_steps {
+            // Zoom sends next steps as strings or as objects; show text, not JSON quotes.
+            let text = match step {
+                serde_json::Value::String(t) => t.clone(),
+                serde_json::Value::Object(o) => o
+                    .get("text")
+                    .or_else(|| o.get("summary"))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+                    .unwrap_or_else(|| step.to_string()),
+                other => other.to_string(),
+            };
+            out.push_str(&format!("- {text}\n"));
+        }
+        out.push('\n');
+    }
+    if !s.summary_content.is_empty() {
+        out.push_str("## Summary\n\n");
+        out.push_str(&s.summary_content);
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,187 @@
+//! What a run is asked to do, already resolved from flags, environment and config.
+//!
+//! Nothing past the front end's settings layer sees raw input: the CLI, GUI and daemon each
+//! build a [`SyncOptions`] and hand it to the engine.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use jiff::civil::Date;
+
+/// Whose recordings a run covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserSelection {
+    /// The signed-in user (`me`).
+    Me,
+    /// One user, by id or email (needs admin scopes for someone else).
+    User(String),
+    /// Every active and inactive user of the account (admins).
+    AllUsers,
+}
+
+/// Which meetings and files a run takes.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Upper-case Zoom file types (MP4, M4A, CHAT, ...). Empty means every type.
+    pub file_types: BTreeSet<String>,
+    /// A case-insensitive glob (`*` and `?`) the topic must match.
+    pub topic: Option<String>,
+    /// Host email or id (account-wide runs).
+    pub host: Option<String>,
+    /// Meetings shorter than this many minutes are left out.
+    pub min_duration_min: Option<u32>,
+}
+
+impl Filters {
+    pub fn wants_file_type(&self, file_type: &str) -> bool {
+        self.file_types.is_empty() || self.file_types.contains(&file_type.to_ascii_uppercase())
+    }
+
+    pub fn wants_topic(&self, topic: &str) -> bool {
+        match &self.topic {
+            None => true,
+            Some(pattern) => glob_match(&pattern.to_lowercase(), &topic.to_lowercase()),
+        }
+    }
+}
+
+/// Retry timing for transfers. Tests shrink it to milliseconds; the policy decides, the
+/// caller waits.
+#[derive(Debug, Clone)]
+pub struct TransferRetry {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for TransferRetry {
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+impl TransferRetry {
+    /// Exponential backoff with full jitter for the given (1-based) attempt.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.max_delay);
+        let jitter = rand::random::<f64>() * 0.5 + 0.5;
+        capped.mul_f64(jitter)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub users: UserSelection,
+    pub from: Date,
+    pub to: Date,
+    pub filters: Filters,
+    /// Downloads at once.
+    pub transfers: usize,
+    /// Global download limit in bytes per second.
+    pub bwlimit: Option<u64>,
+    /// Read each file back after the rename and store its SHA-256.
+    pub verify_hash: bool,
+    /// Plan and report, write nothing, download nothing.
+    pub dry_run: bool,
+    pub folder_template: String,
+    pub file_template: String,
+    /// Fetch AI Companion summaries (`summary.md`, `summary.json`).
+    pub summaries: bool,
+    /// Fetch per-participant audio files.
+    pub participant_audio: bool,
+    pub retry: TransferRetry,
+    /// Meeting detail requests (summaries, participant audio) at once.
+    pub detail_concurrency: usize,
+}
+
+impl SyncOptions {
+    pub fn new(from: Date, to: Date) -> Self {
+        Self {
+            users: UserSelection::Me,
+            from,
+            to,
+            filters: Filters::default(),
+            transfers: 4,
+            bwlimit: None,
+            verify_hash: false,
+            dry_run: false,
+            folder_template: zvm_naming::Namer::DEFAULT_FOLDER.to_string(),
+            file_template: zvm_naming::Namer::DEFAULT_FILE.to_string(),
+            summaries: true,
+            participant_audio: true,
+            retry: TransferRetry::default(),
+            detail_concurrency: 4,
+        }
+    }
+}
+
+/// A small glob: `*` any run, `?` one char. Enough for topic filters without a regex engine.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let (mut star, mut mark) = (None::<usize>, 0usize);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches_like_a_shell() {
+        assert!(glob_match("*standup*", "daily standup #3"));
+        assert!(glob_match("week?", "week1"));
+        assert!(!glob_match("week?", "week10"));
+        assert!(glob_match("*", ""));
+        assert!(!glob_match("a*b", "acd"));
+        assert!(glob_match("定例*", "定例会議"));
+    }
+
+    #[test]
+    fn filters_compare_file_types_case_insensitively() {
+        let mut f = Filters::default();
+        assert!(f.wants_file_type("CHAT"));
+        f.file_types.insert("MP4".into());
+        assert!(f.wants_file_type("mp4"));
+        assert!(!f.wants_file_type("CHAT"));
+    }
+
+    #[test]
+    fn retry_delay_grows_and_is_capped() {
+        let r = TransferRetry {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(400),
+        };
+        assert!(r.delay(1) <= Duration::from_millis(100));
+        assert!(r.delay(10) <= Duration::from_millis(400));
+        assert!(r.delay(10) >= Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,914 @@
+//! `sync`: copy every selected recording to the destination, verified, and record it.
+//!
+//! The run is a pipeline of three stages joined by bounded channels:
+//! 1. the lister walks users x one-month windows x pages and sends meetings;
+//! 2. the planner names each meeting, consults the state and queues what is missing (and
+//!    fetches meeting details: participant audio and the AI Companion summary, on a small
+//!    pool of its own);
+//! 3. N transfer workers stream each file into `NAME.part`, resuming with `Range`, then
+//!    finalize (size check, fsync, rename) and commit the state row.
+//!
+//! A file is only under its final name once complete; the state says `verified` only after
+//! the rename. A re-run sends no request for files already verified.
+
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use zvm_dest::{DestError, Destination};
+use zvm_naming::{FileInfo, MeetingInfo, NameAllocator, Namer};
+use zvm_state::{
+    CloudState, FileKey, FileKind, FileRow, FileStatus, MeetingRow, PlannedFile, StateError,
+    StateStore,
+};
+use zvm_zoom::models::{Meeting, RecordingFile};
+use zvm_zoom::{DownloadStatus, ErrorClass, UserStatusFilter, ZoomClient, ZoomError};
+
+use crate::artifacts;
+use crate::events::{Event, EventSink, Failure, FileRef, RunSummary, SkipReason};
+use crate::options::{SyncOptions, UserSelection};
+
+/// Reserved names inside every meeting folder: what the engine itself writes there.
+pub const MEETING_JSON: &str = "meeting.json";
+pub const SUMMARY_MD: &str = "summary.md";
+pub const SUMMARY_JSON: &str = "summary.json";
+const PARTICIPANTS_DIR: &str = "participants";
+
+/// How often a transfer makes its resume point durable (fsync of the `.part`).
+const SYNC_EVERY_BYTES: u64 = 64 << 20;
+/// How often a transfer reports progress (events and the state row).
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+const STATE_PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Zoom(#[from] ZoomError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Dest(#[from] DestError),
+    #[error("invalid naming template: {0}")]
+    Template(String),
+    #[error("invalid option: {0}")]
+    Invalid(String),
+}
+
+impl EngineError {
+    /// Errors that make every further write pointless (disk full, read-only, no permission):
+    /// the run stops instead of failing every remaining file one by one.
+    pub fn is_destination_fatal(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Dest(
+                DestError::NoSpace { .. }
+                    | DestError::ReadOnly { .. }
+                    | DestError::PermissionDenied { .. }
+            )
+        )
+    }
+}
+
+/// The engine: one Zoom client, one state store, one destination, one event sink.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) zoom: ZoomClient,
+    pub(crate) state: Arc<dyn StateStore>,
+    pub(crate) dest: Arc<dyn Destination>,
+    pub(crate) events: Arc<dyn EventSink>,
+}
+
+/// One file to fetch.
+#[derive(Debug, Clone)]
+pub(crate) struct TransferJob {
+    key: FileKey,
+    file: FileRef,
+    url: String,
+    size: u64,
+}
+
+/// Counters shared by the pipeline's tasks.
+#[derive(Default)]
+struct Tally {
+    meetings: AtomicU64,
+    downloaded: AtomicU64,
+    bytes: AtomicU64,
+    skipped: AtomicU64,
+    processing: AtomicU64,
+    failures: Mutex<Vec<Failure>>,
+    /// A destination error that stopped the run (disk full...), reported once.
+    fatal: Mutex<Option<String>>,
+}
+
+impl Engine {
+    pub fn new(
+        zoom: ZoomClient,
+        state: Arc<dyn StateStore>,
+        dest: Arc<dyn Destination>,
+        events: Arc<dyn EventSink>,
+    ) -> Self {
+        Self {
+            zoom,
+            state,
+            dest,
+            events,
+        }
+    }
+
+    pub fn zoom(&self) -> &ZoomClient {
+        &self.zoom
+    }
+
+    pub fn state(&self) -> &Arc<dyn StateStore> {
+        &self.state
+    }
+
+    fn emit(&self, e: Event) {
+        self.events.emit(e);
+    }
+
+    /// Runs a sync. Failed files are counted in the summary, not returned as an error; an
+    /// `Err` means the run could not proceed at all (bad credentials, unwritable destination).
+    pub async fn sync(
+        &self,
+        opts: &SyncOptions,
+        cancel: CancellationToken,
+    ) -> Result<RunSummary, EngineError> {
+        if opts.transfers == 0 {
+            return Err(EngineError::Invalid(
+                "--transfers must be at least 1".into(),
+            ));
+        }
+        let namer = Namer::new(&opts.folder_template, &opts.file_template)
+            .map_err(|e| EngineError::Template(e.to_string()))?;
+        if !opts.dry_run {
+            self.dest.check_writable().await?;
+        }
+        self.emit(Event::RunStarted {
+            destination: self.dest.describe(),
+            dry_run: opts.dry_run,
+            transfers: opts.transfers,
+        });
+
+        let tally = Arc::new(Tally::default());
+        let run_cancel = cancel.child_token();
+
+        // Stage 3: transfer workers.
+        let (job_tx, job_rx) = mpsc::channel::<TransferJob>(opts.transfers * 4);
+        let job_rx = Arc::new(tokio::sync::Mutex::new(job_rx));
+        let limiter = opts.bwlimit.map(|b| Arc::new(ByteLimiter::new(b)));
+        let mut workers = tokio::task::JoinSet::new();
+        if !opts.dry_run {
+            for _ in 0..opts.transfers {
+                let engine = self.clone();
+                let rx = job_rx.clone();
+                let tally = tally.clone();
+                let cancel = run_cancel.clone();
+                let limiter = limiter.clone();
+                let opts = opts.clone();
+                workers.spawn(async move {
+                    loop {
+                        let job = {
+                            let mut rx = rx.lock().await;
+                            tokio::select! {
+                                j = rx.recv() => j,
+                                _ = cancel.cancelled() => None,
+                            }
+                        };
+                        let Some(job) = job else { break };
+                        engine
+                            .run_transfer(&job, &opts, &tally, &cancel, limiter.as_deref())
+                            .await;
+                    }
+                });
+            }
+        }
+
+        // Only the workers hold the receiver: if they all stop (cancel), senders see it.
+        drop(job_rx);
+
+        // Stages 1 and 2: list and plan in this task; meeting details on their own pool.
+        let plan_result = self
+            .list_and_plan(opts, &namer, &tally, &job_tx, &run_cancel)
+            .await;
+        drop(job_tx);
+        if plan_result.is_err() {
+            run_cancel.cancel();
+        }
+        while workers.join_next().await.is_some() {}
+        plan_result?;
+
+        let failures = tally.failures.lock().map(|f| f.clone()).unwrap_or_default();
+        let summary = RunSummary {
+            meetings: tally.meetings.load(Ordering::Relaxed),
+            files_downloaded: tally.downloaded.load(Ordering::Relaxed),
+            bytes_downloaded: tally.bytes.load(Ordering::Relaxed),
+            files_skipped: tally.skipped.load(Ordering::Relaxed),
+            files_processing: tally.processing.load(Ordering::Relaxed),
+            files_failed: failures.len() as u64,
+            failures,
+            deleted: 0,
+            delete_skipped: 0,
+            cancelled: cancel.is_cancelled(),
+        };
+        if let Some(msg) = tally.fatal.lock().ok().and_then(|f| f.clone()) {
+            self.emit(Event::Warning {
+                message: format!("the run stopped early: {msg}"),
+            });
+        }
+        self.emit(Event::RunFinished {
+            summary: summary.clone(),
+        });
+        Ok(summary)
+    }
+
+    /// Streams the selected users' meetings, filtered, to `f`. Shared by `sync` and `list`.
+    pub async fn for_each_meeting<F>(
+        &self,
+        opts: &SyncOptions,
+        cancel: &CancellationToken,
+        mut f: F,
+    ) -> Result<(), EngineError>
+    where
+        F: AsyncMeetingFn,
+    {
+        let users: Vec<(String, String)> = match &opts.users {
+            UserSelection::Me => vec![("me".to_string(), "me".to_string())],
+            UserSelection::User(u) => vec![(u.clone(), u.clone())],
+            UserSelection::AllUsers => {
+                let mut all = Vec::new();
+                // Deactivated users keep their recordings: list them too.
+                let mut users = self.zoom.list_users(UserStatusFilter::Active).await?;
+                users.extend(self.zoom.list_users(UserStatusFilter::Inactive).await?);
+                for u in users {
+                    let label = if u.email.is_empty() {
+                        u.id.clone()
+                    } else {
+                        u.email.clone()
+                    };
+                    if let Some(host) = &opts.filters.host
+                        && !host.eq_ignore_ascii_case(&u.email)
+                        && host != &u.id
+                    {
+                        continue;
+                    }
+                    all.push((u.id.clone(), label));
+                }
+                all
+            }
+        };
+        for (user_id, label) in users {
+            if cancel.is_cancelled() {
+                break;
+            }
+            self.emit(Event::ListingUser {
+                user: label.clone(),
+            });
+            let stream = self.zoom.list_meetings(&user_id, opts.from, opts.to);
+            futures::pin_mut!(stream);
+            while let Some(item) = tokio::select! {
+                i = stream.next() => i,
+                _ = cancel.cancelled() => None,
+            } {
+                let meeting = item?;
+                if !opts.filters.wants_topic(&meeting.topic) {
+                    continue;
+                }
+                if let Some(min) = opts.filters.min_duration_min
+                    && meeting.duration < i64::from(min)
+                {
+                    continue;
+                }
+                // Zoom names the host on each meeting where it can; the listing user otherwise.
+                let host = if meeting.host_email.is_empty() {
+                    label.clone()
+                } else {
+                    meeting.host_email.clone()
+                };
+                f.call(meeting, &host).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn list_and_plan(
+        &self,
+        opts: &SyncOptions,
+        namer: &Namer,
+        tally: &Arc<Tally>,
+        job_tx: &mpsc::Sender<TransferJob>,
+        cancel: &CancellationToken,
+    ) -> Result<(), EngineError> {
+        // Folders already given to meetings by earlier runs keep their names for ever.
+        let mut folders = NameAllocator::new();
+        let mut known: HashMap<String, String> = HashMap::new();
+        for (uuid, folder) in self.state.folders().await? {
+            folders.reserve(&folder);
+            known.insert(uuid, folder);
+        }
+        let planner = Planner {
+            engine: self.clone(),
+            opts: opts.clone(),
+            namer,
+            tally: tally.clone(),
+            job_tx: job_tx.clone(),
+            folders,
+            known,
+            detail_slots: Arc::new(Semaphore::new(opts.detail_concurrency.max(1))),
+            details: tokio::task::JoinSet::new(),
+            totals: (0, 0, 0),
+        };
+        let mut planner = planner;
+        let res = self.for_each_meeting(opts, cancel, &mut planner).await;
+        // Let the detail fetches finish: they may queue participant audio.
+        while let Some(r) = planner.details.join_next().await {
+            if let Ok(Err(e)) = r {
+                self.emit(Event::Warning {
+                    message: format!("meeting details: {e}"),
+                });
+            }
+        }
+        let (m, f, b) = planner.totals;
+        self.emit(Event::ListingFinished {
+            meetings: m,
+            files: f,
+            bytes: b,
+        });
+        res
+    }
+
+    /// One file: resume or start, stream, finalize, commit. Never returns an error: failures
+    /// are reported as events and counted.
+    async fn run_transfer(
+        &self,
+        job: &TransferJob,
+        opts: &SyncOptions,
+        tally: &Tally,
+        cancel: &CancellationToken,
+        limiter: Option<&ByteLimiter>,
+    ) {
+        let mut attempt = 0u32;
+        loop {
+            if cancel.is_cancelled() {
+                return;
+            }
+            attempt += 1;
+            let _ = self.state.start_attempt(&job.key).await;
+            match self.transfer_once(job, opts, cancel, limiter).await {
+                Ok(Some(sha)) => {
+                    tally.downloaded.fetch_add(1, Ordering::Relaxed);
+                    tally.bytes.fetch_add(job.size, Ordering::Relaxed);
+                    self.emit(Event::FileDone {
+                        file: job.file.clone(),
+                        size: job.size,
+                        sha256: sha,
+                    });
+                    return;
+                }
+                Ok(None) => return, // cancelled; the .part stays for the next run
+                Err(TransferError::Fatal(e)) | Err(TransferError::Transient(e))
+                    if e.is_destination_fatal() =>
+                {
+                    let msg = e.to_string();
+                    self.fail(job, tally, &msg).await;
+                    if let Ok(mut f) = tally.fatal.lock() {
+                        f.get_or_insert(msg);
+                    }
+                    cancel.cancel();
+                    return;
+                }
+                Err(TransferError::Transient(e)) if attempt < opts.retry.max_attempts => {
+                    let delay = opts.retry.delay(attempt);
+                    self.emit(Event::FileRetry {
+                        file: job.file.clone(),
+                        attempt,
+                        error: e.to_string(),
+                        delay_ms: delay.as_millis() as u64,
+                    });
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = cancel.cancelled() => return,
+                    }
+                }
+                Err(TransferError::Transient(e)) | Err(TransferError::Fatal(e)) => {
+                    self.fail(job, tally, &e.to_string()).await;
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn fail(&self, job: &TransferJob, tally: &Tally, msg: &str) {
+        let _ = self.state.mark_failed(&job.key, msg).await;
+        if let Ok(mut f) = tally.failures.lock() {
+            f.push(Failure {
+                path: job.file.path.clone(),
+                error: msg.to_string(),
+            });
+        }
+        self.emit(Event::FileFailed {
+            file: job.file.clone(),
+            error: msg.to_string(),
+        });
+    }
+
+    /// One attempt. `Ok(Some(hash))` when the file is verified under its final name,
+    /// `Ok(None)` when cancelled.
+    async fn transfer_once(
+        &self,
+        job: &TransferJob,
+        opts: &SyncOptions,
+        cancel: &CancellationToken,
+        limiter: Option<&ByteLimiter>,
+    ) -> Result<Option<Option<String>>, TransferError> {
+        let rel = &job.file.path;
+        let mut offset = self
+            .dest
+            .partial_len(rel)
+            .await
+            .map_err(TransferError::dest)?
+            .unwrap_or(0);
+        if offset > job.size {
+            // Longer than Zoom says the file is: it cannot be a prefix of it.
+            offset = 0;
+        }
+        if offset == job.size && job.size > 0 {
+            // Complete from an earlier run that stopped before the rename.
+            let part = self
+                .dest
+                .open_partial(rel, offset)
+                .await
+                .map_err(TransferError::dest)?;
+            return self.finish(job, opts, part).await.map(Some);
+        }
+
+        let download = self
+            .zoom
+            .open_download(&job.url, offset)
+            .await
+            .map_err(TransferError::zoom)?;
+        let start = match download.status {
+            DownloadStatus::Partial { start } if start == offset => offset,
+            // The server ignored the Range (or answered another one): start the file over.
+            _ => 0,
+        };
+        if let Some(len) = download.content_length
+            && start + len != job.size
+        {
+            return Err(TransferError::Fatal(EngineError::Invalid(format!(
+                "Zoom listed {} bytes for this file but the download holds {} bytes",
+                job.size,
+                start + len
+            ))));
+        }
+        let mut part = self
+            .dest
+            .open_partial(rel, start)
+            .await
+            .map_err(TransferError::dest)?;
+        self.emit(Event::FileStarted {
+            file: job.file.clone(),
+            size: job.size,
+            offset: start,
+        });
+
+        let mut stream = download.stream;
+        let mut last_event = Instant::now();
+        let mut last_state = Instant::now();
+        let mut synced_at = start;
+        loop {
+            let next = tokio::select! {
+                n = stream.next() => n,
+                _ = cancel.cancelled() => {
+                    // Keep what we have: the next run resumes from here.
+                    let _ = part.sync().await;
+                    let _ = self.state.set_progress(&job.key, part.len()).await;
+                    return Ok(None);
+                }
+            };
+            let Some(chunk) = next else { break };
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    // Keep the bytes that did arrive: the retry resumes after them.
+                    let _ = part.sync().await;
+                    let _ = self.state.set_progress(&job.key, part.len()).await;
+                    return Err(TransferError::zoom(e));
+                }
+            };
+            if part.len() + chunk.len() as u64 > job.size {
+                return Err(TransferError::Fatal(EngineError::Invalid(format!(
+                    "the download is longer than the {} bytes Zoom listed",
+                    job.size
+                ))));
+            }
+            if let Some(l) = limiter {
+                l.take(chunk.len()).await;
+            }
+            part.write_all(&chunk).await.map_err(TransferError::dest)?;
+            let len = part.len();
+            if len - synced_at >= SYNC_EVERY_BYTES {
+                part.sync().await.map_err(TransferError::dest)?;
+                synced_at = len;
+            }
+            if last_event.elapsed() >= PROGRESS_EVERY {
+                last_event = Instant::now();
+                self.emit(Event::FileProgress {
+                    file: job.file.clone(),
+                    bytes_done: len,
+                    size: job.size,
+                });
+                if last_state.elapsed() >= STATE_PROGRESS_EVERY {
+                    last_state = Instant::now();
+                    let _ = self.state.set_progress(&job.key, len).await;
+                }
+            }
+        }
+        if part.len() < job.size {
+            let got = part.len();
+            let _ = part.sync().await;
+            let _ = self.state.set_progress(&job.key, got).await;
+            return Err(TransferError::Transient(EngineError::Invalid(format!(
+                "the connection ended after {got} of {} bytes",
+                job.size
+            ))));
+        }
+        self.finish(job, opts, part).await.map(Some)
+    }
+
+    /// Size check, fsync, rename, optional read-back hash, then the state row.
+    async fn finish(
+        &self,
+        job: &TransferJob,
+        opts: &SyncOptions,
+        part: Box<dyn zvm_dest::PartialFile>,
+    ) -> Result<Option<String>, TransferError> {
+        let rel = &job.file.path;
+        let size = part.finalize(job.size).await.map_err(TransferError::dest)?;
+        let sha = if opts.verify_hash {
+            Some(
+                self.dest
+                    .sha256_final(rel)
+                    .await
+                    .map_err(TransferError::dest)?,
+            )
+        } else {
+            None
+        };
+        self.state
+            .mark_verified(&job.key, size, sha.as_deref())
+            .await
+            .map_err(|e| TransferError::Fatal(e.into()))?;
+        Ok(sha)
+    }
+}
+
+/// A transfer attempt's failure, already classified.
+enum TransferError {
+    Transient(EngineError),
+    Fatal(EngineError),
+}
+
+impl TransferError {
+    fn zoom(e: ZoomError) -> Self {
+        if e.class() != ErrorClass::Fatal {
+            TransferError::Transient(e.into())
+        } else {
+            TransferError::Fatal(e.into())
+        }
+    }
+
+    fn dest(e: DestError) -> Self {
+        match e {
+            // A short file can be resumed; everything else about the disk is not going to
+            // change by trying again.
+            DestError::SizeMismatch { .. } => TransferError::Transient(e.into()),
+            _ => TransferError::Fatal(e.into()),
+        }
+    }
+}
+
+/// Called for every listed meeting that passed the filters.
+pub trait AsyncMeetingFn {
+    fn call(
+        &mut self,
+        meeting: Meeting,
+        host_label: &str,
+    ) -> impl std::future::Future<Output = Result<(), EngineError>> + Send;
+}
+
+/// Stage 2: names each meeting, asks the state what is missing, queues transfers.
+struct Planner<'a> {
+    engine: Engine,
+    opts: SyncOptions,
+    namer: &'a Namer,
+    tally: Arc<Tally>,
+    job_tx: mpsc::Sender<TransferJob>,
+    folders: NameAllocator,
+    known: HashMap<String, String>,
+    detail_slots: Arc<Semaphore>,
+    details: tokio::task::JoinSet<Result<(), EngineError>>,
+    totals: (u64, u64, u64),
+}
+
+impl AsyncMeetingFn for &mut Planner<'_> {
+    async fn call(&mut self, meeting: Meeting, host_label: &str) -> Result<(), EngineError> {
+        self.plan_meeting(meeting, host_label).await
+    }
+}
+
+impl Planner<'_> {
+    async fn plan_meeting(
+        &mut self,
+        meeting: Meeting,
+        host_label: &str,
+    ) -> Result<(), EngineError> {
+        let engine = self.engine.clone();
+        let start = artifacts::parse_time(&meeting.start_time);
+        let info = MeetingInfo {
+            host: host_label,
+            host_email: host_label,
+            topic: &meeting.topic,
+            start_time: start,
+            timezone: &meeting.timezone,
+            meeting_id: meeting.id,
+            uuid: &meeting.uuid,
+        };
+        let folder = match self.known.get(&meeting.uuid) {
+            Some(f) => f.clone(),
+            None => {
+                let f = self.folders.allocate(&self.namer.folder(&info));
+                self.known.insert(meeting.uuid.clone(), f.clone());
+                f
+            }
+        };
+        let existing: BTreeMap<String, FileRow> = engine
+            .state
+            .files_of_meeting(&meeting.uuid)
+            .await?
+            .into_iter()
+            .map(|r| (r.key.file_id.clone(), r))
+            .collect();
+
+        // Names inside the folder: what the engine writes is reserved first, then names
+        // earlier runs gave, then new files in a stable order.
+        let mut names = NameAllocator::new();
+        for reserved in [MEETING_JSON, SUMMARY_MD, SUMMARY_JSON, PARTICIPANTS_DIR] {
+            names.reserve(reserved);
+        }
+        for row in existing.values() {
+            if let Some(name) = row.rel_path.strip_prefix(&format!("{folder}/")) {
+                names.reserve(name);
+            }
+        }
+        let mut files: Vec<&RecordingFile> = meeting.recording_files.iter().collect();
+        files.sort_by(|a, b| {
+            (a.recording_start.as_str(), a.id.as_str())
+                .cmp(&(b.recording_start.as_str(), b.id.as_str()))
+        });
+
+        let mut planned = 0usize;
+        let mut bytes = 0u64;
+        // Where each recording file lives (or will), for meeting.json.
+        let mut paths: BTreeMap<String, String> = BTreeMap::new();
+        let mut all_verified = true;
+        let mut jobs = Vec::new();
+        for file in files {
+            if !file.is_processing() && !self.opts.filters.wants_file_type(file.file_type.as_str())
+            {
+                continue;
+            }
+            if file.id.is_empty() {
+                continue;
+            }
+            if file.is_processing() {
+                self.tally.processing.fetch_add(1, Ordering::Relaxed);
+                all_verified = false;
+                engine.emit(Event::FileSkipped {
+                    file: FileRef {
+                        meeting_uuid: meeting.uuid.clone(),
+                        file_id: file.id.clone(),
+                        path: String::new(),
+                    },
+                    size: 0,
+                    reason: SkipReason::Processing,
+                });
+                continue;
+            }
+            let key = FileKey {
+                meeting_uuid: meeting.uuid.clone(),
+                file_id: file.id.clone(),
+            };
+            let rel_path = match existing.get(&file.id) {
+                Some(row) if !row.rel_path.is_empty() => row.rel_path.clone(),
+                _ => {
+                    let finfo = FileInfo {
+                        recording_type: file.recording_type.as_str(),
+                        file_type: file.file_type.as_str(),
+                        file_extension: &file.file_extension,
+                        file_id: &file.id,
+                        recording_start: artifacts::parse_time_opt(&file.recording_start),
+                        participant: None,
+                    };
+                    let name = names.allocate(&self.namer.file_name(&info, &finfo));
+                    format!("{folder}/{name}")
+                }
+            };
+            let size = file.file_size;
+            paths.insert(file.id.clone(), rel_path.clone());
+            planned += 1;
+            bytes += size;
+            let fref = FileRef {
+                meeting_uuid: meeting.uuid.clone(),
+                file_id: file.id.clone(),
+                path: rel_path.clone(),
+            };
+            if let Some(row) = existing.get(&file.id)
+                && row.status == FileStatus::Verified
+                && row.expected_size == size
+            {
+                self.tally.skipped.fetch_add(1, Ordering::Relaxed);
+                engine.emit(Event::FileSkipped {
+                    file: fref,
+                    size,
+                    reason: SkipReason::AlreadyVerified,
+                });
+                continue;
+            }
+            all_verified = false;
+            jobs.push((
+                PlannedFile {
+                    key: key.clone(),
+                    kind: FileKind::Recording,
+                    file_type: file.file_type.as_str().to_string(),
+                    recording_type: file.recording_type.as_str().to_string(),
+                    rel_path,
+                    expected_size: size,
+                },
+                TransferJob {
+                    key,
+                    file: fref,
+                    url: file.download_url.clone(),
+                    size,
+                },
+            ));
+        }
+
+        // A meeting whose files, details and artifacts are all done costs no request.
+        let artifacts_done = existing
+            .values()
+            .filter(|r| r.kind != FileKind::Recording)
+            .all(|r| matches!(r.status, FileStatus::Verified | FileStatus::Skipped))
+            && existing
+                .get(MEETING_JSON)
+                .is_some_and(|r| r.status == FileStatus::Verified);
+        self.tally.meetings.fetch_add(1, Ordering::Relaxed);
+        self.totals.0 += 1;
+        self.totals.1 += planned as u64;
+        self.totals.2 += bytes;
+        engine.emit(Event::MeetingPlanned {
+            meeting_uuid: meeting.uuid.clone(),
+            topic: meeting.topic.clone(),
+            folder: folder.clone(),
+            start_time: meeting.start_time.clone(),
+            files: planned,
+            bytes,
+        });
+        if all_verified && artifacts_done {
+            return Ok(());
+        }
+
+        if self.opts.dry_run {
+            for (_, job) in jobs {
+                engine.emit(Event::WouldDownload {
+                    file: job.file,
+                    size: job.size,
+                });
+            }
+            return Ok(());
+        }
+
+        engine
+            .state
+            .upsert_meeting(&MeetingRow {
+                uuid: meeting.uuid.clone(),
+                meeting_id: meeting.id,
+                host_id: meeting.host_id.clone(),
+                host_email: host_label.to_string(),
+                topic: meeting.topic.clone(),
+                start_time: meeting.start_time.clone(),
+                timezone: meeting.timezone.clone(),
+                duration_min: meeting.duration,
+                folder: folder.clone(),
+                cloud: CloudState::Present,
+            })
+            .await?;
+        for (plan, job) in jobs {
+            let row = engine.state.plan_file(&plan).await?;
+            let job = TransferJob {
+                file: FileRef {
+                    path: row.rel_path.clone(),
+                    ..job.file
+                },
+                ..job
+            };
+            engine.emit(Event::FileQueued {
+                file: job.file.clone(),
+                size: job.size,
+            });
+            // Back-pressure: when the workers are busy, listing waits here.
+            if self.job_tx.send(job).await.is_err() {
+                return Ok(()); // workers are gone: the run is being cancelled
+            }
+        }
+
+        // Details (participant audio, summary, meeting.json) on their own small pool so that
+        // listing never waits for them.
+        let permit = self
+            .detail_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| EngineError::Invalid("detail pool closed".into()))?;
+        let opts = self.opts.clone();
+        let job_tx = self.job_tx.clone();
+        let folder2 = folder.clone();
+        let host = host_label.to_string();
+        self.details.spawn(async move {
+            let _permit = permit;
+            artifacts::fetch_details(
+                &engine, &opts, &meeting, &folder2, &host, &existing, &paths, &job_tx,
+            )
+            .await
+        });
+        Ok(())
+    }
+}
+
+/// The global `--bwlimit`: a token bucket in KiB shared by every transfer.
+pub struct ByteLimiter {
+    inner: governor::DefaultDirectRateLimiter,
+    burst_kib: u32,
+}
+
+impl ByteLimiter {
+    pub fn new(bytes_per_sec: u64) -> Self {
+        let kib = u32::try_from((bytes_per_sec / 1024).max(1)).unwrap_or(u32::MAX);
+        // A burst of a quarter second (at least 64 KiB) keeps the rate smooth without
+        // making every chunk wait.
+        let burst = (kib / 4).max(64);
+        let quota = governor::Quota::per_second(NonZeroU32::new(kib).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+        Self {
+            inner: governor::RateLimiter::direct(quota),
+            burst_kib: burst,
+        }
+    }
+
+    pub async fn take(&self, bytes: usize) {
+        let mut kib = (bytes as u64).div_ceil(1024);
+        while kib > 0 {
+            let n = kib.min(u64::from(self.burst_kib)) as u32;
+            if let Some(n) = NonZeroU32::new(n) {
+                let _ = self.inner.until_n_ready(n).await;
+            }
+            kib -= u64::from(n);
+        }
+    }
+}
+
+/// Used by the artifacts module to queue participant audio.
+pub(crate) async fn queue_participant_audio(
+    engine: &Engine,
+    job_tx: &mpsc::Sender<TransferJob>,
+    plan: PlannedFile,
+    url: String,
+) -> Result<(), EngineError> {
+    let row = engine.state.plan_file(&plan).await?;
+    let file = FileRef {
+        meeting_uuid: plan.key.meeting_uuid.clone(),
+        file_id: plan.key.file_id.clone(),
+        path: row.rel_path.clone(),
+    };
+    engine.emit(Event::FileQueued {
+        file: file.clone(),
+        size: plan.expected_size,
+    });
+    let _ = job_tx
+        .send(TransferJob {
+            key: plan.key,
+            file,
+            url,
+            size: plan.expected_size,
+        })
+        .await;
+    Ok(())
+}
+
+pub(crate) type Job = TransferJob;
