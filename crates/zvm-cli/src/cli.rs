@@ -53,8 +53,52 @@ pub enum Command {
     List(ListArgs),
     /// Copy every selected recording into DEST; a re-run fetches only what is new.
     Sync(SyncArgs),
+    /// Sync, then remove from the Zoom cloud only what is proven copied (trash by default).
+    Move(MoveArgs),
+    /// Recover from the Zoom cloud trash what `zvm move` trashed (Zoom keeps trash 30 days).
+    Restore(RestoreArgs),
     /// Run the whole job against a built-in fake Zoom account, into ./zvm-demo (no Zoom account needed).
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MoveArgs {
+    /// Destination folder. Default: `destination` from the config file.
+    #[arg(env = "ZVM_DEST", value_name = "DEST")]
+    pub dest: Option<PathBuf>,
+    #[command(flatten)]
+    pub zoom: ZoomArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+    /// What to do in the cloud: trash (recoverable for 30 days) or delete (for ever).
+    #[arg(long, value_enum, default_value = "trash")]
+    pub action: MoveAction,
+    /// Keep recordings younger than this in the cloud, e.g. 30d, 12w, 6m.
+    #[arg(long, value_name = "AGE")]
+    pub older_than: Option<String>,
+    /// Don't ask for confirmation (required when not on a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Append-only JSONL record of every deletion. Default: audit.jsonl beside the state file.
+    #[arg(long, env = "ZVM_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MoveAction {
+    Trash,
+    Delete,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub zoom: ZoomArgs,
+    /// The audit log to append recoveries to. Default: audit.jsonl beside the state file.
+    #[arg(long, env = "ZVM_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

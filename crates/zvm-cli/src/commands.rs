@@ -28,12 +28,14 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Auth(AuthCommand::Logout(z)) => connect::logout(&z, &cfg).await,
         Command::List(a) => list(&cli.global, &a, &cfg).await,
         Command::Sync(a) => sync(&cli.global, &a, &cfg).await,
+        Command::Move(a) => crate::moving::move_cmd(&cli.global, &a, &cfg).await,
+        Command::Restore(a) => crate::moving::restore_cmd(&cli.global, &a, &cfg).await,
         Command::Demo(a) => demo(&cli.global, &a).await,
     }
 }
 
 /// Turns the selection flags into engine options.
-fn base_options(select: &SelectArgs, cfg: &ConfigFile) -> Result<SyncOptions, Failure> {
+pub(crate) fn base_options(select: &SelectArgs, cfg: &ConfigFile) -> Result<SyncOptions, Failure> {
     let today = jiff::Zoned::now().date();
     let from = match &select.from {
         Some(s) => settings::parse_date(s, "--from")?,
@@ -72,7 +74,7 @@ fn base_options(select: &SelectArgs, cfg: &ConfigFile) -> Result<SyncOptions, Fa
     Ok(opts)
 }
 
-fn apply_transfer(
+pub(crate) fn apply_transfer(
     opts: &mut SyncOptions,
     t: &TransferArgs,
     cfg: &ConfigFile,
@@ -106,7 +108,10 @@ fn apply_transfer(
     Ok(())
 }
 
-fn state_path(global: &crate::cli::GlobalArgs, cfg: &ConfigFile) -> Result<PathBuf, Failure> {
+pub(crate) fn state_path(
+    global: &crate::cli::GlobalArgs,
+    cfg: &ConfigFile,
+) -> Result<PathBuf, Failure> {
     global
         .state
         .clone()
@@ -120,12 +125,12 @@ fn state_path(global: &crate::cli::GlobalArgs, cfg: &ConfigFile) -> Result<PathB
         })
 }
 
-fn state_failure(e: StateError) -> Failure {
+pub(crate) fn state_failure(e: StateError) -> Failure {
     Failure::new(exit::STATE, e)
 }
 
 /// Opens the state with the run lock held for as long as the returned guard lives.
-fn open_state(path: &Path) -> Result<(RunLock, Arc<SqliteState>), Failure> {
+pub(crate) fn open_state(path: &Path) -> Result<(RunLock, Arc<SqliteState>), Failure> {
     let lock = RunLock::acquire(path).map_err(state_failure)?;
     let state = SqliteState::open(path).map_err(state_failure)?;
     Ok((lock, Arc::new(state)))

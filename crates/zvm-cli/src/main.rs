@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod connect;
+mod moving;
 mod reporter;
 mod settings;
 

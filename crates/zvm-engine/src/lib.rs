@@ -8,9 +8,11 @@
 
 pub mod artifacts;
 pub mod events;
+pub mod mover;
 pub mod options;
 pub mod sync;
 
 pub use events::{Event, EventSink, RunSummary};
+pub use mover::{MoveCandidate, MoveOptions, MovePlan};
 pub use options::{Filters, SyncOptions, TransferRetry, UserSelection};
 pub use sync::{Engine, EngineError};

@@ -104,6 +104,8 @@ struct Tally {
     failures: Mutex<Vec<Failure>>,
     /// A destination error that stopped the run (disk full...), reported once.
     fatal: Mutex<Option<String>>,
+    /// Every meeting listed in this run, kept only for a move (which decides per meeting).
+    listed: Option<Mutex<Vec<Meeting>>>,
 }
 
 impl Engine {
@@ -140,6 +142,16 @@ impl Engine {
         opts: &SyncOptions,
         cancel: CancellationToken,
     ) -> Result<RunSummary, EngineError> {
+        self.sync_inner(opts, cancel, false).await.map(|(s, _)| s)
+    }
+
+    /// A sync that also returns the meetings it listed (for `move`).
+    pub(crate) async fn sync_inner(
+        &self,
+        opts: &SyncOptions,
+        cancel: CancellationToken,
+        keep_listing: bool,
+    ) -> Result<(RunSummary, Vec<Meeting>), EngineError> {
         if opts.transfers == 0 {
             return Err(EngineError::Invalid(
                 "--transfers must be at least 1".into(),
@@ -156,7 +168,10 @@ impl Engine {
             transfers: opts.transfers,
         });
 
-        let tally = Arc::new(Tally::default());
+        let tally = Arc::new(Tally {
+            listed: keep_listing.then(|| Mutex::new(Vec::new())),
+            ..Tally::default()
+        });
         let run_cancel = cancel.child_token();
 
         // Stage 3: transfer workers.
@@ -222,10 +237,17 @@ impl Engine {
                 message: format!("the run stopped early: {msg}"),
             });
         }
-        self.emit(Event::RunFinished {
-            summary: summary.clone(),
-        });
-        Ok(summary)
+        let listed = tally
+            .listed
+            .as_ref()
+            .and_then(|l| l.lock().ok().map(|mut v| std::mem::take(&mut *v)))
+            .unwrap_or_default();
+        if !keep_listing {
+            self.emit(Event::RunFinished {
+                summary: summary.clone(),
+            });
+        }
+        Ok((summary, listed))
     }
 
     /// Streams the selected users' meetings, filtered, to `f`. Shared by `sync` and `list`.
@@ -630,6 +652,11 @@ impl Planner<'_> {
         host_label: &str,
     ) -> Result<(), EngineError> {
         let engine = self.engine.clone();
+        if let Some(l) = &self.tally.listed
+            && let Ok(mut v) = l.lock()
+        {
+            v.push(meeting.clone());
+        }
         let start = artifacts::parse_time(&meeting.start_time);
         let info = MeetingInfo {
             host: host_label,

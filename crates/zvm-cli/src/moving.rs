@@ -1,0 +1,235 @@
+//! `zvm move` and `zvm restore`: the front end of the mover. It shows exactly what will be
+//! removed from the cloud, asks before doing it (or insists on `--yes` off a terminal), and
+//! maps the outcome to an exit code.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::anyhow;
+use indicatif::HumanBytes;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use zvm_dest::LocalDestination;
+use zvm_engine::{Engine, MoveOptions, RunSummary};
+use zvm_zoom::DeleteAction;
+
+use crate::cli::{GlobalArgs, MoveAction, MoveArgs, RestoreArgs};
+use crate::commands::{apply_transfer, base_options, open_state, state_path};
+use crate::settings::{self, ConfigFile};
+use crate::{Failure, connect, exit, reporter};
+
+fn audit_path(explicit: &Option<PathBuf>, state: &Path) -> PathBuf {
+    explicit.clone().unwrap_or_else(|| {
+        state
+            .parent()
+            .map(|d| d.join("audit.jsonl"))
+            .unwrap_or_else(|| PathBuf::from("audit.jsonl"))
+    })
+}
+
+/// Parses `30d`, `12w`, `6m`, `1y` into a duration (months of 30 days, years of 365).
+fn parse_age(s: &str) -> Result<std::time::Duration, Failure> {
+    let t = s.trim();
+    let bad = || {
+        Failure::new(
+            exit::USAGE,
+            anyhow!("--older-than '{s}' is not an age: use a number with d, w, m or y, e.g. 30d"),
+        )
+    };
+    let (num, unit) = t.split_at(t.len().saturating_sub(1));
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let days = match unit {
+        "d" => n,
+        "w" => n * 7,
+        "m" => n * 30,
+        "y" => n * 365,
+        _ => return Err(bad()),
+    };
+    Ok(std::time::Duration::from_secs(days * 86_400))
+}
+
+pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
+    let dest = a.dest.clone().or_else(|| cfg.destination.clone()).ok_or_else(|| {
+        Failure::new(
+            exit::USAGE,
+            anyhow!("no destination: give it as `zvm move DEST` or set `destination` in the config file"),
+        )
+    })?;
+    let mut opts = base_options(&a.select, cfg)?;
+    apply_transfer(&mut opts, &a.transfer, cfg)?;
+    let mopts = MoveOptions {
+        action: match a.action {
+            MoveAction::Trash => DeleteAction::Trash,
+            MoveAction::Delete => DeleteAction::Delete,
+        },
+        older_than: a.older_than.as_deref().map(parse_age).transpose()?,
+        audit_log: PathBuf::new(),
+    };
+    let sp = state_path(global, cfg)?;
+    let mopts = MoveOptions {
+        audit_log: audit_path(&a.audit_log, &sp),
+        ..mopts
+    };
+    // Refuse early, before any work, when confirmation is impossible.
+    if !a.yes && !opts.dry_run && !std::io::stdin().is_terminal() {
+        return Err(Failure::new(
+            exit::USAGE,
+            anyhow!(
+                "refusing to delete from the Zoom cloud without --yes when not on a terminal (use --dry-run to see what would be deleted)"
+            ),
+        ));
+    }
+    let (_lock, state) = open_state(&sp)?;
+    let zoom = connect::client(&a.zoom, cfg).await?;
+    let destination = Arc::new(LocalDestination::new(dest.clone()));
+    let mode = reporter::Mode::choose(global.json, global.quiet);
+    let cancel = CancellationToken::new();
+    let ctrlc = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            ctrlc.cancel();
+        }
+    });
+
+    // Phase 1: sync and prove.
+    let started = Instant::now();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let render = tokio::spawn(reporter::run(mode, rx));
+    let engine = Engine::new(
+        zoom.clone(),
+        state.clone(),
+        destination.clone(),
+        Arc::new(tx),
+    );
+    let plan = engine.plan_move(&opts, &mopts, cancel.clone()).await;
+    drop(engine);
+    let _ = render.await;
+    let plan = plan.map_err(|e| Failure::new(exit::ZOOM, e))?;
+    let mut summary: RunSummary = plan.sync.clone();
+    summary.delete_skipped = plan.kept.len() as u64;
+    if summary.cancelled {
+        if !global.json {
+            reporter::print_summary(&summary, started.elapsed());
+        }
+        return Ok(exit::INTERRUPTED);
+    }
+
+    let total: u64 = plan.candidates.iter().map(|c| c.bytes).sum();
+    let verb = match mopts.action {
+        DeleteAction::Trash => "trash",
+        DeleteAction::Delete => "permanently delete",
+    };
+    if opts.dry_run || (!global.json && !plan.candidates.is_empty()) {
+        for c in &plan.candidates {
+            let what = match &c.file_ids {
+                None => "all recordings".to_string(),
+                Some(ids) => format!("{} file(s)", ids.len()),
+            };
+            let line = format!(
+                "{} {}: {what} of \"{}\" ({}, {})",
+                if opts.dry_run { "would" } else { "will" },
+                verb,
+                c.topic,
+                c.start_time,
+                HumanBytes(c.bytes)
+            );
+            if global.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"event": "would_delete", "meeting_uuid": c.meeting_uuid, "topic": c.topic, "file_ids": c.file_ids, "bytes": c.bytes, "action": verb})
+                );
+            } else {
+                println!("{line}");
+            }
+        }
+    }
+    if opts.dry_run {
+        if !global.json {
+            println!(
+                "dry run: {} meetings ({}) would be removed from the cloud; {} stay. Nothing was deleted.",
+                plan.candidates.len(),
+                HumanBytes(total),
+                plan.kept.len()
+            );
+        }
+        return Ok(if summary.files_failed > 0 {
+            exit::FILES_FAILED
+        } else {
+            exit::OK
+        });
+    }
+    if !plan.candidates.is_empty() && !a.yes {
+        eprint!(
+            "{} {} meetings ({}) in the Zoom cloud? Their copies in {} are verified. [y/N] ",
+            verb,
+            plan.candidates.len(),
+            HumanBytes(total),
+            dest.display()
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            eprintln!("Nothing deleted.");
+            return Ok(exit::OK);
+        }
+    }
+
+    // Phase 2: delete what was proven, recording each deletion.
+    let (tx, rx) = mpsc::unbounded_channel();
+    let render = tokio::spawn(reporter::run(mode, rx));
+    let engine = Engine::new(zoom, state, destination, Arc::new(tx));
+    let res = engine.execute_move(&plan, &mopts, &cancel).await;
+    drop(engine);
+    let _ = render.await;
+    let (deleted, refused) = res.map_err(|e| Failure::new(exit::STATE, e))?;
+    summary.deleted = deleted;
+    summary.delete_skipped += refused;
+    if global.json {
+        println!(
+            "{}",
+            serde_json::json!({"event": "run_finished", "summary": summary})
+        );
+    } else {
+        reporter::print_summary(&summary, started.elapsed());
+        eprintln!("audit log: {}", mopts.audit_log.display());
+    }
+    Ok(if summary.files_failed > 0 {
+        exit::FILES_FAILED
+    } else {
+        exit::OK
+    })
+}
+
+pub async fn restore_cmd(
+    global: &GlobalArgs,
+    a: &RestoreArgs,
+    cfg: &ConfigFile,
+) -> Result<u8, Failure> {
+    let sp = state_path(global, cfg)?;
+    let audit = audit_path(&a.audit_log, &sp);
+    let (_lock, state) = open_state(&sp)?;
+    let zoom = connect::client(&a.zoom, cfg).await?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mode = reporter::Mode::choose(global.json, global.quiet);
+    let render = tokio::spawn(reporter::run(mode, rx));
+    // Restore touches no destination; any path will do for the engine's destination slot.
+    let dest = Arc::new(LocalDestination::new(std::env::temp_dir()));
+    let engine = Engine::new(zoom, state, dest, Arc::new(tx));
+    let res = engine.restore(&audit).await;
+    drop(engine);
+    let _ = render.await;
+    let (ok, failed) = res.map_err(|e| Failure::new(exit::ZOOM, e))?;
+    if !global.json {
+        eprintln!("recovered {ok} from the Zoom trash; {failed} could not be recovered");
+    }
+    let _ = settings::default_config_dir;
+    Ok(if failed > 0 {
+        exit::FILES_FAILED
+    } else {
+        exit::OK
+    })
+}
