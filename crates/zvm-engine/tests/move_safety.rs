@@ -1,0 +1,376 @@
+//! The move's promise, checked over many seeds: the cloud copy of a meeting (or of a file)
+//! is only ever deleted when the local copy is complete and byte-identical; and once the
+//! faults stop, every complete meeting ends up trashed.
+//!
+//! Each seed generates its own small account and its own random mix of simulator faults
+//! (5xx, resets, truncations, Range ignored, HTML pages, stalls). The engine runs in-process
+//! against the simulator over real HTTP, with real SQLite state and a real folder.
+//! `ZVM_MOVE_SEEDS` sets the number of seeds (default 200).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use sha2::Digest;
+use tokio_util::sync::CancellationToken;
+
+use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator};
+use zvm_dest::LocalDestination;
+use zvm_engine::{Engine, Event, MoveOptions, SyncOptions, TransferRetry, UserSelection};
+use zvm_state::{SqliteState, StateStore};
+use zvm_zoom::{ClientConfig, Credentials, DeleteAction, Plan, RetryPolicy, Secret, ZoomClient};
+
+fn client(sim: &Simulator) -> ZoomClient {
+    let c = sim.credentials();
+    let cfg = ClientConfig {
+        api_base: sim.api_base_url(),
+        oauth_base: sim.oauth_base_url(),
+        plan: Plan::Unlimited,
+        retry: RetryPolicy {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(20),
+        },
+        stall_timeout: Duration::from_millis(500),
+        ..ClientConfig::default()
+    };
+    ZoomClient::new(
+        cfg,
+        Credentials::ServerToServer {
+            account_id: c.account_id,
+            client_id: c.client_id,
+            client_secret: Secret::new(c.client_secret),
+        },
+    )
+    .expect("client")
+}
+
+fn random_faults(rng: &mut rand_chacha::ChaCha8Rng, seed: u64) -> FaultConfig {
+    FaultConfig {
+        seed,
+        api_5xx_prob: rng.random_range(0.0..0.15),
+        reset_prob: rng.random_range(0.0..0.3),
+        reset_after_bytes: rng.random_range(0..20_000),
+        truncate_prob: rng.random_range(0.0..0.2),
+        stall_prob: rng.random_range(0.0..0.05),
+        stall_secs: 0.05,
+        range_ignored_prob: rng.random_range(0.0..0.3),
+        html_prob: rng.random_range(0.0..0.1),
+        ..FaultConfig::default()
+    }
+}
+
+fn sha_hex(path: &std::path::Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|b| hex::encode(sha2::Sha256::digest(&b)))
+}
+
+/// Every deletion the simulator recorded must be backed by complete, identical local copies.
+async fn check_deletions_backed(
+    sim: &Simulator,
+    state: &SqliteState,
+    root: &std::path::Path,
+    seed: u64,
+) -> usize {
+    let manifest = sim.manifest();
+    let mut checked = 0;
+    for d in sim.deletions().iter().filter(|d| d.action != "recover") {
+        let m = manifest
+            .meetings
+            .iter()
+            .find(|m| m.uuid == d.meeting_uuid)
+            .unwrap_or_else(|| {
+                panic!(
+                    "seed {seed}: deletion of unknown meeting {}",
+                    d.meeting_uuid
+                )
+            });
+        let rows: BTreeMap<String, String> = state
+            .files_of_meeting(&m.uuid)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.key.file_id, r.rel_path))
+            .collect();
+        // A whole-meeting deletion removes every file; a file deletion one.
+        let files: Vec<&zoom_sim::ManifestFile> = m
+            .files
+            .iter()
+            .chain(m.participant_audio.iter())
+            .filter(|f| d.file_id.as_deref().is_none_or(|id| id == f.id))
+            .collect();
+        assert!(!files.is_empty(), "seed {seed}: deletion names no file");
+        for f in files {
+            assert!(
+                f.is_completed(),
+                "seed {seed}: meeting {} deleted while file {} was processing",
+                m.uuid,
+                f.id
+            );
+            let rel = rows.get(&f.id).unwrap_or_else(|| {
+                panic!(
+                    "seed {seed}: file {} of deleted meeting {} has no local copy",
+                    f.id, m.uuid
+                )
+            });
+            let local = sha_hex(&root.join(rel));
+            assert_eq!(
+                local.as_deref(),
+                Some(f.sha256_hex().as_str()),
+                "seed {seed}: file {} of deleted meeting {} is not byte-identical at {rel}",
+                f.id,
+                m.uuid
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+async fn one_seed(seed: u64) -> (usize, usize) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let cfg = SimConfig {
+        seed,
+        account: AccountSpec {
+            active_users: 2,
+            inactive_users: 1,
+            pending_users: 0,
+            meetings: rng.random_range(3..9),
+            years: 1,
+            mp4_size: (1_000, 60_000),
+            small_size: (10, 3_000),
+            processing_fraction: 0.05,
+            in_progress_fraction: 0.1,
+            ..AccountSpec::default()
+        },
+        faults: random_faults(&mut rng, seed),
+        ..SimConfig::default()
+    };
+    let mut cfg = cfg;
+    cfg.rate_limits.enabled = false;
+    let sim = Simulator::start(cfg).await.expect("sim");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("dest");
+    let state = Arc::new(SqliteState::open(&dir.path().join("state.sqlite3")).unwrap());
+    let dest = Arc::new(LocalDestination::new(root.clone()));
+    let engine = Engine::new(client(&sim), state.clone(), dest, Arc::new(|_e: Event| {}));
+    let mut opts = SyncOptions::new(
+        jiff::Zoned::now()
+            .date()
+            .checked_sub(jiff::Span::new().years(2))
+            .unwrap(),
+        jiff::Zoned::now().date(),
+    );
+    opts.users = UserSelection::AllUsers;
+    opts.transfers = rng.random_range(1..5);
+    opts.retry = TransferRetry {
+        max_attempts: 6,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(10),
+    };
+    // Some seeds move only MP4s: chats and transcripts must then never be deleted.
+    let only_mp4 = rng.random_bool(0.25);
+    if only_mp4 {
+        opts.filters.file_types.insert("MP4".into());
+    }
+    let mopts = MoveOptions {
+        action: DeleteAction::Trash,
+        older_than: None,
+        audit_log: dir.path().join("audit.jsonl"),
+    };
+
+    // Run 1 under faults: may fail files; must never delete an unproven meeting.
+    let cancel = CancellationToken::new();
+    if let Ok(plan) = engine.plan_move(&opts, &mopts, cancel.clone()).await {
+        let _ = engine.execute_move(&plan, &mopts, &cancel).await;
+    }
+    let mut checked = check_deletions_backed(&sim, &state, &root, seed).await;
+
+    // Run 2 without faults: everything complete must end up trashed.
+    sim.set_faults(FaultConfig::default());
+    let plan = engine
+        .plan_move(&opts, &mopts, CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("seed {seed}: clean move failed: {e}"));
+    engine
+        .execute_move(&plan, &mopts, &CancellationToken::new())
+        .await
+        .unwrap();
+    checked += check_deletions_backed(&sim, &state, &root, seed).await;
+
+    let manifest = sim.manifest();
+    let deleted: Vec<_> = sim.deletions();
+    let whole: HashSet<&str> = deleted
+        .iter()
+        .filter(|d| d.file_id.is_none() && d.action == "trash")
+        .map(|d| d.meeting_uuid.as_str())
+        .collect();
+    let by_file: HashSet<&str> = deleted
+        .iter()
+        .filter_map(|d| d.file_id.as_deref())
+        .collect();
+    for m in &manifest.meetings {
+        let complete = !m.in_progress && m.files.iter().all(|f| f.is_completed());
+        if only_mp4 {
+            // Never the whole meeting, never anything but MP4.
+            assert!(
+                !whole.contains(m.uuid.as_str()),
+                "seed {seed}: MP4-only move trashed a whole meeting"
+            );
+            for f in m.files.iter().chain(m.participant_audio.iter()) {
+                if by_file.contains(f.id.as_str()) {
+                    assert_eq!(
+                        f.file_type, "MP4",
+                        "seed {seed}: MP4-only move deleted a {}",
+                        f.file_type
+                    );
+                }
+            }
+            if !m.in_progress {
+                for f in m
+                    .files
+                    .iter()
+                    .filter(|f| f.file_type == "MP4" && f.is_completed())
+                {
+                    assert!(
+                        by_file.contains(f.id.as_str()),
+                        "seed {seed}: MP4 {} left in the cloud",
+                        f.id
+                    );
+                }
+            }
+        } else if complete {
+            assert!(
+                whole.contains(m.uuid.as_str()),
+                "seed {seed}: complete meeting {} ({:?}) was not trashed",
+                m.uuid,
+                m.topic
+            );
+        } else {
+            assert!(
+                !whole.contains(m.uuid.as_str()),
+                "seed {seed}: incomplete or in-progress meeting {} was trashed",
+                m.uuid
+            );
+        }
+    }
+    sim.shutdown().await;
+    (checked, deleted.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn move_never_deletes_an_unproven_copy_over_many_seeds() {
+    let seeds: u64 = std::env::var("ZVM_MOVE_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let mut files_checked = 0;
+    let mut deletions = 0;
+    for seed in 0..seeds {
+        let (c, d) = one_seed(1000 + seed).await;
+        files_checked += c;
+        deletions += d;
+    }
+    assert!(
+        deletions > seeds as usize,
+        "too few deletions to mean anything: {deletions}"
+    );
+    assert!(files_checked > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_move_sends_no_delete_and_restore_brings_back() {
+    let mut cfg = SimConfig::default();
+    cfg.rate_limits.enabled = false;
+    cfg.account.in_progress_fraction = 0.0;
+    cfg.account.processing_fraction = 0.0;
+    let sim = Simulator::start(cfg).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("dest");
+    let state = Arc::new(SqliteState::open(&dir.path().join("s.sqlite3")).unwrap());
+    let engine = Engine::new(
+        client(&sim),
+        state.clone(),
+        Arc::new(LocalDestination::new(root.clone())),
+        Arc::new(|_e: Event| {}),
+    );
+    let mut opts = SyncOptions::new(
+        jiff::Zoned::now()
+            .date()
+            .checked_sub(jiff::Span::new().years(2))
+            .unwrap(),
+        jiff::Zoned::now().date(),
+    );
+    opts.users = UserSelection::AllUsers;
+    let mopts = MoveOptions {
+        action: DeleteAction::Trash,
+        older_than: None,
+        audit_log: dir.path().join("audit.jsonl"),
+    };
+    // Download everything first, then a dry run: it plans deletions but sends none.
+    engine.sync(&opts, CancellationToken::new()).await.unwrap();
+    let mut dry = opts.clone();
+    dry.dry_run = true;
+    let plan = engine
+        .plan_move(&dry, &mopts, CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(!plan.candidates.is_empty());
+    assert!(sim.deletions().is_empty(), "a dry run deleted something");
+    assert_eq!(
+        sim.stats().count("DELETE /v2/meetings/{uuid}/recordings"),
+        0
+    );
+
+    // The real move trashes them; restore recovers every one, checked against the simulator.
+    let plan = engine
+        .plan_move(&opts, &mopts, CancellationToken::new())
+        .await
+        .unwrap();
+    let (done, _) = engine
+        .execute_move(&plan, &mopts, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(done as usize, plan.candidates.len());
+    let trashed: Vec<String> = sim
+        .deletions()
+        .iter()
+        .map(|d| d.meeting_uuid.clone())
+        .collect();
+    assert!(
+        sim.manifest()
+            .meetings
+            .iter()
+            .filter(|m| trashed.contains(&m.uuid))
+            .all(|m| m
+                .files
+                .iter()
+                .all(|f| f.cloud == zoom_sim::CloudState::Trashed))
+    );
+    let (recovered, failed) = engine.restore(&mopts.audit_log).await.unwrap();
+    assert_eq!((recovered as usize, failed), (trashed.len(), 0));
+    assert!(sim.manifest().meetings.iter().all(|m| {
+        m.files
+            .iter()
+            .all(|f| f.cloud == zoom_sim::CloudState::Present)
+    }));
+    // The audit log has a line per request, outcome and recovery.
+    let audit = std::fs::read_to_string(&mopts.audit_log).unwrap();
+    assert_eq!(
+        audit
+            .lines()
+            .filter(|l| l.contains("\"outcome\":\"deleted\""))
+            .count(),
+        trashed.len()
+    );
+    assert_eq!(
+        audit
+            .lines()
+            .filter(|l| l.contains("\"recovered\""))
+            .count(),
+        trashed.len()
+    );
+    sim.shutdown().await;
+}
