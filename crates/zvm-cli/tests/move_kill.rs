@@ -1,0 +1,207 @@
+//! `zvm move` killed with SIGKILL at a random moment, then run again: the simulator's record
+//! of deletions never names a meeting or file whose copy is not complete and byte-identical
+//! at the destination, and after the re-run every complete meeting is trashed.
+//!
+//! The real `zvm` binary runs as a subprocess against a simulator in this process (real
+//! HTTP over loopback). `ZVM_MOVE_KILL_SEEDS` sets the number of seeds (default 12; the
+//! long campaign runs 200).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use sha2::Digest;
+
+use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator};
+use zvm_state::{SqliteState, StateStore};
+
+fn zvm(sim: &Simulator, home: &Path) -> tokio::process::Command {
+    let c = sim.credentials();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_zvm"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("ZVM_API_BASE", sim.api_base_url())
+        .env("ZVM_OAUTH_BASE", sim.oauth_base_url())
+        .env("ZVM_PLAN", "unlimited")
+        .env("ZOOM_ACCOUNT_ID", c.account_id)
+        .env("ZOOM_CLIENT_ID", c.client_id)
+        .env("ZOOM_CLIENT_SECRET", c.client_secret)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+fn move_args(dest: &Path, state: &Path) -> Vec<String> {
+    vec![
+        "move".into(),
+        dest.display().to_string(),
+        "--all-users".into(),
+        "--from".into(),
+        "2y".into(),
+        "--state".into(),
+        state.display().to_string(),
+        "--yes".into(),
+        "-j".into(),
+        "3".into(),
+        "--quiet".into(),
+    ]
+}
+
+async fn check_backed(sim: &Simulator, state_path: &Path, root: &Path, seed: u64) -> usize {
+    let state = SqliteState::open(state_path).expect("state");
+    let manifest = sim.manifest();
+    let mut n = 0;
+    for d in sim.deletions().iter().filter(|d| d.action != "recover") {
+        let m = manifest
+            .meetings
+            .iter()
+            .find(|m| m.uuid == d.meeting_uuid)
+            .expect("known meeting");
+        let rows: BTreeMap<String, String> = state
+            .files_of_meeting(&m.uuid)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.key.file_id, r.rel_path))
+            .collect();
+        for f in m
+            .files
+            .iter()
+            .chain(m.participant_audio.iter())
+            .filter(|f| d.file_id.as_deref().is_none_or(|id| id == f.id))
+        {
+            let rel = rows
+                .get(&f.id)
+                .unwrap_or_else(|| panic!("seed {seed}: deleted file {} has no local copy", f.id));
+            let bytes = std::fs::read(root.join(rel))
+                .unwrap_or_else(|_| panic!("seed {seed}: deleted file {} missing at {rel}", f.id));
+            assert_eq!(
+                hex::encode(sha2::Sha256::digest(&bytes)),
+                f.sha256_hex(),
+                "seed {seed}: deleted file {} differs at {rel}",
+                f.id
+            );
+            n += 1;
+        }
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn move_survives_sigkill_at_random_moments() {
+    let seeds: u64 = std::env::var("ZVM_MOVE_KILL_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(12);
+    let mut kills = 0;
+    for seed in 0..seeds {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut cfg = SimConfig {
+            seed: 500 + seed,
+            account: AccountSpec {
+                active_users: 2,
+                inactive_users: 1,
+                pending_users: 0,
+                meetings: 6,
+                years: 1,
+                mp4_size: (20_000, 200_000),
+                small_size: (10, 5_000),
+                in_progress_fraction: 0.1,
+                ..AccountSpec::default()
+            },
+            faults: FaultConfig {
+                seed,
+                // A cap makes a run last long enough for the kill to land anywhere in it.
+                bandwidth_bps: 2_000_000,
+                reset_prob: rng.random_range(0.0..0.2),
+                reset_after_bytes: 10_000,
+                range_ignored_prob: rng.random_range(0.0..0.2),
+                ..FaultConfig::default()
+            },
+            ..SimConfig::default()
+        };
+        cfg.rate_limits.enabled = false;
+        let sim = Simulator::start(cfg).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("dest");
+        let state = dir.path().join("state").join("state.sqlite3");
+        let home = dir.path().join("home");
+
+        let mut child = zvm(&sim, &home)
+            .args(move_args(&dest, &state))
+            .spawn()
+            .unwrap();
+        let after = Duration::from_millis(rng.random_range(50..1500));
+        if tokio::time::timeout(after, child.wait()).await.is_err() {
+            child.start_kill().unwrap();
+            kills += 1;
+        }
+        let _ = child.wait().await;
+        if state.exists() {
+            check_backed(&sim, &state, &dest, seed).await;
+        }
+
+        // The re-run, without faults, finishes the job.
+        sim.set_faults(FaultConfig::default());
+        let out = zvm(&sim, &home)
+            .args(move_args(&dest, &state))
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "seed {seed}: re-run failed: {stderr}");
+        assert!(!stderr.contains("panicked"), "seed {seed}: {stderr}");
+        check_backed(&sim, &state, &dest, seed).await;
+        let trashed: Vec<String> = sim
+            .deletions()
+            .into_iter()
+            .filter(|d| d.file_id.is_none())
+            .map(|d| d.meeting_uuid)
+            .collect();
+        for m in sim.manifest().meetings {
+            let complete = !m.in_progress && m.files.iter().all(|f| f.is_completed());
+            assert_eq!(
+                trashed.contains(&m.uuid),
+                complete,
+                "seed {seed}: meeting {} complete={complete} but trashed={}",
+                m.uuid,
+                trashed.contains(&m.uuid)
+            );
+        }
+        // No partial file under a final name: every file is either a .part or complete.
+        for entry in walk(&dest) {
+            assert!(
+                !entry.to_string_lossy().ends_with(".part"),
+                "seed {seed}: a .part was left after a complete run: {}",
+                entry.display()
+            );
+        }
+        sim.shutdown().await;
+    }
+    assert!(
+        kills > 0 || seeds < 3,
+        "no run was killed: the kill timing is wrong"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
