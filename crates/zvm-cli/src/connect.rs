@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use anyhow::anyhow;
 
-use zvm_zoom::{
-    ClientConfig, Credentials, FileTokenStore, LoginConfig, Plan, Secret, TokenStore, ZoomClient,
-};
+use zvm_zoom::{ClientConfig, Credentials, LoginConfig, Plan, Secret, TokenStore, ZoomClient};
 
 use crate::cli::{LoginArgs, ZoomArgs};
 use crate::settings::{self, ConfigFile};
@@ -57,7 +55,7 @@ fn token_store() -> Result<Arc<dyn TokenStore>, Failure> {
             anyhow!("cannot find the OS config directory to keep the sign-in token (is HOME set?)"),
         )
     })?;
-    Ok(Arc::new(FileTokenStore::new(dir)))
+    Ok(crate::token_store::choose(&dir))
 }
 
 fn zoom_failure(e: zvm_zoom::ZoomError) -> Failure {

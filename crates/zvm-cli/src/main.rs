@@ -9,6 +9,7 @@ mod connect;
 mod moving;
 mod reporter;
 mod settings;
+mod token_store;
 
 use std::process::ExitCode;
 

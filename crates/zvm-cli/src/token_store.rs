@@ -1,0 +1,86 @@
+//! Where the sign-in token lives: the OS keyring where one answers (Secret Service on
+//! Linux), else a 0600 file in the config dir (headless machines, CI, or
+//! `ZVM_TOKEN_STORE=file`). The token never appears in any output either way.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use zvm_zoom::{FileTokenStore, TokenStore};
+
+/// Picks the store: the keyring if it works right now, else the file.
+pub fn choose(config_dir: &Path) -> Arc<dyn TokenStore> {
+    let file: Arc<dyn TokenStore> = Arc::new(FileTokenStore::new(config_dir));
+    if std::env::var("ZVM_TOKEN_STORE").is_ok_and(|v| v == "file") {
+        return file;
+    }
+    #[cfg(all(feature = "keyring", target_os = "linux"))]
+    if let Some(k) = keyring::KeyringTokenStore::probe() {
+        // A token signed in before the keyring was available stays usable until re-login.
+        if matches!(file.load(), Ok(Some(_))) && matches!(k.load(), Ok(None)) {
+            return file;
+        }
+        return Arc::new(k);
+    }
+    file
+}
+
+#[cfg(all(feature = "keyring", target_os = "linux"))]
+mod keyring {
+    use keyring_core::{Entry, Error};
+    use zvm_zoom::{StoredToken, TokenStore, ZoomError};
+
+    const SERVICE: &str = "zvm";
+    const USER: &str = "zoom-token";
+
+    #[derive(Debug)]
+    pub struct KeyringTokenStore;
+
+    fn entry() -> Result<Entry, ZoomError> {
+        Entry::new(SERVICE, USER).map_err(|e| ZoomError::TokenStore(format!("OS keyring: {e}")))
+    }
+
+    impl KeyringTokenStore {
+        /// `Some` when a Secret Service answers and the entry can be read.
+        pub fn probe() -> Option<Self> {
+            let store = zbus_secret_service_keyring_store::Store::new().ok()?;
+            keyring_core::set_default_store(store);
+            match Entry::new(SERVICE, USER).ok()?.get_password() {
+                Ok(_) | Err(Error::NoEntry) => Some(KeyringTokenStore),
+                Err(_) => None,
+            }
+        }
+    }
+
+    impl TokenStore for KeyringTokenStore {
+        fn load(&self) -> Result<Option<StoredToken>, ZoomError> {
+            match entry()?.get_password() {
+                Ok(s) => serde_json::from_str(&s).map(Some).map_err(|e| {
+                    ZoomError::TokenStore(format!(
+                        "the token in the OS keyring is unreadable ({e}); run `zvm auth login` again"
+                    ))
+                }),
+                Err(Error::NoEntry) => Ok(None),
+                Err(e) => Err(ZoomError::TokenStore(format!("OS keyring: {e}"))),
+            }
+        }
+
+        fn save(&self, token: &StoredToken) -> Result<(), ZoomError> {
+            let s =
+                serde_json::to_string(token).map_err(|e| ZoomError::TokenStore(e.to_string()))?;
+            entry()?
+                .set_password(&s)
+                .map_err(|e| ZoomError::TokenStore(format!("OS keyring: {e}")))
+        }
+
+        fn clear(&self) -> Result<(), ZoomError> {
+            match entry()?.delete_credential() {
+                Ok(()) | Err(Error::NoEntry) => Ok(()),
+                Err(e) => Err(ZoomError::TokenStore(format!("OS keyring: {e}"))),
+            }
+        }
+
+        fn location(&self) -> String {
+            "the OS keyring (Secret Service, service \"zvm\")".into()
+        }
+    }
+}
