@@ -205,3 +205,76 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Off a terminal, `move` without `--yes` refuses before doing anything; `--older-than`
+/// keeps recent meetings in the cloud; `--dry-run` deletes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn move_confirmation_age_and_dry_run() {
+    let mut cfg = SimConfig::default();
+    cfg.rate_limits.enabled = false;
+    cfg.account.in_progress_fraction = 0.0;
+    cfg.account.processing_fraction = 0.0;
+    let sim = Simulator::start(cfg).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("dest");
+    let state = dir.path().join("state.sqlite3");
+    let home = dir.path().join("home");
+    let mut args = move_args(&dest, &state);
+    args.retain(|a| a != "--yes");
+    args.retain(|a| a != "--from" && a != "2y");
+    args.extend(["--from".into(), "4y".into()]);
+
+    let out = zvm(&sim, &home).args(&args).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("without --yes"), "{stderr}");
+    assert!(sim.deletions().is_empty());
+    assert!(!dest.exists(), "refused before any work");
+
+    let mut dry = args.clone();
+    dry.push("--dry-run".into());
+    let out = zvm(&sim, &home).args(&dry).output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(sim.deletions().is_empty(), "a dry run deleted");
+
+    // Keep the last 400 days in the cloud: only older meetings go.
+    let mut aged = args.clone();
+    aged.extend(["--yes".into(), "--older-than".into(), "400d".into()]);
+    let out = zvm(&sim, &home).args(&aged).output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cutoff = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(400 * 24))
+        .unwrap();
+    let manifest = sim.manifest();
+    let deleted: Vec<String> = sim
+        .deletions()
+        .into_iter()
+        .map(|d| d.meeting_uuid)
+        .collect();
+    assert!(!deleted.is_empty(), "nothing older than 400 days was moved");
+    for m in &manifest.meetings {
+        let start: jiff::Timestamp = m.start_time.parse().unwrap();
+        if start > cutoff {
+            assert!(
+                !deleted.contains(&m.uuid),
+                "a recent meeting was deleted: {}",
+                m.start_time
+            );
+        }
+    }
+    // The bad age is a usage error.
+    let mut bad = args.clone();
+    bad.extend(["--yes".into(), "--older-than".into(), "soon".into()]);
+    let out = zvm(&sim, &home).args(&bad).output().await.unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--older-than 'soon'"));
+    sim.shutdown().await;
+}
