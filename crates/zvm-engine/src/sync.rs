@@ -760,13 +760,28 @@ impl Planner<'_> {
                 && row.status == FileStatus::Verified
                 && row.expected_size == size
             {
-                self.tally.skipped.fetch_add(1, Ordering::Relaxed);
-                engine.emit(Event::FileSkipped {
-                    file: fref,
-                    size,
-                    reason: SkipReason::AlreadyVerified,
+                // A local stat, no request: a copy someone deleted or damaged since is
+                // fetched again rather than trusted.
+                let present = engine.dest.stat_final(&row.rel_path).await.ok().flatten();
+                if present == Some(size) {
+                    self.tally.skipped.fetch_add(1, Ordering::Relaxed);
+                    engine.emit(Event::FileSkipped {
+                        file: fref,
+                        size,
+                        reason: SkipReason::AlreadyVerified,
+                    });
+                    continue;
+                }
+                engine.emit(Event::Warning {
+                    message: format!(
+                        "{} was verified earlier but is {} now; fetching it again",
+                        row.rel_path,
+                        match present {
+                            None => "missing".to_string(),
+                            Some(n) => format!("{n} bytes instead of {size}"),
+                        }
+                    ),
                 });
-                continue;
             }
             all_verified = false;
             jobs.push((
