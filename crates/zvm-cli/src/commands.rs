@@ -314,7 +314,9 @@ async fn run_engine(
     if !global.json {
         reporter::print_summary(&summary, started.elapsed());
     }
-    Ok(if summary.cancelled {
+    Ok(if summary.stopped.is_some() {
+        exit::DESTINATION
+    } else if summary.cancelled {
         exit::INTERRUPTED
     } else if summary.files_failed > 0 {
         exit::FILES_FAILED

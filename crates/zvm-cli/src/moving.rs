@@ -110,6 +110,15 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
     let plan = plan.map_err(|e| Failure::new(exit::ZOOM, e))?;
     let mut summary: RunSummary = plan.sync.clone();
     summary.delete_skipped = plan.kept.len() as u64;
+    if let Some(why) = &summary.stopped {
+        if !global.json {
+            reporter::print_summary(&summary, started.elapsed());
+        }
+        return Err(Failure::new(
+            exit::DESTINATION,
+            anyhow!("nothing was deleted from the cloud: {why}"),
+        ));
+    }
     if summary.cancelled {
         if !global.json {
             reporter::print_summary(&summary, started.elapsed());

@@ -344,6 +344,9 @@ pub fn print_summary(s: &RunSummary, elapsed: Duration) {
             s.deleted, s.delete_skipped
         );
     }
+    if let Some(why) = &s.stopped {
+        let _ = writeln!(e, "stopped early: {why}");
+    }
     for f in &s.failures {
         let _ = writeln!(e, "  failed: {}: {}", f.path, f.error);
     }

@@ -145,6 +145,10 @@ pub struct RunSummary {
     pub deleted: u64,
     pub delete_skipped: u64,
     pub cancelled: bool,
+    /// Why the run stopped early when the destination became unusable (disk full,
+    /// read-only, permission): front ends exit with "destination unusable".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

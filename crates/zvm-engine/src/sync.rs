@@ -231,6 +231,7 @@ impl Engine {
             deleted: 0,
             delete_skipped: 0,
             cancelled: cancel.is_cancelled(),
+            stopped: tally.fatal.lock().ok().and_then(|f| f.clone()),
         };
         if let Some(msg) = tally.fatal.lock().ok().and_then(|f| f.clone()) {
             self.emit(Event::Warning {

@@ -1,0 +1,143 @@
+//! A destination that fills up: a clear error naming it, exit code 4, no partial file under
+//! a final name, and a re-run that completes once space is freed. Needs root (CI runs as
+//! root) to mount a small tmpfs; elsewhere it says so and skips.
+
+use std::path::Path;
+use std::process::Command;
+
+use zoom_sim::{SimConfig, Simulator};
+
+fn zvm(sim: &Simulator, home: &Path) -> tokio::process::Command {
+    let c = sim.credentials();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_zvm"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("ZVM_API_BASE", sim.api_base_url())
+        .env("ZVM_OAUTH_BASE", sim.oauth_base_url())
+        .env("ZVM_PLAN", "unlimited")
+        .env("ZOOM_ACCOUNT_ID", c.account_id)
+        .env("ZOOM_CLIENT_ID", c.client_id)
+        .env("ZOOM_CLIENT_SECRET", c.client_secret)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+}
+
+struct Mount(std::path::PathBuf);
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_full_is_a_clear_error_and_the_rerun_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("small");
+    std::fs::create_dir_all(&dest).unwrap();
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&dest)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root); CI runs this test");
+        return;
+    }
+    let _mount = Mount(dest.clone());
+
+    let mut cfg = SimConfig::default();
+    cfg.rate_limits.enabled = false;
+    cfg.account.mp4_size = (200_000, 400_000);
+    let sim = Simulator::start(cfg).await.unwrap();
+    let home = dir.path().join("home");
+    let state = dir.path().join("state.sqlite3");
+    let args = |d: &Path| {
+        vec![
+            "sync".to_string(),
+            d.display().to_string(),
+            "--all-users".into(),
+            "--from".into(),
+            "4y".into(),
+            "--state".into(),
+            state.display().to_string(),
+            "--quiet".into(),
+        ]
+    };
+    let out = zvm(&sim, &home).args(args(&dest)).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("space"), "names the problem: {stderr}");
+    assert!(
+        stderr.contains(&dest.display().to_string()),
+        "names the destination: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // No partial file under a final name: every final file has its listed size.
+    let manifest = sim.manifest();
+    let mut files = Vec::new();
+    walk(&dest, &mut files);
+    let sizes: std::collections::HashSet<u64> = manifest.files().map(|(_, f)| f.size).collect();
+    for f in &files {
+        let name = f.to_string_lossy();
+        if name.ends_with(".part") || name.ends_with(".json") || name.ends_with(".md") {
+            continue;
+        }
+        let len = std::fs::metadata(f).unwrap().len();
+        assert!(
+            sizes.contains(&len),
+            "{name} has a size ({len}) no recording has"
+        );
+    }
+
+    // Free space, run again: everything completes.
+    assert!(
+        Command::new("mount")
+            .args(["-o", "remount,size=256m"])
+            .arg(&dest)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = zvm(&sim, &home).args(args(&dest)).output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files = Vec::new();
+    walk(&dest, &mut files);
+    assert!(
+        files
+            .iter()
+            .all(|f| !f.to_string_lossy().ends_with(".part"))
+    );
+    let completed = manifest.files().filter(|(_, f)| f.is_completed()).count();
+    let media = files
+        .iter()
+        .filter(|f| {
+            let n = f.file_name().unwrap().to_string_lossy();
+            n != "meeting.json" && n != "summary.md" && n != "summary.json"
+        })
+        .count();
+    assert_eq!(media, completed);
+    sim.shutdown().await;
+}
