@@ -2,6 +2,8 @@
 //! a final name, and a re-run that completes once space is freed. Needs root (CI runs as
 //! root) to mount a small tmpfs; elsewhere it says so and skips.
 
+#![allow(clippy::print_stderr)]
+
 use std::path::Path;
 use std::process::Command;
 
