@@ -42,13 +42,13 @@ fn percent_decode(s: &str) -> String {
         .into_owned()
 }
 
-/// Decodes a uuid path segment the way Zoom does: once, and again if it was double-encoded.
-fn decode_uuid_segment(raw: &str) -> String {
-    let once = percent_decode(raw);
-    if once.contains('%') {
-        percent_decode(&once)
+/// Decodes a uuid path segment (already decoded once with the whole path): a double-encoded
+/// uuid still holds `%2F`/`%2B`/`%3D` here.
+fn decode_uuid_segment(seg: &str) -> String {
+    if seg.contains('%') {
+        percent_decode(seg)
     } else {
-        once
+        seg.to_string()
     }
 }
 
@@ -408,7 +408,11 @@ pub async fn api(State(st): State<AppState>, req: Request<Body>) -> Response {
     let body = axum::body::to_bytes(req.into_body(), 1 << 20)
         .await
         .unwrap_or_default();
-    let segs: Vec<&str> = raw_path.trim_start_matches('/').split('/').collect();
+    // Zoom's gateway decodes the path once before routing: a single-encoded `/` inside a
+    // uuid splits the path (and the meeting is not found); a double-encoded one survives
+    // as `%2F` and is decoded again as the uuid.
+    let decoded_path = percent_decode(&raw_path);
+    let segs: Vec<&str> = decoded_path.trim_start_matches('/').split('/').collect();
     let (route, params) = route_of(&method, &segs);
 
     let faults = st.faults();
@@ -504,8 +508,8 @@ fn api_inner(
     }
     match route {
         "/v2/users" => list_users(st, query),
-        "/v2/users/{id}" => get_user(st, me, &percent_decode(params[0])),
-        "/v2/users/{id}/recordings" => list_recordings(st, me, &percent_decode(params[0]), query),
+        "/v2/users/{id}" => get_user(st, me, params[0]),
+        "/v2/users/{id}/recordings" => list_recordings(st, me, params[0], query),
         "/v2/meetings/{uuid}/recordings" if method == Method::GET => {
             with_meeting(st, params[0], |st, m| {
                 json_response(StatusCode::OK, &meeting_json(st, m, true))
@@ -531,7 +535,7 @@ fn api_inner(
         ),
         "/v2/meetings/{uuid}/recordings/status" => recover(st, params[0], None, body),
         "/v2/meetings/{uuid}/recordings/{file_id}/status" => {
-            recover(st, params[0], Some(&percent_decode(params[1])), body)
+            recover(st, params[0], Some(params[1]), body)
         }
         _ => zoom_error(StatusCode::NOT_FOUND, 404, "Not found"),
     }

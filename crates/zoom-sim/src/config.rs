@@ -126,13 +126,27 @@ impl SimConfig {
     }
 
     pub fn from_toml_str(text: &str) -> Result<SimConfig, toml::de::Error> {
+        // The rest of the file is checked strictly when it becomes a SimConfig below.
         #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
         struct WithPreset {
             preset: Option<String>,
             #[serde(flatten)]
             rest: toml::Table,
         }
+        // Check the file strictly first, against the full shape, so that an error names
+        // the line; the `preset` key is blanked (not removed) to keep line numbers.
+        let without_preset: String = text
+            .lines()
+            .map(|l| {
+                if l.trim_start().starts_with("preset") {
+                    ""
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        toml::from_str::<SimConfig>(&without_preset)?;
         // A scenario may start from a preset and override parts of it.
         let wp: WithPreset = toml::from_str(text)?;
         let mut base = match wp.preset.as_deref() {

@@ -275,12 +275,16 @@ fn body_stream(
         if let Some(t) = s.plan.truncate_at
             && s.sent >= t
         {
-            // End early: fewer bytes than Content-Length promised.
+            // End early: fewer bytes than Content-Length promised (after letting the bytes
+            // sent so far reach the client).
+            tokio::time::sleep(Duration::from_millis(20)).await;
             return None;
         }
         if let Some(r) = s.plan.reset_at
             && s.sent >= r
         {
+            // Let the bytes before the reset reach the client first.
+            tokio::time::sleep(Duration::from_millis(20)).await;
             return Some((
                 Err(std::io::Error::new(
                     std::io::ErrorKind::ConnectionReset,
