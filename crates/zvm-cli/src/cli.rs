@@ -150,6 +150,10 @@ pub struct ZoomArgs {
     /// The account's plan, which sets Zoom's rate limits: free, pro, business.
     #[arg(long, env = "ZVM_PLAN", value_name = "PLAN")]
     pub plan: Option<String>,
+    /// Seconds without a byte before a download counts as stalled and is retried (default
+    /// 60). Hidden: tests shorten it to exercise stalls quickly.
+    #[arg(long, env = "ZVM_STALL_TIMEOUT", value_name = "SECS", hide = true)]
+    pub stall_timeout: Option<f64>,
 }
 
 /// Which recordings.

@@ -40,6 +40,18 @@ fn resolve(z: &ZoomArgs, cfg: &ConfigFile) -> Result<Resolved, Failure> {
             .parse::<Plan>()
             .map_err(|e| Failure::new(exit::USAGE, anyhow!("--plan: {e}")))?;
     }
+    if let Some(secs) = z.stall_timeout {
+        // Reject what Duration cannot hold (negative, NaN, absurdly large) as a usage error.
+        client.stall_timeout = std::time::Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Failure::new(
+                    exit::USAGE,
+                    anyhow!("--stall-timeout {secs} is not a positive number of seconds"),
+                )
+            })?;
+    }
     Ok(Resolved {
         account_id: pick(&z.account_id, &cfg.zoom.account_id),
         client_id: pick(&z.client_id, &cfg.zoom.client_id),
