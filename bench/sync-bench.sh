@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The benchmark of `zvm sync` the sync issue asks for, every figure measured in the same run:
+#  A. 2 GiB in 500 files (4 MiB each) from the simulator with a 20 MiB/s per-connection cap and
+#     20 ms latency per request: zvm's wall time (listing included) against the ideal
+#     bytes / (transfers x cap), and against `aria2c -j N` fetching the same URL list.
+#  B. One uncapped 4 GiB file: zvm's throughput and CPU time against `curl -o`.
+#  Peak RSS of zvm in both.
+# Usage: bench/sync-bench.sh [N transfers, default 8] [runs, default 3]
+source "$(dirname "$0")/common.sh"
+N=${1:-8}
+RUNS=${2:-3}
+command -v aria2c >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq aria2; }
+[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }
+command -v bc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bc; }
+build_release
+
+# timed OUT_PREFIX CMD...: runs CMD under /usr/bin/time; leaves "wall user sys maxrss_kib".
+timed() {
+  local out=$1; shift
+  /usr/bin/time -f "%e %U %S %M" -o "$out" "$@" > "$WORK/cmd.log" 2>&1 || { cat "$WORK/cmd.log"; return 1; }
+}
+
+echo "== A. 500 x 4 MiB, 20 MiB/s per connection, 20 ms latency, N=$N, $RUNS runs (machine: $(nproc) cores)"
+start_sim --preset big --meetings 500 --files-per-meeting 1 --file-size 4MiB --bandwidth 20MiB --latency-ms 20 --no-rate-limits --years 1
+BYTES=$((500 * 4 * 1048576))
+IDEAL=$(echo "$BYTES / ($N * 20 * 1048576)" | bc -l)
+TOK=$(sim_token)
+sim_urls > "$WORK/urls.txt"
+zvm_walls=(); aria_walls=(); zvm_rss=()
+for r in $(seq 1 "$RUNS"); do
+  rm -rf "$WORK/z" "$WORK/a" "$WORK/z.db"*
+  timed "$WORK/t.zvm" "$BIN/zvm" sync "$WORK/z" --all-users --from 13m --state "$WORK/z.db" -j "$N" --plan unlimited --quiet
+  read -r w u s m < "$WORK/t.zvm"; zvm_walls+=("$w"); zvm_rss+=("$m")
+  [ "$(find "$WORK/z" -name '*.mp4' | wc -l)" = 500 ] || { echo "zvm did not fetch 500 files"; exit 1; }
+  timed "$WORK/t.aria" aria2c -q -j "$N" -x 1 -s 1 --file-allocation=none --allow-overwrite=true \
+    --header="Authorization: Bearer $TOK" -i "$WORK/urls.txt" -d "$WORK/a"
+  read -r w u s m < "$WORK/t.aria"; aria_walls+=("$w")
+  echo "  run $r: zvm ${zvm_walls[-1]} s, aria2c ${aria_walls[-1]} s"
+done
+ZM=$(printf '%s\n' "${zvm_walls[@]}" | median)
+AM=$(printf '%s\n' "${aria_walls[@]}" | median)
+RSS=$(printf '%s\n' "${zvm_rss[@]}" | sort -g | tail -1)
+printf '  ideal bytes/(N x cap)   %7.2f s\n' "$IDEAL"
+printf '  zvm sync (median)       %7.2f s   %.3f x ideal   %.3f x aria2c   peak RSS %d MiB\n' "$ZM" "$(echo "$ZM / $IDEAL" | bc -l)" "$(echo "$ZM / $AM" | bc -l)" "$((RSS / 1024))"
+printf '  aria2c -j %-2s (median)   %7.2f s   %.3f x ideal\n' "$N" "$AM" "$(echo "$AM / $IDEAL" | bc -l)"
+stop_sim
+
+echo "== B. one uncapped 4 GiB file, $RUNS runs"
+start_sim --preset big --meetings 1 --files-per-meeting 1 --file-size 4GiB --no-rate-limits --years 1
+TOK=$(sim_token)
+URL=$(sim_urls | head -1)
+zw=(); zc=(); cw=(); cc=(); zr=()
+for r in $(seq 1 "$RUNS"); do
+  rm -rf "$WORK/z" "$WORK/z.db"* "$WORK/curl.bin"
+  timed "$WORK/t.zvm" "$BIN/zvm" sync "$WORK/z" --all-users --from 13m --state "$WORK/z.db" --plan unlimited --quiet
+  read -r w u s m < "$WORK/t.zvm"; zw+=("$w"); zc+=("$(echo "$u + $s" | bc -l)"); zr+=("$m")
+  rm -rf "$WORK/z"
+  timed "$WORK/t.curl" curl -s -L -H "Authorization: Bearer $TOK" -o "$WORK/curl.bin" "$URL"
+  read -r w u s m < "$WORK/t.curl"; cw+=("$w"); cc+=("$(echo "$u + $s" | bc -l)")
+  rm -f "$WORK/curl.bin"
+  echo "  run $r: zvm ${zw[-1]} s (cpu ${zc[-1]} s), curl ${cw[-1]} s (cpu ${cc[-1]} s)"
+done
+ZW=$(printf '%s\n' "${zw[@]}" | median); ZC=$(printf '%s\n' "${zc[@]}" | median)
+CW=$(printf '%s\n' "${cw[@]}" | median); CC=$(printf '%s\n' "${cc[@]}" | median)
+ZR=$(printf '%s\n' "${zr[@]}" | sort -g | tail -1)
+printf '  zvm  (median) %6.2f s  %7.1f MiB/s  cpu %5.2f s = %.2f s/GiB   peak RSS %d MiB\n' "$ZW" "$(echo "4096 / $ZW" | bc -l)" "$ZC" "$(echo "$ZC / 4" | bc -l)" "$((ZR / 1024))"
+printf '  curl (median) %6.2f s  %7.1f MiB/s  cpu %5.2f s = %.2f s/GiB\n' "$CW" "$(echo "4096 / $CW" | bc -l)" "$CC" "$(echo "$CC / 4" | bc -l)"
+printf '  ratios: throughput zvm/curl %.3f, cpu per GiB zvm/curl %.3f\n' "$(echo "$CW / $ZW" | bc -l)" "$(echo "$ZC / $CC" | bc -l)"
