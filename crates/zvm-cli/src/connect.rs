@@ -40,6 +40,11 @@ fn resolve(z: &ZoomArgs, cfg: &ConfigFile) -> Result<Resolved, Failure> {
             .parse::<Plan>()
             .map_err(|e| Failure::new(exit::USAGE, anyhow!("--plan: {e}")))?;
     }
+    // Hidden test hook (see commands.rs): API retries start at 10 ms instead of 500 ms; the
+    // cap stays, so a server's Retry-After is still honoured.
+    if std::env::var_os("ZVM_TEST_FAST_RETRY").is_some_and(|v| v == "1") {
+        client.retry.base_delay = std::time::Duration::from_millis(10);
+    }
     if let Some(secs) = z.stall_timeout {
         // Reject what Duration cannot hold (negative, NaN, absurdly large) as a usage error.
         client.stall_timeout = std::time::Duration::try_from_secs_f64(secs)
