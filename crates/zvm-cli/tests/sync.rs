@@ -206,12 +206,9 @@ async fn per_second_rate_limits_are_survived() {
 }
 
 /// 3. A daily quota that runs out: the run stops with a clear message naming the limit and
-/// a non-zero exit, or completes; never a silent partial success.
-///
-/// Ignored until zvm-zoom stops retrying a daily-limit 429: it caps the Retry-After (hours
-/// away) to `RetryPolicy::max_delay` (60 s) and retries 5 times, so every call hangs ~5 min.
+/// a non-zero exit, or completes; never a silent partial success (and never a hang: the
+/// client gives up at once when Zoom asks it to wait past its longest backoff).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "zvm-zoom retries a daily-limit 429 for ~5 minutes per call instead of failing"]
 async fn daily_quota_exhausted_is_reported() {
     let mut cfg = small_account(22, 40);
     cfg.account.processing_fraction = 0.0;

@@ -63,7 +63,10 @@ impl RetryPolicy {
         match err.class() {
             ErrorClass::Fatal => Decision::GiveUp,
             ErrorClass::Transient => Decision::RetryAfter(jitter(self.backoff(attempt))),
-            ErrorClass::RateLimited(Some(d)) => Decision::RetryAfter(d.min(self.max_delay)),
+            // Zoom asks for a longer wait than a run should sit through (a daily quota says
+            // "tomorrow"): stop now with Zoom's message rather than hang for minutes.
+            ErrorClass::RateLimited(Some(d)) if d > self.max_delay => Decision::GiveUp,
+            ErrorClass::RateLimited(Some(d)) => Decision::RetryAfter(d),
             ErrorClass::RateLimited(None) => Decision::RetryAfter(jitter(self.backoff(attempt))),
         }
     }
@@ -177,11 +180,15 @@ mod tests {
             p.decide(1, &ZoomError::api(404, "", None)),
             Decision::GiveUp
         );
-        let limited = ZoomError::api(429, "", Some(Duration::from_secs(100)));
+        // A server wait within the cap is honoured exactly; a longer one (a daily quota)
+        // ends the call instead of hanging the run.
+        let limited = ZoomError::api(429, "", Some(Duration::from_millis(30)));
         assert_eq!(
             p.decide(1, &limited),
-            Decision::RetryAfter(Duration::from_millis(40))
+            Decision::RetryAfter(Duration::from_millis(30))
         );
+        let daily = ZoomError::api(429, "", Some(Duration::from_secs(100)));
+        assert_eq!(p.decide(1, &daily), Decision::GiveUp);
         assert_eq!(p.backoff(10), Duration::from_millis(40));
     }
 }
