@@ -227,6 +227,7 @@ impl Destination for LocalDestination {
                 let _ = std::fs::remove_file(&tmp);
             }
             res?;
+            sweep_stale_temps(&path, &name);
             sync_dir(parent_or_root(&path))
         })
         .await
@@ -408,4 +409,39 @@ impl PartialFile for LocalPartial {
         })
         .await
     }
+}
+
+/// Removes temp files of `write_atomic` for the same name that a killed process left behind
+/// (`.NAME.tmp-PID-N` whose PID is no longer running), so that folders stay clean after a
+/// crash. A live writer's temp file is never touched.
+fn sweep_stale_temps(path: &Path, name: &str) {
+    let Some(dir) = path.parent() else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.tmp-");
+    let me = std::process::id();
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != me && !process_alive(pid) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Elsewhere we cannot cheaply tell; keep the file (harmless, only untidy).
+#[cfg(not(target_os = "linux"))]
+fn process_alive(_pid: u32) -> bool {
+    true
 }

@@ -203,3 +203,26 @@ async fn a_full_disk_is_reported_as_no_space_and_the_handle_is_not_reused() {
         "{failed:?}"
     );
 }
+
+/// A killed run can leave `write_atomic`'s temp file behind; the next write of that name
+/// removes it (only when its process is gone).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn write_atomic_sweeps_temps_of_dead_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dest_in(dir.path());
+    std::fs::create_dir_all(dir.path().join("m")).unwrap();
+    let stale = dir.path().join("m/.meeting.json.tmp-4000000-0");
+    let live = dir
+        .path()
+        .join(format!("m/.meeting.json.tmp-{}-99", std::process::id()));
+    std::fs::write(&stale, b"half").unwrap();
+    std::fs::write(&live, b"mine").unwrap();
+    dest.write_atomic("m/meeting.json", b"{}").await.unwrap();
+    assert!(!stale.exists(), "a dead process's temp file is swept");
+    assert!(live.exists(), "a live process's temp file is kept");
+    assert_eq!(
+        std::fs::read(dir.path().join("m/meeting.json")).unwrap(),
+        b"{}"
+    );
+}
