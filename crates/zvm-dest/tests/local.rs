@@ -210,7 +210,7 @@ async fn a_full_disk_is_reported_as_no_space_and_the_handle_is_not_reused() {
 #[tokio::test]
 async fn write_atomic_sweeps_temps_of_dead_processes() {
     let dir = tempfile::tempdir().unwrap();
-    let dest = dest_in(dir.path());
+    let dest = LocalDestination::new(dir.path().to_path_buf());
     std::fs::create_dir_all(dir.path().join("m")).unwrap();
     let stale = dir.path().join("m/.meeting.json.tmp-4000000-0");
     let live = dir
