@@ -262,7 +262,15 @@ impl Engine {
         F: AsyncMeetingFn,
     {
         let users: Vec<(String, String)> = match &opts.users {
-            UserSelection::Me => vec![("me".to_string(), "me".to_string())],
+            // Folders are named after the host: ask Zoom who "me" is (one Light request);
+            // if it won't say, "me" still works as a name.
+            UserSelection::Me => {
+                let label = match self.zoom.get_user("me").await {
+                    Ok(u) if !u.email.is_empty() => u.email,
+                    _ => "me".to_string(),
+                };
+                vec![("me".to_string(), label)]
+            }
             UserSelection::User(u) => vec![(u.clone(), u.clone())],
             UserSelection::AllUsers => {
                 let mut all = Vec::new();

@@ -369,6 +369,12 @@ impl ZoomClient {
         }))
     }
 
+    /// One user, by id, email or `me` (the signed-in user).
+    pub async fn get_user(&self, id_or_me: &str) -> Result<User, ZoomError> {
+        let url = self.url(&format!("users/{}", encode_segment(id_or_me)));
+        self.get_json(Category::Light, &url, &[]).await
+    }
+
     /// One meeting occurrence with its files and `participant_audio_files`.
     pub async fn get_meeting_recordings(&self, uuid: &str) -> Result<Meeting, ZoomError> {
         let url = self.url(&format!("meetings/{}/recordings", encode_uuid(uuid)));
