@@ -245,6 +245,16 @@ async fn hostile_uuids_summaries_and_deletes() -> TestResult {
         let got = c.get_meeting_recordings(&m.uuid).await?;
         assert_eq!(got.uuid, m.uuid);
     }
+    let with_audio = manifest
+        .meetings
+        .iter()
+        .find(|m| !m.participant_audio.is_empty())
+        .ok_or("no participant audio in the account")?;
+    let got = c.get_meeting_recordings(&with_audio.uuid).await?;
+    assert_eq!(
+        got.participant_audio_files.len(),
+        with_audio.participant_audio.len()
+    );
     for m in &manifest.meetings {
         let s = c.meeting_summary(&m.uuid).await?;
         assert_eq!(s.is_ok(), m.has_summary, "summary of {}", m.uuid);
@@ -310,6 +320,12 @@ async fn downloads_full_ranged_range_ignored_html_and_stall() -> TestResult {
     assert_eq!(d.status, DownloadStatus::Partial { start: 10 });
     assert_eq!(collect(d).await?, mf.content(10, mf.size as usize - 10));
 
+    let e = c.open_download(&rf.download_url, mf.size + 10).await.err();
+    assert!(
+        matches!(e, Some(ZoomError::RangeNotSatisfiable { .. })),
+        "offset past the end: {e:?}"
+    );
+
     sim.set_faults(FaultConfig {
         range_ignored_prob: 1.0,
         ..FaultConfig::default()
@@ -370,6 +386,31 @@ async fn pkce_login_then_refresh_rotation_persists_newest() -> TestResult {
     })
     .await?;
     let rt0 = tok.refresh_token.clone().ok_or("no refresh token")?;
+
+    // A redirect with a forged state is refused.
+    let forged_cfg = LoginConfig {
+        timeout: Duration::from_secs(20),
+        ..LoginConfig::new(sim.oauth_base_url(), creds.client_id.clone())
+    };
+    let browser = http.clone();
+    let forged_store = FileTokenStore::new(dir.path().join("forged"));
+    let r = login_pkce(&http, &forged_cfg, &forged_store, move |url| {
+        let url = url::Url::parse(url).ok();
+        tokio::spawn(async move {
+            let redirect = url?
+                .query_pairs()
+                .find(|(k, _)| k == "redirect_uri")?
+                .1
+                .into_owned();
+            browser
+                .get(format!("{redirect}?code=CODE-9&state=forged"))
+                .send()
+                .await
+                .ok()
+        });
+    })
+    .await;
+    assert!(matches!(r, Err(ZoomError::StateMismatch)), "{r:?}");
     assert!(store.load()?.is_some());
 
     let user = Credentials::User {
@@ -422,5 +463,26 @@ async fn errors_never_show_tokens() -> TestResult {
         .ok_or("bad credentials accepted")?;
     let shown = format!("{e} {e:?} {c:?}");
     assert!(!shown.contains("TOPSECRET") && !shown.contains(&token));
+    Ok(())
+}
+
+#[tokio::test]
+async fn retries_are_bounded() -> TestResult {
+    let (sim, c) = start(sim_config()).await?;
+    // Authenticate first so the fault only meets the API call.
+    c.list_users(UserStatusFilter::Active).await?;
+    let before = sim.stats().count("GET /v2/users");
+    sim.set_faults(FaultConfig {
+        api_5xx_prob: 1.0,
+        ..FaultConfig::default()
+    });
+    let e = c.list_users(UserStatusFilter::Active).await.err();
+    assert!(e.and_then(|e| e.status()).is_some_and(|s| s >= 500));
+    let attempts = sim.stats().count("GET /v2/users") - before;
+    assert_eq!(
+        attempts,
+        u64::from(RetryPolicy::fast().max_attempts),
+        "max_attempts respected"
+    );
     Ok(())
 }
