@@ -282,13 +282,16 @@ async fn hostile_uuids_summaries_and_deletes() -> TestResult {
         DeleteOutcome::AlreadyGone
     );
     assert!(!sim.deletions().is_empty());
-    if let Some(busy) = manifest.meetings.iter().find(|m| m.in_progress) {
-        assert_eq!(
-            c.delete_meeting_recordings(&busy.uuid, DeleteAction::Trash)
-                .await?,
-            DeleteOutcome::InProgress
-        );
-    }
+    let busy = manifest
+        .meetings
+        .iter()
+        .find(|m| m.in_progress)
+        .ok_or("no in-progress meeting in the account")?;
+    assert_eq!(
+        c.delete_meeting_recordings(&busy.uuid, DeleteAction::Trash)
+            .await?,
+        DeleteOutcome::InProgress
+    );
     Ok(())
 }
 
