@@ -679,7 +679,7 @@ impl Planner<'_> {
         let folder = match self.known.get(&meeting.uuid) {
             Some(f) => f.clone(),
             None => {
-                let f = self.folders.allocate(&self.namer.folder(&info));
+                let f = self.folders.allocate_dir(&self.namer.folder(&info));
                 self.known.insert(meeting.uuid.clone(), f.clone());
                 f
             }

@@ -408,7 +408,18 @@ impl NameAllocator {
         self.taken.insert(fold(path));
     }
 
+    /// A unique file name: a clash gets " (n)" before the extension.
     pub fn allocate(&mut self, wanted: &str) -> String {
+        self.allocate_with(wanted, true)
+    }
+
+    /// A unique folder name: a clash gets " (n)" at the end (a dot in a topic is not an
+    /// extension).
+    pub fn allocate_dir(&mut self, wanted: &str) -> String {
+        self.allocate_with(wanted, false)
+    }
+
+    fn allocate_with(&mut self, wanted: &str, has_ext: bool) -> String {
         if self.taken.insert(fold(wanted)) {
             return wanted.to_string();
         }
@@ -417,15 +428,23 @@ impl NameAllocator {
             None => ("", wanted),
         };
         let (stem, ext) = match last.rfind('.') {
-            Some(i) if i > 0 => last.split_at(i),
+            Some(i) if has_ext && i > 0 => last.split_at(i),
             _ => (last, ""),
         };
-        for n in 2u64.. {
-            let candidate = format!("{dir}{stem} ({n}){ext}");
+        let mut n: u64 = 2;
+        loop {
+            let suffix = format!(" ({n})");
+            // Keep the component within 255 bytes with ".part" even after many clashes.
+            let budget = 250usize.saturating_sub(ext.len() + suffix.len());
+            let mut cut = stem.len().min(budget);
+            while !stem.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let candidate = format!("{dir}{}{suffix}{ext}", &stem[..cut]);
             if self.taken.insert(fold(&candidate)) {
                 return candidate;
             }
+            n = n.saturating_add(1);
         }
-        unreachable!("u64 exhausted")
     }
 }

@@ -163,13 +163,33 @@ fn allocator_suffixes_before_the_extension_case_insensitively() {
     assert_eq!(a.allocate("gallery_view.mp4"), "gallery_view (2).mp4");
     assert_eq!(a.allocate("gallery_view.mp4"), "gallery_view (3).mp4");
     assert_eq!(
-        a.allocate("host/2024/2024-01-01 0900 Sync"),
+        a.allocate_dir("host/2024/2024-01-01 0900 Sync"),
         "host/2024/2024-01-01 0900 Sync"
     );
     assert_eq!(
-        a.allocate("host/2024/2024-01-01 0900 Sync"),
+        a.allocate_dir("host/2024/2024-01-01 0900 Sync"),
         "host/2024/2024-01-01 0900 Sync (2)"
     );
+    // A dot in a folder name is not an extension.
+    assert_eq!(
+        a.allocate_dir("h/2024-01-01 0900 v1.2 review"),
+        "h/2024-01-01 0900 v1.2 review"
+    );
+    assert_eq!(
+        a.allocate_dir("h/2024-01-01 0900 v1.2 review"),
+        "h/2024-01-01 0900 v1.2 review (2)"
+    );
+}
+
+#[test]
+fn many_clashes_of_a_long_name_stay_within_255_bytes() {
+    let long = format!("{}.mp4", "会".repeat(80)); // 240 + 4 bytes
+    let mut a = NameAllocator::new();
+    for _ in 0..150 {
+        let n = a.allocate(&long);
+        assert!(n.len() + ".part".len() <= 255, "{} bytes", n.len());
+        assert!(n.ends_with(".mp4"));
+    }
 }
 
 proptest! {
