@@ -1,26 +1,20 @@
 //! `zvm auth login | status | logout` end to end against the simulator: the browser is played
 //! by an HTTP client that follows the authorize redirect to zvm's one-shot loopback listener.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
 use tokio::io::AsyncBufReadExt;
 use zoom_sim::{SimConfig, Simulator};
 
+/// User OAuth: the client id only, no Server-to-Server account or secret.
 fn zvm(sim: &Simulator, home: &Path) -> tokio::process::Command {
-    let c = sim.credentials();
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_zvm"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("ZVM_TOKEN_STORE", "file")
-        .env("ZVM_API_BASE", sim.api_base_url())
-        .env("ZVM_OAUTH_BASE", sim.oauth_base_url())
-        .env("ZOOM_CLIENT_ID", c.client_id)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
+    let mut cmd = common::zvm_against(sim, home);
+    cmd.env_remove("ZOOM_ACCOUNT_ID")
+        .env_remove("ZOOM_CLIENT_SECRET")
+        .env("ZVM_TOKEN_STORE", "file");
     cmd
 }
 

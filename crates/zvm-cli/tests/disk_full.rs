@@ -4,41 +4,17 @@
 
 #![allow(clippy::print_stderr)]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 use zoom_sim::{SimConfig, Simulator};
 
 fn zvm(sim: &Simulator, home: &Path) -> tokio::process::Command {
-    let c = sim.credentials();
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_zvm"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("ZVM_API_BASE", sim.api_base_url())
-        .env("ZVM_OAUTH_BASE", sim.oauth_base_url())
-        .env("ZVM_PLAN", "unlimited")
-        .env("ZOOM_ACCOUNT_ID", c.account_id)
-        .env("ZOOM_CLIENT_ID", c.client_id)
-        .env("ZOOM_CLIENT_SECRET", c.client_secret)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
+    let mut cmd = common::zvm_against(sim, home);
+    cmd.env("ZVM_PLAN", "unlimited");
     cmd
-}
-
-fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else {
-                out.push(p);
-            }
-        }
-    }
 }
 
 struct Mount(std::path::PathBuf);
@@ -95,8 +71,7 @@ async fn disk_full_is_a_clear_error_and_the_rerun_completes() {
 
     // No partial file under a final name: every final file has its listed size.
     let manifest = sim.manifest();
-    let mut files = Vec::new();
-    walk(&dest, &mut files);
+    let files = common::files_under(&dest);
     let sizes: std::collections::HashSet<u64> = manifest.files().map(|(_, f)| f.size).collect();
     for f in &files {
         let name = f.to_string_lossy();
@@ -125,8 +100,7 @@ async fn disk_full_is_a_clear_error_and_the_rerun_completes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut files = Vec::new();
-    walk(&dest, &mut files);
+    let files = common::files_under(&dest);
     assert!(
         files
             .iter()

@@ -6,6 +6,8 @@
 //! HTTP over loopback). `ZVM_MOVE_KILL_SEEDS` sets the number of seeds (default 12; the
 //! long campaign runs 200).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -17,23 +19,10 @@ use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator};
 use zvm_state::{SqliteState, StateStore};
 
 fn zvm(sim: &Simulator, home: &Path) -> tokio::process::Command {
-    let c = sim.credentials();
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_zvm"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("ZVM_API_BASE", sim.api_base_url())
-        .env("ZVM_OAUTH_BASE", sim.oauth_base_url())
-        .env("ZVM_PLAN", "unlimited")
-        .env("ZOOM_ACCOUNT_ID", c.account_id)
-        .env("ZOOM_CLIENT_ID", c.client_id)
-        .env("ZOOM_CLIENT_SECRET", c.client_secret)
-        .stdin(std::process::Stdio::null())
+    let mut cmd = common::zvm_against(sim, home);
+    cmd.env("ZVM_PLAN", "unlimited")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
+        .stderr(std::process::Stdio::piped());
     cmd
 }
 
@@ -175,7 +164,7 @@ async fn move_survives_sigkill_at_random_moments() {
             );
         }
         // No partial file under a final name: every file is either a .part or complete.
-        for entry in walk(&dest) {
+        for entry in common::files_under(&dest) {
             assert!(
                 !entry.to_string_lossy().ends_with(".part"),
                 "seed {seed}: a .part was left after a complete run: {}",
@@ -188,22 +177,6 @@ async fn move_survives_sigkill_at_random_moments() {
         kills > 0 || seeds < 3,
         "no run was killed: the kill timing is wrong"
     );
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// Off a terminal, `move` without `--yes` refuses before doing anything; `--older-than`

@@ -106,24 +106,11 @@ impl TestContext {
 
     /// `zvm` with a clean environment pointing at the simulator; no real config is read.
     pub fn zvm(&self) -> tokio::process::Command {
-        let c = self.sim.credentials();
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_zvm"));
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join("config"))
-            .env("XDG_DATA_HOME", self.home.join("data"))
-            .env("ZVM_API_BASE", self.sim.api_base_url())
-            .env("ZVM_OAUTH_BASE", self.sim.oauth_base_url())
-            .env("ZVM_PLAN", "business")
+        let mut cmd = zvm_against(&self.sim, &self.home);
+        cmd.env("ZVM_PLAN", "business")
             .env("ZVM_TEST_FAST_RETRY", "1")
-            .env("ZOOM_ACCOUNT_ID", c.account_id)
-            .env("ZOOM_CLIENT_ID", c.client_id)
-            .env("ZOOM_CLIENT_SECRET", c.client_secret)
-            .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true);
+            .stderr(std::process::Stdio::piped());
         cmd
     }
 
@@ -333,4 +320,41 @@ pub async fn run_cmd(mut cmd: tokio::process::Command) -> RunOutput {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// The real `zvm` binary with a clean environment: a private HOME (so no real config or token
+/// is read), the simulator's URLs and its Server-to-Server credentials, no stdin.
+pub fn zvm_against(sim: &Simulator, home: &Path) -> tokio::process::Command {
+    let c = sim.credentials();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_zvm"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("ZVM_API_BASE", sim.api_base_url())
+        .env("ZVM_OAUTH_BASE", sim.oauth_base_url())
+        .env("ZOOM_ACCOUNT_ID", c.account_id)
+        .env("ZOOM_CLIENT_ID", c.client_id)
+        .env("ZOOM_CLIENT_SECRET", c.client_secret)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Every regular file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
