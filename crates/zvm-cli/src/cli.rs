@@ -165,7 +165,7 @@ pub struct SelectArgs {
     /// Last day (UTC) to include: YYYY-MM-DD or 'today'. Default: today.
     #[arg(long, env = "ZVM_TO", value_name = "DATE")]
     pub to: Option<String>,
-    /// A user's id or email (default: the signed-in user, or with Server-to-Server every user).
+    /// A user's id or email (default: the signed-in user, `me`; admins: see --all-users).
     #[arg(long, value_name = "USER", conflicts_with = "all_users")]
     pub user: Option<String>,
     /// Every active and inactive user of the account (admin).
