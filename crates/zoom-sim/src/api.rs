@@ -32,6 +32,15 @@ pub fn zoom_error(status: StatusCode, code: i64, message: &str) -> Response {
     json_response(status, &json!({"code": code, "message": message}))
 }
 
+/// Zoom's 404 code 3301: the recording does not exist (or is already gone).
+pub fn no_recording() -> Response {
+    zoom_error(
+        StatusCode::NOT_FOUND,
+        3301,
+        "This recording does not exist.",
+    )
+}
+
 fn oauth_error(status: StatusCode, error: &str, reason: &str) -> Response {
     json_response(status, &json!({"reason": reason, "error": error}))
 }
@@ -300,7 +309,7 @@ pub fn check_token(st: &Shared, token: &str) -> Option<usize> {
     (info.expires_at > st.now_secs()).then_some(info.user_index)
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()
@@ -415,10 +424,7 @@ pub async fn api(State(st): State<AppState>, req: Request<Body>) -> Response {
     let segs: Vec<&str> = decoded_path.trim_start_matches('/').split('/').collect();
     let (route, params) = route_of(&method, &segs);
 
-    let faults = st.faults();
-    if faults.latency_ms > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
-    }
+    st.injected_latency().await;
     let resp = api_inner(&st, &method, route, &params, &query, &headers, &body);
     st.record(
         &format!("{} {route}", method.as_str()),
@@ -892,11 +898,7 @@ fn with_meeting(
         .find(|m| m.uuid == uuid && m.files.iter().any(|f| f.cloud != CloudState::Deleted))
     {
         Some(m) => f(st, m),
-        None => zoom_error(
-            StatusCode::NOT_FOUND,
-            3301,
-            "This recording does not exist.",
-        ),
+        None => no_recording(),
     }
 }
 
@@ -912,11 +914,7 @@ fn delete(st: &Shared, raw: &str, file_id: Option<&str>, action: Option<&str>) -
         return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
     };
     let Some(m) = acct.meetings.iter_mut().find(|m| m.uuid == uuid) else {
-        return zoom_error(
-            StatusCode::NOT_FOUND,
-            3301,
-            "This recording does not exist.",
-        );
+        return no_recording();
     };
     if m.in_progress {
         return zoom_error(
@@ -954,26 +952,11 @@ fn delete(st: &Shared, raw: &str, file_id: Option<&str>, action: Option<&str>) -
         }
     }
     if !changed {
-        return zoom_error(
-            StatusCode::NOT_FOUND,
-            3301,
-            "This recording does not exist.",
-        );
+        return no_recording();
     }
     let uuid = m.uuid.clone();
     drop(acct);
-    if let Ok(mut d) = st.deletions.lock() {
-        d.push(DeletionRecord {
-            at: st.now().to_string(),
-            meeting_uuid: uuid,
-            file_id: file_id.map(str::to_string),
-            action: action.to_string(),
-        });
-    }
-    Response::builder()
-        .status(StatusCode::NO_CONTENT)
-        .body(Body::empty())
-        .unwrap_or_default()
+    record_change(st, uuid, file_id, action)
 }
 
 fn recover(st: &Shared, raw: &str, file_id: Option<&str>, body: &[u8]) -> Response {
@@ -988,11 +971,7 @@ fn recover(st: &Shared, raw: &str, file_id: Option<&str>, body: &[u8]) -> Respon
         return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
     };
     let Some(m) = acct.meetings.iter_mut().find(|m| m.uuid == uuid) else {
-        return zoom_error(
-            StatusCode::NOT_FOUND,
-            3301,
-            "This recording does not exist.",
-        );
+        return no_recording();
     };
     let mut changed = false;
     for f in m.files.iter_mut().chain(m.participant_audio.iter_mut()) {
@@ -1002,20 +981,26 @@ fn recover(st: &Shared, raw: &str, file_id: Option<&str>, body: &[u8]) -> Respon
         }
     }
     if !changed {
-        return zoom_error(
-            StatusCode::NOT_FOUND,
-            3301,
-            "This recording does not exist.",
-        );
+        return no_recording();
     }
     let uuid = m.uuid.clone();
     drop(acct);
+    record_change(st, uuid, file_id, "recover")
+}
+
+/// Records a successful DELETE or recover for tests to read, and answers 204.
+fn record_change(
+    st: &Shared,
+    meeting_uuid: String,
+    file_id: Option<&str>,
+    action: &str,
+) -> Response {
     if let Ok(mut d) = st.deletions.lock() {
         d.push(DeletionRecord {
             at: st.now().to_string(),
-            meeting_uuid: uuid,
+            meeting_uuid,
             file_id: file_id.map(str::to_string),
-            action: "recover".into(),
+            action: action.to_string(),
         });
     }
     Response::builder()

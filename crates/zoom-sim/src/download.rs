@@ -13,7 +13,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::account::CloudState;
-use crate::api::{AppState, check_token, zoom_error};
+use crate::api::{AppState, bearer, check_token, no_recording};
 use crate::content;
 use crate::state::Shared;
 
@@ -57,26 +57,15 @@ pub async fn web_download(
     Query(q): Query<std::collections::HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    st.injected_latency().await;
     let f = st.faults();
-    if f.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
-    }
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string)
-        .or_else(|| q.get("access_token").cloned());
+    let token = bearer(&headers).or_else(|| q.get("access_token").cloned());
     let resp =
         if token.as_deref().and_then(|t| check_token(&st, t)).is_none() || st.roll(f.html_prob) {
             // Zoom answers a download without a valid token with 200 and a page, not 401.
             html_page()
         } else if lookup(&st, &id).is_none() {
-            zoom_error(
-                StatusCode::NOT_FOUND,
-                3301,
-                "This recording does not exist.",
-            )
+            no_recording()
         } else {
             let expires = st.now_secs() + st.cfg.cdn_link_ttl_secs as i64;
             let cdn = st.cdn_url.read().map(|c| c.clone()).unwrap_or_default();
@@ -126,10 +115,8 @@ pub async fn cdn_file(
     Query(q): Query<std::collections::HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    st.injected_latency().await;
     let f = st.faults();
-    if f.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
-    }
     let resp = cdn_inner(&st, &id, &q, &headers, &f);
     st.record("GET /cdn/file/{id}", resp.status().as_u16());
     resp
@@ -152,12 +139,7 @@ fn cdn_inner(
             .unwrap_or_default();
     }
     if st.cfg.cdn_requires_auth {
-        let ok = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|t| check_token(st, t))
-            .is_some();
+        let ok = bearer(headers).is_some_and(|t| check_token(st, &t).is_some());
         if !ok {
             return Response::builder()
                 .status(StatusCode::FORBIDDEN)

@@ -168,6 +168,14 @@ impl Shared {
         }
     }
 
+    /// The configured per-request latency (a fault knob), applied by every route.
+    pub async fn injected_latency(&self) {
+        let ms = self.faults.read().map(|f| f.latency_ms).unwrap_or(0);
+        if ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+    }
+
     pub fn faults(&self) -> FaultConfig {
         self.faults.read().map(|f| f.clone()).unwrap_or_default()
     }
