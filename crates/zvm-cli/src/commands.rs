@@ -34,6 +34,36 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
+/// DEST from the command line, else `destination` from the config file.
+pub(crate) fn destination(
+    arg: &Option<PathBuf>,
+    cfg: &ConfigFile,
+    command: &str,
+) -> Result<PathBuf, Failure> {
+    arg.clone().or_else(|| cfg.destination.clone()).ok_or_else(|| {
+        Failure::new(
+            exit::USAGE,
+            anyhow!(
+                "no destination: give it as `zvm {command} DEST` or set `destination` in the config file"
+            ),
+        )
+    })
+}
+
+/// Ctrl-C cancels `cancel` (the engine stops promptly, committing its state and keeping
+/// `.part` files). With `hard_second`, a second Ctrl-C exits at once.
+pub(crate) fn cancel_on_ctrl_c(cancel: &CancellationToken, hard_second: bool) {
+    let ctrlc = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            ctrlc.cancel();
+            if hard_second && tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+        }
+    });
+}
+
 /// Turns the selection flags into engine options.
 pub(crate) fn base_options(select: &SelectArgs, cfg: &ConfigFile) -> Result<SyncOptions, Failure> {
     let today = jiff::Zoned::now().date();
@@ -255,12 +285,7 @@ async fn sync(
     a: &SyncArgs,
     cfg: &ConfigFile,
 ) -> Result<u8, Failure> {
-    let dest = a.dest.clone().or_else(|| cfg.destination.clone()).ok_or_else(|| {
-        Failure::new(
-            exit::USAGE,
-            anyhow!("no destination: give it as `zvm sync DEST` or set `destination` in the config file"),
-        )
-    })?;
+    let dest = destination(&a.dest, cfg, "sync")?;
     let mut opts = base_options(&a.select, cfg)?;
     apply_transfer(&mut opts, &a.transfer, cfg)?;
     let state_path = state_path(global, cfg)?;
@@ -283,16 +308,7 @@ async fn run_engine(
     let render = tokio::spawn(reporter::run(mode, rx));
     let engine = Engine::new(zoom, state, destination, Arc::new(tx));
     let cancel = CancellationToken::new();
-    let ctrlc = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            ctrlc.cancel();
-            // A second Ctrl-C means "now": the state is committed per file, .part files stay.
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(i32::from(exit::INTERRUPTED));
-            }
-        }
-    });
+    cancel_on_ctrl_c(&cancel, true);
     let started = Instant::now();
     let result = engine.sync(opts, cancel.clone()).await;
     drop(engine);

@@ -17,7 +17,9 @@ use zvm_engine::{Engine, MoveOptions, RunSummary};
 use zvm_zoom::DeleteAction;
 
 use crate::cli::{GlobalArgs, MoveAction, MoveArgs, RestoreArgs};
-use crate::commands::{apply_transfer, base_options, open_state, state_path};
+use crate::commands::{
+    apply_transfer, base_options, cancel_on_ctrl_c, destination, open_state, state_path,
+};
 use crate::settings::{self, ConfigFile};
 use crate::{Failure, connect, exit, reporter};
 
@@ -52,12 +54,7 @@ fn parse_age(s: &str) -> Result<std::time::Duration, Failure> {
 }
 
 pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
-    let dest = a.dest.clone().or_else(|| cfg.destination.clone()).ok_or_else(|| {
-        Failure::new(
-            exit::USAGE,
-            anyhow!("no destination: give it as `zvm move DEST` or set `destination` in the config file"),
-        )
-    })?;
+    let dest = destination(&a.dest, cfg, "move")?;
     let mut opts = base_options(&a.select, cfg)?;
     apply_transfer(&mut opts, &a.transfer, cfg)?;
     let mopts = MoveOptions {
@@ -87,12 +84,8 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
     let destination = Arc::new(LocalDestination::new(dest.clone()));
     let mode = reporter::Mode::choose(global.json, global.quiet);
     let cancel = CancellationToken::new();
-    let ctrlc = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            ctrlc.cancel();
-        }
-    });
+    // No hard exit on a second Ctrl-C: a deletion in flight must reach the audit log.
+    cancel_on_ctrl_c(&cancel, false);
 
     // Phase 1: sync and prove.
     let started = Instant::now();
