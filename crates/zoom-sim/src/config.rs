@@ -250,6 +250,27 @@ pub struct FaultConfig {
     pub latency_ms: u64,
     /// Probability that a web download answers the HTML "Only the host" page despite a valid token.
     pub html_prob: f64,
+    /// Every successful `GET /v2/...` answer is replaced by hostile JSON of this kind (a
+    /// server bug or an attacker between us and Zoom): the client must fail clearly.
+    pub hostile_json: Option<HostileJson>,
+}
+
+/// Kinds of malformed or hostile JSON the API can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostileJson {
+    /// The real answer with every string turned into a number and every number into a string.
+    WrongTypes,
+    /// The real answer with every number replaced by one no integer type holds.
+    HugeNumbers,
+    /// The real answer with every string replaced by a 4 MiB string.
+    GiganticStrings,
+    /// Arrays nested 100,000 deep.
+    DeepNesting,
+    /// The real answer cut in the middle.
+    Truncated,
+    /// An answer larger than any real page (48 MiB of whitespace-padded JSON).
+    Oversized,
 }
 
 /// Per-category limits. `None` fields take the plan's numbers.

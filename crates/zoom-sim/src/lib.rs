@@ -26,7 +26,9 @@ use axum::routing::{any, get, post};
 use serde::Serialize;
 
 pub use account::{Account, CloudState};
-pub use config::{AccountSpec, Category, FaultConfig, Plan, RateLimitConfig, SimConfig};
+pub use config::{
+    AccountSpec, Category, FaultConfig, HostileJson, Plan, RateLimitConfig, SimConfig,
+};
 pub use state::{DeletionRecord, Stats};
 pub use webhook::WebhookEvent;
 

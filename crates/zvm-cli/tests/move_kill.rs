@@ -8,15 +8,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
-use sha2::Digest;
 
 use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator};
-use zvm_state::{SqliteState, StateStore};
 
 fn zvm(sim: &Simulator, home: &Path) -> tokio::process::Command {
     let mut cmd = common::zvm_against(sim, home);
@@ -40,46 +37,6 @@ fn move_args(dest: &Path, state: &Path) -> Vec<String> {
         "3".into(),
         "--quiet".into(),
     ]
-}
-
-async fn check_backed(sim: &Simulator, state_path: &Path, root: &Path, seed: u64) -> usize {
-    let state = SqliteState::open(state_path).expect("state");
-    let manifest = sim.manifest();
-    let mut n = 0;
-    for d in sim.deletions().iter().filter(|d| d.action != "recover") {
-        let m = manifest
-            .meetings
-            .iter()
-            .find(|m| m.uuid == d.meeting_uuid)
-            .expect("known meeting");
-        let rows: BTreeMap<String, String> = state
-            .files_of_meeting(&m.uuid)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.key.file_id, r.rel_path))
-            .collect();
-        for f in m
-            .files
-            .iter()
-            .chain(m.participant_audio.iter())
-            .filter(|f| d.file_id.as_deref().is_none_or(|id| id == f.id))
-        {
-            let rel = rows
-                .get(&f.id)
-                .unwrap_or_else(|| panic!("seed {seed}: deleted file {} has no local copy", f.id));
-            let bytes = std::fs::read(root.join(rel))
-                .unwrap_or_else(|_| panic!("seed {seed}: deleted file {} missing at {rel}", f.id));
-            assert_eq!(
-                hex::encode(sha2::Sha256::digest(&bytes)),
-                f.sha256_hex(),
-                "seed {seed}: deleted file {} differs at {rel}",
-                f.id
-            );
-            n += 1;
-        }
-    }
-    n
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,7 +90,7 @@ async fn move_survives_sigkill_at_random_moments() {
         }
         let _ = child.wait().await;
         if state.exists() {
-            check_backed(&sim, &state, &dest, seed).await;
+            common::check_backed(&sim, &state, &dest, &format!("seed {seed}")).await;
         }
 
         // The re-run, without faults, finishes the job.
@@ -146,7 +103,7 @@ async fn move_survives_sigkill_at_random_moments() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "seed {seed}: re-run failed: {stderr}");
         assert!(!stderr.contains("panicked"), "seed {seed}: {stderr}");
-        check_backed(&sim, &state, &dest, seed).await;
+        common::check_backed(&sim, &state, &dest, &format!("seed {seed}")).await;
         let trashed: Vec<String> = sim
             .deletions()
             .into_iter()

@@ -253,7 +253,7 @@ impl ZoomClient {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let delay = server_delay(resp.headers(), SystemTime::now());
-                    match resp.bytes().await {
+                    match read_capped(resp, MAX_API_ANSWER, url).await {
                         Ok(body) if (200..300).contains(&status) => {
                             return Ok(Answer { body });
                         }
@@ -270,7 +270,7 @@ impl ZoomClient {
                             }
                             e
                         }
-                        Err(e) => ZoomError::from(e),
+                        Err(e) => e,
                     }
                 }
                 Err(e) => ZoomError::from(e),
@@ -667,6 +667,36 @@ impl Lister {
             }
         }
     }
+}
+
+/// The largest API answer read into memory. A real page of 300 meetings with every file is a
+/// few MiB; anything far larger is a broken or hostile server, refused before it fills RAM.
+pub const MAX_API_ANSWER: usize = 32 << 20;
+
+/// Reads a response body, failing once it passes `limit` bytes (announced or actual).
+async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: usize,
+    url: &str,
+) -> Result<Bytes, ZoomError> {
+    let too_big = || ZoomError::Parse {
+        what: crate::redact::redact_url(url),
+        detail: format!(
+            "the answer is larger than {} MiB, far beyond any real Zoom page; refusing it",
+            limit >> 20
+        ),
+    };
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_big());
+    }
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if buf.len() + chunk.len() > limit {
+            return Err(too_big());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
 }
 
 #[cfg(test)]

@@ -1,0 +1,22 @@
+//! The parsers of user input: `config.toml` (zvm's own settings module, compiled in as is),
+//! the date, rate and file-type arguments, and the simulator's scenario files. Any input is
+//! accepted or refused with an error; nothing panics.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[allow(dead_code, clippy::print_stderr)]
+#[path = "../../crates/zvm-cli/src/settings.rs"]
+mod settings;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = toml::from_str::<settings::ConfigFile>(text);
+    let _ = settings::parse_date(text, "--from");
+    let _ = settings::parse_rate(text);
+    let list: Vec<String> = text.split(',').map(str::to_string).collect();
+    let _ = settings::parse_file_types(&list);
+    let _ = zoom_sim::SimConfig::from_toml_str(text);
+});
