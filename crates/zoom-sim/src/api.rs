@@ -479,13 +479,13 @@ async fn hostile(resp: Response, kind: HostileJson) -> Response {
             v.to_string().into_bytes()
         }
         HostileJson::DeepNesting => {
+            // 100,000 nested arrays where the answer's lists belong.
             let depth = 100_000;
-            let mut s = String::with_capacity(depth * 2 + 16);
-            s.push_str("{\"meetings\":");
-            s.push_str(&"[".repeat(depth));
-            s.push_str(&"]".repeat(depth));
-            s.push('}');
-            s.into_bytes()
+            let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            format!(
+                r#"{{"users":{deep},"meetings":{deep},"recording_files":{deep},"page_size":30}}"#
+            )
+            .into_bytes()
         }
         HostileJson::Truncated => {
             let mut b = bytes.to_vec();

@@ -51,7 +51,9 @@ pub enum ZoomError {
     #[error("HTTP transport error: {0}")]
     Http(#[source] reqwest::Error),
     /// The answer could not be understood.
-    #[error("could not parse Zoom's answer from {what}: {detail}")]
+    #[error(
+        "could not parse Zoom's answer from {what}: {detail} (the answer is malformed: Zoom or a proxy between you and Zoom sent it; nothing was changed, try again later and report it if it persists)"
+    )]
     Parse {
         /// Which endpoint.
         what: String,

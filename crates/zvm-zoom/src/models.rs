@@ -131,17 +131,22 @@ pub struct User {
 
 /// A page of `GET /users`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
 pub struct UsersPage {
     #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
     pub page_count: u64,
     #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
     pub page_number: u64,
     #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
     pub page_size: u64,
     #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
     pub total_records: u64,
+    #[serde(default)]
     pub next_page_token: Option<String>,
+    // Required: an answer without its list is malformed, not an empty page.
     #[serde(deserialize_with = "null_default")]
     pub users: Vec<User>,
 }
@@ -241,19 +246,25 @@ pub struct Meeting {
 
 /// A page of `GET /users/{id}/recordings`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RecordingsPage {
     #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
     pub from: String,
     #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
     pub to: String,
     #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
     pub page_count: u64,
     #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
     pub page_size: u64,
     #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
     pub total_records: u64,
+    #[serde(default)]
     pub next_page_token: Option<String>,
+    // Required: an answer without its list is malformed, not an empty page.
     #[serde(deserialize_with = "null_default")]
     pub meetings: Vec<Meeting>,
 }
