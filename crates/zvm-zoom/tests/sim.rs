@@ -372,9 +372,8 @@ async fn pkce_login_then_refresh_rotation_persists_newest() -> TestResult {
         .map_err(|e| e.to_string())?;
     let dir = tempfile::tempdir()?;
     let store = Arc::new(FileTokenStore::new(dir.path()));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    // zvm's own API client (rustls, no redirects followed) also plays the browser.
+    let http = zvm_zoom::http::api_client(Duration::from_secs(5))?;
     let creds = sim.credentials();
     let login = LoginConfig::new(sim.oauth_base_url(), creds.client_id.clone());
     let browser = http.clone();
@@ -487,5 +486,84 @@ async fn retries_are_bounded() -> TestResult {
         u64::from(RetryPolicy::fast().max_attempts),
         "max_attempts respected"
     );
+    Ok(())
+}
+
+/// The first address of this machine that is not loopback, if it has one (no packet is sent:
+/// connecting a UDP socket only picks the outgoing interface).
+fn non_loopback_ip() -> Option<std::net::IpAddr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("10.255.255.254:9").ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// The PKCE login's redirect listener answers on 127.0.0.1 only, is closed once the login
+/// returns, and the authorization code it received cannot be exchanged a second time.
+#[tokio::test]
+async fn pkce_listener_is_loopback_only_one_shot_and_the_code_single_use() -> TestResult {
+    let sim = Simulator::start(sim_config())
+        .await
+        .map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir()?;
+    let store = FileTokenStore::new(dir.path());
+    // zvm's own API client (rustls, no redirects followed) also plays the browser.
+    let http = zvm_zoom::http::api_client(Duration::from_secs(5))?;
+    let creds = sim.credentials();
+    let login = LoginConfig::new(sim.oauth_base_url(), creds.client_id.clone());
+    let browser = http.clone();
+    // What the "browser" saw: the redirect to the listener, and whether the listener could
+    // be reached on a non-loopback address while it was open.
+    let seen: Arc<std::sync::Mutex<Option<(String, Option<bool>)>>> = Arc::default();
+    let seen2 = seen.clone();
+    login_pkce(&http, &login, &store, move |url| {
+        let url = url.to_owned();
+        tokio::spawn(async move {
+            let r = browser.get(&url).send().await.ok()?;
+            let loc = r.headers().get("location")?.to_str().ok()?.to_owned();
+            let port = url::Url::parse(&loc).ok()?.port()?;
+            let outside = match non_loopback_ip() {
+                Some(ip) => Some(tokio::net::TcpStream::connect((ip, port)).await.is_ok()),
+                None => None,
+            };
+            *seen2.lock().ok()? = Some((loc.clone(), outside));
+            browser.get(&loc).send().await.ok()
+        });
+    })
+    .await?;
+    let (loc, outside) = seen
+        .lock()
+        .map_err(|e| e.to_string())?
+        .clone()
+        .ok_or("no redirect")?;
+    let loc = url::Url::parse(&loc)?;
+    assert_eq!(loc.host_str(), Some("127.0.0.1"), "redirect URI host");
+    match outside {
+        Some(reached) => assert!(!reached, "the listener answered on a non-loopback address"),
+        None => eprintln!("no non-loopback address here: the outside check was skipped"),
+    }
+    // Closed after use: a second redirect finds nobody listening.
+    let again = http.get(loc.as_str()).send().await;
+    assert!(
+        again.is_err(),
+        "the listener still answers after the login: {again:?}"
+    );
+    // The code is single use at the token endpoint.
+    let code = loc
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .ok_or("no code")?;
+    let replay = http
+        .post(format!("{}/oauth/token", sim.oauth_base_url()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("client_id", creds.client_id.as_str()),
+        ])
+        .send()
+        .await?;
+    assert_eq!(replay.status().as_u16(), 400);
+    assert!(replay.text().await?.contains("invalid_grant"));
     Ok(())
 }
