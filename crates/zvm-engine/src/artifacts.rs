@@ -16,7 +16,6 @@ use zvm_naming::NameAllocator;
 use zvm_state::{FileKey, FileKind, FileRow, FileStatus, PlannedFile};
 use zvm_zoom::models::{Meeting, MeetingSummary};
 
-use crate::events::Event;
 use crate::options::SyncOptions;
 use crate::sync::{
     Engine, EngineError, Job, MEETING_JSON, SUMMARY_JSON, SUMMARY_MD, queue_participant_audio,
@@ -66,6 +65,16 @@ pub struct FileRecord {
     pub path: String,
 }
 
+/// A part of a meeting's details (its summary, its participant audio list) that could not be
+/// fetched. The run counts it as a failed file, so the exit code says the copy is incomplete,
+/// and the meeting stays unfinished in the state, so the next run asks again.
+pub(crate) struct DetailFailure {
+    pub file: crate::events::FileRef,
+    pub error: String,
+}
+
+/// Fetches a meeting's details, queues its participant audio, writes its artifacts; returns
+/// what could not be fetched.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn fetch_details(
     engine: &Engine,
@@ -76,8 +85,17 @@ pub(crate) async fn fetch_details(
     existing: &BTreeMap<String, FileRow>,
     paths: &BTreeMap<String, String>,
     job_tx: &mpsc::Sender<Job>,
-) -> Result<(), EngineError> {
+) -> Result<Vec<DetailFailure>, EngineError> {
     let mut complete = true;
+    let mut failures = Vec::new();
+    let failed = |file_id: &str, path: String, error: String| DetailFailure {
+        file: crate::events::FileRef {
+            meeting_uuid: meeting.uuid.clone(),
+            file_id: file_id.to_string(),
+            path,
+        },
+        error,
+    };
 
     // Participant audio (one request: the meeting's details).
     let mut participant_records = Vec::new();
@@ -150,9 +168,11 @@ pub(crate) async fn fetch_details(
             }
             Err(e) => {
                 complete = false;
-                engine.events.emit(Event::Warning {
-                    message: format!("participant audio of \"{}\": {e}", meeting.topic),
-                });
+                failures.push(failed(
+                    "participant_audio",
+                    format!("{folder}/participants/"),
+                    format!("participant audio of \"{}\": {e}", meeting.topic),
+                ));
             }
         }
     }
@@ -187,9 +207,11 @@ pub(crate) async fn fetch_details(
             Ok(Err(_absent)) => summary_state = Some("none"),
             Err(e) => {
                 complete = false;
-                engine.events.emit(Event::Warning {
-                    message: format!("summary of \"{}\": {e}", meeting.topic),
-                });
+                failures.push(failed(
+                    "summary",
+                    format!("{folder}/{SUMMARY_MD}"),
+                    format!("summary of \"{}\": {e}", meeting.topic),
+                ));
             }
         }
     }
@@ -243,7 +265,7 @@ pub(crate) async fn fetch_details(
             .write_atomic(&format!("{folder}/{MEETING_JSON}"), &json)
             .await?;
     }
-    Ok(())
+    Ok(failures)
 }
 
 /// Writes a small file atomically and records it as verified.

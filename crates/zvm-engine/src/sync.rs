@@ -359,10 +359,16 @@ impl Engine {
         let res = self.for_each_meeting(opts, cancel, &mut planner).await;
         // Let the detail fetches finish: they may queue participant audio.
         while let Some(r) = planner.details.join_next().await {
-            if let Ok(Err(e)) = r {
-                self.emit(Event::Warning {
+            match r {
+                Ok(Ok(failures)) => {
+                    for f in failures {
+                        self.record_failure(&tally, f.file, f.error);
+                    }
+                }
+                Ok(Err(e)) => self.emit(Event::Warning {
                     message: format!("meeting details: {e}"),
-                });
+                }),
+                Err(_) => {} // cancelled with the run
             }
         }
         let (m, f, b) = planner.totals;
@@ -437,16 +443,18 @@ impl Engine {
 
     async fn fail(&self, job: &TransferJob, tally: &Tally, msg: &str) {
         let _ = self.state.mark_failed(&job.key, msg).await;
+        self.record_failure(tally, job.file.clone(), msg.to_string());
+    }
+
+    /// Counts a failure in the run's summary and reports it.
+    fn record_failure(&self, tally: &Tally, file: FileRef, error: String) {
         if let Ok(mut f) = tally.failures.lock() {
             f.push(Failure {
-                path: job.file.path.clone(),
-                error: msg.to_string(),
+                path: file.path.clone(),
+                error: error.clone(),
             });
         }
-        self.emit(Event::FileFailed {
-            file: job.file.clone(),
-            error: msg.to_string(),
-        });
+        self.emit(Event::FileFailed { file, error });
     }
 
     /// One attempt. `Ok(Some(hash))` when the file is verified under its final name,
@@ -644,7 +652,7 @@ struct Planner<'a> {
     folders: NameAllocator,
     known: HashMap<String, String>,
     detail_slots: Arc<Semaphore>,
-    details: tokio::task::JoinSet<Result<(), EngineError>>,
+    details: tokio::task::JoinSet<Result<Vec<artifacts::DetailFailure>, EngineError>>,
     totals: (u64, u64, u64),
 }
 
