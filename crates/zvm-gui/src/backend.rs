@@ -1,0 +1,793 @@
+//! The engine side of the GUI: a thread with its own tokio runtime that takes [`Cmd`]s and
+//! answers with [`Msg`]s. The UI never waits on it: it drains the message channel at the
+//! start of each frame, and every message asks egui for a repaint.
+//!
+//! Pause and cancel both stop the current run through its `CancellationToken`; the engine
+//! keeps the `.part` files and commits its state, so "resume" is simply a new run over the
+//! same selection, which continues each file from its `.part` with a `Range` request and sends
+//! no request at all for files already verified.
+
+use std::path::PathBuf;
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use jiff::civil::Date;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use zvm_dest::{Destination, LocalDestination};
+use zvm_engine::sync::AsyncMeetingFn;
+use zvm_engine::{
+    Engine, EngineError, Event, EventSink, MoveCandidate, MoveOptions, MovePlan, RunSummary,
+    SyncOptions, UserSelection,
+};
+use zvm_state::{CloudState, FileStatus, RunLock, SqliteState, StateStore};
+use zvm_zoom::models::Meeting;
+use zvm_zoom::{
+    ClientConfig, Credentials, DeleteAction, FileTokenStore, LoginConfig, Secret, TokenStore,
+    UserStatusFilter, ZoomClient,
+};
+
+use crate::model::{RecFile, Recording, RowStatus};
+use crate::settings::{AuthMode, GuiSettings};
+
+/// How to reach Zoom, resolved from the settings when the user presses a button.
+#[derive(Debug, Clone)]
+pub struct ConnectSpec {
+    pub mode: AuthMode,
+    pub account_id: String,
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub api_base: String,
+    pub oauth_base: String,
+    pub redirect_port: u16,
+    pub token_dir: Option<PathBuf>,
+}
+
+impl ConnectSpec {
+    pub fn from_settings(s: &GuiSettings) -> ConnectSpec {
+        ConnectSpec {
+            mode: s.auth_mode,
+            account_id: s.account_id.trim().to_string(),
+            client_id: s.client_id.trim().to_string(),
+            client_secret: Some(s.client_secret.trim())
+                .filter(|v| !v.is_empty())
+                .map(Secret::new),
+            api_base: s.api_base.trim().to_string(),
+            oauth_base: s.oauth_base.trim().to_string(),
+            redirect_port: s.redirect_port,
+            token_dir: s.resolved_token_dir(),
+        }
+    }
+
+    fn token_store(&self) -> Result<Arc<dyn TokenStore>, String> {
+        let dir = self
+            .token_dir
+            .clone()
+            .ok_or("cannot find the folder for the sign-in token (is HOME set?)")?;
+        Ok(Arc::new(FileTokenStore::new(dir)))
+    }
+
+    fn client_config(&self) -> ClientConfig {
+        let mut cfg = ClientConfig::default();
+        if !self.api_base.is_empty() {
+            cfg.api_base = self.api_base.clone();
+        }
+        if !self.oauth_base.is_empty() {
+            cfg.oauth_base = self.oauth_base.clone();
+        }
+        cfg
+    }
+}
+
+/// Where a download or move writes, and how.
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    pub destination: PathBuf,
+    pub state_path: PathBuf,
+    pub base: SyncOptions,
+    pub per_user: bool,
+}
+
+impl JobSpec {
+    pub fn from_settings(s: &GuiSettings) -> Result<JobSpec, String> {
+        let state_path = s
+            .resolved_state_path()
+            .ok_or("no place for the state database: set one in Settings")?;
+        if s.destination.as_os_str().is_empty() {
+            return Err("choose a folder to save recordings to (Settings)".into());
+        }
+        let today = jiff::Zoned::now().date();
+        let mut base = SyncOptions::new(today, today);
+        base.transfers = s.transfers.max(1);
+        base.bwlimit = s.bwlimit_bytes();
+        base.verify_hash = s.verify_hash;
+        base.folder_template = s.folder_template.clone();
+        base.file_template = s.file_template.clone();
+        Ok(JobSpec {
+            destination: s.destination.clone(),
+            state_path,
+            base,
+            per_user: s.auth_mode == AuthMode::ServerToServer,
+        })
+    }
+
+    /// The engine has no "these meetings only" filter, so one selected meeting becomes a
+    /// run over its own UTC day, its host, and its exact topic.
+    fn options_for(&self, m: &MeetingSel) -> SyncOptions {
+        let mut o = self.base.clone();
+        o.from = m.date;
+        o.to = m.date;
+        o.users = if self.per_user {
+            UserSelection::User(if m.host_email.is_empty() {
+                m.host_id.clone()
+            } else {
+                m.host_email.clone()
+            })
+        } else {
+            UserSelection::Me
+        };
+        o.filters.topic = Some(exact_topic_glob(&m.topic));
+        o
+    }
+
+    fn audit_log(&self) -> PathBuf {
+        self.state_path.with_file_name("audit.jsonl")
+    }
+}
+
+/// A glob matching exactly `topic` (the engine's `*`/`?` become `?`, which matches them).
+pub fn exact_topic_glob(topic: &str) -> String {
+    topic
+        .chars()
+        .map(|c| if c == '*' || c == '?' { '?' } else { c })
+        .collect()
+}
+
+/// One selected meeting, as the backend needs it.
+#[derive(Debug, Clone)]
+pub struct MeetingSel {
+    pub uuid: String,
+    pub topic: String,
+    pub host_id: String,
+    pub host_email: String,
+    pub date: Date,
+}
+
+impl MeetingSel {
+    pub fn of(r: &Recording) -> MeetingSel {
+        MeetingSel {
+            uuid: r.uuid.clone(),
+            topic: r.topic.clone(),
+            host_id: r.host_id.clone(),
+            host_email: r.host.clone(),
+            date: r.date,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Cmd {
+    /// Prove the credentials work (S2S: fetch a token; user: use the stored one).
+    Connect(ConnectSpec),
+    /// User OAuth with PKCE through the browser, then connect.
+    Login(ConnectSpec),
+    TokenStatus(ConnectSpec),
+    List {
+        users: UserSelection,
+        from: Date,
+        to: Date,
+        job: JobSpec,
+    },
+    Download {
+        meetings: Vec<MeetingSel>,
+        job: JobSpec,
+    },
+    PlanMove {
+        meetings: Vec<MeetingSel>,
+        job: JobSpec,
+    },
+    ExecuteMove,
+    /// Stop the running download or move (pause and cancel).
+    Stop,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Download,
+    PlanMove,
+    Move,
+}
+
+/// What the stored sign-in looks like (no secret in it).
+#[derive(Debug, Clone)]
+pub struct TokenView {
+    pub present: bool,
+    pub expires_at: i64,
+    pub has_refresh: bool,
+    pub scopes: String,
+    pub location: String,
+}
+
+#[derive(Debug)]
+pub enum Msg {
+    Connected {
+        mode: AuthMode,
+        who: String,
+        scopes: Vec<String>,
+        /// (id, email) of every user (S2S) for the user picker.
+        users: Vec<(String, String)>,
+    },
+    LoginUrl(String),
+    TokenState(TokenView),
+    ListStarted,
+    ListBatch(Vec<Recording>),
+    ListDone,
+    Engine(Event),
+    JobStarted(JobKind),
+    JobDone {
+        kind: JobKind,
+        cancelled: bool,
+        summary: RunSummary,
+    },
+    MovePlanned {
+        candidates: Vec<MoveCandidate>,
+        kept: Vec<(String, String, String)>,
+    },
+    MoveDone {
+        deleted: u64,
+        skipped: u64,
+    },
+    Error(String),
+}
+
+/// The UI's end of the channel: sending never blocks, and asks for a repaint.
+#[derive(Clone)]
+pub struct Outbox {
+    tx: std_mpsc::Sender<Msg>,
+    repaint: Arc<OnceLock<egui::Context>>,
+}
+
+impl Outbox {
+    pub fn send(&self, m: Msg) {
+        let _ = self.tx.send(m);
+        if let Some(ctx) = self.repaint.get() {
+            ctx.request_repaint();
+        }
+    }
+}
+
+impl EventSink for Outbox {
+    fn emit(&self, event: Event) {
+        self.send(Msg::Engine(event));
+    }
+}
+
+struct PendingMove {
+    engine: Engine,
+    plans: Vec<MovePlan>,
+    mopts: MoveOptions,
+    _lock: RunLock,
+}
+
+#[derive(Default)]
+struct Inner {
+    client: Option<ZoomClient>,
+    mode: AuthMode,
+    cancel: Option<CancellationToken>,
+    pending_move: Option<PendingMove>,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+/// The GUI's handle on the engine thread.
+pub struct Backend {
+    tx: mpsc::UnboundedSender<Cmd>,
+    rx: std_mpsc::Receiver<Msg>,
+    repaint: Arc<OnceLock<egui::Context>>,
+    outbox: Outbox,
+}
+
+impl Backend {
+    /// Starts the engine thread and its runtime.
+    pub fn start() -> Backend {
+        let (tx, mut cmd_rx) = mpsc::unbounded_channel::<Cmd>();
+        let (msg_tx, rx) = std_mpsc::channel();
+        let repaint = Arc::new(OnceLock::new());
+        let outbox = Outbox {
+            tx: msg_tx,
+            repaint: repaint.clone(),
+        };
+        let out = outbox.clone();
+        std::thread::Builder::new()
+            .name("zvm-engine".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        out.send(Msg::Error(format!("cannot start the engine: {e}")));
+                        return;
+                    }
+                };
+                let shared: Shared = Arc::new(Mutex::new(Inner::default()));
+                rt.block_on(async move {
+                    while let Some(cmd) = cmd_rx.recv().await {
+                        if let Cmd::Stop = cmd {
+                            if let Some(c) = lock(&shared).cancel.take() {
+                                c.cancel();
+                            }
+                            continue;
+                        }
+                        tokio::spawn(handle(cmd, shared.clone(), out.clone()));
+                    }
+                    // The window closed: stop what runs so state and `.part` files are kept.
+                    if let Some(c) = lock(&shared).cancel.take() {
+                        c.cancel();
+                    }
+                });
+            })
+            .expect("spawn the engine thread");
+        Backend {
+            tx,
+            rx,
+            repaint,
+            outbox,
+        }
+    }
+
+    pub fn send(&self, cmd: Cmd) {
+        let _ = self.tx.send(cmd);
+    }
+
+    pub fn try_recv(&self) -> Option<Msg> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Lets the engine wake the UI when something happens.
+    pub fn set_repaint(&self, ctx: &egui::Context) {
+        let _ = self.repaint.set(ctx.clone());
+    }
+
+    /// A sender into the UI's own queue (benches and tests feed events through it).
+    pub fn outbox(&self) -> Outbox {
+        self.outbox.clone()
+    }
+}
+
+fn lock(s: &Shared) -> std::sync::MutexGuard<'_, Inner> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn handle(cmd: Cmd, shared: Shared, out: Outbox) {
+    let result = match cmd {
+        Cmd::Connect(spec) => connect(&spec, &shared, &out).await,
+        Cmd::Login(spec) => login(&spec, &shared, &out).await,
+        Cmd::TokenStatus(spec) => token_status(&spec, &out),
+        Cmd::List {
+            users,
+            from,
+            to,
+            job,
+        } => list(users, from, to, &job, &shared, &out).await,
+        Cmd::Download { meetings, job } => run_job(JobKind::Download, meetings, job, &shared, &out)
+            .await
+            .map(|_| ()),
+        Cmd::PlanMove { meetings, job } => run_job(JobKind::PlanMove, meetings, job, &shared, &out)
+            .await
+            .map(|_| ()),
+        Cmd::ExecuteMove => execute_move(&shared, &out).await,
+        Cmd::Stop => Ok(()),
+    };
+    if let Err(e) = result {
+        out.send(Msg::Error(e));
+    }
+}
+
+fn zerr(e: zvm_zoom::ZoomError) -> String {
+    e.to_string()
+}
+
+async fn connect(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<(), String> {
+    let creds = match spec.mode {
+        AuthMode::ServerToServer => {
+            if spec.account_id.is_empty() || spec.client_id.is_empty() {
+                return Err("a Server-to-Server app needs its Account ID, Client ID and Client secret (Settings)".into());
+            }
+            let Some(secret) = spec.client_secret.clone() else {
+                return Err("the Client secret is missing (Settings)".into());
+            };
+            Credentials::ServerToServer {
+                account_id: spec.account_id.clone(),
+                client_id: spec.client_id.clone(),
+                client_secret: secret,
+            }
+        }
+        AuthMode::User => {
+            let store = spec.token_store()?;
+            match store.load().map_err(zerr)? {
+                Some(t) => Credentials::User {
+                    client_id: if spec.client_id.is_empty() {
+                        t.client_id
+                    } else {
+                        spec.client_id.clone()
+                    },
+                    client_secret: spec.client_secret.clone(),
+                    store,
+                },
+                None => {
+                    return Err(
+                        "not signed in yet: press \"Sign in with the browser\" first".into(),
+                    );
+                }
+            }
+        }
+    };
+    let client = ZoomClient::new(spec.client_config(), creds).map_err(zerr)?;
+    client.tokens().access_token().await.map_err(zerr)?;
+    let st = client.tokens().status().await.map_err(zerr)?;
+    let (who, users) = match spec.mode {
+        AuthMode::ServerToServer => {
+            let mut users = client
+                .list_users(UserStatusFilter::Active)
+                .await
+                .map_err(zerr)?;
+            users.extend(
+                client
+                    .list_users(UserStatusFilter::Inactive)
+                    .await
+                    .map_err(zerr)?,
+            );
+            (
+                format!("account {}", spec.account_id),
+                users.into_iter().map(|u| (u.id, u.email)).collect(),
+            )
+        }
+        AuthMode::User => {
+            let me = client.get_user("me").await.map_err(zerr)?;
+            (me.email, Vec::new())
+        }
+    };
+    {
+        let mut g = lock(shared);
+        g.client = Some(client);
+        g.mode = spec.mode;
+    }
+    out.send(Msg::Connected {
+        mode: spec.mode,
+        who,
+        scopes: st.scopes,
+        users,
+    });
+    Ok(())
+}
+
+async fn login(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<(), String> {
+    if spec.client_id.is_empty() {
+        return Err("signing in needs your Zoom app's Client ID (Settings)".into());
+    }
+    let store = spec.token_store()?;
+    let mut cfg = LoginConfig::new(spec.client_config().oauth_base, spec.client_id.clone());
+    cfg.client_secret = spec.client_secret.clone();
+    cfg.port = spec.redirect_port;
+    let http = zvm_zoom::http::api_client(std::time::Duration::from_secs(30)).map_err(zerr)?;
+    zvm_zoom::login_pkce(&http, &cfg, store.as_ref(), |url| {
+        // The sign-in address carries no secret (PKCE challenge and state only).
+        out.send(Msg::LoginUrl(url.to_string()));
+        if std::env::var_os("ZVM_NO_BROWSER").is_none() {
+            open_browser(url);
+        }
+    })
+    .await
+    .map_err(zerr)?;
+    token_status(spec, out)?;
+    let spec = ConnectSpec {
+        mode: AuthMode::User,
+        ..spec.clone()
+    };
+    connect(&spec, shared, out).await
+}
+
+fn token_status(spec: &ConnectSpec, out: &Outbox) -> Result<(), String> {
+    let store = spec.token_store()?;
+    let view = match store.load().map_err(zerr)? {
+        Some(t) => TokenView {
+            present: true,
+            expires_at: t.expires_at,
+            has_refresh: t.refresh_token.is_some(),
+            scopes: t.scope.clone(),
+            location: store.location(),
+        },
+        None => TokenView {
+            present: false,
+            expires_at: 0,
+            has_refresh: false,
+            scopes: String::new(),
+            location: store.location(),
+        },
+    };
+    out.send(Msg::TokenState(view));
+    Ok(())
+}
+
+fn client_of(shared: &Shared) -> Result<ZoomClient, String> {
+    lock(shared)
+        .client
+        .clone()
+        .ok_or_else(|| "not connected to Zoom yet: use the Sign in screen".to_string())
+}
+
+/// Streams the listing to the UI in batches, with each meeting's status from the state
+/// store and the destination.
+async fn list(
+    users: UserSelection,
+    from: Date,
+    to: Date,
+    job: &JobSpec,
+    shared: &Shared,
+    out: &Outbox,
+) -> Result<(), String> {
+    let client = client_of(shared)?;
+    out.send(Msg::ListStarted);
+    // Reading the state needs no run lock (WAL); a missing database means nothing is local.
+    let state: Option<Arc<dyn StateStore>> = if job.state_path.exists() {
+        SqliteState::open(&job.state_path)
+            .ok()
+            .map(|s| Arc::new(s) as Arc<dyn StateStore>)
+    } else {
+        None
+    };
+    let dest = LocalDestination::new(job.destination.clone());
+    let engine = Engine::new(
+        client,
+        Arc::new(SqliteState::open_in_memory().map_err(|e| e.to_string())?),
+        Arc::new(LocalDestination::new(job.destination.clone())),
+        Arc::new(|_e: Event| {}),
+    );
+    let mut opts = job.base.clone();
+    opts.from = from;
+    opts.to = to;
+    opts.users = users;
+    let mut collector = Collector {
+        state,
+        dest,
+        batch: Vec::new(),
+        out: out.clone(),
+    };
+    let cancel = CancellationToken::new();
+    let r = engine
+        .for_each_meeting(&opts, &cancel, &mut collector)
+        .await;
+    collector.flush();
+    out.send(Msg::ListDone);
+    r.map_err(|e| e.to_string())
+}
+
+struct Collector {
+    state: Option<Arc<dyn StateStore>>,
+    dest: LocalDestination,
+    batch: Vec<Recording>,
+    out: Outbox,
+}
+
+impl Collector {
+    fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            self.out
+                .send(Msg::ListBatch(std::mem::take(&mut self.batch)));
+        }
+    }
+}
+
+impl AsyncMeetingFn for &mut Collector {
+    async fn call(&mut self, meeting: Meeting, host: &str) -> Result<(), EngineError> {
+        let status = row_status(&meeting, self.state.as_deref(), &self.dest).await;
+        let files: Vec<RecFile> = meeting
+            .recording_files
+            .iter()
+            .map(|f| RecFile {
+                id: f.id.clone(),
+                file_type: f.file_type.as_str().to_string(),
+                size: f.file_size,
+            })
+            .collect();
+        self.batch.push(Recording::new(
+            meeting.uuid.clone(),
+            meeting.host_id.clone(),
+            host.to_string(),
+            meeting.topic.clone(),
+            meeting.start_time.clone(),
+            files,
+            status,
+        ));
+        if self.batch.len() >= 100 {
+            self.flush();
+        }
+        Ok(())
+    }
+}
+
+/// In the cloud, downloaded, partial or trashed: what the state store recorded, checked
+/// against what the destination holds now.
+pub async fn row_status(
+    meeting: &Meeting,
+    state: Option<&dyn StateStore>,
+    dest: &LocalDestination,
+) -> RowStatus {
+    let Some(state) = state else {
+        return RowStatus::InCloud;
+    };
+    if let Ok(Some(m)) = state.meeting(&meeting.uuid).await
+        && m.cloud != CloudState::Present
+    {
+        return RowStatus::Trashed;
+    }
+    let rows = state
+        .files_of_meeting(&meeting.uuid)
+        .await
+        .unwrap_or_default();
+    let wanted: Vec<_> = meeting
+        .recording_files
+        .iter()
+        .filter(|f| !f.is_processing())
+        .collect();
+    let (mut done, mut partial) = (0usize, false);
+    for f in &wanted {
+        let Some(r) = rows.iter().find(|r| r.key.file_id == f.id) else {
+            continue;
+        };
+        let on_disk = dest.stat_final(&r.rel_path).await.ok().flatten();
+        if r.status == FileStatus::Verified && on_disk == Some(r.expected_size) {
+            done += 1;
+        } else if r.bytes_done > 0
+            || on_disk.is_some()
+            || matches!(dest.partial_len(&r.rel_path).await, Ok(Some(n)) if n > 0)
+        {
+            partial = true;
+        }
+    }
+    if !wanted.is_empty() && done == wanted.len() {
+        RowStatus::Downloaded
+    } else if done > 0 || partial {
+        RowStatus::Partial
+    } else {
+        RowStatus::InCloud
+    }
+}
+
+/// A download or the first phase of a move over the selection, one meeting at a time.
+async fn run_job(
+    kind: JobKind,
+    meetings: Vec<MeetingSel>,
+    job: JobSpec,
+    shared: &Shared,
+    out: &Outbox,
+) -> Result<(), String> {
+    let client = client_of(shared)?;
+    // A move waiting for confirmation holds the run lock; a new job replaces it.
+    lock(shared).pending_move = None;
+    if let Some(dir) = job.state_path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let run_lock = RunLock::acquire(&job.state_path).map_err(|e| e.to_string())?;
+    let state = Arc::new(SqliteState::open(&job.state_path).map_err(|e| e.to_string())?);
+    let dest = Arc::new(LocalDestination::new(job.destination.clone()));
+    let engine = Engine::new(client, state, dest, Arc::new(out.clone()));
+    let cancel = CancellationToken::new();
+    lock(shared).cancel = Some(cancel.clone());
+    out.send(Msg::JobStarted(kind));
+    let mopts = MoveOptions {
+        action: DeleteAction::Trash,
+        older_than: None,
+        audit_log: job.audit_log(),
+    };
+    let mut total = RunSummary::default();
+    let mut plans = Vec::new();
+    for m in &meetings {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let opts = job.options_for(m);
+        let r = match kind {
+            JobKind::PlanMove => engine
+                .plan_move(&opts, &mopts, cancel.clone())
+                .await
+                .map(|p| {
+                    let s = p.sync.clone();
+                    plans.push(p);
+                    s
+                }),
+            _ => engine.sync(&opts, cancel.clone()).await,
+        };
+        match r {
+            Ok(s) => add_summary(&mut total, s),
+            Err(e) => {
+                let fatal = e.is_destination_fatal();
+                out.send(Msg::Error(format!("{}: {e}", m.topic)));
+                if fatal {
+                    break;
+                }
+            }
+        }
+    }
+    total.cancelled = cancel.is_cancelled();
+    lock(shared).cancel = None;
+    out.send(Msg::JobDone {
+        kind,
+        cancelled: total.cancelled,
+        summary: total.clone(),
+    });
+    if kind == JobKind::PlanMove && !total.cancelled {
+        let candidates = plans.iter().flat_map(|p| p.candidates.clone()).collect();
+        let kept = plans.iter().flat_map(|p| p.kept.clone()).collect();
+        lock(shared).pending_move = Some(PendingMove {
+            engine,
+            plans,
+            mopts,
+            _lock: run_lock,
+        });
+        out.send(Msg::MovePlanned { candidates, kept });
+    }
+    Ok(())
+}
+
+fn add_summary(total: &mut RunSummary, s: RunSummary) {
+    total.meetings += s.meetings;
+    total.files_downloaded += s.files_downloaded;
+    total.bytes_downloaded += s.bytes_downloaded;
+    total.files_skipped += s.files_skipped;
+    total.files_processing += s.files_processing;
+    total.files_failed += s.files_failed;
+    total.failures.extend(s.failures);
+    total.deleted += s.deleted;
+    total.delete_skipped += s.delete_skipped;
+    if total.stopped.is_none() {
+        total.stopped = s.stopped;
+    }
+}
+
+/// Phase 2 of a move: delete exactly what the confirmed plan listed.
+async fn execute_move(shared: &Shared, out: &Outbox) -> Result<(), String> {
+    let Some(pending) = lock(shared).pending_move.take() else {
+        return Err("nothing to remove: check what can be removed first".into());
+    };
+    let cancel = CancellationToken::new();
+    lock(shared).cancel = Some(cancel.clone());
+    out.send(Msg::JobStarted(JobKind::Move));
+    let (mut deleted, mut skipped) = (0, 0);
+    for plan in &pending.plans {
+        match pending
+            .engine
+            .execute_move(plan, &pending.mopts, &cancel)
+            .await
+        {
+            Ok((d, s)) => {
+                deleted += d;
+                skipped += s;
+            }
+            Err(e) => out.send(Msg::Error(e.to_string())),
+        }
+    }
+    lock(shared).cancel = None;
+    out.send(Msg::MoveDone { deleted, skipped });
+    Ok(())
+}
+
+/// Best effort: the address is shown in the window anyway.
+fn open_browser(url: &str) {
+    #[cfg(target_os = "macos")]
+    let cmd = ("open", vec![url]);
+    #[cfg(target_os = "windows")]
+    let cmd = ("explorer", vec![url]);
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    let cmd = ("xdg-open", vec![url]);
+    let _ = std::process::Command::new(cmd.0)
+        .args(cmd.1)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}

@@ -1,0 +1,14 @@
+//! `zvm-gui`: the desktop front end of Zoom Video Mover, on the same engine, state database
+//! and token file as the `zvm` CLI.
+//!
+//! The engine runs on its own tokio runtime in a background thread ([`backend`]); the egui
+//! window ([`app`]) sends it commands and renders the events it reports, and never blocks.
+
+pub mod app;
+pub mod backend;
+pub mod fonts;
+pub mod i18n;
+pub mod model;
+pub mod settings;
+
+pub use app::{Screen, ZvmApp};

@@ -1,0 +1,388 @@
+//! What the screens show, as plain data: the listed recordings (with a cached filtered view
+//! and selection totals, so 100,000 rows cost nothing per frame), the transfers built from
+//! engine events (overall and per-file progress, rate, ETA), and the log of problems.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use jiff::civil::Date;
+
+use zvm_engine::Event;
+use zvm_engine::events::FileRef;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowStatus {
+    InCloud,
+    Downloaded,
+    Partial,
+    Trashed,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecFile {
+    pub id: String,
+    pub file_type: String,
+    pub size: u64,
+}
+
+/// One listed meeting.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    pub uuid: String,
+    pub host_id: String,
+    /// Host email (or id when Zoom gives none).
+    pub host: String,
+    pub topic: String,
+    pub start_time: String,
+    /// The meeting's UTC day (what Zoom's listing filters on).
+    pub date: Date,
+    /// `YYYY-MM-DD HH:MM` in UTC, for the table.
+    pub when: String,
+    pub files: Vec<RecFile>,
+    /// `MP4 M4A CHAT`... for the table.
+    pub types: String,
+    pub bytes: u64,
+    pub status: RowStatus,
+    pub selected: bool,
+    /// Lower-cased topic and host for the text filter.
+    search: String,
+}
+
+impl Recording {
+    pub fn new(
+        uuid: String,
+        host_id: String,
+        host: String,
+        topic: String,
+        start_time: String,
+        files: Vec<RecFile>,
+        status: RowStatus,
+    ) -> Recording {
+        let ts = zvm_engine::artifacts::parse_time(&start_time);
+        let utc = ts.to_zoned(jiff::tz::TimeZone::UTC);
+        let mut types: Vec<&str> = files.iter().map(|f| f.file_type.as_str()).collect();
+        types.sort_unstable();
+        types.dedup();
+        let types = types.join(" ");
+        let bytes = files.iter().map(|f| f.size).sum();
+        let search = format!("{} {} {}", topic, host, types).to_lowercase();
+        Recording {
+            uuid,
+            host_id,
+            host,
+            topic,
+            start_time,
+            date: utc.date(),
+            when: utc.strftime("%Y-%m-%d %H:%M").to_string(),
+            files,
+            types,
+            bytes,
+            status,
+            selected: false,
+            search,
+        }
+    }
+}
+
+/// The listing with its filtered view and selection totals.
+#[derive(Default)]
+pub struct RecordingList {
+    pub rows: Vec<Recording>,
+    filter: String,
+    /// Indices into `rows` that pass the filter, in order.
+    pub visible: Vec<usize>,
+    pub selected_count: usize,
+    pub selected_bytes: u64,
+    by_uuid: HashMap<String, usize>,
+}
+
+impl RecordingList {
+    pub fn clear(&mut self) {
+        *self = RecordingList {
+            filter: std::mem::take(&mut self.filter),
+            ..RecordingList::default()
+        };
+    }
+
+    pub fn extend(&mut self, batch: Vec<Recording>) {
+        for r in batch {
+            if let Some(&i) = self.by_uuid.get(&r.uuid) {
+                self.rows[i] = r;
+                continue;
+            }
+            let i = self.rows.len();
+            self.by_uuid.insert(r.uuid.clone(), i);
+            if self.passes(&r) {
+                self.visible.push(i);
+            }
+            self.rows.push(r);
+        }
+        self.recount();
+    }
+
+    fn passes(&self, r: &Recording) -> bool {
+        self.filter.is_empty() || r.search.contains(&self.filter)
+    }
+
+    pub fn set_filter(&mut self, text: &str) {
+        let f = text.trim().to_lowercase();
+        if f == self.filter {
+            return;
+        }
+        self.filter = f;
+        self.visible = (0..self.rows.len())
+            .filter(|&i| self.passes(&self.rows[i]))
+            .collect();
+    }
+
+    pub fn set_selected(&mut self, i: usize, on: bool) {
+        if let Some(r) = self.rows.get_mut(i)
+            && r.selected != on
+        {
+            r.selected = on;
+            if on {
+                self.selected_count += 1;
+                self.selected_bytes += r.bytes;
+            } else {
+                self.selected_count -= 1;
+                self.selected_bytes -= r.bytes;
+            }
+        }
+    }
+
+    /// Selects (or clears) every row the filter shows.
+    pub fn select_visible(&mut self, on: bool) {
+        for k in 0..self.visible.len() {
+            self.set_selected(self.visible[k], on);
+        }
+    }
+
+    pub fn recount(&mut self) {
+        self.selected_count = self.rows.iter().filter(|r| r.selected).count();
+        self.selected_bytes = self
+            .rows
+            .iter()
+            .filter(|r| r.selected)
+            .map(|r| r.bytes)
+            .sum();
+    }
+
+    pub fn selected(&self) -> impl Iterator<Item = &Recording> {
+        self.rows.iter().filter(|r| r.selected)
+    }
+
+    pub fn set_status(&mut self, uuid: &str, status: RowStatus) {
+        if let Some(&i) = self.by_uuid.get(uuid) {
+            self.rows[i].status = status;
+        }
+    }
+
+    pub fn index_of(&self, uuid: &str) -> Option<usize> {
+        self.by_uuid.get(uuid).copied()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TfState {
+    Queued,
+    Active,
+    Done,
+    Failed(String),
+    Skipped,
+}
+
+#[derive(Debug, Clone)]
+pub struct TransferRow {
+    pub file: FileRef,
+    pub size: u64,
+    pub done: u64,
+    /// Where the latest attempt started (bytes kept from an earlier, paused run).
+    pub offset: u64,
+    pub state: TfState,
+}
+
+/// Transfers of the current job, built from engine events.
+#[derive(Default)]
+pub struct Transfers {
+    pub rows: Vec<TransferRow>,
+    index: HashMap<(String, String), usize>,
+    /// Files being downloaded now (indices into `rows`).
+    pub active: Vec<usize>,
+    pub total_bytes: u64,
+    pub done_bytes: u64,
+    pub files_done: u64,
+    pub files_failed: u64,
+    samples: VecDeque<(Instant, u64)>,
+    /// Bytes per second over the last few seconds.
+    pub rate: f64,
+}
+
+impl Transfers {
+    pub fn clear(&mut self) {
+        *self = Transfers::default();
+    }
+
+    fn slot(&mut self, file: &FileRef, size: u64) -> usize {
+        let key = (file.meeting_uuid.clone(), file.file_id.clone());
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        let i = self.rows.len();
+        self.rows.push(TransferRow {
+            file: file.clone(),
+            size,
+            done: 0,
+            offset: 0,
+            state: TfState::Queued,
+        });
+        self.total_bytes += size;
+        self.index.insert(key, i);
+        i
+    }
+
+    fn set_done(&mut self, i: usize, done: u64) {
+        let row = &mut self.rows[i];
+        let done = done.min(row.size.max(done));
+        if done >= row.done {
+            self.done_bytes += done - row.done;
+        } else {
+            self.done_bytes -= row.done - done;
+        }
+        row.done = done;
+    }
+
+    fn deactivate(&mut self, i: usize) {
+        self.active.retain(|&a| a != i);
+    }
+
+    /// Applies one engine event at `now`.
+    pub fn apply(&mut self, e: &Event, now: Instant) {
+        match e {
+            Event::FileQueued { file, size } => {
+                self.slot(file, *size);
+            }
+            Event::FileStarted { file, size, offset } => {
+                let i = self.slot(file, *size);
+                self.rows[i].state = TfState::Active;
+                self.rows[i].offset = *offset;
+                self.set_done(i, *offset);
+                if !self.active.contains(&i) {
+                    self.active.push(i);
+                }
+            }
+            Event::FileProgress {
+                file, bytes_done, ..
+            } => {
+                if let Some(&i) = self
+                    .index
+                    .get(&(file.meeting_uuid.clone(), file.file_id.clone()))
+                {
+                    self.set_done(i, *bytes_done);
+                }
+            }
+            Event::FileDone { file, size, .. } => {
+                let i = self.slot(file, *size);
+                self.set_done(i, *size);
+                self.rows[i].state = TfState::Done;
+                self.files_done += 1;
+                self.deactivate(i);
+            }
+            Event::FileFailed { file, error } => {
+                let i = self.slot(file, 0);
+                self.rows[i].state = TfState::Failed(error.clone());
+                self.files_failed += 1;
+                self.deactivate(i);
+            }
+            _ => {}
+        }
+        self.sample(now);
+    }
+
+    fn sample(&mut self, now: Instant) {
+        let window = Duration::from_secs(5);
+        if self
+            .samples
+            .back()
+            .is_none_or(|(t, _)| now.duration_since(*t) >= Duration::from_millis(200))
+        {
+            self.samples.push_back((now, self.done_bytes));
+        }
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > window)
+        {
+            self.samples.pop_front();
+        }
+        if let (Some((t0, b0)), Some((t1, b1))) = (self.samples.front(), self.samples.back()) {
+            let dt = t1.duration_since(*t0).as_secs_f64();
+            if dt > 0.0 {
+                self.rate = b1.saturating_sub(*b0) as f64 / dt;
+            }
+        }
+    }
+
+    /// A stopped run's files are no longer downloading.
+    pub fn stop_active(&mut self) {
+        for &i in &self.active {
+            if self.rows[i].state == TfState::Active {
+                self.rows[i].state = TfState::Queued;
+            }
+        }
+        self.active.clear();
+        self.rate = 0.0;
+        self.samples.clear();
+    }
+
+    /// Seconds left at the current rate.
+    pub fn eta_secs(&self) -> Option<u64> {
+        let left = self.total_bytes.saturating_sub(self.done_bytes);
+        (self.rate > 1.0 && left > 0).then(|| (left as f64 / self.rate).ceil() as u64)
+    }
+
+    pub fn fraction(&self) -> f32 {
+        if self.total_bytes == 0 {
+            0.0
+        } else {
+            (self.done_bytes as f64 / self.total_bytes as f64) as f32
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKind {
+    FileFailed,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    pub at: String,
+    pub kind: LogKind,
+    pub subject: String,
+    pub text: String,
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+pub fn human_secs(s: u64) -> String {
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}

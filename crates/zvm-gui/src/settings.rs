@@ -1,0 +1,135 @@
+//! What the GUI remembers between runs (`gui.toml` in zvm's config dir), and how it turns
+//! into the engine's [`SyncOptions`] and the zoom client's settings.
+//!
+//! The state database and the token file are the CLI's own (same default paths), so what the
+//! GUI downloaded the CLI sees as done, and the other way round. The client secret of a
+//! Server-to-Server app is never written to disk by the GUI: it comes from
+//! `ZOOM_CLIENT_SECRET` or is typed in each session.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Lang;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    /// User OAuth with PKCE through the browser.
+    #[default]
+    User,
+    /// Server-to-Server OAuth (admins).
+    ServerToServer,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GuiSettings {
+    pub language: Lang,
+    pub auth_mode: AuthMode,
+    pub account_id: String,
+    pub client_id: String,
+    /// Kept in memory only.
+    #[serde(skip)]
+    pub client_secret: String,
+    pub api_base: String,
+    pub oauth_base: String,
+    pub redirect_port: u16,
+    pub destination: PathBuf,
+    /// Empty: the CLI's default state path.
+    pub state_path: PathBuf,
+    /// Where the user-OAuth token file lives (empty: zvm's config dir, as the CLI).
+    pub token_dir: PathBuf,
+    pub folder_template: String,
+    pub file_template: String,
+    pub transfers: usize,
+    /// MiB/s; 0 means no limit.
+    pub bwlimit_mib: f64,
+    pub verify_hash: bool,
+}
+
+impl Default for GuiSettings {
+    fn default() -> Self {
+        let env = |k: &str| std::env::var(k).unwrap_or_default();
+        let client = zvm_zoom::ClientConfig::default();
+        let home = directories::UserDirs::new()
+            .map(|d| d.home_dir().join("ZoomRecordings"))
+            .unwrap_or_else(|| PathBuf::from("ZoomRecordings"));
+        let auth_mode = if env("ZOOM_ACCOUNT_ID").is_empty() {
+            AuthMode::User
+        } else {
+            AuthMode::ServerToServer
+        };
+        Self {
+            language: Lang::default(),
+            auth_mode,
+            account_id: env("ZOOM_ACCOUNT_ID"),
+            client_id: env("ZOOM_CLIENT_ID"),
+            client_secret: env("ZOOM_CLIENT_SECRET"),
+            api_base: std::env::var("ZVM_API_BASE").unwrap_or(client.api_base),
+            oauth_base: std::env::var("ZVM_OAUTH_BASE").unwrap_or(client.oauth_base),
+            redirect_port: 0,
+            destination: home,
+            state_path: PathBuf::new(),
+            token_dir: PathBuf::new(),
+            folder_template: zvm_naming::Namer::DEFAULT_FOLDER.to_string(),
+            file_template: zvm_naming::Namer::DEFAULT_FILE.to_string(),
+            transfers: 4,
+            bwlimit_mib: 0.0,
+            verify_hash: false,
+        }
+    }
+}
+
+/// zvm's config dir (shared with the CLI).
+pub fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "zvm").map(|d| d.config_dir().to_path_buf())
+}
+
+impl GuiSettings {
+    pub fn default_path() -> Option<PathBuf> {
+        config_dir().map(|d| d.join("gui.toml"))
+    }
+
+    /// Loads `path`; a missing file gives the defaults, a broken one an error to show.
+    pub fn load(path: &Path) -> anyhow::Result<GuiSettings> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let mut s: GuiSettings = toml::from_str(&text)?;
+                s.client_secret = std::env::var("ZOOM_CLIENT_SECRET").unwrap_or_default();
+                Ok(s)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(GuiSettings::default()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, toml::to_string_pretty(self)?)?;
+        Ok(())
+    }
+
+    /// The state database: the configured one or the CLI's default.
+    pub fn resolved_state_path(&self) -> Option<PathBuf> {
+        if self.state_path.as_os_str().is_empty() {
+            zvm_state::default_state_path()
+        } else {
+            Some(self.state_path.clone())
+        }
+    }
+
+    pub fn resolved_token_dir(&self) -> Option<PathBuf> {
+        if self.token_dir.as_os_str().is_empty() {
+            config_dir()
+        } else {
+            Some(self.token_dir.clone())
+        }
+    }
+
+    pub fn bwlimit_bytes(&self) -> Option<u64> {
+        (self.bwlimit_mib > 0.0).then(|| (self.bwlimit_mib * 1024.0 * 1024.0) as u64)
+    }
+}

@@ -1,0 +1,747 @@
+//! The GUI driven through egui_kittest against the Zoom simulator over real loopback HTTP,
+//! with a real SQLite state file and a real destination folder: sign in (Server-to-Server),
+//! list a date range, select, download and watch it finish, pause and resume mid-file, move
+//! with confirmation; and snapshots of every screen in both languages (wgpu, software Vulkan).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use sha2::Digest;
+use zoom_sim::{AccountSpec, FaultConfig, ManifestMeeting, SimConfig, Simulator};
+use zvm_engine::Event;
+use zvm_engine::events::FileRef;
+use zvm_gui::app::JobState;
+use zvm_gui::backend::{JobKind, Msg, TokenView};
+use zvm_gui::fonts::{self, FontSource};
+use zvm_gui::i18n::Lang;
+use zvm_gui::model::{RecFile, Recording, RowStatus};
+use zvm_gui::settings::{AuthMode, GuiSettings};
+use zvm_gui::{Screen, ZvmApp};
+use zvm_state::{FileStatus, SqliteState, StateStore};
+
+/// A simulator on its own runtime, plus the folders of one test.
+struct Ctx {
+    rt: tokio::runtime::Runtime,
+    sim: Simulator,
+    dir: tempfile::TempDir,
+    dest: PathBuf,
+    state: PathBuf,
+}
+
+fn account(meetings: u32, mp4: (u64, u64)) -> SimConfig {
+    SimConfig {
+        seed: 7,
+        plan: zoom_sim::Plan::Business,
+        account: AccountSpec {
+            active_users: 2,
+            inactive_users: 1,
+            pending_users: 0,
+            meetings,
+            years: 1,
+            mp4_size: mp4,
+            small_size: (100, 2 << 10),
+            processing_fraction: 0.0,
+            in_progress_fraction: 0.0,
+            hostile_fraction: 0.3,
+            summary_fraction: 0.3,
+            participant_audio_fraction: 0.2,
+            ..AccountSpec::default()
+        },
+        ..SimConfig::default()
+    }
+}
+
+impl Ctx {
+    fn start(cfg: SimConfig) -> Ctx {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let sim = rt
+            .block_on(Simulator::start(cfg))
+            .expect("simulator starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let dest = dir.path().join("dest");
+        let state = dir.path().join("state").join("state.sqlite3");
+        Ctx {
+            rt,
+            sim,
+            dir,
+            dest,
+            state,
+        }
+    }
+
+    fn settings(&self) -> GuiSettings {
+        let c = self.sim.credentials();
+        GuiSettings {
+            language: Lang::En,
+            auth_mode: AuthMode::ServerToServer,
+            account_id: c.account_id.clone(),
+            client_id: c.client_id.clone(),
+            client_secret: c.client_secret.clone(),
+            api_base: self.sim.api_base_url(),
+            oauth_base: self.sim.oauth_base_url(),
+            destination: self.dest.clone(),
+            state_path: self.state.clone(),
+            token_dir: self.dir.path().join("home"),
+            transfers: 4,
+            ..GuiSettings::default()
+        }
+    }
+
+    /// Every file the engine should have copied for `m`: recordings and participant audio.
+    fn check_copied(&self, meetings: &[&ManifestMeeting]) -> usize {
+        let rows = self.rt.block_on(async {
+            let st = SqliteState::open(&self.state).expect("state opens");
+            st.files_with_status(FileStatus::Verified)
+                .await
+                .expect("verified rows")
+        });
+        let wanted: BTreeSet<&str> = meetings.iter().map(|m| m.uuid.as_str()).collect();
+        for r in &rows {
+            assert!(
+                wanted.contains(r.key.meeting_uuid.as_str()),
+                "a meeting that was not selected was downloaded: {}",
+                r.rel_path
+            );
+        }
+        let mut n = 0;
+        for m in meetings {
+            for f in m.files.iter().chain(m.participant_audio.iter()) {
+                if !f.is_completed() {
+                    continue;
+                }
+                let row = rows
+                    .iter()
+                    .find(|r| r.key.meeting_uuid == m.uuid && r.key.file_id == f.id)
+                    .unwrap_or_else(|| {
+                        panic!("{} of {:?} is not verified in the state", f.id, m.topic)
+                    });
+                let bytes = std::fs::read(self.dest.join(&row.rel_path))
+                    .unwrap_or_else(|e| panic!("{}: {e}", row.rel_path));
+                assert_eq!(
+                    hex::encode(sha2::Sha256::digest(&bytes)),
+                    f.sha256_hex(),
+                    "{} differs from the simulator's file",
+                    row.rel_path
+                );
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+fn harness(app: ZvmApp) -> Harness<'static, ZvmApp> {
+    Harness::builder()
+        .with_size([1100.0, 720.0])
+        .with_accessibility_check(false)
+        .with_context_setup(|ctx| {
+            fonts::install(ctx, FontSource::Bundled);
+        })
+        .build_ui_state(|ui, app: &mut ZvmApp| app.ui(ui), app)
+}
+
+/// Steps frames until `done` holds (the engine runs on its own thread meanwhile).
+fn wait_for(
+    h: &mut Harness<'_, ZvmApp>,
+    what: &str,
+    secs: u64,
+    mut done: impl FnMut(&ZvmApp) -> bool,
+) {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        h.step();
+        if done(h.state()) {
+            h.step();
+            return;
+        }
+        if Instant::now() > end {
+            let log: Vec<String> = h
+                .state()
+                .log
+                .iter()
+                .map(|l| format!("{:?} {} {}", l.kind, l.subject, l.text))
+                .collect();
+            panic!(
+                "timed out waiting for {what}; job {:?}; log: {log:#?}",
+                h.state().job
+            );
+        }
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+fn utc_date(start_time: &str) -> jiff::civil::Date {
+    start_time
+        .parse::<jiff::Timestamp>()
+        .expect("manifest time")
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+/// Clicks through Sign in with the Server-to-Server app and waits until connected.
+fn sign_in(h: &mut Harness<'_, ZvmApp>) {
+    h.get_by_label("Sign in").click();
+    h.step();
+    h.get_by_label("Connect with the Server-to-Server app")
+        .click();
+    wait_for(h, "the S2S sign-in", 30, |a| a.connection.is_some());
+}
+
+/// Lists the days of the newest `n` meetings; returns the range's meetings from the manifest.
+fn list_newest(h: &mut Harness<'_, ZvmApp>, sim: &Simulator, n: usize) -> Vec<ManifestMeeting> {
+    let manifest = sim.manifest();
+    let mut ms: Vec<&ManifestMeeting> = manifest.meetings.iter().collect();
+    ms.sort_by(|a, b| b.start_time.cmp(&a.start_time));
+    let to = utc_date(&ms[0].start_time);
+    let from = utc_date(&ms[n.min(ms.len()) - 1].start_time);
+    h.get_by_label("Recordings").click();
+    h.step();
+    h.state_mut().from_text = from.to_string();
+    h.state_mut().to_text = to.to_string();
+    h.get_by_label("Show recordings").click();
+    h.step();
+    wait_for(h, "the listing", 60, |a| !a.listing);
+    manifest
+        .meetings
+        .iter()
+        .filter(|m| {
+            let d = utc_date(&m.start_time);
+            d >= from && d <= to && !m.files.is_empty()
+        })
+        .cloned()
+        .collect()
+}
+
+/// Ticks the checkboxes of up to `k` rows near the top whose topics are unique in the list.
+fn select_rows(
+    h: &mut Harness<'_, ZvmApp>,
+    k: usize,
+    want: impl Fn(&Recording) -> bool,
+) -> Vec<String> {
+    let rows = &h.state().list.rows;
+    let mut picked = Vec::new();
+    for r in rows.iter().take(12) {
+        let unique = rows.iter().filter(|o| o.topic == r.topic).count() == 1;
+        if unique && !r.topic.trim().is_empty() && want(r) && picked.len() < k {
+            picked.push((r.uuid.clone(), r.topic.clone()));
+        }
+    }
+    assert!(!picked.is_empty(), "no row to select");
+    for (_, topic) in &picked {
+        h.get_by_label(topic).click();
+        h.step();
+    }
+    let selected: BTreeSet<String> = h.state().list.selected().map(|r| r.uuid.clone()).collect();
+    let expected: BTreeSet<String> = picked.iter().map(|(u, _)| u.clone()).collect();
+    assert_eq!(
+        selected, expected,
+        "the clicked checkboxes select exactly those rows"
+    );
+    picked.into_iter().map(|(u, _)| u).collect()
+}
+
+fn meetings_of<'a>(
+    sim_meetings: &'a [ManifestMeeting],
+    uuids: &[String],
+) -> Vec<&'a ManifestMeeting> {
+    uuids
+        .iter()
+        .map(|u| {
+            sim_meetings
+                .iter()
+                .find(|m| &m.uuid == u)
+                .expect("selected meeting is in the manifest")
+        })
+        .collect()
+}
+
+#[test]
+fn sign_in_list_select_download_and_the_cli_state_says_done() {
+    let ctx = Ctx::start(account(40, (8 << 10, 64 << 10)));
+    let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    sign_in(&mut h);
+    let conn = h.state().connection.clone().expect("connected");
+    assert_eq!(conn.mode, AuthMode::ServerToServer);
+    assert!(
+        !h.state().users.is_empty(),
+        "the admin user picker is filled"
+    );
+
+    let in_range = list_newest(&mut h, &ctx.sim, 8);
+    let listed: BTreeSet<String> = h.state().list.rows.iter().map(|r| r.uuid.clone()).collect();
+    let expected: BTreeSet<String> = in_range.iter().map(|m| m.uuid.clone()).collect();
+    assert_eq!(
+        listed, expected,
+        "the list shows exactly the range's meetings"
+    );
+    assert!(
+        h.state()
+            .list
+            .rows
+            .iter()
+            .all(|r| r.status == RowStatus::InCloud),
+        "nothing is local yet"
+    );
+
+    let picked = select_rows(&mut h, 3, |_| true);
+    let sel_bytes: u64 = h.state().list.selected().map(|r| r.bytes).sum();
+    assert_eq!(h.state().list.selected_bytes, sel_bytes, "selection total");
+    h.get_by_label("Download selected").click();
+    h.step();
+    assert_eq!(h.state().screen, Screen::Transfers);
+    wait_for(&mut h, "the download to finish", 120, |a| {
+        a.job == JobState::Finished(JobKind::Download)
+    });
+    assert!(
+        h.state().log.is_empty(),
+        "no problem reported: {:?}",
+        h.state().log
+    );
+    let tf = &h.state().transfers;
+    assert!(
+        tf.files_done > 0 && tf.done_bytes == tf.total_bytes,
+        "overall progress completes"
+    );
+
+    let copied = ctx.check_copied(&meetings_of(&in_range, &picked));
+    assert!(
+        copied >= picked.len(),
+        "every file of the selection is verified and equal"
+    );
+
+    // Listing again derives "downloaded" from the state store and the destination.
+    h.get_by_label("Recordings").click();
+    h.step();
+    h.get_by_label("Show recordings").click();
+    h.step();
+    wait_for(&mut h, "the second listing", 60, |a| {
+        !a.listing && !a.list.rows.is_empty()
+    });
+    for r in &h.state().list.rows {
+        let want = if picked.contains(&r.uuid) {
+            RowStatus::Downloaded
+        } else {
+            RowStatus::InCloud
+        };
+        assert_eq!(r.status, want, "status of {:?}", r.topic);
+    }
+}
+
+#[test]
+fn pause_and_resume_mid_file_continue_from_the_part_file() {
+    let mut cfg = account(12, (3 << 20, 4 << 20));
+    cfg.faults = FaultConfig {
+        bandwidth_bps: 256 << 10,
+        ..FaultConfig::default()
+    };
+    let ctx = Ctx::start(cfg);
+    let mut settings = ctx.settings();
+    settings.transfers = 2;
+    let mut h = harness(ZvmApp::new(settings, None));
+    sign_in(&mut h);
+    let in_range = list_newest(&mut h, &ctx.sim, 1);
+    let picked = select_rows(&mut h, 1, |r| r.files.iter().any(|f| f.file_type == "MP4"));
+    h.get_by_label("Download selected").click();
+    h.step();
+
+    // Mid-file: some bytes of a big file are in, far from all.
+    wait_for(&mut h, "a file to be mid-transfer", 60, |a| {
+        a.transfers
+            .rows
+            .iter()
+            .any(|r| r.size > (1 << 20) && r.done >= (300 << 10) && r.done < r.size / 2)
+    });
+    h.get_by_label("Pause").click();
+    h.step();
+    wait_for(&mut h, "the pause", 30, |a| a.job == JobState::Paused);
+    let parts: Vec<(PathBuf, u64)> = walk(&ctx.dest)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".part"))
+        .map(|p| {
+            let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+            (p, len)
+        })
+        .collect();
+    assert!(
+        parts.iter().any(|(_, len)| *len >= (256 << 10)),
+        "a paused transfer leaves its .part on disk: {parts:?}"
+    );
+    // Paused means stopped: nothing grows any more.
+    std::thread::sleep(Duration::from_millis(800));
+    for (p, len) in &parts {
+        let now = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(now, *len, "{} still grows after pause", p.display());
+    }
+
+    ctx.sim.set_faults(FaultConfig::default());
+    h.get_by_label("Resume").click();
+    h.step();
+    wait_for(&mut h, "the resumed download to finish", 120, |a| {
+        a.job == JobState::Finished(JobKind::Download)
+    });
+    let resumed = h
+        .state()
+        .transfers
+        .rows
+        .iter()
+        .filter(|r| r.offset > 0)
+        .count();
+    assert!(
+        resumed > 0,
+        "the resumed run continued a file from its offset"
+    );
+    assert!(
+        walk(&ctx.dest)
+            .iter()
+            .all(|p| !p.to_string_lossy().ends_with(".part")),
+        "no .part is left"
+    );
+    ctx.check_copied(&meetings_of(&in_range, &picked));
+}
+
+#[test]
+fn move_shows_what_will_be_deleted_and_deletes_only_after_confirmation() {
+    let ctx = Ctx::start(account(30, (8 << 10, 32 << 10)));
+    let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    sign_in(&mut h);
+    let in_range = list_newest(&mut h, &ctx.sim, 6);
+    let picked = select_rows(&mut h, 2, |_| true);
+    h.get_by_label("Move selected…").click();
+    h.step();
+    assert_eq!(h.state().screen, Screen::Move);
+    h.get_by_label("Check what can be removed").click();
+    h.step();
+    wait_for(&mut h, "the move plan", 120, |a| a.move_plan.is_some());
+    let (cands, kept) = h.state().move_plan.clone().expect("plan");
+    let planned: BTreeSet<String> = cands.iter().map(|c| c.meeting_uuid.clone()).collect();
+    assert_eq!(
+        planned,
+        picked.iter().cloned().collect::<BTreeSet<_>>(),
+        "the confirmation lists exactly the selected meetings (kept: {kept:?})"
+    );
+    // The confirmation names each meeting and every local copy backing it.
+    for c in &cands {
+        h.get_by_label_contains(&format!("• {}", c.topic));
+        for (path, _, _) in &c.copies {
+            h.get_by_label_contains(path);
+        }
+    }
+    assert!(
+        ctx.sim.deletions().is_empty(),
+        "nothing is deleted before confirming"
+    );
+    ctx.check_copied(&meetings_of(&in_range, &picked));
+
+    h.get_by_label("Remove these from the cloud").click();
+    h.step();
+    wait_for(&mut h, "the deletion", 60, |a| a.move_result.is_some());
+    let deleted: BTreeSet<String> = ctx
+        .sim
+        .deletions()
+        .iter()
+        .map(|d| {
+            assert_eq!(d.action, "trash", "the GUI trashes, never deletes for good");
+            assert!(d.file_id.is_none(), "whole meetings (no file-type filter)");
+            d.meeting_uuid.clone()
+        })
+        .collect();
+    assert_eq!(
+        deleted, planned,
+        "the simulator recorded exactly the confirmed deletions"
+    );
+    assert_eq!(
+        h.state().move_result.map(|r| r.0),
+        Some(planned.len() as u64)
+    );
+    for u in &picked {
+        let i = h.state().list.index_of(u).expect("row");
+        assert_eq!(h.state().list.rows[i].status, RowStatus::Trashed);
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+// ---- snapshots: deterministic content fed through the same message path as the engine ----
+
+fn demo_rows() -> Vec<Recording> {
+    let topics = [
+        "定例会議 2026年度 第3回",
+        "Weekly standup",
+        "数学 I（2年B組）期末テスト解説",
+        "CON",
+        "a/b design review 🎥",
+        "保護者会・オンライン説明会",
+        "Lab meeting",
+        "英語コミュニケーション",
+    ];
+    let statuses = [
+        RowStatus::Downloaded,
+        RowStatus::InCloud,
+        RowStatus::Partial,
+        RowStatus::InCloud,
+        RowStatus::Trashed,
+        RowStatus::InCloud,
+        RowStatus::Downloaded,
+        RowStatus::InCloud,
+    ];
+    (0..40)
+        .map(|i| {
+            let k = i % topics.len();
+            let files = vec![
+                RecFile {
+                    id: format!("f{i}a"),
+                    file_type: "MP4".into(),
+                    size: 150_000_000 + i as u64 * 7_340_033,
+                },
+                RecFile {
+                    id: format!("f{i}b"),
+                    file_type: "M4A".into(),
+                    size: 20_000_000 + i as u64 * 1_000_003,
+                },
+                RecFile {
+                    id: format!("f{i}c"),
+                    file_type: if k % 2 == 0 { "TRANSCRIPT" } else { "CHAT" }.into(),
+                    size: 12_345 + i as u64 * 101,
+                },
+            ];
+            let mut r = Recording::new(
+                format!("uuid-{i}"),
+                format!("host{}", i % 3),
+                format!("teacher{}@school.example", i % 3),
+                topics[k].to_string(),
+                format!("2026-11-{:02}T{:02}:30:00Z", 28 - (i / 2) % 27, 9 + i % 8),
+                files,
+                statuses[k],
+            );
+            r.selected = i % 5 == 1;
+            r
+        })
+        .collect()
+}
+
+fn fileref(i: usize, name: &str) -> FileRef {
+    FileRef {
+        meeting_uuid: format!("uuid-{i}"),
+        file_id: format!("f{i}a"),
+        path: format!(
+            "teacher0@school.example/2026/2026-11-2{i} 0930 {name}/shared_screen_with_speaker_view.mp4"
+        ),
+    }
+}
+
+/// An app in a known state: connected, listed, three transfers under way, a move plan, a
+/// few problems; fixed paths and times so the pixels are the same on every run.
+fn demo_app() -> ZvmApp {
+    let settings = GuiSettings {
+        auth_mode: AuthMode::ServerToServer,
+        account_id: "AbCdEfGh-account".into(),
+        client_id: "zvm-client-id".into(),
+        client_secret: "not-a-real-secret".into(),
+        api_base: "https://api.zoom.us/v2".into(),
+        oauth_base: "https://zoom.us".into(),
+        destination: PathBuf::from("/home/you/ZoomRecordings"),
+        state_path: PathBuf::from("/home/you/.local/share/zvm/state.sqlite3"),
+        token_dir: PathBuf::from("/home/you/.config/zvm"),
+        transfers: 8,
+        bwlimit_mib: 20.0,
+        ..GuiSettings::default()
+    };
+    let mut app = ZvmApp::new(settings, None);
+    app.inject(Msg::Connected {
+        mode: AuthMode::ServerToServer,
+        who: "account AbCdEfGh-account".into(),
+        scopes: vec![
+            "cloud_recording:read:list_user_recordings:admin".into(),
+            "user:read:list_users:admin".into(),
+        ],
+        users: vec![
+            ("host0".into(), "teacher0@school.example".into()),
+            ("host1".into(), "teacher1@school.example".into()),
+        ],
+    });
+    app.inject(Msg::TokenState(TokenView {
+        present: true,
+        expires_at: jiff::Timestamp::now().as_second() + 3630,
+        has_refresh: true,
+        scopes: "cloud_recording:read:list_user_recordings".into(),
+        location: "/home/you/.config/zvm/zoom-token.json".into(),
+    }));
+    app.from_text = "2026-10-01".into();
+    app.to_text = "2026-11-28".into();
+    app.inject(Msg::ListStarted);
+    app.inject(Msg::ListBatch(demo_rows()));
+    app.inject(Msg::ListDone);
+    app.list.recount();
+    app.inject(Msg::JobStarted(JobKind::Download));
+    let names = ["定例会議", "Weekly standup", "数学 I 期末テスト解説"];
+    for (i, name) in names.iter().enumerate() {
+        let size = 200_000_000 + i as u64 * 50_000_000;
+        app.inject(Msg::Engine(Event::FileQueued {
+            file: fileref(i, name),
+            size,
+        }));
+        app.inject(Msg::Engine(Event::FileStarted {
+            file: fileref(i, name),
+            size,
+            offset: 0,
+        }));
+        app.inject(Msg::Engine(Event::FileProgress {
+            file: fileref(i, name),
+            bytes_done: size / (i as u64 + 2),
+            size,
+        }));
+    }
+    app.inject(Msg::Engine(Event::FileDone {
+        file: fileref(3, "Lab meeting"),
+        size: 1_000_000,
+        sha256: None,
+    }));
+    app.inject(Msg::Engine(Event::FileFailed {
+        file: fileref(4, "英語コミュニケーション"),
+        error: "the server closed the connection 10 times; it will be retried on the next run"
+            .into(),
+    }));
+    app.inject(Msg::Engine(Event::Warning {
+        message: "the AI summary of \"Lab meeting\" is not available to this app".into(),
+    }));
+    app.inject(Msg::MovePlanned {
+        candidates: vec![zvm_engine::MoveCandidate {
+            meeting_uuid: "uuid-0".into(),
+            topic: "定例会議 2026年度 第3回".into(),
+            start_time: "2026-11-28T09:30:00Z".into(),
+            file_ids: None,
+            copies: vec![
+                (
+                    "teacher0@school.example/2026/2026-11-28 1830 定例会議 2026年度 第3回/shared_screen_with_speaker_view.mp4".into(),
+                    157_340_033,
+                    None,
+                ),
+                (
+                    "teacher0@school.example/2026/2026-11-28 1830 定例会議 2026年度 第3回/audio_only.m4a".into(),
+                    20_000_003,
+                    None,
+                ),
+            ],
+            bytes: 177_340_036,
+        }],
+        kept: vec![(
+            "uuid-2".into(),
+            "数学 I（2年B組）期末テスト解説".into(),
+            "audio_transcript.vtt is still processing".into(),
+        )],
+    });
+    for (i, l) in app.log.iter_mut().enumerate() {
+        l.at = format!("10:1{i}:00");
+    }
+    app
+}
+
+#[test]
+fn snapshots_of_every_screen_in_both_languages() {
+    let mut failures = Vec::new();
+    for lang in [Lang::En, Lang::Ja] {
+        let mut app = demo_app();
+        app.settings.language = lang;
+        let mut h = Harness::builder()
+            .with_size([1100.0, 720.0])
+            .with_accessibility_check(false)
+            .wgpu()
+            .with_context_setup(|ctx| {
+                fonts::install(ctx, FontSource::Bundled);
+            })
+            .build_ui_state(|ui, app: &mut ZvmApp| app.ui(ui), app);
+        for screen in Screen::ALL {
+            h.state_mut().screen = screen;
+            h.run_steps(3);
+            let name = format!(
+                "{}_{}",
+                format!("{screen:?}").to_lowercase(),
+                match lang {
+                    Lang::En => "en",
+                    Lang::Ja => "ja",
+                }
+            );
+            if let Err(e) = h.try_snapshot(&name) {
+                failures.push(format!("{name}: {e}"));
+            }
+        }
+        // Japanese really rendered: the shaped text of the nav has no replacement glyphs.
+        if lang == Lang::Ja {
+            h.state_mut().screen = Screen::Recordings;
+            h.run_steps(2);
+            assert!(h.query_all_by_label("レコーディング").count() >= 1);
+            assert!(
+                h.query_all_by_label("定例会議 2026年度 第3回").count() > 0,
+                "a Japanese topic is a row of the list"
+            );
+        }
+    }
+    assert!(failures.is_empty(), "snapshots differ: {failures:#?}");
+}
+
+#[test]
+fn the_bundled_font_covers_the_japanese_in_the_string_table() {
+    // egui draws a replacement box for a missing glyph; check the font holds every char the
+    // Japanese table uses, plus the topics of the snapshot rows.
+    let ctx = egui::Context::default();
+    fonts::install(&ctx, FontSource::Bundled);
+    let mut text: String = demo_rows().iter().map(|r| r.topic.clone()).collect();
+    for s in ja_samples() {
+        text.push_str(s);
+    }
+    let _ = ctx.run_ui(egui::RawInput::default(), |_| {});
+    let missing: Vec<char> = ctx.fonts_mut(|f| {
+        let font = egui::FontId::proportional(14.0);
+        text.chars()
+            .filter(|c| !c.is_ascii() && *c != '🎥')
+            .filter(|c| !f.has_glyph(&font, *c))
+            .collect()
+    });
+    assert!(
+        missing.is_empty(),
+        "glyphs missing from the bundled font: {missing:?}"
+    );
+}
+
+fn ja_samples() -> Vec<&'static str> {
+    use zvm_gui::i18n::S;
+    [
+        S::ScreenSettings,
+        S::ScreenSignIn,
+        S::ScreenRecordings,
+        S::ScreenTransfers,
+        S::ScreenMove,
+        S::ScreenLog,
+        S::MoveIntro,
+        S::WillDelete,
+        S::ConfirmDelete,
+        S::OpenThisAddress,
+        S::BandwidthLimit,
+        S::VerifyHash,
+        S::NoStoredToken,
+    ]
+    .into_iter()
+    .map(|s| Lang::Ja.t(s))
+    .collect()
+}
