@@ -6,9 +6,11 @@
 #  B. One uncapped 4 GiB file: zvm's throughput and CPU time against `curl -o`.
 #  Peak RSS of zvm in both.
 # Usage: bench/sync-bench.sh [N transfers, default 8] [runs, default 3]
+# PARTS=B bench/sync-bench.sh 8 3 runs part B only (default PARTS=AB).
 source "$(dirname "$0")/common.sh"
 N=${1:-8}
 RUNS=${2:-3}
+PARTS=${PARTS:-AB}
 command -v aria2c >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq aria2; }
 [ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }
 command -v bc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bc; }
@@ -20,6 +22,7 @@ timed() {
   /usr/bin/time -f "%e %U %S %M" -o "$out" "$@" > "$WORK/cmd.log" 2>&1 || { cat "$WORK/cmd.log"; return 1; }
 }
 
+if [[ $PARTS == *A* ]]; then
 echo "== A. 500 x 4 MiB, 20 MiB/s per connection, 20 ms latency, N=$N, $RUNS runs (machine: $(nproc) cores)"
 start_sim --preset big --meetings 500 --files-per-meeting 1 --file-size 4MiB --bandwidth 20MiB --latency-ms 20 --no-rate-limits --years 1
 BYTES=$((500 * 4 * 1048576))
@@ -45,11 +48,14 @@ printf '  zvm sync (median)       %7.2f s   %.3f x ideal   %.3f x aria2c   peak 
 printf '  aria2c -j %-2s (median)   %7.2f s   %.3f x ideal\n' "$N" "$AM" "$(echo "$AM / $IDEAL" | bc -l)"
 stop_sim
 
+fi
+
+if [[ $PARTS == *B* ]]; then
 echo "== B. one uncapped 4 GiB file, $RUNS runs"
 start_sim --preset big --meetings 1 --files-per-meeting 1 --file-size 4GiB --no-rate-limits --years 1
 TOK=$(sim_token)
 URL=$(sim_urls | head -1)
-zw=(); zc=(); cw=(); cc=(); zr=()
+zw=(); zc=(); cw=(); cc=(); zr=(); sw=()
 for r in $(seq 1 "$RUNS"); do
   rm -rf "$WORK/z" "$WORK/z.db"* "$WORK/curl.bin"
   timed "$WORK/t.zvm" "$BIN/zvm" sync "$WORK/z" --all-users --from 13m --state "$WORK/z.db" --plan unlimited --quiet
@@ -58,7 +64,11 @@ for r in $(seq 1 "$RUNS"); do
   timed "$WORK/t.curl" curl -s -L -H "Authorization: Bearer $TOK" -o "$WORK/curl.bin" "$URL"
   read -r w u s m < "$WORK/t.curl"; cw+=("$w"); cc+=("$(echo "$u + $s" | bc -l)")
   rm -f "$WORK/curl.bin"
-  echo "  run $r: zvm ${zw[-1]} s (cpu ${zc[-1]} s), curl ${cw[-1]} s (cpu ${cc[-1]} s)"
+  # The same with the durability zvm gives every file (fsync before it counts as done).
+  timed "$WORK/t.cs" sh -c 'curl -s -L -H "Authorization: Bearer $1" -o "$2" "$3" && sync "$2"' _ "$TOK" "$WORK/curl.bin" "$URL"
+  read -r w u s m < "$WORK/t.cs"; sw+=("$w")
+  rm -f "$WORK/curl.bin"
+  echo "  run $r: zvm ${zw[-1]} s (cpu ${zc[-1]} s), curl ${cw[-1]} s (cpu ${cc[-1]} s), curl+fsync ${sw[-1]} s"
 done
 ZW=$(printf '%s\n' "${zw[@]}" | median); ZC=$(printf '%s\n' "${zc[@]}" | median)
 CW=$(printf '%s\n' "${cw[@]}" | median); CC=$(printf '%s\n' "${cc[@]}" | median)
@@ -66,3 +76,6 @@ ZR=$(printf '%s\n' "${zr[@]}" | sort -g | tail -1)
 printf '  zvm  (median) %6.2f s  %7.1f MiB/s  cpu %5.2f s = %.2f s/GiB   peak RSS %d MiB\n' "$ZW" "$(echo "4096 / $ZW" | bc -l)" "$ZC" "$(echo "$ZC / 4" | bc -l)" "$((ZR / 1024))"
 printf '  curl (median) %6.2f s  %7.1f MiB/s  cpu %5.2f s = %.2f s/GiB\n' "$CW" "$(echo "4096 / $CW" | bc -l)" "$CC" "$(echo "$CC / 4" | bc -l)"
 printf '  ratios: throughput zvm/curl %.3f, cpu per GiB zvm/curl %.3f\n' "$(echo "$CW / $ZW" | bc -l)" "$(echo "$ZC / $CC" | bc -l)"
+SW=$(printf '%s\n' "${sw[@]}" | median)
+printf '  curl -o && sync FILE (median) %6.2f s  %7.1f MiB/s; zvm/that throughput %.3f\n' "$SW" "$(echo "4096 / $SW" | bc -l)" "$(echo "$SW / $ZW" | bc -l)"
+fi

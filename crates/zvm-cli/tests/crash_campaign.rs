@@ -30,9 +30,10 @@ fn kills() -> usize {
         .unwrap_or(20)
 }
 
-/// 48 one-MiB files (plus small ones) at 1.5 MB/s per connection: ~9 s of transfer with 4
-/// connections, long enough for 20 kills to land in the middle of it.
+/// 48 one-MiB files (plus small ones) per 20 kills at 1.5 MB/s per connection: ~9 s of
+/// transfer with 4 connections, long enough for 20 kills to land in the middle of it.
 fn long_account(seed: u64) -> SimConfig {
+    let meetings = (48 * kills() as u32).div_ceil(20).max(48);
     let mut cfg = SimConfig {
         seed,
         plan: zoom_sim::Plan::Business,
@@ -40,7 +41,7 @@ fn long_account(seed: u64) -> SimConfig {
             active_users: 2,
             inactive_users: 1,
             pending_users: 0,
-            meetings: 48,
+            meetings,
             years: 1,
             mp4_size: (1 << 20, 1 << 20),
             small_size: (100, 20_000),

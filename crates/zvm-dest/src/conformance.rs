@@ -202,6 +202,15 @@ pub async fn large_file_in_odd_chunks(dest: &dyn Destination) {
                 "sync flushes everything"
             );
         }
+        // Background syncs while writing goes on, back to back (each waits for the last).
+        if i % 60 == 30 {
+            part.sync_in_background().await.unwrap();
+            assert_eq!(
+                dest.partial_len(rel).await.unwrap(),
+                Some(part.len()),
+                "a background sync hands every written byte to the file first"
+            );
+        }
     }
     assert_eq!(part.len(), data.len() as u64);
     // One big write as well.

@@ -59,6 +59,12 @@ pub trait PartialFile: Send {
     }
     /// Flush + fdatasync: after it returns, `len()` bytes survive a crash (a durable resume point).
     async fn sync(&mut self) -> Result<(), DestError>;
+    /// Starts making the bytes written so far durable without waiting for the disk, so the
+    /// download goes on while the kernel writes back. A later call, `sync` or `finalize` waits
+    /// for the previous one. The default waits (destinations without a cheap background sync).
+    async fn sync_in_background(&mut self) -> Result<(), DestError> {
+        self.sync().await
+    }
     /// Flushes, checks len == expected_size (else DestError::SizeMismatch, .part kept), fsyncs,
     /// renames `.part` -> final (replacing), fsyncs the directory. Returns the final size.
     async fn finalize(self: Box<Self>, expected_size: u64) -> Result<u64, DestError>;

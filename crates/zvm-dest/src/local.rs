@@ -193,6 +193,7 @@ impl Destination for LocalDestination {
             buf: Vec::with_capacity(BUF_SIZE),
             spare: None,
             inflight: None,
+            syncing: None,
             on_disk: offset,
             part_path,
             final_path,
@@ -279,6 +280,8 @@ struct LocalPartial {
     /// The other buffer, back from a finished background write.
     spare: Option<Vec<u8>>,
     inflight: Option<JoinHandle<WriteDone>>,
+    /// A background fdatasync (see `sync_in_background`) on a second handle of the file.
+    syncing: Option<JoinHandle<io::Result<()>>>,
     /// Bytes written or handed to a background write (everything but `buf`).
     on_disk: u64,
     part_path: PathBuf,
@@ -298,6 +301,17 @@ impl LocalPartial {
             // dropped: every later call fails and the engine reopens from `partial_len`.
             res.map_err(|e| DestError::io("write", &self.part_path, e))?;
             self.file = Some(file);
+        }
+        Ok(())
+    }
+
+    /// Waits for the background fdatasync, if any, and reports its failure.
+    async fn settle_sync(&mut self) -> Result<(), DestError> {
+        if let Some(handle) = self.syncing.take() {
+            handle
+                .await
+                .map_err(|e| DestError::task("sync", &self.part_path, e))?
+                .map_err(|e| DestError::io("sync", &self.part_path, e))?;
         }
         Ok(())
     }
@@ -377,10 +391,24 @@ impl PartialFile for LocalPartial {
     }
 
     async fn sync(&mut self) -> Result<(), DestError> {
+        self.settle_sync().await?;
         self.drain_then(|f| f.sync_data(), "sync").await
     }
 
+    async fn sync_in_background(&mut self) -> Result<(), DestError> {
+        // One at a time: waiting here for the previous sync is what keeps the dirty data in
+        // the page cache bounded (about two sync intervals) without stopping the download
+        // while the disk works.
+        self.settle_sync().await?;
+        // Everything written so far goes to the kernel (the buffers), then a second handle of
+        // the file is synced on a blocking thread while writes continue on the first.
+        let second = self.drain_then(|f| f.try_clone(), "sync").await?;
+        self.syncing = Some(spawn_blocking(move || second.sync_data()));
+        Ok(())
+    }
+
     async fn finalize(mut self: Box<Self>, expected_size: u64) -> Result<u64, DestError> {
+        self.settle_sync().await?;
         self.drain_then(|_| Ok(()), "write").await?;
         let file = self.take_file()?;
         let part = self.part_path.clone();

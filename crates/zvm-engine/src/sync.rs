@@ -553,7 +553,10 @@ impl Engine {
             part.write_all(&chunk).await.map_err(TransferError::dest)?;
             let len = part.len();
             if len - synced_at >= SYNC_EVERY_BYTES {
-                part.sync().await.map_err(TransferError::dest)?;
+                // A resume point that survives a power cut, made while the stream goes on.
+                part.sync_in_background()
+                    .await
+                    .map_err(TransferError::dest)?;
                 synced_at = len;
             }
             if last_event.elapsed() >= PROGRESS_EVERY {
