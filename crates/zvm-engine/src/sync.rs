@@ -362,7 +362,7 @@ impl Engine {
             match r {
                 Ok(Ok(failures)) => {
                     for f in failures {
-                        self.record_failure(&tally, f.file, f.error);
+                        self.record_failure(tally, f.file, f.error);
                     }
                 }
                 Ok(Err(e)) => self.emit(Event::Warning {
