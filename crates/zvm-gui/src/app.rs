@@ -67,6 +67,10 @@ pub enum UserPick {
     One(String),
 }
 
+/// A move plan awaiting confirmation: what will be deleted, and (uuid, topic, reason) of
+/// what stays.
+pub type MovePlanView = (Vec<MoveCandidate>, Vec<(String, String, String)>);
+
 /// Who we are connected as.
 #[derive(Debug, Clone)]
 pub struct Connection {
@@ -94,7 +98,7 @@ pub struct ZvmApp {
     pub job: JobState,
     /// The selection of the last download, for "resume".
     pub last_download: Vec<MeetingSel>,
-    pub move_plan: Option<(Vec<MoveCandidate>, Vec<(String, String, String)>)>,
+    pub move_plan: Option<MovePlanView>,
     pub move_result: Option<(u64, u64)>,
     pub log: Vec<LogLine>,
     pub notice: Option<String>,
@@ -566,7 +570,7 @@ impl ZvmApp {
         ui.separator();
         match &self.connection {
             Some(c) => {
-                ui.label(RichText::new(format!("✔ {}: {}", t(S::SignedInAs), c.who)).strong());
+                ui.label(RichText::new(format!("{}: {}", t(S::SignedInAs), c.who)).strong());
                 ui.label(format!("{}: {}", t(S::Scopes), c.scopes.join(" ")));
             }
             None => {
@@ -859,7 +863,7 @@ impl ZvmApp {
             ));
         }
         if let Some((deleted, _)) = self.move_result {
-            ui.label(RichText::new(format!("✔ {}: {deleted}", t(S::Deleted))).strong());
+            ui.label(RichText::new(format!("{}: {deleted}", t(S::Deleted))).strong());
         }
         let mut confirm = false;
         if let Some((cands, kept)) = &self.move_plan {
@@ -874,11 +878,11 @@ impl ZvmApp {
                         ui.label(RichText::new(t(S::WillDelete)).strong());
                         for c in cands {
                             let what = match &c.file_ids {
-                                None => "trash: whole meeting".to_string(),
-                                Some(ids) => format!("trash: {} files", ids.len()),
+                                None => t(S::TrashWhole).to_string(),
+                                Some(ids) => format!("{} {}", t(S::TrashFiles), ids.len()),
                             };
                             ui.label(format!(
-                                "• {} · {} · {} · {}",
+                                "- {} · {} · {} · {}",
                                 c.topic,
                                 c.start_time,
                                 human_bytes(c.bytes),
@@ -886,7 +890,7 @@ impl ZvmApp {
                             ));
                             for (path, size, sha) in &c.copies {
                                 ui.weak(format!(
-                                    "      ✔ {path} ({}){}",
+                                    "      {path} ({}){}",
                                     human_bytes(*size),
                                     if sha.is_some() { " sha256" } else { "" }
                                 ));
@@ -897,7 +901,7 @@ impl ZvmApp {
                         ui.add_space(6.0);
                         ui.label(RichText::new(t(S::WillKeep)).strong());
                         for (_, topic, reason) in kept {
-                            ui.label(format!("• {topic}: {reason}"));
+                            ui.label(format!("- {topic}: {reason}"));
                         }
                     }
                 });

@@ -112,6 +112,8 @@ pub enum S {
     Files,
     Meetings,
     NotConnected,
+    TrashWhole,
+    TrashFiles,
 }
 
 impl Lang {
@@ -231,6 +233,8 @@ fn en(s: S) -> &'static str {
         Files => "files",
         Meetings => "meetings",
         NotConnected => "Sign in first (Sign in screen).",
+        TrashWhole => "to the trash: the whole meeting",
+        TrashFiles => "to the trash, files:",
     }
 }
 
@@ -335,5 +339,7 @@ fn ja(s: S) -> &'static str {
         Files => "ファイル",
         Meetings => "件",
         NotConnected => "先にサインインしてください（サインイン画面）。",
+        TrashWhole => "ゴミ箱へ：ミーティング全体",
+        TrashFiles => "ゴミ箱へ、ファイル数：",
     }
 }

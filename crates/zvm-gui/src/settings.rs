@@ -130,6 +130,6 @@ impl GuiSettings {
     }
 
     pub fn bwlimit_bytes(&self) -> Option<u64> {
-        (self.bwlimit_mib > 0.0).then(|| (self.bwlimit_mib * 1024.0 * 1024.0) as u64)
+        (self.bwlimit_mib > 0.0).then_some((self.bwlimit_mib * 1024.0 * 1024.0) as u64)
     }
 }

@@ -138,9 +138,12 @@ impl Ctx {
 }
 
 fn harness(app: ZvmApp) -> Harness<'static, ZvmApp> {
+    // The simulator's hostile topics carry emoji, which no bundled font draws (tofu, as in
+    // the app); the snapshot test below keeps egui's strict missing-glyph check.
     Harness::builder()
         .with_size([1100.0, 720.0])
         .with_accessibility_check(false)
+        .allow_missing_glyphs()
         .with_context_setup(|ctx| {
             fonts::install(ctx, FontSource::Bundled);
         })
@@ -185,10 +188,19 @@ fn utc_date(start_time: &str) -> jiff::civil::Date {
         .date()
 }
 
+/// Clicks a screen in the navigation (drawn before the screen, so the first match; the
+/// screen's heading has the same words).
+fn click_nav(h: &mut Harness<'_, ZvmApp>, label: &str) {
+    h.get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no {label:?} in the navigation"))
+        .click();
+    h.step();
+}
+
 /// Clicks through Sign in with the Server-to-Server app and waits until connected.
 fn sign_in(h: &mut Harness<'_, ZvmApp>) {
-    h.get_by_label("Sign in").click();
-    h.step();
+    click_nav(h, "Sign in");
     h.get_by_label("Connect with the Server-to-Server app")
         .click();
     wait_for(h, "the S2S sign-in", 30, |a| a.connection.is_some());
@@ -201,8 +213,7 @@ fn list_newest(h: &mut Harness<'_, ZvmApp>, sim: &Simulator, n: usize) -> Vec<Ma
     ms.sort_by(|a, b| b.start_time.cmp(&a.start_time));
     let to = utc_date(&ms[0].start_time);
     let from = utc_date(&ms[n.min(ms.len()) - 1].start_time);
-    h.get_by_label("Recordings").click();
-    h.step();
+    click_nav(h, "Recordings");
     h.state_mut().from_text = from.to_string();
     h.state_mut().to_text = to.to_string();
     h.get_by_label("Show recordings").click();
@@ -317,8 +328,7 @@ fn sign_in_list_select_download_and_the_cli_state_says_done() {
     );
 
     // Listing again derives "downloaded" from the state store and the destination.
-    h.get_by_label("Recordings").click();
-    h.step();
+    click_nav(&mut h, "Recordings");
     h.get_by_label("Show recordings").click();
     h.step();
     wait_for(&mut h, "the second listing", 60, |a| {
@@ -414,7 +424,7 @@ fn move_shows_what_will_be_deleted_and_deletes_only_after_confirmation() {
     let in_range = list_newest(&mut h, &ctx.sim, 6);
     let picked = select_rows(&mut h, 2, |_| true);
     h.get_by_label("Move selected…").click();
-    h.step();
+    h.run_steps(2);
     assert_eq!(h.state().screen, Screen::Move);
     h.get_by_label("Check what can be removed").click();
     h.step();
@@ -428,7 +438,7 @@ fn move_shows_what_will_be_deleted_and_deletes_only_after_confirmation() {
     );
     // The confirmation names each meeting and every local copy backing it.
     for c in &cands {
-        h.get_by_label_contains(&format!("• {}", c.topic));
+        h.get_by_label_contains(&format!("- {}", c.topic));
         for (path, _, _) in &c.copies {
             h.get_by_label_contains(path);
         }
@@ -490,7 +500,7 @@ fn demo_rows() -> Vec<Recording> {
         "Weekly standup",
         "数学 I（2年B組）期末テスト解説",
         "CON",
-        "a/b design review 🎥",
+        "a/b design review (2)",
         "保護者会・オンライン説明会",
         "Lab meeting",
         "英語コミュニケーション",
@@ -521,7 +531,12 @@ fn demo_rows() -> Vec<Recording> {
                 },
                 RecFile {
                     id: format!("f{i}c"),
-                    file_type: if k % 2 == 0 { "TRANSCRIPT" } else { "CHAT" }.into(),
+                    file_type: if k.is_multiple_of(2) {
+                        "TRANSCRIPT"
+                    } else {
+                        "CHAT"
+                    }
+                    .into(),
                     size: 12_345 + i as u64 * 101,
                 },
             ];
@@ -710,14 +725,17 @@ fn the_bundled_font_covers_the_japanese_in_the_string_table() {
     for s in ja_samples() {
         text.push_str(s);
     }
-    let _ = ctx.run_ui(egui::RawInput::default(), |_| {});
+    let mut out = ctx.run_ui(egui::RawInput::default(), |_| {});
+    out.textures_delta.clear();
     let missing: Vec<char> = ctx.fonts_mut(|f| {
         let font = egui::FontId::proportional(14.0);
         text.chars()
-            .filter(|c| !c.is_ascii() && *c != '🎥')
+            .filter(|c| !c.is_ascii())
             .filter(|c| !f.has_glyph(&font, *c))
             .collect()
     });
+    let mut out = ctx.run_ui(egui::RawInput::default(), |_| {});
+    out.textures_delta.clear();
     assert!(
         missing.is_empty(),
         "glyphs missing from the bundled font: {missing:?}"
