@@ -42,6 +42,7 @@ pub struct ConnectSpec {
     pub oauth_base: String,
     pub redirect_port: u16,
     pub token_dir: Option<PathBuf>,
+    pub open_browser: bool,
 }
 
 impl ConnectSpec {
@@ -57,6 +58,7 @@ impl ConnectSpec {
             oauth_base: s.oauth_base.trim().to_string(),
             redirect_port: s.redirect_port,
             token_dir: s.resolved_token_dir(),
+            open_browser: s.open_browser,
         }
     }
 
@@ -477,7 +479,7 @@ async fn login(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<(), 
     zvm_zoom::login_pkce(&http, &cfg, store.as_ref(), |url| {
         // The sign-in address carries no secret (PKCE challenge and state only).
         out.send(Msg::LoginUrl(url.to_string()));
-        if std::env::var_os("ZVM_NO_BROWSER").is_none() {
+        if spec.open_browser {
             open_browser(url);
         }
     })

@@ -46,6 +46,13 @@ pub struct GuiSettings {
     /// MiB/s; 0 means no limit.
     pub bwlimit_mib: f64,
     pub verify_hash: bool,
+    /// Open the sign-in address in the browser (tests play the browser themselves).
+    #[serde(skip, default = "yes")]
+    pub open_browser: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for GuiSettings {
@@ -77,6 +84,7 @@ impl Default for GuiSettings {
             transfers: 4,
             bwlimit_mib: 0.0,
             verify_hash: false,
+            open_browser: true,
         }
     }
 }

@@ -5,14 +5,18 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sha2::Digest;
+use tokio_util::sync::CancellationToken;
 use zoom_sim::{AccountSpec, FaultConfig, ManifestMeeting, SimConfig, Simulator};
+use zvm_dest::LocalDestination;
 use zvm_engine::Event;
 use zvm_engine::events::FileRef;
+use zvm_engine::{Engine, SyncOptions, UserSelection};
 use zvm_gui::app::JobState;
 use zvm_gui::backend::{JobKind, Msg, TokenView};
 use zvm_gui::fonts::{self, FontSource};
@@ -21,6 +25,7 @@ use zvm_gui::model::{RecFile, Recording, RowStatus};
 use zvm_gui::settings::{AuthMode, GuiSettings};
 use zvm_gui::{Screen, ZvmApp};
 use zvm_state::{FileStatus, SqliteState, StateStore};
+use zvm_zoom::{ClientConfig, Credentials, Secret, ZoomClient};
 
 /// A simulator on its own runtime, plus the folders of one test.
 struct Ctx {
@@ -206,20 +211,32 @@ fn sign_in(h: &mut Harness<'_, ZvmApp>) {
     wait_for(h, "the S2S sign-in", 30, |a| a.connection.is_some());
 }
 
-/// Lists the days of the newest `n` meetings; returns the range's meetings from the manifest.
-fn list_newest(h: &mut Harness<'_, ZvmApp>, sim: &Simulator, n: usize) -> Vec<ManifestMeeting> {
+/// The UTC days of the newest `n` meetings.
+fn newest_range(sim: &Simulator, n: usize) -> (jiff::civil::Date, jiff::civil::Date) {
     let manifest = sim.manifest();
     let mut ms: Vec<&ManifestMeeting> = manifest.meetings.iter().collect();
     ms.sort_by(|a, b| b.start_time.cmp(&a.start_time));
-    let to = utc_date(&ms[0].start_time);
-    let from = utc_date(&ms[n.min(ms.len()) - 1].start_time);
+    (
+        utc_date(&ms[n.min(ms.len()) - 1].start_time),
+        utc_date(&ms[0].start_time),
+    )
+}
+
+/// Lists `from..=to` through the Recordings screen; returns the range's meetings from the
+/// manifest.
+fn list_range(
+    h: &mut Harness<'_, ZvmApp>,
+    sim: &Simulator,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Vec<ManifestMeeting> {
     click_nav(h, "Recordings");
     h.state_mut().from_text = from.to_string();
     h.state_mut().to_text = to.to_string();
     h.get_by_label("Show recordings").click();
     h.step();
     wait_for(h, "the listing", 60, |a| !a.listing);
-    manifest
+    sim.manifest()
         .meetings
         .iter()
         .filter(|m| {
@@ -228,6 +245,12 @@ fn list_newest(h: &mut Harness<'_, ZvmApp>, sim: &Simulator, n: usize) -> Vec<Ma
         })
         .cloned()
         .collect()
+}
+
+/// Lists the days of the newest `n` meetings.
+fn list_newest(h: &mut Harness<'_, ZvmApp>, sim: &Simulator, n: usize) -> Vec<ManifestMeeting> {
+    let (from, to) = newest_range(sim, n);
+    list_range(h, sim, from, to)
 }
 
 /// Ticks the checkboxes of up to `k` rows near the top whose topics are unique in the list.
@@ -390,7 +413,18 @@ fn pause_and_resume_mid_file_continue_from_the_part_file() {
         assert_eq!(now, *len, "{} still grows after pause", p.display());
     }
 
+    // Listing again while paused says "partial" for that meeting (state + .part on disk).
+    let (from, to) = newest_range(&ctx.sim, 1);
+    list_range(&mut h, &ctx.sim, from, to);
+    let i = h
+        .state()
+        .list
+        .index_of(&picked[0])
+        .expect("row listed again");
+    assert_eq!(h.state().list.rows[i].status, RowStatus::Partial);
+
     ctx.sim.set_faults(FaultConfig::default());
+    click_nav(&mut h, "Transfers");
     h.get_by_label("Resume").click();
     h.step();
     wait_for(&mut h, "the resumed download to finish", 120, |a| {
@@ -473,6 +507,119 @@ fn move_shows_what_will_be_deleted_and_deletes_only_after_confirmation() {
     for u in &picked {
         let i = h.state().list.index_of(u).expect("row");
         assert_eq!(h.state().list.rows[i].status, RowStatus::Trashed);
+    }
+}
+
+#[test]
+fn what_the_cli_copied_the_gui_shows_as_downloaded_and_does_not_fetch_again() {
+    let ctx = Ctx::start(account(30, (8 << 10, 32 << 10)));
+    let (from, to) = newest_range(&ctx.sim, 6);
+    // The run `zvm sync DEST --all-users --state STATE` makes: the same engine, state file
+    // and destination, through the library calls the CLI uses.
+    let summary = ctx.rt.block_on(async {
+        let c = ctx.sim.credentials();
+        let cfg = ClientConfig {
+            api_base: ctx.sim.api_base_url(),
+            oauth_base: ctx.sim.oauth_base_url(),
+            ..ClientConfig::default()
+        };
+        let zoom = ZoomClient::new(
+            cfg,
+            Credentials::ServerToServer {
+                account_id: c.account_id.clone(),
+                client_id: c.client_id.clone(),
+                client_secret: Secret::new(c.client_secret.clone()),
+            },
+        )
+        .expect("client");
+        std::fs::create_dir_all(ctx.state.parent().expect("state dir")).expect("state dir");
+        let state = Arc::new(SqliteState::open(&ctx.state).expect("state"));
+        let dest = Arc::new(LocalDestination::new(ctx.dest.clone()));
+        let engine = Engine::new(zoom, state, dest, Arc::new(|_e: Event| {}));
+        let mut opts = SyncOptions::new(from, to);
+        opts.users = UserSelection::AllUsers;
+        engine
+            .sync(&opts, CancellationToken::new())
+            .await
+            .expect("the CLI-side sync runs")
+    });
+    assert!(
+        summary.files_downloaded > 0 && summary.files_failed == 0,
+        "{summary:?}"
+    );
+
+    let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    sign_in(&mut h);
+    let in_range = list_range(&mut h, &ctx.sim, from, to);
+    assert_eq!(h.state().list.rows.len(), in_range.len());
+    for r in &h.state().list.rows {
+        assert_eq!(r.status, RowStatus::Downloaded, "{:?}", r.topic);
+    }
+    select_rows(&mut h, 2, |_| true);
+    h.get_by_label("Download selected").click();
+    h.step();
+    wait_for(&mut h, "the download to finish", 60, |a| {
+        a.job == JobState::Finished(JobKind::Download)
+    });
+    let tf = &h.state().transfers;
+    assert!(
+        tf.rows.is_empty() && tf.total_bytes == 0,
+        "nothing is fetched again: {} files queued",
+        tf.rows.len()
+    );
+}
+
+#[test]
+fn user_sign_in_through_the_browser_with_pkce_shows_the_stored_token_but_never_the_token() {
+    let ctx = Ctx::start(account(10, (8 << 10, 16 << 10)));
+    let mut s = ctx.settings();
+    s.auth_mode = AuthMode::User;
+    s.account_id.clear();
+    s.client_secret.clear();
+    s.open_browser = false;
+    let mut h = harness(ZvmApp::new(s, None));
+    assert_eq!(h.state().screen, Screen::SignIn);
+    h.get_by_label("Sign in with the browser").click();
+    h.step();
+    wait_for(&mut h, "the sign-in address", 20, |a| a.login_url.is_some());
+    let url = h.state().login_url.clone().expect("url");
+    assert!(
+        url.contains("code_challenge_method=S256") && url.contains("state="),
+        "{url}"
+    );
+    h.get_by_label(&url);
+    // The "browser": follow the authorize redirect to the app's one-shot loopback listener.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let status = ctx
+        .rt
+        .block_on(async { reqwest::get(&url).await.map(|r| r.status()) })
+        .expect("the authorize page answers");
+    assert!(status.is_success(), "{status}");
+    wait_for(&mut h, "the user sign-in", 30, |a| {
+        a.connection.is_some() && a.token.as_ref().is_some_and(|t| t.present)
+    });
+    let c = h.state().connection.clone().expect("connected");
+    assert_eq!(c.mode, AuthMode::User);
+    assert!(
+        c.who.contains('@'),
+        "the signed-in user's email is shown: {}",
+        c.who
+    );
+    h.get_by_label("Renewal token: present");
+
+    let token_file = ctx.dir.path().join("home").join("zoom-token.json");
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(&token_file).expect("token file");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&token_file).expect("read")).expect("json");
+    for key in ["access_token", "refresh_token"] {
+        let secret = stored[key].as_str().expect("a token string");
+        assert!(secret.len() > 8);
+        assert!(
+            h.query_by_label_contains(secret).is_none(),
+            "the {key} is shown in the window"
+        );
     }
 }
 
