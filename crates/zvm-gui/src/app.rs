@@ -14,6 +14,7 @@ use crate::backend::{Backend, Cmd, ConnectSpec, JobKind, JobSpec, MeetingSel, Ms
 use crate::i18n::{Lang, S};
 use crate::model::{
     LogKind, LogLine, RecordingList, RowStatus, TfState, Transfers, human_bytes, human_secs,
+    plain_words,
 };
 use crate::settings::{AuthMode, GuiSettings};
 
@@ -944,7 +945,8 @@ impl ZvmApp {
                     } else {
                         format!(" {}", l.subject)
                     };
-                    ui.label(format!("{} {head}{subject}: {}", l.at, l.text));
+                    let text = plain_words(&l.text, lang == Lang::Ja);
+                    ui.label(format!("{} {head}{subject}: {text}", l.at));
                 }
             });
     }

@@ -104,9 +104,15 @@ impl RecordingList {
         };
     }
 
+    /// Adds a batch of listed meetings (a meeting listed again replaces its row and keeps
+    /// its tick). Costs O(batch), not O(rows): the listing arrives in many small batches.
     pub fn extend(&mut self, batch: Vec<Recording>) {
-        for r in batch {
+        for mut r in batch {
             if let Some(&i) = self.by_uuid.get(&r.uuid) {
+                r.selected = self.rows[i].selected;
+                if r.selected {
+                    self.selected_bytes = self.selected_bytes - self.rows[i].bytes + r.bytes;
+                }
                 self.rows[i] = r;
                 continue;
             }
@@ -115,9 +121,12 @@ impl RecordingList {
             if self.passes(&r) {
                 self.visible.push(i);
             }
+            if r.selected {
+                self.selected_count += 1;
+                self.selected_bytes += r.bytes;
+            }
             self.rows.push(r);
         }
-        self.recount();
     }
 
     fn passes(&self, r: &Recording) -> bool {
@@ -384,5 +393,201 @@ pub fn human_secs(s: u64) -> String {
         format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
     } else {
         format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// A failure in plain words: what it means for the user first, then the engine's own words.
+pub fn plain_words(error: &str, ja: bool) -> String {
+    let e = error.to_lowercase();
+    let table: [(&[&str], &str, &str); 8] = [
+        (
+            &["no space", "disk full", "enospc"],
+            "The disk is full: free some space or choose another folder, then resume.",
+            "ディスクがいっぱいです。空きを作るか別のフォルダを選んでから再開してください。",
+        ),
+        (
+            &["read-only", "permission denied", "access is denied"],
+            "The folder cannot be written to: check the folder in Settings.",
+            "フォルダに書き込めません。設定の保存先を確認してください。",
+        ),
+        (
+            &[
+                "401",
+                "invalid_client",
+                "invalid client",
+                "unauthorized",
+                "invalid_grant",
+            ],
+            "Zoom did not accept the sign-in: sign in again or check the app's credentials.",
+            "Zoom がサインインを受け付けませんでした。もう一度サインインするか、アプリの資格情報を確認してください。",
+        ),
+        (
+            &["403", "scope", "forbidden"],
+            "The Zoom app lacks a permission (scope) for this: add it in the Zoom App Marketplace.",
+            "Zoom アプリにこの操作の権限（スコープ）がありません。Zoom App Marketplace で追加してください。",
+        ),
+        (
+            &["429", "rate limit", "too many requests"],
+            "Zoom asked us to slow down; this continues on its own or on the next run.",
+            "Zoom から速度を落とすよう求められました。自動で、または次回の実行で続行します。",
+        ),
+        (
+            &["3303", "in progress"],
+            "The meeting is still in progress; it can be removed once it has ended.",
+            "ミーティングがまだ進行中です。終了後に削除できます。",
+        ),
+        (
+            &[
+                "connection",
+                "timed out",
+                "timeout",
+                "reset",
+                "dns",
+                "connect",
+            ],
+            "The network connection failed; resume to try again from where it stopped.",
+            "ネットワーク接続に失敗しました。再開すると止まった所から再試行します。",
+        ),
+        (
+            &["size mismatch", "mismatch", "sha-256", "sha256"],
+            "The copy did not match what Zoom has; it will be downloaded again.",
+            "コピーが Zoom 上のファイルと一致しませんでした。もう一度ダウンロードします。",
+        ),
+    ];
+    for (needles, en, jp) in table {
+        if needles.iter().any(|n| e.contains(n)) {
+            return format!("{} ({error})", if ja { jp } else { en });
+        }
+    }
+    error.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(i: usize, topic: &str, bytes: u64) -> Recording {
+        Recording::new(
+            format!("u{i}"),
+            "h".into(),
+            "host@example.com".into(),
+            topic.into(),
+            "2026-11-28T23:30:00Z".into(),
+            vec![RecFile {
+                id: format!("f{i}"),
+                file_type: "MP4".into(),
+                size: bytes,
+            }],
+            RowStatus::InCloud,
+        )
+    }
+
+    #[test]
+    fn filter_selection_and_totals() {
+        let mut l = RecordingList::default();
+        l.extend(vec![rec(0, "定例会議", 10), rec(1, "Weekly standup", 20)]);
+        l.extend(vec![rec(2, "weekly review", 40)]);
+        assert_eq!(l.rows[0].date.to_string(), "2026-11-28");
+        assert_eq!(l.rows[0].when, "2026-11-28 23:30");
+        l.set_filter("WEEKLY");
+        assert_eq!(l.visible, vec![1, 2]);
+        l.select_visible(true);
+        assert_eq!((l.selected_count, l.selected_bytes), (2, 60));
+        l.set_filter("定例");
+        l.select_visible(true);
+        assert_eq!((l.selected_count, l.selected_bytes), (3, 70));
+        // Listed again with a new size: the tick stays, the total follows.
+        l.extend(vec![rec(2, "weekly review", 45)]);
+        assert_eq!((l.selected_count, l.selected_bytes), (3, 75));
+        l.set_selected(0, false);
+        assert_eq!((l.selected_count, l.selected_bytes), (2, 65));
+        l.set_filter("");
+        assert_eq!(l.visible.len(), 3);
+    }
+
+    #[test]
+    fn transfers_follow_events_with_resume_and_eta() {
+        let f = FileRef {
+            meeting_uuid: "m".into(),
+            file_id: "a".into(),
+            path: "x/a.mp4".into(),
+        };
+        let t0 = Instant::now();
+        let mut t = Transfers::default();
+        t.apply(
+            &Event::FileQueued {
+                file: f.clone(),
+                size: 1000,
+            },
+            t0,
+        );
+        t.apply(
+            &Event::FileStarted {
+                file: f.clone(),
+                size: 1000,
+                offset: 0,
+            },
+            t0,
+        );
+        t.apply(
+            &Event::FileProgress {
+                file: f.clone(),
+                bytes_done: 100,
+                size: 1000,
+            },
+            t0 + Duration::from_secs(1),
+        );
+        t.apply(
+            &Event::FileProgress {
+                file: f.clone(),
+                bytes_done: 300,
+                size: 1000,
+            },
+            t0 + Duration::from_secs(2),
+        );
+        assert_eq!(t.done_bytes, 300);
+        assert!((t.rate - 150.0).abs() < 1.0, "rate {}", t.rate);
+        assert_eq!(t.eta_secs(), Some(5));
+        t.stop_active();
+        assert!(t.active.is_empty() && t.rows[0].state == TfState::Queued);
+        // Resumed: queued again (no double count), started at the .part's length.
+        t.apply(
+            &Event::FileQueued {
+                file: f.clone(),
+                size: 1000,
+            },
+            t0,
+        );
+        t.apply(
+            &Event::FileStarted {
+                file: f.clone(),
+                size: 1000,
+                offset: 250,
+            },
+            t0,
+        );
+        assert_eq!(
+            (t.total_bytes, t.done_bytes, t.rows[0].offset),
+            (1000, 250, 250)
+        );
+        t.apply(
+            &Event::FileDone {
+                file: f,
+                size: 1000,
+                sha256: None,
+            },
+            t0,
+        );
+        assert_eq!((t.done_bytes, t.files_done), (1000, 1));
+        assert_eq!(t.fraction(), 1.0);
+    }
+
+    #[test]
+    fn plain_words_explain_common_failures() {
+        assert!(
+            plain_words("write x: No space left on device", false).starts_with("The disk is full")
+        );
+        assert!(plain_words("HTTP 429 Too Many Requests", true).starts_with("Zoom から速度"));
+        assert_eq!(plain_words("something odd", false), "something odd");
     }
 }
