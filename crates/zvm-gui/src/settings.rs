@@ -141,3 +141,41 @@ impl GuiSettings {
         (self.bwlimit_mib > 0.0).then_some((self.bwlimit_mib * 1024.0 * 1024.0) as u64)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_settings_round_trip_without_the_secret() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("zvm").join("gui.toml");
+        let s = GuiSettings {
+            language: Lang::Ja,
+            auth_mode: AuthMode::ServerToServer,
+            account_id: "acc".into(),
+            client_id: "cid".into(),
+            client_secret: "very-secret-value".into(),
+            transfers: 7,
+            bwlimit_mib: 2.5,
+            ..GuiSettings::default()
+        };
+        s.save(&path).expect("save");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(
+            !text.contains("very-secret-value"),
+            "the secret is never written"
+        );
+        let back = GuiSettings::load(&path).expect("load");
+        assert_eq!(back.language, Lang::Ja);
+        assert_eq!(back.auth_mode, AuthMode::ServerToServer);
+        assert_eq!((back.transfers, back.account_id.as_str()), (7, "acc"));
+        assert_eq!(back.bwlimit_bytes(), Some(2_621_440));
+        assert!(back.open_browser);
+        std::fs::write(&path, "transfers = \"many\"").expect("write");
+        assert!(
+            GuiSettings::load(&path).is_err(),
+            "a broken file is an error to show"
+        );
+    }
+}
