@@ -229,6 +229,10 @@ impl ZvmApp {
                 }
             }
             Msg::JobStarted(kind) => self.job = JobState::Running(kind),
+            Msg::JobFailed(_) => {
+                self.job = JobState::Idle;
+                self.pause_requested = false;
+            }
             Msg::JobDone {
                 kind, cancelled, ..
             } => {

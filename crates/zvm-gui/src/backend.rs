@@ -227,6 +227,8 @@ pub enum Msg {
     ListDone,
     Engine(Event),
     JobStarted(JobKind),
+    /// The job could not run at all (the reason came as an `Error` just before).
+    JobFailed(JobKind),
     JobDone {
         kind: JobKind,
         cancelled: bool,
@@ -374,19 +376,39 @@ async fn handle(cmd: Cmd, shared: Shared, out: Outbox) {
             from,
             to,
             job,
-        } => list(users, from, to, &job, &shared, &out).await,
-        Cmd::Download { meetings, job } => run_job(JobKind::Download, meetings, job, &shared, &out)
-            .await
-            .map(|_| ()),
-        Cmd::PlanMove { meetings, job } => run_job(JobKind::PlanMove, meetings, job, &shared, &out)
-            .await
-            .map(|_| ()),
-        Cmd::ExecuteMove => execute_move(&shared, &out).await,
+        } => {
+            let r = list(users, from, to, &job, &shared, &out).await;
+            // Whatever happened, the list is no longer being filled.
+            out.send(Msg::ListDone);
+            r
+        }
+        Cmd::Download { meetings, job } => {
+            let r = run_job(JobKind::Download, meetings, job, &shared, &out).await;
+            failed_job(JobKind::Download, r, &out)
+        }
+        Cmd::PlanMove { meetings, job } => {
+            let r = run_job(JobKind::PlanMove, meetings, job, &shared, &out).await;
+            failed_job(JobKind::PlanMove, r, &out)
+        }
+        Cmd::ExecuteMove => {
+            let r = execute_move(&shared, &out).await;
+            failed_job(JobKind::Move, r, &out)
+        }
         Cmd::Stop => Ok(()),
     };
     if let Err(e) = result {
         out.send(Msg::Error(e));
     }
+}
+
+/// A job that could not start (not signed in, another zvm holds the state...): the error is
+/// reported first, then the UI is told the job is over.
+fn failed_job(kind: JobKind, r: Result<(), String>, out: &Outbox) -> Result<(), String> {
+    if let Err(e) = r {
+        out.send(Msg::Error(e));
+        out.send(Msg::JobFailed(kind));
+    }
+    Ok(())
 }
 
 fn zerr(e: zvm_zoom::ZoomError) -> String {
@@ -564,7 +586,6 @@ async fn list(
         .for_each_meeting(&opts, &cancel, &mut collector)
         .await;
     collector.flush();
-    out.send(Msg::ListDone);
     r.map_err(|e| e.to_string())
 }
 

@@ -623,6 +623,39 @@ fn user_sign_in_through_the_browser_with_pkce_shows_the_stored_token_but_never_t
     }
 }
 
+#[test]
+fn a_download_while_the_cli_runs_is_refused_in_plain_words_and_the_window_stays_usable() {
+    let ctx = Ctx::start(account(20, (8 << 10, 16 << 10)));
+    // Another zvm run holds the state file's lock.
+    let held = zvm_state::RunLock::acquire(&ctx.state).expect("lock");
+    let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    sign_in(&mut h);
+    list_newest(&mut h, &ctx.sim, 4);
+    select_rows(&mut h, 1, |_| true);
+    h.get_by_label("Download selected").click();
+    h.step();
+    wait_for(&mut h, "the refusal", 30, |a| {
+        a.job == JobState::Idle && !a.log.is_empty()
+    });
+    assert!(
+        h.state().log[0].text.contains("another zvm run"),
+        "{:?}",
+        h.state().log
+    );
+    click_nav(&mut h, "Problems (1)");
+    h.get_by_label_contains("another zvm run is using the state file");
+    assert!(walk(&ctx.dest).is_empty(), "nothing was written");
+    // Once the other run is over, the same button works.
+    drop(held);
+    click_nav(&mut h, "Recordings");
+    h.get_by_label("Download selected").click();
+    h.step();
+    wait_for(&mut h, "the download", 60, |a| {
+        a.job == JobState::Finished(JobKind::Download)
+    });
+    assert!(h.state().transfers.files_done > 0);
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(rd) = std::fs::read_dir(dir) else {
