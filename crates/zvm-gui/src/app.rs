@@ -93,6 +93,8 @@ pub struct ZvmApp {
     pub from_text: String,
     pub to_text: String,
     pub filter_text: String,
+    /// File types to download and move (empty: every type), as `zvm --file-types`.
+    pub file_types: std::collections::BTreeSet<String>,
     pub list: RecordingList,
     pub listing: bool,
     pub transfers: Transfers,
@@ -129,6 +131,7 @@ impl ZvmApp {
             from_text: from.to_string(),
             to_text: today.to_string(),
             filter_text: String::new(),
+            file_types: Default::default(),
             list: RecordingList::default(),
             listing: false,
             transfers: Transfers::default(),
@@ -292,7 +295,10 @@ impl ZvmApp {
 
     fn job_spec(&mut self) -> Option<JobSpec> {
         match JobSpec::from_settings(&self.settings) {
-            Ok(j) => Some(j),
+            Ok(mut j) => {
+                j.base.filters.file_types = self.file_types.clone();
+                Some(j)
+            }
             Err(e) => {
                 self.log_line(LogKind::Error, String::new(), e);
                 None
@@ -670,6 +676,21 @@ impl ZvmApp {
                 self.list.select_visible(false);
             }
         });
+        if !self.list.types_seen.is_empty() {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(t(S::FileTypes));
+                for ty in &self.list.types_seen {
+                    let mut on = self.file_types.contains(ty);
+                    if ui.checkbox(&mut on, ty.as_str()).changed() {
+                        if on {
+                            self.file_types.insert(ty.clone());
+                        } else {
+                            self.file_types.remove(ty);
+                        }
+                    }
+                }
+            });
+        }
         ui.horizontal(|ui| {
             ui.label(format!(
                 "{}: {} {} · {} · {} / {}",

@@ -114,6 +114,7 @@ pub enum S {
     NotConnected,
     TrashWhole,
     TrashFiles,
+    FileTypes,
 }
 
 impl Lang {
@@ -235,6 +236,7 @@ fn en(s: S) -> &'static str {
         NotConnected => "Sign in first (Sign in screen).",
         TrashWhole => "to the trash: the whole meeting",
         TrashFiles => "to the trash, files:",
+        FileTypes => "File types (none ticked: all)",
     }
 }
 
@@ -341,5 +343,6 @@ fn ja(s: S) -> &'static str {
         NotConnected => "先にサインインしてください（サインイン画面）。",
         TrashWhole => "ゴミ箱へ：ミーティング全体",
         TrashFiles => "ゴミ箱へ、ファイル数：",
+        FileTypes => "ファイルの種類（未選択＝すべて）",
     }
 }

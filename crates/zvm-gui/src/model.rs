@@ -94,6 +94,8 @@ pub struct RecordingList {
     pub selected_count: usize,
     pub selected_bytes: u64,
     by_uuid: HashMap<String, usize>,
+    /// Every file type seen in the listing (for the file-type choice).
+    pub types_seen: std::collections::BTreeSet<String>,
 }
 
 impl RecordingList {
@@ -108,6 +110,11 @@ impl RecordingList {
     /// its tick). Costs O(batch), not O(rows): the listing arrives in many small batches.
     pub fn extend(&mut self, batch: Vec<Recording>) {
         for mut r in batch {
+            for f in &r.files {
+                if !self.types_seen.contains(&f.file_type) {
+                    self.types_seen.insert(f.file_type.clone());
+                }
+            }
             if let Some(&i) = self.by_uuid.get(&r.uuid) {
                 r.selected = self.rows[i].selected;
                 if r.selected {

@@ -656,6 +656,46 @@ fn a_download_while_the_cli_runs_is_refused_in_plain_words_and_the_window_stays_
     assert!(h.state().transfers.files_done > 0);
 }
 
+#[test]
+fn ticking_a_file_type_downloads_only_that_type() {
+    let ctx = Ctx::start(account(20, (8 << 10, 16 << 10)));
+    let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    sign_in(&mut h);
+    list_newest(&mut h, &ctx.sim, 6);
+    assert!(h.state().list.types_seen.contains("MP4"));
+    select_rows(&mut h, 2, |r| r.files.iter().any(|f| f.file_type == "MP4"));
+    // The checkbox of the type (a topic could be "MP4" too: take the type row's, drawn first).
+    h.get_all_by_label("MP4")
+        .next()
+        .expect("an MP4 checkbox")
+        .click();
+    h.step();
+    assert_eq!(
+        h.state().file_types.iter().cloned().collect::<Vec<_>>(),
+        vec!["MP4".to_string()]
+    );
+    h.get_by_label("Download selected").click();
+    h.step();
+    wait_for(&mut h, "the download", 60, |a| {
+        a.job == JobState::Finished(JobKind::Download)
+    });
+    let rows = ctx.rt.block_on(async {
+        SqliteState::open(&ctx.state)
+            .expect("state")
+            .files_with_status(FileStatus::Verified)
+            .await
+            .expect("rows")
+    });
+    let recordings: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind == zvm_state::FileKind::Recording)
+        .collect();
+    assert!(!recordings.is_empty());
+    for r in recordings {
+        assert_eq!(r.file_type, "MP4", "{} was downloaded", r.rel_path);
+    }
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -788,6 +828,7 @@ fn demo_app() -> ZvmApp {
     app.inject(Msg::ListBatch(demo_rows()));
     app.inject(Msg::ListDone);
     app.list.recount();
+    app.file_types.insert("MP4".into());
     app.inject(Msg::JobStarted(JobKind::Download));
     let names = ["定例会議", "Weekly standup", "数学 I 期末テスト解説"];
     for (i, name) in names.iter().enumerate() {
