@@ -1,5 +1,8 @@
 //! `zvm-gui`: opens the Zoom Video Mover window.
 
+// No console window behind the app on Windows (release builds).
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
 use zvm_gui::ZvmApp;
 use zvm_gui::fonts::{self, FontSource};
 use zvm_gui::settings::GuiSettings;
