@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
 use zvm_engine::Event;
 use zvm_engine::events::FileRef;
 use zvm_gui::backend::Msg;
@@ -113,6 +114,12 @@ fn main() {
         })
         .build_ui_state(|ui, app: &mut ZvmApp| app.ui(ui), app);
 
+    h.state_mut().screen = Screen::Recordings;
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("定例会議 #0").is_some(),
+        "the first row is drawn"
+    );
     let mut done = 0u64;
     for screen in [Screen::Recordings, Screen::Transfers] {
         h.state_mut().screen = screen;
@@ -146,6 +153,13 @@ fn main() {
             if frame >= 30 {
                 times.push(elapsed);
             }
+        }
+        if screen == Screen::Recordings {
+            // The wheel really moved the list: the first row is out of view, a later one is in.
+            assert!(
+                h.query_by_label("定例会議 #0").is_none(),
+                "the list did not scroll"
+            );
         }
         times.sort();
         println!(
