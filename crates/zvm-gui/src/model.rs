@@ -406,7 +406,17 @@ pub fn human_secs(s: u64) -> String {
 /// A failure in plain words: what it means for the user first, then the engine's own words.
 pub fn plain_words(error: &str, ja: bool) -> String {
     let e = error.to_lowercase();
-    let table: [(&[&str], &str, &str); 8] = [
+    let table: [(&[&str], &str, &str); 10] = [
+        (
+            &["another zvm run"],
+            "Another zvm (the command line, or a second window) is using the same state file: wait until it has finished, then try again.",
+            "別の zvm（コマンドラインまたは別のウィンドウ）が同じ状態ファイルを使用中です。終了してからもう一度お試しください。",
+        ),
+        (
+            &["not connected", "not signed in"],
+            "Sign in first (Sign in screen).",
+            "先にサインインしてください（サインイン画面）。",
+        ),
         (
             &["no space", "disk full", "enospc"],
             "The disk is full: free some space or choose another folder, then resume.",
@@ -596,5 +606,8 @@ mod tests {
         );
         assert!(plain_words("HTTP 429 Too Many Requests", true).starts_with("Zoom から速度"));
         assert_eq!(plain_words("something odd", false), "something odd");
+        assert!(
+            plain_words("another zvm run is using the state file x", true).starts_with("別の zvm")
+        );
     }
 }
