@@ -607,6 +607,37 @@ fn user_sign_in_through_the_browser_with_pkce_shows_the_stored_token_but_never_t
     );
     h.get_by_label("Renewal token: present");
 
+    // Signed in as a person: the list holds that person's meetings only, and downloads work.
+    let manifest = ctx.sim.manifest();
+    let mine: Vec<&ManifestMeeting> = manifest
+        .meetings
+        .iter()
+        .filter(|m| m.host_email == c.who && !m.files.is_empty())
+        .collect();
+    assert!(!mine.is_empty(), "the signed-in user has meetings");
+    let from = mine
+        .iter()
+        .map(|m| utc_date(&m.start_time))
+        .min()
+        .expect("min");
+    let to = mine
+        .iter()
+        .map(|m| utc_date(&m.start_time))
+        .max()
+        .expect("max");
+    list_range(&mut h, &ctx.sim, from, to);
+    let listed: BTreeSet<String> = h.state().list.rows.iter().map(|r| r.uuid.clone()).collect();
+    let expected: BTreeSet<String> = mine.iter().map(|m| m.uuid.clone()).collect();
+    assert_eq!(listed, expected, "only the signed-in user's meetings");
+    let picked = select_rows(&mut h, 1, |_| true);
+    h.get_by_label("Download selected").click();
+    h.step();
+    wait_for(&mut h, "the user's download", 60, |a| {
+        a.job == JobState::Finished(JobKind::Download)
+    });
+    let owned: Vec<ManifestMeeting> = mine.iter().map(|m| (*m).clone()).collect();
+    ctx.check_copied(&meetings_of(&owned, &picked));
+
     let token_file = ctx.dir.path().join("home").join("zoom-token.json");
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(&token_file).expect("token file");
