@@ -7,6 +7,7 @@
 //! same selection, which continues each file from its `.part` with a `Range` request and sends
 //! no request at all for files already verified.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -278,6 +279,8 @@ struct PendingMove {
 struct Inner {
     client: Option<ZoomClient>,
     mode: AuthMode,
+    /// Email of the signed-in person (user OAuth), to pick their trashed meetings.
+    me: String,
     cancel: Option<CancellationToken>,
     pending_move: Option<PendingMove>,
 }
@@ -479,6 +482,11 @@ async fn connect(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<()
         let mut g = lock(shared);
         g.client = Some(client);
         g.mode = spec.mode;
+        g.me = if spec.mode == AuthMode::User {
+            who.clone()
+        } else {
+            String::new()
+        };
     }
     out.send(Msg::Connected {
         mode: spec.mode,
@@ -574,17 +582,22 @@ async fn list(
     let mut opts = job.base.clone();
     opts.from = from;
     opts.to = to;
-    opts.users = users;
+    opts.users = users.clone();
     let mut collector = Collector {
         state,
         dest,
         batch: Vec::new(),
         out: out.clone(),
+        seen: HashSet::new(),
     };
     let cancel = CancellationToken::new();
     let r = engine
         .for_each_meeting(&opts, &cancel, &mut collector)
         .await;
+    if r.is_ok() {
+        let me = lock(shared).me.clone();
+        collector.add_trashed(&users, &me, from, to).await;
+    }
     collector.flush();
     r.map_err(|e| e.to_string())
 }
@@ -594,9 +607,66 @@ struct Collector {
     dest: LocalDestination,
     batch: Vec<Recording>,
     out: Outbox,
+    /// Meetings Zoom listed in this run.
+    seen: HashSet<String>,
 }
 
 impl Collector {
+    /// Zoom's listing leaves out what is in its trash; the state knows what zvm trashed, so
+    /// those meetings of the range are shown too, as "trashed".
+    async fn add_trashed(&mut self, users: &UserSelection, me: &str, from: Date, to: Date) {
+        let Some(state) = self.state.clone() else {
+            return;
+        };
+        let Ok(deletions) = state.deletions().await else {
+            return;
+        };
+        for d in deletions {
+            if d.file_id.is_some() || self.seen.contains(&d.meeting_uuid) {
+                continue;
+            }
+            let Ok(Some(m)) = state.meeting(&d.meeting_uuid).await else {
+                continue;
+            };
+            if m.cloud != CloudState::Trashed {
+                continue;
+            }
+            let whose = match users {
+                UserSelection::AllUsers => true,
+                UserSelection::Me => !me.is_empty() && m.host_email.eq_ignore_ascii_case(me),
+                UserSelection::User(u) => m.host_id == *u || m.host_email.eq_ignore_ascii_case(u),
+            };
+            let date = zvm_engine::artifacts::parse_time(&m.start_time)
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date();
+            if !whose || date < from || date > to {
+                continue;
+            }
+            let files = state
+                .files_of_meeting(&m.uuid)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|f| f.kind == zvm_state::FileKind::Recording)
+                .map(|f| RecFile {
+                    id: f.key.file_id,
+                    file_type: f.file_type,
+                    size: f.expected_size,
+                })
+                .collect();
+            self.seen.insert(m.uuid.clone());
+            self.batch.push(Recording::new(
+                m.uuid,
+                m.host_id,
+                m.host_email,
+                m.topic,
+                m.start_time,
+                files,
+                RowStatus::Trashed,
+            ));
+        }
+    }
+
     fn flush(&mut self) {
         if !self.batch.is_empty() {
             self.out
@@ -607,6 +677,7 @@ impl Collector {
 
 impl AsyncMeetingFn for &mut Collector {
     async fn call(&mut self, meeting: Meeting, host: &str) -> Result<(), EngineError> {
+        self.seen.insert(meeting.uuid.clone());
         let status = row_status(&meeting, self.state.as_deref(), &self.dest).await;
         let files: Vec<RecFile> = meeting
             .recording_files

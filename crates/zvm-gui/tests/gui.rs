@@ -508,6 +508,18 @@ fn move_shows_what_will_be_deleted_and_deletes_only_after_confirmation() {
         let i = h.state().list.index_of(u).expect("row");
         assert_eq!(h.state().list.rows[i].status, RowStatus::Trashed);
     }
+    // Listed again: Zoom no longer lists them, the state says what zvm trashed.
+    let (from, to) = newest_range(&ctx.sim, 6);
+    list_range(&mut h, &ctx.sim, from, to);
+    assert_eq!(h.state().list.rows.len(), in_range.len());
+    for r in &h.state().list.rows {
+        let want = if picked.contains(&r.uuid) {
+            RowStatus::Trashed
+        } else {
+            RowStatus::InCloud
+        };
+        assert_eq!(r.status, want, "{:?}", r.topic);
+    }
 }
 
 #[test]
