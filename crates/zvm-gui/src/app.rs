@@ -881,6 +881,9 @@ impl ZvmApp {
             self.plan_move();
         }
         if matches!(self.job, JobState::Running(JobKind::PlanMove)) {
+            if ui.button(t(S::Cancel)).clicked() {
+                self.cancel();
+            }
             ui.label(format!(
                 "{} {} / {}",
                 t(S::Planning),

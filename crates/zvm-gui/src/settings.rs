@@ -107,8 +107,60 @@ impl GuiSettings {
                 s.client_secret = std::env::var("ZOOM_CLIENT_SECRET").unwrap_or_default();
                 Ok(s)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(GuiSettings::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut s = GuiSettings::default();
+                let cli = std::env::var_os("ZVM_CONFIG")
+                    .map(PathBuf::from)
+                    .or_else(|| config_dir().map(|d| d.join("config.toml")));
+                if let Some(cli) = cli {
+                    s.adopt_cli_config(&cli);
+                }
+                Ok(s)
+            }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// First start: take the destination, state file, templates, transfers and app ids from
+    /// the CLI's `config.toml`, so both front ends work on the same copy from the start.
+    /// Anything unreadable is simply left at the default (the CLI reports its own errors).
+    pub fn adopt_cli_config(&mut self, path: &Path) {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return;
+        };
+        let Ok(t) = text.parse::<toml::Table>() else {
+            return;
+        };
+        let str_of = |t: &toml::Table, k: &str| t.get(k).and_then(|v| v.as_str()).map(String::from);
+        if let Some(d) = str_of(&t, "destination") {
+            self.destination = PathBuf::from(d);
+        }
+        if let Some(d) = str_of(&t, "state") {
+            self.state_path = PathBuf::from(d);
+        }
+        if let Some(v) = str_of(&t, "folder_template") {
+            self.folder_template = v;
+        }
+        if let Some(v) = str_of(&t, "file_template") {
+            self.file_template = v;
+        }
+        if let Some(n) = t.get("transfers").and_then(|v| v.as_integer()) {
+            self.transfers = n.clamp(1, 64) as usize;
+        }
+        if let Some(z) = t.get("zoom").and_then(|v| v.as_table()) {
+            if let Some(v) = str_of(z, "client_id") {
+                self.client_id = v;
+            }
+            if let Some(v) = str_of(z, "account_id") {
+                self.account_id = v;
+                self.auth_mode = AuthMode::ServerToServer;
+            }
+            if let Some(v) = str_of(z, "api_base") {
+                self.api_base = v;
+            }
+            if let Some(v) = str_of(z, "oauth_base") {
+                self.oauth_base = v;
+            }
         }
     }
 
@@ -172,6 +224,28 @@ mod tests {
         assert_eq!((back.transfers, back.account_id.as_str()), (7, "acc"));
         assert_eq!(back.bwlimit_bytes(), Some(2_621_440));
         assert!(back.open_browser);
+        // The CLI's config.toml seeds a first start.
+        let cli = dir.path().join("config.toml");
+        std::fs::write(
+            &cli,
+            "destination = \"/srv/zoom\"\nstate = \"/srv/zoom/.state.sqlite3\"\ntransfers = 6\n[zoom]\naccount_id = \"A1\"\nclient_id = \"C1\"\n",
+        )
+        .expect("write");
+        let mut fresh = GuiSettings::default();
+        fresh.adopt_cli_config(&cli);
+        assert_eq!(fresh.destination, PathBuf::from("/srv/zoom"));
+        assert_eq!(
+            fresh.resolved_state_path(),
+            Some(PathBuf::from("/srv/zoom/.state.sqlite3"))
+        );
+        assert_eq!(
+            (fresh.transfers, fresh.auth_mode),
+            (6, AuthMode::ServerToServer)
+        );
+        assert_eq!(
+            (fresh.account_id.as_str(), fresh.client_id.as_str()),
+            ("A1", "C1")
+        );
         std::fs::write(&path, "transfers = \"many\"").expect("write");
         assert!(
             GuiSettings::load(&path).is_err(),
