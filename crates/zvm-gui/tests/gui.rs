@@ -1027,3 +1027,31 @@ fn ja_samples() -> Vec<&'static str> {
     .map(|s| Lang::Ja.t(s))
     .collect()
 }
+
+#[test]
+fn the_language_switch_in_the_title_bar_changes_every_label_at_once() {
+    let mut h = harness(ZvmApp::new(GuiSettings::default(), None));
+    h.run_steps(2);
+    assert!(h.query_by_label("設定").is_none());
+    h.get_by_label("日本語").click();
+    h.run_steps(2);
+    assert_eq!(h.state().settings.language, Lang::Ja);
+    for label in [
+        "設定",
+        "サインイン",
+        "レコーディング",
+        "転送",
+        "移動",
+        "問題",
+    ] {
+        assert!(
+            h.query_all_by_label(label).count() >= 1,
+            "{label} is in the window"
+        );
+    }
+    assert!(h.query_by_label("Settings").is_none(), "no English left");
+    h.get_by_label("English").click();
+    h.run_steps(2);
+    assert_eq!(h.state().settings.language, Lang::En);
+    assert!(h.query_all_by_label("Recordings").count() >= 1);
+}
