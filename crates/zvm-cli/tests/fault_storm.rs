@@ -69,12 +69,16 @@ async fn run_measured(ctx: &TestContext, extra: &[&str]) -> Run {
     let mut stderr = child.stderr.take().unwrap();
     let out = tokio::spawn(async move {
         let mut s = Vec::new();
-        tokio::io::AsyncReadExt::read_to_end(&mut stdout, &mut s).await.ok();
+        tokio::io::AsyncReadExt::read_to_end(&mut stdout, &mut s)
+            .await
+            .ok();
         s
     });
     let err = tokio::spawn(async move {
         let mut s = Vec::new();
-        tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut s).await.ok();
+        tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut s)
+            .await
+            .ok();
         s
     });
     let mut peak = 0;
@@ -86,7 +90,10 @@ async fn run_measured(ctx: &TestContext, extra: &[&str]) -> Run {
         if let Ok(Some(st)) = child.try_wait() {
             break st;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the storm run hangs");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the storm run hangs"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     Run {
@@ -140,7 +147,10 @@ async fn every_fault_at_once_loses_nothing_and_stays_bounded() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["event"] == "file_failed")
         .map(|v| {
-            eprintln!("storm: reported failed: {} ({})", v["file"]["path"], v["error"]);
+            eprintln!(
+                "storm: reported failed: {} ({})",
+                v["file"]["path"], v["error"]
+            );
             let f = &v["file"];
             (f["meeting_uuid"].to_string(), f["file_id"].to_string())
         })
@@ -181,8 +191,14 @@ async fn every_fault_at_once_loses_nothing_and_stays_bounded() {
         run.peak_kib,
         base.peak_kib
     );
-    assert!(limited > 0, "the rate limit never answered 429: the case tests less than it says");
-    assert!(dl <= 3 * dl0, "{dl} download requests for an ideal of {dl0}");
+    assert!(
+        limited > 0,
+        "the rate limit never answered 429: the case tests less than it says"
+    );
+    assert!(
+        dl <= 3 * dl0,
+        "{dl} download requests for an ideal of {dl0}"
+    );
     // 429s count too: the limits here are below the plan's, so zvm's pacer (sized for the
     // plan) meets them and waits as told; they must not multiply the calls either.
     assert!(
@@ -191,7 +207,10 @@ async fn every_fault_at_once_loses_nothing_and_stays_bounded() {
     );
     // Memory: flat means the storm costs no more than the clean run plus a margin, and both
     // stay within the 64 MiB the tool promises.
-    assert!(run.peak_kib > 0 && base.peak_kib > 0, "RSS was not measured");
+    assert!(
+        run.peak_kib > 0 && base.peak_kib > 0,
+        "RSS was not measured"
+    );
     assert!(
         run.peak_kib <= base.peak_kib + 16 * 1024,
         "peak RSS {} KiB under faults vs {} KiB clean",
