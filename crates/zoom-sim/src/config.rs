@@ -248,6 +248,12 @@ pub struct FaultConfig {
     pub bandwidth_bps: u64,
     /// Added latency per request (ms), API and downloads.
     pub latency_ms: u64,
+    /// Total download bandwidth shared by every CDN response at once, in bytes per second
+    /// (0 = none): the user's line, which sets how many connections are worth opening.
+    pub link_bps: u64,
+    /// CDN responses allowed at once (0 = any number); beyond it the CDN answers 429 with
+    /// `Retry-After: 1`, as a CDN that limits connections per client does.
+    pub max_downloads: u32,
     /// Probability that a web download answers the HTML "Only the host" page despite a valid token.
     pub html_prob: f64,
     /// Every successful `GET /v2/...` answer is replaced by hostile JSON of this kind (a

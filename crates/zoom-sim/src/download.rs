@@ -106,6 +106,7 @@ struct Plan {
     truncate_at: Option<u64>,
     stall_at: Option<(u64, f64)>,
     bps: u64,
+    link_bps: u64,
 }
 
 /// `GET /file/{id}?expires&signature` on the CDN listener.
@@ -153,6 +154,17 @@ fn cdn_inner(
             .body(Body::empty())
             .unwrap_or_default();
     };
+    // A CDN that limits connections per client: over the limit, 429 and come back in a second.
+    let slot = match InFlight::take(&st.downloads_in_flight, f.max_downloads) {
+        Some(slot) => slot,
+        None => {
+            return Response::builder()
+                .status(StatusCode::TOO_MANY_REQUESTS)
+                .header(header::RETRY_AFTER, "1")
+                .body(Body::from("Too many connections"))
+                .unwrap_or_default();
+        }
+    };
     if let Ok(mut s) = st.stats.lock() {
         *s.downloads.entry(id.to_string()).or_default() += 1;
     }
@@ -179,6 +191,7 @@ fn cdn_inner(
     let len = if size == 0 { 0 } else { end - start + 1 };
     let mut plan = Plan {
         bps: f.bandwidth_bps,
+        link_bps: f.link_bps,
         ..Plan::default()
     };
     if len > 0 {
@@ -215,6 +228,7 @@ fn cdn_inner(
         start,
         len,
         plan,
+        slot,
     ));
     b.body(body).unwrap_or_default()
 }
@@ -229,7 +243,38 @@ struct Streamer {
     plan: Plan,
     began: Instant,
     stalled: bool,
+    /// Held while the body is being sent; dropped with the stream (done or disconnected).
+    _slot: InFlight,
 }
+
+/// One counted CDN response in flight.
+struct InFlight(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+impl InFlight {
+    fn take(counter: &std::sync::Arc<std::sync::atomic::AtomicU32>, max: u32) -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        let mut cur = counter.load(Ordering::Relaxed);
+        loop {
+            if max > 0 && cur >= max {
+                return None;
+            }
+            match counter.compare_exchange(cur, cur + 1, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return Some(InFlight(counter.clone())),
+                Err(now) => cur = now,
+            }
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// How far behind its schedule a capped response may fall and then catch up in a burst: a
+/// reader that pauses does not bank bandwidth for later (a CDN's bucket is small too).
+const MAX_BURST: Duration = Duration::from_millis(50);
 
 fn body_stream(
     st: AppState,
@@ -238,6 +283,7 @@ fn body_stream(
     start: u64,
     len: u64,
     plan: Plan,
+    slot: InFlight,
 ) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send {
     let s = Streamer {
         st,
@@ -249,6 +295,7 @@ fn body_stream(
         plan,
         began: Instant::now(),
         stalled: false,
+        _slot: slot,
     };
     futures::stream::unfold(s, |mut s| async move {
         if s.sent >= s.len {
@@ -288,7 +335,7 @@ fn body_stream(
             tokio::time::sleep(d).await;
         }
         // Chunk size: big when uncapped (throughput), small when capped (smooth pacing).
-        let mut n = if s.plan.bps > 0 {
+        let mut n = if s.plan.bps > 0 || s.plan.link_bps > 0 {
             64 * 1024
         } else {
             512 * 1024
@@ -309,11 +356,34 @@ fn body_stream(
         let mut buf = vec![0u8; n as usize];
         content::fill(s.key, s.pos, &mut buf);
         if s.plan.bps > 0 {
-            // Per-connection cap: never ahead of bytes/bps since the response began.
+            // Per-connection cap: never ahead of bytes/bps since the response began, and
+            // never more than MAX_BURST behind (time the reader left unused is lost).
+            let elapsed = s.began.elapsed();
+            let sent_due = Duration::from_secs_f64(s.sent as f64 / s.plan.bps as f64);
+            if elapsed > sent_due + MAX_BURST {
+                s.began += elapsed - sent_due - MAX_BURST;
+            }
             let due = Duration::from_secs_f64((s.sent + n) as f64 / s.plan.bps as f64);
             let elapsed = s.began.elapsed();
             if due > elapsed {
                 tokio::time::sleep(due - elapsed).await;
+            }
+        }
+        let link = s.plan.link_bps;
+        if link > 0 {
+            // The shared line: chunks from every response take turns on it. A token bucket with a small burst: the chunk's slot on the line ends `done`.
+            let done = {
+                let now = Instant::now();
+                let mut free = s.st.link_free_at.lock().unwrap_or_else(|p| p.into_inner());
+                let floor = now.checked_sub(MAX_BURST).unwrap_or(now);
+                let start = free.map_or(now, |t| t.max(floor));
+                let done = start + Duration::from_secs_f64(n as f64 / link as f64);
+                *free = Some(done);
+                done
+            };
+            let now = Instant::now();
+            if done > now {
+                tokio::time::sleep(done - now).await;
             }
         }
         s.pos += n;

@@ -104,6 +104,10 @@ pub struct Shared {
     /// Random per run: signs CDN links.
     pub cdn_key: [u8; 32],
     pub counter: AtomicU64,
+    /// CDN response bodies being sent now (for `max_downloads`).
+    pub downloads_in_flight: std::sync::Arc<AtomicU32>,
+    /// The shared line (`link_bps`): when it is next free to send.
+    pub link_free_at: Mutex<Option<std::time::Instant>>,
 }
 
 impl Shared {
@@ -132,6 +136,8 @@ impl Shared {
             cdn_url: RwLock::new(String::new()),
             cdn_key: key,
             counter: AtomicU64::new(1),
+            downloads_in_flight: std::sync::Arc::new(AtomicU32::new(0)),
+            link_free_at: Mutex::new(None),
         }
     }
 

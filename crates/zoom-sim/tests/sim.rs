@@ -908,6 +908,69 @@ async fn download_faults() {
 }
 
 #[tokio::test]
+async fn connection_limit_and_shared_line() {
+    let mut c = quiet();
+    c.account.mp4_size = (300_000, 400_000);
+    let sim = start(c).await;
+    let tok = s2s_token(&sim).await;
+    let (url, f) = download_url(&sim, &tok, 300_000).await;
+
+    // Two downloads at once allowed: the third is told to come back (429, Retry-After), and
+    // once one finishes a new one is served again.
+    sim.set_faults(FaultConfig {
+        max_downloads: 2,
+        bandwidth_bps: 1_000_000,
+        ..FaultConfig::default()
+    });
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let loc = cdn_location(&sim, &tok, &url).await;
+        let r = http().get(&loc).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        open.push(r);
+    }
+    let loc = cdn_location(&sim, &tok, &url).await;
+    let r = http().get(&loc).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "1");
+    let first = open.remove(0);
+    assert_eq!(first.bytes().await.unwrap().len() as u64, f.size);
+    let r = http().get(&loc).send().await.unwrap();
+    assert_eq!(r.status(), 200, "a slot is free again once a body is done");
+    drop(r);
+    drop(open);
+
+    // The shared line: four downloads at once take at least four times one file's time on
+    // the line (a lower bound only; never an upper bound in a test).
+    sim.set_faults(FaultConfig {
+        link_bps: 2_000_000,
+        ..FaultConfig::default()
+    });
+    let t = Instant::now();
+    let mut jobs = Vec::new();
+    for _ in 0..4 {
+        let loc = cdn_location(&sim, &tok, &url).await;
+        jobs.push(tokio::spawn(async move {
+            http()
+                .get(&loc)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .len() as u64
+        }));
+    }
+    for j in jobs {
+        assert_eq!(j.await.unwrap(), f.size);
+    }
+    let min =
+        Duration::from_secs_f64(4.0 * f.size as f64 / 2_000_000.0) - Duration::from_millis(60);
+    assert!(t.elapsed() >= min, "{:?} < {min:?}", t.elapsed());
+}
+
+#[tokio::test]
 async fn generated_account_is_deterministic_and_complete() {
     let a = start(SimConfig::preset("demo").unwrap()).await;
     let b = start(SimConfig::preset("demo").unwrap()).await;

@@ -59,6 +59,12 @@ struct Args {
     /// Added latency per request, in milliseconds.
     #[arg(long, value_name = "MS")]
     latency_ms: Option<u64>,
+    /// Total download bandwidth of all connections together (the user's line), e.g. 200MiB.
+    #[arg(long, value_name = "RATE", value_parser = parse_size)]
+    link_bandwidth: Option<u64>,
+    /// CDN downloads allowed at once; more are answered 429 with Retry-After: 1.
+    #[arg(long, value_name = "N")]
+    max_downloads: Option<u32>,
     /// Probability of a 5xx answer per API request.
     #[arg(long, value_name = "P")]
     api_5xx_prob: Option<f64>,
@@ -146,6 +152,12 @@ fn build(a: &Args) -> anyhow::Result<SimConfig> {
     }
     if let Some(v) = a.latency_ms {
         c.faults.latency_ms = v;
+    }
+    if let Some(v) = a.link_bandwidth {
+        c.faults.link_bps = v;
+    }
+    if let Some(v) = a.max_downloads {
+        c.faults.max_downloads = v;
     }
     if let Some(v) = a.api_5xx_prob {
         c.faults.api_5xx_prob = v;
