@@ -214,9 +214,14 @@ pub struct SyncArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct TransferArgs {
-    /// Downloads at once (default 4).
-    #[arg(long, short = 'j', env = "ZVM_TRANSFERS", value_name = "N")]
-    pub transfers: Option<usize>,
+    /// Downloads at once: `auto` (the default: zvm raises the number while
+    /// throughput rises and backs off on 429s, errors or falling throughput) or 1 to 64.
+    #[arg(long, short = 'j', env = "ZVM_TRANSFERS", value_name = "N|auto")]
+    pub transfers: Option<String>,
+    /// Do not open the next file's download while the previous one finishes (for
+    /// measurements; pipelining is on by default).
+    #[arg(long, hide = true)]
+    pub no_pipelining: bool,
     /// Total download rate limit, e.g. 10M (bytes per second; K, M, G suffixes).
     #[arg(long, env = "ZVM_BWLIMIT", value_name = "RATE")]
     pub bwlimit: Option<String>,

@@ -16,8 +16,11 @@ use zvm_state::{RunLock, SqliteState, StateError};
 use crate::cli::{
     AuthCommand, Cli, Command, DemoArgs, ListArgs, SelectArgs, SyncArgs, TransferArgs,
 };
-use crate::settings::{self, ConfigFile};
+use crate::settings::{self, ConfigFile, Transfers};
 use crate::{Failure, connect, exit, reporter};
+
+/// Transfers at once when neither `-j` nor the config says.
+const DEFAULT_TRANSFERS: Transfers = Transfers::Auto;
 
 pub async fn run(cli: Cli) -> Result<u8, Failure> {
     let cfg = settings::load_config(cli.global.config.as_deref())
@@ -109,16 +112,17 @@ pub(crate) fn apply_transfer(
     t: &TransferArgs,
     cfg: &ConfigFile,
 ) -> Result<(), Failure> {
-    opts.transfers = t.transfers.or(cfg.transfers).unwrap_or(4);
-    if opts.transfers == 0 || opts.transfers > 64 {
-        return Err(Failure::new(
-            exit::USAGE,
-            anyhow!(
-                "--transfers {} is out of range: use 1 to 64",
-                opts.transfers
-            ),
-        ));
-    }
+    let transfers = match (&t.transfers, &cfg.transfers) {
+        (Some(flag), _) => settings::parse_transfers(flag)
+            .map_err(|e| Failure::new(exit::USAGE, e.context("--transfers")))?,
+        (None, Some(file)) => file.parse().map_err(|e| Failure::new(exit::USAGE, e))?,
+        (None, None) => DEFAULT_TRANSFERS,
+    };
+    (opts.transfers, opts.adaptive) = match transfers {
+        Transfers::Auto => (settings::MAX_TRANSFERS, true),
+        Transfers::Fixed(n) => (n, false),
+    };
+    opts.pipelining = !t.no_pipelining;
     if let Some(rate) = t.bwlimit.as_ref().or(cfg.bwlimit.as_ref()) {
         opts.bwlimit = Some(settings::parse_rate(rate)?);
     }

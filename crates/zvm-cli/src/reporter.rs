@@ -128,15 +128,19 @@ impl Renderer {
                 destination,
                 dry_run,
                 transfers,
+                auto,
             } => {
                 let what = if *dry_run {
                     "Planning (dry run)"
                 } else {
                     "Syncing"
                 };
-                self.line(&format!(
-                    "{what} into {destination} with {transfers} transfers"
-                ));
+                let how = if *auto {
+                    format!("transfers found as it goes (starting with {transfers})")
+                } else {
+                    format!("{transfers} transfers")
+                };
+                self.line(&format!("{what} into {destination} with {how}"));
             }
             Event::ListingUser { user } => {
                 if self.mode == Mode::Bars {
@@ -287,6 +291,11 @@ impl Renderer {
                     eprintln_safe(&msg);
                 } else {
                     self.line(&msg);
+                }
+            }
+            Event::TransfersChanged { transfers, reason } => {
+                if self.mode == Mode::Plain {
+                    self.line(&format!("transfers: {transfers} ({reason})"));
                 }
             }
             Event::RunFinished { .. }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 pub struct ConfigFile {
     pub destination: Option<PathBuf>,
     pub state: Option<PathBuf>,
-    pub transfers: Option<usize>,
+    pub transfers: Option<TransfersSetting>,
     pub bwlimit: Option<String>,
     pub verify_hash: Option<bool>,
     pub folder_template: Option<String>,
@@ -126,6 +126,47 @@ pub fn parse_date(s: &str, what: &str) -> Result<Date> {
 }
 
 /// Parses a byte rate such as `10M`, `512K`, `1.5G`, `800000` (bytes per second).
+/// How many downloads run at once: a number, or `auto` (the engine finds it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transfers {
+    Auto,
+    Fixed(usize),
+}
+
+/// The most transfers `-j` accepts, and the ceiling of `-j auto`.
+pub const MAX_TRANSFERS: usize = 64;
+
+pub fn parse_transfers(s: &str) -> Result<Transfers> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("auto") {
+        return Ok(Transfers::Auto);
+    }
+    match t.parse::<usize>() {
+        Ok(n) if (1..=MAX_TRANSFERS).contains(&n) => Ok(Transfers::Fixed(n)),
+        _ => {
+            bail!("transfers '{s}' is not valid: use 'auto' or a number from 1 to {MAX_TRANSFERS}")
+        }
+    }
+}
+
+/// `transfers` in config.toml: `transfers = 8` or `transfers = "auto"`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum TransfersSetting {
+    Number(u64),
+    Word(String),
+}
+
+impl TransfersSetting {
+    pub fn parse(&self) -> Result<Transfers> {
+        match self {
+            TransfersSetting::Number(n) => parse_transfers(&n.to_string()),
+            TransfersSetting::Word(w) => parse_transfers(w),
+        }
+        .context("in config.toml, key 'transfers'")
+    }
+}
+
 pub fn parse_rate(s: &str) -> Result<u64> {
     let t = s.trim();
     let lower = t.to_ascii_lowercase();
@@ -216,6 +257,12 @@ mod tests {
         assert!(parse_rate("fast").is_err());
         assert!(parse_rate("0").is_err());
         assert!(parse_rate("-5M").is_err());
+        assert_eq!(parse_transfers("auto").unwrap(), Transfers::Auto);
+        assert_eq!(parse_transfers(" 8 ").unwrap(), Transfers::Fixed(8));
+        for bad in ["0", "65", "-1", "many", ""] {
+            let e = parse_transfers(bad).unwrap_err().to_string();
+            assert!(e.contains("'auto' or a number from 1 to 64"), "{e}");
+        }
     }
 
     #[test]
@@ -239,7 +286,10 @@ mod tests {
             "transfers = 3\nbwlimit = \"5M\"\n[zoom]\naccount_id = \"a\"\nplan = \"pro\"\n",
         )
         .unwrap();
-        assert_eq!(ok.transfers, Some(3));
+        assert_eq!(
+            ok.transfers.map(|t| t.parse().unwrap()),
+            Some(Transfers::Fixed(3))
+        );
         assert_eq!(ok.zoom.plan.as_deref(), Some("pro"));
     }
 }

@@ -35,7 +35,15 @@ pub enum Event {
     RunStarted {
         destination: String,
         dry_run: bool,
+        /// Transfers at once (in auto mode, the number it starts with).
         transfers: usize,
+        /// The engine adjusts the number as it measures (`-j auto`).
+        auto: bool,
+    },
+    /// Auto mode changed the number of transfers running at once.
+    TransfersChanged {
+        transfers: usize,
+        reason: String,
     },
     /// A user whose recordings are being listed (one per user for account-wide runs).
     ListingUser {

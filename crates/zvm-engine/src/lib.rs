@@ -7,6 +7,7 @@
 //! downloads start while later pages are still being listed.
 
 pub mod artifacts;
+pub mod concurrency;
 pub mod events;
 pub mod mover;
 pub mod options;

@@ -82,8 +82,13 @@ pub struct SyncOptions {
     pub from: Date,
     pub to: Date,
     pub filters: Filters,
-    /// Downloads at once.
+    /// Downloads at once; in auto mode, the most the engine may open.
     pub transfers: usize,
+    /// Auto mode: the engine finds the number of transfers itself (up to `transfers`).
+    pub adaptive: bool,
+    /// Open the next file's download while the previous one finishes (hides the request's
+    /// round trips between files).
+    pub pipelining: bool,
     /// Global download limit in bytes per second.
     pub bwlimit: Option<u64>,
     /// Read each file back after the rename and store its SHA-256.
@@ -97,7 +102,9 @@ pub struct SyncOptions {
     /// Fetch per-participant audio files.
     pub participant_audio: bool,
     pub retry: TransferRetry,
-    /// Meeting detail requests (summaries, participant audio) at once.
+    /// Meeting detail requests (summaries, participant audio) at once. Their rate is set by
+    /// the client's pacer (the plan's Light limit); this only lets their round trips overlap,
+    /// so that an account of many short meetings is not paced by latency.
     pub detail_concurrency: usize,
 }
 
@@ -109,6 +116,8 @@ impl SyncOptions {
             to,
             filters: Filters::default(),
             transfers: 4,
+            adaptive: false,
+            pipelining: true,
             bwlimit: None,
             verify_hash: false,
             dry_run: false,
@@ -117,7 +126,7 @@ impl SyncOptions {
             summaries: true,
             participant_audio: true,
             retry: TransferRetry::default(),
-            detail_concurrency: 4,
+            detail_concurrency: 16,
         }
     }
 }

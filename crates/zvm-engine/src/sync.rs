@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use zvm_dest::{DestError, Destination};
@@ -31,6 +31,7 @@ use zvm_zoom::models::{Meeting, RecordingFile};
 use zvm_zoom::{DownloadStatus, ErrorClass, UserStatusFilter, ZoomClient, ZoomError};
 
 use crate::artifacts;
+use crate::concurrency::{self, Controller, Gate};
 use crate::events::{Event, EventSink, Failure, FileRef, RunSummary, SkipReason};
 use crate::options::{SyncOptions, UserSelection};
 
@@ -45,6 +46,8 @@ const SYNC_EVERY_BYTES: u64 = 64 << 20;
 /// How often a transfer reports progress (events and the state row).
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 const STATE_PROGRESS_EVERY: Duration = Duration::from_secs(2);
+/// How often auto mode measures and decides the number of transfers.
+const CONTROL_WINDOW: Duration = Duration::from_millis(500);
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -165,7 +168,12 @@ impl Engine {
         self.emit(Event::RunStarted {
             destination: self.dest.describe(),
             dry_run: opts.dry_run,
-            transfers: opts.transfers,
+            transfers: if opts.adaptive {
+                concurrency::AUTO_START.min(opts.transfers)
+            } else {
+                opts.transfers
+            },
+            auto: opts.adaptive,
         });
 
         let tally = Arc::new(Tally {
@@ -174,36 +182,51 @@ impl Engine {
         });
         let run_cancel = cancel.child_token();
 
-        // Stage 3: transfer workers.
+        // Stage 3: transfer workers, as many as the ceiling; the gate's permits say how many
+        // run at once (fixed, or moved by the controller in auto mode).
         let (job_tx, job_rx) = mpsc::channel::<TransferJob>(opts.transfers * 4);
         let job_rx = Arc::new(tokio::sync::Mutex::new(job_rx));
         let limiter = opts.bwlimit.map(|b| Arc::new(ByteLimiter::new(b)));
+        let start = if opts.adaptive {
+            concurrency::AUTO_START.min(opts.transfers)
+        } else {
+            opts.transfers
+        };
+        let gate = Gate::new(start);
         let mut workers = tokio::task::JoinSet::new();
         if !opts.dry_run {
             for _ in 0..opts.transfers {
-                let engine = self.clone();
-                let rx = job_rx.clone();
-                let tally = tally.clone();
-                let cancel = run_cancel.clone();
-                let limiter = limiter.clone();
-                let opts = opts.clone();
-                workers.spawn(async move {
-                    loop {
-                        let job = {
-                            let mut rx = rx.lock().await;
-                            tokio::select! {
-                                j = rx.recv() => j,
-                                _ = cancel.cancelled() => None,
-                            }
-                        };
-                        let Some(job) = job else { break };
-                        engine
-                            .run_transfer(&job, &opts, &tally, &cancel, limiter.as_deref())
-                            .await;
-                    }
-                });
+                let worker = Worker {
+                    engine: self.clone(),
+                    rx: job_rx.clone(),
+                    tally: tally.clone(),
+                    cancel: run_cancel.clone(),
+                    limiter: limiter.clone(),
+                    opts: opts.clone(),
+                    gate: gate.clone(),
+                };
+                workers.spawn(worker.run());
             }
         }
+        let controller_stop = CancellationToken::new();
+        if opts.adaptive && !opts.dry_run {
+            let zoom = self.zoom.clone();
+            let events = self.events.clone();
+            tokio::spawn(concurrency::run_controller(
+                gate.clone(),
+                Controller::new(start, opts.transfers),
+                CONTROL_WINDOW,
+                move || zoom.download_throttles(),
+                move |c| {
+                    events.emit(Event::TransfersChanged {
+                        transfers: c.transfers,
+                        reason: c.reason.to_string(),
+                    })
+                },
+                controller_stop.clone(),
+            ));
+        }
+        let _stop_controller = controller_stop.drop_guard();
 
         // Only the workers hold the receiver: if they all stop (cancel), senders see it.
         drop(job_rx);
@@ -381,15 +404,16 @@ impl Engine {
     }
 
     /// One file: resume or start, stream, finalize, commit. Never returns an error: failures
-    /// are reported as events and counted.
+    /// are reported as events and counted. `pre` is the download already opened while the
+    /// worker's previous file finished; `near_end` fires when this one is about to finish.
     async fn run_transfer(
         &self,
         job: &TransferJob,
-        opts: &SyncOptions,
-        tally: &Tally,
-        cancel: &CancellationToken,
-        limiter: Option<&ByteLimiter>,
+        run: &RunCtx<'_>,
+        mut pre: Option<Result<Opened, TransferError>>,
+        near_end: &mut Option<oneshot::Sender<()>>,
     ) {
+        let (opts, tally, cancel) = (run.opts, run.tally, run.cancel);
         let mut attempt = 0u32;
         loop {
             if cancel.is_cancelled() {
@@ -397,7 +421,9 @@ impl Engine {
             }
             attempt += 1;
             let _ = self.state.start_attempt(&job.key).await;
-            match self.transfer_once(job, opts, cancel, limiter).await {
+            // A download opened ahead is used once; if opening it failed, open again now.
+            let opened = pre.take().and_then(Result::ok);
+            match self.transfer_once(job, run, opened, near_end).await {
                 Ok(Some(sha)) => {
                     tally.downloaded.fetch_add(1, Ordering::Relaxed);
                     tally.bytes.fetch_add(job.size, Ordering::Relaxed);
@@ -421,6 +447,7 @@ impl Engine {
                     return;
                 }
                 Err(TransferError::Transient(e)) if attempt < opts.retry.max_attempts => {
+                    run.gate.errors.fetch_add(1, Ordering::Relaxed);
                     let delay = opts.retry.delay(attempt);
                     self.emit(Event::FileRetry {
                         file: job.file.clone(),
@@ -457,15 +484,9 @@ impl Engine {
         self.emit(Event::FileFailed { file, error });
     }
 
-    /// One attempt. `Ok(Some(hash))` when the file is verified under its final name,
-    /// `Ok(None)` when cancelled.
-    async fn transfer_once(
-        &self,
-        job: &TransferJob,
-        opts: &SyncOptions,
-        cancel: &CancellationToken,
-        limiter: Option<&ByteLimiter>,
-    ) -> Result<Option<Option<String>>, TransferError> {
+    /// Opens a file's transfer: the resume point on disk, then the download from there (or
+    /// the finished `.part` of an earlier run that stopped before the rename).
+    async fn open(&self, job: &TransferJob, gate: &Arc<Gate>) -> Result<Opened, TransferError> {
         let rel = &job.file.path;
         let mut offset = self
             .dest
@@ -484,14 +505,16 @@ impl Engine {
                 .open_partial(rel, offset)
                 .await
                 .map_err(TransferError::dest)?;
-            return self.finish(job, opts, part).await.map(Some);
+            return Ok(Opened::Complete(part));
         }
-
+        let asked = Instant::now();
         let download = self
             .zoom
             .open_download(&job.url, offset)
             .await
             .map_err(TransferError::zoom)?;
+        gate.note_open_latency(asked.elapsed());
+        let streaming = Streaming::new(gate);
         let start = match download.status {
             DownloadStatus::Partial { start } if start == offset => offset,
             // The server ignored the Range (or answered another one): start the file over.
@@ -506,6 +529,39 @@ impl Engine {
                 start + len
             ))));
         }
+        Ok(Opened::Download {
+            download,
+            start,
+            _streaming: streaming,
+        })
+    }
+
+    /// One attempt. `Ok(Some(hash))` when the file is verified under its final name,
+    /// `Ok(None)` when cancelled.
+    async fn transfer_once(
+        &self,
+        job: &TransferJob,
+        run: &RunCtx<'_>,
+        pre: Option<Opened>,
+        near_end: &mut Option<oneshot::Sender<()>>,
+    ) -> Result<Option<Option<String>>, TransferError> {
+        let (opts, cancel, limiter, gate) = (run.opts, run.cancel, run.limiter, run.gate);
+        let rel = &job.file.path;
+        let opened = match pre {
+            Some(o) => o,
+            None => self.open(job, gate).await?,
+        };
+        let (download, start, streaming) = match opened {
+            Opened::Complete(part) => {
+                fire(near_end);
+                return self.finish(job, opts, part).await.map(Some);
+            }
+            Opened::Download {
+                download,
+                start,
+                _streaming,
+            } => (download, start, _streaming),
+        };
         let mut part = self
             .dest
             .open_partial(rel, start)
@@ -517,6 +573,7 @@ impl Engine {
             offset: start,
         });
 
+        let mut pace = concurrency::Pace::new(start);
         let mut stream = download.stream;
         let mut last_event = Instant::now();
         let mut last_state = Instant::now();
@@ -550,8 +607,12 @@ impl Engine {
             if let Some(l) = limiter {
                 l.take(chunk.len()).await;
             }
+            gate.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             part.write_all(&chunk).await.map_err(TransferError::dest)?;
             let len = part.len();
+            if near_end.is_some() && gate.near_end(job.size - len, pace.rate(len, gate)) {
+                fire(near_end);
+            }
             if len - synced_at >= SYNC_EVERY_BYTES {
                 // A resume point that survives a power cut, made while the stream goes on.
                 part.sync_in_background()
@@ -572,6 +633,10 @@ impl Engine {
                 }
             }
         }
+        // The body is over: the server's connection slot is free while we finalize.
+        drop(stream);
+        drop(streaming);
+        pace.finished(part.len(), gate);
         if part.len() < job.size {
             let got = part.len();
             let _ = part.sync().await;
@@ -608,6 +673,126 @@ impl Engine {
             .await
             .map_err(|e| TransferError::Fatal(e.into()))?;
         Ok(sha)
+    }
+}
+
+/// What one transfer needs of its run.
+struct RunCtx<'a> {
+    opts: &'a SyncOptions,
+    tally: &'a Tally,
+    cancel: &'a CancellationToken,
+    limiter: Option<&'a ByteLimiter>,
+    gate: &'a Arc<Gate>,
+}
+
+/// A file's transfer, opened.
+enum Opened {
+    /// Complete from an earlier run that stopped before the rename: only finalizing is left.
+    Complete(Box<dyn zvm_dest::PartialFile>),
+    /// The download's answer is in; its body comes from byte `start`.
+    Download {
+        download: zvm_zoom::Download,
+        start: u64,
+        _streaming: Streaming,
+    },
+}
+
+/// Counts an open download (one connection held at the server) while it lives.
+struct Streaming(Arc<Gate>);
+
+impl Streaming {
+    fn new(gate: &Arc<Gate>) -> Self {
+        let now = gate.streaming.fetch_add(1, Ordering::AcqRel) + 1;
+        gate.streaming_peak.fetch_max(now, Ordering::AcqRel);
+        Streaming(gate.clone())
+    }
+}
+
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        self.0.streaming.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn fire(near_end: &mut Option<oneshot::Sender<()>>) {
+    if let Some(tx) = near_end.take() {
+        let _ = tx.send(());
+    }
+}
+
+/// A transfer worker: takes a permit, then a job, and runs it. While a file's last bytes
+/// arrive it opens the next file's download, so the request's round trips (the web URL's
+/// redirect, then the CDN) overlap the end of the previous file instead of leaving the
+/// connection idle between files. It stops pipelining once the CDN has said "too many
+/// connections", since an early open would then only earn a 429.
+struct Worker {
+    engine: Engine,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<TransferJob>>>,
+    tally: Arc<Tally>,
+    cancel: CancellationToken,
+    limiter: Option<Arc<ByteLimiter>>,
+    opts: SyncOptions,
+    gate: Arc<Gate>,
+}
+
+impl Worker {
+    async fn run(self) {
+        let throttles_at_start = self.engine.zoom.download_throttles();
+        let mut next: Option<(TransferJob, Option<Result<Opened, TransferError>>)> = None;
+        let run = RunCtx {
+            opts: &self.opts,
+            tally: &self.tally,
+            cancel: &self.cancel,
+            limiter: self.limiter.as_deref(),
+            gate: &self.gate,
+        };
+        loop {
+            let slot = tokio::select! {
+                s = self.gate.enter() => s,
+                _ = self.cancel.cancelled() => None,
+            };
+            let Some(slot) = slot else { break };
+            let (job, pre) = match next.take() {
+                Some(n) => n,
+                None => match self.take_job().await {
+                    Some(j) => (j, None),
+                    None => break,
+                },
+            };
+            let pipelining =
+                self.opts.pipelining && self.engine.zoom.download_throttles() == throttles_at_start;
+            let (tx, rx) = oneshot::channel();
+            let mut near_end = pipelining.then_some(tx);
+            let transfer = self.engine.run_transfer(&job, &run, pre, &mut near_end);
+            let prefetch = async {
+                // Fires when the file is nearly done; dropped unfired otherwise.
+                rx.await.ok()?;
+                // Only a job already waiting: a worker blocked on an empty queue holds the
+                // lock, and this one must not wait for work that is not there.
+                let j = self.rx.try_lock().ok()?.try_recv().ok()?;
+                let opened = self.engine.open(&j, &self.gate).await;
+                Some((j, Some(opened)))
+            };
+            let ((), fetched) = tokio::join!(transfer, prefetch);
+            next = fetched;
+            drop(slot);
+        }
+    }
+
+    /// The next job; counts the wait when there was none (the pool was not the bottleneck).
+    async fn take_job(&self) -> Option<TransferJob> {
+        let mut rx = self.rx.lock().await;
+        match rx.try_recv() {
+            Ok(j) => Some(j),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                self.gate.starved.fetch_add(1, Ordering::Relaxed);
+                tokio::select! {
+                    j = rx.recv() => j,
+                    _ = self.cancel.cancelled() => None,
+                }
+            }
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::auth::{Credentials, TokenSource, join};
-use crate::error::ZoomError;
+use crate::error::{ErrorClass, ZoomError};
 use crate::http::{api_client, check_url, download_client};
 use crate::models::{Meeting, MeetingSummary, RecordingsPage, User, UsersPage};
 use crate::pacer::{Category, Pacer, Plan};
@@ -59,7 +59,9 @@ pub struct ClientConfig {
     pub stall_timeout: Duration,
     /// Refresh tokens this long before expiry.
     pub token_skew: Duration,
-    /// Download connection pool size.
+    /// Idle download connections kept per host for reuse. Must cover the most transfers a
+    /// run opens at once (64, plus the next file each one opens early), or every request
+    /// past it pays a new TCP and TLS handshake.
     pub download_connections: usize,
     /// Allow HTTP/2 for downloads (off: HTTP/1.1, one connection per worker).
     pub http2: bool,
@@ -75,7 +77,7 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(30),
             stall_timeout: Duration::from_secs(60),
             token_skew: Duration::from_secs(120),
-            download_connections: 4,
+            download_connections: 128,
             http2: false,
         }
     }
@@ -170,6 +172,9 @@ pub struct ZoomClient {
     tokens: TokenSource,
     pacer: Pacer,
     cfg: ClientConfig,
+    /// Download answers that said "too many" (429, or 503 with Retry-After), for the
+    /// engine's concurrency control.
+    download_throttles: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 struct Answer {
@@ -189,6 +194,7 @@ impl ZoomClient {
             api_base,
             tokens,
             pacer: Pacer::new(cfg.plan),
+            download_throttles: Default::default(),
             cfg,
         })
     }
@@ -506,11 +512,22 @@ impl ZoomClient {
                 self.refresh_after_reject(&token).await?;
                 continue;
             }
+            if matches!(err.class(), ErrorClass::RateLimited(_)) {
+                self.download_throttles
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             match self.cfg.retry.decide(attempt, &err) {
                 Decision::RetryAfter(d) => tokio::time::sleep(d).await,
                 Decision::GiveUp => return Err(err),
             }
         }
+    }
+
+    /// How many download answers so far said "too many connections" (429, or 503 with
+    /// Retry-After). Shared by clones.
+    pub fn download_throttles(&self) -> u64 {
+        self.download_throttles
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn refresh_after_reject(&self, token: &Secret) -> Result<(), ZoomError> {
