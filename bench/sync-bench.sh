@@ -5,8 +5,10 @@
 #     bytes / (transfers x cap), and against `aria2c -j N` fetching the same URL list.
 #  B. One uncapped 4 GiB file: zvm's throughput and CPU time against `curl -o`.
 #  Peak RSS of zvm in both.
+#  C. Memory: a 20 GiB account of two 10 GiB files, uncapped: zvm's peak RSS (target 64 MiB).
 # Usage: bench/sync-bench.sh [N transfers, default 8] [runs, default 3]
-# PARTS=B bench/sync-bench.sh 8 3 runs part B only (default PARTS=AB).
+# PARTS=B bench/sync-bench.sh 8 3 runs part B only (default PARTS=AB; C needs 20 GiB of disk
+# and runs once: PARTS=ABC).
 source "$(dirname "$0")/common.sh"
 N=${1:-8}
 RUNS=${2:-3}
@@ -29,22 +31,28 @@ BYTES=$((500 * 4 * 1048576))
 IDEAL=$(echo "$BYTES / ($N * 20 * 1048576)" | bc -l)
 TOK=$(sim_token)
 sim_urls > "$WORK/urls.txt"
-zvm_walls=(); aria_walls=(); zvm_rss=()
+zvm_walls=(); aria_walls=(); zvm_rss=(); np_walls=()
 for r in $(seq 1 "$RUNS"); do
   rm -rf "$WORK/z" "$WORK/a" "$WORK/z.db"*
   timed "$WORK/t.zvm" "$BIN/zvm" sync "$WORK/z" --all-users --from 13m --state "$WORK/z.db" -j "$N" --plan unlimited --quiet
   read -r w u s m < "$WORK/t.zvm"; zvm_walls+=("$w"); zvm_rss+=("$m")
+  rm -rf "$WORK/z" "$WORK/z.db"*
+  # The same without opening the next file early: what pipelining is worth.
+  timed "$WORK/t.np" "$BIN/zvm" sync "$WORK/z" --all-users --from 13m --state "$WORK/z.db" -j "$N" --plan unlimited --quiet --no-pipelining
+  read -r w u s m < "$WORK/t.np"; np_walls+=("$w")
   [ "$(find "$WORK/z" -name '*.mp4' | wc -l)" = 500 ] || { echo "zvm did not fetch 500 files"; exit 1; }
   timed "$WORK/t.aria" aria2c -q -j "$N" -x 1 -s 1 --file-allocation=none --allow-overwrite=true \
     --header="Authorization: Bearer $TOK" -i "$WORK/urls.txt" -d "$WORK/a"
   read -r w u s m < "$WORK/t.aria"; aria_walls+=("$w")
-  echo "  run $r: zvm ${zvm_walls[-1]} s, aria2c ${aria_walls[-1]} s"
+  echo "  run $r: zvm ${zvm_walls[-1]} s, zvm --no-pipelining ${np_walls[-1]} s, aria2c ${aria_walls[-1]} s"
 done
+NM=$(printf '%s\n' "${np_walls[@]}" | median)
 ZM=$(printf '%s\n' "${zvm_walls[@]}" | median)
 AM=$(printf '%s\n' "${aria_walls[@]}" | median)
 RSS=$(printf '%s\n' "${zvm_rss[@]}" | sort -g | tail -1)
 printf '  ideal bytes/(N x cap)   %7.2f s\n' "$IDEAL"
 printf '  zvm sync (median)       %7.2f s   %.3f x ideal   %.3f x aria2c   peak RSS %d MiB\n' "$ZM" "$(echo "$ZM / $IDEAL" | bc -l)" "$(echo "$ZM / $AM" | bc -l)" "$((RSS / 1024))"
+printf '  zvm --no-pipelining     %7.2f s   %.3f x ideal   %.3f x aria2c\n' "$NM" "$(echo "$NM / $IDEAL" | bc -l)" "$(echo "$NM / $AM" | bc -l)"
 printf '  aria2c -j %-2s (median)   %7.2f s   %.3f x ideal\n' "$N" "$AM" "$(echo "$AM / $IDEAL" | bc -l)"
 stop_sim
 
@@ -78,4 +86,16 @@ printf '  curl (median) %6.2f s  %7.1f MiB/s  cpu %5.2f s = %.2f s/GiB\n' "$CW" 
 printf '  ratios: throughput zvm/curl %.3f, cpu per GiB zvm/curl %.3f\n' "$(echo "$CW / $ZW" | bc -l)" "$(echo "$ZC / $CC" | bc -l)"
 SW=$(printf '%s\n' "${sw[@]}" | median)
 printf '  curl -o && sync FILE (median) %6.2f s  %7.1f MiB/s; zvm/that throughput %.3f\n' "$SW" "$(echo "4096 / $SW" | bc -l)" "$(echo "$SW / $ZW" | bc -l)"
+fi
+
+if [[ $PARTS == *C* ]]; then
+echo "== C. memory: two 10 GiB files (a 20 GiB account), uncapped, once"
+stop_sim
+start_sim --preset big --meetings 2 --files-per-meeting 1 --file-size 10GiB --no-rate-limits --years 1
+rm -rf "$WORK/z" "$WORK/z.db"*
+timed "$WORK/t.c" "$BIN/zvm" sync "$WORK/z" --all-users --from 13m --state "$WORK/z.db" --plan unlimited --quiet
+read -r w u s m < "$WORK/t.c"
+[ "$(find "$WORK/z" -name '*.mp4' -size +10000000k | wc -l)" = 2 ] || { echo "zvm did not fetch both files"; exit 1; }
+printf '  zvm  %6.2f s  %7.1f MiB/s   peak RSS %d MiB (target 64 MiB: %.2f of it)\n' "$w" "$(echo "20480 / $w" | bc -l)" "$((m / 1024))" "$(echo "$m / 65536" | bc -l)"
+rm -rf "$WORK/z"
 fi

@@ -18,7 +18,10 @@ use tokio::task::{JoinHandle, spawn_blocking};
 use crate::{DestError, Destination, PART_SUFFIX, PartialFile, validate_rel};
 
 /// Size of each write buffer.
-const BUF_SIZE: usize = 1024 * 1024;
+/// Bytes gathered before one write to the file. Measured (`cargo bench -p zvm-dest`, see
+/// BENCHMARKS.md): past 256 KiB nothing is gained; 1 MiB keeps syscalls rare with room to
+/// spare. Two such buffers per transfer (one filling, one being written).
+pub const BUF_SIZE: usize = 1024 * 1024;
 
 /// Distinguishes concurrent temp files of `write_atomic` within one process.
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -27,11 +30,21 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 #[derive(Clone, Debug)]
 pub struct LocalDestination {
     root: PathBuf,
+    write_buffer: usize,
 }
 
 impl LocalDestination {
     pub fn new(root: PathBuf) -> Self {
-        Self { root }
+        Self {
+            root,
+            write_buffer: BUF_SIZE,
+        }
+    }
+
+    /// Another size for the write buffer of partial files (benchmarks compare sizes).
+    pub fn with_write_buffer(mut self, bytes: usize) -> Self {
+        self.write_buffer = bytes.max(1);
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -190,7 +203,8 @@ impl Destination for LocalDestination {
         .await?;
         Ok(Box::new(LocalPartial {
             file: Some(file),
-            buf: Vec::with_capacity(BUF_SIZE),
+            cap: self.write_buffer,
+            buf: Vec::with_capacity(self.write_buffer),
             spare: None,
             inflight: None,
             syncing: None,
@@ -275,7 +289,9 @@ type WriteDone = (File, Vec<u8>, io::Result<()>);
 struct LocalPartial {
     /// `None` while a background write owns it (or after a background task was lost).
     file: Option<File>,
-    /// Being filled by `write_all`; never grows past `BUF_SIZE`.
+    /// Size of `buf` when full.
+    cap: usize,
+    /// Being filled by `write_all`; never grows past `cap`.
     buf: Vec<u8>,
     /// The other buffer, back from a finished background write.
     spare: Option<Vec<u8>>,
@@ -333,7 +349,7 @@ impl LocalPartial {
         let next = self
             .spare
             .take()
-            .unwrap_or_else(|| Vec::with_capacity(BUF_SIZE));
+            .unwrap_or_else(|| Vec::with_capacity(self.cap));
         let full = std::mem::replace(&mut self.buf, next);
         self.on_disk += full.len() as u64;
         self.inflight = Some(spawn_blocking(move || {
@@ -375,11 +391,11 @@ impl LocalPartial {
 impl PartialFile for LocalPartial {
     async fn write_all(&mut self, mut data: &[u8]) -> Result<(), DestError> {
         while !data.is_empty() {
-            let room = BUF_SIZE - self.buf.len();
+            let room = self.cap - self.buf.len();
             let n = room.min(data.len());
             self.buf.extend_from_slice(&data[..n]);
             data = &data[n..];
-            if self.buf.len() == BUF_SIZE {
+            if self.buf.len() == self.cap {
                 self.flush_in_background().await?;
             }
         }

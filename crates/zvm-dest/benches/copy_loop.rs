@@ -1,0 +1,81 @@
+//! The copy loop's local half: bytes arriving in network-sized chunks written into a `.part`
+//! file, for several write-buffer sizes, with and without the final fsync + rename. It
+//! decides the buffer size (`BUF_SIZE`) and shows what durability costs.
+//!
+//! `cargo bench -p zvm-dest --bench copy_loop` (files go to `$ZVM_BENCH_DIR` or the system
+//! temp dir: put it on the disk you care about).
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use zvm_dest::{Destination, LocalDestination};
+
+/// What one iteration writes.
+const TOTAL: usize = 64 << 20;
+/// What hyper hands over per read from a fast socket.
+const CHUNK: usize = 64 << 10;
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let base = std::env::var_os("ZVM_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = tempfile::tempdir_in(base).expect("bench dir");
+    let chunk = vec![0x5au8; CHUNK];
+
+    let mut g = c.benchmark_group("copy 64 MiB in 64 KiB chunks");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(TOTAL as u64));
+    let mut n = 0u64;
+    for buf in [64 << 10, 256 << 10, 1 << 20, 4 << 20] {
+        let dest = LocalDestination::new(dir.path().to_path_buf()).with_write_buffer(buf);
+        // Written to the page cache only: the loop's own cost.
+        g.bench_with_input(
+            BenchmarkId::new("write", format!("{} KiB buffer", buf >> 10)),
+            &buf,
+            |b, _| {
+                b.to_async(&rt).iter(|| {
+                    n += 1;
+                    let rel = format!("w{n}.mp4");
+                    let dest = &dest;
+                    let chunk = &chunk;
+                    async move {
+                        let mut p = dest.open_partial(&rel, 0).await.expect("open");
+                        for _ in 0..TOTAL / CHUNK {
+                            p.write_all(chunk).await.expect("write");
+                        }
+                        drop(p);
+                        let _ = std::fs::remove_file(dest.part_path(&rel).expect("path"));
+                    }
+                })
+            },
+        );
+        // The whole of what a transfer does: write, then fsync and rename (durable).
+        g.bench_with_input(
+            BenchmarkId::new("write+finalize", format!("{} KiB buffer", buf >> 10)),
+            &buf,
+            |b, _| {
+                b.to_async(&rt).iter(|| {
+                    n += 1;
+                    let rel = format!("f{n}.mp4");
+                    let dest = &dest;
+                    let chunk = &chunk;
+                    async move {
+                        let mut p = dest.open_partial(&rel, 0).await.expect("open");
+                        for _ in 0..TOTAL / CHUNK {
+                            p.write_all(chunk).await.expect("write");
+                        }
+                        p.finalize(TOTAL as u64).await.expect("finalize");
+                        let _ = std::fs::remove_file(dest.final_path(&rel).expect("path"));
+                    }
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
