@@ -451,6 +451,18 @@ impl StateStore for SqliteState {
             .await
     }
 
+    async fn files_of_meetings(&self, uuids: &[String]) -> Result<Vec<Vec<FileRow>>, StateError> {
+        let uuids = uuids.to_vec();
+        // One blocking hop for the whole page; each lookup is a cached primary-key prefix scan.
+        self.with(move |c, p| {
+            uuids
+                .iter()
+                .map(|u| query_files(c, p, "meeting_uuid = ?1", u))
+                .collect()
+        })
+        .await
+    }
+
     async fn files_with_status(&self, status: FileStatus) -> Result<Vec<FileRow>, StateError> {
         self.with(move |c, p| query_files(c, p, "status = ?1", status.as_str()))
             .await
