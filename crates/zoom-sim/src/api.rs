@@ -814,14 +814,21 @@ fn list_recordings(st: &Shared, me: usize, who: &str, query: &[(String, String)]
     let Ok(acct) = st.account.read() else {
         return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
     };
-    let selected: Vec<&SimMeeting> = acct
-        .meetings
+    // Meetings are sorted newest first: binary-search the days [from, to] (UTC) instead of
+    // converting every meeting's start to a date (with 100,000 meetings, a request for a
+    // one-day window took about 3 ms, nearly all of it that scan).
+    let day_start = |d: jiff::civil::Date| {
+        d.to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .unwrap_or(jiff::Timestamp::MAX)
+    };
+    let lo = day_start(from);
+    let hi = to.tomorrow().map(day_start).unwrap_or(jiff::Timestamp::MAX);
+    let first = acct.meetings.partition_point(|m| m.start >= hi);
+    let end = acct.meetings.partition_point(|m| m.start >= lo).max(first);
+    let selected: Vec<&SimMeeting> = acct.meetings[first..end]
         .iter()
         .filter(|m| m.host_index == user)
-        .filter(|m| {
-            let d = m.start.to_zoned(jiff::tz::TimeZone::UTC).date();
-            d >= from && d <= to
-        })
         .filter(|m| {
             let want = if trash {
                 CloudState::Trashed

@@ -83,6 +83,18 @@ pub async fn write_resume_finalize(dest: &dyn Destination) {
     let size = part.finalize(data.len() as u64).await.unwrap();
     assert_eq!(size, data.len() as u64);
     assert_eq!(dest.stat_final(rel).await.unwrap(), Some(data.len() as u64));
+    // Many at once: the same answers, in the order asked; a bad path fails alone.
+    let many = dest
+        .stat_final_many(&[
+            "no/such/file.mp4".into(),
+            rel.to_string(),
+            "../escape".into(),
+        ])
+        .await;
+    assert_eq!(many.len(), 3);
+    assert!(matches!(many[0], Ok(None)));
+    assert_eq!(many[1].as_ref().ok(), Some(&Some(data.len() as u64)));
+    assert!(many[2].is_err());
     assert_eq!(
         dest.partial_len(rel).await.unwrap(),
         None,

@@ -31,6 +31,15 @@ pub trait Destination: Send + Sync + 'static {
     async fn check_writable(&self) -> Result<(), DestError>;
     /// Size of the final file, `None` if absent.
     async fn stat_final(&self, rel: &str) -> Result<Option<u64>, DestError>;
+    /// `stat_final` of each path, in the same order (the planner checks a page of verified
+    /// files at once; a local disk answers them in one blocking call).
+    async fn stat_final_many(&self, rels: &[String]) -> Vec<Result<Option<u64>, DestError>> {
+        let mut out = Vec::with_capacity(rels.len());
+        for r in rels {
+            out.push(self.stat_final(r).await);
+        }
+        out
+    }
     /// Size of `<rel>.part`, `None` if absent.
     async fn partial_len(&self, rel: &str) -> Result<Option<u64>, DestError>;
     /// Opens `<rel>.part` positioned at `offset`: offset 0 creates/truncates; otherwise truncates

@@ -158,6 +158,34 @@ impl Destination for LocalDestination {
         blocking("stat", &path.clone(), move || file_len(&path)).await
     }
 
+    async fn stat_final_many(&self, rels: &[String]) -> Vec<Result<Option<u64>, DestError>> {
+        let paths: Vec<Result<PathBuf, DestError>> =
+            rels.iter().map(|r| self.final_path(r)).collect();
+        let n = paths.len();
+        match spawn_blocking(move || {
+            paths
+                .into_iter()
+                .map(|p| p.and_then(|p| file_len(&p)))
+                .collect::<Vec<_>>()
+        })
+        .await
+        {
+            Ok(v) => v,
+            Err(e) => {
+                let e = format!("background task failed: {e}");
+                (0..n)
+                    .map(|_| {
+                        Err(DestError::io(
+                            "stat",
+                            &self.root,
+                            io::Error::other(e.clone()),
+                        ))
+                    })
+                    .collect()
+            }
+        }
+    }
+
     async fn partial_len(&self, rel: &str) -> Result<Option<u64>, DestError> {
         let path = self.part_path(rel)?;
         blocking("stat", &path.clone(), move || file_len(&path)).await

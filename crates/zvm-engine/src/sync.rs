@@ -324,28 +324,48 @@ impl Engine {
             self.emit(Event::ListingUser {
                 user: label.clone(),
             });
-            let stream = self.zoom.list_meetings(&user_id, opts.from, opts.to);
+            // What the lister has ready (a page or more) arrives as one batch, so `f` can look
+            // up the whole batch at once (`AsyncMeetingFn::prefetch`).
+            let stream = self
+                .zoom
+                .list_meetings(&user_id, opts.from, opts.to)
+                .ready_chunks(LIST_BATCH);
             futures::pin_mut!(stream);
-            while let Some(item) = tokio::select! {
+            while let Some(batch) = tokio::select! {
                 i = stream.next() => i,
                 _ = cancel.cancelled() => None,
             } {
-                let meeting = item?;
-                if !opts.filters.wants_topic(&meeting.topic) {
-                    continue;
+                let mut meetings = Vec::with_capacity(batch.len());
+                let mut failed = None;
+                for item in batch {
+                    match item {
+                        Ok(m) => meetings.push(m),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
                 }
-                if let Some(min) = opts.filters.min_duration_min
-                    && meeting.duration < i64::from(min)
-                {
-                    continue;
+                meetings.retain(|m| {
+                    opts.filters.wants_topic(&m.topic)
+                        && opts
+                            .filters
+                            .min_duration_min
+                            .is_none_or(|min| m.duration >= i64::from(min))
+                });
+                f.prefetch(&meetings).await?;
+                for meeting in meetings {
+                    // Zoom names the host on each meeting where it can; the listing user otherwise.
+                    let host = if meeting.host_email.is_empty() {
+                        label.clone()
+                    } else {
+                        meeting.host_email.clone()
+                    };
+                    f.call(meeting, &host).await?;
                 }
-                // Zoom names the host on each meeting where it can; the listing user otherwise.
-                let host = if meeting.host_email.is_empty() {
-                    label.clone()
-                } else {
-                    meeting.host_email.clone()
-                };
-                f.call(meeting, &host).await?;
+                if let Some(e) = failed {
+                    return Err(e.into());
+                }
             }
         }
         Ok(())
@@ -377,6 +397,8 @@ impl Engine {
             detail_slots: Arc::new(Semaphore::new(opts.detail_concurrency.max(1))),
             details: tokio::task::JoinSet::new(),
             totals: (0, 0, 0),
+            rows: HashMap::new(),
+            sizes: HashMap::new(),
         };
         let mut planner = planner;
         let res = self.for_each_meeting(opts, cancel, &mut planner).await;
@@ -821,6 +843,9 @@ impl TransferError {
     }
 }
 
+/// Listed meetings handed over at once, at most: about a page of Zoom's (300).
+const LIST_BATCH: usize = 300;
+
 /// Called for every listed meeting that passed the filters.
 pub trait AsyncMeetingFn {
     fn call(
@@ -828,6 +853,16 @@ pub trait AsyncMeetingFn {
         meeting: Meeting,
         host_label: &str,
     ) -> impl std::future::Future<Output = Result<(), EngineError>> + Send;
+
+    /// Called with each batch of meetings before `call` is called for each of them: a chance
+    /// to look them all up at once. Does nothing by default.
+    fn prefetch(
+        &mut self,
+        meetings: &[Meeting],
+    ) -> impl std::future::Future<Output = Result<(), EngineError>> + Send {
+        let _ = meetings;
+        async { Ok(()) }
+    }
 }
 
 /// Stage 2: names each meeting, asks the state what is missing, queues transfers.
@@ -842,15 +877,50 @@ struct Planner<'a> {
     detail_slots: Arc<Semaphore>,
     details: tokio::task::JoinSet<Result<Vec<artifacts::DetailFailure>, EngineError>>,
     totals: (u64, u64, u64),
+    /// State rows of the current batch's meetings, by uuid (see `prefetch`).
+    rows: HashMap<String, Vec<FileRow>>,
+    /// Sizes on the destination of the current batch's verified files, by path.
+    sizes: HashMap<String, Option<u64>>,
 }
 
 impl AsyncMeetingFn for &mut Planner<'_> {
     async fn call(&mut self, meeting: Meeting, host_label: &str) -> Result<(), EngineError> {
         self.plan_meeting(meeting, host_label).await
     }
+
+    async fn prefetch(&mut self, meetings: &[Meeting]) -> Result<(), EngineError> {
+        self.load_batch(meetings).await
+    }
 }
 
 impl Planner<'_> {
+    /// Reads the state rows of a batch of meetings in one call, then the sizes on the
+    /// destination of the files those rows say are verified with the size Zoom lists, in one
+    /// call: a re-sync then costs two round trips per page, not two per meeting.
+    async fn load_batch(&mut self, meetings: &[Meeting]) -> Result<(), EngineError> {
+        let uuids: Vec<String> = meetings.iter().map(|m| m.uuid.clone()).collect();
+        let rows = self.engine.state.files_of_meetings(&uuids).await?;
+        let mut check = Vec::new();
+        for (m, rows) in meetings.iter().zip(&rows) {
+            for r in rows {
+                let listed = m.recording_files.iter().find(|f| f.id == r.key.file_id);
+                if r.status == FileStatus::Verified
+                    && listed.is_some_and(|f| f.file_size == r.expected_size)
+                {
+                    check.push(r.rel_path.clone());
+                }
+            }
+        }
+        let sizes = self.engine.dest.stat_final_many(&check).await;
+        self.sizes = check
+            .into_iter()
+            .zip(sizes)
+            .map(|(p, s)| (p, s.ok().flatten()))
+            .collect();
+        self.rows = uuids.into_iter().zip(rows).collect();
+        Ok(())
+    }
+
     async fn plan_meeting(
         &mut self,
         meeting: Meeting,
@@ -880,10 +950,11 @@ impl Planner<'_> {
                 f
             }
         };
-        let existing: BTreeMap<String, FileRow> = engine
-            .state
-            .files_of_meeting(&meeting.uuid)
-            .await?
+        let rows = match self.rows.remove(&meeting.uuid) {
+            Some(rows) => rows,
+            None => engine.state.files_of_meeting(&meeting.uuid).await?,
+        };
+        let existing: BTreeMap<String, FileRow> = rows
             .into_iter()
             .map(|r| (r.key.file_id.clone(), r))
             .collect();
@@ -967,7 +1038,10 @@ impl Planner<'_> {
             {
                 // A local stat, no request: a copy someone deleted or damaged since is
                 // fetched again rather than trusted.
-                let present = engine.dest.stat_final(&row.rel_path).await.ok().flatten();
+                let present = match self.sizes.remove(&row.rel_path) {
+                    Some(s) => s,
+                    None => engine.dest.stat_final(&row.rel_path).await.ok().flatten(),
+                };
                 if present == Some(size) {
                     self.tally.skipped.fetch_add(1, Ordering::Relaxed);
                     engine.emit(Event::FileSkipped {

@@ -173,6 +173,12 @@ pub async fn plan_file_semantics(store: &dyn StateStore) {
             .unwrap()
             .is_empty()
     );
+    // Many meetings at once: the same rows, in the order asked.
+    let many = store
+        .files_of_meetings(&["no-such-meeting".into(), m.uuid.clone()])
+        .await
+        .unwrap();
+    assert_eq!(many, vec![Vec::new(), files]);
 }
 
 pub async fn status_transitions(store: &dyn StateStore) {

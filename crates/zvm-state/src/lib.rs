@@ -210,6 +210,16 @@ pub trait StateStore: Send + Sync + 'static {
     async fn plan_file(&self, f: &PlannedFile) -> Result<FileRow, StateError>;
     async fn file(&self, key: &FileKey) -> Result<Option<FileRow>, StateError>;
     async fn files_of_meeting(&self, uuid: &str) -> Result<Vec<FileRow>, StateError>;
+    /// `files_of_meeting` of each uuid, in the same order. The planner asks once per page of
+    /// listing rather than once per meeting; a store that can answer in one round trip
+    /// should (a re-sync of 10,000 meetings otherwise waits on 10,000 of them).
+    async fn files_of_meetings(&self, uuids: &[String]) -> Result<Vec<Vec<FileRow>>, StateError> {
+        let mut out = Vec::with_capacity(uuids.len());
+        for u in uuids {
+            out.push(self.files_of_meeting(u).await?);
+        }
+        Ok(out)
+    }
     /// Every file row with a given status (for reports / move).
     async fn files_with_status(&self, status: FileStatus) -> Result<Vec<FileRow>, StateError>;
     /// attempts += 1, status Partial.

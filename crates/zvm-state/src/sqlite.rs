@@ -74,6 +74,11 @@ const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 const FILE_COLUMNS: &str = "meeting_uuid, file_id, kind, file_type, recording_type, rel_path, \
      expected_size, status, bytes_done, attempts, last_error, sha256, cloud, updated_at";
 
+/// `mark_verified`: ?1 uuid, ?2 file id, ?3 size, ?4 sha256.
+const MARK_VERIFIED: &str = "UPDATE files SET status = 'verified', bytes_done = ?3, sha256 = ?4,
+    last_error = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+    WHERE meeting_uuid = ?1 AND file_id = ?2";
+
 /// The embedded SQLite state store. Cheap to share behind an `Arc`.
 pub struct SqliteState {
     conn: Arc<Mutex<Connection>>,
@@ -139,6 +144,26 @@ impl SqliteState {
             conn: Arc::new(Mutex::new(conn)),
             path: Arc::new(path),
         })
+    }
+
+    /// Marks many files verified in one transaction: all or none. The engine commits each
+    /// file the moment it is verified (`StateStore::mark_verified`); this is the batched
+    /// alternative `benches/state_writes.rs` measures against it (see BENCHMARKS.md).
+    pub async fn mark_verified_batch(
+        &self,
+        files: Vec<(FileKey, u64, Option<String>)>,
+    ) -> Result<(), StateError> {
+        self.with(move |c, p| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(|e| StateError::from_sqlite(p, e))?;
+            for (key, size, sha) in &files {
+                let size = to_i64("size", *size)?;
+                update_file(&tx, p, key, MARK_VERIFIED, &[&size, sha])?;
+            }
+            tx.commit().map_err(|e| StateError::from_sqlite(p, e))
+        })
+        .await
     }
 
     /// Runs `f` on the connection in a blocking task.
@@ -426,6 +451,18 @@ impl StateStore for SqliteState {
             .await
     }
 
+    async fn files_of_meetings(&self, uuids: &[String]) -> Result<Vec<Vec<FileRow>>, StateError> {
+        let uuids = uuids.to_vec();
+        // One blocking hop for the whole page; each lookup is a cached primary-key prefix scan.
+        self.with(move |c, p| {
+            uuids
+                .iter()
+                .map(|u| query_files(c, p, "meeting_uuid = ?1", u))
+                .collect()
+        })
+        .await
+    }
+
     async fn files_with_status(&self, status: FileStatus) -> Result<Vec<FileRow>, StateError> {
         self.with(move |c, p| query_files(c, p, "status = ?1", status.as_str()))
             .await
@@ -478,17 +515,7 @@ impl StateStore for SqliteState {
         let sha = sha256.map(str::to_owned);
         self.with(move |c, p| {
             let size = to_i64("size", size)?;
-            update_file(
-                c,
-                p,
-                &key,
-                &format!(
-                    "UPDATE files SET status = 'verified', bytes_done = ?3, sha256 = ?4,
-                    last_error = NULL, updated_at = {NOW}
-                 WHERE meeting_uuid = ?1 AND file_id = ?2"
-                ),
-                &[&size, &sha],
-            )
+            update_file(c, p, &key, MARK_VERIFIED, &[&size, &sha])
         })
         .await
     }

@@ -349,9 +349,11 @@ impl ZoomClient {
 
     /// Every meeting of `user` (`me`, an id or an email) that starts between `from` and `to`
     /// (UTC days, inclusive), **newest first**: the range is walked backwards in windows of at
-    /// most one month, every page of each; if Zoom echoes a narrower `from` the rest of the
-    /// window is walked separately; uuids are deduplicated across window edges; an expired page
-    /// token (400 code 300) restarts its window.
+    /// most one month, every page of each, with the first pages of the next few windows
+    /// requested ahead (the pacer keeps the account within its rate limit); if Zoom echoes a
+    /// narrower `from` the rest of the window is walked separately; uuids are deduplicated
+    /// across window edges; an expired page token (400 code 300) restarts its window. Must be
+    /// polled inside a Tokio runtime.
     pub fn list_meetings(
         &self,
         user: &str,
@@ -363,11 +365,12 @@ impl ZoomClient {
             user: user.to_owned(),
             start: from,
             next_to: Some(to).filter(|t| *t >= from),
-            pending: VecDeque::new(),
+            ahead: VecDeque::new(),
             window: None,
             seen: HashSet::new(),
             buf: VecDeque::new(),
             restarts: 0,
+            exact_month: false,
         };
         Box::pin(futures::stream::try_unfold(st, |mut st| async move {
             let m = st.next().await?;
@@ -604,6 +607,29 @@ fn parse_content_range_start(v: &str) -> Option<u64> {
         .ok()
 }
 
+/// Windows whose first page is requested ahead of the one being read. Listing is paced, so
+/// the requests themselves must not be what waits: with one request at a time, every answer
+/// slower than a pacer slot (50 ms at 20/s; a page of 300 meetings is hundreds of KiB to
+/// build, send and parse) is lost time. With four in flight the pacer is the only limit up to
+/// four slots of latency, and at most four pages wait in memory.
+const WINDOWS_AHEAD: usize = 4;
+
+/// A spawned request, cancelled when dropped (the stream was dropped, or an error ended it).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A window whose first page is on its way.
+struct Ahead {
+    from: Date,
+    to: Date,
+    page: AbortOnDrop<Result<RecordingsPage, ZoomError>>,
+}
+
 /// State of the window walk behind [`ZoomClient::list_meetings`].
 struct Lister {
     client: ZoomClient,
@@ -611,67 +637,104 @@ struct Lister {
     start: Date,
     /// End of the next fresh window; `None` when the range is exhausted.
     next_to: Option<Date>,
-    /// Windows Zoom narrowed, still to walk: (from, to).
-    pending: VecDeque<(Date, Date)>,
-    /// Current window and its page token.
+    /// Windows already asked for, in walk order (newest first).
+    ahead: VecDeque<Ahead>,
+    /// Current window and its next page token.
     window: Option<(Date, Date, String)>,
     seen: HashSet<String>,
     buf: VecDeque<Meeting>,
     restarts: u32,
+    /// Set once the server narrowed a window: windows become `to - 1 month + 1 day ..= to`.
+    exact_month: bool,
 }
 
 impl Lister {
+    /// The next fresh window, walking back from `to`.
+    fn next_window(&mut self) -> Result<Option<(Date, Date)>, ZoomError> {
+        let Some(to) = self.next_to else {
+            return Ok(None);
+        };
+        // Zoom keeps `from = to - 1 month` ("the month that ends at `to`") and narrows only
+        // earlier days, so that is the longest window one request covers. A server that
+        // narrows it anyway is asked for one day less from then on (`exact_month`).
+        let month = to
+            .checked_sub(1.month())
+            .map_err(|e| ZoomError::Config(e.to_string()))?;
+        let from = if self.exact_month {
+            month
+                .checked_add(1.day())
+                .map_err(|e| ZoomError::Config(e.to_string()))?
+        } else {
+            month
+        }
+        .max(self.start);
+        self.next_to = from.checked_sub(1.day()).ok().filter(|d| *d >= self.start);
+        Ok(Some((from, to)))
+    }
+
+    /// Requests the first page of `from..=to` in the background.
+    fn ask(&self, from: Date, to: Date) -> Ahead {
+        let client = self.client.clone();
+        let user = self.user.clone();
+        let page = tokio::spawn(async move { client.recordings_page(&user, from, to, "").await });
+        Ahead {
+            from,
+            to,
+            page: AbortOnDrop(page),
+        }
+    }
+
     async fn next(&mut self) -> Result<Option<Meeting>, ZoomError> {
         loop {
             if let Some(m) = self.buf.pop_front() {
                 return Ok(Some(m));
             }
-            let (from, to, token) = match self.window.take() {
-                Some(w) => w,
-                None => match self.pending.pop_front() {
-                    Some((f, t)) => (f, t, String::new()),
-                    None => match self.next_to {
-                        None => return Ok(None),
-                        Some(to) => {
-                            // At most one month: from = to - 1 month + 1 day.
-                            let from = to
-                                .checked_sub(1.month())
-                                .and_then(|d| d.checked_add(1.day()))
-                                .map_err(|e| ZoomError::Config(e.to_string()))?
-                                .max(self.start);
-                            self.next_to =
-                                from.checked_sub(1.day()).ok().filter(|d| *d >= self.start);
-                            (from, to, String::new())
-                        }
-                    },
-                },
-            };
-            let page = match self
-                .client
-                .recordings_page(&self.user, from, to, &token)
-                .await
-            {
-                Ok(p) => p,
-                Err(e)
-                    if !token.is_empty()
-                        && e.status() == Some(400)
-                        && e.code() == Some(300)
-                        && self.restarts < 5 =>
+            while self.ahead.len() < WINDOWS_AHEAD {
+                let Some((from, to)) = self.next_window()? else {
+                    break;
+                };
+                let a = self.ask(from, to);
+                self.ahead.push_back(a);
+            }
+            // The current window's next page, else the next window's first page.
+            let (from, to, first, page) = if let Some((from, to, token)) = self.window.take() {
+                match self
+                    .client
+                    .recordings_page(&self.user, from, to, &token)
+                    .await
                 {
-                    // Page token expired (15 min): restart the window; dedup hides repeats.
-                    self.restarts += 1;
-                    self.window = Some((from, to, String::new()));
-                    continue;
+                    Ok(p) => (from, to, token.is_empty(), p),
+                    Err(e)
+                        if !token.is_empty()
+                            && e.status() == Some(400)
+                            && e.code() == Some(300)
+                            && self.restarts < 5 =>
+                    {
+                        // Page token expired (15 min): restart the window; dedup hides repeats.
+                        self.restarts += 1;
+                        self.window = Some((from, to, String::new()));
+                        continue;
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => return Err(e),
+            } else if let Some(mut a) = self.ahead.pop_front() {
+                let page = (&mut a.page.0)
+                    .await
+                    .map_err(|e| ZoomError::Config(format!("listing task failed: {e}")))??;
+                (a.from, a.to, true, page)
+            } else {
+                return Ok(None);
             };
-            if token.is_empty()
+            if first
                 && let Ok(echoed) = page.from.parse::<Date>()
                 && echoed > from
             {
-                // Zoom narrowed the window: walk the part it dropped afterwards.
+                // Zoom narrowed the window: walk the part it dropped next, and ask for shorter
+                // windows from now on.
+                self.exact_month = true;
                 if let Ok(before) = echoed.checked_sub(1.day()) {
-                    self.pending.push_front((from, before));
+                    let a = self.ask(from, before);
+                    self.ahead.push_front(a);
                 }
             }
             for m in page.meetings {

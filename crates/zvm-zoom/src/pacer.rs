@@ -47,10 +47,17 @@ impl std::str::FromStr for Plan {
     }
 }
 
-/// Requests per period for a category on a plan: (count, per minute?).
+/// Requests per period for a category on a plan, evenly spaced (a burst of one).
+///
+/// Zoom counts requests per second (per minute for resource-intensive calls) and the
+/// simulator plays that as a fixed window per calendar second. A bucket that may burst the
+/// whole quota lets through that quota at once and then, within the same second, the slots
+/// it refills: up to twice the limit, answered 429. Spacing slots `period / n` apart never
+/// puts more than `n` requests in any window of one period, and costs no throughput.
 fn quota(plan: Plan, cat: Category) -> Option<Quota> {
-    let per_sec = |n: u32| NonZeroU32::new(n).map(Quota::per_second);
-    let per_min = |n: u32| NonZeroU32::new(n).map(Quota::per_minute);
+    let one = NonZeroU32::MIN;
+    let per_sec = |n: u32| NonZeroU32::new(n).map(|n| Quota::per_second(n).allow_burst(one));
+    let per_min = |n: u32| NonZeroU32::new(n).map(|n| Quota::per_minute(n).allow_burst(one));
     match (plan, cat) {
         (Plan::Unlimited, _) => None,
         (Plan::Free, Category::Light) => per_sec(4),
@@ -130,7 +137,29 @@ mod tests {
             .map(|l| (0..5).filter(|_| l.check().is_ok()).count());
         // Heavy on Free is 1/s: a burst of 5 gets exactly one slot.
         assert_eq!(lim, Some(1));
+        // Medium on Pro is 20/s: evenly spaced, not a burst of 20.
+        let p = Pacer::new(Plan::Pro);
+        let lim = p.buckets[1]
+            .as_ref()
+            .map(|l| (0..5).filter(|_| l.check().is_ok()).count());
+        assert_eq!(lim, Some(1));
         assert_eq!("business".parse::<Plan>(), Ok(Plan::BusinessPlus));
         assert!("gold".parse::<Plan>().is_err());
+    }
+
+    /// 21 slots of a 20/s category take a second: never more than 20 in any one second, so a
+    /// server counting per calendar second (Zoom, the simulator) never answers 429.
+    #[tokio::test]
+    async fn no_more_than_the_limit_in_any_second() {
+        let p = Pacer::new(Plan::Pro);
+        let t = std::time::Instant::now();
+        for _ in 0..21 {
+            p.acquire(Category::Medium).await;
+        }
+        let took = t.elapsed();
+        assert!(
+            took >= std::time::Duration::from_millis(990),
+            "21 Medium slots in {took:?}"
+        );
     }
 }

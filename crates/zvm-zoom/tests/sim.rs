@@ -130,6 +130,71 @@ async fn s2s_lists_every_users_meetings_over_three_years() -> TestResult {
     Ok(())
 }
 
+/// Listing asks for no more than the windows and pages need: one request per window of
+/// Zoom's month (`to - 1 month ..= to`, which the simulator, like Zoom, does not narrow) per
+/// page of 300; the next windows are requested while one is read, so with 100 ms of latency
+/// per request the walk takes far less than one latency per window; meetings still come
+/// newest first, each once.
+#[tokio::test]
+async fn listing_makes_one_request_per_month_window_and_overlaps_them() -> TestResult {
+    let mut conf = sim_config();
+    conf.account = AccountSpec {
+        active_users: 1,
+        inactive_users: 0,
+        pending_users: 0,
+        meetings: 400,
+        years: 3,
+        end_date: Some("2026-06-30".into()),
+        ..small_account()
+    };
+    conf.faults.latency_ms = 100;
+    let (sim, c) = start(conf).await?;
+    let manifest = sim.manifest();
+    let user = manifest.users[0].id.clone().ok_or("no user id")?;
+    let (from, to): (Date, Date) = ("2023-07-01".parse()?, "2026-06-30".parse()?);
+    // The windows: [to - 1 month, to], then the one ending the day before its start.
+    let mut windows = 0u64;
+    let mut end = to;
+    while end >= from {
+        windows += 1;
+        end = end.checked_sub(jiff::Span::new().months(1))?.yesterday()?;
+    }
+    // 36 calendar months; one-month windows one day shorter (zvm's before) also needed 36.
+    assert_eq!(
+        windows, 35,
+        "Zoom's month is a little longer than a calendar month"
+    );
+    let before = sim.stats().count("GET /v2/users/{id}/recordings");
+    let t = Instant::now();
+    let got = list_all(&c, &user, from, to).await?;
+    let took = t.elapsed();
+    let requests = sim.stats().count("GET /v2/users/{id}/recordings") - before;
+    assert_eq!(
+        requests, windows,
+        "one request per window (every window < 300 meetings)"
+    );
+    let mut want: Vec<&str> = manifest
+        .meetings
+        .iter()
+        .filter(|m| m.start_time.get(..10).is_some_and(|d| d >= "2023-07-01"))
+        .map(|m| m.uuid.as_str())
+        .collect();
+    let got_uuids: Vec<&str> = got.iter().map(|m| m.uuid.as_str()).collect();
+    assert_eq!(got_uuids.len(), want.len(), "each meeting once");
+    let starts: Vec<&str> = got.iter().map(|m| m.start_time.as_str()).collect();
+    assert!(starts.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    want.sort_unstable();
+    let mut sorted = got_uuids.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, want);
+    // One at a time this is windows x 100 ms (3.5 s); four in flight, about a quarter.
+    assert!(
+        took < Duration::from_millis(100 * windows / 2),
+        "{windows} windows took {took:?}"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn token_expiry_and_revocation_mid_listing_are_transparent() -> TestResult {
     let (sim, c) = start(sim_config()).await?;
