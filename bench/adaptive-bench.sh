@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `zvm sync -j auto` against every fixed number of transfers, on three scenarios, in one run:
 #  1. few large files: 6 x 128 MiB, 20 MiB/s per connection, 20 ms latency;
-#  2. many small files: 4000 x 256 KiB, 20 MiB/s per connection, 20 ms latency, and a
+#  2. many small files: 2000 x 256 KiB, 20 MiB/s per connection, 20 ms latency, and a
 #     200 MiB/s line shared by every connection (the user's link);
 #  3. a server that limits connections: 300 x 4 MiB, 20 MiB/s per connection, 20 ms latency,
 #     at most 6 downloads at once (more are answered 429, Retry-After: 1).
@@ -20,8 +20,8 @@ scenario() {
   case $1 in
     1) TITLE="few large files (6 x 128 MiB, 20 MiB/s per connection, 20 ms)"
        SIM=(--meetings 6 --file-size 128MiB --bandwidth 20MiB --latency-ms 20) ;;
-    2) TITLE="many small files (4000 x 256 KiB, 20 MiB/s per connection, 20 ms, 200 MiB/s line)"
-       SIM=(--meetings 4000 --file-size 256KiB --bandwidth 20MiB --latency-ms 20 --link-bandwidth 200MiB) ;;
+    2) TITLE="many small files (2000 x 256 KiB, 20 MiB/s per connection, 20 ms, 200 MiB/s line)"
+       SIM=(--meetings 2000 --file-size 256KiB --bandwidth 20MiB --latency-ms 20 --link-bandwidth 200MiB) ;;
     3) TITLE="server allows 6 connections (300 x 4 MiB, 20 MiB/s per connection, 20 ms)"
        SIM=(--meetings 300 --file-size 4MiB --bandwidth 20MiB --latency-ms 20 --max-downloads 6) ;;
   esac

@@ -13,7 +13,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = toml::from_str::<settings::ConfigFile>(text);
+    if let Ok(cfg) = toml::from_str::<settings::ConfigFile>(text)
+        && let Some(t) = cfg.transfers
+    {
+        let _ = t.parse();
+    }
+    let _ = settings::parse_transfers(text);
     let _ = settings::parse_date(text, "--from");
     let _ = settings::parse_rate(text);
     let list: Vec<String> = text.split(',').map(str::to_string).collect();

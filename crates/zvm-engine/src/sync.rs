@@ -784,8 +784,15 @@ impl Worker {
             let pipelining =
                 self.opts.pipelining && self.engine.zoom.download_throttles() == throttles_at_start;
             let (tx, rx) = oneshot::channel();
-            let mut near_end = pipelining.then_some(tx);
-            let transfer = self.engine.run_transfer(&job, &run, pre, &mut near_end);
+            let near_end = pipelining.then_some(tx);
+            let transfer = async {
+                let mut near_end = near_end;
+                self.engine
+                    .run_transfer(&job, &run, pre, &mut near_end)
+                    .await;
+                // Dropped here if it never fired (failure, cancel): the prefetch then ends.
+                drop(near_end);
+            };
             let prefetch = async {
                 // Fires when the file is nearly done; dropped unfired otherwise.
                 rx.await.ok()?;

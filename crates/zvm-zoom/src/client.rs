@@ -266,6 +266,9 @@ impl ZoomClient {
                         Ok(body) => {
                             let text = String::from_utf8_lossy(&body);
                             let e = ZoomError::api(status, &text, delay);
+                            if status == 429 {
+                                self.pacer.throttled(cat, delay);
+                            }
                             if status == 401 && !refreshed {
                                 // Expired or revoked token (code 124): refresh once, and do
                                 // not count it as an attempt.

@@ -79,7 +79,43 @@ fn quota(plan: Plan, cat: Category) -> Option<Quota> {
 pub struct Pacer {
     plan: Plan,
     buckets: Arc<[Option<DefaultDirectRateLimiter>; 4]>,
+    /// What the server said: when a category's limit turns out lower than the plan's (a
+    /// 429), the whole category slows down together, instead of every request in flight
+    /// meeting the same 429 and retrying on its own.
+    slowdown: Arc<[std::sync::Mutex<Slowdown>; 4]>,
 }
+
+/// A category's reaction to 429s: its pace is the plan's times `scale`, halved at each 429
+/// and recovered by half again each quiet `RECOVER_AFTER`; after a 429 nothing is sent in
+/// the category until the server's wait is over.
+#[derive(Debug)]
+struct Slowdown {
+    scale: f64,
+    /// The next slot at the reduced pace.
+    next: tokio::time::Instant,
+    /// Nothing goes out before this (the server's Retry-After, or a second).
+    hold_until: tokio::time::Instant,
+    last_change: tokio::time::Instant,
+}
+
+impl Default for Slowdown {
+    fn default() -> Self {
+        let now = tokio::time::Instant::now();
+        Slowdown {
+            scale: 1.0,
+            next: now,
+            hold_until: now,
+            last_change: now,
+        }
+    }
+}
+
+/// The slowest a category goes after repeated 429s: 1/32 of the plan's pace.
+const MIN_SCALE: f64 = 1.0 / 32.0;
+/// Quiet time (no 429) after which a slowed category speeds up again.
+const RECOVER_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+/// The longest hold taken from one 429 (a longer wait is a quota, handled by the caller).
+const MAX_HOLD: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl std::fmt::Debug for Pacer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,6 +135,7 @@ impl Pacer {
                 mk(Category::Heavy),
                 mk(Category::ResourceIntensive),
             ]),
+            slowdown: Arc::new(Default::default()),
         }
     }
 
@@ -107,17 +144,70 @@ impl Pacer {
         self.plan
     }
 
-    /// Waits for a slot in `cat`.
-    pub async fn acquire(&self, cat: Category) {
-        let idx = match cat {
+    fn index(cat: Category) -> usize {
+        match cat {
             Category::Light => 0,
             Category::Medium => 1,
             Category::Heavy => 2,
             Category::ResourceIntensive => 3,
-        };
+        }
+    }
+
+    /// The plan's requests per second in `cat` (`None`: not paced).
+    fn per_second(&self, cat: Category) -> Option<f64> {
+        let q = quota(self.plan, cat)?;
+        Some(1.0 / q.replenish_interval().as_secs_f64().max(1e-6))
+    }
+
+    /// Waits for a slot in `cat`.
+    pub async fn acquire(&self, cat: Category) {
+        let idx = Self::index(cat);
         if let Some(Some(l)) = self.buckets.get(idx) {
             l.until_ready().await;
         }
+        let Some(rate) = self.per_second(cat) else {
+            return;
+        };
+        let wait_until = {
+            let Ok(mut s) = self.slowdown[idx].lock() else {
+                return;
+            };
+            let now = tokio::time::Instant::now();
+            if s.scale < 1.0 && now.duration_since(s.last_change) >= RECOVER_AFTER {
+                s.scale = (s.scale * 2.0).min(1.0);
+                s.last_change = now;
+            }
+            if s.scale >= 1.0 && s.hold_until <= now {
+                return;
+            }
+            let gap = std::time::Duration::from_secs_f64(1.0 / (rate * s.scale));
+            let at = s.next.max(now).max(s.hold_until);
+            s.next = at + gap;
+            at
+        };
+        tokio::time::sleep_until(wait_until).await;
+    }
+
+    /// The server answered 429 in `cat` (a per-second limit, not a daily quota): slow the
+    /// category down and hold it for `wait` (at most a few seconds).
+    pub fn throttled(&self, cat: Category, wait: Option<std::time::Duration>) {
+        if self.per_second(cat).is_none() {
+            return;
+        }
+        let Ok(mut s) = self.slowdown[Self::index(cat)].lock() else {
+            return;
+        };
+        let now = tokio::time::Instant::now();
+        // One verdict per moment: the other requests of the same burst say the same thing.
+        if s.hold_until > now {
+            return;
+        }
+        s.scale = (s.scale / 2.0).max(MIN_SCALE);
+        s.last_change = now;
+        let hold = wait
+            .unwrap_or(std::time::Duration::from_secs(1))
+            .min(MAX_HOLD);
+        s.hold_until = now + hold;
     }
 }
 
@@ -161,5 +251,35 @@ mod tests {
             took >= std::time::Duration::from_millis(990),
             "21 Medium slots in {took:?}"
         );
+    }
+
+    /// After a 429 the category waits out the server's word together, then runs at half the
+    /// plan's pace, and returns to the full pace after quiet seconds. (Lower bounds only on
+    /// time; the recovery is checked on the state, never with a stopwatch.)
+    #[tokio::test]
+    async fn a_429_slows_the_whole_category_then_it_recovers() {
+        let p = Pacer::new(Plan::Pro); // Light: 30/s
+        p.acquire(Category::Light).await;
+        let t = tokio::time::Instant::now();
+        p.throttled(Category::Light, Some(std::time::Duration::from_millis(700)));
+        // A second 429 of the same burst is the same verdict.
+        p.throttled(Category::Light, Some(std::time::Duration::from_millis(700)));
+        let scale = |c: Category| p.slowdown[Pacer::index(c)].lock().unwrap().scale;
+        assert_eq!(scale(Category::Light), 0.5);
+        for _ in 0..16 {
+            p.acquire(Category::Light).await;
+        }
+        let took = t.elapsed();
+        // 700 ms held, then 15 gaps at 15/s (half of 30/s) = 1 s more.
+        assert!(
+            took >= std::time::Duration::from_millis(1650),
+            "16 slots after a 429 in {took:?}"
+        );
+        // Other categories are not slowed.
+        assert_eq!(scale(Category::Heavy), 1.0);
+        // Quiet long enough: the next slot finds the category back at the plan's pace.
+        p.slowdown[0].lock().unwrap().last_change -= RECOVER_AFTER;
+        p.acquire(Category::Light).await;
+        assert_eq!(scale(Category::Light), 1.0);
     }
 }
