@@ -18,10 +18,11 @@ use tokio::task::{JoinHandle, spawn_blocking};
 use crate::{DestError, Destination, PART_SUFFIX, PartialFile, validate_rel};
 
 /// Size of each write buffer.
-/// Bytes gathered before one write to the file. Measured (`cargo bench -p zvm-dest`, see
-/// BENCHMARKS.md): past 256 KiB nothing is gained; 1 MiB keeps syscalls rare with room to
-/// spare. Two such buffers per transfer (one filling, one being written).
-pub const BUF_SIZE: usize = 1024 * 1024;
+/// Bytes gathered before one write to the file. Measured (`cargo bench -p zvm-dest --bench
+/// copy_loop`, BENCHMARKS.md): a write per 64 KiB network chunk is 1.5x slower than 256 KiB,
+/// and 1 or 4 MiB gain nothing over 256 KiB; at 64 transfers with two buffers each, 256 KiB
+/// is 32 MiB where 1 MiB would be 128 MiB.
+pub const BUF_SIZE: usize = 256 * 1024;
 
 /// Distinguishes concurrent temp files of `write_atomic` within one process.
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
