@@ -382,6 +382,17 @@ fn sanitize_with_ext(stem: &str, ext: &str) -> String {
         .to_uppercase();
     if RESERVED.contains(&base.as_str()) {
         stem = format!("_{stem}");
+        // The prefix may push a stem cut to the budget one byte over it: cut again (the
+        // base now starts with '_', so it can no longer be reserved), or a second pass
+        // would cut it and sanitizing would not be idempotent (found by the fuzzer).
+        if stem.len() > budget {
+            let mut cut = budget;
+            while !stem.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            stem.truncate(cut);
+            stem = stem.trim_end_matches([' ', '.']).to_string();
+        }
     }
     let mut out = stem;
     out.push_str(&ext);

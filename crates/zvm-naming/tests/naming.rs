@@ -125,6 +125,33 @@ fn reserved_names_are_escaped_with_and_without_extension() {
     assert_eq!(sanitize_component("Console"), "Console");
 }
 
+/// Found by the fuzzer: a reserved name cut to the byte budget, then given its '_' prefix,
+/// came out one byte over the budget, and a second pass cut it again.
+#[test]
+fn a_long_reserved_name_stays_within_budget_and_sanitizing_is_idempotent() {
+    for tail in ["\u{FFFD}", "a", "\u{0434}", "\u{1F389}"] {
+        for lead in ["NUL.", "con.", "COM1 .", "aux."] {
+            let name = format!("{lead}{}", tail.repeat(300));
+            let a = sanitize_component(&name);
+            assert!(a.len() <= MAX_COMPONENT_BYTES, "{} bytes", a.len());
+            assert!(a.starts_with('_'), "{a:?}");
+            assert_eq!(sanitize_component(&a), a, "not idempotent");
+            let f = sanitize_file_name(&format!("{name}.mp4"));
+            assert!(
+                f.len() <= MAX_COMPONENT_BYTES && f.ends_with(".mp4"),
+                "{f:?}"
+            );
+            assert_eq!(sanitize_file_name(&f), f, "not idempotent");
+        }
+    }
+    let data = include_bytes!(
+        "../../../fuzz/regressions/sanitize/crash-d015918189600418e94a5471df23a9838c5ea97a"
+    );
+    let text = String::from_utf8_lossy(data);
+    let a = sanitize_component(&text);
+    assert_eq!(sanitize_component(&a), a);
+}
+
 #[test]
 fn long_japanese_topic_is_cut_on_a_char_boundary_and_keeps_the_extension() {
     let topic = "定例会議".repeat(40); // 480 bytes
