@@ -31,50 +31,39 @@ fn bench(c: &mut Criterion) {
     let mut n = 0u64;
     for buf in [64 << 10, 256 << 10, 1 << 20, 4 << 20] {
         let dest = LocalDestination::new(dir.path().to_path_buf()).with_write_buffer(buf);
-        // Written to the page cache only: the loop's own cost.
-        g.bench_with_input(
-            BenchmarkId::new("write", format!("{} KiB buffer", buf >> 10)),
-            &buf,
-            |b, _| {
-                b.to_async(&rt).iter(|| {
-                    n += 1;
-                    let rel = format!("w{n}.mp4");
-                    let dest = &dest;
-                    let chunk = &chunk;
-                    async move {
-                        let mut p = dest.open_partial(&rel, 0).await.expect("open");
-                        for _ in 0..TOTAL / CHUNK {
-                            p.write_all(chunk).await.expect("write");
-                        }
-                        drop(p);
-                        let _ = std::fs::remove_file(dest.part_path(&rel).expect("path"));
-                    }
-                })
-            },
-        );
-        // The whole of what a transfer does: write, then fsync and rename (durable).
-        g.bench_with_input(
-            BenchmarkId::new("write+finalize", format!("{} KiB buffer", buf >> 10)),
-            &buf,
-            |b, _| {
-                b.to_async(&rt).iter(|| {
-                    n += 1;
-                    let rel = format!("f{n}.mp4");
-                    let dest = &dest;
-                    let chunk = &chunk;
-                    async move {
-                        let mut p = dest.open_partial(&rel, 0).await.expect("open");
-                        for _ in 0..TOTAL / CHUNK {
-                            p.write_all(chunk).await.expect("write");
-                        }
-                        p.finalize(TOTAL as u64).await.expect("finalize");
-                        let _ = std::fs::remove_file(dest.final_path(&rel).expect("path"));
-                    }
-                })
-            },
-        );
+        // "write": to the page cache only, the loop's own cost; "write+finalize": the whole
+        // of what a transfer does, then fsync and rename (durable).
+        for (label, finalize) in [("write", false), ("write+finalize", true)] {
+            g.bench_with_input(
+                BenchmarkId::new(label, format!("{} KiB buffer", buf >> 10)),
+                &buf,
+                |b, _| {
+                    b.to_async(&rt).iter(|| {
+                        n += 1;
+                        copy_once(&dest, &chunk, format!("f{n}.mp4"), finalize)
+                    })
+                },
+            );
+        }
     }
     g.finish();
+}
+
+/// Writes `TOTAL` bytes in `CHUNK`s to `rel`'s partial file, finalizes it if asked, and
+/// removes what it wrote.
+async fn copy_once(dest: &LocalDestination, chunk: &[u8], rel: String, finalize: bool) {
+    let mut p = dest.open_partial(&rel, 0).await.expect("open");
+    for _ in 0..TOTAL / CHUNK {
+        p.write_all(chunk).await.expect("write");
+    }
+    let written = if finalize {
+        p.finalize(TOTAL as u64).await.expect("finalize");
+        dest.final_path(&rel)
+    } else {
+        drop(p);
+        dest.part_path(&rel)
+    };
+    let _ = std::fs::remove_file(written.expect("path"));
 }
 
 criterion_group!(benches, bench);

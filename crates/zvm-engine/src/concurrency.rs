@@ -85,7 +85,7 @@ impl Gate {
         })
     }
 
-    /// Waits for a permit. `None` once the gate is closed.
+    /// Waits for a permit (`None` only if the semaphore were closed, which it never is).
     pub async fn enter(self: &Arc<Self>) -> Option<Slot> {
         let permit = self.sem.clone().acquire_owned().await.ok()?;
         self.active.fetch_add(1, Ordering::AcqRel);
@@ -93,11 +93,6 @@ impl Gate {
             gate: self.clone(),
             permit: Some(permit),
         })
-    }
-
-    /// Wakes every waiting worker with `None`.
-    pub fn close(&self) {
-        self.sem.close();
     }
 
     pub fn target(&self) -> usize {

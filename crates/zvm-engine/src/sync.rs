@@ -165,14 +165,16 @@ impl Engine {
         if !opts.dry_run {
             self.dest.check_writable().await?;
         }
+        // Transfers at once to begin with: all of them, or where auto mode starts.
+        let start = if opts.adaptive {
+            concurrency::AUTO_START.min(opts.transfers)
+        } else {
+            opts.transfers
+        };
         self.emit(Event::RunStarted {
             destination: self.dest.describe(),
             dry_run: opts.dry_run,
-            transfers: if opts.adaptive {
-                concurrency::AUTO_START.min(opts.transfers)
-            } else {
-                opts.transfers
-            },
+            transfers: start,
             auto: opts.adaptive,
         });
 
@@ -187,11 +189,6 @@ impl Engine {
         let (job_tx, job_rx) = mpsc::channel::<TransferJob>(opts.transfers * 4);
         let job_rx = Arc::new(tokio::sync::Mutex::new(job_rx));
         let limiter = opts.bwlimit.map(|b| Arc::new(ByteLimiter::new(b)));
-        let start = if opts.adaptive {
-            concurrency::AUTO_START.min(opts.transfers)
-        } else {
-            opts.transfers
-        };
         let gate = Gate::new(start);
         let mut workers = tokio::task::JoinSet::new();
         if !opts.dry_run {

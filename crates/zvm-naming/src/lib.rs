@@ -353,19 +353,24 @@ fn clean_chars(s: &str) -> String {
     out
 }
 
+/// Cuts `s` to at most `budget` bytes, on a char boundary.
+fn cut_to(s: &mut String, budget: usize) {
+    if s.len() > budget {
+        let mut cut = budget;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+}
+
 fn sanitize_with_ext(stem: &str, ext: &str) -> String {
     let ext = clean_chars(ext).trim_end_matches([' ', '.']).to_string();
     let mut stem = clean_chars(stem);
     // Windows drops trailing dots and spaces, and leading spaces are invisible traps.
     stem = stem.trim_start_matches(' ').to_string();
     let budget = MAX_COMPONENT_BYTES.saturating_sub(ext.len());
-    if stem.len() > budget {
-        let mut cut = budget;
-        while !stem.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        stem.truncate(cut);
-    }
+    cut_to(&mut stem, budget);
     let mut stem = stem.trim_end_matches([' ', '.']).to_string();
     if ext.is_empty() {
         stem = stem.trim_end_matches([' ', '.']).to_string();
@@ -386,11 +391,7 @@ fn sanitize_with_ext(stem: &str, ext: &str) -> String {
         // base now starts with '_', so it can no longer be reserved), or a second pass
         // would cut it and sanitizing would not be idempotent (found by the fuzzer).
         if stem.len() > budget {
-            let mut cut = budget;
-            while !stem.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            stem.truncate(cut);
+            cut_to(&mut stem, budget);
             stem = stem.trim_end_matches([' ', '.']).to_string();
         }
     }

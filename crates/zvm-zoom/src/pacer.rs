@@ -74,6 +74,14 @@ fn quota(plan: Plan, cat: Category) -> Option<Quota> {
     }
 }
 
+/// Every category, in the order of the pacer's arrays.
+const CATEGORIES: [Category; 4] = [
+    Category::Light,
+    Category::Medium,
+    Category::Heavy,
+    Category::ResourceIntensive,
+];
+
 /// Shared per-category limiters. Cloning shares the buckets.
 #[derive(Clone)]
 pub struct Pacer {
@@ -83,6 +91,8 @@ pub struct Pacer {
     /// 429), the whole category slows down together, instead of every request in flight
     /// meeting the same 429 and retrying on its own.
     slowdown: Arc<[std::sync::Mutex<Slowdown>; 4]>,
+    /// The plan's requests per second per category (`None`: not paced).
+    per_second: [Option<f64>; 4],
 }
 
 /// A category's reaction to 429s: its pace is the plan's times `scale`, halved at each 429
@@ -129,13 +139,11 @@ impl Pacer {
         let mk = |c| quota(plan, c).map(RateLimiter::direct);
         Self {
             plan,
-            buckets: Arc::new([
-                mk(Category::Light),
-                mk(Category::Medium),
-                mk(Category::Heavy),
-                mk(Category::ResourceIntensive),
-            ]),
+            buckets: Arc::new(CATEGORIES.map(mk)),
             slowdown: Arc::new(Default::default()),
+            per_second: CATEGORIES.map(|c| {
+                quota(plan, c).map(|q| 1.0 / q.replenish_interval().as_secs_f64().max(1e-6))
+            }),
         }
     }
 
@@ -155,8 +163,7 @@ impl Pacer {
 
     /// The plan's requests per second in `cat` (`None`: not paced).
     fn per_second(&self, cat: Category) -> Option<f64> {
-        let q = quota(self.plan, cat)?;
-        Some(1.0 / q.replenish_interval().as_secs_f64().max(1e-6))
+        self.per_second[Self::index(cat)]
     }
 
     /// Waits for a slot in `cat`.
