@@ -63,7 +63,7 @@ echo "== B. one uncapped 4 GiB file, $RUNS runs"
 start_sim --preset big --meetings 1 --files-per-meeting 1 --file-size 4GiB --no-rate-limits --years 1
 TOK=$(sim_token)
 URL=$(sim_urls | head -1)
-zw=(); zc=(); cw=(); cc=(); zr=(); sw=()
+zw=(); zc=(); cw=(); cc=(); zr=(); sw=(); pr=(); pc=()
 for r in $(seq 1 "$RUNS"); do
   rm -rf "$WORK/z" "$WORK/z.db"* "$WORK/curl.bin"
   timed "$WORK/t.zvm" "$BIN/zvm" sync "$WORK/z" --all-users --from 13m --state "$WORK/z.db" --plan unlimited --quiet
@@ -76,7 +76,10 @@ for r in $(seq 1 "$RUNS"); do
   timed "$WORK/t.cs" sh -c 'curl -s -L -H "Authorization: Bearer $1" -o "$2" "$3" && sync "$2"' _ "$TOK" "$WORK/curl.bin" "$URL"
   read -r w u s m < "$WORK/t.cs"; sw+=("$w")
   rm -f "$WORK/curl.bin"
-  echo "  run $r: zvm ${zw[-1]} s (cpu ${zc[-1]} s), curl ${cw[-1]} s (cpu ${cc[-1]} s), curl+fsync ${sw[-1]} s"
+  # Each run's own ratios: the machine's speed drifts between runs, less within one.
+  pr+=("$(echo "${cw[-1]} / ${zw[-1]}" | bc -l)"); pc+=("$(echo "${zc[-1]} / ${cc[-1]}" | bc -l)")
+  printf '  run %d: zvm %s s (cpu %s s), curl %s s (cpu %s s), curl+fsync %s s; throughput zvm/curl %.3f\n' \
+    "$r" "${zw[-1]}" "${zc[-1]}" "${cw[-1]}" "${cc[-1]}" "${sw[-1]}" "${pr[-1]}"
 done
 ZW=$(printf '%s\n' "${zw[@]}" | median); ZC=$(printf '%s\n' "${zc[@]}" | median)
 CW=$(printf '%s\n' "${cw[@]}" | median); CC=$(printf '%s\n' "${cc[@]}" | median)
@@ -84,6 +87,8 @@ ZR=$(printf '%s\n' "${zr[@]}" | sort -g | tail -1)
 printf '  zvm  (median) %6.2f s  %7.1f MiB/s  cpu %5.2f s = %.2f s/GiB   peak RSS %d MiB\n' "$ZW" "$(echo "4096 / $ZW" | bc -l)" "$ZC" "$(echo "$ZC / 4" | bc -l)" "$((ZR / 1024))"
 printf '  curl (median) %6.2f s  %7.1f MiB/s  cpu %5.2f s = %.2f s/GiB\n' "$CW" "$(echo "4096 / $CW" | bc -l)" "$CC" "$(echo "$CC / 4" | bc -l)"
 printf '  ratios: throughput zvm/curl %.3f, cpu per GiB zvm/curl %.3f\n' "$(echo "$CW / $ZW" | bc -l)" "$(echo "$ZC / $CC" | bc -l)"
+printf '  median of the per-run ratios: throughput zvm/curl %.3f, cpu per GiB zvm/curl %.3f\n' \
+  "$(printf '%s\n' "${pr[@]}" | median)" "$(printf '%s\n' "${pc[@]}" | median)"
 SW=$(printf '%s\n' "${sw[@]}" | median)
 printf '  curl -o && sync FILE (median) %6.2f s  %7.1f MiB/s; zvm/that throughput %.3f\n' "$SW" "$(echo "4096 / $SW" | bc -l)" "$(echo "$SW / $ZW" | bc -l)"
 fi

@@ -120,7 +120,10 @@ impl Simulator {
         ] {
             let mut rx = rx.clone();
             tasks.push(tokio::spawn(async move {
-                let _ = axum::serve(l, router)
+                // The client's address reaches the handlers: the bandwidth cap is per TCP
+                // connection. `axum::serve` answers HTTP/1.1 and h2c (prior knowledge) alike.
+                let svc = router.into_make_service_with_connect_info::<SocketAddr>();
+                let _ = axum::serve(l, svc)
                     .with_graceful_shutdown(async move {
                         let _ = rx.wait_for(|v| *v).await;
                     })

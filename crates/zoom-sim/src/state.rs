@@ -108,9 +108,25 @@ pub struct Shared {
     pub downloads_in_flight: std::sync::Arc<AtomicU32>,
     /// The shared line (`link_bps`): when it is next free to send.
     pub link_free_at: Mutex<Option<std::time::Instant>>,
+    /// Each TCP connection's line under the per-connection cap, by the client's address.
+    pub connection_lines: Mutex<HashMap<std::net::SocketAddr, crate::download::LineClock>>,
 }
 
 impl Shared {
+    /// The line of the TCP connection from `peer`. Lines no response holds any more are
+    /// dropped once there are many (a closed connection's port may come back later as a new
+    /// connection; an idle line has no state worth keeping beyond its small burst anyway).
+    pub fn connection_line(&self, peer: std::net::SocketAddr) -> crate::download::LineClock {
+        let mut lines = self
+            .connection_lines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if lines.len() >= 1024 {
+            lines.retain(|_, l| std::sync::Arc::strong_count(l) > 1);
+        }
+        lines.entry(peer).or_default().clone()
+    }
+
     pub fn new(cfg: SimConfig, account: Account) -> Shared {
         let faults = cfg.faults.clone();
         let mut key = [0u8; 32];
@@ -138,6 +154,7 @@ impl Shared {
             counter: AtomicU64::new(1),
             downloads_in_flight: std::sync::Arc::new(AtomicU32::new(0)),
             link_free_at: Mutex::new(None),
+            connection_lines: Mutex::new(HashMap::new()),
         }
     }
 

@@ -1381,3 +1381,70 @@ async fn the_binary_serves_and_prints_its_urls() {
     assert_eq!(r.status(), 200);
     child.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_bandwidth_cap_belongs_to_the_tcp_connection_and_h2c_is_spoken() {
+    let mut c = quiet();
+    c.account.mp4_size = (300_000, 400_000);
+    let sim = start(c).await;
+    let tok = s2s_token(&sim).await;
+    let (url, f) = download_url(&sim, &tok, 300_000).await;
+    sim.set_faults(FaultConfig {
+        bandwidth_bps: 1_000_000,
+        ..FaultConfig::default()
+    });
+    // Two downloads at once as HTTP/2 streams on one connection (h2c, prior knowledge):
+    // they share that connection's cap, so together they take at least twice one file's
+    // time. A lower bound only; never an upper bound in a test.
+    let h2 = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let mut locs = Vec::new();
+    for _ in 0..2 {
+        locs.push(cdn_location(&sim, &tok, &url).await);
+    }
+    let t = Instant::now();
+    let jobs: Vec<_> = locs
+        .into_iter()
+        .map(|loc| {
+            let h2 = h2.clone();
+            tokio::spawn(async move {
+                let r = h2.get(&loc).send().await.unwrap();
+                assert_eq!(r.version(), reqwest::Version::HTTP_2);
+                assert_eq!(r.status(), 200);
+                r.bytes().await.unwrap().len() as u64
+            })
+        })
+        .collect();
+    for j in jobs {
+        assert_eq!(j.await.unwrap(), f.size);
+    }
+    let min =
+        Duration::from_secs_f64(2.0 * f.size as f64 / 1_000_000.0) - Duration::from_millis(60);
+    assert!(t.elapsed() >= min, "{:?} < {min:?}", t.elapsed());
+
+    // A keep-alive HTTP/1.1 connection idle between two requests does not bank its unused
+    // time: the second response on it still takes the whole file's time at the cap (a
+    // 50 ms credit would cut 50 ms off; the slack allowed is 10 ms).
+    let h1 = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .http1_only()
+        .build()
+        .unwrap();
+    for round in 0..2 {
+        let loc = cdn_location(&sim, &tok, &url).await;
+        let t = Instant::now();
+        let r = h1.get(&loc).send().await.unwrap();
+        assert_eq!(r.version(), reqwest::Version::HTTP_11);
+        assert_eq!(r.bytes().await.unwrap().len() as u64, f.size);
+        let min = Duration::from_secs_f64(f.size as f64 / 1_000_000.0) - Duration::from_millis(10);
+        assert!(
+            t.elapsed() >= min,
+            "round {round}: {:?} < {min:?}",
+            t.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

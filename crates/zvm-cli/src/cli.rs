@@ -154,6 +154,11 @@ pub struct ZoomArgs {
     /// 60). Hidden: tests shorten it to exercise stalls quickly.
     #[arg(long, env = "ZVM_STALL_TIMEOUT", value_name = "SECS", hide = true)]
     pub stall_timeout: Option<f64>,
+    /// Download over HTTP/2 (all transfers multiplexed on one connection per host) instead
+    /// of one HTTP/1.1 connection per transfer. Hidden: for measurements only (see
+    /// BENCHMARKS.md, which measured HTTP/1.1 faster under per-connection caps).
+    #[arg(long, hide = true)]
+    pub downloads_http2: bool,
 }
 
 /// Which recordings.

@@ -45,6 +45,7 @@ fn resolve(z: &ZoomArgs, cfg: &ConfigFile) -> Result<Resolved, Failure> {
     if std::env::var_os("ZVM_TEST_FAST_RETRY").is_some_and(|v| v == "1") {
         client.retry.base_delay = std::time::Duration::from_millis(10);
     }
+    client.http2 = z.downloads_http2;
     if let Some(secs) = z.stall_timeout {
         // Reject what Duration cannot hold (negative, NaN, absurdly large) as a usage error.
         client.stall_timeout = std::time::Duration::try_from_secs_f64(secs)

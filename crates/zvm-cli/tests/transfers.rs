@@ -66,7 +66,8 @@ async fn auto_comes_down_to_what_the_server_allows() {
     );
 }
 
-/// Fixed numbers, with and without opening the next file early: every mode copies exactly
+/// Fixed numbers, with and without opening the next file early, and over HTTP/2 (kept for
+/// measurements, see BENCHMARKS.md): every mode copies exactly
 /// and sends one download request per file (an early open is used, never wasted).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixed_transfers_and_pipelining_copy_exactly_one_request_per_file() {
@@ -74,6 +75,8 @@ async fn fixed_transfers_and_pipelining_copy_exactly_one_request_per_file() {
         vec!["-j", "1"],
         vec!["-j", "3"],
         vec!["-j", "3", "--no-pipelining"],
+        // HTTP/2 (h2c to the simulator): every transfer a stream on one connection.
+        vec!["-j", "3", "--downloads-http2"],
         vec!["-j", "auto"],
     ]
     .into_iter()

@@ -63,7 +63,9 @@ pub struct ClientConfig {
     /// run opens at once (64, plus the next file each one opens early), or every request
     /// past it pays a new TCP and TLS handshake.
     pub download_connections: usize,
-    /// Allow HTTP/2 for downloads (off: HTTP/1.1, one connection per worker).
+    /// Download over HTTP/2 (off, the default: HTTP/1.1, one connection per transfer). Over
+    /// TLS HTTP/2 is what the server's ALPN offers; over plain loopback http it is h2c with
+    /// prior knowledge (the simulator). BENCHMARKS.md measured why it is off.
     pub http2: bool,
 }
 
@@ -186,7 +188,12 @@ impl ZoomClient {
     pub fn new(cfg: ClientConfig, creds: Credentials) -> Result<Self, ZoomError> {
         let api_base = check_url(&cfg.api_base)?;
         let api = api_client(cfg.connect_timeout)?;
-        let dl = download_client(cfg.connect_timeout, cfg.download_connections, cfg.http2)?;
+        let dl = download_client(
+            cfg.connect_timeout,
+            cfg.download_connections,
+            cfg.http2,
+            api_base.scheme() == "http",
+        )?;
         let tokens = TokenSource::new(api.clone(), &cfg.oauth_base, creds, cfg.token_skew)?;
         Ok(Self {
             api,
@@ -197,15 +204,6 @@ impl ZoomClient {
             download_throttles: Default::default(),
             cfg,
         })
-    }
-
-    /// The same client with a download pool of `connections` and HTTP/2 on or off.
-    pub fn with_download_pool(&self, connections: usize, http2: bool) -> Result<Self, ZoomError> {
-        let mut c = self.clone();
-        c.dl = download_client(self.cfg.connect_timeout, connections, http2)?;
-        c.cfg.download_connections = connections;
-        c.cfg.http2 = http2;
-        Ok(c)
     }
 
     /// The token source (status, logout).

@@ -76,11 +76,14 @@ pub fn api_client(connect_timeout: Duration) -> Result<reqwest::Client, ZoomErro
 
 /// Client for downloads: NO whole-request timeout (multi-gigabyte files), only a connect
 /// timeout; stalls are caught per chunk by the download stream. `connections` sizes the idle
-/// pool per host; `http2` off forces HTTP/1.1 so each worker gets its own connection.
+/// pool per host; `http2` off forces HTTP/1.1 so each transfer gets its own connection.
+/// `http2` on a `plain_loopback` setup (the simulator) speaks h2c with prior knowledge, since
+/// without TLS there is no ALPN to agree on it.
 pub fn download_client(
     connect_timeout: Duration,
     connections: usize,
     http2: bool,
+    plain_loopback: bool,
 ) -> Result<reqwest::Client, ZoomError> {
     ensure_crypto_provider();
     let mut b = reqwest::Client::builder()
@@ -90,6 +93,8 @@ pub fn download_client(
         .redirect(redirect_policy());
     if !http2 {
         b = b.http1_only();
+    } else if plain_loopback {
+        b = b.http2_prior_knowledge();
     }
     b.build().map_err(ZoomError::from)
 }
