@@ -8,6 +8,7 @@
 
 #![allow(clippy::missing_panics_doc)]
 
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use crate::{DestError, Destination};
@@ -20,6 +21,7 @@ pub async fn run_all(dest: &dyn Destination) {
     resume_beyond_end_is_refused(dest).await;
     size_mismatch_keeps_the_part(dest).await;
     large_file_in_odd_chunks(dest).await;
+    owned_and_borrowed_writes_keep_their_order(dest).await;
     finalize_replaces_an_existing_file(dest).await;
     write_atomic_roundtrip(dest).await;
     invalid_paths_are_refused(dest).await;
@@ -197,6 +199,38 @@ pub async fn size_mismatch_keeps_the_part(dest: &dyn Destination) {
         "too long is a mismatch too"
     );
     assert_eq!(dest.stat_final(rel).await.unwrap(), None);
+}
+
+/// `write_bytes` and `write_all` interleaved, in sizes around and above the local buffer, with
+/// a sync in the middle: the file holds the bytes in call order.
+pub async fn owned_and_borrowed_writes_keep_their_order(dest: &dyn Destination) {
+    let rel = "mixed/owned.mp4";
+    let data = pattern(3 * 1024 * 1024 + 777, 6);
+    let sizes = [1, 65_536, 7, 300_000, 262_144, 13, 1_000_000, 4096];
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    let mut at = 0;
+    for (i, &n) in sizes.iter().cycle().enumerate() {
+        if at == data.len() {
+            break;
+        }
+        let end = (at + n).min(data.len());
+        if i % 2 == 0 {
+            part.write_bytes(Bytes::copy_from_slice(&data[at..end]))
+                .await
+                .unwrap();
+        } else {
+            part.write_all(&data[at..end]).await.unwrap();
+        }
+        at = end;
+        assert_eq!(part.len(), at as u64, "len() counts every byte handed over");
+        if i == 5 {
+            part.sync().await.unwrap();
+            assert_eq!(dest.partial_len(rel).await.unwrap(), Some(at as u64));
+        }
+    }
+    part.write_bytes(Bytes::new()).await.unwrap();
+    part.finalize(data.len() as u64).await.unwrap();
+    assert_eq!(dest.sha256_final(rel).await.unwrap(), sha_hex(&data));
 }
 
 pub async fn large_file_in_odd_chunks(dest: &dyn Destination) {

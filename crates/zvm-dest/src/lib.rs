@@ -6,6 +6,7 @@
 //! suite every implementation must pass.
 
 use async_trait::async_trait;
+use bytes::Bytes;
 
 mod error;
 mod local;
@@ -60,6 +61,13 @@ pub trait Destination: Send + Sync + 'static {
 #[async_trait]
 pub trait PartialFile: Send {
     async fn write_all(&mut self, buf: &[u8]) -> Result<(), DestError>;
+    /// Like `write_all`, taking ownership of a (reference-counted) chunk, so a destination can
+    /// keep it until it writes instead of copying it; the engine hands over network chunks
+    /// this way. Calls of both kinds may be mixed: bytes land in call order. The default
+    /// copies through `write_all`.
+    async fn write_bytes(&mut self, data: Bytes) -> Result<(), DestError> {
+        self.write_all(&data).await
+    }
     /// Bytes in the .part so far (including buffered ones).
     fn len(&self) -> u64;
     /// `len() == 0`.

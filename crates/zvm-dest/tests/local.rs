@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use zvm_dest::{DestError, Destination, LocalDestination, conformance};
 
 fn dest_in(dir: &Path) -> LocalDestination {
@@ -202,6 +203,22 @@ async fn a_full_disk_is_reported_as_no_space_and_the_handle_is_not_reused() {
         matches!(failed, Some(DestError::NoSpace { .. })),
         "{failed:?}"
     );
+    // And through owned chunks (the engine's path): the failure surfaces, then sticks.
+    let mut part = dest.open_partial("x.mp4", 0).await.unwrap();
+    let chunk = Bytes::from(vec![0; 64 * 1024]);
+    let mut failed = None;
+    for _ in 0..40 {
+        if let Err(e) = part.write_bytes(chunk.clone()).await {
+            failed = Some(e);
+            break;
+        }
+    }
+    assert!(
+        matches!(failed, Some(DestError::NoSpace { .. })),
+        "{failed:?}"
+    );
+    assert!(part.write_bytes(chunk).await.is_err());
+    assert!(part.sync().await.is_err());
 }
 
 /// A killed run can leave `write_atomic`'s temp file behind; the next write of that name
@@ -224,5 +241,122 @@ async fn write_atomic_sweeps_temps_of_dead_processes() {
     assert_eq!(
         std::fs::read(dir.path().join("m/meeting.json")).unwrap(),
         b"{}"
+    );
+}
+
+/// The engine's path: network chunks handed over as `Bytes`. 100 000 chunks of 7 bytes put
+/// about 37 000 chunks in one 256 KiB queue, far more than one vectored write takes (IOV_MAX).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tiny_owned_chunks_are_written_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dest_in(dir.path());
+    let data = conformance::pattern(700_000, 11);
+    let whole = Bytes::from(data.clone());
+    let mut part = dest.open_partial("tiny.mp4", 0).await.unwrap();
+    for at in (0..data.len()).step_by(7) {
+        part.write_bytes(whole.slice(at..at + 7)).await.unwrap();
+    }
+    assert_eq!(part.len(), 700_000);
+    part.finalize(700_000).await.unwrap();
+    assert_eq!(
+        std::fs::read(dest.final_path("tiny.mp4").unwrap()).unwrap(),
+        data
+    );
+}
+
+/// Borrowed and owned writes alternate (both smaller and larger than the buffer), with a
+/// buffer size that no write size divides: the file holds the bytes in call order.
+#[tokio::test]
+async fn mixed_write_all_and_write_bytes_keep_byte_order() {
+    let dir = tempfile::tempdir().unwrap();
+    for buf in [1000, 256 * 1024] {
+        let dest = dest_in(dir.path()).with_write_buffer(buf);
+        let rel = format!("mixed-{buf}.mp4");
+        let data = conformance::pattern(2_000_000, 12);
+        let mut part = dest.open_partial(&rel, 0).await.unwrap();
+        let mut at = 0;
+        for (i, n) in [3usize, 999, 1001, 5000, 1, 70_000, 300_000]
+            .iter()
+            .cycle()
+            .enumerate()
+        {
+            if at == data.len() {
+                break;
+            }
+            let end = (at + n).min(data.len());
+            if i % 3 == 0 {
+                part.write_all(&data[at..end]).await.unwrap();
+            } else {
+                part.write_bytes(Bytes::copy_from_slice(&data[at..end]))
+                    .await
+                    .unwrap();
+            }
+            at = end;
+        }
+        part.finalize(data.len() as u64).await.unwrap();
+        assert_eq!(std::fs::read(dest.final_path(&rel).unwrap()).unwrap(), data);
+    }
+}
+
+/// `sync` and `sync_in_background` write out what is queued; writing goes on afterwards.
+#[tokio::test]
+async fn sync_midway_then_more_owned_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dest_in(dir.path());
+    let data = Bytes::from(conformance::pattern(1_500_000, 13));
+    let mut part = dest.open_partial("s.mp4", 0).await.unwrap();
+    part.write_bytes(data.slice(..100_000)).await.unwrap(); // queued only
+    part.sync().await.unwrap();
+    assert_eq!(dest.partial_len("s.mp4").await.unwrap(), Some(100_000));
+    part.write_bytes(data.slice(100_000..700_000))
+        .await
+        .unwrap();
+    part.write_bytes(data.slice(700_000..700_010))
+        .await
+        .unwrap();
+    part.sync_in_background().await.unwrap();
+    // The background sync only started, but every byte already reached the file.
+    assert_eq!(dest.partial_len("s.mp4").await.unwrap(), Some(700_010));
+    for at in (700_010..1_500_000).step_by(65_536) {
+        let end = (at + 65_536).min(1_500_000);
+        part.write_bytes(data.slice(at..end)).await.unwrap();
+    }
+    assert_eq!(part.len(), 1_500_000);
+    part.finalize(1_500_000).await.unwrap();
+    assert_eq!(
+        std::fs::read(dest.final_path("s.mp4").unwrap()).unwrap(),
+        data
+    );
+}
+
+/// The size check counts queued chunks: they are written before it, and a mismatch keeps the
+/// `.part` with every byte in it.
+#[tokio::test]
+async fn finalize_checks_the_size_after_owned_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dest_in(dir.path());
+    let data = Bytes::from(conformance::pattern(300_000, 14));
+    let mut part = dest.open_partial("f.mp4", 0).await.unwrap();
+    part.write_bytes(data.clone()).await.unwrap(); // one chunk bigger than the buffer
+    part.write_bytes(Bytes::from_static(b"tail")).await.unwrap(); // queued only
+    let err = part.finalize(300_000).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DestError::SizeMismatch {
+                expected: 300_000,
+                actual: 300_004,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(dest.stat_final("f.mp4").await.unwrap(), None);
+    assert_eq!(dest.partial_len("f.mp4").await.unwrap(), Some(300_004));
+    let part = dest.open_partial("f.mp4", 300_000).await.unwrap();
+    assert_eq!(part.finalize(300_000).await.unwrap(), 300_000);
+    assert_eq!(
+        std::fs::read(dest.final_path("f.mp4").unwrap()).unwrap(),
+        data
     );
 }

@@ -627,7 +627,8 @@ impl Engine {
                 l.take(chunk.len()).await;
             }
             gate.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-            part.write_all(&chunk).await.map_err(TransferError::dest)?;
+            // Handed over, not copied: the destination keeps the chunk until it writes.
+            part.write_bytes(chunk).await.map_err(TransferError::dest)?;
             let len = part.len();
             if near_end.is_some() && gate.near_end(job.size - len, pace.rate(len, gate)) {
                 fire(near_end);
