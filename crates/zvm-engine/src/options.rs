@@ -30,11 +30,21 @@ pub struct Filters {
     pub host: Option<String>,
     /// Meetings shorter than this many minutes are left out.
     pub min_duration_min: Option<u32>,
+    /// Only these meetings, by Zoom's meeting-instance UUID (`None`: every meeting). For a
+    /// front end where the user picked meetings one by one: two meetings of one host with
+    /// the same topic on the same day are still told apart.
+    pub meeting_uuids: Option<BTreeSet<String>>,
 }
 
 impl Filters {
     pub fn wants_file_type(&self, file_type: &str) -> bool {
         self.file_types.is_empty() || self.file_types.contains(&file_type.to_ascii_uppercase())
+    }
+
+    pub fn wants_meeting(&self, uuid: &str) -> bool {
+        self.meeting_uuids
+            .as_ref()
+            .is_none_or(|set| set.contains(uuid))
     }
 
     pub fn wants_topic(&self, topic: &str) -> bool {

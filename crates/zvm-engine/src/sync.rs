@@ -344,7 +344,8 @@ impl Engine {
                     }
                 }
                 meetings.retain(|m| {
-                    opts.filters.wants_topic(&m.topic)
+                    opts.filters.wants_meeting(&m.uuid)
+                        && opts.filters.wants_topic(&m.topic)
                         && opts
                             .filters
                             .min_duration_min

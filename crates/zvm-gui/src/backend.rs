@@ -115,8 +115,9 @@ impl JobSpec {
         })
     }
 
-    /// The engine has no "these meetings only" filter, so one selected meeting becomes a
-    /// run over its own UTC day, its host, and its exact topic.
+    /// One selected meeting becomes a run over its own UTC day and host (so the listing stays
+    /// small) that takes that meeting alone, by its UUID: a twin with the same host, day and
+    /// topic is not downloaded, nor offered for deletion.
     fn options_for(&self, m: &MeetingSel) -> SyncOptions {
         let mut o = self.base.clone();
         o.from = m.date;
@@ -130,21 +131,13 @@ impl JobSpec {
         } else {
             UserSelection::Me
         };
-        o.filters.topic = Some(exact_topic_glob(&m.topic));
+        o.filters.meeting_uuids = Some([m.uuid.clone()].into());
         o
     }
 
     fn audit_log(&self) -> PathBuf {
         self.state_path.with_file_name("audit.jsonl")
     }
-}
-
-/// A glob matching exactly `topic` (the engine's `*`/`?` become `?`, which matches them).
-pub fn exact_topic_glob(topic: &str) -> String {
-    topic
-        .chars()
-        .map(|c| if c == '*' || c == '?' { '?' } else { c })
-        .collect()
 }
 
 /// One selected meeting, as the backend needs it.

@@ -1,0 +1,107 @@
+//! Meetings picked one by one (the GUI's selection): a run with `Filters::meeting_uuids`
+//! downloads those meetings and nothing else, and a move plans deletions of those alone.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use zoom_sim::{SimConfig, Simulator};
+use zvm_dest::LocalDestination;
+use zvm_engine::{Engine, Event, MoveOptions, SyncOptions, UserSelection};
+use zvm_state::{FileStatus, SqliteState, StateStore};
+use zvm_zoom::{ClientConfig, Credentials, DeleteAction, Plan, Secret, ZoomClient};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_picked_meetings_are_downloaded_and_planned_for_deletion() {
+    let mut cfg = SimConfig::default();
+    cfg.rate_limits.enabled = false;
+    let sim = Simulator::start(cfg).await.unwrap();
+    let c = sim.credentials();
+    let zoom = ZoomClient::new(
+        ClientConfig {
+            api_base: sim.api_base_url(),
+            oauth_base: sim.oauth_base_url(),
+            plan: Plan::Unlimited,
+            ..ClientConfig::default()
+        },
+        Credentials::ServerToServer {
+            account_id: c.account_id,
+            client_id: c.client_id,
+            client_secret: Secret::new(c.client_secret),
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = Arc::new(SqliteState::open(&dir.path().join("s.sqlite3")).unwrap());
+    let engine = Engine::new(
+        zoom,
+        state.clone(),
+        Arc::new(LocalDestination::new(dir.path().join("dest"))),
+        Arc::new(|_e: Event| {}),
+    );
+
+    // Two finished meetings with files, of different hosts where the account has them.
+    let manifest = sim.manifest();
+    let done: Vec<_> = manifest
+        .meetings
+        .iter()
+        .filter(|m| !m.in_progress && m.files.iter().any(|f| f.is_completed()))
+        .collect();
+    assert!(done.len() > 4, "the account has meetings to choose from");
+    let a = done[0];
+    let b = done
+        .iter()
+        .find(|m| m.host_id != a.host_id)
+        .unwrap_or(&done[1]);
+    let picked: BTreeSet<String> = [a.uuid.clone(), b.uuid.clone()].into();
+
+    let today = jiff::Zoned::now().date();
+    let mut opts = SyncOptions::new(
+        today.checked_sub(jiff::Span::new().years(6)).unwrap(),
+        today,
+    );
+    opts.users = UserSelection::AllUsers;
+    opts.filters.meeting_uuids = Some(picked.clone());
+    let run = engine.sync(&opts, CancellationToken::new()).await.unwrap();
+    assert_eq!(run.files_failed, 0, "{run:?}");
+    assert!(run.files_downloaded >= 2, "{run:?}");
+
+    let verified = state.files_with_status(FileStatus::Verified).await.unwrap();
+    let meetings: BTreeSet<String> = verified
+        .iter()
+        .map(|r| r.key.meeting_uuid.clone())
+        .collect();
+    assert_eq!(meetings, picked, "files of exactly the picked meetings");
+    let wanted_downloads = [a, b]
+        .iter()
+        .flat_map(|m| m.files.iter().chain(m.participant_audio.iter()))
+        .filter(|f| f.is_completed())
+        .count() as u64;
+    assert_eq!(
+        sim.stats().download_requests(),
+        wanted_downloads,
+        "one download per file of the picked meetings, none of the others"
+    );
+
+    // A move with the same selection plans deletions of the picked meetings only.
+    let plan = engine
+        .plan_move(
+            &opts,
+            &MoveOptions {
+                action: DeleteAction::Trash,
+                older_than: None,
+                audit_log: dir.path().join("audit.jsonl"),
+            },
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert!(!plan.candidates.is_empty());
+    for c in &plan.candidates {
+        assert!(picked.contains(&c.meeting_uuid), "{c:?}");
+    }
+    for (uuid, topic, reason) in &plan.kept {
+        assert!(picked.contains(uuid), "{uuid} {topic}: {reason}");
+    }
+    assert!(sim.deletions().is_empty(), "planning deletes nothing");
+}
