@@ -244,7 +244,8 @@ pub struct FaultConfig {
     pub stall_secs: f64,
     /// Probability that a ranged request is answered 200 with the whole file.
     pub range_ignored_prob: f64,
-    /// Per-connection bandwidth cap in bytes per second (0 = none).
+    /// Bandwidth cap of each TCP connection in bytes per second (0 = none): HTTP/1.1
+    /// responses on a keep-alive connection take turns under it, HTTP/2 streams share it.
     pub bandwidth_bps: u64,
     /// Added latency per request (ms), API and downloads.
     pub latency_ms: u64,

@@ -53,7 +53,8 @@ struct Args {
     /// Size of every file with --files-per-meeting, e.g. 4MiB, 4GiB, 1000000.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     file_size: Option<u64>,
-    /// Per-connection download cap, e.g. 20MiB (bytes per second).
+    /// Download cap of each TCP connection, e.g. 20MiB (bytes per second); HTTP/2 streams
+    /// on one connection share it.
     #[arg(long, value_name = "RATE", value_parser = parse_size)]
     bandwidth: Option<u64>,
     /// Added latency per request, in milliseconds.
