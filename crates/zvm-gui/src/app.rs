@@ -516,7 +516,13 @@ impl ZvmApp {
                 ui.add(egui::TextEdit::singleline(&mut s.file_template).desired_width(360.0));
                 ui.end_row();
                 ui.label(t(S::Transfers));
-                ui.add(egui::Slider::new(&mut s.transfers, 1..=16));
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut s.transfers_auto, t(S::TransfersAuto));
+                    ui.add_enabled(
+                        !s.transfers_auto,
+                        egui::Slider::new(&mut s.transfers, 1..=16),
+                    );
+                });
                 ui.end_row();
                 ui.label(t(S::BandwidthLimit));
                 ui.add(

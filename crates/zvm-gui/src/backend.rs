@@ -102,7 +102,12 @@ impl JobSpec {
         }
         let today = jiff::Zoned::now().date();
         let mut base = SyncOptions::new(today, today);
-        base.transfers = s.transfers.max(1);
+        // Auto: the engine's controller decides, up to the CLI's most (64).
+        (base.transfers, base.adaptive) = if s.transfers_auto {
+            (64, true)
+        } else {
+            (s.transfers.max(1), false)
+        };
         base.bwlimit = s.bwlimit_bytes();
         base.verify_hash = s.verify_hash;
         base.folder_template = s.folder_template.clone();

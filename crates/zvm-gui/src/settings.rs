@@ -42,7 +42,10 @@ pub struct GuiSettings {
     pub token_dir: PathBuf,
     pub folder_template: String,
     pub file_template: String,
+    /// Downloads at once when `transfers_auto` is off.
     pub transfers: usize,
+    /// Let the engine find the number of downloads at once (the CLI's default, `-j auto`).
+    pub transfers_auto: bool,
     /// MiB/s; 0 means no limit.
     pub bwlimit_mib: f64,
     pub verify_hash: bool,
@@ -82,6 +85,7 @@ impl Default for GuiSettings {
             folder_template: zvm_naming::Namer::DEFAULT_FOLDER.to_string(),
             file_template: zvm_naming::Namer::DEFAULT_FILE.to_string(),
             transfers: 4,
+            transfers_auto: true,
             bwlimit_mib: 0.0,
             verify_hash: false,
             open_browser: true,
@@ -144,8 +148,15 @@ impl GuiSettings {
         if let Some(v) = str_of(&t, "file_template") {
             self.file_template = v;
         }
-        if let Some(n) = t.get("transfers").and_then(|v| v.as_integer()) {
-            self.transfers = n.clamp(1, 64) as usize;
+        match t.get("transfers") {
+            Some(toml::Value::Integer(n)) => {
+                self.transfers = (*n).clamp(1, 64) as usize;
+                self.transfers_auto = false;
+            }
+            Some(toml::Value::String(s)) if s.eq_ignore_ascii_case("auto") => {
+                self.transfers_auto = true;
+            }
+            _ => {}
         }
         if let Some(z) = t.get("zoom").and_then(|v| v.as_table()) {
             if let Some(v) = str_of(z, "client_id") {
@@ -239,8 +250,21 @@ mod tests {
             Some(PathBuf::from("/srv/zoom/.state.sqlite3"))
         );
         assert_eq!(
-            (fresh.transfers, fresh.auth_mode),
-            (6, AuthMode::ServerToServer)
+            (fresh.transfers, fresh.transfers_auto, fresh.auth_mode),
+            (6, false, AuthMode::ServerToServer),
+            "a number in the CLI's config is a fixed number of downloads"
+        );
+        // `transfers = "auto"` there (the CLI's default) keeps the GUI on automatic.
+        std::fs::write(&cli, "transfers = \"auto\"\n").expect("write");
+        let mut auto = GuiSettings {
+            transfers_auto: false,
+            ..GuiSettings::default()
+        };
+        auto.adopt_cli_config(&cli);
+        assert!(auto.transfers_auto);
+        assert!(
+            GuiSettings::default().transfers_auto,
+            "automatic by default, as the CLI"
         );
         assert_eq!(
             (fresh.account_id.as_str(), fresh.client_id.as_str()),
@@ -251,5 +275,25 @@ mod tests {
             GuiSettings::load(&path).is_err(),
             "a broken file is an error to show"
         );
+    }
+
+    #[test]
+    fn automatic_downloads_reach_the_engine_as_auto_mode() {
+        let mut s = GuiSettings {
+            destination: PathBuf::from("/srv/zoom"),
+            state_path: PathBuf::from("/srv/zoom/.state.sqlite3"),
+            ..GuiSettings::default()
+        };
+        let spec = crate::backend::JobSpec::from_settings(&s).expect("spec");
+        assert!(spec.base.adaptive);
+        assert_eq!(
+            spec.base.transfers, 64,
+            "the engine may go up to the CLI's most"
+        );
+        s.transfers_auto = false;
+        s.transfers = 3;
+        let spec = crate::backend::JobSpec::from_settings(&s).expect("spec");
+        assert!(!spec.base.adaptive);
+        assert_eq!(spec.base.transfers, 3);
     }
 }

@@ -95,6 +95,7 @@ impl Ctx {
             state_path: self.state.clone(),
             token_dir: self.dir.path().join("home"),
             transfers: 4,
+            transfers_auto: false,
             ..GuiSettings::default()
         }
     }
@@ -842,6 +843,7 @@ fn demo_app() -> ZvmApp {
         state_path: PathBuf::from("/home/you/.local/share/zvm/state.sqlite3"),
         token_dir: PathBuf::from("/home/you/.config/zvm"),
         transfers: 8,
+        transfers_auto: false,
         bwlimit_mib: 20.0,
         ..GuiSettings::default()
     };
