@@ -781,6 +781,17 @@ async fn api_faults_bursts_and_probability() {
     assert_eq!(a, b);
 }
 
+/// A quiet simulator whose MP4s are 300 to 400 kB, a token, and one MP4's web download URL
+/// (the download tests' common start).
+async fn one_mp4_of_300k() -> (Simulator, String, String, zoom_sim::ManifestFile) {
+    let mut c = quiet();
+    c.account.mp4_size = (300_000, 400_000);
+    let sim = start(c).await;
+    let tok = s2s_token(&sim).await;
+    let (url, f) = download_url(&sim, &tok, 300_000).await;
+    (sim, tok, url, f)
+}
+
 async fn cdn_location(_sim: &Simulator, tok: &str, url: &str) -> String {
     http()
         .get(url)
@@ -796,11 +807,7 @@ async fn cdn_location(_sim: &Simulator, tok: &str, url: &str) -> String {
 
 #[tokio::test]
 async fn download_faults() {
-    let mut c = quiet();
-    c.account.mp4_size = (300_000, 400_000);
-    let sim = start(c).await;
-    let tok = s2s_token(&sim).await;
-    let (url, f) = download_url(&sim, &tok, 300_000).await;
+    let (sim, tok, url, f) = one_mp4_of_300k().await;
 
     // Reset after K bytes: the body fails after about K bytes.
     sim.set_faults(FaultConfig {
@@ -909,11 +916,7 @@ async fn download_faults() {
 
 #[tokio::test]
 async fn connection_limit_and_shared_line() {
-    let mut c = quiet();
-    c.account.mp4_size = (300_000, 400_000);
-    let sim = start(c).await;
-    let tok = s2s_token(&sim).await;
-    let (url, f) = download_url(&sim, &tok, 300_000).await;
+    let (sim, tok, url, f) = one_mp4_of_300k().await;
 
     // Two downloads at once allowed: the third is told to come back (429, Retry-After), and
     // once one finishes a new one is served again.
@@ -1384,11 +1387,7 @@ async fn the_binary_serves_and_prints_its_urls() {
 
 #[tokio::test]
 async fn the_bandwidth_cap_belongs_to_the_tcp_connection_and_h2c_is_spoken() {
-    let mut c = quiet();
-    c.account.mp4_size = (300_000, 400_000);
-    let sim = start(c).await;
-    let tok = s2s_token(&sim).await;
-    let (url, f) = download_url(&sim, &tok, 300_000).await;
+    let (sim, tok, url, f) = one_mp4_of_300k().await;
     sim.set_faults(FaultConfig {
         bandwidth_bps: 1_000_000,
         ..FaultConfig::default()

@@ -142,7 +142,7 @@ pub enum Transfers {
 }
 
 /// The most transfers `-j` accepts, and the ceiling of `-j auto`.
-pub const MAX_TRANSFERS: usize = 64;
+pub use zvm_engine::concurrency::MAX_TRANSFERS;
 
 pub fn parse_transfers(s: &str) -> Result<Transfers> {
     let t = s.trim();

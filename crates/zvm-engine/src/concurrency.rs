@@ -19,6 +19,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// Transfers at once when the engine chooses: where auto mode starts.
 pub const AUTO_START: usize = 8;
 
+/// The most transfers at once a front end offers, and the ceiling of auto mode (the idle
+/// download pool, `ClientConfig::download_connections`, is sized for it).
+pub const MAX_TRANSFERS: usize = 64;
+
 /// The permits: one per transfer allowed to run now.
 pub struct Gate {
     sem: Arc<Semaphore>,

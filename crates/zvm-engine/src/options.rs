@@ -41,10 +41,16 @@ impl Filters {
         self.file_types.is_empty() || self.file_types.contains(&file_type.to_ascii_uppercase())
     }
 
-    pub fn wants_meeting(&self, uuid: &str) -> bool {
+    /// Whether a listed meeting passes every meeting-level filter (UUIDs, topic, duration;
+    /// the host is checked per user while listing, file types per file).
+    pub fn admits(&self, m: &zvm_zoom::models::Meeting) -> bool {
         self.meeting_uuids
             .as_ref()
-            .is_none_or(|set| set.contains(uuid))
+            .is_none_or(|set| set.contains(&m.uuid))
+            && self.wants_topic(&m.topic)
+            && self
+                .min_duration_min
+                .is_none_or(|min| m.duration >= i64::from(min))
     }
 
     pub fn wants_topic(&self, topic: &str) -> bool {

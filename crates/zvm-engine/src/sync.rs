@@ -343,14 +343,7 @@ impl Engine {
                         }
                     }
                 }
-                meetings.retain(|m| {
-                    opts.filters.wants_meeting(&m.uuid)
-                        && opts.filters.wants_topic(&m.topic)
-                        && opts
-                            .filters
-                            .min_duration_min
-                            .is_none_or(|min| m.duration >= i64::from(min))
-                });
+                meetings.retain(|m| opts.filters.admits(m));
                 f.prefetch(&meetings).await?;
                 for meeting in meetings {
                     // Zoom names the host on each meeting where it can; the listing user otherwise.

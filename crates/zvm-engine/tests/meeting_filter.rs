@@ -1,43 +1,26 @@
 //! Meetings picked one by one (the GUI's selection): a run with `Filters::meeting_uuids`
 //! downloads those meetings and nothing else, and a move plans deletions of those alone.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use zoom_sim::{SimConfig, Simulator};
-use zvm_dest::LocalDestination;
-use zvm_engine::{Engine, Event, MoveOptions, SyncOptions, UserSelection};
-use zvm_state::{FileStatus, SqliteState, StateStore};
-use zvm_zoom::{ClientConfig, Credentials, DeleteAction, Plan, Secret, ZoomClient};
+use zvm_engine::{MoveOptions, SyncOptions, UserSelection};
+use zvm_state::{FileStatus, StateStore};
+use zvm_zoom::DeleteAction;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_picked_meetings_are_downloaded_and_planned_for_deletion() {
     let mut cfg = SimConfig::default();
     cfg.rate_limits.enabled = false;
     let sim = Simulator::start(cfg).await.unwrap();
-    let c = sim.credentials();
-    let zoom = ZoomClient::new(
-        ClientConfig {
-            api_base: sim.api_base_url(),
-            oauth_base: sim.oauth_base_url(),
-            plan: Plan::Unlimited,
-            ..ClientConfig::default()
-        },
-        Credentials::ServerToServer {
-            account_id: c.account_id,
-            client_id: c.client_id,
-            client_secret: Secret::new(c.client_secret),
-        },
-    )
-    .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let state = Arc::new(SqliteState::open(&dir.path().join("s.sqlite3")).unwrap());
-    let engine = Engine::new(
-        zoom,
-        state.clone(),
-        Arc::new(LocalDestination::new(dir.path().join("dest"))),
-        Arc::new(|_e: Event| {}),
+    let (engine, state) = common::engine(
+        &sim,
+        &dir.path().join("dest"),
+        &dir.path().join("s.sqlite3"),
     );
 
     // Two finished meetings with files, of different hosts where the account has them.

@@ -7,6 +7,8 @@
 //! against the simulator over real HTTP, with real SQLite state and a real folder.
 //! `ZVM_MOVE_SEEDS` sets the number of seeds (default 200).
 
+mod common;
+
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,31 +21,23 @@ use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator};
 use zvm_dest::LocalDestination;
 use zvm_engine::{Engine, Event, MoveOptions, SyncOptions, TransferRetry, UserSelection};
 use zvm_state::{SqliteState, StateStore};
-use zvm_zoom::{ClientConfig, Credentials, DeleteAction, Plan, RetryPolicy, Secret, ZoomClient};
+use zvm_zoom::{ClientConfig, DeleteAction, Plan, RetryPolicy, ZoomClient};
 
+/// Fast retries and a short stall timeout: faults are injected on purpose here.
 fn client(sim: &Simulator) -> ZoomClient {
-    let c = sim.credentials();
-    let cfg = ClientConfig {
-        api_base: sim.api_base_url(),
-        oauth_base: sim.oauth_base_url(),
-        plan: Plan::Unlimited,
-        retry: RetryPolicy {
-            max_attempts: 8,
-            base_delay: Duration::from_millis(2),
-            max_delay: Duration::from_millis(20),
-        },
-        stall_timeout: Duration::from_millis(500),
-        ..ClientConfig::default()
-    };
-    ZoomClient::new(
-        cfg,
-        Credentials::ServerToServer {
-            account_id: c.account_id,
-            client_id: c.client_id,
-            client_secret: Secret::new(c.client_secret),
+    common::client(
+        sim,
+        ClientConfig {
+            plan: Plan::Unlimited,
+            retry: RetryPolicy {
+                max_attempts: 8,
+                base_delay: Duration::from_millis(2),
+                max_delay: Duration::from_millis(20),
+            },
+            stall_timeout: Duration::from_millis(500),
+            ..ClientConfig::default()
         },
     )
-    .expect("client")
 }
 
 fn random_faults(rng: &mut rand_chacha::ChaCha8Rng, seed: u64) -> FaultConfig {

@@ -1,44 +1,21 @@
 //! A re-run trusts the state only while the copy is really there: a verified file that was
 //! deleted or damaged locally is fetched again; everything else costs no download request.
 
-use std::sync::Arc;
+mod common;
 
 use tokio_util::sync::CancellationToken;
 use zoom_sim::{SimConfig, Simulator};
-use zvm_dest::LocalDestination;
-use zvm_engine::{Engine, Event, SyncOptions, UserSelection};
-use zvm_state::{FileStatus, SqliteState, StateStore};
-use zvm_zoom::{ClientConfig, Credentials, Plan, Secret, ZoomClient};
+use zvm_engine::{SyncOptions, UserSelection};
+use zvm_state::{FileStatus, StateStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_or_damaged_copy_is_fetched_again_and_nothing_else() {
     let mut cfg = SimConfig::default();
     cfg.rate_limits.enabled = false;
     let sim = Simulator::start(cfg).await.unwrap();
-    let c = sim.credentials();
-    let zoom = ZoomClient::new(
-        ClientConfig {
-            api_base: sim.api_base_url(),
-            oauth_base: sim.oauth_base_url(),
-            plan: Plan::Unlimited,
-            ..ClientConfig::default()
-        },
-        Credentials::ServerToServer {
-            account_id: c.account_id,
-            client_id: c.client_id,
-            client_secret: Secret::new(c.client_secret),
-        },
-    )
-    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("dest");
-    let state = Arc::new(SqliteState::open(&dir.path().join("s.sqlite3")).unwrap());
-    let engine = Engine::new(
-        zoom,
-        state.clone(),
-        Arc::new(LocalDestination::new(root.clone())),
-        Arc::new(|_e: Event| {}),
-    );
+    let (engine, state) = common::engine(&sim, &root, &dir.path().join("s.sqlite3"));
     let today = jiff::Zoned::now().date();
     let mut opts = SyncOptions::new(
         today.checked_sub(jiff::Span::new().years(4)).unwrap(),

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use zvm_dest::{Destination, LocalDestination};
+use zvm_engine::concurrency::MAX_TRANSFERS;
 use zvm_engine::sync::AsyncMeetingFn;
 use zvm_engine::{
     Engine, EngineError, Event, EventSink, MoveCandidate, MoveOptions, MovePlan, RunSummary,
@@ -102,9 +103,9 @@ impl JobSpec {
         }
         let today = jiff::Zoned::now().date();
         let mut base = SyncOptions::new(today, today);
-        // Auto: the engine's controller decides, up to the CLI's most (64).
+        // Auto: the engine's controller decides, up to the most the CLI allows too.
         (base.transfers, base.adaptive) = if s.transfers_auto {
-            (64, true)
+            (MAX_TRANSFERS, true)
         } else {
             (s.transfers.max(1), false)
         };

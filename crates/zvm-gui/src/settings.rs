@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use zvm_engine::concurrency::MAX_TRANSFERS;
 
 use crate::i18n::Lang;
 
@@ -150,7 +151,7 @@ impl GuiSettings {
         }
         match t.get("transfers") {
             Some(toml::Value::Integer(n)) => {
-                self.transfers = (*n).clamp(1, 64) as usize;
+                self.transfers = (*n).clamp(1, MAX_TRANSFERS as i64) as usize;
                 self.transfers_auto = false;
             }
             Some(toml::Value::String(s)) if s.eq_ignore_ascii_case("auto") => {
