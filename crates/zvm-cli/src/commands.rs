@@ -107,6 +107,9 @@ pub(crate) fn base_options(select: &SelectArgs, cfg: &ConfigFile) -> Result<Sync
     Ok(opts)
 }
 
+// `-j` and the engine agree on the most transfers at once.
+const _: () = assert!(settings::MAX_TRANSFERS == zvm_engine::concurrency::MAX_TRANSFERS);
+
 pub(crate) fn apply_transfer(
     opts: &mut SyncOptions,
     t: &TransferArgs,
