@@ -33,6 +33,7 @@ fn client(sim: &Simulator) -> ZoomClient {
                 max_attempts: 8,
                 base_delay: Duration::from_millis(2),
                 max_delay: Duration::from_millis(20),
+                ..RetryPolicy::default()
             },
             stall_timeout: Duration::from_millis(500),
             ..ClientConfig::default()

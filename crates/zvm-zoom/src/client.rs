@@ -22,7 +22,7 @@ use crate::http::{api_client, check_url, download_client};
 use crate::models::{Meeting, MeetingSummary, RecordingsPage, User, UsersPage};
 use crate::pacer::{Category, Pacer, Plan};
 use crate::redact::{RedactedUrl, Secret};
-use crate::retry::{Decision, RetryPolicy, server_delay};
+use crate::retry::{Attempts, Decision, RetryPolicy, server_delay};
 
 /// Characters left alone when encoding a path segment (RFC 3986 unreserved).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -230,14 +230,13 @@ impl ZoomClient {
         query: &[(&str, String)],
         json: Option<&serde_json::Value>,
     ) -> Result<Answer, ZoomError> {
-        let mut attempt = 0u32;
+        let mut so_far = Attempts::default();
         let mut refreshed = false;
         loop {
-            attempt += 1;
             self.pacer.acquire(cat).await;
             let token = match self.tokens.access_token().await {
                 Ok(t) => t,
-                Err(err) => match self.cfg.retry.decide(attempt, &err) {
+                Err(err) => match self.cfg.retry.decide(&mut so_far, &err) {
                     Decision::RetryAfter(d) => {
                         tokio::time::sleep(d).await;
                         continue;
@@ -271,7 +270,6 @@ impl ZoomClient {
                                 // Expired or revoked token (code 124): refresh once, and do
                                 // not count it as an attempt.
                                 refreshed = true;
-                                attempt -= 1;
                                 self.tokens.force_refresh(&token).await?;
                                 continue;
                             }
@@ -282,9 +280,9 @@ impl ZoomClient {
                 }
                 Err(e) => ZoomError::from(e),
             };
-            match self.cfg.retry.decide(attempt, &err) {
+            match self.cfg.retry.decide(&mut so_far, &err) {
                 Decision::RetryAfter(d) => {
-                    tracing::debug!(url = %RedactedUrl(url), attempt, ?d, error = %err, "retrying");
+                    tracing::debug!(url = %RedactedUrl(url), failed = so_far.failed, rate_limited = so_far.rate_limited, ?d, error = %err, "retrying");
                     tokio::time::sleep(d).await;
                 }
                 Decision::GiveUp => return Err(err),
@@ -489,10 +487,9 @@ impl ZoomClient {
         offset: u64,
     ) -> Result<Download, ZoomError> {
         check_url(download_url)?;
-        let mut attempt = 0u32;
+        let mut so_far = Attempts::default();
         let mut refreshed = false;
         loop {
-            attempt += 1;
             let token = self.tokens.access_token().await?;
             let mut req = self.dl.get(download_url).bearer_auth(token.expose());
             if offset > 0 {
@@ -512,7 +509,6 @@ impl ZoomClient {
                     return Err(err);
                 }
                 refreshed = true;
-                attempt -= 1;
                 self.refresh_after_reject(&token).await?;
                 continue;
             }
@@ -520,7 +516,7 @@ impl ZoomClient {
                 self.download_throttles
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-            match self.cfg.retry.decide(attempt, &err) {
+            match self.cfg.retry.decide(&mut so_far, &err) {
                 Decision::RetryAfter(d) => tokio::time::sleep(d).await,
                 Decision::GiveUp => return Err(err),
             }

@@ -25,4 +25,4 @@ pub use error::{ErrorClass, ZoomError};
 pub use models::*;
 pub use pacer::{Category, Pacer, Plan};
 pub use redact::{RedactedUrl, Secret, redact_url};
-pub use retry::{Decision, RetryPolicy};
+pub use retry::{Attempts, Decision, RetryPolicy};

@@ -1,5 +1,5 @@
-//! Retry policy: given an attempt number and an error, [`RetryPolicy::decide`] returns a
-//! [`Decision`]; the caller does the sleeping. Deciding apart from waiting lets tests scale
+//! Retry policy: given what a call has been through ([`Attempts`]) and its latest error,
+//! [`RetryPolicy::decide`] returns a [`Decision`]; the caller does the sleeping. Deciding apart from waiting lets tests scale
 //! delays down to milliseconds and lets the pacer see every wait.
 
 use std::time::{Duration, SystemTime};
@@ -14,8 +14,24 @@ pub struct RetryPolicy {
     /// Cap for any one backoff (and for a server-requested delay, so a bogus Retry-After of
     /// a week cannot hang a run).
     pub max_delay: Duration,
-    /// Total attempts including the first.
+    /// Total attempts including the first, counting failures only: a short rate-limit wait
+    /// is Zoom saying "not yet", not a failure, and has its own budget below.
     pub max_attempts: u32,
+    /// Short rate-limit waits (a per-second 429) one call may sit through. Counted apart from
+    /// failures because under a busy per-second limit several workers meet 429s in turn:
+    /// counting them as failures made a call that never failed give up after six waits
+    /// (seen in the fault-storm test). Bounded all the same, so a server that never stops
+    /// saying 429 cannot hang a run.
+    pub max_rate_limited_waits: u32,
+}
+
+/// What one call has been through so far; starts at zero for each call.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Attempts {
+    /// Attempts that failed (transient errors), the first included.
+    pub failed: u32,
+    /// Rate-limit waits sat through.
+    pub rate_limited: u32,
 }
 
 impl Default for RetryPolicy {
@@ -24,6 +40,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(60),
             max_attempts: 6,
+            max_rate_limited_waits: 30,
         }
     }
 }
@@ -44,6 +61,7 @@ impl RetryPolicy {
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(20),
             max_attempts: 6,
+            max_rate_limited_waits: 30,
         }
     }
 
@@ -55,19 +73,31 @@ impl RetryPolicy {
             .min(self.max_delay)
     }
 
-    /// Decides after attempt `attempt` (1-based) failed with `err`.
-    pub fn decide(&self, attempt: u32, err: &ZoomError) -> Decision {
-        if attempt >= self.max_attempts {
-            return Decision::GiveUp;
-        }
+    /// Decides after the latest attempt failed with `err`, counting it into `so_far`.
+    pub fn decide(&self, so_far: &mut Attempts, err: &ZoomError) -> Decision {
         match err.class() {
             ErrorClass::Fatal => Decision::GiveUp,
-            ErrorClass::Transient => Decision::RetryAfter(jitter(self.backoff(attempt))),
+            ErrorClass::Transient => {
+                so_far.failed += 1;
+                if so_far.failed >= self.max_attempts {
+                    Decision::GiveUp
+                } else {
+                    Decision::RetryAfter(jitter(self.backoff(so_far.failed)))
+                }
+            }
             // Zoom asks for a longer wait than a run should sit through (a daily quota says
             // "tomorrow"): stop now with Zoom's message rather than hang for minutes.
             ErrorClass::RateLimited(Some(d)) if d > self.max_delay => Decision::GiveUp,
-            ErrorClass::RateLimited(Some(d)) => Decision::RetryAfter(d),
-            ErrorClass::RateLimited(None) => Decision::RetryAfter(jitter(self.backoff(attempt))),
+            ErrorClass::RateLimited(wait) => {
+                so_far.rate_limited += 1;
+                if so_far.rate_limited > self.max_rate_limited_waits {
+                    return Decision::GiveUp;
+                }
+                match wait {
+                    Some(d) => Decision::RetryAfter(d),
+                    None => Decision::RetryAfter(jitter(self.backoff(so_far.rate_limited))),
+                }
+            }
         }
     }
 }
@@ -167,28 +197,81 @@ mod tests {
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(40),
             max_attempts: 3,
+            max_rate_limited_waits: 4,
         };
         let transient = ZoomError::api(503, "", None);
-        match p.decide(1, &transient) {
+        let mut so_far = Attempts::default();
+        match p.decide(&mut so_far, &transient) {
             Decision::RetryAfter(d) => {
                 assert!(d >= Duration::from_millis(5) && d <= Duration::from_millis(10))
             }
             Decision::GiveUp => panic!("should retry"),
         }
-        assert_eq!(p.decide(3, &transient), Decision::GiveUp);
+        assert!(matches!(
+            p.decide(&mut so_far, &transient),
+            Decision::RetryAfter(_)
+        ));
+        assert_eq!(p.decide(&mut so_far, &transient), Decision::GiveUp);
+        assert_eq!(so_far.failed, 3, "three attempts in all");
         assert_eq!(
-            p.decide(1, &ZoomError::api(404, "", None)),
+            p.decide(&mut Attempts::default(), &ZoomError::api(404, "", None)),
             Decision::GiveUp
         );
         // A server wait within the cap is honoured exactly; a longer one (a daily quota)
         // ends the call instead of hanging the run.
         let limited = ZoomError::api(429, "", Some(Duration::from_millis(30)));
         assert_eq!(
-            p.decide(1, &limited),
+            p.decide(&mut Attempts::default(), &limited),
             Decision::RetryAfter(Duration::from_millis(30))
         );
         let daily = ZoomError::api(429, "", Some(Duration::from_secs(100)));
-        assert_eq!(p.decide(1, &daily), Decision::GiveUp);
+        assert_eq!(p.decide(&mut Attempts::default(), &daily), Decision::GiveUp);
         assert_eq!(p.backoff(10), Duration::from_millis(40));
+    }
+
+    #[test]
+    fn short_rate_limit_waits_do_not_use_up_the_failure_budget_but_are_bounded() {
+        let p = RetryPolicy {
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(40),
+            max_attempts: 2,
+            max_rate_limited_waits: 4,
+        };
+        let limited = ZoomError::api(429, "", Some(Duration::from_millis(30)));
+        let transient = ZoomError::api(503, "", None);
+        let mut so_far = Attempts::default();
+        // One failure, then four 429s, and the call is still alive: the 429s were waits.
+        assert!(matches!(
+            p.decide(&mut so_far, &transient),
+            Decision::RetryAfter(_)
+        ));
+        for _ in 0..4 {
+            assert_eq!(
+                p.decide(&mut so_far, &limited),
+                Decision::RetryAfter(Duration::from_millis(30))
+            );
+        }
+        // The fifth wait is past the budget: a server that never stops saying 429 ends.
+        assert_eq!(p.decide(&mut so_far, &limited), Decision::GiveUp);
+        // A 429 without a wait backs off on its own count.
+        let mut so_far = Attempts::default();
+        let bare = ZoomError::api(429, "", None);
+        assert!(matches!(
+            p.decide(&mut so_far, &bare),
+            Decision::RetryAfter(_)
+        ));
+        assert_eq!(
+            so_far,
+            Attempts {
+                failed: 0,
+                rate_limited: 1
+            }
+        );
+        // Failures keep their own count: the second one ends the call (max_attempts 2).
+        assert!(matches!(
+            p.decide(&mut so_far, &transient),
+            Decision::RetryAfter(_)
+        ));
+        assert_eq!(p.decide(&mut so_far, &transient), Decision::GiveUp);
     }
 }

@@ -296,6 +296,44 @@ async fn per_second_429_is_waited_out_and_daily_429_ends_at_once() -> TestResult
     Ok(())
 }
 
+/// Workers sharing a busy per-second limit meet 429s in turn. Those are waits, not failures:
+/// with a failure budget of two attempts, every call still succeeds, and each did meet a 429
+/// more than once on average (so the old counting, waits as attempts, would have failed some).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_second_429s_met_in_turn_do_not_use_up_the_failure_budget() -> TestResult {
+    let mut conf = sim_config();
+    conf.rate_limits = RateLimitConfig {
+        enabled: true,
+        medium_per_sec: Some(1),
+        send_headers: true,
+        ..RateLimitConfig::default()
+    };
+    let sim = Simulator::start(conf).await.map_err(|e| e.to_string())?;
+    let c = ZoomClient::new(
+        ClientConfig {
+            retry: RetryPolicy {
+                max_delay: Duration::from_secs(2),
+                max_attempts: 2,
+                ..RetryPolicy::fast()
+            },
+            ..cfg(&sim)
+        },
+        s2s(&sim),
+    )?;
+    const CALLS: u64 = 5;
+    let results =
+        futures::future::join_all((0..CALLS).map(|_| c.list_users(UserStatusFilter::Active))).await;
+    for r in results {
+        r?;
+    }
+    let limited = sim.stats().rate_limited;
+    assert!(
+        limited >= 2 * CALLS,
+        "{limited} answers were 429 for {CALLS} calls: the case tests less than it says"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn hostile_uuids_summaries_and_deletes() -> TestResult {
     let (sim, c) = start(sim_config()).await?;
