@@ -239,16 +239,24 @@ async fn five_xx_bursts_are_retried() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn per_second_429_is_waited_out_and_daily_429_ends_at_once() -> TestResult {
+/// The test account behind rate limits that are on and announce their waits.
+async fn sim_with_limits(limits: RateLimitConfig) -> Result<Simulator, String> {
     let mut conf = sim_config();
     conf.rate_limits = RateLimitConfig {
         enabled: true,
-        medium_per_sec: Some(1),
         send_headers: true,
-        ..RateLimitConfig::default()
+        ..limits
     };
-    let sim = Simulator::start(conf).await.map_err(|e| e.to_string())?;
+    Simulator::start(conf).await.map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn per_second_429_is_waited_out_and_daily_429_ends_at_once() -> TestResult {
+    let sim = sim_with_limits(RateLimitConfig {
+        medium_per_sec: Some(1),
+        ..RateLimitConfig::default()
+    })
+    .await?;
     // A per-second 429 asks for up to a second; the cap must allow that wait (the default
     // policy's 60 s does), while a daily 429's wait until midnight stays past it.
     let patient = ClientConfig {
@@ -264,14 +272,11 @@ async fn per_second_429_is_waited_out_and_daily_429_ends_at_once() -> TestResult
     }
     assert!(sim.stats().rate_limited > 0, "the simulator did answer 429");
 
-    let mut conf = sim_config();
-    conf.rate_limits = RateLimitConfig {
-        enabled: true,
+    let sim = sim_with_limits(RateLimitConfig {
         daily_limit: Some(2),
-        send_headers: true,
         ..RateLimitConfig::default()
-    };
-    let sim = Simulator::start(conf).await.map_err(|e| e.to_string())?;
+    })
+    .await?;
     let c = ZoomClient::new(
         ClientConfig {
             api_base: sim.api_base_url(),
@@ -301,14 +306,11 @@ async fn per_second_429_is_waited_out_and_daily_429_ends_at_once() -> TestResult
 /// more than once on average (so the old counting, waits as attempts, would have failed some).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_second_429s_met_in_turn_do_not_use_up_the_failure_budget() -> TestResult {
-    let mut conf = sim_config();
-    conf.rate_limits = RateLimitConfig {
-        enabled: true,
+    let sim = sim_with_limits(RateLimitConfig {
         medium_per_sec: Some(1),
-        send_headers: true,
         ..RateLimitConfig::default()
-    };
-    let sim = Simulator::start(conf).await.map_err(|e| e.to_string())?;
+    })
+    .await?;
     let c = ZoomClient::new(
         ClientConfig {
             retry: RetryPolicy {
