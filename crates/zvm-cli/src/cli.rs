@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "Zoom Video Mover: copy Zoom cloud recordings to storage you control, verified, and free the cloud",
     long_about = None,
-    after_help = "Start with `zvm demo` to see the whole job against a built-in fake Zoom.\nExit codes: 0 ok, 1 some files failed, 2 bad usage or config, 3 Zoom refused (auth, scopes), 4 destination unusable, 5 state busy or unreadable, 130 interrupted."
+    after_help = "Start with `zvm demo` to see the whole job against a built-in fake Zoom.\nExit codes: 0 ok, 1 some files failed, 2 bad usage or config, 3 Zoom refused (auth, scopes), 4 destination unusable, 5 state busy or unreadable, 130 interrupted (Ctrl-C, or the reader of stdout went away)."
 )]
 pub struct Cli {
     #[command(subcommand)]

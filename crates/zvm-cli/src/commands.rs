@@ -1,6 +1,7 @@
 //! The subcommands: each resolves its settings, builds what it needs, runs the engine and
 //! returns an exit code. Errors carry their exit code ([`Failure`]).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,7 +18,7 @@ use crate::cli::{
     AuthCommand, Cli, Command, DemoArgs, ListArgs, SelectArgs, SyncArgs, TransferArgs,
 };
 use crate::settings::{self, ConfigFile, Transfers};
-use crate::{Failure, connect, exit, reporter};
+use crate::{Failure, connect, exit, output, reporter};
 
 /// Transfers at once when neither `-j` nor the config says.
 const DEFAULT_TRANSFERS: Transfers = Transfers::Auto;
@@ -191,57 +192,134 @@ async fn list(
     let dest = Arc::new(LocalDestination::new(std::env::temp_dir()));
     let engine = Engine::new(zoom, state, dest, Arc::new(|_e: Event| {}));
     let cancel = CancellationToken::new();
-    let mut rows = Vec::new();
-    let json = global.json;
     let mut printer = ListPrinter {
-        json,
-        rows: &mut rows,
+        json: global.json,
+        rows: Vec::new(),
         filters: opts.filters.clone(),
+        out: std::io::BufWriter::with_capacity(64 << 10, std::io::stdout()),
+        left_in_batch: 0,
+        write_error: None,
+        cancel: cancel.clone(),
     };
-    engine
-        .for_each_meeting(&opts, &cancel, &mut printer)
-        .await
-        .map_err(|e| Failure::new(exit::ZOOM, e))?;
-    if !json {
-        print_table(&rows);
+    let listed = engine.for_each_meeting(&opts, &cancel, &mut printer).await;
+    printer.flush();
+    // A closed stdout cancelled the listing: that, not the cancellation, is what happened.
+    if let Some(e) = printer.write_error {
+        return Err(output::write_failure(e));
+    }
+    listed.map_err(|e| Failure::new(exit::ZOOM, e))?;
+    if !printer.json {
+        print_table(&printer.rows)?;
     }
     Ok(exit::OK)
 }
 
-struct ListPrinter<'a> {
-    json: bool,
-    rows: &'a mut Vec<[String; 5]>,
-    filters: zvm_engine::Filters,
+/// One line of `zvm list --json`, borrowed from the listing (no copy of its strings). Fields
+/// in the order the earlier `json!` output had (alphabetical), so the lines stay the same.
+#[derive(serde::Serialize)]
+struct ListedMeeting<'a> {
+    duration: i64,
+    files: Vec<ListedFile<'a>>,
+    host: &'a str,
+    id: i64,
+    start_time: &'a str,
+    timezone: &'a str,
+    topic: &'a str,
+    uuid: &'a str,
 }
 
-impl zvm_engine::sync::AsyncMeetingFn for &mut ListPrinter<'_> {
+#[derive(serde::Serialize)]
+struct ListedFile<'a> {
+    file_size: u64,
+    file_type: &'a zvm_zoom::models::FileType,
+    id: &'a str,
+    recording_type: &'a zvm_zoom::models::RecordingType,
+    status: &'a zvm_zoom::models::FileStatus,
+}
+
+struct ListPrinter {
+    json: bool,
+    rows: Vec<[String; 5]>,
+    filters: zvm_engine::Filters,
+    /// JSON lines are gathered and written once per batch of meetings the lister hands over
+    /// (a page or more): one write per batch instead of one per line, and a reader still
+    /// sees each batch as soon as it is listed.
+    out: std::io::BufWriter<std::io::Stdout>,
+    left_in_batch: usize,
+    /// The first write error; the listing is cancelled when one happens.
+    write_error: Option<std::io::Error>,
+    cancel: CancellationToken,
+}
+
+impl ListPrinter {
+    fn flush(&mut self) {
+        if self.write_error.is_none()
+            && let Err(e) = self.out.flush()
+        {
+            self.stop(e);
+        }
+    }
+
+    /// Stops the listing: nobody reads it any more, or stdout cannot be written.
+    fn stop(&mut self, e: std::io::Error) {
+        self.write_error = Some(e);
+        self.cancel.cancel();
+    }
+}
+
+impl zvm_engine::sync::AsyncMeetingFn for &mut ListPrinter {
+    async fn prefetch(
+        &mut self,
+        meetings: &[zvm_zoom::models::Meeting],
+    ) -> Result<(), zvm_engine::EngineError> {
+        self.left_in_batch = meetings.len();
+        Ok(())
+    }
+
     async fn call(
         &mut self,
         meeting: zvm_zoom::models::Meeting,
         host: &str,
     ) -> Result<(), zvm_engine::EngineError> {
-        let files: Vec<_> = meeting
+        if self.write_error.is_some() {
+            return Ok(());
+        }
+        let files = meeting
             .recording_files
             .iter()
-            .filter(|f| self.filters.wants_file_type(f.file_type.as_str()))
-            .collect();
+            .filter(|f| self.filters.wants_file_type(f.file_type.as_str()));
         if self.json {
-            let v = serde_json::json!({
-                "uuid": meeting.uuid,
-                "id": meeting.id,
-                "host": host,
-                "topic": meeting.topic,
-                "start_time": meeting.start_time,
-                "timezone": meeting.timezone,
-                "duration": meeting.duration,
-                "files": files.iter().map(|f| serde_json::json!({
-                    "id": f.id, "file_type": f.file_type,
-                    "recording_type": f.recording_type, "file_size": f.file_size,
-                    "status": f.status,
-                })).collect::<Vec<_>>(),
-            });
-            println!("{v}");
+            let line = ListedMeeting {
+                duration: meeting.duration,
+                files: files
+                    .map(|f| ListedFile {
+                        file_size: f.file_size,
+                        file_type: &f.file_type,
+                        id: &f.id,
+                        recording_type: &f.recording_type,
+                        status: &f.status,
+                    })
+                    .collect(),
+                host,
+                id: meeting.id,
+                start_time: &meeting.start_time,
+                timezone: &meeting.timezone,
+                topic: &meeting.topic,
+                uuid: &meeting.uuid,
+            };
+            let written = serde_json::to_writer(&mut self.out, &line)
+                .map_err(std::io::Error::from)
+                .and_then(|()| self.out.write_all(b"\n"));
+            if let Err(e) = written {
+                self.stop(e);
+                return Ok(());
+            }
+            self.left_in_batch = self.left_in_batch.saturating_sub(1);
+            if self.left_in_batch == 0 {
+                self.flush();
+            }
         } else {
+            let files: Vec<_> = files.collect();
             let bytes: u64 = files.iter().map(|f| f.file_size).sum();
             let mut types: Vec<&str> = files.iter().map(|f| f.file_type.as_str()).collect();
             types.sort_unstable();
@@ -258,7 +336,7 @@ impl zvm_engine::sync::AsyncMeetingFn for &mut ListPrinter<'_> {
     }
 }
 
-fn print_table(rows: &[[String; 5]]) {
+fn print_table(rows: &[[String; 5]]) -> Result<(), Failure> {
     let headers = ["START (UTC)", "HOST", "TOPIC", "SIZE", "TYPES"];
     let width = |i: usize| {
         rows.iter()
@@ -280,11 +358,16 @@ fn print_table(rows: &[[String; 5]]) {
             .collect::<Vec<_>>()
             .join("  ")
     };
-    println!("{}", fmt(headers));
-    for r in rows {
-        println!("{}", fmt([&r[0], &r[1], &r[2], &r[3], &r[4]]));
-    }
-    println!("{} meetings", rows.len());
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut write = || -> std::io::Result<()> {
+        writeln!(out, "{}", fmt(headers))?;
+        for r in rows {
+            writeln!(out, "{}", fmt([&r[0], &r[1], &r[2], &r[3], &r[4]]))?;
+        }
+        writeln!(out, "{} meetings", rows.len())?;
+        out.flush()
+    };
+    write().map_err(output::write_failure)
 }
 
 async fn sync(

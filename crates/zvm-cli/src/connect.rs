@@ -191,47 +191,55 @@ pub async fn status(z: &ZoomArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
         // Asking for a token proves the credentials work without touching any recording.
         client.tokens().access_token().await.map_err(zoom_failure)?;
         let st = client.tokens().status().await.map_err(zoom_failure)?;
-        println!(
+        crate::output::line(format_args!(
             "Server-to-Server OAuth: credentials accepted by {}",
             r.cfg.oauth_base
-        );
-        println!("scopes: {}", st.scopes.join(" "));
+        ))?;
+        crate::output::line(format_args!("scopes: {}", st.scopes.join(" ")))?;
         return Ok(exit::OK);
     }
     let store = token_store()?;
     match store.load().map_err(zoom_failure)? {
         None => {
-            println!(
+            crate::output::line(format_args!(
                 "Not signed in (no token in {}). Run `zvm auth login`.",
                 store.location()
-            );
+            ))?;
             Ok(exit::ZOOM)
         }
         Some(t) => {
             let now = jiff::Timestamp::now().as_second();
             let left = t.expires_at - now;
-            println!("Signed in (user OAuth); token in {}", store.location());
+            crate::output::line(format_args!(
+                "Signed in (user OAuth); token in {}",
+                store.location()
+            ))?;
             if left > 0 {
-                println!("access token valid for {} more minutes", left / 60);
+                crate::output::line(format_args!(
+                    "access token valid for {} more minutes",
+                    left / 60
+                ))?;
             } else {
-                println!("access token expired; it is refreshed automatically on the next run");
+                crate::output::line(format_args!(
+                    "access token expired; it is refreshed automatically on the next run"
+                ))?;
             }
-            println!(
+            crate::output::line(format_args!(
                 "refresh token: {}",
                 if t.refresh_token.is_some() {
                     "present"
                 } else {
                     "absent (sign in again when the access token expires)"
                 }
-            );
-            println!(
+            ))?;
+            crate::output::line(format_args!(
                 "scopes: {}",
                 if t.scope.is_empty() {
                     "-"
                 } else {
                     t.scope.as_str()
                 }
-            );
+            ))?;
             Ok(exit::OK)
         }
     }
@@ -241,7 +249,7 @@ pub async fn logout(z: &ZoomArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
     let r = resolve(z, cfg)?;
     let store = token_store()?;
     if store.load().map_err(zoom_failure)?.is_none() {
-        println!("Not signed in; nothing to forget.");
+        crate::output::line(format_args!("Not signed in; nothing to forget."))?;
         return Ok(exit::OK);
     }
     let client_id = r
@@ -257,18 +265,18 @@ pub async fn logout(z: &ZoomArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
     let client = ZoomClient::new(r.cfg, creds).map_err(zoom_failure)?;
     match client.tokens().logout().await {
         Ok(()) => {
-            println!(
+            crate::output::line(format_args!(
                 "Signed out: the token was revoked at Zoom and removed from {}.",
                 store.location()
-            );
+            ))?;
             Ok(exit::OK)
         }
         Err(e) => {
             // The local token is gone either way; say that revocation did not happen.
-            println!(
+            crate::output::line(format_args!(
                 "Removed the local token from {}, but Zoom did not confirm the revocation: {e}",
                 store.location()
-            );
+            ))?;
             Ok(exit::ZOOM)
         }
     }

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod connect;
 mod moving;
+mod output;
 mod reporter;
 mod settings;
 mod token_store;
@@ -66,6 +67,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
+        Err(f) if output::is_reader_gone(&f) => ExitCode::from(f.code),
         Err(f) => {
             eprintln!("error: {}", f.error);
             for cause in f.error.chain().skip(1) {

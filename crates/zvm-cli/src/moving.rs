@@ -20,6 +20,7 @@ use crate::cli::{GlobalArgs, MoveAction, MoveArgs, RestoreArgs};
 use crate::commands::{
     apply_transfer, base_options, cancel_on_ctrl_c, destination, open_state, state_path,
 };
+use crate::output;
 use crate::settings::{self, ConfigFile};
 use crate::{Failure, connect, exit, reporter};
 
@@ -139,23 +140,23 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
                 HumanBytes(c.bytes)
             );
             if global.json {
-                println!(
-                    "{}",
-                    serde_json::json!({"event": "would_delete", "meeting_uuid": c.meeting_uuid, "topic": c.topic, "file_ids": c.file_ids, "bytes": c.bytes, "action": verb})
-                );
+                // A closed stdout stops here, before anything is deleted.
+                output::line(
+                    serde_json::json!({"event": "would_delete", "meeting_uuid": c.meeting_uuid, "topic": c.topic, "file_ids": c.file_ids, "bytes": c.bytes, "action": verb}),
+                )?;
             } else {
-                println!("{line}");
+                output::line(line)?;
             }
         }
     }
     if opts.dry_run {
         if !global.json {
-            println!(
+            output::line(format_args!(
                 "dry run: {} meetings ({}) would be removed from the cloud; {} stay. Nothing was deleted.",
                 plan.candidates.len(),
                 HumanBytes(total),
                 plan.kept.len()
-            );
+            ))?;
         }
         return Ok(if summary.files_failed > 0 {
             exit::FILES_FAILED
@@ -191,10 +192,9 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
     summary.deleted = deleted;
     summary.delete_skipped += refused;
     if global.json {
-        println!(
-            "{}",
-            serde_json::json!({"event": "run_finished", "summary": summary})
-        );
+        // The deletions are done and in the audit log: the exit code says how they went, even
+        // if nobody reads this line any more.
+        let _ = output::line(serde_json::json!({"event": "run_finished", "summary": summary}));
     } else {
         reporter::print_summary(&summary, started.elapsed());
         eprintln!("audit log: {}", mopts.audit_log.display());
