@@ -449,10 +449,10 @@ async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Result<u8, Failu
         )
     })?;
     if !global.json {
-        eprintln!(
+        output::note(format_args!(
             "zvm demo: a fake Zoom account is being served on {} (nothing leaves this machine).",
             sim.base_url()
-        );
+        ));
     }
     let zoom = connect::client_for_sim(&sim).await?;
     std::fs::create_dir_all(&a.dir)
@@ -475,10 +475,10 @@ async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Result<u8, Failu
     apply_transfer(&mut opts, &a.transfer, &cfg)?;
     let code = run_engine(global, zoom, state, &a.dir, &opts).await?;
     if !global.json {
-        eprintln!(
+        output::note(format_args!(
             "The copy is in {}/ (one folder per host, year and meeting). Run `zvm demo` again: it only fetches what is new.",
             a.dir.display()
-        );
+        ));
     }
     sim.shutdown().await;
     Ok(code)

@@ -164,14 +164,16 @@ pub async fn login(a: &LoginArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
     let no_browser = a.no_browser;
     let token = zvm_zoom::login_pkce(&http, &login, store.as_ref(), |url| {
         // The sign-in URL carries no secret (PKCE challenge and state only), so it may be shown.
-        eprintln!("Open this address to sign in to Zoom:\n\n  {url}\n");
+        crate::output::note(format_args!(
+            "Open this address to sign in to Zoom:\n\n  {url}\n"
+        ));
         if !no_browser {
             open_browser(url);
         }
     })
     .await
     .map_err(zoom_failure)?;
-    eprintln!(
+    crate::output::note(format_args!(
         "Signed in. Token stored in {} (scopes: {}).",
         store.location(),
         if token.scope.is_empty() {
@@ -179,7 +181,7 @@ pub async fn login(a: &LoginArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
         } else {
             token.scope.as_str()
         }
-    );
+    ));
     Ok(exit::OK)
 }
 

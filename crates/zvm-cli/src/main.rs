@@ -61,7 +61,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            output::note(format_args!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -69,9 +69,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(f) if output::is_reader_gone(&f) => ExitCode::from(f.code),
         Err(f) => {
-            eprintln!("error: {}", f.error);
+            output::note(format_args!("error: {}", f.error));
             for cause in f.error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                output::note(format_args!("  caused by: {cause}"));
             }
             ExitCode::from(f.code)
         }

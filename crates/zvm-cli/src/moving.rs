@@ -165,7 +165,8 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
         });
     }
     if !plan.candidates.is_empty() && !a.yes {
-        eprint!(
+        let _ = write!(
+            std::io::stderr(),
             "{} {} meetings ({}) in the Zoom cloud? Their copies in {} are verified. [y/N] ",
             verb,
             plan.candidates.len(),
@@ -176,7 +177,7 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
         if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
-            eprintln!("Nothing deleted.");
+            output::note("Nothing deleted.");
             return Ok(exit::OK);
         }
     }
@@ -197,7 +198,7 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
         let _ = output::line(serde_json::json!({"event": "run_finished", "summary": summary}));
     } else {
         reporter::print_summary(&summary, started.elapsed());
-        eprintln!("audit log: {}", mopts.audit_log.display());
+        output::note(format_args!("audit log: {}", mopts.audit_log.display()));
     }
     Ok(if summary.files_failed > 0 {
         exit::FILES_FAILED
@@ -226,7 +227,9 @@ pub async fn restore_cmd(
     let _ = render.await;
     let (ok, failed) = res.map_err(|e| Failure::new(exit::ZOOM, e))?;
     if !global.json {
-        eprintln!("recovered {ok} from the Zoom trash; {failed} could not be recovered");
+        output::note(format_args!(
+            "recovered {ok} from the Zoom trash; {failed} could not be recovered"
+        ));
     }
     let _ = settings::default_config_dir;
     Ok(if failed > 0 {

@@ -49,3 +49,10 @@ pub fn line(s: impl Display) -> Result<(), Failure> {
     let mut o = io::stdout().lock();
     writeln!(o, "{s}").map_err(write_failure)
 }
+
+/// One line on stderr, for the user's eyes. If stderr is gone too there is nobody to tell,
+/// so a failed write is dropped (where `eprintln!` would panic, `zvm … 2>&1 | head`).
+pub fn note(s: impl Display) {
+    let mut e = io::stderr().lock();
+    let _ = writeln!(e, "{s}");
+}

@@ -241,7 +241,7 @@ impl Renderer {
                 }
                 let msg = format!("FAILED {}: {error}", file.path);
                 if self.mode == Mode::Quiet {
-                    eprintln_safe(&msg);
+                    crate::output::note(&msg);
                 } else {
                     self.line(&msg);
                 }
@@ -288,7 +288,7 @@ impl Renderer {
             Event::Warning { message } => {
                 let msg = format!("warning: {message}");
                 if self.mode == Mode::Quiet {
-                    eprintln_safe(&msg);
+                    crate::output::note(&msg);
                 } else {
                     self.line(&msg);
                 }
@@ -321,12 +321,6 @@ impl Renderer {
 fn println_safe(s: &str) {
     let mut o = std::io::stdout().lock();
     let _ = writeln!(o, "{s}");
-}
-
-#[allow(clippy::print_stderr)]
-fn eprintln_safe(s: &str) {
-    let mut e = std::io::stderr().lock();
-    let _ = writeln!(e, "{s}");
 }
 
 /// The closing lines every run prints (unless `--json`, where the summary is an event).

@@ -125,3 +125,20 @@ async fn a_sync_finishes_and_a_move_deletes_nothing_when_stdout_is_closed() {
     run.expect_code(0, "move --yes");
     assert!(present(&ctx) < before, "the move deleted nothing");
 }
+
+/// With stderr gone too (`zvm … 2>&1 | head`), an error still ends with its own exit code,
+/// not a panic's 101 from `eprintln!`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_keeps_its_exit_code_when_stderr_is_closed() {
+    let ctx = TestContext::start(common::small_account(73, 2)).await;
+    let mut cmd = ctx.zvm();
+    cmd.args(["list", "--all-users", "--from", "the day before yesterday"]);
+    let mut child = cmd.spawn().expect("spawn zvm");
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("zvm finished")
+        .expect("wait for zvm");
+    assert_eq!(status.code(), Some(2), "a bad date is a usage error (2)");
+}
