@@ -549,6 +549,38 @@ fn route_of<'a>(method: &Method, segs: &[&'a str]) -> (&'static str, Vec<&'a str
     }
 }
 
+/// Whether a request matches one of `failing_routes` (see [`crate::FaultConfig`]): an entry
+/// names the route, or the route with its parameters filled in, optionally after a method.
+fn route_is_down(entries: &[String], method: &Method, route: &str, params: &[&str]) -> bool {
+    if entries.is_empty() {
+        return false;
+    }
+    // The route with each `{...}` segment replaced by its parameter, decoded as a uuid is.
+    let mut params = params.iter();
+    let filled: Vec<String> = route
+        .split('/')
+        .map(|seg| {
+            if seg.starts_with('{') && seg.ends_with('}') {
+                params
+                    .next()
+                    .map(|p| decode_uuid_segment(p))
+                    .unwrap_or_default()
+            } else {
+                seg.to_string()
+            }
+        })
+        .collect();
+    let filled = filled.join("/");
+    entries.iter().any(|e| {
+        let path = match e.split_once(' ') {
+            Some((m, path)) if m == method.as_str() => path,
+            Some(_) => return false, // another method's route
+            None => e.as_str(),
+        };
+        path == route || path == filled
+    })
+}
+
 fn q<'a>(query: &'a [(String, String)], k: &str) -> Option<&'a str> {
     query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
 }
@@ -575,6 +607,14 @@ fn api_inner(
     };
     if let Some(r) = rate_limit(st, category(method, route)) {
         return r;
+    }
+    // A route that is down answers every request alike, so no retry gets past it.
+    let down = st
+        .faults
+        .read()
+        .is_ok_and(|f| route_is_down(&f.failing_routes, method, route, params));
+    if down {
+        return zoom_error(StatusCode::SERVICE_UNAVAILABLE, 503, "Service Unavailable");
     }
     // Injected server errors, after auth and rate limits like a real overloaded backend.
     if st

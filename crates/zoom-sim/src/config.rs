@@ -260,6 +260,17 @@ pub struct FaultConfig {
     /// Every successful `GET /v2/...` answer is replaced by hostile JSON of this kind (a
     /// server bug or an attacker between us and Zoom): the client must fail clearly.
     pub hostile_json: Option<HostileJson>,
+    /// API routes that answer 503 with Zoom's JSON error body on every request (after auth
+    /// and rate limits, like the other injected errors) until the faults are replaced: a
+    /// backend that is down for one kind of request, which retries cannot get past.
+    ///
+    /// An entry is a route as the simulator names it in its stats, e.g.
+    /// `/v2/meetings/{uuid}/meeting_summary`, and matches every request to it. It may start
+    /// with a method (`GET /v2/meetings/{uuid}/recordings`: the meeting's details, which is
+    /// also where participant audio is listed, while the `DELETE` of that route still
+    /// works), and its parameters may be filled in (`/v2/meetings/<uuid>/meeting_summary`,
+    /// the uuid as Zoom lists it, not encoded) to fail that one meeting only.
+    pub failing_routes: Vec<String>,
 }
 
 /// Kinds of malformed or hostile JSON the API can answer with.

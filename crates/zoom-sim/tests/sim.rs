@@ -781,6 +781,108 @@ async fn api_faults_bursts_and_probability() {
     assert_eq!(a, b);
 }
 
+#[tokio::test]
+async fn failing_routes_answer_503_every_time_until_cleared() {
+    let mut c = quiet();
+    c.account.meetings = 60;
+    c.account.in_progress_fraction = 0.0;
+    let sim = start(c).await;
+    let tok = s2s_token(&sim).await;
+    let manifest = sim.manifest();
+    // A uuid with a `/` checks that a filled-in entry names the uuid decoded, as Zoom lists it.
+    let slashy = manifest
+        .meetings
+        .iter()
+        .find(|m| m.uuid.contains('/'))
+        .expect("a uuid with a /");
+    let other = manifest
+        .meetings
+        .iter()
+        .find(|m| m.uuid != slashy.uuid)
+        .expect("a second meeting");
+    let details =
+        |m: &zoom_sim::ManifestMeeting| format!("/meetings/{}/recordings", enc(&enc(&m.uuid)));
+    let summary =
+        |m: &zoom_sim::ManifestMeeting| format!("/meetings/{}/meeting_summary", enc(&enc(&m.uuid)));
+    // What a route answers when it works: the summary route says 200 or 404 code 3001.
+    let summary_ok = |m: &zoom_sim::ManifestMeeting| if m.has_summary { 200 } else { 404 };
+
+    // A route template fails every meeting on every attempt, with Zoom's JSON error body.
+    sim.set_faults(FaultConfig {
+        failing_routes: vec!["/v2/meetings/{uuid}/meeting_summary".into()],
+        ..FaultConfig::default()
+    });
+    for _ in 0..3 {
+        for m in [slashy, other] {
+            let (st, v) = get(&sim, &tok, &summary(m)).await;
+            assert_eq!((st.as_u16(), v["code"].as_i64()), (503, Some(503)), "{v}");
+            assert!(v["message"].is_string(), "{v}");
+        }
+    }
+    // Other routes are unaffected.
+    assert_eq!(get(&sim, &tok, &details(slashy)).await.0, 200);
+    assert_eq!(get(&sim, &tok, "/users").await.0, 200);
+
+    // With a method, only that method's requests fail: GET details does, DELETE does not.
+    sim.set_faults(FaultConfig {
+        failing_routes: vec!["GET /v2/meetings/{uuid}/recordings".into()],
+        ..FaultConfig::default()
+    });
+    let (st, v) = get(&sim, &tok, &details(other)).await;
+    assert_eq!((st.as_u16(), v["code"].as_i64()), (503, Some(503)), "{v}");
+    assert_eq!(get(&sim, &tok, &summary(other)).await.0, summary_ok(other));
+    let r = http()
+        .delete(format!("{}{}", sim.api_base_url(), details(other)))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204, "DELETE is another route's method");
+
+    // With the uuid filled in, only that meeting fails.
+    sim.set_faults(FaultConfig {
+        failing_routes: vec![format!("/v2/meetings/{}/meeting_summary", slashy.uuid)],
+        ..FaultConfig::default()
+    });
+    assert_eq!(get(&sim, &tok, &summary(slashy)).await.0, 503);
+    assert_eq!(get(&sim, &tok, &summary(other)).await.0, summary_ok(other));
+    assert_eq!(get(&sim, &tok, &details(slashy)).await.0, 200);
+
+    // Replacing the faults clears it.
+    sim.set_faults(FaultConfig::default());
+    assert_eq!(
+        get(&sim, &tok, &summary(slashy)).await.0,
+        summary_ok(slashy)
+    );
+
+    // Set over the control plane, as a script would.
+    let r = http()
+        .post(format!("{}/sim/faults", sim.base_url()))
+        .json(&serde_json::json!({"failing_routes": ["/v2/users"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(get(&sim, &tok, "/users").await.0, 503);
+    assert_eq!(get(&sim, &tok, &details(slashy)).await.0, 200);
+    sim.set_faults(FaultConfig::default());
+    assert_eq!(get(&sim, &tok, "/users").await.0, 200);
+
+    // Configs written before the field existed still parse, and a scenario may set it.
+    let old: FaultConfig = serde_json::from_value(serde_json::json!({"api_5xx_burst": 2})).unwrap();
+    assert!(old.failing_routes.is_empty());
+    let c = SimConfig::from_toml_str("[faults]\napi_5xx_prob = 0.1\n").unwrap();
+    assert!(c.faults.failing_routes.is_empty());
+    let c = SimConfig::from_toml_str(
+        "[faults]\nfailing_routes = [\"/v2/meetings/{uuid}/meeting_summary\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.faults.failing_routes,
+        vec!["/v2/meetings/{uuid}/meeting_summary".to_string()]
+    );
+}
+
 /// A quiet simulator whose MP4s are 300 to 400 kB, a token, and one MP4's web download URL
 /// (the download tests' common start).
 async fn one_mp4_of_300k() -> (Simulator, String, String, zoom_sim::ManifestFile) {

@@ -216,6 +216,14 @@ pub(crate) async fn fetch_details(
         }
     }
 
+    if !failures.is_empty() {
+        // Part of the details never came: a meeting.json now would say the meeting has no
+        // participant audio or no summary where we only failed to ask. None is written, so
+        // the folder shows the copy is unfinished (as the module promises), and nothing is
+        // marked done, so the next run asks for the details again.
+        return Ok(failures);
+    }
+
     let files = meeting
         .recording_files
         .iter()
@@ -258,8 +266,9 @@ pub(crate) async fn fetch_details(
         )
         .await?;
     } else {
-        // Written for the person looking at the folder, but not marked done: the next run
-        // asks for the details again.
+        // Only participant audio still processing: the record is true (it lists those files
+        // as processing), so it is written for the person looking at the folder, but not
+        // marked done: the next run asks for the details again.
         engine
             .dest
             .write_atomic(&format!("{folder}/{MEETING_JSON}"), &json)
