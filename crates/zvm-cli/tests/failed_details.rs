@@ -227,8 +227,8 @@ async fn fail_then_finish(
         "the run downloaded only recording files"
     );
     // What is on disk: those files and the meeting.json of each complete meeting, nothing
-    // more. An incomplete meeting has no meeting.json (it is written last, once everything
-    // else of the meeting is in, so its absence tells a person the copy is not finished);
+    // more. A meeting whose details failed has no meeting.json (it is written once the details
+    // are all in, so its absence tells a person the copy is not finished);
     // no `.part` is left; no summary came (every summary's route was down).
     let mut on_disk: BTreeSet<String> = first.done.values().cloned().collect();
     for u in kinds.all.iter().filter(|u| !incomplete.contains(u)) {

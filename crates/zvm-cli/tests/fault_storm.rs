@@ -186,7 +186,7 @@ async fn every_fault_at_once_loses_nothing_and_stays_bounded() {
                             .is_some_and(|folder| file.strip_prefix(folder) == Some("summary.json"))
                 })
             };
-            // meeting.json is written last, once all of its meeting's files are in, so it may
+            // meeting.json is withheld while a part of its meeting's details failed, so it may
             // come in the re-run, but only beside a reported failure.
             let meeting_record_of_a_failed_meeting = |file: &str| {
                 file.strip_suffix("meeting.json")

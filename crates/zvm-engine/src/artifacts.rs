@@ -4,8 +4,12 @@
 //! These need one more request per meeting each (meeting details, summary), so they run on a
 //! small pool of their own and are recorded in the state like files: a meeting whose
 //! `meeting.json` row is verified and whose files are all verified costs no request at all on
-//! the next run. `meeting.json` is written last, so a failure in the middle leaves it missing
-//! and the next run tries the details again.
+//! the next run. `meeting.json` is written after the meeting's details: when a part of them
+//! (the participant audio list, the summary) cannot be fetched, it is not written at all, and
+//! the next run asks again. It does not wait for the meeting's recording downloads, which
+//! run apart: a recording that fails leaves a `meeting.json` listing where that file goes,
+//! and the meeting unfinished in the state, so the next run fetches the file and writes the
+//! record again.
 
 use std::collections::BTreeMap;
 
