@@ -359,3 +359,91 @@ async fn an_outage_of_the_detail_routes_fails_every_meeting_s_details_and_nothin
     };
     fail_then_finish(&ctx, faults, &kinds.all, &kinds.all).await;
 }
+
+/// meeting.json is written last: a meeting whose download failed has none (its folder shows
+/// the copy is unfinished), and the re-run that fetches the file writes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_whose_download_fails_gets_its_meeting_json_only_when_the_rerun_completes_it() {
+    let ctx = TestContext::start(small_account(24, 5)).await;
+    // Every download answers Zoom's HTML sign-in page instead of the file: refused each time.
+    ctx.sim.set_faults(FaultConfig {
+        html_prob: 1.0,
+        ..FaultConfig::default()
+    });
+    // Each refused file costs its retries (tens of ms each here): all at once keeps it short.
+    let out = ctx.sync(&["--json", "-j", "64"]).await;
+    out.expect_code(1, "sync with every download refused");
+    let first = Events::parse(&out);
+    let mut queued: BTreeSet<String> = BTreeSet::new();
+    for line in out.stdout.lines() {
+        let v: Value = serde_json::from_str(line).expect("JSON line");
+        if v["event"] == "file_queued" {
+            queued.insert(
+                v["file"]["meeting_uuid"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .into(),
+            );
+        }
+    }
+    assert!(
+        !queued.is_empty(),
+        "no download was queued: the case tests nothing"
+    );
+    assert!(
+        first.done.is_empty(),
+        "a download succeeded: {:?}",
+        first.done
+    );
+    let on_disk = ctx.local_files();
+    for u in &queued {
+        let record = format!("{}/meeting.json", first.folder(u));
+        assert!(
+            !on_disk.contains(&record),
+            "{record} was written although the meeting's downloads failed"
+        );
+    }
+    // The summaries and details did come: only the records wait.
+    assert!(
+        on_disk.iter().any(|p| p.ends_with("/summary.md")),
+        "no summary was saved: the details should not depend on the downloads\n{}",
+        tail(&out.stdout)
+    );
+
+    ctx.sim.set_faults(FaultConfig::default());
+    ctx.sync(&["--json"])
+        .await
+        .expect_code(0, "re-run without faults");
+    ctx.verify_copy();
+    let on_disk = ctx.local_files();
+    for u in &queued {
+        let record = format!("{}/meeting.json", first.folder(u));
+        assert!(
+            on_disk.contains(&record),
+            "{record} missing after the re-run"
+        );
+    }
+    // And the records are done now: a third run asks Zoom for the details of no meeting but
+    // those with a file Zoom is still processing (they are asked again until it is ready).
+    let still_processing = ctx
+        .sim
+        .manifest()
+        .meetings
+        .iter()
+        .filter(|m| {
+            m.files.iter().any(|f| f.cloud == CloudState::Present)
+                && m.files
+                    .iter()
+                    .chain(m.participant_audio.iter())
+                    .any(|f| f.cloud == CloudState::Present && !f.is_completed())
+        })
+        .count() as u64;
+    let details_before = ctx.sim.stats().count("GET /v2/meetings/{uuid}/recordings");
+    ctx.sync(&[]).await.expect_code(0, "third run");
+    let asked = ctx.sim.stats().count("GET /v2/meetings/{uuid}/recordings") - details_before;
+    assert!(
+        asked <= still_processing,
+        "{asked} meetings' details were fetched again; only {still_processing} have a file \
+         still processing"
+    );
+}

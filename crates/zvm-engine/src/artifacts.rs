@@ -4,14 +4,16 @@
 //! These need one more request per meeting each (meeting details, summary), so they run on a
 //! small pool of their own and are recorded in the state like files: a meeting whose
 //! `meeting.json` row is verified and whose files are all verified costs no request at all on
-//! the next run. `meeting.json` is written after the meeting's details: when a part of them
-//! (the participant audio list, the summary) cannot be fetched, it is not written at all, and
-//! the next run asks again. It does not wait for the meeting's recording downloads, which
-//! run apart: a recording that fails leaves a `meeting.json` listing where that file goes,
-//! and the meeting unfinished in the state, so the next run fetches the file and writes the
-//! record again.
+//! the next run. `meeting.json` is written last: once the meeting's details are all in and
+//! every download of the meeting queued in this run has ended verified ([`RecordGate`]). So
+//! a folder with a `meeting.json` holds the whole meeting, and a folder without one is not
+//! finished; a failure anywhere leaves it missing and the meeting unfinished in the state,
+//! and the next run fetches what is missing and writes the record.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -77,8 +79,9 @@ pub(crate) struct DetailFailure {
     pub error: String,
 }
 
-/// Fetches a meeting's details, queues its participant audio, writes its artifacts; returns
-/// what could not be fetched.
+/// Fetches a meeting's details, queues its participant audio (each counted in `gate`), writes
+/// the summary; returns what could not be fetched, and the meeting's record for `gate` to
+/// write once the downloads are done (none when a part of the details failed).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn fetch_details(
     engine: &Engine,
@@ -89,7 +92,8 @@ pub(crate) async fn fetch_details(
     existing: &BTreeMap<String, FileRow>,
     paths: &BTreeMap<String, String>,
     job_tx: &mpsc::Sender<Job>,
-) -> Result<Vec<DetailFailure>, EngineError> {
+    gate: &Arc<RecordGate>,
+) -> Result<(Vec<DetailFailure>, Option<PendingRecord>), EngineError> {
     let mut complete = true;
     let mut failures = Vec::new();
     let failed = |file_id: &str, path: String, error: String| DetailFailure {
@@ -167,7 +171,8 @@ pub(crate) async fn fetch_details(
                         rel_path: rel,
                         expected_size: pa.file_size,
                     };
-                    queue_participant_audio(engine, job_tx, plan, pa.download_url.clone()).await?;
+                    queue_participant_audio(engine, job_tx, plan, pa.download_url.clone(), gate)
+                        .await?;
                 }
             }
             Err(e) => {
@@ -190,7 +195,7 @@ pub(crate) async fn fetch_details(
                 let md = summary_markdown(&summary, meeting);
                 write_artifact(
                     engine,
-                    meeting,
+                    &meeting.uuid,
                     folder,
                     SUMMARY_JSON,
                     FileKind::Summary,
@@ -199,7 +204,7 @@ pub(crate) async fn fetch_details(
                 .await?;
                 write_artifact(
                     engine,
-                    meeting,
+                    &meeting.uuid,
                     folder,
                     SUMMARY_MD,
                     FileKind::Summary,
@@ -225,7 +230,7 @@ pub(crate) async fn fetch_details(
         // participant audio or no summary where we only failed to ask. None is written, so
         // the folder shows the copy is unfinished (as the module promises), and nothing is
         // marked done, so the next run asks for the details again.
-        return Ok(failures);
+        return Ok((failures, None));
     }
 
     let files = meeting
@@ -259,32 +264,119 @@ pub(crate) async fn fetch_details(
         saved_by: format!("zvm {}", env!("CARGO_PKG_VERSION")),
     };
     let json = serde_json::to_vec_pretty(&record).unwrap_or_default();
-    if complete {
-        write_artifact(
-            engine,
-            meeting,
-            folder,
-            MEETING_JSON,
-            FileKind::MeetingJson,
-            &json,
-        )
-        .await?;
-    } else {
-        // Only participant audio still processing: the record is true (it lists those files
-        // as processing), so it is written for the person looking at the folder, but not
-        // marked done: the next run asks for the details again.
-        engine
-            .dest
-            .write_atomic(&format!("{folder}/{MEETING_JSON}"), &json)
-            .await?;
+    Ok((
+        failures,
+        Some(PendingRecord {
+            meeting_uuid: meeting.uuid.clone(),
+            folder: folder.to_string(),
+            json,
+            // Participant audio still processing: the record is true (it lists those files
+            // as processing), so it is written for the person looking at the folder, but not
+            // marked done: the next run asks for the details again.
+            mark_done: complete,
+        }),
+    ))
+}
+
+/// A meeting's `meeting.json`, ready, waiting for the meeting's downloads.
+#[derive(Debug)]
+pub(crate) struct PendingRecord {
+    meeting_uuid: String,
+    folder: String,
+    json: Vec<u8>,
+    /// Record it as verified in the state (the meeting then costs no request next run).
+    mark_done: bool,
+}
+
+/// Holds a meeting's `meeting.json` back until everything of the meeting this run started has
+/// ended: its details and each of its queued downloads. Whichever ends last writes the record,
+/// and only if none failed. A download that never ends (the run was cancelled first) leaves
+/// it unwritten, which is right: the meeting is not finished.
+#[derive(Debug)]
+pub(crate) struct RecordGate {
+    /// The details plus the downloads queued and not ended yet.
+    outstanding: AtomicUsize,
+    failed: AtomicBool,
+    record: Mutex<Option<PendingRecord>>,
+}
+
+impl RecordGate {
+    /// A gate for `downloads` queued downloads and the meeting's details.
+    pub(crate) fn new(downloads: usize) -> Arc<Self> {
+        Arc::new(Self {
+            outstanding: AtomicUsize::new(downloads + 1),
+            failed: AtomicBool::new(false),
+            record: Mutex::new(None),
+        })
     }
-    Ok(failures)
+
+    /// One more download to wait for (participant audio, found by the details, which still
+    /// count themselves, so the gate cannot open in between).
+    pub(crate) fn add_download(&self) {
+        self.outstanding.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A download of the meeting ended, verified or not.
+    pub(crate) async fn download_ended(&self, engine: &Engine, verified: bool) {
+        if !verified {
+            self.failed.store(true, Ordering::Release);
+        }
+        self.release(engine).await;
+    }
+
+    /// The details ended; `record` is what to write if every download succeeds.
+    pub(crate) async fn details_ended(&self, engine: &Engine, record: Option<PendingRecord>) {
+        match record {
+            Some(r) => {
+                if let Ok(mut slot) = self.record.lock() {
+                    *slot = Some(r);
+                }
+            }
+            None => self.failed.store(true, Ordering::Release),
+        }
+        self.release(engine).await;
+    }
+
+    async fn release(&self, engine: &Engine) {
+        if self.outstanding.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        // The last one out: the details deposited the record before counting themselves out.
+        if self.failed.load(Ordering::Acquire) {
+            return;
+        }
+        let Some(rec) = self.record.lock().ok().and_then(|mut r| r.take()) else {
+            return;
+        };
+        let written = if rec.mark_done {
+            write_artifact(
+                engine,
+                &rec.meeting_uuid,
+                &rec.folder,
+                MEETING_JSON,
+                FileKind::MeetingJson,
+                &rec.json,
+            )
+            .await
+        } else {
+            engine
+                .dest
+                .write_atomic(&format!("{}/{MEETING_JSON}", rec.folder), &rec.json)
+                .await
+                .map_err(EngineError::from)
+        };
+        if let Err(e) = written {
+            engine.emit(crate::events::Event::Warning {
+                message: format!("{}/{MEETING_JSON}: {e}", rec.folder),
+            });
+        }
+    }
 }
 
 /// Writes a small file atomically and records it as verified.
 async fn write_artifact(
     engine: &Engine,
-    meeting: &Meeting,
+    meeting_uuid: &str,
     folder: &str,
     name: &str,
     kind: FileKind,
@@ -293,7 +385,7 @@ async fn write_artifact(
     let rel = format!("{folder}/{name}");
     engine.dest.write_atomic(&rel, bytes).await?;
     let key = FileKey {
-        meeting_uuid: meeting.uuid.clone(),
+        meeting_uuid: meeting_uuid.to_string(),
         file_id: name.to_string(),
     };
     engine

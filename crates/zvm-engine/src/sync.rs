@@ -94,6 +94,8 @@ pub(crate) struct TransferJob {
     file: FileRef,
     url: String,
     size: u64,
+    /// The meeting's record, told when this download ends.
+    record: Arc<artifacts::RecordGate>,
 }
 
 /// Counters shared by the pipeline's tasks.
@@ -134,7 +136,7 @@ impl Engine {
         &self.state
     }
 
-    fn emit(&self, e: Event) {
+    pub(crate) fn emit(&self, e: Event) {
         self.events.emit(e);
     }
 
@@ -417,7 +419,7 @@ impl Engine {
     }
 
     /// One file: resume or start, stream, finalize, commit. Never returns an error: failures
-    /// are reported as events and counted. `pre` is the download already opened while the
+    /// are reported as events and counted; returns whether the file ended verified. `pre` is the download already opened while the
     /// worker's previous file finished; `near_end` fires when this one is about to finish.
     async fn run_transfer(
         &self,
@@ -425,12 +427,12 @@ impl Engine {
         run: &RunCtx<'_>,
         mut pre: Option<Result<Opened, TransferError>>,
         near_end: &mut Option<oneshot::Sender<()>>,
-    ) {
+    ) -> bool {
         let (opts, tally, cancel) = (run.opts, run.tally, run.cancel);
         let mut attempt = 0u32;
         loop {
             if cancel.is_cancelled() {
-                return;
+                return false;
             }
             attempt += 1;
             let _ = self.state.start_attempt(&job.key).await;
@@ -445,9 +447,9 @@ impl Engine {
                         size: job.size,
                         sha256: sha,
                     });
-                    return;
+                    return true;
                 }
-                Ok(None) => return, // cancelled; the .part stays for the next run
+                Ok(None) => return false, // cancelled; the .part stays for the next run
                 Err(TransferError::Fatal(e)) | Err(TransferError::Transient(e))
                     if e.is_destination_fatal() =>
                 {
@@ -457,7 +459,7 @@ impl Engine {
                         f.get_or_insert(msg);
                     }
                     cancel.cancel();
-                    return;
+                    return false;
                 }
                 Err(TransferError::Transient(e)) if attempt < opts.retry.max_attempts => {
                     run.gate.errors.fetch_add(1, Ordering::Relaxed);
@@ -470,12 +472,12 @@ impl Engine {
                     });
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
-                        _ = cancel.cancelled() => return,
+                        _ = cancel.cancelled() => return false,
                     }
                 }
                 Err(TransferError::Transient(e)) | Err(TransferError::Fatal(e)) => {
                     self.fail(job, tally, &e.to_string()).await;
-                    return;
+                    return false;
                 }
             }
         }
@@ -779,11 +781,13 @@ impl Worker {
             let near_end = pipelining.then_some(tx);
             let transfer = async {
                 let mut near_end = near_end;
-                self.engine
+                let verified = self
+                    .engine
                     .run_transfer(&job, &run, pre, &mut near_end)
                     .await;
                 // Dropped here if it never fired (failure, cancel): the prefetch then ends.
                 drop(near_end);
+                job.record.download_ended(&self.engine, verified).await;
             };
             let prefetch = async {
                 // Fires when the file is nearly done; dropped unfired otherwise.
@@ -981,6 +985,8 @@ impl Planner<'_> {
         let mut paths: BTreeMap<String, String> = BTreeMap::new();
         let mut all_verified = true;
         let mut jobs = Vec::new();
+        // meeting.json waits for the details and for each download queued here.
+        let record = artifacts::RecordGate::new(0);
         for file in files {
             if !file.is_processing() && !self.opts.filters.wants_file_type(file.file_type.as_str())
             {
@@ -1076,6 +1082,10 @@ impl Planner<'_> {
                     file: fref,
                     url: file.download_url.clone(),
                     size,
+                    record: {
+                        record.add_download();
+                        record.clone()
+                    },
                 },
             ));
         }
@@ -1162,10 +1172,20 @@ impl Planner<'_> {
         let host = host_label.to_string();
         self.details.spawn(async move {
             let _permit = permit;
-            artifacts::fetch_details(
-                &engine, &opts, &meeting, &folder2, &host, &existing, &paths, &job_tx,
+            let fetched = artifacts::fetch_details(
+                &engine, &opts, &meeting, &folder2, &host, &existing, &paths, &job_tx, &record,
             )
-            .await
+            .await;
+            match fetched {
+                Ok((failures, pending)) => {
+                    record.details_ended(&engine, pending).await;
+                    Ok(failures)
+                }
+                Err(e) => {
+                    record.details_ended(&engine, None).await;
+                    Err(e)
+                }
+            }
         });
         Ok(())
     }
@@ -1209,6 +1229,7 @@ pub(crate) async fn queue_participant_audio(
     job_tx: &mpsc::Sender<TransferJob>,
     plan: PlannedFile,
     url: String,
+    record: &Arc<artifacts::RecordGate>,
 ) -> Result<(), EngineError> {
     let row = engine.state.plan_file(&plan).await?;
     let file = FileRef {
@@ -1226,6 +1247,10 @@ pub(crate) async fn queue_participant_audio(
             file,
             url,
             size: plan.expected_size,
+            record: {
+                record.add_download();
+                record.clone()
+            },
         })
         .await;
     Ok(())
