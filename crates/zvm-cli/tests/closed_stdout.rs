@@ -19,15 +19,7 @@ async fn run_with_stdout_closed(ctx: &TestContext, args: &[String]) -> RunOutput
     cmd.args(args);
     let mut child = cmd.spawn().expect("spawn zvm");
     drop(child.stdout.take());
-    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .expect("zvm finished within the 120 s safety net")
-        .expect("wait for zvm");
-    RunOutput {
-        code: out.status.code(),
-        stdout: String::new(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::wait_output(child).await
 }
 
 fn list_args(extra: &[&str]) -> Vec<String> {

@@ -14,9 +14,8 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{RunOutput, TestContext, small_account, tail};
+use common::{RunOutput, TestContext, assert_exact, small_account, tail};
 use serde_json::Value;
-use sha2::Digest;
 use zoom_sim::{CloudState, FaultConfig, Manifest, ManifestMeeting};
 
 /// The account: its seed was chosen so that it holds meetings with participant audio only,
@@ -137,24 +136,6 @@ impl Events {
     }
 }
 
-/// Reads a file of DEST and checks it is byte-for-byte the simulator's file.
-fn assert_exact(ctx: &TestContext, f: &zoom_sim::ManifestFile, path: &str) {
-    let bytes = std::fs::read(ctx.dest.join(path))
-        .unwrap_or_else(|e| panic!("file {} missing at {path}: {e}", f.id));
-    assert_eq!(
-        bytes.len() as u64,
-        f.size,
-        "file {} at {path} has the wrong size",
-        f.id
-    );
-    assert_eq!(
-        hex::encode(sha2::Sha256::digest(&bytes)),
-        f.sha256_hex(),
-        "file {} at {path} differs from Zoom's bytes",
-        f.id
-    );
-}
-
 /// Runs a sync whose details fail for `pa_down` (participant-audio lists) and `summary_down`
 /// (summaries) under `faults`, checks what it reported and left, clears the faults, re-runs,
 /// and checks that the re-run fetched exactly what the reports named.
@@ -217,7 +198,7 @@ async fn fail_then_finish(
                 path.starts_with(&format!("{}/", first.folder(&m.uuid))),
                 "{path} is outside its meeting's folder"
             );
-            assert_exact(ctx, f, path);
+            assert_exact(&ctx.dest, f, path);
             recordings += 1;
         }
     }

@@ -239,20 +239,7 @@ impl TestContext {
                         f.id, f.file_type, f.file_extension, m.topic
                     )
                 });
-                let bytes = std::fs::read(self.dest.join(p))
-                    .unwrap_or_else(|e| panic!("file {} missing at {p}: {e}", f.id));
-                assert_eq!(
-                    bytes.len() as u64,
-                    f.size,
-                    "file {} at {p} has the wrong size",
-                    f.id
-                );
-                assert_eq!(
-                    hex::encode(sha2::Sha256::digest(&bytes)),
-                    f.sha256_hex(),
-                    "file {} at {p} differs from Zoom's bytes",
-                    f.id
-                );
+                assert_exact(&self.dest, f, p);
                 assert!(expected.insert(p.clone()), "two files share the path {p}");
                 checked += 1;
             }
@@ -308,9 +295,32 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
     }
 }
 
+/// Reads `path` under `dest` and checks it is byte-for-byte the simulator's file `f`.
+pub fn assert_exact(dest: &Path, f: &zoom_sim::ManifestFile, path: &str) {
+    let bytes = std::fs::read(dest.join(path))
+        .unwrap_or_else(|e| panic!("file {} missing at {path}: {e}", f.id));
+    assert_eq!(
+        bytes.len() as u64,
+        f.size,
+        "file {} at {path} has the wrong size",
+        f.id
+    );
+    assert_eq!(
+        hex::encode(sha2::Sha256::digest(&bytes)),
+        f.sha256_hex(),
+        "file {} at {path} differs from Zoom's bytes",
+        f.id
+    );
+}
+
 /// Runs a prepared command to the end and collects its output.
 pub async fn run_cmd(mut cmd: tokio::process::Command) -> RunOutput {
-    let child = cmd.spawn().expect("spawn zvm");
+    wait_output(cmd.spawn().expect("spawn zvm")).await
+}
+
+/// Waits for a started zvm (a 120 s safety net, never reached when things work) and
+/// collects what it printed on the pipes still attached.
+pub async fn wait_output(child: tokio::process::Child) -> RunOutput {
     let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
         .await
         .expect("zvm finished within the 120 s safety net")
