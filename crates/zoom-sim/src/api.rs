@@ -608,12 +608,9 @@ fn api_inner(
     if let Some(r) = rate_limit(st, category(method, route)) {
         return r;
     }
+    let f = st.faults();
     // A route that is down answers every request alike, so no retry gets past it.
-    let down = st
-        .faults
-        .read()
-        .is_ok_and(|f| route_is_down(&f.failing_routes, method, route, params));
-    if down {
+    if route_is_down(&f.failing_routes, method, route, params) {
         return zoom_error(StatusCode::SERVICE_UNAVAILABLE, 503, "Service Unavailable");
     }
     // Injected server errors, after auth and rate limits like a real overloaded backend.
@@ -628,7 +625,6 @@ fn api_inner(
     {
         return zoom_error(StatusCode::SERVICE_UNAVAILABLE, 503, "Service Unavailable");
     }
-    let f = st.faults();
     if st.roll(f.api_5xx_prob) {
         let codes = [
             StatusCode::INTERNAL_SERVER_ERROR,

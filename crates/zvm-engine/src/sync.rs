@@ -1176,16 +1176,12 @@ impl Planner<'_> {
                 &engine, &opts, &meeting, &folder2, &host, &existing, &paths, &job_tx, &record,
             )
             .await;
-            match fetched {
-                Ok((failures, pending)) => {
-                    record.details_ended(&engine, pending).await;
-                    Ok(failures)
-                }
-                Err(e) => {
-                    record.details_ended(&engine, None).await;
-                    Err(e)
-                }
-            }
+            let (failures, pending) = match fetched {
+                Ok(done) => (Ok(done.0), done.1),
+                Err(e) => (Err(e), None),
+            };
+            record.details_ended(&engine, pending).await;
+            failures
         });
         Ok(())
     }
