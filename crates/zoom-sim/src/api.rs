@@ -116,15 +116,26 @@ fn owner_index(st: &Shared) -> usize {
 pub async fn oauth_token(
     State(st): State<AppState>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     body: axum::body::Bytes,
 ) -> Response {
-    let resp = oauth_token_inner(&st, &headers, &body);
+    let resp = oauth_token_inner(&st, &headers, uri.query().unwrap_or(""), &body);
     st.record("POST /oauth/token", resp.status().as_u16());
     resp
 }
 
-fn oauth_token_inner(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+/// The token request's parameters: the form body's, then the query string's. Zoom accepts
+/// both (its S2S documentation shows `POST /oauth/token?grant_type=...&account_id=...`
+/// with an empty body, clients send a form), so the simulator does too.
+fn token_params(query: &str, body: &[u8]) -> Vec<(String, String)> {
+    let mut params: Vec<(String, String)> =
+        url::form_urlencoded::parse(body).into_owned().collect();
+    params.extend(url::form_urlencoded::parse(query.as_bytes()).into_owned());
+    params
+}
+
+fn oauth_token_inner(st: &Shared, headers: &HeaderMap, query: &str, body: &[u8]) -> Response {
+    let form = token_params(query, body);
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let cfg = &st.cfg;
     let basic = basic_credentials(headers);
@@ -424,8 +435,10 @@ pub async fn api(State(st): State<AppState>, req: Request<Body>) -> Response {
     let segs: Vec<&str> = decoded_path.trim_start_matches('/').split('/').collect();
     let (route, params) = route_of(&method, &segs);
 
+    let in_flight = st.api_request_started();
     st.injected_latency().await;
     let mut resp = api_inner(&st, &method, route, &params, &query, &headers, &body);
+    drop(in_flight);
     if method == Method::GET
         && resp.status() == StatusCode::OK
         && let Some(kind) = st.faults().hostile_json
@@ -643,8 +656,15 @@ fn api_inner(
                 json_response(StatusCode::OK, &meeting_json(st, m, true))
             })
         }
-        "/v2/meetings/{uuid}/meeting_summary" => with_meeting(st, params[0], |_, m| {
-            if m.has_summary {
+        "/v2/meetings/{uuid}/meeting_summary" => with_meeting(st, params[0], |st, m| {
+            if !st.cfg.summaries_available() {
+                // What Zoom answers an account whose plan has no AI Companion.
+                zoom_error(
+                    StatusCode::BAD_REQUEST,
+                    200,
+                    "Meeting summary is only available for paid accounts.",
+                )
+            } else if m.has_summary {
                 json_response(StatusCode::OK, &summary_json(m))
             } else {
                 zoom_error(
@@ -837,8 +857,13 @@ fn list_recordings(st: &Shared, me: usize, who: &str, query: &[(String, String)]
             "The from date must be before the to date.",
         );
     }
-    // Zoom's silent narrowing: a span longer than a month becomes the month ending at `to`.
-    let floor = to.checked_sub(1.month()).unwrap_or(to);
+    // Zoom's silent narrowing: a span longer than a month becomes the month ending at `to`
+    // (or the configured number of days, to make it fire on a client's one-month windows).
+    let floor = match st.cfg.narrowing_days {
+        None => to.checked_sub(1.month()),
+        Some(days) => to.checked_sub(i64::from(days).days()),
+    }
+    .unwrap_or(to);
     if from < floor {
         from = floor;
     }

@@ -43,6 +43,15 @@ pub struct SimConfig {
     pub cdn_bind: Option<String>,
     /// When true the CDN also demands `Authorization: Bearer` (one report says Zoom's does).
     pub cdn_requires_auth: bool,
+    /// When true the CDN answers 403 to a request that carries an `Authorization` header
+    /// (another report says an extra header made Zoom's CDN refuse). Contradicts
+    /// `cdn_requires_auth`: at most one of the two may be on.
+    pub cdn_refuses_auth: bool,
+    /// Zoom's silent narrowing of `GET /users/{id}/recordings`: a span that starts before
+    /// `to - narrowing` becomes the span ending at `to`. `None`: Zoom's documented one month.
+    /// A shorter span (e.g. 28 days, stricter than any one-month window a client asks for)
+    /// makes the narrowing fire on every window, so a test can check nothing is missed.
+    pub narrowing_days: Option<u32>,
     /// Signed CDN links stay valid this long (seconds).
     pub cdn_link_ttl_secs: u64,
     /// S2S and user-OAuth credentials the simulator accepts.
@@ -65,6 +74,8 @@ impl Default for SimConfig {
             bind: None,
             cdn_bind: None,
             cdn_requires_auth: false,
+            cdn_refuses_auth: false,
+            narrowing_days: None,
             cdn_link_ttl_secs: 3600,
             account_id: "sim-account-0001".into(),
             client_id: "sim-client-id".into(),
@@ -75,6 +86,29 @@ impl Default for SimConfig {
 }
 
 impl SimConfig {
+    /// Settings that contradict each other or that no server could play, as one message.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.cdn_requires_auth && self.cdn_refuses_auth {
+            anyhow::bail!(
+                "cdn_requires_auth and cdn_refuses_auth are both on: a CDN cannot demand the \
+                 Authorization header and refuse it; turn one of them off"
+            );
+        }
+        if self.narrowing_days == Some(0) {
+            anyhow::bail!(
+                "narrowing_days = 0 would answer every listing with nothing; use 1 or more \
+                 (or leave it out for Zoom's one month)"
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether `GET /meetings/{uuid}/meeting_summary` serves summaries: AI Companion is a paid
+    /// feature, so on the Free plan every request answers 400 code 200 (zoom-api.md §4).
+    pub fn summaries_available(&self) -> bool {
+        self.plan != Plan::Free
+    }
+
     /// Named presets: `test` (small, fast, every file type), `demo` (realistic, a few hundred
     /// MiB), `big` (a bench base: set `account.meetings`, `file_size`, `files_per_meeting`).
     pub fn preset(name: &str) -> anyhow::Result<SimConfig> {

@@ -166,7 +166,7 @@ pub fn manifest(st: &Arc<Shared>) -> Manifest {
                     topic: m.topic.clone(),
                     start_time: m.start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
                     timezone: m.timezone.clone(),
-                    has_summary: m.has_summary,
+                    has_summary: m.has_summary && st.cfg.summaries_available(),
                     in_progress: m.in_progress,
                     files: m.files.iter().map(mf).collect(),
                     participant_audio: m.participant_audio.iter().map(mf).collect(),

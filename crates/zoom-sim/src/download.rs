@@ -165,6 +165,15 @@ fn cdn_inner(
             .body(Body::from("<Error><Code>AccessDenied</Code><Message>Request has expired or the signature does not match</Message></Error>"))
             .unwrap_or_default();
     }
+    if st.cfg.cdn_refuses_auth && headers.contains_key(header::AUTHORIZATION) {
+        // A CDN that takes the signed query as the only credential and an extra header
+        // as a malformed request.
+        return Response::builder()
+            .status(StatusCode::FORBIDDEN)
+            .header(header::CONTENT_TYPE, "application/xml")
+            .body(Body::from("<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>"))
+            .unwrap_or_default();
+    }
     if st.cfg.cdn_requires_auth {
         let ok = bearer(headers).is_some_and(|t| check_token(st, &t).is_some());
         if !ok {

@@ -83,6 +83,7 @@ fn cdn_router(shared: Arc<Shared>) -> Router {
 impl Simulator {
     /// Generates the account and starts both listeners on loopback.
     pub async fn start(config: SimConfig) -> anyhow::Result<Simulator> {
+        config.check()?;
         let end = match &config.account.end_date {
             Some(d) => d
                 .parse::<jiff::civil::Date>()
@@ -254,6 +255,8 @@ pub struct ManifestMeeting {
     pub topic: String,
     pub start_time: String,
     pub timezone: String,
+    /// The meeting has a summary the API serves (never on the Free plan: see
+    /// [`SimConfig::summaries_available`]).
     pub has_summary: bool,
     pub in_progress: bool,
     pub files: Vec<ManifestFile>,

@@ -59,6 +59,9 @@ pub struct Stats {
     pub downloads: BTreeMap<String, u64>,
     /// Bytes served per file id.
     pub bytes_by_file: BTreeMap<String, u64>,
+    /// The most `/v2` requests ever being answered at once (latency included): shows
+    /// whether a client overlaps its requests, whatever the machine's speed.
+    pub peak_api_in_flight: u32,
 }
 
 impl Stats {
@@ -110,6 +113,17 @@ pub struct Shared {
     pub link_free_at: Mutex<Option<std::time::Instant>>,
     /// Each TCP connection's line under the per-connection cap, by the client's address.
     pub connection_lines: Mutex<HashMap<std::net::SocketAddr, crate::download::LineClock>>,
+    /// `/v2` requests being answered now (for `Stats::peak_api_in_flight`).
+    pub api_in_flight: AtomicU32,
+}
+
+/// One `/v2` request being answered; counted down when dropped.
+pub struct ApiInFlight<'a>(&'a AtomicU32);
+
+impl Drop for ApiInFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Shared {
@@ -155,7 +169,17 @@ impl Shared {
             downloads_in_flight: std::sync::Arc::new(AtomicU32::new(0)),
             link_free_at: Mutex::new(None),
             connection_lines: Mutex::new(HashMap::new()),
+            api_in_flight: AtomicU32::new(0),
         }
+    }
+
+    /// Counts a `/v2` request in until the returned guard is dropped, and keeps the peak.
+    pub fn api_request_started(&self) -> ApiInFlight<'_> {
+        let now = self.api_in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        if let Ok(mut s) = self.stats.lock() {
+            s.peak_api_in_flight = s.peak_api_in_flight.max(now);
+        }
+        ApiInFlight(&self.api_in_flight)
     }
 
     /// The simulator's clock: real time plus what tests advanced.

@@ -1549,3 +1549,205 @@ async fn the_bandwidth_cap_belongs_to_the_tcp_connection_and_h2c_is_spoken() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+/// Zoom's S2S documentation puts `grant_type` and `account_id` in the query string of the
+/// token request, with an empty body; clients send a form. Both are accepted, and a wrong
+/// account in either place is refused alike.
+#[tokio::test]
+async fn s2s_token_parameters_in_the_query_string_or_the_form() {
+    let sim = start(quiet()).await;
+    let c = sim.credentials();
+    // The form body (what zvm sends).
+    let from_form = s2s_token(&sim).await;
+    assert_eq!(get(&sim, &from_form, "/users/me").await.0, 200);
+    // The query string, as in Zoom's documentation.
+    let url = format!(
+        "{}/oauth/token?grant_type=account_credentials&account_id={}",
+        sim.oauth_base_url(),
+        enc(&c.account_id)
+    );
+    let r = http()
+        .post(&url)
+        .basic_auth(&c.client_id, Some(&c.client_secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["token_type"], "bearer");
+    let from_query = v["access_token"].as_str().unwrap().to_string();
+    assert_eq!(get(&sim, &from_query, "/users/me").await.0, 200);
+    // The query string still needs the client's credentials and the right account.
+    let r = http()
+        .post(&url)
+        .basic_auth(&c.client_id, Some("wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = http()
+        .post(format!(
+            "{}/oauth/token?grant_type=account_credentials&account_id=nope",
+            sim.oauth_base_url()
+        ))
+        .basic_auth(&c.client_id, Some(&c.client_secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_request");
+}
+
+/// `narrowing_days` makes the silent narrowing stricter than Zoom's month, so that it fires
+/// on a one-month window too; the narrowed `from` is echoed.
+#[tokio::test]
+async fn narrowing_days_narrows_a_one_month_window() {
+    let mut c = quiet();
+    c.narrowing_days = Some(28);
+    c.account.end_date = Some("2026-06-30".into());
+    let sim = start(c).await;
+    let tok = s2s_token(&sim).await;
+    let (st, v) = get(
+        &sim,
+        &tok,
+        "/users/me/recordings?from=2026-05-30&to=2026-06-30",
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert_eq!(v["from"], "2026-06-02", "28 days before `to`");
+    // A span within the 28 days is left alone.
+    let (_, v) = get(
+        &sim,
+        &tok,
+        "/users/me/recordings?from=2026-06-10&to=2026-06-30",
+    )
+    .await;
+    assert_eq!(v["from"], "2026-06-10");
+    // Zero days is no narrowing any server does: refused with a clear message.
+    let mut bad = quiet();
+    bad.narrowing_days = Some(0);
+    let e = Simulator::start(bad).await.err().unwrap().to_string();
+    assert!(e.contains("narrowing_days"), "{e}");
+}
+
+/// With `send_headers = false` a per-second 429 carries Zoom's JSON body and no
+/// `X-RateLimit-*` or `Retry-After` header at all: the bare 429 clients must back off on.
+#[tokio::test]
+async fn a_bare_per_second_429_has_no_rate_limit_headers() {
+    let mut c = SimConfig::default();
+    c.rate_limits.medium_per_sec = Some(1);
+    c.rate_limits.send_headers = false;
+    let sim = start(c).await;
+    let tok = s2s_token(&sim).await;
+    // At 1/s the second request within a calendar second is refused; keep asking until one
+    // is (a few requests on any machine, bounded so a broken limit fails instead of looping).
+    let mut bare = None;
+    for _ in 0..500 {
+        let r = http()
+            .get(format!("{}/users", sim.api_base_url()))
+            .bearer_auth(&tok)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            bare = Some((r.headers().clone(), r.json::<Value>().await.unwrap()));
+            break;
+        }
+    }
+    let (h, body) = bare.expect("a 429 at 1 request per second");
+    assert_eq!(body["code"], 429);
+    let rate_headers: Vec<&str> = h
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| k.starts_with("x-ratelimit") || *k == "retry-after")
+        .collect();
+    assert!(rate_headers.is_empty(), "headers sent: {rate_headers:?}");
+}
+
+/// On the Free plan AI Companion is not available: every summary request answers 400 code
+/// 200, and the manifest says no meeting has a summary a client could save.
+#[tokio::test]
+async fn the_free_plan_answers_summaries_400_code_200() {
+    let mut c = quiet();
+    c.plan = zoom_sim::Plan::Free;
+    c.account.summary_fraction = 1.0;
+    let sim = start(c).await;
+    let tok = s2s_token(&sim).await;
+    let manifest = sim.manifest();
+    assert!(manifest.meetings.iter().all(|m| !m.has_summary));
+    let m = &manifest.meetings[0];
+    let (st, v) = get(
+        &sim,
+        &tok,
+        &format!("/meetings/{}/meeting_summary", enc(&enc(&m.uuid))),
+    )
+    .await;
+    assert_eq!((st.as_u16(), v["code"].as_i64()), (400, Some(200)), "{v}");
+    // A meeting that does not exist is still 404 3301, as on any plan.
+    let (st, _) = get(&sim, &tok, "/meetings/nope/meeting_summary").await;
+    assert_eq!(st, 404);
+    // On a paid plan the same account serves its summaries.
+    let mut c = quiet();
+    c.account.summary_fraction = 1.0;
+    let sim = start(c).await;
+    let tok = s2s_token(&sim).await;
+    let m = sim.manifest().meetings[0].clone();
+    assert!(m.has_summary);
+    let (st, _) = get(
+        &sim,
+        &tok,
+        &format!("/meetings/{}/meeting_summary", enc(&enc(&m.uuid))),
+    )
+    .await;
+    assert_eq!(st, 200);
+}
+
+/// The two CDNs the reports describe: one that wants the bearer token besides its signed
+/// query (`cdn_requires_auth`), one that refuses a request carrying it (`cdn_refuses_auth`).
+/// Both on at once is a contradiction the simulator refuses to start with.
+#[tokio::test]
+async fn the_cdn_can_require_or_refuse_the_authorization_header() {
+    for (requires, refuses) in [(true, false), (false, true), (false, false)] {
+        let mut c = quiet();
+        c.cdn_requires_auth = requires;
+        c.cdn_refuses_auth = refuses;
+        let sim = start(c).await;
+        let tok = s2s_token(&sim).await;
+        let (url, f) = download_url(&sim, &tok, 1).await;
+        let loc = cdn_location(&sim, &tok, &url).await;
+        let bare = http().get(&loc).send().await.unwrap().status().as_u16();
+        let with = http().get(&loc).bearer_auth(&tok).send().await.unwrap();
+        let with_status = with.status().as_u16();
+        let expected = match (requires, refuses) {
+            (true, _) => (403, 200),
+            (_, true) => (200, 403),
+            _ => (200, 200),
+        };
+        assert_eq!(
+            (bare, with_status),
+            expected,
+            "requires={requires} refuses={refuses}: (without, with) the header"
+        );
+        if with_status == 200 {
+            let body = with.bytes().await.unwrap();
+            assert_eq!(hex::encode(sha2::Sha256::digest(&body)), f.sha256_hex());
+        }
+    }
+    let mut both = quiet();
+    both.cdn_requires_auth = true;
+    both.cdn_refuses_auth = true;
+    let e = Simulator::start(both).await.err().unwrap().to_string();
+    assert!(e.contains("cdn_refuses_auth"), "{e}");
+}
+
+/// A scenario written before the newer keys existed still loads, with their defaults.
+#[test]
+fn an_old_scenario_without_the_newer_keys_still_loads() {
+    let c = SimConfig::from_toml_str(
+        "seed = 3\ncdn_requires_auth = true\n[rate_limits]\nsend_headers = false\n",
+    )
+    .unwrap();
+    assert!(c.cdn_requires_auth && !c.rate_limits.send_headers);
+    assert!(!c.cdn_refuses_auth);
+    assert_eq!(c.narrowing_days, None);
+}

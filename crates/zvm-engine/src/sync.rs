@@ -409,6 +409,15 @@ impl Engine {
                 Err(_) => {} // cancelled with the run
             }
         }
+        if opts.summaries && self.zoom().summaries_not_on_plan() {
+            // Said once per run: the client stopped asking after Zoom's first 400 code 200.
+            self.emit(Event::Warning {
+                message: "AI Companion summaries are not available on this Zoom account's \
+                          plan (Zoom answered 400, code 200): no summaries were saved, which is \
+                          not an error"
+                    .into(),
+            });
+        }
         let (m, f, b) = planner.totals;
         self.emit(Event::ListingFinished {
             meetings: m,

@@ -18,7 +18,9 @@ use url::Url;
 
 use crate::auth::{Credentials, TokenSource, join};
 use crate::error::{ErrorClass, ZoomError};
-use crate::http::{api_client, check_url, download_client};
+use crate::http::{
+    MAX_REDIRECTS, api_client, check_redirect, check_url, download_client, same_host,
+};
 use crate::models::{Meeting, MeetingSummary, RecordingsPage, User, UsersPage};
 use crate::pacer::{Category, Pacer, Plan};
 use crate::redact::{RedactedUrl, Secret};
@@ -177,6 +179,12 @@ pub struct ZoomClient {
     /// Download answers that said "too many" (429, or 503 with Retry-After), for the
     /// engine's concurrency control.
     download_throttles: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Set once the CDN refused a signed link without the bearer token and took it with
+    /// the token: from then on the token goes to the CDN at once (see [`Self::open_download`]).
+    cdn_wants_token: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Set once Zoom answered a summary request 400 code 200 (AI Companion is not on the
+    /// account's plan): from then on no summary is asked for (see [`Self::meeting_summary`]).
+    summaries_not_on_plan: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 struct Answer {
@@ -202,6 +210,8 @@ impl ZoomClient {
             tokens,
             pacer: Pacer::new(cfg.plan),
             download_throttles: Default::default(),
+            cdn_wants_token: Default::default(),
+            summaries_not_on_plan: Default::default(),
             cfg,
         })
     }
@@ -390,17 +400,34 @@ impl ZoomClient {
     }
 
     /// The AI Companion summary, or why there is none (absence is normal, not a failure).
+    /// Once Zoom has said summaries are not on the account's plan (400 code 200), every later
+    /// call answers [`SummaryAbsent::NotOnPlan`] without a request: the plan does not change
+    /// within a run, and asking for every meeting would spend the Light rate limit for nothing.
     pub async fn meeting_summary(&self, uuid: &str) -> Result<SummaryResult, ZoomError> {
+        use std::sync::atomic::Ordering;
+        if self.summaries_not_on_plan.load(Ordering::Relaxed) {
+            return Ok(Err(SummaryAbsent::NotOnPlan));
+        }
         let url = self.url(&format!("meetings/{}/meeting_summary", encode_uuid(uuid)));
         match self.get_json(Category::Light, &url, &[]).await {
             Ok(s) => Ok(Ok(s)),
             Err(e) => match (e.status(), e.code()) {
                 (Some(404), Some(3001)) | (Some(404), None) => Ok(Err(SummaryAbsent::NotFound)),
-                (Some(400), Some(200)) => Ok(Err(SummaryAbsent::NotOnPlan)),
+                (Some(400), Some(200)) => {
+                    self.summaries_not_on_plan.store(true, Ordering::Relaxed);
+                    Ok(Err(SummaryAbsent::NotOnPlan))
+                }
                 (Some(403), Some(2305)) => Ok(Err(SummaryAbsent::Restricted)),
                 _ => Err(e),
             },
         }
+    }
+
+    /// Whether Zoom has said that AI Companion summaries are not on the account's plan
+    /// (400 code 200). Shared by clones.
+    pub fn summaries_not_on_plan(&self) -> bool {
+        self.summaries_not_on_plan
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn delete(&self, url: String, action: DeleteAction) -> Result<DeleteOutcome, ZoomError> {
@@ -477,27 +504,53 @@ impl ZoomClient {
             .map(|_| ())
     }
 
-    /// Opens a download: Bearer token to the web host, redirect followed to the CDN (reqwest
-    /// drops `Authorization` on a cross-host redirect; that is deliberate: the CDN is
-    /// authorised by its signed query), `Range: bytes=offset-` when `offset > 0`. Transient
-    /// failures are retried by the policy; 401/403 and an HTML answer refresh the token once.
+    /// Opens a download. The bearer token goes to Zoom's download host (the host of
+    /// `download_url`); its redirect to the CDN is followed without it, because the CDN's
+    /// signed query is its credential and a CDN may refuse an extra header (zoom-api.md §3).
+    /// If the CDN refuses the signed link alone (403), the same link is asked once more with
+    /// the token, and when that works the token goes to the CDN on every later download of
+    /// the run. `Range: bytes=offset-` when `offset > 0`, on every hop. Transient failures are
+    /// retried by the policy; 401/403 and an HTML answer refresh the token once.
     pub async fn open_download(
         &self,
         download_url: &str,
         offset: u64,
     ) -> Result<Download, ZoomError> {
-        check_url(download_url)?;
+        use std::sync::atomic::Ordering;
+        let origin = check_url(download_url)?;
         let mut so_far = Attempts::default();
         let mut refreshed = false;
         loop {
             let token = self.tokens.access_token().await?;
-            let mut req = self.dl.get(download_url).bearer_auth(token.expose());
-            if offset > 0 {
-                req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
-            }
-            let err = match req.send().await {
-                Err(e) => ZoomError::from(e),
-                Ok(resp) => match self.classify_download(resp, offset) {
+            let with_token = self.cdn_wants_token.load(Ordering::Relaxed);
+            let answer = match self
+                .follow(&origin, &origin, &token, offset, with_token)
+                .await
+            {
+                Ok((resp, at))
+                    if resp.status() == reqwest::StatusCode::FORBIDDEN
+                        && !with_token
+                        && !same_host(&at, &origin) =>
+                {
+                    // The CDN wants the token as well as its signed query: ask again with it.
+                    match self.follow(&at, &origin, &token, offset, true).await {
+                        Ok((resp, at)) => {
+                            if resp.status().is_success() {
+                                tracing::info!(
+                                    "the CDN wants the bearer token; sending it from now on"
+                                );
+                                self.cdn_wants_token.store(true, Ordering::Relaxed);
+                            }
+                            Ok((resp, at))
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                other => other,
+            };
+            let err = match answer {
+                Err(e) => e,
+                Ok((resp, _)) => match self.classify_download(resp, offset) {
                     Ok(d) => return Ok(d),
                     Err(e) => e,
                 },
@@ -513,14 +566,52 @@ impl ZoomClient {
                 continue;
             }
             if matches!(err.class(), ErrorClass::RateLimited(_)) {
-                self.download_throttles
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.download_throttles.fetch_add(1, Ordering::Relaxed);
             }
             match self.cfg.retry.decide(&mut so_far, &err) {
                 Decision::RetryAfter(d) => tokio::time::sleep(d).await,
                 Decision::GiveUp => return Err(err),
             }
         }
+    }
+
+    /// GETs `start` and follows its redirects (at most [`MAX_REDIRECTS`], never to plain
+    /// http on a remote host). The token goes to `origin`'s host, and to other hosts only
+    /// when `token_everywhere`. Returns the final answer and the URL that gave it.
+    async fn follow(
+        &self,
+        start: &Url,
+        origin: &Url,
+        token: &Secret,
+        offset: u64,
+        token_everywhere: bool,
+    ) -> Result<(reqwest::Response, Url), ZoomError> {
+        let mut url = start.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut req = self.dl.get(url.clone());
+            if token_everywhere || same_host(&url, origin) {
+                req = req.bearer_auth(token.expose());
+            }
+            if offset > 0 {
+                req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+            }
+            let resp = req.send().await?;
+            if !resp.status().is_redirection() {
+                return Ok((resp, url));
+            }
+            let Some(location) = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+            else {
+                // A 3xx without a place to go (304 and the like): the caller judges it.
+                return Ok((resp, url));
+            };
+            url = check_redirect(&url, location)?;
+        }
+        Err(ZoomError::Redirect(format!(
+            "more than {MAX_REDIRECTS} redirects from the download host"
+        )))
     }
 
     /// How many download answers so far said "too many connections" (429, or 503 with

@@ -81,6 +81,10 @@ pub enum ZoomError {
         /// The offset asked for.
         offset: u64,
     },
+    /// A download redirect that is not followed (plain http to a remote host, too many
+    /// hops, an unusable Location).
+    #[error("download redirect refused: {0}")]
+    Redirect(String),
     /// No bytes arrived for the stall timeout.
     #[error("download stalled: no data for {0:?}")]
     Stalled(Duration),

@@ -48,17 +48,26 @@ fn ensure_crypto_provider() {
     }
 }
 
-/// Redirect policy: at most 10 hops, never from https down to plain http on a remote host.
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        if attempt.previous().len() >= 10 {
-            attempt.error("too many redirects")
-        } else if attempt.url().scheme() == "http" && !is_loopback(attempt.url()) {
-            attempt.error("refusing redirect to plain http on a non-loopback host")
-        } else {
-            attempt.follow()
-        }
+/// Redirects a download follows at most.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// Where a download redirect may lead: the same rule as base URLs (https, or plain http to a
+/// loopback host only), so a redirect can never take a token or a download to plain http on
+/// a network.
+pub fn check_redirect(from: &Url, location: &str) -> Result<Url, ZoomError> {
+    let next = from.join(location).map_err(|e| {
+        ZoomError::Redirect(format!("unusable Location {}: {e}", redact_url(location)))
+    })?;
+    check_url(next.as_str()).map_err(|e| match e {
+        ZoomError::Config(m) => ZoomError::Redirect(m),
+        other => other,
     })
+}
+
+/// Whether two URLs name the same origin host (host and port): the bearer token goes only
+/// to the host that `download_url` names unless the CDN asked for it.
+pub fn same_host(a: &Url, b: &Url) -> bool {
+    a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// Client for small API/OAuth calls: connect timeout plus a generous whole-request timeout
@@ -75,7 +84,9 @@ pub fn api_client(connect_timeout: Duration) -> Result<reqwest::Client, ZoomErro
 }
 
 /// Client for downloads: NO whole-request timeout (multi-gigabyte files), only a connect
-/// timeout; stalls are caught per chunk by the download stream. `connections` sizes the idle
+/// timeout; stalls are caught per chunk by the download stream. Redirects are not followed
+/// here: the client follows them itself (see `ZoomClient::open_download`) so that it decides
+/// on each hop whether the bearer token goes along. `connections` sizes the idle
 /// pool per host; `http2` off forces HTTP/1.1 so each transfer gets its own connection.
 /// `http2` on a `plain_loopback` setup (the simulator) speaks h2c with prior knowledge, since
 /// without TLS there is no ALPN to agree on it.
@@ -90,7 +101,7 @@ pub fn download_client(
         .user_agent(concat!("zvm/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(connections.max(1))
-        .redirect(redirect_policy());
+        .redirect(reqwest::redirect::Policy::none());
     if !http2 {
         b = b.http1_only();
     } else if plain_loopback {

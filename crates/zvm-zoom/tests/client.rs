@@ -3,9 +3,10 @@
 //! Everything the simulator can play is tested against `zoom-sim` in `tests/sim.rs`. This fake
 //! stays only for behaviours the simulator does not play: an echoed `from` narrower than the
 //! requested window (the client never asks for more than a month, so the simulator's
-//! narrowing is never triggered), a page token that expires mid-window (400 code 300), an
-//! exact wire-path check of the double-encoded uuid, a restricted summary (403 2305), a
-//! missing-scope delete (4711), and a token endpoint that answers 503 before recovering.
+//! narrowing is never triggered by default), a page token that expires mid-window (400 code
+//! 300), a bare 429 mixed into a 503 burst, an exact wire-path check of the double-encoded
+//! uuid, a restricted summary (403 2305) and the Free plan's (400 code 200) on one client,
+//! a missing-scope delete (4711), and a token endpoint that answers 503 before recovering.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -98,7 +99,8 @@ mod fake {
         s.requests += 1;
         if let Some(code) = s.fail_next.pop() {
             return Some(match code {
-                429 => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "0")], axum::Json(serde_json::json!({"code":429,"message":"You have reached the maximum per-second rate limit"}))).into_response(),
+                // A bare 429, as Zoom often sends it: no Retry-After, no X-RateLimit-*.
+                429 => (StatusCode::TOO_MANY_REQUESTS, axum::Json(serde_json::json!({"code":429,"message":"You have reached the maximum per-second rate limit"}))).into_response(),
                 c => StatusCode::from_u16(c).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR).into_response(),
             });
         }
@@ -193,6 +195,13 @@ mod fake {
             }
             if path.contains("restricted") {
                 return err(StatusCode::FORBIDDEN, 2305, "restricted");
+            }
+            if path.contains("freeplan") {
+                return err(
+                    StatusCode::BAD_REQUEST,
+                    200,
+                    "Meeting summary is only available for paid accounts.",
+                );
             }
             return axum::Json(serde_json::json!({"meeting_uuid":"x","summary_title":"T","summary_content":"# hi"})).into_response();
         }
@@ -329,6 +338,23 @@ async fn hostile_uuid_double_encoded_summary_and_delete() -> TestResult {
     assert_eq!(
         c.meeting_summary("restricted").await?,
         Err(SummaryAbsent::Restricted)
+    );
+    // The Free plan's answer (400 code 200): not on the plan, and never asked again.
+    assert!(!c.summaries_not_on_plan());
+    assert_eq!(
+        c.meeting_summary("freeplan").await?,
+        Err(SummaryAbsent::NotOnPlan)
+    );
+    assert!(c.summaries_not_on_plan());
+    let asked = st.lock().map_err(|e| e.to_string())?.requests;
+    assert_eq!(
+        c.meeting_summary("has").await?,
+        Err(SummaryAbsent::NotOnPlan)
+    );
+    assert_eq!(
+        st.lock().map_err(|e| e.to_string())?.requests,
+        asked,
+        "no summary request after the plan said no"
     );
     assert_eq!(
         c.delete_meeting_recordings("ok", DeleteAction::Trash)
