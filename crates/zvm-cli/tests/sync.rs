@@ -288,10 +288,26 @@ async fn sigkill_mid_run_then_rerun_refetches_only_what_was_in_flight() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    let killed_pid = child.id().expect("pid");
     // tokio's kill is SIGKILL on Unix: no chance to clean up.
     child.kill().await.expect("kill");
     let at_kill = ctx.sim.stats().bytes_served;
     assert!(at_kill < total, "the kill landed before the end");
+    // What a kill between an atomic write's create and rename leaves: the killed process's
+    // hidden temp beside the meeting.json it was writing. Timing cannot aim a kill there, so
+    // the temp is laid down by hand, in a folder whose transfer was cut (its meeting.json is
+    // still to be written); the re-run must sweep it (verify_copy_after_kill allows none).
+    let part = common::files_under(&ctx.dest)
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with(".part"))
+        .expect("the kill left a .part");
+    let folder = part.parent().expect("folder");
+    assert!(!folder.join("meeting.json").exists());
+    std::fs::write(
+        folder.join(format!(".meeting.json.tmp-{killed_pid}-999")),
+        b"{\"half\": ",
+    )
+    .expect("lay down a killed writer's temp");
 
     ctx.sim.set_faults(FaultConfig::default());
     ctx.sync(&["--from", "13m"])
