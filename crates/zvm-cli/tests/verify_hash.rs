@@ -81,7 +81,9 @@ async fn sync_with_verify_hash_records_each_files_sha256() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn move_verify_hash_refuses_a_copy_without_a_hash() {
     let ctx = TestContext::start(account(303, 6)).await;
-    ctx.sync(&[]).await.expect_code(0, "sync without --verify-hash");
+    ctx.sync(&[])
+        .await
+        .expect_code(0, "sync without --verify-hash");
     ctx.verify_copy();
     let out = ctx.run(&move_args(&ctx, "37m")).await;
     out.expect_code(0, "move --verify-hash over unhashed copies");
