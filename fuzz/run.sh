@@ -12,14 +12,28 @@ export RUSTC_BOOTSTRAP=1
 targets=(api_json sanitize config)
 cargo fuzz build --sanitizer none -O
 for t in "${targets[@]}"; do
-  mkdir -p "fuzz/corpus/$t" "fuzz/regressions/$t"
+  mkdir -p "fuzz/corpus/$t" "fuzz/regressions/$t" "fuzz/artifacts/$t"
   echo "== fuzz $t (${secs}s)"
+  log="fuzz/artifacts/$t/run.log"
+  # The whole output goes to a log and its status is kept: a fuzzer that fails to build or
+  # start must fail this script, not vanish behind a filter.
+  touch "$log.start" # artifacts newer than this are this run's
+  status=0
   cargo fuzz run --sanitizer none -O "$t" "fuzz/corpus/$t" "fuzz/regressions/$t" -- \
-    -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 2>&1 \
-    | grep -E '^(Done|stat::number_of_executed_units|==|thread|SUMMARY)|panicked' || true
-  # cargo fuzz exits non-zero on a crash; grep above hides the status, so check artifacts.
-  if compgen -G "fuzz/artifacts/$t/crash-*" >/dev/null || compgen -G "fuzz/artifacts/$t/oom-*" >/dev/null; then
-    echo "fuzz target $t found a crash: see fuzz/artifacts/$t/ (reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none -O $t <file>)" >&2
+    -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    >"$log" 2>&1 || status=$?
+  grep -E '^(Done|stat::number_of_executed_units|==|thread|SUMMARY)|panicked' "$log" || true
+  if [ "$status" -ne 0 ]; then
+    # libFuzzer exits non-zero on a crash and leaves the input in fuzz/artifacts/<target>/.
+    found=$(find "fuzz/artifacts/$t" -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' \) -newer "$log.start" 2>/dev/null || true)
+    if [ -n "$found" ]; then
+      echo "fuzz target $t found a crash (exit $status); artifacts:" >&2
+      echo "$found" | sed 's/^/  /' >&2
+      echo "reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none -O $t <artifact>" >&2
+    else
+      echo "fuzz target $t failed to build or start (exit $status, no crash artifact); last lines of $log:" >&2
+      tail -n 20 "$log" >&2
+    fi
     exit 1
   fi
 done

@@ -30,8 +30,9 @@ fn kills() -> usize {
         .unwrap_or(20)
 }
 
-/// 48 one-MiB files (plus small ones) per 20 kills at 1.5 MB/s per connection: ~9 s of
-/// transfer with 4 connections, long enough for 20 kills to land in the middle of it.
+/// 48 one-MiB files (plus small ones) per 20 kills: each run is killed within its first MiB
+/// (plus what flows before the kill lands), so the job outlasts the kills. The 1.5 MB/s cap
+/// per connection keeps a kill from landing long after its trigger.
 fn long_account(seed: u64) -> SimConfig {
     let meetings = (48 * kills() as u32).div_ceil(20).max(48);
     let mut cfg = SimConfig {
@@ -127,39 +128,64 @@ async fn check_after_crash(ctx: &TestContext, what: &str) {
     }
 }
 
-/// Starts `args` again and again, killing each run after a random 0.1 to 1.2 s, `kills`
-/// times; checks the invariants after each kill. Returns how many runs ended by themselves
-/// before their kill (the campaign needs the job to outlast the kills).
+/// Starts `args` again and again, `kills` times, and SIGKILLs each run once the simulator has
+/// served it a random 1 byte to 1 MiB (never more than a quarter of what the account still
+/// has unserved, so the run cannot finish first); checks the invariants after each kill.
+///
+/// The kill is tied to bytes the simulator counted, not to time: on a slow or a fast machine
+/// alike it lands while the run is downloading (bytes flowed in this run, the job is not done,
+/// SIGKILL is what ended the process), which each kill asserts.
 async fn campaign(ctx: &TestContext, args: &[String], seed: u64, what: &str) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut landed = 0;
-    let mut runs = 0;
-    while landed < kills() {
-        runs += 1;
+    let total = ctx.sim.manifest().total_bytes();
+    let mut with_part = 0;
+    for kill in 1..=kills() {
+        let before = ctx.sim.stats().bytes_served;
+        // Every byte that reached the copy was served, so at least `total - before` remain.
+        let room = total.saturating_sub(before) / 4;
         assert!(
-            runs <= kills() + 3,
-            "{what}: the job finished before {} kills landed ({landed} did): make it longer",
-            kills()
+            room >= 1 << 16,
+            "{what}: only {room} bytes of room left before kill {kill}: make the account longer"
         );
+        let trigger = rng.random_range(1..=(1u64 << 20)).min(room);
         let mut child = ctx.zvm().args(args).spawn().expect("spawn zvm");
-        let after = Duration::from_millis(rng.random_range(100..1200));
-        match tokio::time::timeout(after, child.wait()).await {
-            Err(_) => {
-                // tokio's kill is SIGKILL: no handler, no cleanup, no flush.
-                child.kill().await.expect("kill");
-                landed += 1;
-            }
-            Ok(status) => {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
                 let out = child.wait_with_output().await.unwrap();
                 panic!(
-                    "{what}: run {runs} ended by itself ({:?}) before its kill:\n{}",
-                    status.map(|s| s.code()),
+                    "{what}: run {kill} ended by itself ({:?}) before its kill at {trigger} bytes:\n{}",
+                    status.code(),
                     common::tail(&String::from_utf8_lossy(&out.stderr))
                 );
             }
+            if ctx.sim.stats().bytes_served - before >= trigger {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}: run {kill} served no {trigger} bytes within the 120 s safety net"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        check_after_crash(ctx, &format!("{what}, after kill {landed}")).await;
+        // tokio's kill is SIGKILL: no handler, no cleanup, no flush.
+        child.kill().await.expect("kill");
+        // The signal ended it, not its own exit between the last check and the kill.
+        let status = child.wait().await.expect("wait");
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9),
+            "{what}: run {kill} was not ended by its kill: {status}"
+        );
+        if files_exist_with_suffix(&ctx.dest, ".part") {
+            with_part += 1;
+        }
+        check_after_crash(ctx, &format!("{what}, after kill {kill}")).await;
     }
+    eprintln!(
+        "{what} campaign: {} kills, each after 1 B..1 MiB of its run's download; {with_part} left a .part",
+        kills()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

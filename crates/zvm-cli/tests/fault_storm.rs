@@ -2,8 +2,8 @@
 //! (API 5xx, per-second 429s, connection resets, truncated bodies, stalls, ignored Range
 //! headers, the HTML page instead of the file, latency).
 //!
-//! Checked: every file is identical or reported failed, the exit code agrees with the
-//! reports, peak memory stays flat, and the requests stay within a stated bound of the ideal
+//! Checked: the run survives the storm by itself (exit 0, no file reported failed, every
+//! file identical; see the failure budget below), peak memory stays flat, and the requests stay within a stated bound of the ideal
 //! (the same account synced by the same binary from a fault-free simulator).
 //! `ZVM_STORM_MEETINGS` sets the account size (default 150; the long manual run uses 2000).
 
@@ -140,9 +140,14 @@ async fn every_fault_at_once_loses_nothing_and_stays_bounded() {
     let run = run_measured(&ctx, &args).await;
     assert!(!run.stderr.contains("panicked"), "{}", tail(&run.stderr));
 
-    // Every failure is reported as an event; the exit code says whether there were any. A
-    // report names one file, or a folder ending in `/` when a listing failed (the participant
-    // audio of a meeting, say), which can hide several files.
+    // The storm is survived within the run: nothing reported failed, exit 0, exact copy.
+    // Failure budget (why this cannot flake): a download attempt fails with probability
+    // q = 0.05 (HTML page) + 0.95 x (0.15 reset + 0.85 x 0.10 truncated + 0.85 x 0.9 x 0.03
+    // stalled) = 0.295, independently per attempt, and the engine makes up to 20 attempts per
+    // file (zvm_engine::TransferRetry): q^20 = 2.5e-11 per file. An API call fails with
+    // p = 0.15 per attempt and zvm allows 12 (zvm-cli connect.rs): p^12 = 1.3e-10 per call.
+    // A run fails with probability below files x 2.5e-11 + calls x 1.3e-10: at the default
+    // size (1315 files, ~400 API calls, as this test prints) about 9e-8.
     let failed: BTreeSet<String> = run
         .stdout
         .lines()
@@ -156,59 +161,19 @@ async fn every_fault_at_once_loses_nothing_and_stays_bounded() {
             v["file"]["path"].as_str().unwrap_or_default().to_string()
         })
         .collect();
-    match run.code {
-        Some(0) => {
-            assert!(failed.is_empty(), "exit 0 with failures: {failed:?}");
-            ctx.verify_copy();
-        }
-        Some(1) => {
-            assert!(!failed.is_empty(), "exit 1 without a failure reported");
-            assert!(
-                failed.iter().all(|p| !p.is_empty()),
-                "a failure was reported without its path: {failed:?}"
-            );
-            // The reported ones are exactly the ones missing: a clean re-run adds only files
-            // the reports named (or that lie in a folder they named), and fetches nothing else.
-            let present = ctx.local_files();
-            let before = ctx.sim.stats().download_requests();
-            ctx.sim.set_faults(FaultConfig::default());
-            ctx.sync(&["-j", "6", "--from", "25m"])
-                .await
-                .expect_code(0, "re-run after the storm");
-            ctx.verify_copy();
-            let added: Vec<String> = ctx.local_files().difference(&present).cloned().collect();
-            // A failed summary is reported as its summary.md; summary.json is its other form.
-            let covered = |file: &str| {
-                failed.iter().any(|r| {
-                    r == file
-                        || (r.ends_with('/') && file.starts_with(r.as_str()))
-                        || r.strip_suffix("summary.md")
-                            .is_some_and(|folder| file.strip_prefix(folder) == Some("summary.json"))
-                })
-            };
-            // meeting.json is withheld while a part of its meeting's details failed, so it may
-            // come in the re-run, but only beside a reported failure.
-            let meeting_record_of_a_failed_meeting = |file: &str| {
-                file.strip_suffix("meeting.json")
-                    .is_some_and(|folder| failed.iter().any(|r| r.starts_with(folder)))
-            };
-            let unreported: Vec<&String> = added
-                .iter()
-                .filter(|f| !covered(f) && !meeting_record_of_a_failed_meeting(f))
-                .collect();
-            assert!(
-                unreported.is_empty(),
-                "the re-run had to fetch files the storm run never reported failed: {unreported:?}"
-            );
-            let refetched = ctx.sim.stats().download_requests() - before;
-            assert!(
-                refetched <= added.len() as u64,
-                "{refetched} files fetched again but only {} were missing",
-                added.len()
-            );
-        }
-        other => panic!("exit {other:?}:\n{}", tail(&run.stderr)),
-    }
+    assert!(
+        failed.is_empty(),
+        "the storm run gave up on {failed:?} (exit {:?}):\n{}",
+        run.code,
+        tail(&run.stderr)
+    );
+    assert_eq!(
+        run.code,
+        Some(0),
+        "the storm run must finish by itself:\n{}",
+        tail(&run.stderr)
+    );
+    ctx.verify_copy();
 
     // Retries stay bounded. With these rates about 1 download in 2.4 fails and 1 API call in
     // 6.7; retrying each until it succeeds costs ~1.7x downloads and ~1.2x API calls on

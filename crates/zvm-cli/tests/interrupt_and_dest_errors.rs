@@ -6,7 +6,8 @@
 //!   completes once the destination is writable.
 //!
 //! The read-only and permission cases need root to mount a read-only tmpfs and to run zvm as
-//! an unprivileged user (CI runs as root); elsewhere they use chmod and say what they skip.
+//! an unprivileged user (CI runs as root); elsewhere they use chmod. A root run that lacks
+//! what it needs skips with a message, and under `CI=true` fails (`common::skip_or_fail`).
 
 #![allow(clippy::print_stderr)]
 
@@ -144,7 +145,7 @@ async fn read_only_destination_is_a_clear_error_and_the_rerun_completes() {
     let _mount = mounted.then(|| Mount(ctx.dest.clone()));
     if !mounted {
         if is_root() {
-            eprintln!("SKIPPED: root but cannot mount a read-only tmpfs here");
+            common::skip_or_fail("read-only destination: root but cannot mount a read-only tmpfs");
             return;
         }
         chmod(&ctx.dest, 0o555);
@@ -193,7 +194,9 @@ async fn destination_without_write_permission_is_a_clear_error() {
     let root = is_root();
     let setpriv = Command::new("setpriv").arg("--version").output().is_ok();
     if root && !setpriv {
-        eprintln!("SKIPPED: running as root without setpriv to drop privileges");
+        common::skip_or_fail(
+            "destination without write permission: root, but no setpriv to drop privileges",
+        );
         return;
     }
     // Everything but the destination must be usable by the unprivileged user.

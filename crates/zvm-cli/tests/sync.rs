@@ -1,7 +1,7 @@
 //! Acceptance tests of `zvm sync` (issue "The main job: zvm sync"): the real binary runs as
 //! a subprocess against the simulator served from this process over loopback, and every
 //! test checks what a user relies on: the copy is complete and byte-identical, re-runs cost
-//! nothing, faults end in a correct copy or a clear named failure, a kill loses at most what
+//! nothing, faults are survived within the run (exit 0, exact copy), a kill loses at most what
 //! was in flight, no secret ever reaches the output, bad input is refused clearly.
 
 mod common;
@@ -104,36 +104,22 @@ fn faulty(name: &'static str, seed: u64, f: impl FnOnce(&mut SimConfig)) -> Faul
     }
 }
 
-/// Runs one fault scenario: the sync either completes with identical bytes, or exits 1 and
-/// names each failed file (then a fault-free re-run completes the copy).
+/// Runs one fault scenario: the sync survives the faults within the run, exits 0 and leaves
+/// an exact copy. (A run that gave up on a file and exited 1 is a failure here even if a
+/// clean re-run would repair it: retrying is the run's own job.)
 async fn check_fault(fault: Fault) {
     let name = fault.name;
     let ctx = TestContext::start(fault.cfg.clone()).await;
     let out = ctx.sync(fault.extra).await;
-    match out.code {
-        Some(0) => {
-            ctx.verify_copy();
-        }
-        Some(1) => {
-            assert!(
-                out.stderr.contains("  failed: "),
-                "{name}: exit 1 without naming the failed files:\n{}",
-                tail(&out.all())
-            );
-            ctx.sim.set_faults(FaultConfig::default());
-            ctx.sync(&[]).await.expect_code(0, name);
-            ctx.verify_copy();
-        }
-        _ => out.expect_code(0, name),
-    }
-    assert!(!out.stderr.contains("panicked"), "{name}: panic");
+    out.expect_code(0, name);
+    ctx.verify_copy();
     assert!(
         (fault.fired)(&ctx.sim.stats()),
         "{name}: the fault never fired; the case tests nothing"
     );
 }
 
-/// 3. Each simulator fault: the copy completes with identical bytes or names what failed.
+/// 3. Each simulator fault: the run retries its way to a copy with identical bytes, exit 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn download_faults_end_in_an_exact_copy() {
     let cases = vec![
@@ -302,10 +288,26 @@ async fn sigkill_mid_run_then_rerun_refetches_only_what_was_in_flight() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    let killed_pid = child.id().expect("pid");
     // tokio's kill is SIGKILL on Unix: no chance to clean up.
     child.kill().await.expect("kill");
     let at_kill = ctx.sim.stats().bytes_served;
     assert!(at_kill < total, "the kill landed before the end");
+    // What a kill between an atomic write's create and rename leaves: the killed process's
+    // hidden temp beside the meeting.json it was writing. Timing cannot aim a kill there, so
+    // the temp is laid down by hand, in a folder whose transfer was cut (its meeting.json is
+    // still to be written); the re-run must sweep it (verify_copy_after_kill allows none).
+    let part = common::files_under(&ctx.dest)
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with(".part"))
+        .expect("the kill left a .part");
+    let folder = part.parent().expect("folder");
+    assert!(!folder.join("meeting.json").exists());
+    std::fs::write(
+        folder.join(format!(".meeting.json.tmp-{killed_pid}-999")),
+        b"{\"half\": ",
+    )
+    .expect("lay down a killed writer's temp");
 
     ctx.sim.set_faults(FaultConfig::default());
     ctx.sync(&["--from", "13m"])

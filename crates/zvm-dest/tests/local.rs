@@ -7,6 +7,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use zvm_dest::{DestError, Destination, LocalDestination, conformance};
 
+// One skip helper for every crate's tests: it fails under CI=true instead of skipping.
+#[path = "../../zvm-cli/tests/common/skip.rs"]
+mod skip;
+use skip::skip_or_fail;
+
 fn dest_in(dir: &Path) -> LocalDestination {
     LocalDestination::new(dir.join("ZoomRecordings"))
 }
@@ -105,21 +110,56 @@ async fn a_file_in_the_way_of_a_directory_is_a_clear_error() {
     assert!(dest.stat_final("dir.mp4").await.is_err());
 }
 
+/// Set in the copy of this test binary that [`rerun_unprivileged`] starts as user nobody.
+#[cfg(unix)]
+const UNPRIVILEGED_ENV: &str = "ZVM_DEST_TEST_UNPRIVILEGED";
+
+/// Root ignores permission bits, so as root (CI runs as root) the test runs itself again in
+/// a child process as user nobody (uid 65534, via `setpriv`), and passes only if that child
+/// ran the test and passed.
+#[cfg(unix)]
+fn rerun_unprivileged(test: &str) {
+    if std::env::var_os(UNPRIVILEGED_ENV).is_some() {
+        panic!("{test}: still privileged after setpriv dropped to uid 65534");
+    }
+    if std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        skip_or_fail(&format!(
+            "{test}: running as root and no setpriv to drop privileges"
+        ));
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&exe)
+        .args([test, "--exact", "--test-threads=1"])
+        .env(UNPRIVILEGED_ENV, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{test} as user nobody: {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[cfg(unix)]
 #[tokio::test]
-#[allow(clippy::print_stderr)]
 async fn a_read_only_directory_gives_permission_denied_with_advice() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("ro");
     std::fs::create_dir(&root).unwrap();
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o555)).unwrap();
-    // Root (as in CI containers) ignores permission bits: nothing to test then.
     if std::fs::write(root.join("probe"), b"x").is_ok() {
-        eprintln!(
-            "SKIPPED a_read_only_directory_gives_permission_denied_with_advice: running as root, permission bits are not enforced"
-        );
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        rerun_unprivileged("a_read_only_directory_gives_permission_denied_with_advice");
         return;
     }
     let dest = LocalDestination::new(root.clone());
@@ -169,6 +209,7 @@ async fn a_part_file_is_not_mistaken_for_a_final_one() {
 #[tokio::test]
 async fn a_full_disk_is_reported_as_no_space_and_the_handle_is_not_reused() {
     if !Path::new("/dev/full").exists() {
+        skip_or_fail("a full disk: no /dev/full to simulate one");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -73,7 +73,11 @@ pub struct TransferRetry {
 impl Default for TransferRetry {
     fn default() -> Self {
         Self {
-            max_attempts: 10,
+            // Twenty: at the simulator's fault-storm rates (an attempt fails 3 times in 10)
+            // a file then fails with 0.3^20 = 3.5e-11, so a run of a thousand files finishes
+            // by itself; ten left one run in a few hundred giving up on a file. The backoff
+            // cap keeps a file that never comes down to about 7 minutes of waiting.
+            max_attempts: 20,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
         }
