@@ -815,7 +815,12 @@ async fn run_job(
     });
     if kind == JobKind::PlanMove && !total.cancelled {
         let candidates = plans.iter().flat_map(|p| p.candidates.clone()).collect();
-        let kept = plans.iter().flat_map(|p| p.kept.clone()).collect();
+        // English for now: the window renders the reasons in its language later.
+        let kept = plans
+            .iter()
+            .flat_map(|p| p.kept.iter())
+            .map(|(uuid, topic, why)| (uuid.clone(), topic.clone(), why.to_string()))
+            .collect();
         lock(shared).pending_move = Some(PendingMove {
             engine,
             plans,
