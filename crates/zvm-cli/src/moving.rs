@@ -219,11 +219,9 @@ pub async fn restore_cmd(
     let (tx, rx) = mpsc::unbounded_channel();
     let mode = reporter::Mode::choose(global.json, global.quiet);
     let render = tokio::spawn(reporter::run(mode, rx));
-    // Restore touches no destination; any path will do for the engine's destination slot.
-    let dest = Arc::new(LocalDestination::new(std::env::temp_dir()));
-    let engine = Engine::new(zoom, state, dest, Arc::new(tx));
-    let res = engine.restore(&audit).await;
-    drop(engine);
+    // Restore touches no destination: only the client, the state and the events.
+    let res = zvm_engine::mover::restore(&zoom, &*state, &tx, &audit).await;
+    drop(tx);
     let _ = render.await;
     let (ok, failed) = res.map_err(|e| Failure::new(exit::ZOOM, e))?;
     if !global.json {
