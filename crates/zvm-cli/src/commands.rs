@@ -393,8 +393,8 @@ async fn run_engine(
     let destination = Arc::new(LocalDestination::new(dest.to_path_buf()));
     let (tx, rx) = mpsc::unbounded_channel();
     let mode = reporter::Mode::choose(global.json, global.quiet);
-    let render = tokio::spawn(reporter::run(mode, rx));
     let engine = Engine::new(zoom, state, destination, Arc::new(tx));
+    let render = tokio::spawn(reporter::run(mode, rx, engine.monitor()));
     let cancel = CancellationToken::new();
     cancel_on_ctrl_c(&cancel, true);
     let started = Instant::now();

@@ -356,3 +356,65 @@ pub async fn local_status(
         LocalStatus::InCloud
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zvm_state::{FileKey, FileKind};
+
+    fn row(status: FileStatus, size: u64, sha: Option<&str>) -> FileRow {
+        FileRow {
+            key: FileKey {
+                meeting_uuid: "m".into(),
+                file_id: "f".into(),
+            },
+            kind: FileKind::Recording,
+            file_type: "MP4".into(),
+            recording_type: String::new(),
+            rel_path: "a/b.mp4".into(),
+            expected_size: size,
+            status,
+            bytes_done: 0,
+            attempts: 0,
+            last_error: None,
+            sha256: sha.map(str::to_string),
+            cloud: CloudState::Present,
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_copy_is_proven_only_when_every_part_of_the_proof_holds() {
+        let ok = row(FileStatus::Verified, 10, Some("00"));
+        assert_eq!(check_copy(&ok, 10, Some(10), true), CopyCheck::Proven);
+        assert_eq!(
+            check_copy(&row(FileStatus::Partial, 10, None), 10, Some(10), false),
+            CopyCheck::NotVerified(FileStatus::Partial)
+        );
+        assert_eq!(
+            check_copy(&ok, 12, Some(10), false),
+            CopyCheck::SizeChanged {
+                listed: 12,
+                recorded: 10
+            }
+        );
+        assert_eq!(check_copy(&ok, 10, None, false), CopyCheck::Missing);
+        assert_eq!(
+            check_copy(&ok, 10, Some(9), false),
+            CopyCheck::WrongSize {
+                found: 9,
+                expected: 10
+            }
+        );
+        let unhashed = row(FileStatus::Verified, 10, None);
+        assert_eq!(check_copy(&unhashed, 10, Some(10), true), CopyCheck::NoHash);
+        assert!(check_copy(&unhashed, 10, Some(10), false).is_proven());
+    }
+
+    #[test]
+    fn only_a_copy_that_could_be_proven_needs_a_stat() {
+        assert!(needs_stat(&row(FileStatus::Verified, 10, None), 10));
+        assert!(!needs_stat(&row(FileStatus::Verified, 10, None), 11));
+        assert!(!needs_stat(&row(FileStatus::Failed, 10, None), 10));
+    }
+}

@@ -24,7 +24,7 @@ use zvm_naming::Namer;
 use zvm_state::{CloudState, FileRow, MeetingRow};
 use zvm_zoom::models::Meeting;
 
-use crate::accounting::Accounting;
+use crate::accounting::{Accounting, FailureClass};
 use crate::artifacts::{self, DetailFailure, DetailsJob};
 use crate::catalog::{AsyncMeetingFn, CopyCheck};
 use crate::concurrency::{self, Controller, Gate};
@@ -81,14 +81,16 @@ impl Engine {
         });
 
         let tally = Arc::new(Accounting::new(keep_listing));
+        self.monitor.watch(&tally);
         let run_cancel = cancel.child_token();
 
         // Stage 3: transfer workers, as many as the ceiling; the gate's permits say how many
         // run at once (fixed, or moved by the controller in auto mode).
-        let (queue, job_rx) = JobQueue::new(self.clone(), opts.transfers * 4);
+        let (queue, job_rx) = JobQueue::new(self.clone(), tally.clone(), opts.transfers * 4);
         let job_rx = Arc::new(tokio::sync::Mutex::new(job_rx));
         let limiter = opts.bwlimit.map(|b| Arc::new(ByteLimiter::new(b)));
         let gate = Gate::new(start);
+        tally.watch(&gate);
         let mut workers = tokio::task::JoinSet::new();
         if !opts.dry_run {
             for _ in 0..opts.transfers {
@@ -186,7 +188,7 @@ impl Engine {
             match r {
                 Ok(Ok(failures)) => {
                     for f in failures {
-                        tally.failure(&*self.events, f.file, f.error);
+                        tally.failure(&*self.events, FailureClass::Details, f.file, f.error);
                     }
                 }
                 Ok(Err(e)) => self.emit(Event::Warning {

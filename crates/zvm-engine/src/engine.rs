@@ -3,7 +3,7 @@
 //!
 //! Listing needs only the [`Catalog`] (a client); recovering from the trash needs no
 //! destination (the mover's `restore`). The engine carries all four parts for the jobs
-//! that need them all.
+//! that need them all, and a [`RunMonitor`] on the accounting of its runs.
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use zvm_dest::Destination;
 use zvm_state::StateStore;
 use zvm_zoom::ZoomClient;
 
+use crate::accounting::RunMonitor;
 use crate::catalog::{AsyncMeetingFn, Catalog};
 use crate::error::EngineError;
 use crate::events::{Event, EventSink};
@@ -24,6 +25,8 @@ pub struct Engine {
     pub(crate) state: Arc<dyn StateStore>,
     pub(crate) dest: Arc<dyn Destination>,
     pub(crate) events: Arc<dyn EventSink>,
+    /// The accounting of the engine's current or latest run.
+    pub(crate) monitor: RunMonitor,
 }
 
 impl Engine {
@@ -38,7 +41,13 @@ impl Engine {
             state,
             dest,
             events,
+            monitor: RunMonitor::default(),
         }
+    }
+
+    /// A window on this engine's runs' accounting, for front ends to read while it runs.
+    pub fn monitor(&self) -> RunMonitor {
+        self.monitor.clone()
     }
 
     pub fn zoom(&self) -> &ZoomClient {

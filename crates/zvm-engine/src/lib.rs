@@ -11,14 +11,14 @@
 //! - [`catalog`]: listing, and the one check of whether a local copy is proven;
 //! - [`engine`]: the client, state, destination and event sink a copy or a move works with;
 //! - [`planner`]: what to do with each file of a meeting (pure, no I/O);
-//! - `record`, `queue`, `accounting`: `meeting.json`, the job queue and its gate, the
+//! - `record`, `queue`, [`accounting`]: `meeting.json`, the job queue and its gate, the
 //!   run's counters;
 //! - [`artifacts`]: meeting details (summary, participant audio);
 //! - `transfer`: the workers that fetch, verify and commit files;
 //! - [`copier`]: a run (a query or a chosen set of meetings);
 //! - [`mover`]: plan, execute and restore deletions in the cloud.
 
-mod accounting;
+pub mod accounting;
 pub mod artifacts;
 pub mod catalog;
 pub mod concurrency;
@@ -35,6 +35,7 @@ mod record;
 pub mod sync;
 mod transfer;
 
+pub use accounting::{RunMonitor, RunStats};
 pub use catalog::{Catalog, CopyCheck, LocalStatus};
 pub use engine::Engine;
 pub use error::EngineError;

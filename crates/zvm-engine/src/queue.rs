@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use zvm_state::{FileKey, FileKind, PlannedFile};
 
+use crate::accounting::Accounting;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::events::{Event, FileRef};
@@ -33,14 +34,19 @@ pub(crate) struct TransferJob {
 #[derive(Clone)]
 pub(crate) struct JobQueue {
     engine: Engine,
+    tally: Arc<Accounting>,
     tx: mpsc::Sender<TransferJob>,
 }
 
 impl JobQueue {
     /// A queue of `capacity` jobs; the receiver goes to the transfer workers.
-    pub(crate) fn new(engine: Engine, capacity: usize) -> (Self, mpsc::Receiver<TransferJob>) {
+    pub(crate) fn new(
+        engine: Engine,
+        tally: Arc<Accounting>,
+        capacity: usize,
+    ) -> (Self, mpsc::Receiver<TransferJob>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
-        (Self { engine, tx }, rx)
+        (Self { engine, tally, tx }, rx)
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -72,6 +78,7 @@ impl JobQueue {
             size: plan.expected_size,
         });
         gate.add_download();
+        self.tally.queued(plan.expected_size);
         Ok(self
             .tx
             .send(TransferJob {

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use zvm_dest::DestError;
 use zvm_zoom::{DownloadStatus, ErrorClass, ZoomError};
 
-use crate::accounting::Accounting;
+use crate::accounting::{Accounting, FailureClass};
 use crate::concurrency::{self, Gate};
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -46,6 +46,8 @@ impl Engine {
     ) -> bool {
         let (opts, tally, cancel) = (run.opts, run.tally, run.cancel);
         let mut attempt = 0u32;
+        // Bytes of this file counted as here in the run's accounting.
+        let mut credited = 0u64;
         loop {
             if cancel.is_cancelled() {
                 return false;
@@ -54,8 +56,12 @@ impl Engine {
             let _ = self.state.start_attempt(&job.key).await;
             // A download opened ahead is used once; if opening it failed, open again now.
             let opened = pre.take().and_then(Result::ok);
-            match self.transfer_once(job, run, opened, near_end).await {
+            match self
+                .transfer_once(job, run, opened, near_end, &mut credited)
+                .await
+            {
                 Ok(Some(sha)) => {
+                    tally.progress(&mut credited, job.size);
                     tally.downloaded(job.size);
                     self.emit(Event::FileDone {
                         file: job.file.clone(),
@@ -69,13 +75,14 @@ impl Engine {
                     if e.is_destination_fatal() =>
                 {
                     let msg = e.to_string();
-                    self.fail(job, tally, &msg).await;
+                    self.fail(job, tally, &e).await;
                     tally.stop(msg);
                     cancel.cancel();
                     return false;
                 }
                 Err(TransferError::Transient(e)) if attempt < opts.retry.max_attempts => {
                     run.gate.errors.fetch_add(1, Ordering::Relaxed);
+                    tally.retried();
                     let delay = opts.retry.delay(attempt);
                     self.emit(Event::FileRetry {
                         file: job.file.clone(),
@@ -89,16 +96,17 @@ impl Engine {
                     }
                 }
                 Err(TransferError::Transient(e)) | Err(TransferError::Fatal(e)) => {
-                    self.fail(job, tally, &e.to_string()).await;
+                    self.fail(job, tally, &e).await;
                     return false;
                 }
             }
         }
     }
 
-    async fn fail(&self, job: &TransferJob, tally: &Accounting, msg: &str) {
-        let _ = self.state.mark_failed(&job.key, msg).await;
-        tally.failure(&*self.events, job.file.clone(), msg.to_string());
+    async fn fail(&self, job: &TransferJob, tally: &Accounting, e: &EngineError) {
+        let msg = e.to_string();
+        let _ = self.state.mark_failed(&job.key, &msg).await;
+        tally.failure(&*self.events, FailureClass::of(e), job.file.clone(), msg);
     }
 
     /// Opens a file's transfer: the resume point on disk, then the download from there (or
@@ -161,6 +169,7 @@ impl Engine {
         run: &RunCtx<'_>,
         pre: Option<Opened>,
         near_end: &mut Option<oneshot::Sender<()>>,
+        credited: &mut u64,
     ) -> Result<Option<Option<String>>, TransferError> {
         let (opts, cancel, limiter, gate) = (run.opts, run.cancel, run.limiter, run.gate);
         let rel = &job.file.path;
@@ -189,6 +198,7 @@ impl Engine {
             size: job.size,
             offset: start,
         });
+        run.tally.progress(credited, start);
 
         let mut pace = concurrency::Pace::new(start);
         let mut stream = download.stream;
@@ -225,6 +235,8 @@ impl Engine {
                 l.take(chunk.len()).await;
             }
             gate.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            run.tally
+                .progress(credited, part.len() + chunk.len() as u64);
             // Handed over, not copied: the destination keeps the chunk until it writes.
             part.write_bytes(chunk).await.map_err(TransferError::dest)?;
             let len = part.len();
