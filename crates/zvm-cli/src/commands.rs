@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use zvm_dest::LocalDestination;
-use zvm_engine::{Engine, Event, RunSummary, SyncOptions, UserSelection};
+use zvm_engine::{Catalog, Engine, Event, RunSummary, SyncOptions, UserSelection};
 use zvm_state::{RunLock, SqliteState, StateError};
 
 use crate::cli::{
@@ -187,10 +187,8 @@ async fn list(
 ) -> Result<u8, Failure> {
     let opts = base_options(&a.select, cfg)?;
     let zoom = connect::client(&a.zoom, cfg).await?;
-    // Listing needs no state or destination; the engine's listing walks the same windows.
-    let state = Arc::new(SqliteState::open_in_memory().map_err(state_failure)?);
-    let dest = Arc::new(LocalDestination::new(std::env::temp_dir()));
-    let engine = Engine::new(zoom, state, dest, Arc::new(|_e: Event| {}));
+    // Listing needs no state or destination: the catalog walks the same windows as a sync.
+    let catalog = Catalog::new(zoom, Arc::new(|_e: Event| {}));
     let cancel = CancellationToken::new();
     let mut printer = ListPrinter {
         json: global.json,
@@ -201,7 +199,7 @@ async fn list(
         write_error: None,
         cancel: cancel.clone(),
     };
-    let listed = engine.for_each_meeting(&opts, &cancel, &mut printer).await;
+    let listed = catalog.for_each_meeting(&opts, &cancel, &mut printer).await;
     printer.flush();
     // A closed stdout cancelled the listing: that, not the cancellation, is what happened.
     if let Some(e) = printer.write_error {
@@ -267,7 +265,7 @@ impl ListPrinter {
     }
 }
 
-impl zvm_engine::sync::AsyncMeetingFn for &mut ListPrinter {
+impl zvm_engine::catalog::AsyncMeetingFn for &mut ListPrinter {
     async fn prefetch(
         &mut self,
         meetings: &[zvm_zoom::models::Meeting],
@@ -395,8 +393,8 @@ async fn run_engine(
     let destination = Arc::new(LocalDestination::new(dest.to_path_buf()));
     let (tx, rx) = mpsc::unbounded_channel();
     let mode = reporter::Mode::choose(global.json, global.quiet);
-    let render = tokio::spawn(reporter::run(mode, rx));
     let engine = Engine::new(zoom, state, destination, Arc::new(tx));
+    let render = tokio::spawn(reporter::run(mode, rx, engine.monitor()));
     let cancel = CancellationToken::new();
     cancel_on_ctrl_c(&cancel, true);
     let started = Instant::now();

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use zvm_dest::LocalDestination;
-use zvm_engine::{Engine, MoveOptions, RunSummary};
+use zvm_engine::{Engine, MoveOptions, RunMonitor, RunSummary};
 use zvm_zoom::DeleteAction;
 
 use crate::cli::{GlobalArgs, MoveAction, MoveArgs, RestoreArgs};
@@ -91,13 +91,13 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
     // Phase 1: sync and prove.
     let started = Instant::now();
     let (tx, rx) = mpsc::unbounded_channel();
-    let render = tokio::spawn(reporter::run(mode, rx));
     let engine = Engine::new(
         zoom.clone(),
         state.clone(),
         destination.clone(),
         Arc::new(tx),
     );
+    let render = tokio::spawn(reporter::run(mode, rx, engine.monitor()));
     let plan = engine.plan_move(&opts, &mopts, cancel.clone()).await;
     drop(engine);
     let _ = render.await;
@@ -184,7 +184,8 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
 
     // Phase 2: delete what was proven, recording each deletion.
     let (tx, rx) = mpsc::unbounded_channel();
-    let render = tokio::spawn(reporter::run(mode, rx));
+    // Deleting moves no bytes: nothing for the total bar to read.
+    let render = tokio::spawn(reporter::run(mode, rx, RunMonitor::default()));
     let engine = Engine::new(zoom, state, destination, Arc::new(tx));
     let res = engine.execute_move(&plan, &mopts, &cancel).await;
     drop(engine);
@@ -218,12 +219,10 @@ pub async fn restore_cmd(
     let zoom = connect::client(&a.zoom, cfg).await?;
     let (tx, rx) = mpsc::unbounded_channel();
     let mode = reporter::Mode::choose(global.json, global.quiet);
-    let render = tokio::spawn(reporter::run(mode, rx));
-    // Restore touches no destination; any path will do for the engine's destination slot.
-    let dest = Arc::new(LocalDestination::new(std::env::temp_dir()));
-    let engine = Engine::new(zoom, state, dest, Arc::new(tx));
-    let res = engine.restore(&audit).await;
-    drop(engine);
+    let render = tokio::spawn(reporter::run(mode, rx, RunMonitor::default()));
+    // Restore touches no destination: only the client, the state and the events.
+    let res = zvm_engine::mover::restore(&zoom, &*state, &tx, &audit).await;
+    drop(tx);
     let _ = render.await;
     let (ok, failed) = res.map_err(|e| Failure::new(exit::ZOOM, e))?;
     if !global.json {

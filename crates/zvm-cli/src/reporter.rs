@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
+use zvm_engine::RunMonitor;
 use zvm_engine::events::{Event, RunSummary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +40,14 @@ impl Mode {
     }
 }
 
-/// Consumes events until the channel closes; returns the run summary if one arrived.
-pub async fn run(mode: Mode, mut rx: mpsc::UnboundedReceiver<Event>) -> Option<RunSummary> {
-    let mut r = Renderer::new(mode);
+/// Consumes events until the channel closes; returns the run summary if one arrived. The
+/// total progress comes from the engine's accounting (`monitor`), not from counting events.
+pub async fn run(
+    mode: Mode,
+    mut rx: mpsc::UnboundedReceiver<Event>,
+    monitor: RunMonitor,
+) -> Option<RunSummary> {
+    let mut r = Renderer::new(mode, monitor);
     let mut summary = None;
     while let Some(ev) = rx.recv().await {
         if let Event::RunFinished { summary: s } = &ev {
@@ -57,15 +63,15 @@ struct Renderer {
     mode: Mode,
     multi: MultiProgress,
     total: Option<ProgressBar>,
-    active: HashMap<String, (ProgressBar, u64)>,
-    total_bytes: u64,
-    done_bytes: u64,
+    /// Each running file's own bar (hidden unless drawing bars).
+    active: HashMap<String, ProgressBar>,
+    monitor: RunMonitor,
     listing_done: bool,
     started: Instant,
 }
 
 impl Renderer {
-    fn new(mode: Mode) -> Self {
+    fn new(mode: Mode, monitor: RunMonitor) -> Self {
         let multi = MultiProgress::with_draw_target(if mode == Mode::Bars {
             ProgressDrawTarget::stderr_with_hz(8)
         } else {
@@ -76,8 +82,7 @@ impl Renderer {
             multi,
             total: None,
             active: HashMap::new(),
-            total_bytes: 0,
-            done_bytes: 0,
+            monitor,
             listing_done: false,
             started: Instant::now(),
         }
@@ -97,6 +102,15 @@ impl Renderer {
             pb.enable_steady_tick(Duration::from_millis(250));
             pb
         })
+    }
+
+    /// The total bar from the engine's accounting: what is queued, and what of it is here.
+    fn update_total(&mut self) {
+        if let Some(s) = self.monitor.snapshot() {
+            let bar = self.total_bar();
+            bar.set_length(s.bytes_queued);
+            bar.set_position(s.bytes_done.min(s.bytes_queued));
+        }
     }
 
     fn line(&self, s: &str) {
@@ -149,11 +163,7 @@ impl Renderer {
                     self.line(&format!("listing recordings of {user}"));
                 }
             }
-            Event::FileQueued { size, .. } => {
-                self.total_bytes += size;
-                let t = self.total_bytes;
-                self.total_bar().set_length(t);
-            }
+            Event::FileQueued { .. } => self.update_total(),
             Event::ListingFinished {
                 meetings,
                 files,
@@ -177,39 +187,27 @@ impl Renderer {
                     );
                     pb.set_message(file.path.clone());
                     pb.set_position(*offset);
-                    if let Some((old, _)) = self.active.insert(file.path.clone(), (pb, *offset)) {
+                    if let Some(old) = self.active.insert(file.path.clone(), pb) {
                         old.finish_and_clear();
                     }
                 } else {
-                    self.active
-                        .insert(file.path.clone(), (ProgressBar::hidden(), *offset));
+                    self.active.insert(file.path.clone(), ProgressBar::hidden());
                 }
-                // Resumed bytes count as done for the total.
-                self.done_bytes += offset;
-                let d = self.done_bytes;
-                self.total_bar().set_position(d);
+                self.update_total();
             }
             Event::FileProgress {
                 file, bytes_done, ..
             } => {
-                if let Some((pb, last)) = self.active.get_mut(&file.path) {
-                    let delta = bytes_done.saturating_sub(*last);
-                    *last = *bytes_done;
+                if let Some(pb) = self.active.get(&file.path) {
                     pb.set_position(*bytes_done);
-                    self.done_bytes += delta;
-                    let d = self.done_bytes;
-                    self.total_bar().set_position(d);
                 }
+                self.update_total();
             }
             Event::FileDone { file, size, .. } => {
-                if let Some((pb, last)) = self.active.remove(&file.path) {
-                    self.done_bytes += size.saturating_sub(last);
+                if let Some(pb) = self.active.remove(&file.path) {
                     pb.finish_and_clear();
-                } else {
-                    self.done_bytes += size;
                 }
-                let d = self.done_bytes;
-                self.total_bar().set_position(d);
+                self.update_total();
                 if self.mode == Mode::Plain {
                     self.line(&format!("done {} ({})", file.path, HumanBytes(*size)));
                 }
@@ -220,13 +218,10 @@ impl Renderer {
                 error,
                 delay_ms,
             } => {
-                // The bytes of the failed attempt will be counted again from the resume point.
-                if let Some((pb, last)) = self.active.remove(&file.path) {
-                    self.done_bytes = self.done_bytes.saturating_sub(last);
+                if let Some(pb) = self.active.remove(&file.path) {
                     pb.finish_and_clear();
                 }
-                let d = self.done_bytes;
-                self.total_bar().set_position(d);
+                self.update_total();
                 if self.mode != Mode::Quiet {
                     self.line(&format!(
                         "retrying {} (attempt {attempt}, in {:.1}s): {error}",
@@ -236,7 +231,7 @@ impl Renderer {
                 }
             }
             Event::FileFailed { file, error } => {
-                if let Some((pb, _)) = self.active.remove(&file.path) {
+                if let Some(pb) = self.active.remove(&file.path) {
                     pb.finish_and_clear();
                 }
                 let msg = format!("FAILED {}: {error}", file.path);
@@ -305,7 +300,7 @@ impl Renderer {
     }
 
     fn finish(&mut self) {
-        for (_, (pb, _)) in self.active.drain() {
+        for (_, pb) in self.active.drain() {
             pb.finish_and_clear();
         }
         if let Some(t) = self.total.take() {

@@ -12,92 +12,79 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-use serde::Serialize;
-use tokio::sync::mpsc;
 
 use zvm_naming::NameAllocator;
 use zvm_state::{FileKey, FileKind, FileRow, FileStatus, PlannedFile};
 use zvm_zoom::models::{Meeting, MeetingSummary};
 
+use crate::error::EngineError;
+use crate::events::FileRef;
+use crate::layout::{PARTICIPANTS_DIR, SUMMARY_JSON, SUMMARY_MD};
 use crate::options::SyncOptions;
-use crate::sync::{
-    Engine, EngineError, Job, MEETING_JSON, SUMMARY_JSON, SUMMARY_MD, queue_participant_audio,
-};
+use crate::queue::{JobQueue, RecordGate};
+use crate::record::{FileRecord, MeetingRecord, PendingRecord, write_artifact};
 
-/// Parses Zoom's RFC 3339 times; a missing or odd time becomes the epoch rather than an
-/// error, so one bad field never stops a meeting from being saved.
-pub fn parse_time(s: &str) -> jiff::Timestamp {
-    parse_time_opt(s).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-}
-
-pub fn parse_time_opt(s: &str) -> Option<jiff::Timestamp> {
-    s.parse::<jiff::Timestamp>().ok()
-}
-
-/// The `meeting.json` we write: what a person or a script needs to know about the copy.
-/// Built from our own fields rather than Zoom's raw answer so that no token (Zoom's
-/// `download_access_token`) can end up on disk.
-#[derive(Debug, Serialize)]
-pub struct MeetingRecord<'a> {
-    pub uuid: &'a str,
-    pub meeting_id: i64,
-    pub topic: &'a str,
-    pub host: &'a str,
-    pub host_id: &'a str,
-    pub start_time: &'a str,
-    pub timezone: &'a str,
-    pub duration_minutes: i64,
-    pub share_url: &'a str,
-    pub files: Vec<FileRecord>,
-    pub participant_audio: Vec<FileRecord>,
-    pub summary: Option<&'static str>,
-    pub saved_by: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct FileRecord {
-    pub id: String,
-    pub file_type: String,
-    pub recording_type: String,
-    pub file_extension: String,
-    pub file_size: u64,
-    pub recording_start: String,
-    pub recording_end: String,
-    pub status: String,
-    /// Relative to the destination root; empty when not downloaded (processing, filtered).
-    pub path: String,
-}
+pub use crate::layout::{parse_time, parse_time_opt};
 
 /// A part of a meeting's details (its summary, its participant audio list) that could not be
 /// fetched. The run counts it as a failed file, so the exit code says the copy is incomplete,
 /// and the meeting stays unfinished in the state, so the next run asks again.
 pub(crate) struct DetailFailure {
-    pub file: crate::events::FileRef,
+    pub file: FileRef,
     pub error: String,
 }
 
-/// Fetches a meeting's details, queues its participant audio (each counted in `gate`), writes
-/// the summary; returns what could not be fetched, and the meeting's record for `gate` to
-/// write once the downloads are done (none when a part of the details failed).
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn fetch_details(
-    engine: &Engine,
+/// One meeting whose details are to be fetched, with what the planner found about it.
+pub(crate) struct DetailsJob {
+    pub meeting: Meeting,
+    pub folder: String,
+    pub host: String,
+    /// The meeting's state rows, by file id.
+    pub existing: BTreeMap<String, FileRow>,
+    /// Where each recording file lives (or will), by file id.
+    pub paths: BTreeMap<String, String>,
+    /// The meeting's gate: participant audio is counted in it, the record handed to it.
+    pub gate: Arc<RecordGate>,
+}
+
+/// Fetches a meeting's details and hands the meeting's record (or the news that there will
+/// be none) to its gate; returns what could not be fetched.
+pub(crate) async fn run_details(
+    queue: &JobQueue,
     opts: &SyncOptions,
-    meeting: &Meeting,
-    folder: &str,
-    host: &str,
-    existing: &BTreeMap<String, FileRow>,
-    paths: &BTreeMap<String, String>,
-    job_tx: &mpsc::Sender<Job>,
-    gate: &Arc<RecordGate>,
+    job: &DetailsJob,
+) -> Result<Vec<DetailFailure>, EngineError> {
+    let fetched = fetch_details(queue, opts, job).await;
+    let (failures, pending) = match fetched {
+        Ok((failures, pending)) => (Ok(failures), pending),
+        Err(e) => (Err(e), None),
+    };
+    job.gate.details_ended(queue.engine(), pending).await;
+    failures
+}
+
+/// Fetches a meeting's details, queues its participant audio (each counted in the gate),
+/// writes the summary; returns what could not be fetched, and the meeting's record for the
+/// gate to write once the downloads are done (none when a part of the details failed).
+async fn fetch_details(
+    queue: &JobQueue,
+    opts: &SyncOptions,
+    job: &DetailsJob,
 ) -> Result<(Vec<DetailFailure>, Option<PendingRecord>), EngineError> {
+    let engine = queue.engine();
+    let DetailsJob {
+        meeting,
+        folder,
+        host,
+        existing,
+        paths,
+        gate,
+    } = job;
+    let (folder, host) = (folder.as_str(), host.as_str());
     let mut complete = true;
     let mut failures = Vec::new();
     let failed = |file_id: &str, path: String, error: String| DetailFailure {
-        file: crate::events::FileRef {
+        file: FileRef {
             meeting_uuid: meeting.uuid.clone(),
             file_id: file_id.to_string(),
             path,
@@ -115,7 +102,7 @@ pub(crate) async fn fetch_details(
                     if row.kind == FileKind::ParticipantAudio
                         && let Some(n) = row
                             .rel_path
-                            .strip_prefix(&format!("{folder}/participants/"))
+                            .strip_prefix(&format!("{folder}/{PARTICIPANTS_DIR}/"))
                     {
                         names.reserve(n);
                     }
@@ -137,7 +124,7 @@ pub(crate) async fn fetch_details(
                                 "{stem}.{}",
                                 if ext.is_empty() { "m4a" } else { &ext }
                             ));
-                            format!("{folder}/participants/{}", names.allocate(&base))
+                            format!("{folder}/{PARTICIPANTS_DIR}/{}", names.allocate(&base))
                         }
                     };
                     participant_records.push(FileRecord {
@@ -171,15 +158,14 @@ pub(crate) async fn fetch_details(
                         rel_path: rel,
                         expected_size: pa.file_size,
                     };
-                    queue_participant_audio(engine, job_tx, plan, pa.download_url.clone(), gate)
-                        .await?;
+                    queue.push(plan, pa.download_url.clone(), gate).await?;
                 }
             }
             Err(e) => {
                 complete = false;
                 failures.push(failed(
                     "participant_audio",
-                    format!("{folder}/participants/"),
+                    format!("{folder}/{PARTICIPANTS_DIR}/"),
                     format!("participant audio of \"{}\": {e}", meeting.topic),
                 ));
             }
@@ -276,134 +262,6 @@ pub(crate) async fn fetch_details(
             mark_done: complete,
         }),
     ))
-}
-
-/// A meeting's `meeting.json`, ready, waiting for the meeting's downloads.
-#[derive(Debug)]
-pub(crate) struct PendingRecord {
-    meeting_uuid: String,
-    folder: String,
-    json: Vec<u8>,
-    /// Record it as verified in the state (the meeting then costs no request next run).
-    mark_done: bool,
-}
-
-/// Holds a meeting's `meeting.json` back until everything of the meeting this run started has
-/// ended: its details and each of its queued downloads. Whichever ends last writes the record,
-/// and only if none failed. A download that never ends (the run was cancelled first) leaves
-/// it unwritten, which is right: the meeting is not finished.
-#[derive(Debug)]
-pub(crate) struct RecordGate {
-    /// The details plus the downloads queued and not ended yet.
-    outstanding: AtomicUsize,
-    failed: AtomicBool,
-    record: Mutex<Option<PendingRecord>>,
-}
-
-impl RecordGate {
-    /// A gate for `downloads` queued downloads and the meeting's details.
-    pub(crate) fn new(downloads: usize) -> Arc<Self> {
-        Arc::new(Self {
-            outstanding: AtomicUsize::new(downloads + 1),
-            failed: AtomicBool::new(false),
-            record: Mutex::new(None),
-        })
-    }
-
-    /// One more download to wait for (participant audio, found by the details, which still
-    /// count themselves, so the gate cannot open in between).
-    pub(crate) fn add_download(&self) {
-        self.outstanding.fetch_add(1, Ordering::AcqRel);
-    }
-
-    /// A download of the meeting ended, verified or not.
-    pub(crate) async fn download_ended(&self, engine: &Engine, verified: bool) {
-        if !verified {
-            self.failed.store(true, Ordering::Release);
-        }
-        self.release(engine).await;
-    }
-
-    /// The details ended; `record` is what to write if every download succeeds.
-    pub(crate) async fn details_ended(&self, engine: &Engine, record: Option<PendingRecord>) {
-        match record {
-            Some(r) => {
-                if let Ok(mut slot) = self.record.lock() {
-                    *slot = Some(r);
-                }
-            }
-            None => self.failed.store(true, Ordering::Release),
-        }
-        self.release(engine).await;
-    }
-
-    async fn release(&self, engine: &Engine) {
-        if self.outstanding.fetch_sub(1, Ordering::AcqRel) != 1 {
-            return;
-        }
-        // The last one out: the details deposited the record before counting themselves out.
-        if self.failed.load(Ordering::Acquire) {
-            return;
-        }
-        let Some(rec) = self.record.lock().ok().and_then(|mut r| r.take()) else {
-            return;
-        };
-        let written = if rec.mark_done {
-            write_artifact(
-                engine,
-                &rec.meeting_uuid,
-                &rec.folder,
-                MEETING_JSON,
-                FileKind::MeetingJson,
-                &rec.json,
-            )
-            .await
-        } else {
-            engine
-                .dest
-                .write_atomic(&format!("{}/{MEETING_JSON}", rec.folder), &rec.json)
-                .await
-                .map_err(EngineError::from)
-        };
-        if let Err(e) = written {
-            engine.emit(crate::events::Event::Warning {
-                message: format!("{}/{MEETING_JSON}: {e}", rec.folder),
-            });
-        }
-    }
-}
-
-/// Writes a small file atomically and records it as verified.
-async fn write_artifact(
-    engine: &Engine,
-    meeting_uuid: &str,
-    folder: &str,
-    name: &str,
-    kind: FileKind,
-    bytes: &[u8],
-) -> Result<(), EngineError> {
-    let rel = format!("{folder}/{name}");
-    engine.dest.write_atomic(&rel, bytes).await?;
-    let key = FileKey {
-        meeting_uuid: meeting_uuid.to_string(),
-        file_id: name.to_string(),
-    };
-    engine
-        .state
-        .plan_file(&PlannedFile {
-            key: key.clone(),
-            kind,
-            file_type: String::new(),
-            recording_type: String::new(),
-            rel_path: rel,
-            expected_size: bytes.len() as u64,
-        })
-        .await?;
-    engine
-        .state
-        .mark_verified(&key, bytes.len() as u64, None)
-        .await?;
-    Ok(())
 }
 
 /// Renders an AI Companion summary as Markdown a person can read in any editor.

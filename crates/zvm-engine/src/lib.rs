@@ -5,15 +5,40 @@
 //! through [`events::Event`]s sent to an [`events::EventSink`], and returns a
 //! [`events::RunSummary`]. Listing, planning and transfers form a pipeline, so the first
 //! downloads start while later pages are still being listed.
+//!
+//! Split by job, lower modules first (none imports a module above it):
+//! - [`error`], [`events`], [`options`], [`layout`], [`concurrency`]: shared vocabulary;
+//! - [`catalog`]: listing, and the one check of whether a local copy is proven;
+//! - [`engine`]: the client, state, destination and event sink a copy or a move works with;
+//! - [`planner`]: what to do with each file of a meeting (pure, no I/O);
+//! - `record`, `queue`, [`accounting`]: `meeting.json`, the job queue and its gate, the
+//!   run's counters;
+//! - [`artifacts`]: meeting details (summary, participant audio);
+//! - `transfer`: the workers that fetch, verify and commit files;
+//! - [`copier`]: a run (a query or a chosen set of meetings);
+//! - [`mover`]: plan, execute and restore deletions in the cloud.
 
+pub mod accounting;
 pub mod artifacts;
+pub mod catalog;
 pub mod concurrency;
+pub mod copier;
+pub mod engine;
+pub mod error;
 pub mod events;
+pub mod layout;
 pub mod mover;
 pub mod options;
+pub mod planner;
+mod queue;
+mod record;
 pub mod sync;
+mod transfer;
 
+pub use accounting::{RunMonitor, RunStats};
+pub use catalog::{Catalog, CopyCheck, LocalStatus};
+pub use engine::Engine;
+pub use error::EngineError;
 pub use events::{Event, EventSink, RunSummary};
-pub use mover::{MoveCandidate, MoveOptions, MovePlan};
-pub use options::{Filters, SyncOptions, TransferRetry, UserSelection};
-pub use sync::{Engine, EngineError};
+pub use mover::{KeepReason, MoveCandidate, MoveOptions, MovePlan};
+pub use options::{ChosenMeeting, Filters, SyncOptions, TransferRetry, UserSelection};

@@ -20,13 +20,16 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use zvm_state::{CloudState, DeletionRow, FileKind, FileRow, FileStatus};
+use zvm_state::{CloudState, DeletionRow, FileKind, FileRow, FileStatus, StateStore};
 use zvm_zoom::models::Meeting;
-use zvm_zoom::{DeleteAction, DeleteOutcome};
+use zvm_zoom::{DeleteAction, DeleteOutcome, ZoomClient};
 
-use crate::events::{Event, RunSummary};
+use crate::catalog::{CopyCheck, check_copy_at};
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::events::{Event, EventSink, RunSummary};
+use crate::layout::MEETING_JSON;
 use crate::options::SyncOptions;
-use crate::sync::{Engine, EngineError, MEETING_JSON};
 
 #[derive(Debug, Clone)]
 pub struct MoveOptions {
@@ -50,12 +53,112 @@ pub struct MoveCandidate {
     pub bytes: u64,
 }
 
+/// Why a meeting (or one of its files) stays in the cloud. Each carries what a front end
+/// needs to say it in its own words; `Display` says it in English (the CLI's wording).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeepReason {
+    /// Recorded after the `--older-than` cutoff.
+    YoungerThanCutoff,
+    /// A file of the meeting is still processing at Zoom.
+    Processing,
+    /// A file Zoom lists has no state row: it was never copied.
+    NoLocalCopy { file_id: String },
+    /// A copy whose state row is not verified.
+    NotVerified { path: String, status: FileStatus },
+    /// Zoom lists another size than the copy was verified at.
+    SizeChanged {
+        path: String,
+        listed: u64,
+        recorded: u64,
+    },
+    /// The copy at the destination has another size.
+    WrongSize {
+        path: String,
+        found: u64,
+        expected: u64,
+    },
+    /// No file under the copy's final name at the destination.
+    Missing { path: String },
+    /// `--verify-hash` and no SHA-256 was read back from the copy yet.
+    NoHash { path: String },
+    /// The filters left no file of the meeting to delete.
+    NothingSelected,
+    /// The meeting's details (which list its participant audio) were never fetched whole.
+    DetailsNotFetched,
+    /// Zoom answered the deletion with an error.
+    ZoomRefused { error: String },
+    /// The meeting is in progress (Zoom code 3303).
+    InProgress,
+}
+
+impl KeepReason {
+    /// Why a file's copy does not prove it, from the local-copy check; `None` when it does.
+    pub fn of_copy(path: &str, check: CopyCheck) -> Option<KeepReason> {
+        let path = path.to_string();
+        Some(match check {
+            CopyCheck::Proven => return None,
+            CopyCheck::NotVerified(status) => KeepReason::NotVerified { path, status },
+            CopyCheck::SizeChanged { listed, recorded } => KeepReason::SizeChanged {
+                path,
+                listed,
+                recorded,
+            },
+            CopyCheck::Missing => KeepReason::Missing { path },
+            CopyCheck::WrongSize { found, expected } => KeepReason::WrongSize {
+                path,
+                found,
+                expected,
+            },
+            CopyCheck::NoHash => KeepReason::NoHash { path },
+        })
+    }
+}
+
+impl std::fmt::Display for KeepReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeepReason::YoungerThanCutoff => write!(f, "younger than --older-than"),
+            KeepReason::Processing => write!(f, "a file is still processing at Zoom"),
+            KeepReason::NoLocalCopy { file_id } => write!(f, "file {file_id} has no local copy"),
+            KeepReason::NotVerified { path, status } => {
+                write!(f, "{path} is not verified ({})", status.as_str())
+            }
+            KeepReason::SizeChanged {
+                path,
+                listed,
+                recorded,
+            } => write!(
+                f,
+                "{path}: Zoom now lists {listed} bytes, the copy has {recorded}"
+            ),
+            KeepReason::WrongSize {
+                path,
+                found,
+                expected,
+            } => write!(
+                f,
+                "{path} is {found} bytes at the destination, expected {expected}"
+            ),
+            KeepReason::Missing { path } => write!(f, "{path} is missing at the destination"),
+            KeepReason::NoHash { path } => write!(f, "{path} has no SHA-256 read back yet"),
+            KeepReason::NothingSelected => write!(f, "nothing selected to delete"),
+            KeepReason::DetailsNotFetched => {
+                write!(f, "meeting details (participant audio) not yet fetched")
+            }
+            KeepReason::ZoomRefused { error } => write!(f, "Zoom refused the deletion: {error}"),
+            KeepReason::InProgress => {
+                write!(f, "the meeting is in progress (Zoom code 3303)")
+            }
+        }
+    }
+}
+
 /// What the first phase found: what may be deleted and what must stay.
 #[derive(Debug, Default)]
 pub struct MovePlan {
     pub candidates: Vec<MoveCandidate>,
     /// (meeting uuid, topic, reason)
-    pub kept: Vec<(String, String, String)>,
+    pub kept: Vec<(String, String, KeepReason)>,
     pub sync: RunSummary,
 }
 
@@ -98,7 +201,7 @@ impl Engine {
                     self.events.emit(Event::DeleteSkipped {
                         meeting_uuid: m.uuid.clone(),
                         topic: m.topic.clone(),
-                        reason: reason.clone(),
+                        reason: reason.to_string(),
                     });
                     plan.kept.push((m.uuid.clone(), m.topic.clone(), reason));
                 }
@@ -113,11 +216,11 @@ impl Engine {
         m: &Meeting,
         opts: &SyncOptions,
         cutoff: Option<jiff::Timestamp>,
-    ) -> Result<Result<MoveCandidate, String>, EngineError> {
-        if let (Some(cut), Some(start)) = (cutoff, crate::artifacts::parse_time_opt(&m.start_time))
+    ) -> Result<Result<MoveCandidate, KeepReason>, EngineError> {
+        if let (Some(cut), Some(start)) = (cutoff, crate::layout::parse_time_opt(&m.start_time))
             && start > cut
         {
-            return Ok(Err("younger than --older-than".into()));
+            return Ok(Err(KeepReason::YoungerThanCutoff));
         }
         let rows = self.state.files_of_meeting(&m.uuid).await?;
         let row = |id: &str| rows.iter().find(|r| r.key.file_id == id);
@@ -130,13 +233,15 @@ impl Engine {
                 if selective && !opts.filters.wants_file_type(f.file_type.as_str()) {
                     continue;
                 }
-                return Ok(Err("a file is still processing at Zoom".into()));
+                return Ok(Err(KeepReason::Processing));
             }
             if selective && !opts.filters.wants_file_type(f.file_type.as_str()) {
                 continue;
             }
             let Some(r) = row(&f.id) else {
-                return Ok(Err(format!("file {} has no local copy", f.id)));
+                return Ok(Err(KeepReason::NoLocalCopy {
+                    file_id: f.id.clone(),
+                }));
             };
             if let Err(why) = self.proven(r, f.file_size, opts.verify_hash).await? {
                 return Ok(Err(why));
@@ -146,7 +251,7 @@ impl Engine {
             bytes += f.file_size;
         }
         if file_ids.is_empty() {
-            return Ok(Err("nothing selected to delete".into()));
+            return Ok(Err(KeepReason::NothingSelected));
         }
         // Deleting the whole meeting also removes its participant audio: every such file
         // must be proven too, and the details (which list them) must have been fetched.
@@ -154,11 +259,7 @@ impl Engine {
         if whole {
             match row(MEETING_JSON) {
                 Some(r) if r.status == FileStatus::Verified => {}
-                _ => {
-                    return Ok(Err(
-                        "meeting details (participant audio) not yet fetched".into()
-                    ));
-                }
+                _ => return Ok(Err(KeepReason::DetailsNotFetched)),
             }
             for r in rows.iter().filter(|r| r.kind == FileKind::ParticipantAudio) {
                 if let Err(why) = self.proven(r, r.expected_size, opts.verify_hash).await? {
@@ -178,40 +279,19 @@ impl Engine {
         }))
     }
 
-    /// Is this file's copy proven whole right now?
+    /// Is this file's copy proven whole right now? The catalog's check, with the
+    /// destination asked now (an error asking it stops the plan: nothing is assumed).
     async fn proven(
         &self,
         r: &FileRow,
         zoom_size: u64,
         need_hash: bool,
-    ) -> Result<Result<(), String>, EngineError> {
-        if r.status != FileStatus::Verified {
-            return Ok(Err(format!(
-                "{} is not verified ({})",
-                r.rel_path,
-                r.status.as_str()
-            )));
-        }
-        if r.expected_size != zoom_size {
-            return Ok(Err(format!(
-                "{}: Zoom now lists {zoom_size} bytes, the copy has {}",
-                r.rel_path, r.expected_size
-            )));
-        }
-        match self.dest.stat_final(&r.rel_path).await? {
-            Some(n) if n == zoom_size => {}
-            Some(n) => {
-                return Ok(Err(format!(
-                    "{} is {n} bytes at the destination, expected {zoom_size}",
-                    r.rel_path
-                )));
-            }
-            None => return Ok(Err(format!("{} is missing at the destination", r.rel_path))),
-        }
-        if need_hash && r.sha256.is_none() {
-            return Ok(Err(format!("{} has no SHA-256 read back yet", r.rel_path)));
-        }
-        Ok(Ok(()))
+    ) -> Result<Result<(), KeepReason>, EngineError> {
+        let check = check_copy_at(&*self.dest, r, zoom_size, need_hash).await?;
+        Ok(match KeepReason::of_copy(&r.rel_path, check) {
+            None => Ok(()),
+            Some(why) => Err(why),
+        })
     }
 
     /// Phase 2: delete what the plan proved, recording each deletion before the next.
@@ -268,7 +348,10 @@ impl Engine {
                         self.events.emit(Event::DeleteSkipped {
                             meeting_uuid: c.meeting_uuid.clone(),
                             topic: c.topic.clone(),
-                            reason: format!("Zoom refused the deletion: {e}"),
+                            reason: KeepReason::ZoomRefused {
+                                error: e.to_string(),
+                            }
+                            .to_string(),
                         });
                         continue;
                     }
@@ -281,7 +364,7 @@ impl Engine {
                         self.events.emit(Event::DeleteSkipped {
                             meeting_uuid: c.meeting_uuid.clone(),
                             topic: c.topic.clone(),
-                            reason: "the meeting is in progress (Zoom code 3303)".into(),
+                            reason: KeepReason::InProgress.to_string(),
                         });
                         continue;
                     }
@@ -359,74 +442,84 @@ impl Engine {
         Ok(())
     }
 
-    /// `restore`: recovers from the cloud trash what zvm trashed and has not recovered yet.
+    /// `restore` with this engine's client, state and events ([`restore`]).
     pub async fn restore(&self, audit_log: &std::path::Path) -> Result<(u64, u64), EngineError> {
-        let rows = self.state.deletions().await?;
-        let (mut ok, mut failed) = (0u64, 0u64);
-        // Latest action per (meeting, file): only a trash that is still the latest is recovered.
-        let mut latest: std::collections::BTreeMap<(String, Option<String>), &DeletionRow> =
-            std::collections::BTreeMap::new();
-        for r in &rows {
-            latest.insert((r.meeting_uuid.clone(), r.file_id.clone()), r);
-        }
-        for ((uuid, file_id), r) in latest {
-            if r.action != "trash" || r.outcome != "deleted" {
-                continue;
-            }
-            let res = match &file_id {
-                None => self.zoom.recover_meeting_recordings(&uuid).await,
-                Some(id) => self.zoom.recover_recording_file(&uuid, id).await,
-            };
-            let topic = self
-                .state
-                .meeting(&uuid)
-                .await?
-                .map(|m| m.topic)
-                .unwrap_or_default();
-            match res {
-                Ok(()) => {
-                    ok += 1;
-                    let at = jiff::Timestamp::now().to_string();
-                    let _ = append_audit(
-                        audit_log,
-                        &AuditLine {
-                            at: at.clone(),
-                            action: "recover",
-                            outcome: "recovered",
-                            meeting_uuid: &uuid,
-                            topic: &topic,
-                            file_id: file_id.as_deref(),
-                            copies: &r.paths,
-                        },
-                    );
-                    self.state
-                        .record_deletion(&DeletionRow {
-                            at,
-                            meeting_uuid: uuid.clone(),
-                            file_id: file_id.clone(),
-                            action: "recover".into(),
-                            outcome: "recovered".into(),
-                            paths: r.paths.clone(),
-                        })
-                        .await?;
-                    self.state
-                        .set_cloud_state(&uuid, file_id.as_deref(), CloudState::Present)
-                        .await?;
-                    self.events.emit(Event::Recovered {
-                        meeting_uuid: uuid.clone(),
-                        topic,
-                    });
-                }
-                Err(e) => {
-                    failed += 1;
-                    self.events.emit(Event::Warning {
-                        message: format!("could not recover \"{topic}\": {e}"),
-                    });
-                }
-            }
-        }
-        Ok((ok, failed))
+        restore(&self.zoom, &*self.state, &*self.events, audit_log).await
     }
+}
+
+/// `restore`: recovers from the cloud trash what zvm trashed and has not recovered yet. Needs
+/// no destination: nothing local changes.
+pub async fn restore(
+    zoom: &ZoomClient,
+    state: &dyn StateStore,
+    events: &dyn EventSink,
+    audit_log: &std::path::Path,
+) -> Result<(u64, u64), EngineError> {
+    let rows = state.deletions().await?;
+    let (mut ok, mut failed) = (0u64, 0u64);
+    // Latest action per (meeting, file): only a trash that is still the latest is recovered.
+    let mut latest: std::collections::BTreeMap<(String, Option<String>), &DeletionRow> =
+        std::collections::BTreeMap::new();
+    for r in &rows {
+        latest.insert((r.meeting_uuid.clone(), r.file_id.clone()), r);
+    }
+    for ((uuid, file_id), r) in latest {
+        if r.action != "trash" || r.outcome != "deleted" {
+            continue;
+        }
+        let res = match &file_id {
+            None => zoom.recover_meeting_recordings(&uuid).await,
+            Some(id) => zoom.recover_recording_file(&uuid, id).await,
+        };
+        let topic = state
+            .meeting(&uuid)
+            .await?
+            .map(|m| m.topic)
+            .unwrap_or_default();
+        match res {
+            Ok(()) => {
+                ok += 1;
+                let at = jiff::Timestamp::now().to_string();
+                let _ = append_audit(
+                    audit_log,
+                    &AuditLine {
+                        at: at.clone(),
+                        action: "recover",
+                        outcome: "recovered",
+                        meeting_uuid: &uuid,
+                        topic: &topic,
+                        file_id: file_id.as_deref(),
+                        copies: &r.paths,
+                    },
+                );
+                state
+                    .record_deletion(&DeletionRow {
+                        at,
+                        meeting_uuid: uuid.clone(),
+                        file_id: file_id.clone(),
+                        action: "recover".into(),
+                        outcome: "recovered".into(),
+                        paths: r.paths.clone(),
+                    })
+                    .await?;
+                state
+                    .set_cloud_state(&uuid, file_id.as_deref(), CloudState::Present)
+                    .await?;
+                events.emit(Event::Recovered {
+                    meeting_uuid: uuid.clone(),
+                    topic,
+                });
+            }
+            Err(e) => {
+                failed += 1;
+                events.emit(Event::Warning {
+                    message: format!("could not recover \"{topic}\": {e}"),
+                });
+            }
+        }
+    }
+    Ok((ok, failed))
 }
 
 /// Appends one line and fsyncs: the log must survive a crash right after the deletion.

@@ -96,6 +96,18 @@ impl TransferRetry {
     }
 }
 
+/// One meeting a person picked, with what finds it in a listing cheaply: its host and day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChosenMeeting {
+    /// Zoom's meeting-instance UUID: two meetings of one host with the same topic on the
+    /// same day are still told apart.
+    pub uuid: String,
+    /// Whose listing holds it.
+    pub user: UserSelection,
+    /// The day to list (both ends of the listing window).
+    pub date: Date,
+}
+
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
     pub users: UserSelection,
@@ -126,6 +138,9 @@ pub struct SyncOptions {
     /// the client's pacer (the plan's Light limit); this only lets their round trips overlap,
     /// so that an account of many short meetings is not paced by latency.
     pub detail_concurrency: usize,
+    /// Exactly these meetings, in one run (`None`: the query of `users`, `from`, `to`).
+    /// When set, `users`, `from` and `to` are not used; the filters still apply.
+    pub chosen: Option<Vec<ChosenMeeting>>,
 }
 
 impl SyncOptions {
@@ -147,6 +162,7 @@ impl SyncOptions {
             participant_audio: true,
             retry: TransferRetry::default(),
             detail_concurrency: 16,
+            chosen: None,
         }
     }
 }

@@ -16,14 +16,14 @@ use jiff::civil::Date;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use zvm_dest::{Destination, LocalDestination};
+use zvm_dest::LocalDestination;
+use zvm_engine::catalog::{self, AsyncMeetingFn, Catalog, LocalStatus};
 use zvm_engine::concurrency::MAX_TRANSFERS;
-use zvm_engine::sync::AsyncMeetingFn;
 use zvm_engine::{
-    Engine, EngineError, Event, EventSink, MoveCandidate, MoveOptions, MovePlan, RunSummary,
-    SyncOptions, UserSelection,
+    ChosenMeeting, Engine, EngineError, Event, EventSink, MoveCandidate, MoveOptions, MovePlan,
+    RunSummary, SyncOptions, UserSelection,
 };
-use zvm_state::{CloudState, FileStatus, RunLock, SqliteState, StateStore};
+use zvm_state::{CloudState, RunLock, SqliteState, StateStore};
 use zvm_zoom::models::Meeting;
 use zvm_zoom::{
     ClientConfig, Credentials, DeleteAction, FileTokenStore, LoginConfig, Secret, TokenStore,
@@ -121,23 +121,29 @@ impl JobSpec {
         })
     }
 
-    /// One selected meeting becomes a run over its own UTC day and host (so the listing stays
-    /// small) that takes that meeting alone, by its UUID: a twin with the same host, day and
-    /// topic is not downloaded, nor offered for deletion.
-    fn options_for(&self, m: &MeetingSel) -> SyncOptions {
+    /// The selected meetings become one run that takes exactly them, by UUID (a twin with
+    /// the same host, day and topic is not downloaded, nor offered for deletion), each found
+    /// by listing its host's UTC day (so the listing stays small).
+    fn options_for(&self, meetings: &[MeetingSel]) -> SyncOptions {
         let mut o = self.base.clone();
-        o.from = m.date;
-        o.to = m.date;
-        o.users = if self.per_user {
-            UserSelection::User(if m.host_email.is_empty() {
-                m.host_id.clone()
-            } else {
-                m.host_email.clone()
-            })
-        } else {
-            UserSelection::Me
-        };
-        o.filters.meeting_uuids = Some([m.uuid.clone()].into());
+        o.chosen = Some(
+            meetings
+                .iter()
+                .map(|m| ChosenMeeting {
+                    uuid: m.uuid.clone(),
+                    user: if self.per_user {
+                        UserSelection::User(if m.host_email.is_empty() {
+                            m.host_id.clone()
+                        } else {
+                            m.host_email.clone()
+                        })
+                    } else {
+                        UserSelection::Me
+                    },
+                    date: m.date,
+                })
+                .collect(),
+        );
         o
     }
 
@@ -572,12 +578,8 @@ async fn list(
         None
     };
     let dest = LocalDestination::new(job.destination.clone());
-    let engine = Engine::new(
-        client,
-        Arc::new(SqliteState::open_in_memory().map_err(|e| e.to_string())?),
-        Arc::new(LocalDestination::new(job.destination.clone())),
-        Arc::new(|_e: Event| {}),
-    );
+    // Listing needs no state or destination of its own: the catalog only lists.
+    let catalog = Catalog::new(client, Arc::new(|_e: Event| {}));
     let mut opts = job.base.clone();
     opts.from = from;
     opts.to = to;
@@ -590,7 +592,7 @@ async fn list(
         seen: HashSet::new(),
     };
     let cancel = CancellationToken::new();
-    let r = engine
+    let r = catalog
         .for_each_meeting(&opts, &cancel, &mut collector)
         .await;
     if r.is_ok() {
@@ -703,8 +705,8 @@ impl AsyncMeetingFn for &mut Collector {
     }
 }
 
-/// In the cloud, downloaded, partial or trashed: what the state store recorded, checked
-/// against what the destination holds now.
+/// In the cloud, downloaded, partial or trashed: the catalog's local status (what the state
+/// store recorded, checked against what the destination holds now).
 pub async fn row_status(
     meeting: &Meeting,
     state: Option<&dyn StateStore>,
@@ -713,45 +715,15 @@ pub async fn row_status(
     let Some(state) = state else {
         return RowStatus::InCloud;
     };
-    if let Ok(Some(m)) = state.meeting(&meeting.uuid).await
-        && m.cloud != CloudState::Present
-    {
-        return RowStatus::Trashed;
-    }
-    let rows = state
-        .files_of_meeting(&meeting.uuid)
-        .await
-        .unwrap_or_default();
-    let wanted: Vec<_> = meeting
-        .recording_files
-        .iter()
-        .filter(|f| !f.is_processing())
-        .collect();
-    let (mut done, mut partial) = (0usize, false);
-    for f in &wanted {
-        let Some(r) = rows.iter().find(|r| r.key.file_id == f.id) else {
-            continue;
-        };
-        let on_disk = dest.stat_final(&r.rel_path).await.ok().flatten();
-        if r.status == FileStatus::Verified && on_disk == Some(r.expected_size) {
-            done += 1;
-        } else if r.bytes_done > 0
-            || on_disk.is_some()
-            || matches!(dest.partial_len(&r.rel_path).await, Ok(Some(n)) if n > 0)
-        {
-            partial = true;
-        }
-    }
-    if !wanted.is_empty() && done == wanted.len() {
-        RowStatus::Downloaded
-    } else if done > 0 || partial {
-        RowStatus::Partial
-    } else {
-        RowStatus::InCloud
+    match catalog::local_status(meeting, state, dest).await {
+        LocalStatus::InCloud => RowStatus::InCloud,
+        LocalStatus::Partial => RowStatus::Partial,
+        LocalStatus::Downloaded => RowStatus::Downloaded,
+        LocalStatus::Trashed => RowStatus::Trashed,
     }
 }
 
-/// A download or the first phase of a move over the selection, one meeting at a time.
+/// A download or the first phase of a move over the selection, as one run.
 async fn run_job(
     kind: JobKind,
     meetings: Vec<MeetingSel>,
@@ -777,35 +749,23 @@ async fn run_job(
         older_than: None,
         audit_log: job.audit_log(),
     };
-    let mut total = RunSummary::default();
+    let opts = job.options_for(&meetings);
     let mut plans = Vec::new();
-    for m in &meetings {
-        if cancel.is_cancelled() {
-            break;
-        }
-        let opts = job.options_for(m);
-        let r = match kind {
-            JobKind::PlanMove => engine
-                .plan_move(&opts, &mopts, cancel.clone())
-                .await
-                .map(|p| {
-                    let s = p.sync.clone();
-                    plans.push(p);
-                    s
-                }),
-            _ => engine.sync(&opts, cancel.clone()).await,
-        };
-        match r {
-            Ok(s) => add_summary(&mut total, s),
-            Err(e) => {
-                let fatal = e.is_destination_fatal();
-                out.send(Msg::Error(format!("{}: {e}", m.topic)));
-                if fatal {
-                    break;
-                }
-            }
-        }
-    }
+    let r = match kind {
+        JobKind::PlanMove => engine
+            .plan_move(&opts, &mopts, cancel.clone())
+            .await
+            .map(|p| {
+                let s = p.sync.clone();
+                plans.push(p);
+                s
+            }),
+        _ => engine.sync(&opts, cancel.clone()).await,
+    };
+    let mut total = r.unwrap_or_else(|e| {
+        out.send(Msg::Error(e.to_string()));
+        RunSummary::default()
+    });
     total.cancelled = cancel.is_cancelled();
     lock(shared).cancel = None;
     out.send(Msg::JobDone {
@@ -815,7 +775,12 @@ async fn run_job(
     });
     if kind == JobKind::PlanMove && !total.cancelled {
         let candidates = plans.iter().flat_map(|p| p.candidates.clone()).collect();
-        let kept = plans.iter().flat_map(|p| p.kept.clone()).collect();
+        // English for now: the window renders the reasons in its language later.
+        let kept = plans
+            .iter()
+            .flat_map(|p| p.kept.iter())
+            .map(|(uuid, topic, why)| (uuid.clone(), topic.clone(), why.to_string()))
+            .collect();
         lock(shared).pending_move = Some(PendingMove {
             engine,
             plans,
@@ -825,21 +790,6 @@ async fn run_job(
         out.send(Msg::MovePlanned { candidates, kept });
     }
     Ok(())
-}
-
-fn add_summary(total: &mut RunSummary, s: RunSummary) {
-    total.meetings += s.meetings;
-    total.files_downloaded += s.files_downloaded;
-    total.bytes_downloaded += s.bytes_downloaded;
-    total.files_skipped += s.files_skipped;
-    total.files_processing += s.files_processing;
-    total.files_failed += s.files_failed;
-    total.failures.extend(s.failures);
-    total.deleted += s.deleted;
-    total.delete_skipped += s.delete_skipped;
-    if total.stopped.is_none() {
-        total.stopped = s.stopped;
-    }
 }
 
 /// Phase 2 of a move: delete exactly what the confirmed plan listed.

@@ -12,7 +12,6 @@ const KNOWN_LOOPS: &[&str] = &[
     "zoom-sim: api -> state -> download -> api",
     "zoom-sim: control -> webhook -> control",
     "zvm-cli: commands -> moving -> commands",
-    "zvm-engine: artifacts -> sync -> artifacts",
     "zvm-gui: backend -> settings -> backend",
 ];
 

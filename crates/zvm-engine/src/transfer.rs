@@ -1,0 +1,513 @@
+//! Transfers: N workers, each streaming one file at a time into `NAME.part` (resuming with
+//! `Range`), then finalizing it (size check, fsync, rename, optional read-back hash) and
+//! committing its state row.
+//!
+//! A worker runs only while it holds one of the [`Gate`]'s permits, so the permits are the
+//! number of transfers at once. While a file's last bytes arrive the worker opens the next
+//! file's download (pipelining). A file is only under its final name once complete; the
+//! state says `verified` only after the rename.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use zvm_dest::DestError;
+use zvm_zoom::{DownloadStatus, ErrorClass, ZoomError};
+
+use crate::accounting::{Accounting, FailureClass};
+use crate::concurrency::{self, Gate};
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::events::Event;
+use crate::options::SyncOptions;
+use crate::queue::TransferJob;
+
+/// How often a transfer makes its resume point durable (fsync of the `.part`).
+const SYNC_EVERY_BYTES: u64 = 64 << 20;
+/// How often a transfer reports progress (events and the state row).
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+const STATE_PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+impl Engine {
+    /// One file: resume or start, stream, finalize, commit. Never returns an error: failures
+    /// are reported as events and counted; returns whether the file ended verified. `pre` is the download already opened while the
+    /// worker's previous file finished; `near_end` fires when this one is about to finish.
+    async fn run_transfer(
+        &self,
+        job: &TransferJob,
+        run: &RunCtx<'_>,
+        mut pre: Option<Result<Opened, TransferError>>,
+        near_end: &mut Option<oneshot::Sender<()>>,
+    ) -> bool {
+        let (opts, tally, cancel) = (run.opts, run.tally, run.cancel);
+        let mut attempt = 0u32;
+        // Bytes of this file counted as here in the run's accounting.
+        let mut credited = 0u64;
+        loop {
+            if cancel.is_cancelled() {
+                return false;
+            }
+            attempt += 1;
+            let _ = self.state.start_attempt(&job.key).await;
+            // A download opened ahead is used once; if opening it failed, open again now.
+            let opened = pre.take().and_then(Result::ok);
+            match self
+                .transfer_once(job, run, opened, near_end, &mut credited)
+                .await
+            {
+                Ok(Some(sha)) => {
+                    tally.progress(&mut credited, job.size);
+                    tally.downloaded(job.size);
+                    self.emit(Event::FileDone {
+                        file: job.file.clone(),
+                        size: job.size,
+                        sha256: sha,
+                    });
+                    return true;
+                }
+                Ok(None) => return false, // cancelled; the .part stays for the next run
+                Err(TransferError::Fatal(e)) | Err(TransferError::Transient(e))
+                    if e.is_destination_fatal() =>
+                {
+                    let msg = e.to_string();
+                    self.fail(job, tally, &e).await;
+                    tally.stop(msg);
+                    cancel.cancel();
+                    return false;
+                }
+                Err(TransferError::Transient(e)) if attempt < opts.retry.max_attempts => {
+                    run.gate.errors.fetch_add(1, Ordering::Relaxed);
+                    tally.retried();
+                    let delay = opts.retry.delay(attempt);
+                    self.emit(Event::FileRetry {
+                        file: job.file.clone(),
+                        attempt,
+                        error: e.to_string(),
+                        delay_ms: delay.as_millis() as u64,
+                    });
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = cancel.cancelled() => return false,
+                    }
+                }
+                Err(TransferError::Transient(e)) | Err(TransferError::Fatal(e)) => {
+                    self.fail(job, tally, &e).await;
+                    return false;
+                }
+            }
+        }
+    }
+
+    async fn fail(&self, job: &TransferJob, tally: &Accounting, e: &EngineError) {
+        let msg = e.to_string();
+        let _ = self.state.mark_failed(&job.key, &msg).await;
+        tally.failure(&*self.events, FailureClass::of(e), job.file.clone(), msg);
+    }
+
+    /// Opens a file's transfer: the resume point on disk, then the download from there (or
+    /// the finished `.part` of an earlier run that stopped before the rename).
+    async fn open(&self, job: &TransferJob, gate: &Arc<Gate>) -> Result<Opened, TransferError> {
+        let rel = &job.file.path;
+        let mut offset = self
+            .dest
+            .partial_len(rel)
+            .await
+            .map_err(TransferError::dest)?
+            .unwrap_or(0);
+        if offset > job.size {
+            // Longer than Zoom says the file is: it cannot be a prefix of it.
+            offset = 0;
+        }
+        if offset == job.size && job.size > 0 {
+            // Complete from an earlier run that stopped before the rename.
+            let part = self
+                .dest
+                .open_partial(rel, offset)
+                .await
+                .map_err(TransferError::dest)?;
+            return Ok(Opened::Complete(part));
+        }
+        let asked = Instant::now();
+        let download = self
+            .zoom
+            .open_download(&job.url, offset)
+            .await
+            .map_err(TransferError::zoom)?;
+        gate.note_open_latency(asked.elapsed());
+        let streaming = Streaming::new(gate);
+        let start = match download.status {
+            DownloadStatus::Partial { start } if start == offset => offset,
+            // The server ignored the Range (or answered another one): start the file over.
+            _ => 0,
+        };
+        if let Some(len) = download.content_length
+            && start + len != job.size
+        {
+            return Err(TransferError::Fatal(EngineError::Invalid(format!(
+                "Zoom listed {} bytes for this file but the download holds {} bytes",
+                job.size,
+                start + len
+            ))));
+        }
+        Ok(Opened::Download {
+            download,
+            start,
+            _streaming: streaming,
+        })
+    }
+
+    /// One attempt. `Ok(Some(hash))` when the file is verified under its final name,
+    /// `Ok(None)` when cancelled.
+    async fn transfer_once(
+        &self,
+        job: &TransferJob,
+        run: &RunCtx<'_>,
+        pre: Option<Opened>,
+        near_end: &mut Option<oneshot::Sender<()>>,
+        credited: &mut u64,
+    ) -> Result<Option<Option<String>>, TransferError> {
+        let (opts, cancel, limiter, gate) = (run.opts, run.cancel, run.limiter, run.gate);
+        let rel = &job.file.path;
+        let opened = match pre {
+            Some(o) => o,
+            None => self.open(job, gate).await?,
+        };
+        let (download, start, streaming) = match opened {
+            Opened::Complete(part) => {
+                fire(near_end);
+                return self.finish(job, opts, part).await.map(Some);
+            }
+            Opened::Download {
+                download,
+                start,
+                _streaming,
+            } => (download, start, _streaming),
+        };
+        let mut part = self
+            .dest
+            .open_partial(rel, start)
+            .await
+            .map_err(TransferError::dest)?;
+        self.emit(Event::FileStarted {
+            file: job.file.clone(),
+            size: job.size,
+            offset: start,
+        });
+        run.tally.progress(credited, start);
+
+        let mut pace = concurrency::Pace::new(start);
+        let mut stream = download.stream;
+        let mut last_event = Instant::now();
+        let mut last_state = Instant::now();
+        let mut synced_at = start;
+        loop {
+            let next = tokio::select! {
+                n = stream.next() => n,
+                _ = cancel.cancelled() => {
+                    // Keep what we have: the next run resumes from here.
+                    let _ = part.sync().await;
+                    let _ = self.state.set_progress(&job.key, part.len()).await;
+                    return Ok(None);
+                }
+            };
+            let Some(chunk) = next else { break };
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    // Keep the bytes that did arrive: the retry resumes after them.
+                    let _ = part.sync().await;
+                    let _ = self.state.set_progress(&job.key, part.len()).await;
+                    return Err(TransferError::zoom(e));
+                }
+            };
+            if part.len() + chunk.len() as u64 > job.size {
+                return Err(TransferError::Fatal(EngineError::Invalid(format!(
+                    "the download is longer than the {} bytes Zoom listed",
+                    job.size
+                ))));
+            }
+            if let Some(l) = limiter {
+                l.take(chunk.len()).await;
+            }
+            gate.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            run.tally
+                .progress(credited, part.len() + chunk.len() as u64);
+            // Handed over, not copied: the destination keeps the chunk until it writes.
+            part.write_bytes(chunk).await.map_err(TransferError::dest)?;
+            let len = part.len();
+            if near_end.is_some() && gate.near_end(job.size - len, pace.rate(len, gate)) {
+                fire(near_end);
+            }
+            if len - synced_at >= SYNC_EVERY_BYTES {
+                // A resume point that survives a power cut, made while the stream goes on.
+                part.sync_in_background()
+                    .await
+                    .map_err(TransferError::dest)?;
+                synced_at = len;
+            }
+            if last_event.elapsed() >= PROGRESS_EVERY {
+                last_event = Instant::now();
+                self.emit(Event::FileProgress {
+                    file: job.file.clone(),
+                    bytes_done: len,
+                    size: job.size,
+                });
+                if last_state.elapsed() >= STATE_PROGRESS_EVERY {
+                    last_state = Instant::now();
+                    let _ = self.state.set_progress(&job.key, len).await;
+                }
+            }
+        }
+        // The body is over: the server's connection slot is free while we finalize.
+        drop(stream);
+        drop(streaming);
+        pace.finished(part.len(), gate);
+        if part.len() < job.size {
+            let got = part.len();
+            let _ = part.sync().await;
+            let _ = self.state.set_progress(&job.key, got).await;
+            return Err(TransferError::Transient(EngineError::Invalid(format!(
+                "the connection ended after {got} of {} bytes",
+                job.size
+            ))));
+        }
+        self.finish(job, opts, part).await.map(Some)
+    }
+
+    /// Size check, fsync, rename, optional read-back hash, then the state row.
+    async fn finish(
+        &self,
+        job: &TransferJob,
+        opts: &SyncOptions,
+        part: Box<dyn zvm_dest::PartialFile>,
+    ) -> Result<Option<String>, TransferError> {
+        let rel = &job.file.path;
+        let size = part.finalize(job.size).await.map_err(TransferError::dest)?;
+        let sha = if opts.verify_hash {
+            Some(
+                self.dest
+                    .sha256_final(rel)
+                    .await
+                    .map_err(TransferError::dest)?,
+            )
+        } else {
+            None
+        };
+        self.state
+            .mark_verified(&job.key, size, sha.as_deref())
+            .await
+            .map_err(|e| TransferError::Fatal(e.into()))?;
+        Ok(sha)
+    }
+}
+
+/// What one transfer needs of its run.
+struct RunCtx<'a> {
+    opts: &'a SyncOptions,
+    tally: &'a Accounting,
+    cancel: &'a CancellationToken,
+    limiter: Option<&'a ByteLimiter>,
+    gate: &'a Arc<Gate>,
+}
+
+/// A file's transfer, opened.
+enum Opened {
+    /// Complete from an earlier run that stopped before the rename: only finalizing is left.
+    Complete(Box<dyn zvm_dest::PartialFile>),
+    /// The download's answer is in; its body comes from byte `start`.
+    Download {
+        download: zvm_zoom::Download,
+        start: u64,
+        _streaming: Streaming,
+    },
+}
+
+/// Counts an open download (one connection held at the server) while it lives.
+struct Streaming(Arc<Gate>);
+
+impl Streaming {
+    fn new(gate: &Arc<Gate>) -> Self {
+        let now = gate.streaming.fetch_add(1, Ordering::AcqRel) + 1;
+        gate.streaming_peak.fetch_max(now, Ordering::AcqRel);
+        Streaming(gate.clone())
+    }
+}
+
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        self.0.streaming.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn fire(near_end: &mut Option<oneshot::Sender<()>>) {
+    if let Some(tx) = near_end.take() {
+        let _ = tx.send(());
+    }
+}
+
+/// A transfer worker: takes a permit, then a job, and runs it. While a file's last bytes
+/// arrive it opens the next file's download, so the request's round trips (the web URL's
+/// redirect, then the CDN) overlap the end of the previous file instead of leaving the
+/// connection idle between files. It stops pipelining once the CDN has said "too many
+/// connections", since an early open would then only earn a 429.
+pub(crate) struct Worker {
+    engine: Engine,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<TransferJob>>>,
+    tally: Arc<Accounting>,
+    cancel: CancellationToken,
+    limiter: Option<Arc<ByteLimiter>>,
+    opts: SyncOptions,
+    gate: Arc<Gate>,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        engine: Engine,
+        rx: Arc<tokio::sync::Mutex<mpsc::Receiver<TransferJob>>>,
+        tally: Arc<Accounting>,
+        cancel: CancellationToken,
+        limiter: Option<Arc<ByteLimiter>>,
+        opts: SyncOptions,
+        gate: Arc<Gate>,
+    ) -> Self {
+        Self {
+            engine,
+            rx,
+            tally,
+            cancel,
+            limiter,
+            opts,
+            gate,
+        }
+    }
+
+    pub(crate) async fn run(self) {
+        let throttles_at_start = self.engine.zoom.download_throttles();
+        let mut next: Option<(TransferJob, Option<Result<Opened, TransferError>>)> = None;
+        let run = RunCtx {
+            opts: &self.opts,
+            tally: &self.tally,
+            cancel: &self.cancel,
+            limiter: self.limiter.as_deref(),
+            gate: &self.gate,
+        };
+        loop {
+            let slot = tokio::select! {
+                s = self.gate.enter() => s,
+                _ = self.cancel.cancelled() => None,
+            };
+            let Some(slot) = slot else { break };
+            let (job, pre) = match next.take() {
+                Some(n) => n,
+                None => match self.take_job().await {
+                    Some(j) => (j, None),
+                    None => break,
+                },
+            };
+            let pipelining =
+                self.opts.pipelining && self.engine.zoom.download_throttles() == throttles_at_start;
+            let (tx, rx) = oneshot::channel();
+            let near_end = pipelining.then_some(tx);
+            let transfer = async {
+                let mut near_end = near_end;
+                let verified = self
+                    .engine
+                    .run_transfer(&job, &run, pre, &mut near_end)
+                    .await;
+                // Dropped here if it never fired (failure, cancel): the prefetch then ends.
+                drop(near_end);
+                job.record.download_ended(&self.engine, verified).await;
+            };
+            let prefetch = async {
+                // Fires when the file is nearly done; dropped unfired otherwise.
+                rx.await.ok()?;
+                // Only a job already waiting: a worker blocked on an empty queue holds the
+                // lock, and this one must not wait for work that is not there.
+                let j = self.rx.try_lock().ok()?.try_recv().ok()?;
+                let opened = self.engine.open(&j, &self.gate).await;
+                Some((j, Some(opened)))
+            };
+            let ((), fetched) = tokio::join!(transfer, prefetch);
+            next = fetched;
+            drop(slot);
+        }
+    }
+
+    /// The next job; counts the wait when there was none (the pool was not the bottleneck).
+    async fn take_job(&self) -> Option<TransferJob> {
+        let mut rx = self.rx.lock().await;
+        match rx.try_recv() {
+            Ok(j) => Some(j),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                self.gate.starved.fetch_add(1, Ordering::Relaxed);
+                tokio::select! {
+                    j = rx.recv() => j,
+                    _ = self.cancel.cancelled() => None,
+                }
+            }
+        }
+    }
+}
+
+/// A transfer attempt's failure, already classified.
+enum TransferError {
+    Transient(EngineError),
+    Fatal(EngineError),
+}
+
+impl TransferError {
+    fn zoom(e: ZoomError) -> Self {
+        if e.class() != ErrorClass::Fatal {
+            TransferError::Transient(e.into())
+        } else {
+            TransferError::Fatal(e.into())
+        }
+    }
+
+    fn dest(e: DestError) -> Self {
+        match e {
+            // A short file can be resumed; everything else about the disk is not going to
+            // change by trying again.
+            DestError::SizeMismatch { .. } => TransferError::Transient(e.into()),
+            _ => TransferError::Fatal(e.into()),
+        }
+    }
+}
+
+/// The global `--bwlimit`: a token bucket in KiB shared by every transfer.
+pub struct ByteLimiter {
+    inner: governor::DefaultDirectRateLimiter,
+    burst_kib: u32,
+}
+
+impl ByteLimiter {
+    pub fn new(bytes_per_sec: u64) -> Self {
+        let kib = u32::try_from((bytes_per_sec / 1024).max(1)).unwrap_or(u32::MAX);
+        // A burst of a quarter second (at least 64 KiB) keeps the rate smooth without
+        // making every chunk wait.
+        let burst = (kib / 4).max(64);
+        let quota = governor::Quota::per_second(NonZeroU32::new(kib).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+        Self {
+            inner: governor::RateLimiter::direct(quota),
+            burst_kib: burst,
+        }
+    }
+
+    pub async fn take(&self, bytes: usize) {
+        let mut kib = (bytes as u64).div_ceil(1024);
+        while kib > 0 {
+            let n = kib.min(u64::from(self.burst_kib)) as u32;
+            if let Some(n) = NonZeroU32::new(n) {
+                let _ = self.inner.until_n_ready(n).await;
+            }
+            kib -= u64::from(n);
+        }
+    }
+}
