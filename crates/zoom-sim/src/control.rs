@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::account::CloudState;
-use crate::api::AppState;
 use crate::config::FaultConfig;
-use crate::state::{Shared, TokenInfo};
-use crate::{Manifest, ManifestFile, ManifestMeeting, ManifestUser, WebhookEvent};
+pub use crate::oauth::issue_token;
+use crate::state::{AppState, Shared};
+use crate::webhook::WebhookEvent;
+use crate::{Manifest, ManifestFile, ManifestMeeting, ManifestUser};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -107,20 +107,6 @@ pub fn complete_processing(st: &Shared) {
     }
 }
 
-pub fn issue_token(st: &Shared) -> String {
-    let t = st.fresh_token("sim-at-");
-    if let Ok(mut tokens) = st.tokens.lock() {
-        tokens.insert(
-            t.clone(),
-            TokenInfo {
-                expires_at: st.now_secs() + st.cfg.token_ttl_secs as i64,
-                user_index: 0,
-            },
-        );
-    }
-    t
-}
-
 pub fn manifest(st: &Arc<Shared>) -> Manifest {
     let Ok(a) = st.account.read() else {
         return Manifest {
@@ -174,9 +160,4 @@ pub fn manifest(st: &Arc<Shared>) -> Manifest {
             })
             .collect(),
     }
-}
-
-#[allow(dead_code)]
-fn _cloud(c: CloudState) -> CloudState {
-    c
 }

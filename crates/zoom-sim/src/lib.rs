@@ -15,7 +15,10 @@ pub mod config;
 pub mod content;
 pub mod control;
 pub mod download;
+pub mod oauth;
+pub mod replies;
 pub mod state;
+pub mod throttle;
 pub mod webhook;
 
 use std::net::SocketAddr;
@@ -65,9 +68,9 @@ impl Drop for Simulator {
 /// The main router (OAuth, API, web downloads, control plane).
 fn main_router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/oauth/token", post(api::oauth_token))
-        .route("/oauth/authorize", get(api::oauth_authorize))
-        .route("/oauth/revoke", post(api::oauth_revoke))
+        .route("/oauth/token", post(oauth::oauth_token))
+        .route("/oauth/authorize", get(oauth::oauth_authorize))
+        .route("/oauth/revoke", post(oauth::oauth_revoke))
         .route("/rec/download/{id}", get(download::web_download))
         .route("/v2/{*rest}", any(api::api))
         .nest("/sim", control::router())

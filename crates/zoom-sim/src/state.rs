@@ -2,9 +2,9 @@
 //! rate-limit counters, stats and the record of deletions. Shared by every handler.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use rand::SeedableRng;
@@ -13,6 +13,10 @@ use serde::Serialize;
 
 use crate::account::Account;
 use crate::config::{Category, FaultConfig, SimConfig};
+use crate::throttle::LineClock;
+
+/// What every handler is given: the one shared world.
+pub type AppState = Arc<Shared>;
 
 #[derive(Debug, Clone)]
 pub struct TokenInfo {
@@ -112,7 +116,7 @@ pub struct Shared {
     /// The shared line (`link_bps`): when it is next free to send.
     pub link_free_at: Mutex<Option<std::time::Instant>>,
     /// Each TCP connection's line under the per-connection cap, by the client's address.
-    pub connection_lines: Mutex<HashMap<std::net::SocketAddr, crate::download::LineClock>>,
+    pub connection_lines: Mutex<HashMap<std::net::SocketAddr, LineClock>>,
     /// `/v2` requests being answered now (for `Stats::peak_api_in_flight`).
     pub api_in_flight: AtomicU32,
 }
@@ -130,7 +134,7 @@ impl Shared {
     /// The line of the TCP connection from `peer`. Lines no response holds any more are
     /// dropped once there are many (a closed connection's port may come back later as a new
     /// connection; an idle line has no state worth keeping beyond its small burst anyway).
-    pub fn connection_line(&self, peer: std::net::SocketAddr) -> crate::download::LineClock {
+    pub fn connection_line(&self, peer: std::net::SocketAddr) -> LineClock {
         let mut lines = self
             .connection_lines
             .lock()

@@ -4,6 +4,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
+use crate::oauth::issue_token;
 use crate::state::Shared;
 
 /// Which event to send.
@@ -49,7 +50,7 @@ pub async fn send(
             serde_json::json!({
                 "event": "recording.completed",
                 "event_ts": now.as_millisecond(),
-                "download_token": crate::control::issue_token(st),
+                "download_token": issue_token(st),
                 "payload": {"account_id": st.cfg.account_id, "object": object},
             })
         }
