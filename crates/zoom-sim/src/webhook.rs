@@ -4,6 +4,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
+use crate::meetings::meeting_json;
 use crate::oauth::issue_token;
 use crate::state::Shared;
 
@@ -45,7 +46,7 @@ pub async fn send(
                     .iter()
                     .find(|m| m.uuid == meeting_uuid)
                     .ok_or_else(|| anyhow::anyhow!("no meeting {meeting_uuid}"))?;
-                crate::api::meeting_json(st, m, false)
+                meeting_json(st, m, false)
             };
             serde_json::json!({
                 "event": "recording.completed",
