@@ -86,15 +86,7 @@ fn answer(
         return zoom_error(StatusCode::SERVICE_UNAVAILABLE, 503, "Service Unavailable");
     }
     // Injected server errors, after auth and rate limits like a real overloaded backend.
-    if st
-        .burst_left
-        .fetch_update(
-            std::sync::atomic::Ordering::Relaxed,
-            std::sync::atomic::Ordering::Relaxed,
-            |n| n.checked_sub(1),
-        )
-        .is_ok()
-    {
+    if st.take_burst() {
         return zoom_error(StatusCode::SERVICE_UNAVAILABLE, 503, "Service Unavailable");
     }
     if st.roll(f.api_5xx_prob) {

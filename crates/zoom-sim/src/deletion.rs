@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::account::{CloudState, SimFile};
 use crate::replies::{no_recording, zoom_error};
 use crate::routes::decode_uuid_segment;
-use crate::state::{DeletionRecord, Shared};
+use crate::state::{DeletionRecord, Shared, World};
 
 pub fn delete(st: &Shared, raw: &str, file_id: Option<&str>, action: Option<&str>) -> Response {
     let action = action.unwrap_or("trash");
@@ -20,10 +20,10 @@ pub fn delete(st: &Shared, raw: &str, file_id: Option<&str>, action: Option<&str
         _ => return zoom_error(StatusCode::BAD_REQUEST, 300, "Invalid field: action"),
     };
     let uuid = decode_uuid_segment(raw);
-    let Ok(mut acct) = st.account.write() else {
+    let Ok(mut world) = st.world.write() else {
         return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
     };
-    let Some(m) = acct.meetings.iter_mut().find(|m| m.uuid == uuid) else {
+    let Some(m) = world.account.meetings.iter_mut().find(|m| m.uuid == uuid) else {
         return no_recording();
     };
     if m.in_progress {
@@ -65,8 +65,7 @@ pub fn delete(st: &Shared, raw: &str, file_id: Option<&str>, action: Option<&str
         return no_recording();
     }
     let uuid = m.uuid.clone();
-    drop(acct);
-    record_change(st, uuid, file_id, action)
+    record_change(st, &mut world, uuid, file_id, action)
 }
 
 pub fn recover(st: &Shared, raw: &str, file_id: Option<&str>, body: &[u8]) -> Response {
@@ -77,10 +76,10 @@ pub fn recover(st: &Shared, raw: &str, file_id: Option<&str>, body: &[u8]) -> Re
         return zoom_error(StatusCode::BAD_REQUEST, 300, "Invalid field: action");
     }
     let uuid = decode_uuid_segment(raw);
-    let Ok(mut acct) = st.account.write() else {
+    let Ok(mut world) = st.world.write() else {
         return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
     };
-    let Some(m) = acct.meetings.iter_mut().find(|m| m.uuid == uuid) else {
+    let Some(m) = world.account.meetings.iter_mut().find(|m| m.uuid == uuid) else {
         return no_recording();
     };
     let mut changed = false;
@@ -94,25 +93,24 @@ pub fn recover(st: &Shared, raw: &str, file_id: Option<&str>, body: &[u8]) -> Re
         return no_recording();
     }
     let uuid = m.uuid.clone();
-    drop(acct);
-    record_change(st, uuid, file_id, "recover")
+    record_change(st, &mut world, uuid, file_id, "recover")
 }
 
-/// Records a successful DELETE or recover for tests to read, and answers 204.
+/// Records a successful DELETE or recover for tests to read (under the same write lock as
+/// the change, so a reader never sees one without the other), and answers 204.
 fn record_change(
     st: &Shared,
+    world: &mut World,
     meeting_uuid: String,
     file_id: Option<&str>,
     action: &str,
 ) -> Response {
-    if let Ok(mut d) = st.deletions.lock() {
-        d.push(DeletionRecord {
-            at: st.now().to_string(),
-            meeting_uuid,
-            file_id: file_id.map(str::to_string),
-            action: action.to_string(),
-        });
-    }
+    world.deletions.push(DeletionRecord {
+        at: st.now().to_string(),
+        meeting_uuid,
+        file_id: file_id.map(str::to_string),
+        action: action.to_string(),
+    });
     Response::builder()
         .status(StatusCode::NO_CONTENT)
         .body(Body::empty())

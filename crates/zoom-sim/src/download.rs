@@ -48,8 +48,8 @@ fn sign(st: &Shared, id: &str, expires: i64) -> String {
 
 /// File facts for serving: (content key, size, extension).
 fn lookup(st: &Shared, id: &str) -> Option<(u64, u64, String)> {
-    let acct = st.account.read().ok()?;
-    acct.meetings.iter().find_map(|m| {
+    let world = st.world.read().ok()?;
+    world.account.meetings.iter().find_map(|m| {
         m.files
             .iter()
             .chain(m.participant_audio.iter())
@@ -76,7 +76,7 @@ pub async fn web_download(
             no_recording()
         } else {
             let expires = st.now_secs() + st.cfg.cdn_link_ttl_secs as i64;
-            let cdn = st.cdn_url.read().map(|c| c.clone()).unwrap_or_default();
+            let cdn = st.cdn_url();
             let loc = format!(
                 "{cdn}/file/{id}?expires={expires}&signature={}",
                 sign(&st, &id, expires)
@@ -387,7 +387,7 @@ fn body_stream(
             sleep_until(take_turn(conn, n, s.plan.bps)).await;
         }
         if s.plan.link_bps > 0 {
-            sleep_until(take_turn(&s.st.link_free_at, n, s.plan.link_bps)).await;
+            sleep_until(take_turn(&s.st.lines.link, n, s.plan.link_bps)).await;
         }
         s.pos += n;
         s.sent += n;

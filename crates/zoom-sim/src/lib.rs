@@ -116,12 +116,7 @@ impl Simulator {
             .map_err(|e| anyhow::anyhow!("cannot listen on {cdn_bind}: {e}"))?;
         let base = main_l.local_addr()?;
         let cdn = cdn_l.local_addr()?;
-        if let Ok(mut b) = shared.base_url.write() {
-            *b = format!("http://{base}");
-        }
-        if let Ok(mut c) = shared.cdn_url.write() {
-            *c = format!("http://{cdn}");
-        }
+        shared.set_urls(format!("http://{base}"), format!("http://{cdn}"));
         let (tx, rx) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
         for (l, router) in [
@@ -184,9 +179,9 @@ impl Simulator {
 
     pub fn deletions(&self) -> Vec<DeletionRecord> {
         self.shared
-            .deletions
-            .lock()
-            .map(|d| d.clone())
+            .world
+            .read()
+            .map(|w| w.deletions.clone())
             .unwrap_or_default()
     }
 
@@ -212,8 +207,8 @@ impl Simulator {
 
     /// Every access token becomes invalid (401 code 124 on the next call).
     pub fn revoke_all_tokens(&self) {
-        if let Ok(mut t) = self.shared.tokens.lock() {
-            t.clear();
+        if let Ok(mut s) = self.shared.sessions.lock() {
+            s.tokens.clear();
         }
     }
 

@@ -39,50 +39,48 @@ fn page_size(query: &[(String, String)]) -> Result<usize, Response> {
     }
 }
 
-/// Pagination shared by users and recordings: the token remembers the query and offset and
-/// expires after 15 minutes.
+/// Where the page a request asks for starts: 0, or the offset its `next_page_token`
+/// remembers. A token remembers its query and expires after 15 minutes. Pagination is in two
+/// steps (this, then [`next_page_token`]) so the sessions lock is never held with the
+/// account's.
 #[allow(clippy::result_large_err)]
-fn paginate(
-    st: &Shared,
-    key: &str,
-    query: &[(String, String)],
-    total: usize,
-    size: usize,
-) -> Result<(usize, String), Response> {
-    let offset = match q(query, "next_page_token").filter(|t| !t.is_empty()) {
-        None => 0,
-        Some(t) => {
-            let pt = st.page_tokens.lock().ok().and_then(|p| p.get(t).cloned());
-            match pt {
-                Some(p) if p.query == key && st.now_secs() - p.created_at <= 15 * 60 => p.offset,
-                _ => {
-                    return Err(zoom_error(
-                        StatusCode::BAD_REQUEST,
-                        300,
-                        "The next page token is invalid or expired.",
-                    ));
-                }
-            }
-        }
+fn page_offset(st: &Shared, key: &str, query: &[(String, String)]) -> Result<usize, Response> {
+    let Some(t) = q(query, "next_page_token").filter(|t| !t.is_empty()) else {
+        return Ok(0);
     };
+    let pt = st
+        .sessions
+        .lock()
+        .ok()
+        .and_then(|s| s.page_tokens.get(t).cloned());
+    match pt {
+        Some(p) if p.query == key && st.now_secs() - p.created_at <= 15 * 60 => Ok(p.offset),
+        _ => Err(zoom_error(
+            StatusCode::BAD_REQUEST,
+            300,
+            "The next page token is invalid or expired.",
+        )),
+    }
+}
+
+/// The token of the page after the one at `offset` ("" on the last page).
+fn next_page_token(st: &Shared, key: &str, offset: usize, size: usize, total: usize) -> String {
     let next = offset + size;
-    let token = if next < total {
-        let t = st.fresh_token("pt");
-        if let Ok(mut p) = st.page_tokens.lock() {
-            p.insert(
-                t.clone(),
-                PageToken {
-                    query: key.to_string(),
-                    offset: next,
-                    created_at: st.now_secs(),
-                },
-            );
-        }
-        t
-    } else {
-        String::new()
-    };
-    Ok((offset, token))
+    if next >= total {
+        return String::new();
+    }
+    let t = st.fresh_token("pt");
+    if let Ok(mut s) = st.sessions.lock() {
+        s.page_tokens.insert(
+            t.clone(),
+            PageToken {
+                query: key.to_string(),
+                offset: next,
+                created_at: st.now_secs(),
+            },
+        );
+    }
+    t
 }
 
 pub fn list_users(st: &Shared, query: &[(String, String)]) -> Response {
@@ -94,25 +92,22 @@ pub fn list_users(st: &Shared, query: &[(String, String)]) -> Response {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let Ok(acct) = st.account.read() else {
-        return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
+    let users: Vec<Value> = match st.world.read() {
+        Ok(w) => w
+            .account
+            .users
+            .iter()
+            .filter(|u| u.status == status)
+            .map(user_json)
+            .collect(),
+        Err(_) => return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state"),
     };
-    let users: Vec<Value> = acct
-        .users
-        .iter()
-        .filter(|u| u.status == status)
-        .map(user_json)
-        .collect();
-    let (offset, token) = match paginate(
-        st,
-        &format!("users:{status}:{size}"),
-        query,
-        users.len(),
-        size,
-    ) {
-        Ok(x) => x,
+    let key = format!("users:{status}:{size}");
+    let offset = match page_offset(st, &key, query) {
+        Ok(o) => o,
         Err(r) => return r,
     };
+    let token = next_page_token(st, &key, offset, size, users.len());
     let page: Vec<Value> = users.iter().skip(offset).take(size).cloned().collect();
     json_response(
         StatusCode::OK,
@@ -128,7 +123,8 @@ pub fn list_users(st: &Shared, query: &[(String, String)]) -> Response {
 }
 
 fn resolve_user(st: &Shared, me: usize, who: &str) -> Option<usize> {
-    let acct = st.account.read().ok()?;
+    let world = st.world.read().ok()?;
+    let acct = &world.account;
     if who == "me" {
         return Some(me);
     }
@@ -141,11 +137,11 @@ fn resolve_user(st: &Shared, me: usize, who: &str) -> Option<usize> {
 pub fn get_user(st: &Shared, me: usize, who: &str) -> Response {
     match resolve_user(st, me, who) {
         Some(i) => {
-            let acct = match st.account.read() {
-                Ok(a) => a,
+            let world = match st.world.read() {
+                Ok(w) => w,
                 Err(_) => return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state"),
             };
-            json_response(StatusCode::OK, &user_json(&acct.users[i]))
+            json_response(StatusCode::OK, &user_json(&world.account.users[i]))
         }
         None => zoom_error(StatusCode::NOT_FOUND, 1001, "User does not exist."),
     }
@@ -196,9 +192,15 @@ pub fn list_recordings(st: &Shared, me: usize, who: &str, query: &[(String, Stri
         Ok(s) => s,
         Err(r) => return r,
     };
-    let Ok(acct) = st.account.read() else {
+    let key = format!("rec:{user}:{from}:{to}:{trash}:{size}");
+    let offset = match page_offset(st, &key, query) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let Ok(world) = st.world.read() else {
         return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
     };
+    let acct = &world.account;
     // Meetings are sorted newest first: binary-search the days [from, to] (UTC) instead of
     // converting every meeting's start to a date (with 100,000 meetings, a request for a
     // one-day window took about 3 ms, nearly all of it that scan).
@@ -223,11 +225,6 @@ pub fn list_recordings(st: &Shared, me: usize, who: &str, query: &[(String, Stri
             m.files.iter().any(|f| f.cloud == want)
         })
         .collect();
-    let key = format!("rec:{user}:{from}:{to}:{trash}:{size}");
-    let (offset, token) = match paginate(st, &key, query, selected.len(), size) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let meetings: Vec<Value> = selected
         .iter()
         .skip(offset)
@@ -240,14 +237,17 @@ pub fn list_recordings(st: &Shared, me: usize, who: &str, query: &[(String, Stri
             v
         })
         .collect();
+    let total = selected.len();
+    drop(world);
+    let token = next_page_token(st, &key, offset, size, total);
     json_response(
         StatusCode::OK,
         &json!({
             "from": from.to_string(),
             "to": to.to_string(),
-            "page_count": selected.len().div_ceil(size),
+            "page_count": total.div_ceil(size),
             "page_size": size,
-            "total_records": selected.len(),
+            "total_records": total,
             "next_page_token": token,
             "meetings": meetings,
         }),

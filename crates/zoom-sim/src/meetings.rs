@@ -12,7 +12,7 @@ use crate::routes::decode_uuid_segment;
 use crate::state::Shared;
 
 fn file_json(st: &Shared, m: &SimMeeting, f: &SimFile) -> Value {
-    let base = st.base_url.read().map(|b| b.clone()).unwrap_or_default();
+    let base = st.base_url();
     if f.processing {
         // What Zoom sends while a file is processing.
         return json!({
@@ -124,10 +124,11 @@ fn with_meeting(
     f: impl FnOnce(&Shared, &SimMeeting) -> Response,
 ) -> Response {
     let uuid = decode_uuid_segment(raw);
-    let Ok(acct) = st.account.read() else {
+    let Ok(world) = st.world.read() else {
         return zoom_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "state");
     };
-    match acct
+    match world
+        .account
         .meetings
         .iter()
         .find(|m| m.uuid == uuid && m.files.iter().any(|f| f.cloud != CloudState::Deleted))

@@ -25,28 +25,28 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 
 fn issue_tokens(st: &Shared, user_index: usize, with_refresh: bool) -> Value {
     let access = st.fresh_token("sim-at-");
+    let refresh = with_refresh.then(|| st.fresh_token("sim-rt-"));
     let ttl = st.cfg.token_ttl_secs;
-    if let Ok(mut t) = st.tokens.lock() {
-        t.insert(
+    if let Ok(mut s) = st.sessions.lock() {
+        s.tokens.insert(
             access.clone(),
             TokenInfo {
                 expires_at: st.now_secs() + ttl as i64,
                 user_index,
             },
         );
+        if let Some(refresh) = &refresh {
+            s.refresh_tokens.insert(refresh.clone(), user_index);
+        }
     }
     let mut v = json!({
         "access_token": access,
         "token_type": "bearer",
         "expires_in": ttl,
         "scope": "cloud_recording:read:list_user_recordings:admin cloud_recording:read:list_recording_files:admin cloud_recording:delete:meeting_recording:admin cloud_recording:delete:recording_file:admin meeting:read:summary:admin user:read:list_users:admin",
-        "api_url": st.base_url.read().map(|b| b.clone()).unwrap_or_default(),
+        "api_url": st.base_url(),
     });
-    if with_refresh {
-        let refresh = st.fresh_token("sim-rt-");
-        if let Ok(mut r) = st.refresh_tokens.lock() {
-            r.insert(refresh.clone(), user_index);
-        }
+    if let Some(refresh) = refresh {
         v["refresh_token"] = Value::String(refresh);
     }
     v
@@ -54,10 +54,10 @@ fn issue_tokens(st: &Shared, user_index: usize, with_refresh: bool) -> Value {
 
 /// The user an S2S token or an authorization acts as: the first active user (the owner).
 fn owner_index(st: &Shared) -> usize {
-    st.account
+    st.world
         .read()
         .ok()
-        .and_then(|a| a.users.iter().position(|u| u.status == "active"))
+        .and_then(|w| w.account.users.iter().position(|u| u.status == "active"))
         .unwrap_or(0)
 }
 
@@ -119,7 +119,11 @@ fn oauth_token_inner(st: &Shared, headers: &HeaderMap, query: &str, body: &[u8])
         }
         Some("authorization_code") => {
             let code = get("code").unwrap_or_default();
-            let info = st.codes.lock().ok().and_then(|mut c| c.remove(&code));
+            let info = st
+                .sessions
+                .lock()
+                .ok()
+                .and_then(|mut s| s.codes.remove(&code));
             let Some(info) = info else {
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
@@ -161,10 +165,10 @@ fn oauth_token_inner(st: &Shared, headers: &HeaderMap, query: &str, body: &[u8])
             let rt = get("refresh_token").unwrap_or_default();
             // Rotation: the refresh token is single use.
             let user = st
-                .refresh_tokens
+                .sessions
                 .lock()
                 .ok()
-                .and_then(|mut r| r.remove(&rt));
+                .and_then(|mut s| s.refresh_tokens.remove(&rt));
             match user {
                 Some(u) => json_response(StatusCode::OK, &issue_tokens(st, u, true)),
                 None => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid Token!"),
@@ -206,8 +210,8 @@ pub async fn oauth_authorize(
             );
         }
         let code = st.fresh_token("sim-code-");
-        if let Ok(mut c) = st.codes.lock() {
-            c.insert(
+        if let Ok(mut s) = st.sessions.lock() {
+            s.codes.insert(
                 code.clone(),
                 CodeInfo {
                     client_id: st.cfg.client_id.clone(),
@@ -242,17 +246,17 @@ pub async fn oauth_revoke(State(st): State<AppState>, body: axum::body::Bytes) -
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    let a = st
-        .tokens
+    // The token may be an access or a refresh token: both maps lose it.
+    let revoked = st
+        .sessions
         .lock()
-        .map(|mut t| t.remove(&token).is_some())
+        .map(|mut s| {
+            let access = s.tokens.remove(&token).is_some();
+            let refresh = s.refresh_tokens.remove(&token).is_some();
+            access || refresh
+        })
         .unwrap_or(false);
-    let r = st
-        .refresh_tokens
-        .lock()
-        .map(|mut t| t.remove(&token).is_some())
-        .unwrap_or(false);
-    let resp = if a || r {
+    let resp = if revoked {
         json_response(StatusCode::OK, &json!({"status": "success"}))
     } else {
         oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Invalid Token")
@@ -263,8 +267,8 @@ pub async fn oauth_revoke(State(st): State<AppState>, body: axum::body::Bytes) -
 
 /// Validates a bearer token; returns the user it acts as.
 pub fn check_token(st: &Shared, token: &str) -> Option<usize> {
-    let t = st.tokens.lock().ok()?;
-    let info = t.get(token)?;
+    let s = st.sessions.lock().ok()?;
+    let info = s.tokens.get(token)?;
     (info.expires_at > st.now_secs()).then_some(info.user_index)
 }
 
@@ -280,8 +284,8 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
 /// control plane, webhooks' `download_token`, and curl/aria2 in benchmarks).
 pub fn issue_token(st: &Shared) -> String {
     let t = st.fresh_token("sim-at-");
-    if let Ok(mut tokens) = st.tokens.lock() {
-        tokens.insert(
+    if let Ok(mut s) = st.sessions.lock() {
+        s.tokens.insert(
             t.clone(),
             TokenInfo {
                 expires_at: st.now_secs() + st.cfg.token_ttl_secs as i64,

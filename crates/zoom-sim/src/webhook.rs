@@ -37,11 +37,12 @@ pub async fn send(
     let body = match event {
         WebhookEvent::RecordingCompleted { meeting_uuid } => {
             let object = {
-                let acct = st
-                    .account
+                let world = st
+                    .world
                     .read()
                     .map_err(|_| anyhow::anyhow!("simulator state poisoned"))?;
-                let m = acct
+                let m = world
+                    .account
                     .meetings
                     .iter()
                     .find(|m| m.uuid == meeting_uuid)
