@@ -1,4 +1,4 @@
-//! The `/v2` REST API's front door (zoom-api.md §2–6): it reads the request, parses its
+//! The `/v2` REST API's front door (zoom-api.md §2, §4–6): it reads the request, parses its
 //! [`Route`], checks the bearer token, the rate limits and the injected faults in Zoom's
 //! order, hands the request to the handler of its route, and counts the answer in the
 //! stats. Nothing else imports this module; the handlers live in `listing`, `meetings` and

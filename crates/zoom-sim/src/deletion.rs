@@ -1,4 +1,4 @@
-//! Deletion and recovery (zoom-api.md §6): `DELETE` of a meeting's recordings or one file
+//! Deletion and recovery (zoom-api.md §5): `DELETE` of a meeting's recordings or one file
 //! (to the trash or for good) and `PUT .../status` to recover from the trash, each recorded
 //! as a [`DeletionRecord`] for tests to read.
 

@@ -1,4 +1,4 @@
-//! A meeting's recordings as Zoom describes them (zoom-api.md §4–5): the JSON of a meeting
+//! A meeting's recordings as Zoom describes them (zoom-api.md §2, §4): the JSON of a meeting
 //! and its files, `GET /v2/meetings/{uuid}/recordings`, and the AI Companion summary of
 //! `GET /v2/meetings/{uuid}/meeting_summary`.
 

@@ -1,4 +1,4 @@
-//! Zoom's rate limits (zoom-api.md §3): per-second limits by category and plan, the
+//! Zoom's rate limits (zoom-api.md §6): per-second limits by category and plan, the
 //! optional daily limit, and the 429 answers with or without Zoom's `X-RateLimit-*` headers.
 //! The counters live in [`RateState`](crate::state::RateState) under their own lock, which
 //! is taken alone.

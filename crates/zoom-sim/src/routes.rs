@@ -103,7 +103,7 @@ impl<'a> Route<'a> {
         }
     }
 
-    /// Zoom's rate-limit category of the route (zoom-api.md §3): the listings are Medium.
+    /// Zoom's rate-limit category of the route (zoom-api.md §6): the listings are Medium.
     pub fn category(&self) -> Category {
         match self {
             Route::ListUsers | Route::ListRecordings { .. } => Category::Medium,
@@ -162,4 +162,125 @@ pub fn decode_uuid_segment(seg: &str) -> String {
 /// The first value of query parameter `k`.
 pub fn query_param<'a>(query: &'a [(String, String)], k: &str) -> Option<&'a str> {
     query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(method: Method, path: &str) -> Route<'_> {
+        let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        Route::parse(&method, &segs)
+    }
+
+    /// Every route's name is the one the stats report and `failing_routes` takes; clients'
+    /// tests count requests by these exact strings.
+    #[test]
+    fn each_path_parses_to_the_route_named_as_before() {
+        let cases = [
+            (Method::GET, "/v2/users", "/v2/users"),
+            (Method::GET, "/v2/users/me", "/v2/users/{id}"),
+            (
+                Method::GET,
+                "/v2/users/me/recordings",
+                "/v2/users/{id}/recordings",
+            ),
+            (
+                Method::GET,
+                "/v2/meetings/u1/recordings",
+                "/v2/meetings/{uuid}/recordings",
+            ),
+            (
+                Method::DELETE,
+                "/v2/meetings/u1/recordings",
+                "/v2/meetings/{uuid}/recordings",
+            ),
+            (
+                Method::PUT,
+                "/v2/meetings/u1/recordings/status",
+                "/v2/meetings/{uuid}/recordings/status",
+            ),
+            (
+                Method::DELETE,
+                "/v2/meetings/u1/recordings/f1",
+                "/v2/meetings/{uuid}/recordings/{file_id}",
+            ),
+            (
+                Method::PUT,
+                "/v2/meetings/u1/recordings/f1/status",
+                "/v2/meetings/{uuid}/recordings/{file_id}/status",
+            ),
+            (
+                Method::GET,
+                "/v2/meetings/u1/meeting_summary",
+                "/v2/meetings/{uuid}/meeting_summary",
+            ),
+        ];
+        for (method, path, name) in cases {
+            assert_eq!(parse(method.clone(), path).name(), name, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn a_method_a_route_does_not_take_is_unknown() {
+        for (method, path) in [
+            (Method::POST, "/v2/users"),
+            (Method::DELETE, "/v2/users/me"),
+            (Method::PUT, "/v2/meetings/u1/recordings"),
+            (Method::GET, "/v2/meetings/u1/recordings/f1"),
+            (Method::GET, "/v2/meetings/u1/recordings/extra/status/more"),
+        ] {
+            assert_eq!(
+                parse(method.clone(), path),
+                Route::Unknown,
+                "{method} {path}"
+            );
+        }
+        assert_eq!(Route::Unknown.name(), "unknown");
+    }
+
+    #[test]
+    fn path_parameters_are_kept_raw_for_the_handlers() {
+        assert_eq!(
+            parse(Method::DELETE, "/v2/meetings/ab%2Fc%3D%3D/recordings/f1"),
+            Route::DeleteRecordingFile {
+                uuid: "ab%2Fc%3D%3D",
+                file_id: "f1"
+            }
+        );
+    }
+
+    #[test]
+    fn only_the_listings_are_medium() {
+        assert_eq!(parse(Method::GET, "/v2/users").category(), Category::Medium);
+        assert_eq!(
+            parse(Method::GET, "/v2/users/me/recordings").category(),
+            Category::Medium
+        );
+        assert_eq!(
+            parse(Method::GET, "/v2/users/me").category(),
+            Category::Light
+        );
+        assert_eq!(
+            parse(Method::DELETE, "/v2/meetings/u1/recordings").category(),
+            Category::Light
+        );
+    }
+
+    #[test]
+    fn failing_routes_match_by_name_filled_path_and_method() {
+        let route = parse(Method::GET, "/v2/meetings/ab%2Fc/meeting_summary");
+        let down = |entry: &str, method: Method| route.is_down(&[entry.to_string()], &method);
+        assert!(down("/v2/meetings/{uuid}/meeting_summary", Method::GET));
+        assert!(down("GET /v2/meetings/{uuid}/meeting_summary", Method::GET));
+        // The uuid is decoded as the handlers decode it.
+        assert!(down("/v2/meetings/ab/c/meeting_summary", Method::GET));
+        assert!(!down(
+            "DELETE /v2/meetings/{uuid}/meeting_summary",
+            Method::GET
+        ));
+        assert!(!down("/v2/meetings/other/meeting_summary", Method::GET));
+        assert!(!down("/v2/meetings/{uuid}/recordings", Method::GET));
+        assert!(!route.is_down(&[], &Method::GET));
+    }
 }
