@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::account::CloudState;
-use crate::api::AppState;
 use crate::config::FaultConfig;
-use crate::state::{Shared, TokenInfo};
-use crate::{Manifest, ManifestFile, ManifestMeeting, ManifestUser, WebhookEvent};
+pub use crate::oauth::issue_token;
+use crate::state::{AppState, Shared};
+use crate::webhook::WebhookEvent;
+use crate::{Manifest, ManifestFile, ManifestMeeting, ManifestUser};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,7 +30,12 @@ pub fn router() -> Router<AppState> {
         .route(
             "/deletions",
             get(|State(st): State<AppState>| async move {
-                Json(st.deletions.lock().map(|d| d.clone()).unwrap_or_default())
+                Json(
+                    st.world
+                        .read()
+                        .map(|w| w.deletions.clone())
+                        .unwrap_or_default(),
+                )
             }),
         )
         .route(
@@ -86,20 +91,12 @@ async fn webhook(State(st): State<AppState>, Json(w): Json<WebhookReq>) -> Respo
 }
 
 pub fn set_faults(st: &Shared, f: FaultConfig) {
-    st.burst_left
-        .store(f.api_5xx_burst, std::sync::atomic::Ordering::Relaxed);
-    if let Ok(mut d) = st.dice.lock() {
-        use rand::SeedableRng;
-        *d = rand_chacha::ChaCha8Rng::seed_from_u64(f.seed);
-    }
-    if let Ok(mut cur) = st.faults.write() {
-        *cur = f;
-    }
+    st.set_faults(f);
 }
 
 pub fn complete_processing(st: &Shared) {
-    if let Ok(mut a) = st.account.write() {
-        for m in &mut a.meetings {
+    if let Ok(mut w) = st.world.write() {
+        for m in &mut w.account.meetings {
             for f in m.files.iter_mut().chain(m.participant_audio.iter_mut()) {
                 f.processing = false;
             }
@@ -107,27 +104,14 @@ pub fn complete_processing(st: &Shared) {
     }
 }
 
-pub fn issue_token(st: &Shared) -> String {
-    let t = st.fresh_token("sim-at-");
-    if let Ok(mut tokens) = st.tokens.lock() {
-        tokens.insert(
-            t.clone(),
-            TokenInfo {
-                expires_at: st.now_secs() + st.cfg.token_ttl_secs as i64,
-                user_index: 0,
-            },
-        );
-    }
-    t
-}
-
 pub fn manifest(st: &Arc<Shared>) -> Manifest {
-    let Ok(a) = st.account.read() else {
+    let Ok(w) = st.world.read() else {
         return Manifest {
             users: vec![],
             meetings: vec![],
         };
     };
+    let a = &w.account;
     let mf = |f: &crate::account::SimFile| ManifestFile {
         id: f.id.clone(),
         file_type: f.file_type.clone(),
@@ -174,9 +158,4 @@ pub fn manifest(st: &Arc<Shared>) -> Manifest {
             })
             .collect(),
     }
-}
-
-#[allow(dead_code)]
-fn _cloud(c: CloudState) -> CloudState {
-    c
 }

@@ -9,8 +9,7 @@
 //! several HTTP/1.1 connections from one HTTP/2 connection (both listeners speak h2c).
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -20,9 +19,11 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::account::CloudState;
-use crate::api::{AppState, bearer, check_token, no_recording};
 use crate::content;
-use crate::state::Shared;
+use crate::oauth::{bearer, check_token};
+use crate::replies::no_recording;
+use crate::state::{AppState, Shared};
+use crate::throttle::{LineClock, begin_response, sleep_until, take_turn};
 
 const HTML_PAGE: &str = "<!DOCTYPE html><html><head><title>Zoom</title></head><body><p>Only the host can download this recording. Please sign in to your Zoom account.</p></body></html>";
 
@@ -47,8 +48,8 @@ fn sign(st: &Shared, id: &str, expires: i64) -> String {
 
 /// File facts for serving: (content key, size, extension).
 fn lookup(st: &Shared, id: &str) -> Option<(u64, u64, String)> {
-    let acct = st.account.read().ok()?;
-    acct.meetings.iter().find_map(|m| {
+    let world = st.world.read().ok()?;
+    world.account.meetings.iter().find_map(|m| {
         m.files
             .iter()
             .chain(m.participant_audio.iter())
@@ -75,7 +76,7 @@ pub async fn web_download(
             no_recording()
         } else {
             let expires = st.now_secs() + st.cfg.cdn_link_ttl_secs as i64;
-            let cdn = st.cdn_url.read().map(|c| c.clone()).unwrap_or_default();
+            let cdn = st.cdn_url();
             let loc = format!(
                 "{cdn}/file/{id}?expires={expires}&signature={}",
                 sign(&st, &id, expires)
@@ -114,23 +115,6 @@ struct Plan {
     stall_at: Option<(u64, f64)>,
     bps: u64,
     link_bps: u64,
-}
-
-/// When a capped line (one connection, or the shared link) is next free to send. Shared by
-/// everything sent on it; `None` until the first chunk.
-pub type LineClock = Arc<Mutex<Option<Instant>>>;
-
-/// Takes the next `n` bytes' turn on a line of `bps` bytes per second and returns when the
-/// turn ends. A token bucket with a small burst: a line left idle does not bank more than
-/// `MAX_BURST` of sending time (a CDN's bucket is small too).
-fn take_turn(line: &Mutex<Option<Instant>>, n: u64, bps: u64) -> Instant {
-    let now = Instant::now();
-    let mut free = line.lock().unwrap_or_else(|p| p.into_inner());
-    let floor = now.checked_sub(MAX_BURST).unwrap_or(now);
-    let start = free.map_or(now, |t| t.max(floor));
-    let done = start + Duration::from_secs_f64(n as f64 / bps as f64);
-    *free = Some(done);
-    done
 }
 
 /// `GET /file/{id}?expires&signature` on the CDN listener.
@@ -320,10 +304,6 @@ impl Drop for InFlight {
     }
 }
 
-/// How far behind its schedule a capped line may fall and then catch up in a burst: a
-/// reader that pauses does not bank bandwidth for later (a CDN's bucket is small too).
-const MAX_BURST: Duration = Duration::from_millis(50);
-
 fn body_stream(
     st: AppState,
     id: String,
@@ -407,7 +387,7 @@ fn body_stream(
             sleep_until(take_turn(conn, n, s.plan.bps)).await;
         }
         if s.plan.link_bps > 0 {
-            sleep_until(take_turn(&s.st.link_free_at, n, s.plan.link_bps)).await;
+            sleep_until(take_turn(&s.st.lines.link, n, s.plan.link_bps)).await;
         }
         s.pos += n;
         s.sent += n;
@@ -418,21 +398,4 @@ fn body_stream(
         }
         Some((Ok(Bytes::from(buf)), s))
     })
-}
-
-/// A response starts with no credit on its connection: time the connection sat idle between
-/// keep-alive requests is not banked (else every reused HTTP/1.1 connection would start with
-/// a `MAX_BURST` burst and the cap would not be the cap). A response joining a busy line (an
-/// HTTP/2 stream beside others) waits its turn as before.
-fn begin_response(line: &Mutex<Option<Instant>>) {
-    let now = Instant::now();
-    let mut free = line.lock().unwrap_or_else(|p| p.into_inner());
-    *free = Some(free.map_or(now, |t| t.max(now)));
-}
-
-async fn sleep_until(t: Instant) {
-    let now = Instant::now();
-    if t > now {
-        tokio::time::sleep(t - now).await;
-    }
 }

@@ -14,8 +14,17 @@ pub mod api;
 pub mod config;
 pub mod content;
 pub mod control;
+pub mod deletion;
 pub mod download;
+pub mod hostile;
+pub mod listing;
+pub mod meetings;
+pub mod oauth;
+pub mod ratelimit;
+pub mod replies;
+pub mod routes;
 pub mod state;
+pub mod throttle;
 pub mod webhook;
 
 use std::net::SocketAddr;
@@ -65,9 +74,9 @@ impl Drop for Simulator {
 /// The main router (OAuth, API, web downloads, control plane).
 fn main_router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/oauth/token", post(api::oauth_token))
-        .route("/oauth/authorize", get(api::oauth_authorize))
-        .route("/oauth/revoke", post(api::oauth_revoke))
+        .route("/oauth/token", post(oauth::oauth_token))
+        .route("/oauth/authorize", get(oauth::oauth_authorize))
+        .route("/oauth/revoke", post(oauth::oauth_revoke))
         .route("/rec/download/{id}", get(download::web_download))
         .route("/v2/{*rest}", any(api::api))
         .nest("/sim", control::router())
@@ -107,12 +116,7 @@ impl Simulator {
             .map_err(|e| anyhow::anyhow!("cannot listen on {cdn_bind}: {e}"))?;
         let base = main_l.local_addr()?;
         let cdn = cdn_l.local_addr()?;
-        if let Ok(mut b) = shared.base_url.write() {
-            *b = format!("http://{base}");
-        }
-        if let Ok(mut c) = shared.cdn_url.write() {
-            *c = format!("http://{cdn}");
-        }
+        shared.set_urls(format!("http://{base}"), format!("http://{cdn}"));
         let (tx, rx) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
         for (l, router) in [
@@ -175,9 +179,9 @@ impl Simulator {
 
     pub fn deletions(&self) -> Vec<DeletionRecord> {
         self.shared
-            .deletions
-            .lock()
-            .map(|d| d.clone())
+            .world
+            .read()
+            .map(|w| w.deletions.clone())
             .unwrap_or_default()
     }
 
@@ -203,8 +207,8 @@ impl Simulator {
 
     /// Every access token becomes invalid (401 code 124 on the next call).
     pub fn revoke_all_tokens(&self) {
-        if let Ok(mut t) = self.shared.tokens.lock() {
-            t.clear();
+        if let Ok(mut s) = self.shared.sessions.lock() {
+            s.tokens.clear();
         }
     }
 

@@ -1,10 +1,29 @@
-//! The simulator's mutable world: the account, tokens, page tokens, the clock, faults,
-//! rate-limit counters, stats and the record of deletions. Shared by every handler.
+//! The simulator's mutable world, shared by every handler: the account and its deletions,
+//! the credentials it issued, the faults, the rate-limit counters, the stats, the download
+//! lines and the clock. It names no handler; handlers import it.
+//!
+//! The locks are grouped by what changes together, and a handler holds at most one of them
+//! at a time (it takes what it needs, lets go, then takes the next), so no two locks are
+//! ever taken in different orders and none can deadlock:
+//! - [`World`] (one `RwLock`): the account and the record of deletions, because a DELETE or
+//!   recover changes files' cloud state and appends its record as one step, and every
+//!   listing reads a consistent account.
+//! - [`Sessions`] (one `Mutex`): access and refresh tokens, authorization codes and page
+//!   tokens: the short-lived strings the simulator issued and later checks. A token grant
+//!   adds an access and a refresh token together; a revoke looks in both.
+//! - [`Faults`] (one `Mutex`): the fault knobs, the 5xx burst left and the dice, because
+//!   setting the faults resets the burst and reseeds the dice with them.
+//! - [`RateState`] and [`Stats`] (one `Mutex` each): counters of their own that each
+//!   request touches briefly.
+//! - [`Lines`]: the download lines' clocks, each its own small lock, taken one at a time
+//!   per chunk sent.
+//!
+//! What never changes after start (the config, the CDN key, the listeners' URLs) takes no
+//! lock, and single counters are atomics.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use jiff::Timestamp;
 use rand::SeedableRng;
@@ -13,6 +32,10 @@ use serde::Serialize;
 
 use crate::account::Account;
 use crate::config::{Category, FaultConfig, SimConfig};
+use crate::throttle::LineClock;
+
+/// What every handler is given: the one shared world.
+pub type AppState = Arc<Shared>;
 
 #[derive(Debug, Clone)]
 pub struct TokenInfo {
@@ -87,32 +110,72 @@ pub struct RateState {
     pub daily: HashMap<Category, (i64, u32)>,
 }
 
+/// The account and what was done to it (see the module doc for why they share a lock).
+pub struct World {
+    pub account: Account,
+    pub deletions: Vec<DeletionRecord>,
+}
+
+/// What the simulator issued and later checks.
+#[derive(Default)]
+pub struct Sessions {
+    /// Access token -> what it grants.
+    pub tokens: HashMap<String, TokenInfo>,
+    /// Refresh token -> the user it acts as.
+    pub refresh_tokens: HashMap<String, usize>,
+    pub codes: HashMap<String, CodeInfo>,
+    pub page_tokens: HashMap<String, PageToken>,
+}
+
+/// The fault knobs and the state they drive.
+pub struct Faults {
+    pub config: FaultConfig,
+    /// Injected 503s still to answer before the dice decide.
+    pub burst_left: u32,
+    pub dice: ChaCha8Rng,
+}
+
+impl Faults {
+    fn new(config: FaultConfig) -> Faults {
+        Faults {
+            burst_left: config.api_5xx_burst,
+            dice: ChaCha8Rng::seed_from_u64(config.seed),
+            config,
+        }
+    }
+}
+
+/// The download lines under the bandwidth caps.
+#[derive(Default)]
+pub struct Lines {
+    /// The shared line (`link_bps`): when it is next free to send.
+    pub link: Mutex<Option<std::time::Instant>>,
+    /// Each TCP connection's line under the per-connection cap, by the client's address.
+    connections: Mutex<HashMap<std::net::SocketAddr, LineClock>>,
+}
+
+/// The listeners' base URLs, known once they are bound.
+struct Urls {
+    base: String,
+    cdn: String,
+}
+
 pub struct Shared {
     pub cfg: SimConfig,
-    pub account: RwLock<Account>,
-    pub tokens: Mutex<HashMap<String, TokenInfo>>,
-    pub refresh_tokens: Mutex<HashMap<String, usize>>,
-    pub codes: Mutex<HashMap<String, CodeInfo>>,
-    pub page_tokens: Mutex<HashMap<String, PageToken>>,
-    pub clock_offset: AtomicI64,
-    pub faults: RwLock<FaultConfig>,
-    pub burst_left: AtomicU32,
-    pub dice: Mutex<ChaCha8Rng>,
-    pub rate: Mutex<RateState>,
-    pub stats: Mutex<Stats>,
-    pub bytes_served: AtomicU64,
-    pub deletions: Mutex<Vec<DeletionRecord>>,
-    pub base_url: RwLock<String>,
-    pub cdn_url: RwLock<String>,
     /// Random per run: signs CDN links.
     pub cdn_key: [u8; 32],
+    urls: OnceLock<Urls>,
+    pub world: RwLock<World>,
+    pub sessions: Mutex<Sessions>,
+    faults: Mutex<Faults>,
+    pub rate: Mutex<RateState>,
+    pub stats: Mutex<Stats>,
+    pub lines: Lines,
+    pub clock_offset: AtomicI64,
     pub counter: AtomicU64,
+    pub bytes_served: AtomicU64,
     /// CDN response bodies being sent now (for `max_downloads`).
-    pub downloads_in_flight: std::sync::Arc<AtomicU32>,
-    /// The shared line (`link_bps`): when it is next free to send.
-    pub link_free_at: Mutex<Option<std::time::Instant>>,
-    /// Each TCP connection's line under the per-connection cap, by the client's address.
-    pub connection_lines: Mutex<HashMap<std::net::SocketAddr, crate::download::LineClock>>,
+    pub downloads_in_flight: Arc<AtomicU32>,
     /// `/v2` requests being answered now (for `Stats::peak_api_in_flight`).
     pub api_in_flight: AtomicU32,
 }
@@ -130,9 +193,10 @@ impl Shared {
     /// The line of the TCP connection from `peer`. Lines no response holds any more are
     /// dropped once there are many (a closed connection's port may come back later as a new
     /// connection; an idle line has no state worth keeping beyond its small burst anyway).
-    pub fn connection_line(&self, peer: std::net::SocketAddr) -> crate::download::LineClock {
+    pub fn connection_line(&self, peer: std::net::SocketAddr) -> LineClock {
         let mut lines = self
-            .connection_lines
+            .lines
+            .connections
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         if lines.len() >= 1024 {
@@ -142,35 +206,44 @@ impl Shared {
     }
 
     pub fn new(cfg: SimConfig, account: Account) -> Shared {
-        let faults = cfg.faults.clone();
         let mut key = [0u8; 32];
         for (i, b) in cfg.seed.to_le_bytes().iter().cycle().take(32).enumerate() {
             key[i] = b ^ (i as u8).wrapping_mul(31) ^ 0x5a;
         }
         Shared {
-            burst_left: AtomicU32::new(faults.api_5xx_burst),
-            dice: Mutex::new(ChaCha8Rng::seed_from_u64(faults.seed)),
-            faults: RwLock::new(faults),
+            faults: Mutex::new(Faults::new(cfg.faults.clone())),
             cfg,
-            account: RwLock::new(account),
-            tokens: Mutex::new(HashMap::new()),
-            refresh_tokens: Mutex::new(HashMap::new()),
-            codes: Mutex::new(HashMap::new()),
-            page_tokens: Mutex::new(HashMap::new()),
-            clock_offset: AtomicI64::new(0),
+            cdn_key: key,
+            urls: OnceLock::new(),
+            world: RwLock::new(World {
+                account,
+                deletions: Vec::new(),
+            }),
+            sessions: Mutex::new(Sessions::default()),
             rate: Mutex::new(RateState::default()),
             stats: Mutex::new(Stats::default()),
-            bytes_served: AtomicU64::new(0),
-            deletions: Mutex::new(Vec::new()),
-            base_url: RwLock::new(String::new()),
-            cdn_url: RwLock::new(String::new()),
-            cdn_key: key,
+            lines: Lines::default(),
+            clock_offset: AtomicI64::new(0),
             counter: AtomicU64::new(1),
-            downloads_in_flight: std::sync::Arc::new(AtomicU32::new(0)),
-            link_free_at: Mutex::new(None),
-            connection_lines: Mutex::new(HashMap::new()),
+            bytes_served: AtomicU64::new(0),
+            downloads_in_flight: Arc::new(AtomicU32::new(0)),
             api_in_flight: AtomicU32::new(0),
         }
+    }
+
+    /// Records the listeners' URLs once both are bound (before any request is served).
+    pub fn set_urls(&self, base: String, cdn: String) {
+        let _ = self.urls.set(Urls { base, cdn });
+    }
+
+    /// `http://host:port` of the main listener ("" before it is bound).
+    pub fn base_url(&self) -> &str {
+        self.urls.get().map_or("", |u| u.base.as_str())
+    }
+
+    /// `http://host:port` of the CDN listener ("" before it is bound).
+    pub fn cdn_url(&self) -> &str {
+        self.urls.get().map_or("", |u| u.cdn.as_str())
     }
 
     /// Counts a `/v2` request in until the returned guard is dropped, and keeps the peak.
@@ -217,14 +290,35 @@ impl Shared {
 
     /// The configured per-request latency (a fault knob), applied by every route.
     pub async fn injected_latency(&self) {
-        let ms = self.faults.read().map(|f| f.latency_ms).unwrap_or(0);
+        let ms = self.faults.lock().map(|f| f.config.latency_ms).unwrap_or(0);
         if ms > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
     }
 
     pub fn faults(&self) -> FaultConfig {
-        self.faults.read().map(|f| f.clone()).unwrap_or_default()
+        self.faults
+            .lock()
+            .map(|f| f.config.clone())
+            .unwrap_or_default()
+    }
+
+    /// Replaces the faults; the 5xx burst restarts and the dice are reseeded with them.
+    pub fn set_faults(&self, config: FaultConfig) {
+        if let Ok(mut f) = self.faults.lock() {
+            *f = Faults::new(config);
+        }
+    }
+
+    /// Takes one injected 503 of the burst, if any is left.
+    pub fn take_burst(&self) -> bool {
+        self.faults.lock().is_ok_and(|mut f| match f.burst_left {
+            0 => false,
+            n => {
+                f.burst_left = n - 1;
+                true
+            }
+        })
     }
 
     /// Rolls the fault dice.
@@ -236,16 +330,20 @@ impl Shared {
             return true;
         }
         use rand::Rng;
-        self.dice
+        self.faults
             .lock()
-            .map(|mut r| r.random_bool(p))
+            .map(|mut f| f.dice.random_bool(p))
             .unwrap_or(false)
     }
 
     pub fn snapshot_stats(&self) -> Stats {
         let mut s = self.stats.lock().map(|s| s.clone()).unwrap_or_default();
         s.bytes_served = self.bytes_served.load(Ordering::Relaxed);
-        s.deletions = self.deletions.lock().map(|d| d.len() as u64).unwrap_or(0);
+        s.deletions = self
+            .world
+            .read()
+            .map(|w| w.deletions.len() as u64)
+            .unwrap_or(0);
         s
     }
 }

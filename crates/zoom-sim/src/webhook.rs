@@ -4,6 +4,8 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
+use crate::meetings::meeting_json;
+use crate::oauth::issue_token;
 use crate::state::Shared;
 
 /// Which event to send.
@@ -35,21 +37,22 @@ pub async fn send(
     let body = match event {
         WebhookEvent::RecordingCompleted { meeting_uuid } => {
             let object = {
-                let acct = st
-                    .account
+                let world = st
+                    .world
                     .read()
                     .map_err(|_| anyhow::anyhow!("simulator state poisoned"))?;
-                let m = acct
+                let m = world
+                    .account
                     .meetings
                     .iter()
                     .find(|m| m.uuid == meeting_uuid)
                     .ok_or_else(|| anyhow::anyhow!("no meeting {meeting_uuid}"))?;
-                crate::api::meeting_json(st, m, false)
+                meeting_json(st, m, false)
             };
             serde_json::json!({
                 "event": "recording.completed",
                 "event_ts": now.as_millisecond(),
-                "download_token": crate::control::issue_token(st),
+                "download_token": issue_token(st),
                 "payload": {"account_id": st.cfg.account_id, "object": object},
             })
         }
