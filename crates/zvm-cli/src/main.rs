@@ -1,5 +1,6 @@
-//! `zvm`, the command-line front end: parses flags into settings, builds the engine, renders
-//! its events, and maps the outcome to an exit code in one place.
+//! `zvm`, the command-line front end: parses flags into a settings layer for `zvm-app`, builds
+//! the engine, renders its events, and maps failure causes and run outcomes to exit codes in
+//! one place each ([`exit::of_cause`], [`exit::of_outcome`]).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -9,8 +10,6 @@ mod connect;
 mod moving;
 mod output;
 mod reporter;
-mod settings;
-mod token_store;
 
 use std::process::ExitCode;
 
@@ -18,6 +17,8 @@ use clap::Parser;
 
 /// Exit codes, documented in `--help` and the README.
 pub mod exit {
+    use zvm_app::{Cause, Outcome};
+
     pub const OK: u8 = 0;
     pub const FILES_FAILED: u8 = 1;
     pub const USAGE: u8 = 2;
@@ -25,6 +26,42 @@ pub mod exit {
     pub const DESTINATION: u8 = 4;
     pub const STATE: u8 = 5;
     pub const INTERRUPTED: u8 = 130;
+
+    /// The exit code of a failure, by its cause.
+    pub fn of_cause(cause: Cause) -> u8 {
+        use Cause::*;
+        match cause {
+            BadConfig
+            | BadSettings
+            | NoDestination
+            | NoCredentials
+            | IncompleteServerToServer
+            | NoClientId
+            | NoConfigDir
+            | ClientConfig
+            | NeedsConfirmation
+            | NothingPlanned
+            // A fault of zvm itself (the async runtime did not start): nothing else fits.
+            | Internal => USAGE,
+            NotSignedIn | NotConnected | SignInRefused | MissingScope | RateLimited
+            | MeetingInProgress | NotFound | Network | ZoomProtocol | ZoomOther | TokenStore => {
+                ZOOM
+            }
+            DiskFull | NotWritable | CopyMismatch | DestinationOther => DESTINATION,
+            StateBusy | NoStatePath | StateUnusable => STATE,
+            Interrupted => INTERRUPTED,
+        }
+    }
+
+    /// The exit code of a run that ran to its end.
+    pub fn of_outcome(outcome: &Outcome) -> u8 {
+        match outcome {
+            Outcome::Done => OK,
+            Outcome::FilesFailed(_) => FILES_FAILED,
+            Outcome::Interrupted => INTERRUPTED,
+            Outcome::DestinationStopped(_) => DESTINATION,
+        }
+    }
 }
 
 /// An error that already knows its exit code.
@@ -39,6 +76,17 @@ impl Failure {
         Self {
             code,
             error: error.into(),
+        }
+    }
+}
+
+/// A failure of the application layer: its cause decides the exit code; its words (and
+/// their causes) are printed as they are.
+impl From<zvm_app::Failure> for Failure {
+    fn from(f: zvm_app::Failure) -> Self {
+        Failure {
+            code: exit::of_cause(f.cause),
+            error: anyhow::Error::from_boxed(f.into_error()),
         }
     }
 }
