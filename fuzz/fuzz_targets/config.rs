@@ -1,4 +1,4 @@
-//! The parsers of user input: `config.toml` (zvm's own settings module, compiled in as is),
+//! The parsers of user input: `config.toml` (zvm-app's config and parse modules, compiled in as is),
 //! the date, rate and file-type arguments, and the simulator's scenario files. Any input is
 //! accepted or refused with an error; nothing panics.
 #![no_main]
@@ -6,22 +6,25 @@
 use libfuzzer_sys::fuzz_target;
 
 #[allow(dead_code, clippy::print_stderr)]
-#[path = "../../crates/zvm-cli/src/settings.rs"]
-mod settings;
+#[path = "../../crates/zvm-app/src/parse.rs"]
+mod parse;
+#[allow(dead_code)]
+#[path = "../../crates/zvm-app/src/config.rs"]
+mod config;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(cfg) = toml::from_str::<settings::ConfigFile>(text)
+    if let Ok(cfg) = toml::from_str::<config::ConfigFile>(text)
         && let Some(t) = cfg.transfers
     {
         let _ = t.parse();
     }
-    let _ = settings::parse_transfers(text);
-    let _ = settings::parse_date(text, "--from");
-    let _ = settings::parse_rate(text);
+    let _ = parse::parse_transfers(text);
+    let _ = parse::parse_date(text, "--from");
+    let _ = parse::parse_rate(text);
     let list: Vec<String> = text.split(',').map(str::to_string).collect();
-    let _ = settings::parse_file_types(&list);
+    let _ = parse::parse_file_types(&list);
     let _ = zoom_sim::SimConfig::from_toml_str(text);
 });

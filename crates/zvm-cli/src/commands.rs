@@ -6,37 +6,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use zvm_dest::LocalDestination;
+use zvm_app::config::ConfigFile;
+use zvm_app::run_context::{self, RunContext};
+use zvm_app::{Cause, Layer, Origin, Outcome, Settings, parse};
 use zvm_engine::{Catalog, Engine, Event, RunSummary, SyncOptions, UserSelection};
-use zvm_state::{RunLock, SqliteState, StateError};
 
-use crate::cli::{
-    AuthCommand, Cli, Command, DemoArgs, ListArgs, SelectArgs, SyncArgs, TransferArgs,
-};
-use crate::settings::{self, ConfigFile, Transfers};
+use crate::cli::{DemoArgs, ListArgs, SelectArgs, SyncArgs, TransferArgs, ZoomArgs};
 use crate::{Failure, connect, exit, output, reporter};
-
-/// Transfers at once when neither `-j` nor the config says.
-const DEFAULT_TRANSFERS: Transfers = Transfers::Auto;
-
-pub async fn run(cli: Cli) -> Result<u8, Failure> {
-    let cfg = settings::load_config(cli.global.config.as_deref())
-        .map_err(|e| Failure::new(exit::USAGE, e))?;
-    match cli.command {
-        Command::Auth(AuthCommand::Login(a)) => connect::login(&a, &cfg).await,
-        Command::Auth(AuthCommand::Status(z)) => connect::status(&z, &cfg).await,
-        Command::Auth(AuthCommand::Logout(z)) => connect::logout(&z, &cfg).await,
-        Command::List(a) => list(&cli.global, &a, &cfg).await,
-        Command::Sync(a) => sync(&cli.global, &a, &cfg).await,
-        Command::Move(a) => crate::moving::move_cmd(&cli.global, &a, &cfg).await,
-        Command::Restore(a) => crate::moving::restore_cmd(&cli.global, &a, &cfg).await,
-        Command::Demo(a) => demo(&cli.global, &a).await,
-    }
-}
 
 /// DEST from the command line, else `destination` from the config file.
 pub(crate) fn destination(
@@ -45,12 +25,13 @@ pub(crate) fn destination(
     command: &str,
 ) -> Result<PathBuf, Failure> {
     arg.clone().or_else(|| cfg.destination.clone()).ok_or_else(|| {
-        Failure::new(
-            exit::USAGE,
-            anyhow!(
+        zvm_app::Failure::new(
+            Cause::NoDestination,
+            format!(
                 "no destination: give it as `zvm {command} DEST` or set `destination` in the config file"
             ),
         )
+        .into()
     })
 }
 
@@ -68,25 +49,69 @@ pub(crate) fn cancel_on_ctrl_c(cancel: &CancellationToken, hard_second: bool) {
     });
 }
 
-/// Turns the selection flags into engine options.
-pub(crate) fn base_options(select: &SelectArgs, cfg: &ConfigFile) -> Result<SyncOptions, Failure> {
+/// The flags that are keys of the settings schema, as a layer over the config file.
+fn flags_layer(
+    select: &SelectArgs,
+    t: Option<&TransferArgs>,
+    zoom: Option<&ZoomArgs>,
+) -> ConfigFile {
+    let mut l = ConfigFile {
+        file_types: Some(select.file_types.clone()).filter(|v| !v.is_empty()),
+        zoom: zoom.map(connect::zoom_layer).unwrap_or_default(),
+        ..ConfigFile::default()
+    };
+    if let Some(t) = t {
+        l.transfers = t.transfers.clone().map(parse::TransfersSetting::Word);
+        l.bwlimit = t.bwlimit.clone();
+        // A switch only ever turns its setting on (or off, for the `--no-` ones); without it
+        // the config file decides.
+        l.verify_hash = t.verify_hash.then_some(true);
+        l.folder_template = t.folder_template.clone();
+        l.file_template = t.file_template.clone();
+        l.summaries = t.no_summaries.then_some(false);
+        l.participant_audio = t.no_participant_audio.then_some(false);
+    }
+    l
+}
+
+/// The settings of a run (flags over the config file) and the engine options for the
+/// selected meetings. Checked in the order zvm always checked them: dates, file types,
+/// transfers, rate, templates.
+pub(crate) fn run_options(
+    select: &SelectArgs,
+    t: Option<&TransferArgs>,
+    zoom: Option<&ZoomArgs>,
+    cfg: &ConfigFile,
+) -> Result<(Settings, SyncOptions), Failure> {
     let today = jiff::Zoned::now().date();
+    let date = |s: &str, what: &str| {
+        parse::parse_date(s, what)
+            .map_err(|e| zvm_app::Failure::from(zvm_app::SettingsError::from(e)))
+    };
     let from = match &select.from {
-        Some(s) => settings::parse_date(s, "--from")?,
+        Some(s) => date(s, "--from")?,
         // Six years back covers what Zoom accounts keep in practice; older is one flag away.
         None => today
             .checked_sub(jiff::Span::new().years(6))
             .unwrap_or(today),
     };
     let to = match &select.to {
-        Some(s) => settings::parse_date(s, "--to")?,
+        Some(s) => date(s, "--to")?,
         None => today,
     };
     if from > to {
-        return Err(Failure::new(
-            exit::USAGE,
-            anyhow!("--from {from} is after --to {to}: swap them"),
-        ));
+        return Err(
+            zvm_app::Failure::from(zvm_app::SettingsError::DatesReversed { from, to }).into(),
+        );
+    }
+    let flags = flags_layer(select, t, zoom);
+    let mut settings = Settings::resolve(&[
+        Layer::new(Origin::CommandLine, &flags),
+        Layer::new(Origin::ConfigFile, cfg),
+    ])
+    .map_err(zvm_app::Failure::from)?;
+    if let Some(z) = zoom {
+        connect::with_hidden_flags(&mut settings.zoom, z);
     }
     let mut opts = SyncOptions::new(from, to);
     opts.users = if select.all_users {
@@ -96,97 +121,39 @@ pub(crate) fn base_options(select: &SelectArgs, cfg: &ConfigFile) -> Result<Sync
     } else {
         UserSelection::Me
     };
-    let types: Vec<String> = if select.file_types.is_empty() {
-        cfg.file_types.clone().unwrap_or_default()
-    } else {
-        select.file_types.clone()
-    };
-    opts.filters.file_types = settings::parse_file_types(&types)?;
+    settings.apply(&mut opts);
     opts.filters.topic = select.topic.clone();
     opts.filters.host = select.host.clone();
     opts.filters.min_duration_min = select.min_duration;
-    Ok(opts)
-}
-
-// `-j` and the engine agree on the most transfers at once.
-const _: () = assert!(settings::MAX_TRANSFERS == zvm_engine::concurrency::MAX_TRANSFERS);
-
-pub(crate) fn apply_transfer(
-    opts: &mut SyncOptions,
-    t: &TransferArgs,
-    cfg: &ConfigFile,
-) -> Result<(), Failure> {
-    let transfers = match (&t.transfers, &cfg.transfers) {
-        (Some(flag), _) => settings::parse_transfers(flag)
-            .map_err(|e| Failure::new(exit::USAGE, e.context("--transfers")))?,
-        (None, Some(file)) => file.parse().map_err(|e| Failure::new(exit::USAGE, e))?,
-        (None, None) => DEFAULT_TRANSFERS,
-    };
-    (opts.transfers, opts.adaptive) = match transfers {
-        Transfers::Auto => (settings::MAX_TRANSFERS, true),
-        Transfers::Fixed(n) => (n, false),
-    };
-    opts.pipelining = !t.no_pipelining;
-    if let Some(rate) = t.bwlimit.as_ref().or(cfg.bwlimit.as_ref()) {
-        opts.bwlimit = Some(settings::parse_rate(rate)?);
+    if let Some(t) = t {
+        opts.pipelining = !t.no_pipelining;
+        opts.dry_run = t.dry_run;
     }
-    opts.verify_hash = t.verify_hash || cfg.verify_hash.unwrap_or(false);
-    opts.dry_run = t.dry_run;
-    if let Some(f) = t.folder_template.as_ref().or(cfg.folder_template.as_ref()) {
-        opts.folder_template = f.clone();
-    }
-    if let Some(f) = t.file_template.as_ref().or(cfg.file_template.as_ref()) {
-        opts.file_template = f.clone();
-    }
-    opts.summaries = !t.no_summaries && cfg.summaries.unwrap_or(true);
-    opts.participant_audio = !t.no_participant_audio && cfg.participant_audio.unwrap_or(true);
-    // Hidden test hook: the acceptance tests inject faults on purpose and must not spend
-    // the production backoff (0.5 s doubling to 30 s) waiting between transfer retries.
-    if std::env::var_os("ZVM_TEST_FAST_RETRY").is_some_and(|v| v == "1") {
-        opts.retry.base_delay = std::time::Duration::from_millis(10);
-        opts.retry.max_delay = std::time::Duration::from_millis(200);
-    }
-    // Check the templates now, so a typo is a usage error before anything is contacted.
-    zvm_naming::Namer::new(&opts.folder_template, &opts.file_template)
-        .map_err(|e| Failure::new(exit::USAGE, anyhow!("{e}")))?;
-    Ok(())
+    Ok((settings, opts))
 }
 
 pub(crate) fn state_path(
     global: &crate::cli::GlobalArgs,
-    cfg: &ConfigFile,
+    settings: &Settings,
 ) -> Result<PathBuf, Failure> {
-    global
-        .state
-        .clone()
-        .or_else(|| cfg.state.clone())
-        .or_else(zvm_state::default_state_path)
-        .ok_or_else(|| {
-            Failure::new(
-                exit::STATE,
-                anyhow!("no place for the state database: pass --state FILE"),
-            )
-        })
+    Ok(run_context::state_path(
+        global.state.as_deref().or(settings.state.as_deref()),
+    )?)
 }
 
-pub(crate) fn state_failure(e: StateError) -> Failure {
-    Failure::new(exit::STATE, e)
+/// Opens the state with the run lock held, and the destination, for as long as the returned
+/// context lives.
+pub(crate) fn open_run(state: &Path, dest: &Path) -> Result<RunContext, Failure> {
+    Ok(RunContext::open(state, dest)?)
 }
 
-/// Opens the state with the run lock held for as long as the returned guard lives.
-pub(crate) fn open_state(path: &Path) -> Result<(RunLock, Arc<SqliteState>), Failure> {
-    let lock = RunLock::acquire(path).map_err(state_failure)?;
-    let state = SqliteState::open(path).map_err(state_failure)?;
-    Ok((lock, Arc::new(state)))
-}
-
-async fn list(
+pub(crate) async fn list(
     global: &crate::cli::GlobalArgs,
     a: &ListArgs,
     cfg: &ConfigFile,
 ) -> Result<u8, Failure> {
-    let opts = base_options(&a.select, cfg)?;
-    let zoom = connect::client(&a.zoom, cfg).await?;
+    let (settings, opts) = run_options(&a.select, None, Some(&a.zoom), cfg)?;
+    let zoom = connect::client(&settings.zoom).await?;
     // Listing needs no state or destination: the catalog walks the same windows as a sync.
     let catalog = Catalog::new(zoom, Arc::new(|_e: Event| {}));
     let cancel = CancellationToken::new();
@@ -205,7 +172,7 @@ async fn list(
     if let Some(e) = printer.write_error {
         return Err(output::write_failure(e));
     }
-    listed.map_err(|e| Failure::new(exit::ZOOM, e))?;
+    listed.map_err(zvm_app::Failure::from)?;
     if !printer.json {
         print_table(&printer.rows)?;
     }
@@ -368,32 +335,34 @@ fn print_table(rows: &[[String; 5]]) -> Result<(), Failure> {
     write().map_err(output::write_failure)
 }
 
-async fn sync(
+pub(crate) async fn sync(
     global: &crate::cli::GlobalArgs,
     a: &SyncArgs,
     cfg: &ConfigFile,
 ) -> Result<u8, Failure> {
     let dest = destination(&a.dest, cfg, "sync")?;
-    let mut opts = base_options(&a.select, cfg)?;
-    apply_transfer(&mut opts, &a.transfer, cfg)?;
-    let state_path = state_path(global, cfg)?;
-    let (_lock, state) = open_state(&state_path)?;
-    let zoom = connect::client(&a.zoom, cfg).await?;
-    run_engine(global, zoom, state, &dest, &opts).await
+    let (settings, opts) = run_options(&a.select, Some(&a.transfer), Some(&a.zoom), cfg)?;
+    let state_path = state_path(global, &settings)?;
+    let run = open_run(&state_path, &dest)?;
+    let zoom = connect::client(&settings.zoom).await?;
+    run_engine(global, zoom, &run, &opts).await
 }
 
 /// Runs a sync with progress rendering and Ctrl-C handling; returns the exit code.
 async fn run_engine(
     global: &crate::cli::GlobalArgs,
     zoom: zvm_zoom::ZoomClient,
-    state: Arc<SqliteState>,
-    dest: &Path,
+    run: &RunContext,
     opts: &SyncOptions,
 ) -> Result<u8, Failure> {
-    let destination = Arc::new(LocalDestination::new(dest.to_path_buf()));
     let (tx, rx) = mpsc::unbounded_channel();
     let mode = reporter::Mode::choose(global.json, global.quiet);
-    let engine = Engine::new(zoom, state, destination, Arc::new(tx));
+    let engine = Engine::new(
+        zoom,
+        run.state.clone(),
+        run.destination.clone(),
+        Arc::new(tx),
+    );
     let render = tokio::spawn(reporter::run(mode, rx, engine.monitor()));
     let cancel = CancellationToken::new();
     cancel_on_ctrl_c(&cancel, true);
@@ -401,41 +370,15 @@ async fn run_engine(
     let result = engine.sync(opts, cancel.clone()).await;
     drop(engine);
     let rendered = render.await.ok().flatten();
-    let summary: RunSummary = match result {
-        Ok(s) => s,
-        Err(e) => {
-            let code = if e.is_destination_fatal() || matches!(e, zvm_engine::EngineError::Dest(_))
-            {
-                exit::DESTINATION
-            } else if matches!(e, zvm_engine::EngineError::State(_)) {
-                exit::STATE
-            } else if matches!(
-                e,
-                zvm_engine::EngineError::Template(_) | zvm_engine::EngineError::Invalid(_)
-            ) {
-                exit::USAGE
-            } else {
-                exit::ZOOM
-            };
-            return Err(Failure::new(code, e));
-        }
-    };
+    let summary: RunSummary = result.map_err(zvm_app::Failure::from)?;
     let _ = rendered;
     if !global.json {
         reporter::print_summary(&summary, started.elapsed());
     }
-    Ok(if summary.stopped.is_some() {
-        exit::DESTINATION
-    } else if summary.cancelled {
-        exit::INTERRUPTED
-    } else if summary.files_failed > 0 {
-        exit::FILES_FAILED
-    } else {
-        exit::OK
-    })
+    Ok(exit::of_outcome(&Outcome::of(&summary)))
 }
 
-async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Result<u8, Failure> {
+pub(crate) async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Result<u8, Failure> {
     let sim = zoom_sim::Simulator::start(
         zoom_sim::SimConfig::preset("demo").map_err(|e| Failure::new(exit::USAGE, e))?,
     )
@@ -457,7 +400,8 @@ async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Result<u8, Failu
         .with_context(|| format!("cannot create the demo folder {}", a.dir.display()))
         .map_err(|e| Failure::new(exit::DESTINATION, e))?;
     let state_path = a.dir.join(".zvm-state.sqlite3");
-    let (_lock, state) = open_state(&state_path)?;
+    let run = open_run(&state_path, &a.dir)?;
+    // The demo reads no config file: it shows the defaults.
     let cfg = ConfigFile::default();
     let select = SelectArgs {
         from: Some("37m".into()),
@@ -469,9 +413,8 @@ async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Result<u8, Failu
         host: None,
         min_duration: None,
     };
-    let mut opts = base_options(&select, &cfg)?;
-    apply_transfer(&mut opts, &a.transfer, &cfg)?;
-    let code = run_engine(global, zoom, state, &a.dir, &opts).await?;
+    let (_, opts) = run_options(&select, Some(&a.transfer), None, &cfg)?;
+    let code = run_engine(global, zoom, &run, &opts).await?;
     if !global.json {
         output::note(format_args!(
             "The copy is in {}/ (one folder per host, year and meeting). Run `zvm demo` again: it only fetches what is new.",

@@ -1,175 +1,86 @@
-//! Resolves how to reach Zoom and as whom, and the `zvm auth` subcommands.
-//!
-//! Server-to-Server OAuth when an account id, client id and secret are all given (flags,
-//! `ZOOM_*` environment, or `[zoom]` in the config); otherwise user OAuth with the tokens that
-//! `zvm auth login` stored. Secrets only ever travel inside `zvm_zoom::Secret`.
+//! The `zvm auth` subcommands and the Zoom client of a run, on `zvm-app`'s connection:
+//! flags (with their `ZOOM_*`/`ZVM_*` environment variables) are a layer over the config
+//! file; `zvm-app` decides the credentials and keeps the token (the OS keyring where one
+//! answers, as for the GUI). Secrets only ever travel inside `zvm_zoom::Secret`.
 
-use std::sync::Arc;
-
-use anyhow::anyhow;
-
-use zvm_zoom::{ClientConfig, Credentials, LoginConfig, Plan, Secret, TokenStore, ZoomClient};
+use zvm_app::config::{ConfigFile, ZoomConfig};
+use zvm_app::connection::{self, TokenPlace};
+use zvm_app::{Cause, Layer, Origin, ZoomSettings};
+use zvm_zoom::{Credentials, LoginConfig, Secret, ZoomClient};
 
 use crate::cli::{LoginArgs, ZoomArgs};
-use crate::settings::{self, ConfigFile};
 use crate::{Failure, exit};
 
-/// Attempts per API call, failures only (rate-limit waits have their own budget).
-const API_ATTEMPTS: u32 = 12;
-
-/// Everything resolved from flags > env > config.
-struct Resolved {
-    account_id: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    cfg: ClientConfig,
+/// The flags of `z` as a settings layer.
+pub(crate) fn zoom_layer(z: &ZoomArgs) -> ZoomConfig {
+    ZoomConfig {
+        account_id: z.account_id.clone(),
+        client_id: z.client_id.clone(),
+        client_secret: z.client_secret.clone(),
+        api_base: z.api_base.clone(),
+        oauth_base: z.oauth_base.clone(),
+        plan: z.plan.clone(),
+        redirect_port: None,
+    }
 }
 
-fn resolve(z: &ZoomArgs, cfg: &ConfigFile) -> Result<Resolved, Failure> {
-    let pick = |flag: &Option<String>, file: &Option<String>| {
-        flag.clone()
-            .or_else(|| file.clone())
-            .filter(|v| !v.trim().is_empty())
+/// The `[zoom]` settings: flags first, then the config file; plus the hidden flags.
+pub(crate) fn zoom_settings(z: &ZoomArgs, cfg: &ConfigFile) -> ZoomSettings {
+    let flags = ConfigFile {
+        zoom: zoom_layer(z),
+        ..ConfigFile::default()
     };
-    let mut client = ClientConfig::default();
-    if let Some(a) = pick(&z.api_base, &cfg.zoom.api_base) {
-        client.api_base = a;
-    }
-    if let Some(o) = pick(&z.oauth_base, &cfg.zoom.oauth_base) {
-        client.oauth_base = o;
-    }
-    if let Some(p) = pick(&z.plan, &cfg.zoom.plan) {
-        client.plan = p
-            .parse::<Plan>()
-            .map_err(|e| Failure::new(exit::USAGE, anyhow!("--plan: {e}")))?;
-    }
-    // API calls (listing pages, meeting details, summaries) get twelve attempts, not the
-    // client's default six: at a 5xx rate of 15 % (the fault-storm test) six left a call
-    // failing once in 90,000 and a run of a thousand calls giving up once in 90; twelve make
-    // it 1.3e-10 a call. A run that gives up on a listing page ends early, so the budget
-    // matters more here than anywhere. The backoff cap bounds the wait (about 5 minutes).
-    client.retry.max_attempts = API_ATTEMPTS;
-    // Hidden test hook (see commands.rs): API retries start at 10 ms instead of 500 ms; the
-    // cap stays, so a server's Retry-After is still honoured.
-    if std::env::var_os("ZVM_TEST_FAST_RETRY").is_some_and(|v| v == "1") {
-        client.retry.base_delay = std::time::Duration::from_millis(10);
-    }
-    client.http2 = z.downloads_http2;
-    if let Some(secs) = z.stall_timeout {
-        // Reject what Duration cannot hold (negative, NaN, absurdly large) as a usage error.
-        client.stall_timeout = std::time::Duration::try_from_secs_f64(secs)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                Failure::new(
-                    exit::USAGE,
-                    anyhow!("--stall-timeout {secs} is not a positive number of seconds"),
-                )
-            })?;
-    }
-    Ok(Resolved {
-        account_id: pick(&z.account_id, &cfg.zoom.account_id),
-        client_id: pick(&z.client_id, &cfg.zoom.client_id),
-        client_secret: pick(&z.client_secret, &cfg.zoom.client_secret),
-        cfg: client,
-    })
+    let mut s = ZoomSettings::resolve(&[
+        Layer::new(Origin::CommandLine, &flags),
+        Layer::new(Origin::ConfigFile, cfg),
+    ]);
+    with_hidden_flags(&mut s, z);
+    s
 }
 
-fn token_store() -> Result<Arc<dyn TokenStore>, Failure> {
-    let dir = settings::default_config_dir().ok_or_else(|| {
-        Failure::new(
-            exit::USAGE,
-            anyhow!("cannot find the OS config directory to keep the sign-in token (is HOME set?)"),
-        )
-    })?;
-    Ok(crate::token_store::choose(&dir))
+/// The hidden measurement and test flags, which have no config key.
+pub(crate) fn with_hidden_flags(s: &mut ZoomSettings, z: &ZoomArgs) {
+    s.stall_timeout = z.stall_timeout;
+    s.downloads_http2 = z.downloads_http2;
 }
 
-fn zoom_failure(e: zvm_zoom::ZoomError) -> Failure {
-    let code = match e {
-        zvm_zoom::ZoomError::Config(_) => exit::USAGE,
-        _ => exit::ZOOM,
-    };
-    Failure::new(code, e)
+/// The token is kept where `zvm-app` decides (keyring or the config dir's file).
+fn tokens() -> TokenPlace {
+    TokenPlace::default()
 }
 
-/// The credentials this run will use.
-fn credentials(r: &Resolved) -> Result<Credentials, Failure> {
-    match (&r.account_id, &r.client_id, &r.client_secret) {
-        (Some(account), Some(id), Some(secret)) => Ok(Credentials::ServerToServer {
-            account_id: account.clone(),
-            client_id: id.clone(),
-            client_secret: Secret::new(secret.clone()),
-        }),
-        (Some(_), _, _) => Err(Failure::new(
-            exit::USAGE,
-            anyhow!(
-                "Server-to-Server OAuth needs all three of ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (or --account-id, --client-id, --client-secret); some are missing"
-            ),
-        )),
-        (None, Some(id), secret) => {
-            let store = token_store()?;
-            match store.load() {
-                Ok(Some(_)) => Ok(Credentials::User {
-                    client_id: id.clone(),
-                    client_secret: secret.clone().map(Secret::new),
-                    store,
-                }),
-                Ok(None) => Err(Failure::new(
-                    exit::ZOOM,
-                    anyhow!("not signed in: run `zvm auth login` first"),
-                )),
-                Err(e) => Err(zoom_failure(e)),
-            }
-        }
-        (None, None, _) => Err(Failure::new(
-            exit::USAGE,
-            anyhow!(
-                "no Zoom credentials: for your own recordings set ZOOM_CLIENT_ID and run `zvm auth login`; for an account, set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (Server-to-Server app). The README says how to create either app"
-            ),
-        )),
-    }
-}
-
-pub async fn client(z: &ZoomArgs, cfg: &ConfigFile) -> Result<ZoomClient, Failure> {
-    let r = resolve(z, cfg)?;
-    let creds = credentials(&r)?;
-    ZoomClient::new(r.cfg, creds).map_err(zoom_failure)
+pub async fn client(s: &ZoomSettings) -> Result<ZoomClient, Failure> {
+    Ok(connection::client(s, &tokens())?)
 }
 
 /// A client for the in-process simulator of `zvm demo`.
 pub async fn client_for_sim(sim: &zoom_sim::Simulator) -> Result<ZoomClient, Failure> {
     let c = sim.credentials();
-    let cfg = ClientConfig {
-        api_base: sim.api_base_url(),
-        oauth_base: sim.oauth_base_url(),
-        plan: Plan::BusinessPlus,
-        ..ClientConfig::default()
-    };
-    ZoomClient::new(
-        cfg,
-        Credentials::ServerToServer {
+    Ok(connection::simulator_client(
+        &connection::SimulatorEndpoint {
+            api_base: sim.api_base_url(),
+            oauth_base: sim.oauth_base_url(),
             account_id: c.account_id.clone(),
             client_id: c.client_id.clone(),
-            client_secret: Secret::new(c.client_secret.clone()),
+            client_secret: c.client_secret.clone(),
         },
-    )
-    .map_err(zoom_failure)
+    )?)
 }
 
 pub async fn login(a: &LoginArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
-    let r = resolve(&a.zoom, cfg)?;
+    let r = zoom_settings(&a.zoom, cfg);
+    let client_cfg = connection::client_config(&r)?;
     let client_id = r.client_id.clone().ok_or_else(|| {
-        Failure::new(
-            exit::USAGE,
-            anyhow!("`zvm auth login` needs your Zoom app's client id: set ZOOM_CLIENT_ID or pass --client-id"),
+        zvm_app::Failure::new(
+            Cause::NoClientId,
+            "`zvm auth login` needs your Zoom app's client id: set ZOOM_CLIENT_ID or pass --client-id",
         )
     })?;
-    let store = token_store()?;
-    let mut login = LoginConfig::new(r.cfg.oauth_base.clone(), client_id);
+    let store = tokens().store()?;
+    let mut login = LoginConfig::new(client_cfg.oauth_base.clone(), client_id);
     login.client_secret = r.client_secret.clone().map(Secret::new);
-    login.port = a.redirect_port.or(cfg.zoom.redirect_port).unwrap_or(0);
-    let http = zvm_zoom::http::api_client(r.cfg.connect_timeout).map_err(zoom_failure)?;
+    login.port = a.redirect_port.or(r.redirect_port).unwrap_or(0);
+    let http = zvm_zoom::http::api_client(client_cfg.connect_timeout).map_err(zoom_failure)?;
     let no_browser = a.no_browser;
     let token = zvm_zoom::login_pkce(&http, &login, store.as_ref(), |url| {
         // The sign-in URL carries no secret (PKCE challenge and state only), so it may be shown.
@@ -177,7 +88,7 @@ pub async fn login(a: &LoginArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
             "Open this address to sign in to Zoom:\n\n  {url}\n"
         ));
         if !no_browser {
-            open_browser(url);
+            zvm_app::browser::open(url);
         }
     })
     .await
@@ -195,21 +106,22 @@ pub async fn login(a: &LoginArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
 }
 
 pub async fn status(z: &ZoomArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
-    let r = resolve(z, cfg)?;
+    let r = zoom_settings(z, cfg);
+    let client_cfg = connection::client_config(&r)?;
     if r.account_id.is_some() {
-        let creds = credentials(&r)?;
-        let client = ZoomClient::new(r.cfg.clone(), creds).map_err(zoom_failure)?;
+        let creds = connection::server_to_server(&r)?;
+        let client = ZoomClient::new(client_cfg.clone(), creds).map_err(zoom_failure)?;
         // Asking for a token proves the credentials work without touching any recording.
         client.tokens().access_token().await.map_err(zoom_failure)?;
         let st = client.tokens().status().await.map_err(zoom_failure)?;
         crate::output::line(format_args!(
             "Server-to-Server OAuth: credentials accepted by {}",
-            r.cfg.oauth_base
+            client_cfg.oauth_base
         ))?;
         crate::output::line(format_args!("scopes: {}", st.scopes.join(" ")))?;
         return Ok(exit::OK);
     }
-    let store = token_store()?;
+    let store = tokens().store()?;
     match store.load().map_err(zoom_failure)? {
         None => {
             crate::output::line(format_args!(
@@ -257,8 +169,9 @@ pub async fn status(z: &ZoomArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
 }
 
 pub async fn logout(z: &ZoomArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
-    let r = resolve(z, cfg)?;
-    let store = token_store()?;
+    let r = zoom_settings(z, cfg);
+    let client_cfg = connection::client_config(&r)?;
+    let store = tokens().store()?;
     if store.load().map_err(zoom_failure)?.is_none() {
         crate::output::line(format_args!("Not signed in; nothing to forget."))?;
         return Ok(exit::OK);
@@ -273,7 +186,7 @@ pub async fn logout(z: &ZoomArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
         client_secret: r.client_secret.clone().map(Secret::new),
         store: store.clone(),
     };
-    let client = ZoomClient::new(r.cfg, creds).map_err(zoom_failure)?;
+    let client = ZoomClient::new(client_cfg, creds).map_err(zoom_failure)?;
     match client.tokens().logout().await {
         Ok(()) => {
             crate::output::line(format_args!(
@@ -293,18 +206,6 @@ pub async fn logout(z: &ZoomArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
     }
 }
 
-/// Best effort: a missing browser is not an error, the URL is printed anyway.
-fn open_browser(url: &str) {
-    #[cfg(target_os = "macos")]
-    let cmd = ("open", vec![url]);
-    #[cfg(target_os = "windows")]
-    let cmd = ("cmd", vec!["/C", "start", "", url]);
-    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
-    let cmd = ("xdg-open", vec![url]);
-    let _ = std::process::Command::new(cmd.0)
-        .args(cmd.1)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
+fn zoom_failure(e: zvm_zoom::ZoomError) -> Failure {
+    zvm_app::Failure::from(e).into()
 }

@@ -1,5 +1,6 @@
-//! `zvm`, the command-line front end: parses flags into settings, builds the engine, renders
-//! its events, and maps the outcome to an exit code in one place.
+//! `zvm`, the command-line front end: parses flags into a settings layer for `zvm-app`, builds
+//! the engine, renders its events, and maps failure causes and run outcomes to exit codes in
+//! one place each ([`exit::of_cause`], [`exit::of_outcome`]).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -9,8 +10,6 @@ mod connect;
 mod moving;
 mod output;
 mod reporter;
-mod settings;
-mod token_store;
 
 use std::process::ExitCode;
 
@@ -18,6 +17,8 @@ use clap::Parser;
 
 /// Exit codes, documented in `--help` and the README.
 pub mod exit {
+    use zvm_app::{Cause, Outcome};
+
     pub const OK: u8 = 0;
     pub const FILES_FAILED: u8 = 1;
     pub const USAGE: u8 = 2;
@@ -25,6 +26,42 @@ pub mod exit {
     pub const DESTINATION: u8 = 4;
     pub const STATE: u8 = 5;
     pub const INTERRUPTED: u8 = 130;
+
+    /// The exit code of a failure, by its cause.
+    pub fn of_cause(cause: Cause) -> u8 {
+        use Cause::*;
+        match cause {
+            BadConfig
+            | BadSettings
+            | NoDestination
+            | NoCredentials
+            | IncompleteServerToServer
+            | NoClientId
+            | NoConfigDir
+            | ClientConfig
+            | NeedsConfirmation
+            | NothingPlanned
+            // A fault of zvm itself (the async runtime did not start): nothing else fits.
+            | Internal => USAGE,
+            NotSignedIn | NotConnected | SignInRefused | MissingScope | RateLimited
+            | MeetingInProgress | NotFound | Network | ZoomProtocol | ZoomOther | TokenStore => {
+                ZOOM
+            }
+            DiskFull | NotWritable | CopyMismatch | DestinationOther => DESTINATION,
+            StateBusy | NoStatePath | StateUnusable => STATE,
+            Interrupted => INTERRUPTED,
+        }
+    }
+
+    /// The exit code of a run that ran to its end.
+    pub fn of_outcome(outcome: &Outcome) -> u8 {
+        match outcome {
+            Outcome::Done => OK,
+            Outcome::FilesFailed(_) => FILES_FAILED,
+            Outcome::Interrupted => INTERRUPTED,
+            Outcome::DestinationStopped(_) => DESTINATION,
+        }
+    }
 }
 
 /// An error that already knows its exit code.
@@ -39,6 +76,17 @@ impl Failure {
         Self {
             code,
             error: error.into(),
+        }
+    }
+}
+
+/// A failure of the application layer: its cause decides the exit code; its words (and
+/// their causes) are printed as they are.
+impl From<zvm_app::Failure> for Failure {
+    fn from(f: zvm_app::Failure) -> Self {
+        Failure {
+            code: exit::of_cause(f.cause),
+            error: anyhow::Error::from_boxed(f.into_error()),
         }
     }
 }
@@ -65,7 +113,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(f) if output::is_reader_gone(&f) => ExitCode::from(f.code),
         Err(f) => {
@@ -93,4 +141,20 @@ fn init_tracing(verbose: u8) {
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
+}
+
+/// Runs one command: loads config.toml once and hands it to the command's module.
+async fn run(cli: cli::Cli) -> Result<u8, Failure> {
+    let cfg = zvm_app::config::load_config(cli.global.config.as_deref())
+        .map_err(zvm_app::Failure::from)?;
+    match cli.command {
+        cli::Command::Auth(cli::AuthCommand::Login(a)) => connect::login(&a, &cfg).await,
+        cli::Command::Auth(cli::AuthCommand::Status(z)) => connect::status(&z, &cfg).await,
+        cli::Command::Auth(cli::AuthCommand::Logout(z)) => connect::logout(&z, &cfg).await,
+        cli::Command::List(a) => commands::list(&cli.global, &a, &cfg).await,
+        cli::Command::Sync(a) => commands::sync(&cli.global, &a, &cfg).await,
+        cli::Command::Move(a) => moving::move_cmd(&cli.global, &a, &cfg).await,
+        cli::Command::Restore(a) => moving::restore_cmd(&cli.global, &a, &cfg).await,
+        cli::Command::Demo(a) => commands::demo(&cli.global, &a).await,
+    }
 }

@@ -3,7 +3,7 @@
 //! maps the outcome to an exit code.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,26 +12,16 @@ use indicatif::HumanBytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use zvm_dest::LocalDestination;
+use zvm_app::config::ConfigFile;
+use zvm_app::run_context::{self, StateContext};
+use zvm_app::{Cause, Outcome};
 use zvm_engine::{Engine, MoveOptions, RunMonitor, RunSummary};
 use zvm_zoom::DeleteAction;
 
 use crate::cli::{GlobalArgs, MoveAction, MoveArgs, RestoreArgs};
-use crate::commands::{
-    apply_transfer, base_options, cancel_on_ctrl_c, destination, open_state, state_path,
-};
+use crate::commands::{cancel_on_ctrl_c, destination, open_run, run_options, state_path};
 use crate::output;
-use crate::settings::{self, ConfigFile};
 use crate::{Failure, connect, exit, reporter};
-
-fn audit_path(explicit: &Option<PathBuf>, state: &Path) -> PathBuf {
-    explicit.clone().unwrap_or_else(|| {
-        state
-            .parent()
-            .map(|d| d.join("audit.jsonl"))
-            .unwrap_or_else(|| PathBuf::from("audit.jsonl"))
-    })
-}
 
 /// Parses `30d`, `12w`, `6m`, `1y` into a duration (months of 30 days, years of 365).
 fn parse_age(s: &str) -> Result<std::time::Duration, Failure> {
@@ -56,8 +46,7 @@ fn parse_age(s: &str) -> Result<std::time::Duration, Failure> {
 
 pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
     let dest = destination(&a.dest, cfg, "move")?;
-    let mut opts = base_options(&a.select, cfg)?;
-    apply_transfer(&mut opts, &a.transfer, cfg)?;
+    let (settings, opts) = run_options(&a.select, Some(&a.transfer), Some(&a.zoom), cfg)?;
     let mopts = MoveOptions {
         action: match a.action {
             MoveAction::Trash => DeleteAction::Trash,
@@ -66,23 +55,21 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
         older_than: a.older_than.as_deref().map(parse_age).transpose()?,
         audit_log: PathBuf::new(),
     };
-    let sp = state_path(global, cfg)?;
+    let sp = state_path(global, &settings)?;
     let mopts = MoveOptions {
-        audit_log: audit_path(&a.audit_log, &sp),
+        audit_log: run_context::audit_path(a.audit_log.as_deref(), &sp),
         ..mopts
     };
     // Refuse early, before any work, when confirmation is impossible.
     if !a.yes && !opts.dry_run && !std::io::stdin().is_terminal() {
-        return Err(Failure::new(
-            exit::USAGE,
-            anyhow!(
-                "refusing to delete from the Zoom cloud without --yes when not on a terminal (use --dry-run to see what would be deleted)"
-            ),
-        ));
+        return Err(zvm_app::Failure::new(
+            Cause::NeedsConfirmation,
+            "refusing to delete from the Zoom cloud without --yes when not on a terminal (use --dry-run to see what would be deleted)",
+        )
+        .into());
     }
-    let (_lock, state) = open_state(&sp)?;
-    let zoom = connect::client(&a.zoom, cfg).await?;
-    let destination = Arc::new(LocalDestination::new(dest.clone()));
+    let run = open_run(&sp, &dest)?;
+    let zoom = connect::client(&settings.zoom).await?;
     let mode = reporter::Mode::choose(global.json, global.quiet);
     let cancel = CancellationToken::new();
     // No hard exit on a second Ctrl-C: a deletion in flight must reach the audit log.
@@ -93,15 +80,16 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
     let (tx, rx) = mpsc::unbounded_channel();
     let engine = Engine::new(
         zoom.clone(),
-        state.clone(),
-        destination.clone(),
+        run.state.clone(),
+        run.destination.clone(),
         Arc::new(tx),
     );
     let render = tokio::spawn(reporter::run(mode, rx, engine.monitor()));
     let plan = engine.plan_move(&opts, &mopts, cancel.clone()).await;
     drop(engine);
     let _ = render.await;
-    let plan = plan.map_err(|e| Failure::new(exit::ZOOM, e))?;
+    // The exit code says why planning failed (Zoom, the destination, the state), by cause.
+    let plan = plan.map_err(zvm_app::Failure::from)?;
     let mut summary: RunSummary = plan.sync.clone();
     summary.delete_skipped = plan.kept.len() as u64;
     if let Some(why) = &summary.stopped {
@@ -158,11 +146,7 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
                 plan.kept.len()
             ))?;
         }
-        return Ok(if summary.files_failed > 0 {
-            exit::FILES_FAILED
-        } else {
-            exit::OK
-        });
+        return Ok(exit::of_outcome(&Outcome::of(&summary)));
     }
     if !plan.candidates.is_empty() && !a.yes {
         let _ = write!(
@@ -186,11 +170,16 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
     let (tx, rx) = mpsc::unbounded_channel();
     // Deleting moves no bytes: nothing for the total bar to read.
     let render = tokio::spawn(reporter::run(mode, rx, RunMonitor::default()));
-    let engine = Engine::new(zoom, state, destination, Arc::new(tx));
+    let engine = Engine::new(
+        zoom,
+        run.state.clone(),
+        run.destination.clone(),
+        Arc::new(tx),
+    );
     let res = engine.execute_move(&plan, &mopts, &cancel).await;
     drop(engine);
     let _ = render.await;
-    let (deleted, refused) = res.map_err(|e| Failure::new(exit::STATE, e))?;
+    let (deleted, refused) = res.map_err(zvm_app::Failure::from)?;
     summary.deleted = deleted;
     summary.delete_skipped += refused;
     if global.json {
@@ -213,24 +202,23 @@ pub async fn restore_cmd(
     a: &RestoreArgs,
     cfg: &ConfigFile,
 ) -> Result<u8, Failure> {
-    let sp = state_path(global, cfg)?;
-    let audit = audit_path(&a.audit_log, &sp);
-    let (_lock, state) = open_state(&sp)?;
-    let zoom = connect::client(&a.zoom, cfg).await?;
+    let sp = run_context::state_path(global.state.as_deref().or(cfg.state.as_deref()))?;
+    let audit = run_context::audit_path(a.audit_log.as_deref(), &sp);
+    // Restore touches no destination: the state under its lock, the client and the events.
+    let run = StateContext::open(&sp)?;
+    let zoom = connect::client(&connect::zoom_settings(&a.zoom, cfg)).await?;
     let (tx, rx) = mpsc::unbounded_channel();
     let mode = reporter::Mode::choose(global.json, global.quiet);
     let render = tokio::spawn(reporter::run(mode, rx, RunMonitor::default()));
-    // Restore touches no destination: only the client, the state and the events.
-    let res = zvm_engine::mover::restore(&zoom, &*state, &tx, &audit).await;
+    let res = zvm_engine::mover::restore(&zoom, &*run.state, &tx, &audit).await;
     drop(tx);
     let _ = render.await;
-    let (ok, failed) = res.map_err(|e| Failure::new(exit::ZOOM, e))?;
+    let (ok, failed) = res.map_err(zvm_app::Failure::from)?;
     if !global.json {
         output::note(format_args!(
             "recovered {ok} from the Zoom trash; {failed} could not be recovered"
         ));
     }
-    let _ = settings::default_config_dir;
     Ok(if failed > 0 {
         exit::FILES_FAILED
     } else {

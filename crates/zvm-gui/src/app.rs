@@ -10,13 +10,14 @@ use jiff::civil::Date;
 
 use zvm_engine::{Event, MoveCandidate, UserSelection};
 
-use crate::backend::{Backend, Cmd, ConnectSpec, JobKind, JobSpec, MeetingSel, Msg, TokenView};
+use crate::backend::{
+    Backend, Cmd, ConnectSpec, JobKind, JobSpec, MeetingSel, Msg, Problem, TokenView,
+};
 use crate::i18n::{Lang, S};
 use crate::model::{
-    LogKind, LogLine, RecordingList, RowStatus, TfState, Transfers, human_bytes, human_secs,
-    plain_words,
+    LogKind, LogLine, RecordingList, RowStatus, Said, TfState, Transfers, human_bytes, human_secs,
 };
-use crate::settings::{AuthMode, GuiSettings};
+use crate::settings::{AuthMode, GuiSettings, SettingsFiles};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -82,7 +83,8 @@ pub struct Connection {
 
 pub struct ZvmApp {
     pub settings: GuiSettings,
-    pub settings_path: Option<PathBuf>,
+    /// Where the settings are read from and saved to (`None`: not saved, tests).
+    pub settings_files: Option<SettingsFiles>,
     pub screen: Screen,
     backend: Backend,
     pub connection: Option<Connection>,
@@ -109,7 +111,7 @@ pub struct ZvmApp {
 }
 
 impl ZvmApp {
-    pub fn new(settings: GuiSettings, settings_path: Option<PathBuf>) -> ZvmApp {
+    pub fn new(settings: GuiSettings, settings_files: Option<SettingsFiles>) -> ZvmApp {
         let today = jiff::Zoned::now().date();
         let from = today
             .checked_sub(jiff::Span::new().days(365))
@@ -118,9 +120,10 @@ impl ZvmApp {
             AuthMode::User => UserPick::Me,
             AuthMode::ServerToServer => UserPick::All,
         };
+        let file_types = settings.file_types.clone();
         ZvmApp {
             settings,
-            settings_path,
+            settings_files,
             screen: Screen::SignIn,
             backend: Backend::start(),
             connection: None,
@@ -131,7 +134,7 @@ impl ZvmApp {
             from_text: from.to_string(),
             to_text: today.to_string(),
             filter_text: String::new(),
-            file_types: Default::default(),
+            file_types,
             list: RecordingList::default(),
             listing: false,
             transfers: Transfers::default(),
@@ -175,14 +178,24 @@ impl ZvmApp {
         }
     }
 
-    fn log_line(&mut self, kind: LogKind, subject: String, text: String) {
+    fn log_line(&mut self, kind: LogKind, subject: String, said: Option<Said>, text: String) {
         let at = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
         self.log.push(LogLine {
             at,
             kind,
             subject,
+            said,
             text,
         });
+    }
+
+    fn log_problem(&mut self, p: Problem) {
+        self.log_line(
+            LogKind::Error,
+            p.subject,
+            Some(Said::Cause(p.cause)),
+            p.detail,
+        );
     }
 
     fn on_msg(&mut self, m: Msg, now: Instant) {
@@ -214,14 +227,16 @@ impl ZvmApp {
             Msg::Engine(e) => {
                 self.transfers.apply(&e, now);
                 match e {
+                    // The engine reports these in its own words (until its reasons are types):
+                    // the window's heading says what kind of line it is.
                     Event::FileFailed { file, error } => {
-                        self.log_line(LogKind::FileFailed, file.path, error)
+                        self.log_line(LogKind::FileFailed, file.path, None, error)
                     }
                     Event::Warning { message } => {
-                        self.log_line(LogKind::Warning, String::new(), message)
+                        self.log_line(LogKind::Warning, String::new(), None, message)
                     }
                     Event::DeleteSkipped { topic, reason, .. } => {
-                        self.log_line(LogKind::Warning, topic, reason)
+                        self.log_line(LogKind::Warning, topic, None, reason)
                     }
                     Event::CloudDeleted {
                         meeting_uuid,
@@ -258,7 +273,7 @@ impl ZvmApp {
                 self.move_plan = None;
                 self.job = JobState::Finished(JobKind::Move);
             }
-            Msg::Error(text) => self.log_line(LogKind::Error, String::new(), text),
+            Msg::Problem(p) => self.log_problem(p),
         }
     }
 
@@ -300,7 +315,7 @@ impl ZvmApp {
                 Some(j)
             }
             Err(e) => {
-                self.log_line(LogKind::Error, String::new(), e);
+                self.log_problem(Problem::of(&e));
                 None
             }
         }
@@ -317,18 +332,24 @@ impl ZvmApp {
         }
     }
 
+    /// User OAuth through the browser: the sign-in address arrives as `login_url`.
+    pub fn sign_in_with_browser(&mut self) {
+        self.login_url = None;
+        self.backend
+            .send(Cmd::Login(ConnectSpec::from_settings(&self.settings)));
+    }
+
     pub fn start_list(&mut self) {
         let parse = |s: &str| s.trim().parse::<Date>();
         let (from, to) = match (parse(&self.from_text), parse(&self.to_text)) {
             (Ok(f), Ok(t)) if f <= t => (f, t),
             _ => {
+                let got = format!("{} .. {}", self.from_text, self.to_text);
                 self.log_line(
                     LogKind::Error,
                     String::new(),
-                    format!(
-                        "the dates must be YYYY-MM-DD and From no later than To (got {} .. {})",
-                        self.from_text, self.to_text
-                    ),
+                    Some(Said::Key(S::BadDates)),
+                    got,
                 );
                 return;
             }
@@ -518,9 +539,10 @@ impl ZvmApp {
                 ui.label(t(S::Transfers));
                 ui.horizontal(|ui| {
                     ui.checkbox(&mut s.transfers_auto, t(S::TransfersAuto));
+                    // Up to the most the CLI and the engine allow.
                     ui.add_enabled(
                         !s.transfers_auto,
-                        egui::Slider::new(&mut s.transfers, 1..=16),
+                        egui::Slider::new(&mut s.transfers, 1..=zvm_app::parse::MAX_TRANSFERS),
                     );
                 });
                 ui.end_row();
@@ -534,12 +556,26 @@ impl ZvmApp {
                 ui.label("");
                 ui.checkbox(&mut s.verify_hash, t(S::VerifyHash));
                 ui.end_row();
+                ui.label("");
+                ui.checkbox(&mut s.summaries, t(S::Summaries));
+                ui.end_row();
+                ui.label("");
+                ui.checkbox(&mut s.participant_audio, t(S::ParticipantAudio));
+                ui.end_row();
+                ui.label(t(S::Plan));
+                ui.add(egui::TextEdit::singleline(&mut s.plan).desired_width(120.0));
+                ui.end_row();
             });
         ui.add_space(8.0);
         if ui.button(t(S::Save)).clicked() {
-            match self.settings_path.as_ref().map(|p| self.settings.save(p)) {
+            match self.settings_files.as_ref().map(|f| self.settings.save(f)) {
                 Some(Ok(())) => self.notice = Some(t(S::Saved).to_string()),
-                Some(Err(e)) => self.log_line(LogKind::Error, String::new(), e.to_string()),
+                Some(Err(e)) => self.log_line(
+                    LogKind::Error,
+                    String::new(),
+                    Some(Said::Key(S::SaveFailed)),
+                    e.to_string(),
+                ),
                 None => {}
             }
         }
@@ -566,9 +602,7 @@ impl ZvmApp {
             AuthMode::User => {
                 ui.horizontal(|ui| {
                     if ui.button(t(S::SignInBrowser)).clicked() {
-                        self.login_url = None;
-                        self.backend
-                            .send(Cmd::Login(ConnectSpec::from_settings(&self.settings)));
+                        self.sign_in_with_browser();
                     }
                     if ui.button(t(S::SignIn)).clicked() {
                         self.connect();
@@ -924,11 +958,12 @@ impl ZvmApp {
                                 what
                             ));
                             for (path, size, sha) in &c.copies {
-                                ui.weak(format!(
-                                    "      {path} ({}){}",
-                                    human_bytes(*size),
-                                    if sha.is_some() { " sha256" } else { "" }
-                                ));
+                                let checked = if sha.is_some() {
+                                    format!(", {}", t(S::HashChecked))
+                                } else {
+                                    String::new()
+                                };
+                                ui.weak(format!("      {path} ({}{checked})", human_bytes(*size)));
                             }
                         }
                     }
@@ -969,18 +1004,7 @@ impl ZvmApp {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 for l in &self.log {
-                    let head = match l.kind {
-                        LogKind::FileFailed => t(S::ErrCouldNotDownload),
-                        LogKind::Warning => t(S::ErrWarning),
-                        LogKind::Error => t(S::ErrGeneral),
-                    };
-                    let subject = if l.subject.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {}", l.subject)
-                    };
-                    let text = plain_words(&l.text, lang == Lang::Ja);
-                    ui.label(format!("{} {head}{subject}: {text}", l.at));
+                    ui.label(l.render(lang));
                 }
             });
     }

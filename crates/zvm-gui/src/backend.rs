@@ -16,6 +16,9 @@ use jiff::civil::Date;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use zvm_app::connection::{self, TokenPlace};
+use zvm_app::run_context::RunContext;
+use zvm_app::{Cause, Failure, ZoomSettings};
 use zvm_dest::LocalDestination;
 use zvm_engine::catalog::{self, AsyncMeetingFn, Catalog, LocalStatus};
 use zvm_engine::concurrency::MAX_TRANSFERS;
@@ -23,11 +26,11 @@ use zvm_engine::{
     ChosenMeeting, Engine, EngineError, Event, EventSink, MoveCandidate, MoveOptions, MovePlan,
     RunSummary, SyncOptions, UserSelection,
 };
-use zvm_state::{CloudState, RunLock, SqliteState, StateStore};
+use zvm_state::{CloudState, SqliteState, StateStore};
 use zvm_zoom::models::Meeting;
 use zvm_zoom::{
-    ClientConfig, Credentials, DeleteAction, FileTokenStore, LoginConfig, Secret, TokenStore,
-    UserStatusFilter, ZoomClient,
+    ClientConfig, Credentials, DeleteAction, LoginConfig, Secret, TokenStore, UserStatusFilter,
+    ZoomClient,
 };
 
 use crate::model::{RecFile, Recording, RowStatus};
@@ -42,8 +45,9 @@ pub struct ConnectSpec {
     pub client_secret: Option<Secret>,
     pub api_base: String,
     pub oauth_base: String,
+    pub plan: String,
     pub redirect_port: u16,
-    pub token_dir: Option<PathBuf>,
+    pub tokens: TokenPlace,
     pub open_browser: bool,
 }
 
@@ -58,29 +62,38 @@ impl ConnectSpec {
                 .map(Secret::new),
             api_base: s.api_base.trim().to_string(),
             oauth_base: s.oauth_base.trim().to_string(),
+            plan: s.plan.trim().to_string(),
             redirect_port: s.redirect_port,
-            token_dir: s.resolved_token_dir(),
+            tokens: TokenPlace {
+                dir: s.resolved_token_dir(),
+                kind: s.token_store,
+            },
             open_browser: s.open_browser,
         }
     }
 
-    fn token_store(&self) -> Result<Arc<dyn TokenStore>, String> {
-        let dir = self
-            .token_dir
-            .clone()
-            .ok_or("cannot find the folder for the sign-in token (is HOME set?)")?;
-        Ok(Arc::new(FileTokenStore::new(dir)))
+    /// The store the CLI uses too: the OS keyring where one answers, else the token file.
+    fn token_store(&self) -> Result<Arc<dyn TokenStore>, Failure> {
+        self.tokens.store()
     }
 
-    fn client_config(&self) -> ClientConfig {
-        let mut cfg = ClientConfig::default();
-        if !self.api_base.is_empty() {
-            cfg.api_base = self.api_base.clone();
+    fn zoom_settings(&self) -> ZoomSettings {
+        let text = |v: &str| Some(v.to_string()).filter(|v| !v.is_empty());
+        ZoomSettings {
+            account_id: text(&self.account_id),
+            client_id: text(&self.client_id),
+            client_secret: self.client_secret.as_ref().map(|s| s.expose().to_string()),
+            api_base: text(&self.api_base),
+            oauth_base: text(&self.oauth_base),
+            plan: text(&self.plan),
+            redirect_port: Some(self.redirect_port),
+            ..ZoomSettings::default()
         }
-        if !self.oauth_base.is_empty() {
-            cfg.oauth_base = self.oauth_base.clone();
-        }
-        cfg
+    }
+
+    /// Addresses and plan, checked by the schema (an unknown plan is refused).
+    pub fn client_config(&self) -> Result<ClientConfig, Failure> {
+        connection::client_config(&self.zoom_settings())
     }
 }
 
@@ -94,25 +107,26 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
-    pub fn from_settings(s: &GuiSettings) -> Result<JobSpec, String> {
-        let state_path = s
-            .resolved_state_path()
-            .ok_or("no place for the state database: set one in Settings")?;
+    pub fn from_settings(s: &GuiSettings) -> Result<JobSpec, Failure> {
+        let state_path = s.resolved_state_path().ok_or_else(|| {
+            Failure::new(
+                Cause::NoStatePath,
+                "no place for the state database: set one in Settings",
+            )
+        })?;
         if s.destination.as_os_str().is_empty() {
-            return Err("choose a folder to save recordings to (Settings)".into());
+            return Err(Failure::new(
+                Cause::NoDestination,
+                "choose a folder to save recordings to (Settings)",
+            ));
         }
         let today = jiff::Zoned::now().date();
         let mut base = SyncOptions::new(today, today);
-        // Auto: the engine's controller decides, up to the most the CLI allows too.
-        (base.transfers, base.adaptive) = if s.transfers_auto {
-            (MAX_TRANSFERS, true)
-        } else {
-            (s.transfers.max(1), false)
-        };
-        base.bwlimit = s.bwlimit_bytes();
-        base.verify_hash = s.verify_hash;
-        base.folder_template = s.folder_template.clone();
-        base.file_template = s.file_template.clone();
+        // The schema decides, as for the CLI: transfers (auto: the engine's controller, up
+        // to the most the CLI allows too), rate, hashing, templates, file types, summaries
+        // and participant audio.
+        s.resolve()?.apply(&mut base);
+        debug_assert!(base.transfers <= MAX_TRANSFERS);
         Ok(JobSpec {
             destination: s.destination.clone(),
             state_path,
@@ -248,7 +262,32 @@ pub enum Msg {
         deleted: u64,
         skipped: u64,
     },
-    Error(String),
+    /// Something went wrong: shown in the Problems screen, in the window's language.
+    Problem(Problem),
+}
+
+/// A problem to show: its cause (which the window puts in its own words, through its string
+/// table), what it concerns (a meeting's topic, a file), and the underlying error's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub cause: Cause,
+    pub subject: String,
+    pub detail: String,
+}
+
+impl Problem {
+    pub fn of(f: &Failure) -> Problem {
+        Problem {
+            cause: f.cause,
+            subject: String::new(),
+            detail: f.detail(),
+        }
+    }
+
+    pub fn about(mut self, subject: impl Into<String>) -> Problem {
+        self.subject = subject.into();
+        self
+    }
 }
 
 /// The UI's end of the channel: sending never blocks, and asks for a repaint.
@@ -277,7 +316,8 @@ struct PendingMove {
     engine: Engine,
     plans: Vec<MovePlan>,
     mopts: MoveOptions,
-    _lock: RunLock,
+    /// Holds the run lock until the plan is carried out or replaced.
+    _run: RunContext,
 }
 
 #[derive(Default)]
@@ -321,7 +361,11 @@ impl Backend {
                 {
                     Ok(rt) => rt,
                     Err(e) => {
-                        out.send(Msg::Error(format!("cannot start the engine: {e}")));
+                        out.send(Msg::Problem(Problem {
+                            cause: Cause::Internal,
+                            subject: String::new(),
+                            detail: e.to_string(),
+                        }));
                         return;
                     }
                 };
@@ -405,60 +449,33 @@ async fn handle(cmd: Cmd, shared: Shared, out: Outbox) {
         Cmd::Stop => Ok(()),
     };
     if let Err(e) = result {
-        out.send(Msg::Error(e));
+        out.send(Msg::Problem(Problem::of(&e)));
     }
 }
 
 /// A job that could not start (not signed in, another zvm holds the state...): the error is
 /// reported first, then the UI is told the job is over.
-fn failed_job(kind: JobKind, r: Result<(), String>, out: &Outbox) -> Result<(), String> {
+fn failed_job(kind: JobKind, r: Result<(), Failure>, out: &Outbox) -> Result<(), Failure> {
     if let Err(e) = r {
-        out.send(Msg::Error(e));
+        out.send(Msg::Problem(Problem::of(&e)));
         out.send(Msg::JobFailed(kind));
     }
     Ok(())
 }
 
-fn zerr(e: zvm_zoom::ZoomError) -> String {
-    e.to_string()
+fn zerr(e: zvm_zoom::ZoomError) -> Failure {
+    Failure::from(e)
 }
 
-async fn connect(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<(), String> {
-    let creds = match spec.mode {
-        AuthMode::ServerToServer => {
-            if spec.account_id.is_empty() || spec.client_id.is_empty() {
-                return Err("a Server-to-Server app needs its Account ID, Client ID and Client secret (Settings)".into());
-            }
-            let Some(secret) = spec.client_secret.clone() else {
-                return Err("the Client secret is missing (Settings)".into());
-            };
-            Credentials::ServerToServer {
-                account_id: spec.account_id.clone(),
-                client_id: spec.client_id.clone(),
-                client_secret: secret,
-            }
-        }
-        AuthMode::User => {
-            let store = spec.token_store()?;
-            match store.load().map_err(zerr)? {
-                Some(t) => Credentials::User {
-                    client_id: if spec.client_id.is_empty() {
-                        t.client_id
-                    } else {
-                        spec.client_id.clone()
-                    },
-                    client_secret: spec.client_secret.clone(),
-                    store,
-                },
-                None => {
-                    return Err(
-                        "not signed in yet: press \"Sign in with the browser\" first".into(),
-                    );
-                }
-            }
-        }
+async fn connect(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<(), Failure> {
+    let cfg = spec.client_config()?;
+    let zoom = spec.zoom_settings();
+    // The window says which kind of sign-in; `zvm-app` builds it as for the CLI.
+    let creds: Credentials = match spec.mode {
+        AuthMode::ServerToServer => connection::server_to_server(&zoom)?,
+        AuthMode::User => connection::signed_in_user(&zoom, spec.token_store()?)?,
     };
-    let client = ZoomClient::new(spec.client_config(), creds).map_err(zerr)?;
+    let client = ZoomClient::new(cfg, creds).map_err(zerr)?;
     client.tokens().access_token().await.map_err(zerr)?;
     let st = client.tokens().status().await.map_err(zerr)?;
     let (who, users) = match spec.mode {
@@ -502,12 +519,16 @@ async fn connect(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<()
     Ok(())
 }
 
-async fn login(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<(), String> {
+async fn login(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<(), Failure> {
+    let client_cfg = spec.client_config()?;
     if spec.client_id.is_empty() {
-        return Err("signing in needs your Zoom app's Client ID (Settings)".into());
+        return Err(Failure::new(
+            Cause::NoClientId,
+            "signing in needs your Zoom app's Client ID (Settings)",
+        ));
     }
     let store = spec.token_store()?;
-    let mut cfg = LoginConfig::new(spec.client_config().oauth_base, spec.client_id.clone());
+    let mut cfg = LoginConfig::new(client_cfg.oauth_base, spec.client_id.clone());
     cfg.client_secret = spec.client_secret.clone();
     cfg.port = spec.redirect_port;
     let http = zvm_zoom::http::api_client(std::time::Duration::from_secs(30)).map_err(zerr)?;
@@ -515,7 +536,7 @@ async fn login(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<(), 
         // The sign-in address carries no secret (PKCE challenge and state only).
         out.send(Msg::LoginUrl(url.to_string()));
         if spec.open_browser {
-            open_browser(url);
+            zvm_app::browser::open(url);
         }
     })
     .await
@@ -528,7 +549,7 @@ async fn login(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<(), 
     connect(&spec, shared, out).await
 }
 
-fn token_status(spec: &ConnectSpec, out: &Outbox) -> Result<(), String> {
+fn token_status(spec: &ConnectSpec, out: &Outbox) -> Result<(), Failure> {
     let store = spec.token_store()?;
     let view = match store.load().map_err(zerr)? {
         Some(t) => TokenView {
@@ -550,11 +571,13 @@ fn token_status(spec: &ConnectSpec, out: &Outbox) -> Result<(), String> {
     Ok(())
 }
 
-fn client_of(shared: &Shared) -> Result<ZoomClient, String> {
-    lock(shared)
-        .client
-        .clone()
-        .ok_or_else(|| "not connected to Zoom yet: use the Sign in screen".to_string())
+fn client_of(shared: &Shared) -> Result<ZoomClient, Failure> {
+    lock(shared).client.clone().ok_or_else(|| {
+        Failure::new(
+            Cause::NotConnected,
+            "not connected to Zoom yet: use the Sign in screen",
+        )
+    })
 }
 
 /// Streams the listing to the UI in batches, with each meeting's status from the state
@@ -566,7 +589,7 @@ async fn list(
     job: &JobSpec,
     shared: &Shared,
     out: &Outbox,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let client = client_of(shared)?;
     out.send(Msg::ListStarted);
     // Reading the state needs no run lock (WAL); a missing database means nothing is local.
@@ -600,7 +623,7 @@ async fn list(
         collector.add_trashed(&users, &me, from, to).await;
     }
     collector.flush();
-    r.map_err(|e| e.to_string())
+    Ok(r?)
 }
 
 struct Collector {
@@ -730,17 +753,18 @@ async fn run_job(
     job: JobSpec,
     shared: &Shared,
     out: &Outbox,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let client = client_of(shared)?;
     // A move waiting for confirmation holds the run lock; a new job replaces it.
     lock(shared).pending_move = None;
-    if let Some(dir) = job.state_path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    let run_lock = RunLock::acquire(&job.state_path).map_err(|e| e.to_string())?;
-    let state = Arc::new(SqliteState::open(&job.state_path).map_err(|e| e.to_string())?);
-    let dest = Arc::new(LocalDestination::new(job.destination.clone()));
-    let engine = Engine::new(client, state, dest, Arc::new(out.clone()));
+    // The run lock, the state and the destination, opened as for the CLI.
+    let run = RunContext::open(&job.state_path, &job.destination)?;
+    let engine = Engine::new(
+        client,
+        run.state.clone(),
+        run.destination.clone(),
+        Arc::new(out.clone()),
+    );
     let cancel = CancellationToken::new();
     lock(shared).cancel = Some(cancel.clone());
     out.send(Msg::JobStarted(kind));
@@ -763,7 +787,7 @@ async fn run_job(
         _ => engine.sync(&opts, cancel.clone()).await,
     };
     let mut total = r.unwrap_or_else(|e| {
-        out.send(Msg::Error(e.to_string()));
+        out.send(Msg::Problem(Problem::of(&Failure::from(e))));
         RunSummary::default()
     });
     total.cancelled = cancel.is_cancelled();
@@ -785,7 +809,7 @@ async fn run_job(
             engine,
             plans,
             mopts,
-            _lock: run_lock,
+            _run: run,
         });
         out.send(Msg::MovePlanned { candidates, kept });
     }
@@ -793,9 +817,12 @@ async fn run_job(
 }
 
 /// Phase 2 of a move: delete exactly what the confirmed plan listed.
-async fn execute_move(shared: &Shared, out: &Outbox) -> Result<(), String> {
+async fn execute_move(shared: &Shared, out: &Outbox) -> Result<(), Failure> {
     let Some(pending) = lock(shared).pending_move.take() else {
-        return Err("nothing to remove: check what can be removed first".into());
+        return Err(Failure::new(
+            Cause::NothingPlanned,
+            "nothing to remove: check what can be removed first",
+        ));
     };
     let cancel = CancellationToken::new();
     lock(shared).cancel = Some(cancel.clone());
@@ -811,26 +838,10 @@ async fn execute_move(shared: &Shared, out: &Outbox) -> Result<(), String> {
                 deleted += d;
                 skipped += s;
             }
-            Err(e) => out.send(Msg::Error(e.to_string())),
+            Err(e) => out.send(Msg::Problem(Problem::of(&Failure::from(e)))),
         }
     }
     lock(shared).cancel = None;
     out.send(Msg::MoveDone { deleted, skipped });
     Ok(())
-}
-
-/// Best effort: the address is shown in the window anyway.
-fn open_browser(url: &str) {
-    #[cfg(target_os = "macos")]
-    let cmd = ("open", vec![url]);
-    #[cfg(target_os = "windows")]
-    let cmd = ("explorer", vec![url]);
-    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
-    let cmd = ("xdg-open", vec![url]);
-    let _ = std::process::Command::new(cmd.0)
-        .args(cmd.1)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
 }

@@ -1,5 +1,6 @@
-//! `zvm-gui`: the desktop front end of Zoom Video Mover, on the same engine, state database
-//! and token file as the `zvm` CLI.
+//! `zvm-gui`: the desktop front end of Zoom Video Mover, on the same application layer
+//! (`zvm-app`: settings, sign-in and token store, run context, failure causes), engine and
+//! state database as the `zvm` CLI.
 //!
 //! The engine runs on its own tokio runtime in a background thread ([`backend`]); the egui
 //! window ([`app`]) sends it commands and renders the events it reports, and never blocks.
@@ -8,6 +9,7 @@ pub mod app;
 pub mod backend;
 pub mod fonts;
 pub mod i18n;
+pub mod i18n_causes;
 pub mod model;
 pub mod settings;
 

@@ -4,15 +4,15 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use zvm_gui::ZvmApp;
+use zvm_gui::backend::{Msg, Problem};
 use zvm_gui::fonts::{self, FontSource};
-use zvm_gui::settings::GuiSettings;
+use zvm_gui::settings::{GuiSettings, SettingsFiles};
 
 fn main() -> eframe::Result {
-    let path = GuiSettings::default_path();
-    let (settings, load_error) = match path.as_deref().map(GuiSettings::load) {
-        Some(Ok(s)) => (s, None),
-        Some(Err(e)) => (GuiSettings::default(), Some(e.to_string())),
-        None => (GuiSettings::default(), None),
+    let files = SettingsFiles::default_places();
+    let (settings, load_error) = match GuiSettings::load(&files) {
+        Ok(s) => (s, None),
+        Err(e) => (GuiSettings::default(), Some(Problem::of(&e.into_failure()))),
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -26,11 +26,10 @@ fn main() -> eframe::Result {
         options,
         Box::new(move |cc| {
             fonts::install(&cc.egui_ctx, FontSource::SystemThenBundled);
-            let mut app = ZvmApp::new(settings, path);
-            if let Some(e) = load_error {
-                app.inject(zvm_gui::backend::Msg::Error(format!(
-                    "the settings file could not be read ({e}); using defaults"
-                )));
+            let mut app = ZvmApp::new(settings, Some(files));
+            // Unreadable settings: the defaults are used, and the window says why.
+            if let Some(p) = load_error {
+                app.inject(Msg::Problem(p));
             }
             Ok(Box::new(app))
         }),

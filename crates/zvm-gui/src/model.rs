@@ -372,12 +372,50 @@ pub enum LogKind {
     Error,
 }
 
+/// What a line of the log says in the window's words: a failure cause of `zvm-app`, or a
+/// key of the GUI's own table. `None`: only the engine's words (a file's failure as the
+/// engine reported it), under the line's translated heading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Said {
+    Cause(zvm_app::Cause),
+    Key(crate::i18n::S),
+}
+
 #[derive(Debug, Clone)]
 pub struct LogLine {
     pub at: String,
     pub kind: LogKind,
     pub subject: String,
+    pub said: Option<Said>,
+    /// The underlying words (the error's own message, the engine's reason).
     pub text: String,
+}
+
+impl LogLine {
+    /// The line in `lang`: time, heading, subject, then the table's words and the detail.
+    pub fn render(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::S;
+        let head = lang.t(match self.kind {
+            LogKind::FileFailed => S::ErrCouldNotDownload,
+            LogKind::Warning => S::ErrWarning,
+            LogKind::Error => S::ErrGeneral,
+        });
+        let subject = if self.subject.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.subject)
+        };
+        let words = match self.said {
+            Some(Said::Cause(c)) => Some(lang.cause(c)),
+            Some(Said::Key(k)) => Some(lang.t(k)),
+            None => None,
+        };
+        match (words, self.text.is_empty()) {
+            (Some(w), true) => format!("{} {head}{subject}: {w}", self.at),
+            (Some(w), false) => format!("{} {head}{subject}: {w} ({})", self.at, self.text),
+            (None, _) => format!("{} {head}{subject}: {}", self.at, self.text),
+        }
+    }
 }
 
 pub fn human_bytes(n: u64) -> String {
@@ -401,82 +439,6 @@ pub fn human_secs(s: u64) -> String {
     } else {
         format!("{}:{:02}", s / 60, s % 60)
     }
-}
-
-/// A failure in plain words: what it means for the user first, then the engine's own words.
-pub fn plain_words(error: &str, ja: bool) -> String {
-    let e = error.to_lowercase();
-    let table: [(&[&str], &str, &str); 10] = [
-        (
-            &["another zvm run"],
-            "Another zvm (the command line, or a second window) is using the same state file: wait until it has finished, then try again.",
-            "別の zvm（コマンドラインまたは別のウィンドウ）が同じ状態ファイルを使用中です。終了してからもう一度お試しください。",
-        ),
-        (
-            &["not connected", "not signed in"],
-            "Sign in first (Sign in screen).",
-            "先にサインインしてください（サインイン画面）。",
-        ),
-        (
-            &["no space", "disk full", "enospc"],
-            "The disk is full: free some space or choose another folder, then resume.",
-            "ディスクがいっぱいです。空きを作るか別のフォルダを選んでから再開してください。",
-        ),
-        (
-            &["read-only", "permission denied", "access is denied"],
-            "The folder cannot be written to: check the folder in Settings.",
-            "フォルダに書き込めません。設定の保存先を確認してください。",
-        ),
-        (
-            &[
-                "401",
-                "invalid_client",
-                "invalid client",
-                "unauthorized",
-                "invalid_grant",
-            ],
-            "Zoom did not accept the sign-in: sign in again or check the app's credentials.",
-            "Zoom がサインインを受け付けませんでした。もう一度サインインするか、アプリの資格情報を確認してください。",
-        ),
-        (
-            &["403", "scope", "forbidden"],
-            "The Zoom app lacks a permission (scope) for this: add it in the Zoom App Marketplace.",
-            "Zoom アプリにこの操作の権限（スコープ）がありません。Zoom App Marketplace で追加してください。",
-        ),
-        (
-            &["429", "rate limit", "too many requests"],
-            "Zoom asked us to slow down; this continues on its own or on the next run.",
-            "Zoom から速度を落とすよう求められました。自動で、または次回の実行で続行します。",
-        ),
-        (
-            &["3303", "in progress"],
-            "The meeting is still in progress; it can be removed once it has ended.",
-            "ミーティングがまだ進行中です。終了後に削除できます。",
-        ),
-        (
-            &[
-                "connection",
-                "timed out",
-                "timeout",
-                "reset",
-                "dns",
-                "connect",
-            ],
-            "The network connection failed; resume to try again from where it stopped.",
-            "ネットワーク接続に失敗しました。再開すると止まった所から再試行します。",
-        ),
-        (
-            &["size mismatch", "mismatch", "sha-256", "sha256"],
-            "The copy did not match what Zoom has; it will be downloaded again.",
-            "コピーが Zoom 上のファイルと一致しませんでした。もう一度ダウンロードします。",
-        ),
-    ];
-    for (needles, en, jp) in table {
-        if needles.iter().any(|n| e.contains(n)) {
-            return format!("{} ({error})", if ja { jp } else { en });
-        }
-    }
-    error.to_string()
 }
 
 #[cfg(test)]
@@ -597,17 +559,5 @@ mod tests {
         );
         assert_eq!((t.done_bytes, t.files_done), (1000, 1));
         assert_eq!(t.fraction(), 1.0);
-    }
-
-    #[test]
-    fn plain_words_explain_common_failures() {
-        assert!(
-            plain_words("write x: No space left on device", false).starts_with("The disk is full")
-        );
-        assert!(plain_words("HTTP 429 Too Many Requests", true).starts_with("Zoom から速度"));
-        assert_eq!(plain_words("something odd", false), "something odd");
-        assert!(
-            plain_words("another zvm run is using the state file x", true).starts_with("別の zvm")
-        );
     }
 }

@@ -1,15 +1,22 @@
-//! What the GUI remembers between runs (`gui.toml` in zvm's config dir), and how it turns
-//! into the engine's [`SyncOptions`] and the zoom client's settings.
+//! What the GUI works with: the settings of `zvm-app`'s one schema, read from the same
+//! `config.toml` as the CLI (and the same `ZVM_*`/`ZOOM_*` environment variables), with the
+//! GUI's own edits as an overlay (`gui.toml` in zvm's config dir) that holds only what the
+//! user changed in the window, plus the GUI's own choices (language, how to sign in).
 //!
-//! The state database and the token file are the CLI's own (same default paths), so what the
-//! GUI downloaded the CLI sees as done, and the other way round. The client secret of a
-//! Server-to-Server app is never written to disk by the GUI: it comes from
-//! `ZOOM_CLIENT_SECRET` or is typed in each session.
+//! Precedence: `gui.toml` > environment > `config.toml` > defaults. The state database and
+//! the token store are the CLI's own (same defaults, the keyring where one answers), so what
+//! the GUI downloaded the CLI sees as done, and a sign-in made in either is the other's. The
+//! client secret is never written by the GUI: it comes from the config file, the environment,
+//! or is typed in each session.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use zvm_engine::concurrency::MAX_TRANSFERS;
+use zvm_app::config::{self, ConfigFile, ZoomConfig};
+use zvm_app::parse::{Transfers, TransfersSetting};
+use zvm_app::token_store::StoreKind;
+use zvm_app::{Layer, Origin, Settings, SettingsError};
 
 use crate::i18n::Lang;
 
@@ -23,24 +30,29 @@ pub enum AuthMode {
     ServerToServer,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+/// The settings as the window edits them.
+#[derive(Debug, Clone, PartialEq)]
 pub struct GuiSettings {
     pub language: Lang,
     pub auth_mode: AuthMode,
     pub account_id: String,
     pub client_id: String,
     /// Kept in memory only.
-    #[serde(skip)]
     pub client_secret: String,
     pub api_base: String,
     pub oauth_base: String,
+    /// The account's plan (free, pro, business), which sets Zoom's rate limits; empty:
+    /// the client's default.
+    pub plan: String,
     pub redirect_port: u16,
     pub destination: PathBuf,
     /// Empty: the CLI's default state path.
     pub state_path: PathBuf,
-    /// Where the user-OAuth token file lives (empty: zvm's config dir, as the CLI).
+    /// Where the user-OAuth token file lives when no keyring answers (empty: zvm's config
+    /// dir, as the CLI).
     pub token_dir: PathBuf,
+    /// Which token stores may be used (tests keep to the file).
+    pub token_store: StoreKind,
     pub folder_template: String,
     pub file_template: String,
     /// Downloads at once when `transfers_auto` is off.
@@ -50,138 +62,260 @@ pub struct GuiSettings {
     /// MiB/s; 0 means no limit.
     pub bwlimit_mib: f64,
     pub verify_hash: bool,
+    /// Zoom's file type names to download (empty: all), as the CLI's `file_types`.
+    pub file_types: BTreeSet<String>,
+    /// Fetch AI Companion summaries.
+    pub summaries: bool,
+    /// Fetch per-participant audio files.
+    pub participant_audio: bool,
     /// Open the sign-in address in the browser (tests play the browser themselves).
-    #[serde(skip, default = "yes")]
     pub open_browser: bool,
 }
 
-fn yes() -> bool {
-    true
+/// `gui.toml`: the GUI's own choices, and its overlay over `config.toml`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct GuiFile {
+    language: Lang,
+    auth_mode: Option<AuthMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "is_empty_layer")]
+    overlay: ConfigFile,
+}
+
+fn is_empty_layer(c: &ConfigFile) -> bool {
+    *c == ConfigFile::default()
 }
 
 impl Default for GuiSettings {
+    /// The defaults of the schema, with the environment over them (no file read).
     fn default() -> Self {
-        let env = |k: &str| std::env::var(k).unwrap_or_default();
-        let client = zvm_zoom::ClientConfig::default();
-        let home = directories::UserDirs::new()
-            .map(|d| d.home_dir().join("ZoomRecordings"))
-            .unwrap_or_else(|| PathBuf::from("ZoomRecordings"));
-        let auth_mode = if env("ZOOM_ACCOUNT_ID").is_empty() {
-            AuthMode::User
-        } else {
-            AuthMode::ServerToServer
-        };
-        Self {
-            language: Lang::default(),
-            auth_mode,
-            account_id: env("ZOOM_ACCOUNT_ID"),
-            client_id: env("ZOOM_CLIENT_ID"),
-            client_secret: env("ZOOM_CLIENT_SECRET"),
-            api_base: std::env::var("ZVM_API_BASE").unwrap_or(client.api_base),
-            oauth_base: std::env::var("ZVM_OAUTH_BASE").unwrap_or(client.oauth_base),
-            redirect_port: 0,
-            destination: home,
-            state_path: PathBuf::new(),
-            token_dir: PathBuf::new(),
-            folder_template: zvm_naming::Namer::DEFAULT_FOLDER.to_string(),
-            file_template: zvm_naming::Namer::DEFAULT_FILE.to_string(),
-            transfers: 4,
-            transfers_auto: true,
-            bwlimit_mib: 0.0,
-            verify_hash: false,
-            open_browser: true,
-        }
+        let env = env_layer();
+        let settings = Settings::resolve(&[Layer::new(Origin::CommandLine, &env)])
+            .or_else(|_| Settings::resolve(&[]))
+            .expect("the schema's defaults resolve");
+        GuiSettings::from_settings(&settings, Lang::default(), None)
     }
 }
 
 /// zvm's config dir (shared with the CLI).
 pub fn config_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "zvm").map(|d| d.config_dir().to_path_buf())
+    config::default_config_dir()
+}
+
+/// The environment variables of the schema, as a layer: the names the CLI reads too.
+pub fn env_layer() -> ConfigFile {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    ConfigFile {
+        destination: var("ZVM_DEST").map(PathBuf::from),
+        state: var("ZVM_STATE").map(PathBuf::from),
+        transfers: var("ZVM_TRANSFERS").map(TransfersSetting::Word),
+        bwlimit: var("ZVM_BWLIMIT"),
+        verify_hash: None,
+        folder_template: var("ZVM_FOLDER_TEMPLATE"),
+        file_template: var("ZVM_FILE_TEMPLATE"),
+        file_types: var("ZVM_FILE_TYPES").map(|v| vec![v]),
+        summaries: None,
+        participant_audio: None,
+        zoom: ZoomConfig {
+            account_id: var("ZOOM_ACCOUNT_ID"),
+            client_id: var("ZOOM_CLIENT_ID"),
+            client_secret: var("ZOOM_CLIENT_SECRET"),
+            api_base: var("ZVM_API_BASE"),
+            oauth_base: var("ZVM_OAUTH_BASE"),
+            plan: var("ZVM_PLAN"),
+            redirect_port: var("ZVM_REDIRECT_PORT").and_then(|p| p.trim().parse().ok()),
+        },
+    }
+}
+
+/// Where the settings come from.
+#[derive(Debug, Clone)]
+pub struct SettingsFiles {
+    /// The CLI's `config.toml` (`ZVM_CONFIG` or the config dir's).
+    pub config: Option<PathBuf>,
+    /// The GUI's overlay.
+    pub gui: Option<PathBuf>,
+}
+
+impl SettingsFiles {
+    /// The default places, as the CLI finds its config.
+    pub fn default_places() -> SettingsFiles {
+        SettingsFiles {
+            config: std::env::var_os("ZVM_CONFIG")
+                .map(PathBuf::from)
+                .or_else(config::default_config_path),
+            gui: config_dir().map(|d| d.join("gui.toml")),
+        }
+    }
+}
+
+/// The settings could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("the GUI's settings file {} is not valid: {detail}", path.display())]
+    Gui { path: PathBuf, detail: String },
+    #[error("cannot read the GUI's settings file {}: {source}", path.display())]
+    GuiRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl LoadError {
+    /// The cause, for the GUI's words.
+    pub fn into_failure(self) -> zvm_app::Failure {
+        let cause = match &self {
+            LoadError::Settings(_) => zvm_app::Cause::BadSettings,
+            _ => zvm_app::Cause::BadConfig,
+        };
+        zvm_app::Failure::new(cause, self)
+    }
 }
 
 impl GuiSettings {
-    pub fn default_path() -> Option<PathBuf> {
-        config_dir().map(|d| d.join("gui.toml"))
-    }
-
-    /// Loads `path`; a missing file gives the defaults, a broken one an error to show.
-    pub fn load(path: &Path) -> anyhow::Result<GuiSettings> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let mut s: GuiSettings = toml::from_str(&text)?;
-                s.client_secret = std::env::var("ZOOM_CLIENT_SECRET").unwrap_or_default();
-                Ok(s)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut s = GuiSettings::default();
-                let cli = std::env::var_os("ZVM_CONFIG")
-                    .map(PathBuf::from)
-                    .or_else(|| config_dir().map(|d| d.join("config.toml")));
-                if let Some(cli) = cli {
-                    s.adopt_cli_config(&cli);
-                }
-                Ok(s)
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// First start: take the destination, state file, templates, transfers and app ids from
-    /// the CLI's `config.toml`, so both front ends work on the same copy from the start.
-    /// Anything unreadable is simply left at the default (the CLI reports its own errors).
-    pub fn adopt_cli_config(&mut self, path: &Path) {
-        let Ok(text) = std::fs::read_to_string(path) else {
-            return;
+    /// The window's values of `s`, with the GUI's own choices.
+    fn from_settings(s: &Settings, language: Lang, gui: Option<&GuiFile>) -> GuiSettings {
+        let z = &s.zoom;
+        let client = zvm_zoom::ClientConfig::default();
+        let auth_mode = gui
+            .and_then(|g| g.auth_mode)
+            .unwrap_or(if z.account_id.is_some() {
+                AuthMode::ServerToServer
+            } else {
+                AuthMode::User
+            });
+        let home = directories::UserDirs::new()
+            .map(|d| d.home_dir().join("ZoomRecordings"))
+            .unwrap_or_else(|| PathBuf::from("ZoomRecordings"));
+        let (transfers_auto, transfers) = match s.transfers {
+            Transfers::Auto => (true, 4),
+            Transfers::Fixed(n) => (false, n),
         };
-        let Ok(t) = text.parse::<toml::Table>() else {
-            return;
-        };
-        let str_of = |t: &toml::Table, k: &str| t.get(k).and_then(|v| v.as_str()).map(String::from);
-        if let Some(d) = str_of(&t, "destination") {
-            self.destination = PathBuf::from(d);
-        }
-        if let Some(d) = str_of(&t, "state") {
-            self.state_path = PathBuf::from(d);
-        }
-        if let Some(v) = str_of(&t, "folder_template") {
-            self.folder_template = v;
-        }
-        if let Some(v) = str_of(&t, "file_template") {
-            self.file_template = v;
-        }
-        match t.get("transfers") {
-            Some(toml::Value::Integer(n)) => {
-                self.transfers = (*n).clamp(1, MAX_TRANSFERS as i64) as usize;
-                self.transfers_auto = false;
-            }
-            Some(toml::Value::String(s)) if s.eq_ignore_ascii_case("auto") => {
-                self.transfers_auto = true;
-            }
-            _ => {}
-        }
-        if let Some(z) = t.get("zoom").and_then(|v| v.as_table()) {
-            if let Some(v) = str_of(z, "client_id") {
-                self.client_id = v;
-            }
-            if let Some(v) = str_of(z, "account_id") {
-                self.account_id = v;
-                self.auth_mode = AuthMode::ServerToServer;
-            }
-            if let Some(v) = str_of(z, "api_base") {
-                self.api_base = v;
-            }
-            if let Some(v) = str_of(z, "oauth_base") {
-                self.oauth_base = v;
-            }
+        GuiSettings {
+            language,
+            auth_mode,
+            account_id: z.account_id.clone().unwrap_or_default(),
+            client_id: z.client_id.clone().unwrap_or_default(),
+            client_secret: z.client_secret.clone().unwrap_or_default(),
+            api_base: z.api_base.clone().unwrap_or(client.api_base),
+            oauth_base: z.oauth_base.clone().unwrap_or(client.oauth_base),
+            plan: z.plan.clone().unwrap_or_default(),
+            redirect_port: z.redirect_port.unwrap_or(0),
+            destination: s.destination.clone().unwrap_or(home),
+            state_path: s.state.clone().unwrap_or_default(),
+            token_dir: gui.and_then(|g| g.token_dir.clone()).unwrap_or_default(),
+            token_store: StoreKind::Auto,
+            folder_template: s.folder_template.clone(),
+            file_template: s.file_template.clone(),
+            transfers,
+            transfers_auto,
+            bwlimit_mib: s.bwlimit.map_or(0.0, |b| b as f64 / (1024.0 * 1024.0)),
+            verify_hash: s.verify_hash,
+            file_types: s.file_types.clone(),
+            summaries: s.summaries,
+            participant_audio: s.participant_audio,
+            open_browser: true,
         }
     }
 
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+    /// Every key of the schema as the window has it, as a layer.
+    pub fn to_layer(&self) -> ConfigFile {
+        let text = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+        ConfigFile {
+            destination: Some(self.destination.clone()).filter(|p| !p.as_os_str().is_empty()),
+            state: Some(self.state_path.clone()).filter(|p| !p.as_os_str().is_empty()),
+            transfers: Some(TransfersSetting::from(if self.transfers_auto {
+                Transfers::Auto
+            } else {
+                Transfers::Fixed(self.transfers.max(1))
+            })),
+            bwlimit: self.bwlimit_bytes().map(|b| b.to_string()),
+            verify_hash: Some(self.verify_hash),
+            folder_template: Some(self.folder_template.clone()),
+            file_template: Some(self.file_template.clone()),
+            file_types: Some(self.file_types.iter().cloned().collect()),
+            summaries: Some(self.summaries),
+            participant_audio: Some(self.participant_audio),
+            zoom: ZoomConfig {
+                account_id: text(&self.account_id),
+                client_id: text(&self.client_id),
+                client_secret: text(&self.client_secret),
+                api_base: text(&self.api_base),
+                oauth_base: text(&self.oauth_base),
+                plan: text(&self.plan),
+                redirect_port: Some(self.redirect_port),
+            },
+        }
+    }
+
+    /// The window's values, checked and resolved by the schema.
+    pub fn resolve(&self) -> Result<Settings, SettingsError> {
+        Settings::resolve(&[Layer::new(Origin::Gui, &self.to_layer())])
+    }
+
+    /// Loads the settings: `config.toml` and the environment, with `gui.toml` over them.
+    /// Missing files are fine; a broken one is an error to show.
+    pub fn load(files: &SettingsFiles) -> Result<GuiSettings, LoadError> {
+        let config = match &files.config {
+            Some(p) => config::load_file(p, false)?,
+            None => ConfigFile::default(),
+        };
+        let gui = match &files.gui {
+            Some(p) => read_gui_file(p)?,
+            None => GuiFile::default(),
+        };
+        let env = env_layer();
+        let settings = Settings::resolve(&[
+            Layer::new(Origin::Gui, &gui.overlay),
+            Layer::new(Origin::CommandLine, &env),
+            Layer::new(Origin::ConfigFile, &config),
+        ])?;
+        Ok(GuiSettings::from_settings(
+            &settings,
+            gui.language,
+            Some(&gui),
+        ))
+    }
+
+    /// Saves what differs from what `config.toml` and the environment say, so that a later
+    /// change of `config.toml` reaches the GUI for every key the user did not change here.
+    /// The client secret is never written.
+    pub fn save(&self, files: &SettingsFiles) -> Result<(), std::io::Error> {
+        let Some(path) = &files.gui else {
+            return Ok(());
+        };
+        let config = files
+            .config
+            .as_deref()
+            .and_then(|p| config::load_file(p, false).ok())
+            .unwrap_or_default();
+        let env = env_layer();
+        let base = Settings::resolve(&[
+            Layer::new(Origin::CommandLine, &env),
+            Layer::new(Origin::ConfigFile, &config),
+        ])
+        .map(|s| GuiSettings::from_settings(&s, self.language, None).to_layer())
+        .unwrap_or_default();
+        let mine = self.to_layer();
+        let mut overlay = diff(&mine, &base);
+        overlay.zoom.client_secret = None;
+        let file = GuiFile {
+            language: self.language,
+            auth_mode: Some(self.auth_mode),
+            token_dir: Some(self.token_dir.clone()).filter(|p| !p.as_os_str().is_empty()),
+            overlay,
+        };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(path, toml::to_string_pretty(self)?)?;
-        Ok(())
+        let text = toml::to_string_pretty(&file).map_err(std::io::Error::other)?;
+        std::fs::write(path, text)
     }
 
     /// The state database: the configured one or the CLI's default.
@@ -193,6 +327,8 @@ impl GuiSettings {
         }
     }
 
+    /// The folder of the token file (when no keyring answers): the configured one or the
+    /// CLI's config dir.
     pub fn resolved_token_dir(&self) -> Option<PathBuf> {
         if self.token_dir.as_os_str().is_empty() {
             config_dir()
@@ -202,99 +338,51 @@ impl GuiSettings {
     }
 
     pub fn bwlimit_bytes(&self) -> Option<u64> {
-        (self.bwlimit_mib > 0.0).then_some((self.bwlimit_mib * 1024.0 * 1024.0) as u64)
+        (self.bwlimit_mib > 0.0).then_some((self.bwlimit_mib * 1024.0 * 1024.0).round() as u64)
+    }
+}
+
+fn read_gui_file(path: &Path) -> Result<GuiFile, LoadError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| LoadError::Gui {
+            path: path.to_path_buf(),
+            detail: e.to_string().trim_end().to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(GuiFile::default()),
+        Err(source) => Err(LoadError::GuiRead {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// The keys of `mine` whose values differ from `base`'s.
+fn diff(mine: &ConfigFile, base: &ConfigFile) -> ConfigFile {
+    fn d<T: Clone + PartialEq>(a: &Option<T>, b: &Option<T>) -> Option<T> {
+        (a != b).then(|| a.clone()).flatten()
+    }
+    ConfigFile {
+        destination: d(&mine.destination, &base.destination),
+        state: d(&mine.state, &base.state),
+        transfers: d(&mine.transfers, &base.transfers),
+        bwlimit: d(&mine.bwlimit, &base.bwlimit),
+        verify_hash: d(&mine.verify_hash, &base.verify_hash),
+        folder_template: d(&mine.folder_template, &base.folder_template),
+        file_template: d(&mine.file_template, &base.file_template),
+        file_types: d(&mine.file_types, &base.file_types),
+        summaries: d(&mine.summaries, &base.summaries),
+        participant_audio: d(&mine.participant_audio, &base.participant_audio),
+        zoom: ZoomConfig {
+            account_id: d(&mine.zoom.account_id, &base.zoom.account_id),
+            client_id: d(&mine.zoom.client_id, &base.zoom.client_id),
+            client_secret: None,
+            api_base: d(&mine.zoom.api_base, &base.zoom.api_base),
+            oauth_base: d(&mine.zoom.oauth_base, &base.zoom.oauth_base),
+            plan: d(&mine.zoom.plan, &base.zoom.plan),
+            redirect_port: d(&mine.zoom.redirect_port, &base.zoom.redirect_port),
+        },
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn saved_settings_round_trip_without_the_secret() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("zvm").join("gui.toml");
-        let s = GuiSettings {
-            language: Lang::Ja,
-            auth_mode: AuthMode::ServerToServer,
-            account_id: "acc".into(),
-            client_id: "cid".into(),
-            client_secret: "very-secret-value".into(),
-            transfers: 7,
-            bwlimit_mib: 2.5,
-            ..GuiSettings::default()
-        };
-        s.save(&path).expect("save");
-        let text = std::fs::read_to_string(&path).expect("read");
-        assert!(
-            !text.contains("very-secret-value"),
-            "the secret is never written"
-        );
-        let back = GuiSettings::load(&path).expect("load");
-        assert_eq!(back.language, Lang::Ja);
-        assert_eq!(back.auth_mode, AuthMode::ServerToServer);
-        assert_eq!((back.transfers, back.account_id.as_str()), (7, "acc"));
-        assert_eq!(back.bwlimit_bytes(), Some(2_621_440));
-        assert!(back.open_browser);
-        // The CLI's config.toml seeds a first start.
-        let cli = dir.path().join("config.toml");
-        std::fs::write(
-            &cli,
-            "destination = \"/srv/zoom\"\nstate = \"/srv/zoom/.state.sqlite3\"\ntransfers = 6\n[zoom]\naccount_id = \"A1\"\nclient_id = \"C1\"\n",
-        )
-        .expect("write");
-        let mut fresh = GuiSettings::default();
-        fresh.adopt_cli_config(&cli);
-        assert_eq!(fresh.destination, PathBuf::from("/srv/zoom"));
-        assert_eq!(
-            fresh.resolved_state_path(),
-            Some(PathBuf::from("/srv/zoom/.state.sqlite3"))
-        );
-        assert_eq!(
-            (fresh.transfers, fresh.transfers_auto, fresh.auth_mode),
-            (6, false, AuthMode::ServerToServer),
-            "a number in the CLI's config is a fixed number of downloads"
-        );
-        // `transfers = "auto"` there (the CLI's default) keeps the GUI on automatic.
-        std::fs::write(&cli, "transfers = \"auto\"\n").expect("write");
-        let mut auto = GuiSettings {
-            transfers_auto: false,
-            ..GuiSettings::default()
-        };
-        auto.adopt_cli_config(&cli);
-        assert!(auto.transfers_auto);
-        assert!(
-            GuiSettings::default().transfers_auto,
-            "automatic by default, as the CLI"
-        );
-        assert_eq!(
-            (fresh.account_id.as_str(), fresh.client_id.as_str()),
-            ("A1", "C1")
-        );
-        std::fs::write(&path, "transfers = \"many\"").expect("write");
-        assert!(
-            GuiSettings::load(&path).is_err(),
-            "a broken file is an error to show"
-        );
-    }
-
-    #[test]
-    fn automatic_downloads_reach_the_engine_as_auto_mode() {
-        let mut s = GuiSettings {
-            destination: PathBuf::from("/srv/zoom"),
-            state_path: PathBuf::from("/srv/zoom/.state.sqlite3"),
-            ..GuiSettings::default()
-        };
-        let spec = crate::backend::JobSpec::from_settings(&s).expect("spec");
-        assert!(spec.base.adaptive);
-        assert_eq!(
-            spec.base.transfers, 64,
-            "the engine may go up to the CLI's most"
-        );
-        s.transfers_auto = false;
-        s.transfers = 3;
-        let spec = crate::backend::JobSpec::from_settings(&s).expect("spec");
-        assert!(!spec.base.adaptive);
-        assert_eq!(spec.base.transfers, 3);
-    }
-}
+mod tests;

@@ -18,7 +18,7 @@ use zvm_engine::Event;
 use zvm_engine::events::FileRef;
 use zvm_engine::{Engine, SyncOptions, UserSelection};
 use zvm_gui::app::JobState;
-use zvm_gui::backend::{JobKind, Msg, TokenView};
+use zvm_gui::backend::{JobKind, Msg, Problem, TokenView};
 use zvm_gui::fonts::{self, FontSource};
 use zvm_gui::i18n::Lang;
 use zvm_gui::model::{RecFile, Recording, RowStatus};
@@ -94,6 +94,9 @@ impl Ctx {
             destination: self.dest.clone(),
             state_path: self.state.clone(),
             token_dir: self.dir.path().join("home"),
+            // The machine's own keyring stays out of these tests (keyring_shared.rs in
+            // zvm-cli covers it, in a private session).
+            token_store: zvm_app::token_store::StoreKind::FileOnly,
             transfers: 4,
             transfers_auto: false,
             ..GuiSettings::default()
@@ -905,6 +908,12 @@ fn demo_app() -> ZvmApp {
     }));
     app.inject(Msg::Engine(Event::Warning {
         message: "the AI summary of \"Lab meeting\" is not available to this app".into(),
+    }));
+    // A failure with a cause: its sentence comes from the window's string table.
+    app.inject(Msg::Problem(Problem {
+        cause: zvm_app::Cause::DiskFull,
+        subject: "定例会議 2026年度 第3回".into(),
+        detail: "no space left to write teacher0@school.example/2026/audio_only.m4a".into(),
     }));
     app.inject(Msg::MovePlanned {
         candidates: vec![zvm_engine::MoveCandidate {

@@ -1,16 +1,27 @@
-//! Where the sign-in token lives: the OS keyring where one answers (Secret Service on
-//! Linux), else a 0600 file in the config dir (headless machines, CI, or
-//! `ZVM_TOKEN_STORE=file`). The token never appears in any output either way.
+//! Where the sign-in token lives, for every front end: the OS keyring where one answers
+//! (Secret Service on Linux), else a 0600 file in the config dir (headless machines, CI, or
+//! `ZVM_TOKEN_STORE=file`). Because the CLI and the GUI both choose here, a sign-in made in
+//! one is the sign-in of the other. The token never appears in any output either way.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use zvm_zoom::{FileTokenStore, TokenStore};
 
-/// Picks the store: the keyring if it works right now, else the file.
-pub fn choose(config_dir: &Path) -> Arc<dyn TokenStore> {
+/// Which stores may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StoreKind {
+    /// The keyring if it answers, else the file (what users get).
+    #[default]
+    Auto,
+    /// The file only (tests that must not touch the keyring of the machine they run on).
+    FileOnly,
+}
+
+/// Picks the store: the keyring if it works right now, else the file in `config_dir`.
+pub fn choose(config_dir: &Path, kind: StoreKind) -> Arc<dyn TokenStore> {
     let file: Arc<dyn TokenStore> = Arc::new(FileTokenStore::new(config_dir));
-    if std::env::var("ZVM_TOKEN_STORE").is_ok_and(|v| v == "file") {
+    if kind == StoreKind::FileOnly || std::env::var("ZVM_TOKEN_STORE").is_ok_and(|v| v == "file") {
         return file;
     }
     #[cfg(all(feature = "keyring", target_os = "linux"))]

@@ -1,95 +1,35 @@
-//! Two-stage settings: raw flags, `ZVM_*`/`ZOOM_*` environment variables and `config.toml`
-//! resolve into plain values here; nothing past this module sees raw input.
+//! Parsers of the values a user types (flags, environment, config files, the GUI's fields):
+//! dates, byte rates, the number of transfers and file types. Each refuses bad input with an
+//! error that says what was wrong and how to write it.
 //!
-//! Precedence: flags, then environment (clap reads both, flags win), then the config file,
-//! then defaults.
+//! This file is also compiled into the fuzz crate (`fuzz/fuzz_targets/config.rs`), which has
+//! no engine: it depends on jiff, serde and thiserror only.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use jiff::civil::Date;
 use serde::Deserialize;
 
-/// `config.toml` in the OS config dir (or `--config`). Unknown keys are errors, so a typo
-/// never silently does nothing.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigFile {
-    pub destination: Option<PathBuf>,
-    pub state: Option<PathBuf>,
-    pub transfers: Option<TransfersSetting>,
-    pub bwlimit: Option<String>,
-    pub verify_hash: Option<bool>,
-    pub folder_template: Option<String>,
-    pub file_template: Option<String>,
-    pub file_types: Option<Vec<String>>,
-    pub summaries: Option<bool>,
-    pub participant_audio: Option<bool>,
-    #[serde(default)]
-    pub zoom: ZoomConfig,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ZoomConfig {
-    pub account_id: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
-    pub api_base: Option<String>,
-    pub oauth_base: Option<String>,
-    pub plan: Option<String>,
-    /// Port of the loopback redirect listener for `zvm auth login` (0 = any free port;
-    /// set a fixed one if your Zoom app's redirect URL names a port).
-    pub redirect_port: Option<u16>,
-}
-
-pub fn project_dirs() -> Option<directories::ProjectDirs> {
-    directories::ProjectDirs::from("", "", "zvm")
-}
-
-pub fn default_config_path() -> Option<PathBuf> {
-    project_dirs().map(|d| d.config_dir().join("config.toml"))
-}
-
-pub fn default_config_dir() -> Option<PathBuf> {
-    project_dirs().map(|d| d.config_dir().to_path_buf())
-}
-
-/// Loads the config file. An explicitly named file must exist; the default one may not.
-pub fn load_config(explicit: Option<&Path>) -> Result<ConfigFile> {
-    let (path, must_exist) = match explicit {
-        Some(p) => (p.to_path_buf(), true),
-        None => match default_config_path() {
-            Some(p) => (p, false),
-            None => return Ok(ConfigFile::default()),
-        },
-    };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-            return Ok(ConfigFile::default());
-        }
-        Err(e) => {
-            return Err(e).with_context(|| {
-                format!(
-                    "cannot read the config file {}: check that it exists and is readable",
-                    path.display()
-                )
-            });
-        }
-    };
-    toml::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "the config file {} is not valid: {}",
-            path.display(),
-            e.to_string().trim_end()
-        )
-    })
+/// A value that could not be understood. The messages are the ones `zvm` prints.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error(
+        "{what} '{given}' is not a date: use YYYY-MM-DD (e.g. 2024-04-01), 'today', or a relative age like 30d, 6m, 2y"
+    )]
+    Date { what: String, given: String },
+    #[error("transfers '{given}' is not valid: use 'auto' or a number from 1 to {MAX_TRANSFERS}")]
+    Transfers { given: String },
+    #[error(
+        "bandwidth limit '{given}' is not a rate: use a number of bytes per second with an optional K, M or G suffix (e.g. 10M), at least 1K"
+    )]
+    Rate { given: String },
+    #[error("unknown file type '{given}': choose from {}", KNOWN_FILE_TYPES.join(", ").to_lowercase())]
+    FileType { given: String },
 }
 
 /// Parses `YYYY-MM-DD`, `today`, `yesterday`, or a relative `30d` / `6m` / `2y` (ago).
-pub fn parse_date(s: &str, what: &str) -> Result<Date> {
+/// `what` names the input in the error (`--from`).
+pub fn parse_date(s: &str, what: &str) -> Result<Date, ValueError> {
     let today = jiff::Zoned::now().date();
     let t = s.trim();
     if t.eq_ignore_ascii_case("today") {
@@ -122,10 +62,9 @@ pub fn parse_date(s: &str, what: &str) -> Result<Date> {
     }
     t.parse::<Date>()
         .map(|d| d.max(ZOOM_EPOCH))
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "{what} '{s}' is not a date: use YYYY-MM-DD (e.g. 2024-04-01), 'today', or a relative age like 30d, 6m, 2y"
-            )
+        .map_err(|_| ValueError::Date {
+            what: what.to_string(),
+            given: s.to_string(),
         })
 }
 
@@ -133,7 +72,6 @@ pub fn parse_date(s: &str, what: &str) -> Result<Date> {
 /// "from the beginning", and walking the months before it would only cost requests.
 pub const ZOOM_EPOCH: Date = jiff::civil::date(2011, 1, 1);
 
-/// Parses a byte rate such as `10M`, `512K`, `1.5G`, `800000` (bytes per second).
 /// How many downloads run at once: a number, or `auto` (the engine finds it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transfers {
@@ -141,26 +79,26 @@ pub enum Transfers {
     Fixed(usize),
 }
 
-/// The most transfers `-j` accepts, and the ceiling of `-j auto`: the engine's
-/// `concurrency::MAX_TRANSFERS` (checked where the CLI meets the engine, in commands.rs;
-/// this file is also compiled into the fuzz crate, which has no engine).
+/// The most transfers any front end accepts, and the ceiling of `auto`: the engine's
+/// `concurrency::MAX_TRANSFERS` (checked in lib.rs; this file is also compiled into the fuzz
+/// crate, which has no engine).
 pub const MAX_TRANSFERS: usize = 64;
 
-pub fn parse_transfers(s: &str) -> Result<Transfers> {
+pub fn parse_transfers(s: &str) -> Result<Transfers, ValueError> {
     let t = s.trim();
     if t.eq_ignore_ascii_case("auto") {
         return Ok(Transfers::Auto);
     }
     match t.parse::<usize>() {
         Ok(n) if (1..=MAX_TRANSFERS).contains(&n) => Ok(Transfers::Fixed(n)),
-        _ => {
-            bail!("transfers '{s}' is not valid: use 'auto' or a number from 1 to {MAX_TRANSFERS}")
-        }
+        _ => Err(ValueError::Transfers {
+            given: s.to_string(),
+        }),
     }
 }
 
-/// `transfers` in config.toml: `transfers = 8` or `transfers = "auto"`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+/// `transfers` in a config file: `transfers = 8` or `transfers = "auto"`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum TransfersSetting {
     Number(u64),
@@ -168,16 +106,25 @@ pub enum TransfersSetting {
 }
 
 impl TransfersSetting {
-    pub fn parse(&self) -> Result<Transfers> {
+    pub fn parse(&self) -> Result<Transfers, ValueError> {
         match self {
             TransfersSetting::Number(n) => parse_transfers(&n.to_string()),
             TransfersSetting::Word(w) => parse_transfers(w),
         }
-        .context("in config.toml, key 'transfers'")
     }
 }
 
-pub fn parse_rate(s: &str) -> Result<u64> {
+impl From<Transfers> for TransfersSetting {
+    fn from(t: Transfers) -> Self {
+        match t {
+            Transfers::Auto => TransfersSetting::Word("auto".into()),
+            Transfers::Fixed(n) => TransfersSetting::Number(n as u64),
+        }
+    }
+}
+
+/// Parses a byte rate such as `10M`, `512K`, `1.5G`, `800000` (bytes per second).
+pub fn parse_rate(s: &str) -> Result<u64, ValueError> {
     let t = s.trim();
     let lower = t.to_ascii_lowercase();
     let stripped = lower
@@ -192,37 +139,38 @@ pub fn parse_rate(s: &str) -> Result<u64> {
     };
     match num.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v * mult >= 1024.0 => Ok((v * mult) as u64),
-        _ => bail!(
-            "bandwidth limit '{s}' is not a rate: use a number of bytes per second with an optional K, M or G suffix (e.g. 10M), at least 1K"
-        ),
+        _ => Err(ValueError::Rate {
+            given: s.to_string(),
+        }),
     }
 }
 
-/// Normalises `--file-types mp4,chat` into Zoom's upper-case names, refusing unknown ones.
-pub fn parse_file_types(list: &[String]) -> Result<BTreeSet<String>> {
-    const KNOWN: &[&str] = &[
-        "MP4",
-        "M4A",
-        "CHAT",
-        "TRANSCRIPT",
-        "CSV",
-        "TB",
-        "CC",
-        "CHAT_MESSAGE",
-        "SUMMARY",
-        "TIMELINE",
-    ];
+/// Zoom's names of the file types a selection may name.
+pub const KNOWN_FILE_TYPES: &[&str] = &[
+    "MP4",
+    "M4A",
+    "CHAT",
+    "TRANSCRIPT",
+    "CSV",
+    "TB",
+    "CC",
+    "CHAT_MESSAGE",
+    "SUMMARY",
+    "TIMELINE",
+];
+
+/// Normalises `mp4,chat` into Zoom's upper-case names, refusing unknown ones.
+pub fn parse_file_types(list: &[String]) -> Result<BTreeSet<String>, ValueError> {
     let mut out = BTreeSet::new();
     for item in list.iter().flat_map(|s| s.split(',')) {
         let t = item.trim().to_ascii_uppercase();
         if t.is_empty() {
             continue;
         }
-        if !KNOWN.contains(&t.as_str()) {
-            bail!(
-                "unknown file type '{item}': choose from {}",
-                KNOWN.join(", ").to_lowercase()
-            );
+        if !KNOWN_FILE_TYPES.contains(&t.as_str()) {
+            return Err(ValueError::FileType {
+                given: item.to_string(),
+            });
         }
         out.insert(t);
     }
@@ -285,22 +233,5 @@ mod tests {
         );
         let e = parse_file_types(&["mp5".into()]).unwrap_err().to_string();
         assert!(e.contains("unknown file type 'mp5'"), "{e}");
-    }
-
-    #[test]
-    fn config_rejects_unknown_keys_with_location() {
-        let e = toml::from_str::<ConfigFile>("transfer = 3\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("transfer"), "{e}");
-        let ok: ConfigFile = toml::from_str(
-            "transfers = 3\nbwlimit = \"5M\"\n[zoom]\naccount_id = \"a\"\nplan = \"pro\"\n",
-        )
-        .unwrap();
-        assert_eq!(
-            ok.transfers.map(|t| t.parse().unwrap()),
-            Some(Transfers::Fixed(3))
-        );
-        assert_eq!(ok.zoom.plan.as_deref(), Some("pro"));
     }
 }
