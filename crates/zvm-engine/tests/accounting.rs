@@ -5,7 +5,6 @@ mod common;
 
 use tokio_util::sync::CancellationToken;
 use zoom_sim::{SimConfig, Simulator};
-use zvm_engine::{SyncOptions, UserSelection};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_snapshot_counts_what_the_run_did() {
@@ -16,12 +15,7 @@ async fn the_snapshot_counts_what_the_run_did() {
     let (engine, _state) = common::engine(&sim, &dir.path().join("d"), &dir.path().join("s.db"));
     let monitor = engine.monitor();
     assert!(monitor.snapshot().is_none(), "no run yet");
-    let today = jiff::Zoned::now().date();
-    let mut opts = SyncOptions::new(
-        today.checked_sub(jiff::Span::new().years(4)).unwrap(),
-        today,
-    );
-    opts.users = UserSelection::AllUsers;
+    let opts = common::all_users_for_years(4);
 
     let first = engine.sync(&opts, CancellationToken::new()).await.unwrap();
     let s = monitor.snapshot().expect("a run happened");

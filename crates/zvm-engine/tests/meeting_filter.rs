@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use tokio_util::sync::CancellationToken;
 use zoom_sim::{SimConfig, Simulator};
-use zvm_engine::{MoveOptions, SyncOptions, UserSelection};
+use zvm_engine::MoveOptions;
 use zvm_state::{FileStatus, StateStore};
 use zvm_zoom::DeleteAction;
 
@@ -38,12 +38,7 @@ async fn only_the_picked_meetings_are_downloaded_and_planned_for_deletion() {
         .unwrap_or(&done[1]);
     let picked: BTreeSet<String> = [a.uuid.clone(), b.uuid.clone()].into();
 
-    let today = jiff::Zoned::now().date();
-    let mut opts = SyncOptions::new(
-        today.checked_sub(jiff::Span::new().years(6)).unwrap(),
-        today,
-    );
-    opts.users = UserSelection::AllUsers;
+    let mut opts = common::all_users_for_years(6);
     opts.filters.meeting_uuids = Some(picked.clone());
     let run = engine.sync(&opts, CancellationToken::new()).await.unwrap();
     assert_eq!(run.files_failed, 0, "{run:?}");

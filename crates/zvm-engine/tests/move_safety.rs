@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator};
 use zvm_dest::LocalDestination;
-use zvm_engine::{Engine, Event, MoveOptions, SyncOptions, TransferRetry, UserSelection};
+use zvm_engine::{Engine, Event, MoveOptions, TransferRetry};
 use zvm_state::{SqliteState, StateStore};
 use zvm_zoom::{ClientConfig, DeleteAction, Plan, RetryPolicy, ZoomClient};
 
@@ -151,14 +151,7 @@ async fn one_seed(seed: u64) -> (usize, usize) {
     let state = Arc::new(SqliteState::open(&dir.path().join("state.sqlite3")).unwrap());
     let dest = Arc::new(LocalDestination::new(root.clone()));
     let engine = Engine::new(client(&sim), state.clone(), dest, Arc::new(|_e: Event| {}));
-    let mut opts = SyncOptions::new(
-        jiff::Zoned::now()
-            .date()
-            .checked_sub(jiff::Span::new().years(2))
-            .unwrap(),
-        jiff::Zoned::now().date(),
-    );
-    opts.users = UserSelection::AllUsers;
+    let mut opts = common::all_users_for_years(2);
     opts.transfers = rng.random_range(1..5);
     opts.retry = TransferRetry {
         max_attempts: 6,
@@ -291,14 +284,7 @@ async fn dry_run_move_sends_no_delete_and_restore_brings_back() {
         Arc::new(LocalDestination::new(root.clone())),
         Arc::new(|_e: Event| {}),
     );
-    let mut opts = SyncOptions::new(
-        jiff::Zoned::now()
-            .date()
-            .checked_sub(jiff::Span::new().years(2))
-            .unwrap(),
-        jiff::Zoned::now().date(),
-    );
-    opts.users = UserSelection::AllUsers;
+    let opts = common::all_users_for_years(2);
     let mopts = MoveOptions {
         action: DeleteAction::Trash,
         older_than: None,

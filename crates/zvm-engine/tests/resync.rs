@@ -5,7 +5,6 @@ mod common;
 
 use tokio_util::sync::CancellationToken;
 use zoom_sim::{SimConfig, Simulator};
-use zvm_engine::{SyncOptions, UserSelection};
 use zvm_state::{FileStatus, StateStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -16,12 +15,7 @@ async fn a_missing_or_damaged_copy_is_fetched_again_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("dest");
     let (engine, state) = common::engine(&sim, &root, &dir.path().join("s.sqlite3"));
-    let today = jiff::Zoned::now().date();
-    let mut opts = SyncOptions::new(
-        today.checked_sub(jiff::Span::new().years(4)).unwrap(),
-        today,
-    );
-    opts.users = UserSelection::AllUsers;
+    let opts = common::all_users_for_years(4);
     let first = engine.sync(&opts, CancellationToken::new()).await.unwrap();
     assert_eq!(first.files_failed, 0);
     assert!(first.files_downloaded > 20);

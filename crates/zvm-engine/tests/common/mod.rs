@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use zoom_sim::Simulator;
 use zvm_dest::LocalDestination;
-use zvm_engine::{Engine, Event};
+use zvm_engine::{Engine, Event, SyncOptions, UserSelection};
 use zvm_state::SqliteState;
 use zvm_zoom::{ClientConfig, Credentials, Plan, Secret, ZoomClient};
 
@@ -49,4 +49,15 @@ pub fn engine(sim: &Simulator, root: &Path, state_file: &Path) -> (Engine, Arc<S
         Arc::new(|_e: Event| {}),
     );
     (engine, state)
+}
+
+/// A sync of every user's recordings from `years` years ago until today.
+pub fn all_users_for_years(years: i16) -> SyncOptions {
+    let today = jiff::Zoned::now().date();
+    let mut opts = SyncOptions::new(
+        today.checked_sub(jiff::Span::new().years(years)).unwrap(),
+        today,
+    );
+    opts.users = UserSelection::AllUsers;
+    opts
 }
