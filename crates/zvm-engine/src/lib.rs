@@ -32,7 +32,6 @@ pub mod options;
 pub mod planner;
 mod queue;
 mod record;
-pub mod sync;
 mod transfer;
 
 pub use accounting::{RunMonitor, RunStats};
