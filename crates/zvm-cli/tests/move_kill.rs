@@ -140,11 +140,9 @@ async fn move_survives_sigkill_at_random_moments() {
 /// keeps recent meetings in the cloud; `--dry-run` deletes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn move_confirmation_age_and_dry_run() {
-    let mut cfg = SimConfig::default();
-    cfg.rate_limits.enabled = false;
-    cfg.account.in_progress_fraction = 0.0;
-    cfg.account.processing_fraction = 0.0;
-    let sim = Simulator::start(cfg).await.unwrap();
+    let sim = Simulator::start(zvm_testkit::sim_accounts::settled_account())
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("dest");
     let state = dir.path().join("state.sqlite3");

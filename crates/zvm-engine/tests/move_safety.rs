@@ -9,18 +9,17 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
-use sha2::Digest;
 use tokio_util::sync::CancellationToken;
 
 use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator};
 use zvm_dest::LocalDestination;
 use zvm_engine::{Engine, Event, MoveOptions, TransferRetry};
-use zvm_state::{SqliteState, StateStore};
+use zvm_state::SqliteState;
 use zvm_zoom::{ClientConfig, DeleteAction, Plan, RetryPolicy, ZoomClient};
 
 /// Fast retries and a short stall timeout: faults are injected on purpose here.
@@ -54,74 +53,6 @@ fn random_faults(rng: &mut rand_chacha::ChaCha8Rng, seed: u64) -> FaultConfig {
         html_prob: rng.random_range(0.0..0.1),
         ..FaultConfig::default()
     }
-}
-
-fn sha_hex(path: &std::path::Path) -> Option<String> {
-    std::fs::read(path)
-        .ok()
-        .map(|b| hex::encode(sha2::Sha256::digest(&b)))
-}
-
-/// Every deletion the simulator recorded must be backed by complete, identical local copies.
-async fn check_deletions_backed(
-    sim: &Simulator,
-    state: &SqliteState,
-    root: &std::path::Path,
-    seed: u64,
-) -> usize {
-    let manifest = sim.manifest();
-    let mut checked = 0;
-    for d in sim.deletions().iter().filter(|d| d.action != "recover") {
-        let m = manifest
-            .meetings
-            .iter()
-            .find(|m| m.uuid == d.meeting_uuid)
-            .unwrap_or_else(|| {
-                panic!(
-                    "seed {seed}: deletion of unknown meeting {}",
-                    d.meeting_uuid
-                )
-            });
-        let rows: BTreeMap<String, String> = state
-            .files_of_meeting(&m.uuid)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.key.file_id, r.rel_path))
-            .collect();
-        // A whole-meeting deletion removes every file; a file deletion one.
-        let files: Vec<&zoom_sim::ManifestFile> = m
-            .files
-            .iter()
-            .chain(m.participant_audio.iter())
-            .filter(|f| d.file_id.as_deref().is_none_or(|id| id == f.id))
-            .collect();
-        assert!(!files.is_empty(), "seed {seed}: deletion names no file");
-        for f in files {
-            assert!(
-                f.is_completed(),
-                "seed {seed}: meeting {} deleted while file {} was processing",
-                m.uuid,
-                f.id
-            );
-            let rel = rows.get(&f.id).unwrap_or_else(|| {
-                panic!(
-                    "seed {seed}: file {} of deleted meeting {} has no local copy",
-                    f.id, m.uuid
-                )
-            });
-            let local = sha_hex(&root.join(rel));
-            assert_eq!(
-                local.as_deref(),
-                Some(f.sha256_hex().as_str()),
-                "seed {seed}: file {} of deleted meeting {} is not byte-identical at {rel}",
-                f.id,
-                m.uuid
-            );
-            checked += 1;
-        }
-    }
-    checked
 }
 
 async fn one_seed(seed: u64) -> (usize, usize) {
@@ -174,7 +105,9 @@ async fn one_seed(seed: u64) -> (usize, usize) {
     if let Ok(plan) = engine.plan_move(&opts, &mopts, cancel.clone()).await {
         let _ = engine.execute_move(&plan, &mopts, &cancel).await;
     }
-    let mut checked = check_deletions_backed(&sim, &state, &root, seed).await;
+    let mut checked =
+        zvm_testkit::assert_deletions_backed(&sim, state.as_ref(), &root, &format!("seed {seed}"))
+            .await;
 
     // Run 2 without faults: everything complete must end up trashed.
     sim.set_faults(FaultConfig::default());
@@ -186,7 +119,9 @@ async fn one_seed(seed: u64) -> (usize, usize) {
         .execute_move(&plan, &mopts, &CancellationToken::new())
         .await
         .unwrap();
-    checked += check_deletions_backed(&sim, &state, &root, seed).await;
+    checked +=
+        zvm_testkit::assert_deletions_backed(&sim, state.as_ref(), &root, &format!("seed {seed}"))
+            .await;
 
     let manifest = sim.manifest();
     let deleted: Vec<_> = sim.deletions();
@@ -270,11 +205,9 @@ async fn move_never_deletes_an_unproven_copy_over_many_seeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_move_sends_no_delete_and_restore_brings_back() {
-    let mut cfg = SimConfig::default();
-    cfg.rate_limits.enabled = false;
-    cfg.account.in_progress_fraction = 0.0;
-    cfg.account.processing_fraction = 0.0;
-    let sim = Simulator::start(cfg).await.unwrap();
+    let sim = Simulator::start(zvm_testkit::sim_accounts::settled_account())
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("dest");
     let state = Arc::new(SqliteState::open(&dir.path().join("s.sqlite3")).unwrap());

@@ -17,6 +17,8 @@ use zoom_sim::{AccountSpec, CloudState, SimConfig, Simulator};
 mod skip;
 #[allow(unused_imports)] // not every test binary has a test that may skip
 pub use skip::skip_or_fail;
+#[allow(unused_imports)] // not every test binary walks the destination
+pub use zvm_testkit::files_under;
 
 /// What one `zvm` run left behind.
 #[derive(Debug)]
@@ -348,63 +350,10 @@ pub fn zvm_against(sim: &Simulator, home: &Path) -> tokio::process::Command {
     cmd
 }
 
-/// Every regular file under `dir`, recursively.
-pub fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
-/// Every deletion the simulator recorded (trash or delete, not recover) is backed by a
-/// complete, byte-identical copy at the path the state names. `what` labels failures.
-/// Returns the number of deleted files checked.
+/// Every deletion the simulator recorded is backed by a complete, byte-identical copy at
+/// the path the state file names (see [`zvm_testkit::assert_deletions_backed`]). `what`
+/// labels failures. Returns the number of deleted files checked.
 pub async fn check_backed(sim: &Simulator, state_path: &Path, root: &Path, what: &str) -> usize {
-    use zvm_state::StateStore;
     let state = zvm_state::SqliteState::open(state_path).expect("state");
-    let manifest = sim.manifest();
-    let mut n = 0;
-    for d in sim.deletions().iter().filter(|d| d.action != "recover") {
-        let m = manifest
-            .meetings
-            .iter()
-            .find(|m| m.uuid == d.meeting_uuid)
-            .expect("known meeting");
-        let rows: BTreeMap<String, String> = state
-            .files_of_meeting(&m.uuid)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.key.file_id, r.rel_path))
-            .collect();
-        for f in m
-            .files
-            .iter()
-            .chain(m.participant_audio.iter())
-            .filter(|f| d.file_id.as_deref().is_none_or(|id| id == f.id))
-        {
-            let rel = rows
-                .get(&f.id)
-                .unwrap_or_else(|| panic!("{what}: deleted file {} has no local copy", f.id));
-            let bytes = std::fs::read(root.join(rel))
-                .unwrap_or_else(|_| panic!("{what}: deleted file {} missing at {rel}", f.id));
-            assert_eq!(
-                hex::encode(sha2::Sha256::digest(&bytes)),
-                f.sha256_hex(),
-                "{what}: deleted file {} differs at {rel}",
-                f.id
-            );
-            n += 1;
-        }
-    }
-    n
+    zvm_testkit::assert_deletions_backed(sim, &state, root, what).await
 }
