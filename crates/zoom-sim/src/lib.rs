@@ -9,6 +9,7 @@
 //! goes wrong in real accounts without sleeping. A generated account is deterministic from
 //! its seed and its bytes are computed on the fly, so a huge account costs no disk.
 
+pub mod access;
 pub mod account;
 pub mod api;
 pub mod config;
@@ -18,12 +19,15 @@ pub mod deletion;
 pub mod download;
 pub mod hostile;
 pub mod listing;
+pub mod live;
 pub mod meetings;
 pub mod oauth;
+pub mod paging;
 pub mod ratelimit;
 pub mod replies;
 pub mod routes;
 pub mod state;
+pub mod summaries;
 pub mod throttle;
 pub mod webhook;
 
@@ -34,10 +38,12 @@ use axum::Router;
 use axum::routing::{any, get, post};
 use serde::Serialize;
 
+pub use access::{AccessConfig, ListingAccess};
 pub use account::{Account, CloudState};
 pub use config::{
     AccountSpec, Category, FaultConfig, HostileJson, Plan, RateLimitConfig, SimConfig,
 };
+pub use live::{NewMeeting, PortalDelete};
 pub use state::{DeletionRecord, Stats};
 pub use webhook::WebhookEvent;
 
@@ -196,6 +202,28 @@ impl Simulator {
     /// Every processing file becomes completed (Zoom finished processing).
     pub fn complete_processing(&self) {
         control::complete_processing(&self.shared);
+    }
+
+    /// Adds a meeting to the live account (as if it had just been recorded); it is listed
+    /// from now on. See [`NewMeeting`].
+    pub fn add_meeting(&self, new: NewMeeting) -> anyhow::Result<ManifestMeeting> {
+        live::add_meeting(&self.shared, &new)
+    }
+
+    /// Zoom finishes processing a file of a meeting (`None`: every processing file of it);
+    /// returns the files now completed.
+    pub fn finish_processing(
+        &self,
+        meeting_uuid: &str,
+        file_id: Option<&str>,
+    ) -> anyhow::Result<Vec<ManifestFile>> {
+        live::finish_processing(&self.shared, meeting_uuid, file_id)
+    }
+
+    /// A user deletes a meeting in the web portal, not through the API: it leaves the
+    /// listings (to the trash, or for good) and no deletion is recorded.
+    pub fn delete_in_portal(&self, meeting_uuid: &str, how: PortalDelete) -> anyhow::Result<()> {
+        live::delete_in_portal(&self.shared, meeting_uuid, how)
     }
 
     /// Moves the simulator's clock forward: tokens, page tokens and CDN links expire.
