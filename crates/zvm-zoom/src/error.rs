@@ -67,14 +67,17 @@ impl AdminListing {
     fn hint(self, scope: &str) -> String {
         let what = match self {
             AdminListing::AccountRecordings => {
-                "lists every user's recordings with one request per month instead of one per                  user per month"
+                "lists every user's recordings with one request per month instead of one per \
+                 user per month"
             }
             AdminListing::MeetingSummaries => {
                 "tells which meetings have a summary instead of asking each meeting"
             }
         };
         format!(
-            "Zoom refused {} to this app or plan; it {what}. To use it, add the scope {scope}              (classic apps: {}) in the Zoom Marketplace app, or check that the account's plan              and the admin's role allow it",
+            "Zoom refused {} to this app or plan; it {what}. To use it, add the scope {scope} \
+             (classic apps: {}) in the Zoom Marketplace app, or check that the account's plan \
+             and the admin's role allow it",
             self.describe(),
             self.classic_scope()
         )
