@@ -1,12 +1,14 @@
 //! `zoom-sim`: a faithful local Zoom for tests, benchmarks and `zvm demo`.
 //!
 //! It serves on loopback what Zoom Video Mover touches (see `shared/zoom-api.md`): OAuth
-//! (Server-to-Server, authorization code with PKCE, refresh rotation, revoke), users,
-//! recordings with Zoom's silent narrowing of long spans and expiring page tokens, meeting
-//! details with participant audio, AI Companion summaries, deletion and recovery, and
-//! downloads through a "web" URL that redirects to a "CDN" listener with a signed, expiring
-//! query. Rate limits, faults and the clock are controllable, so tests can reproduce what
-//! goes wrong in real accounts without sleeping. A generated account is deterministic from
+//! (Server-to-Server, authorization code with PKCE, refresh rotation, revoke) with scopes on
+//! tokens, users, recordings per user and for the whole account with Zoom's silent narrowing
+//! of long spans and expiring page tokens, meeting details with participant audio, AI
+//! Companion summaries and their listing, deletion and recovery, and downloads through a
+//! "web" URL that redirects to a "CDN" listener with a signed, expiring query. Rate limits,
+//! faults, the admin listings' refusals, the clock and the live account (new meetings,
+//! finished processing, deletions in the web portal) are controllable, so tests can
+//! reproduce what goes wrong in real accounts without sleeping. A generated account is deterministic from
 //! its seed and its bytes are computed on the fly, so a huge account costs no disk.
 
 pub mod access;
