@@ -1,23 +1,27 @@
-//! The `/v2` REST API's front door (zoom-api.md §2, §4–6): it reads the request, parses its
-//! [`Route`], checks the bearer token, the rate limits and the injected faults in Zoom's
-//! order, hands the request to the handler of its route, and counts the answer in the
-//! stats. Nothing else imports this module; the handlers live in `listing`, `meetings` and
-//! `deletion`.
+//! The `/v2` REST API's front door (zoom-api.md §1–6): it reads the request, parses its
+//! [`Route`], checks the bearer token, its scopes, the rate limits and the injected faults
+//! in Zoom's order, hands the request to the handler of its route, and counts the answer in
+//! the stats. Nothing else imports this module; the handlers live in `listing`,
+//! `summaries`, `meetings` and `deletion`.
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::response::Response;
 
+use crate::access::check_scopes;
 use crate::deletion::{delete, recover};
 use crate::hostile::hostile;
-use crate::listing::{get_user, list_recordings, list_users};
+use crate::listing::{
+    get_user, list_account_recordings, list_recordings, list_users, resolve_user,
+};
 use crate::meetings::{meeting_recordings, meeting_summary};
 use crate::oauth::{bearer, check_token};
 use crate::ratelimit::rate_limit;
 use crate::replies::zoom_error;
 use crate::routes::{Route, percent_decode, query_param};
 use crate::state::{AppState, Shared};
+use crate::summaries::list_summaries;
 
 /// Entry point for everything under `/v2`.
 pub async fn api(State(st): State<AppState>, req: Request<Body>) -> Response {
@@ -74,9 +78,21 @@ fn answer(
     if query_param(query, "access_token").is_some() {
         return zoom_error(StatusCode::UNAUTHORIZED, 124, "Invalid access token.");
     }
-    let Some(me) = bearer(headers).and_then(|t| check_token(st, &t)) else {
+    let Some(grant) = bearer(headers).and_then(|t| check_token(st, &t)) else {
         return zoom_error(StatusCode::UNAUTHORIZED, 124, "Invalid access token.");
     };
+    let me = grant.user_index;
+    // The scope check is the gateway's, before the rate limits: a request the token may not
+    // make never reaches the API, so it spends none of the account's quota.
+    let for_self = match route {
+        Route::GetUser { user } | Route::ListRecordings { user } => {
+            user == "me" || resolve_user(st, me, user) == Some(me)
+        }
+        _ => false,
+    };
+    if let Some(r) = check_scopes(&route, for_self, &grant.scopes) {
+        return r;
+    }
     if let Some(r) = rate_limit(st, route.category()) {
         return r;
     }
@@ -103,6 +119,8 @@ fn answer(
         Route::ListUsers => list_users(st, query),
         Route::GetUser { user } => get_user(st, me, user),
         Route::ListRecordings { user } => list_recordings(st, me, user, query),
+        Route::ListAccountRecordings { account } => list_account_recordings(st, account, query),
+        Route::ListSummaries => list_summaries(st, query),
         Route::GetMeetingRecordings { uuid } => meeting_recordings(st, uuid),
         Route::MeetingSummary { uuid } => meeting_summary(st, uuid),
         Route::DeleteMeetingRecordings { uuid } => delete(st, uuid, None, action),

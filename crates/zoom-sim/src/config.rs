@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::access::AccessConfig;
+
 /// Zoom plans, which set the per-category rate limits (zoom-api.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -60,6 +62,9 @@ pub struct SimConfig {
     pub client_secret: String,
     /// Secret token used to sign webhooks.
     pub webhook_secret: String,
+    /// Scopes on issued tokens and the refusals of the admin listings (account recordings,
+    /// summaries). The default grants every scope and serves both listings.
+    pub access: AccessConfig,
 }
 
 impl Default for SimConfig {
@@ -81,6 +86,7 @@ impl Default for SimConfig {
             client_id: "sim-client-id".into(),
             client_secret: "sim-client-secret-do-not-use".into(),
             webhook_secret: "sim-webhook-secret".into(),
+            access: AccessConfig::default(),
         }
     }
 }
@@ -100,7 +106,7 @@ impl SimConfig {
                  (or leave it out for Zoom's one month)"
             );
         }
-        Ok(())
+        self.access.check()
     }
 
     /// Whether `GET /meetings/{uuid}/meeting_summary` serves summaries: AI Companion is a paid

@@ -1,5 +1,7 @@
 //! The control plane under `/sim/`: manifest, stats, deletions, faults, clock, processing,
-//! tokens and webhooks, so scripts and subprocess tests can drive the simulator over HTTP.
+//! tokens, webhooks and changes to the live account (a new meeting, a file that finished
+//! processing, a meeting deleted in the web portal), so scripts and subprocess tests can
+//! drive the simulator over HTTP.
 
 use std::sync::Arc;
 
@@ -11,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use crate::account::{Account, SimFile, SimMeeting};
 use crate::config::FaultConfig;
+use crate::live::{self, NewMeeting, PortalDelete};
 pub use crate::oauth::issue_token;
 use crate::state::{AppState, Shared};
 use crate::webhook::WebhookEvent;
@@ -63,6 +67,51 @@ pub fn router() -> Router<AppState> {
             }),
         )
         .route("/webhook", post(webhook))
+        .route("/meetings", post(add_meeting))
+        .route("/meetings/finish-processing", post(finish_processing))
+        .route("/meetings/portal-delete", post(portal_delete))
+}
+
+/// A live-account change that could not be made: 400 with the reason.
+fn refused(e: anyhow::Error) -> Response {
+    (StatusCode::BAD_REQUEST, e.to_string()).into_response()
+}
+
+async fn add_meeting(State(st): State<AppState>, Json(new): Json<NewMeeting>) -> Response {
+    match live::add_meeting(&st, &new) {
+        Ok(m) => Json(m).into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+/// A meeting named in a JSON body (uuids hold `/`, which a path would split).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FinishReq {
+    uuid: String,
+    file_id: Option<String>,
+}
+
+async fn finish_processing(State(st): State<AppState>, Json(r): Json<FinishReq>) -> Response {
+    match live::finish_processing(&st, &r.uuid, r.file_id.as_deref()) {
+        Ok(files) => Json(files).into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PortalDeleteReq {
+    uuid: String,
+    #[serde(default)]
+    how: PortalDelete,
+}
+
+async fn portal_delete(State(st): State<AppState>, Json(r): Json<PortalDeleteReq>) -> Response {
+    match live::delete_in_portal(&st, &r.uuid, r.how) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refused(e),
+    }
 }
 
 #[derive(Deserialize)]
@@ -104,15 +153,9 @@ pub fn complete_processing(st: &Shared) {
     }
 }
 
-pub fn manifest(st: &Arc<Shared>) -> Manifest {
-    let Ok(w) = st.world.read() else {
-        return Manifest {
-            users: vec![],
-            meetings: vec![],
-        };
-    };
-    let a = &w.account;
-    let mf = |f: &crate::account::SimFile| ManifestFile {
+/// A file as the manifest describes it.
+pub(crate) fn manifest_file(f: &SimFile) -> ManifestFile {
+    ManifestFile {
         id: f.id.clone(),
         file_type: f.file_type.clone(),
         file_extension: f.file_extension.clone(),
@@ -126,7 +169,35 @@ pub fn manifest(st: &Arc<Shared>) -> Manifest {
         size: f.size,
         cloud: f.cloud,
         key: f.key,
+    }
+}
+
+/// A meeting of `a` as the manifest describes it.
+pub(crate) fn manifest_meeting(st: &Shared, a: &Account, m: &SimMeeting) -> ManifestMeeting {
+    let host = a.users.get(m.host_index);
+    ManifestMeeting {
+        uuid: m.uuid.clone(),
+        id: m.id,
+        host_id: host.and_then(|h| h.id.clone()).unwrap_or_default(),
+        host_email: host.map(|h| h.email.clone()).unwrap_or_default(),
+        topic: m.topic.clone(),
+        start_time: m.start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        timezone: m.timezone.clone(),
+        has_summary: m.has_summary && st.cfg.summaries_available(),
+        in_progress: m.in_progress,
+        files: m.files.iter().map(manifest_file).collect(),
+        participant_audio: m.participant_audio.iter().map(manifest_file).collect(),
+    }
+}
+
+pub fn manifest(st: &Arc<Shared>) -> Manifest {
+    let Ok(w) = st.world.read() else {
+        return Manifest {
+            users: vec![],
+            meetings: vec![],
+        };
     };
+    let a = &w.account;
     Manifest {
         users: a
             .users
@@ -140,22 +211,7 @@ pub fn manifest(st: &Arc<Shared>) -> Manifest {
         meetings: a
             .meetings
             .iter()
-            .map(|m| {
-                let host = a.users.get(m.host_index);
-                ManifestMeeting {
-                    uuid: m.uuid.clone(),
-                    id: m.id,
-                    host_id: host.and_then(|h| h.id.clone()).unwrap_or_default(),
-                    host_email: host.map(|h| h.email.clone()).unwrap_or_default(),
-                    topic: m.topic.clone(),
-                    start_time: m.start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                    timezone: m.timezone.clone(),
-                    has_summary: m.has_summary && st.cfg.summaries_available(),
-                    in_progress: m.in_progress,
-                    files: m.files.iter().map(mf).collect(),
-                    participant_audio: m.participant_audio.iter().map(mf).collect(),
-                }
-            })
+            .map(|m| manifest_meeting(st, a, m))
             .collect(),
     }
 }

@@ -1,14 +1,17 @@
 //! `zoom-sim`: a faithful local Zoom for tests, benchmarks and `zvm demo`.
 //!
 //! It serves on loopback what Zoom Video Mover touches (see `shared/zoom-api.md`): OAuth
-//! (Server-to-Server, authorization code with PKCE, refresh rotation, revoke), users,
-//! recordings with Zoom's silent narrowing of long spans and expiring page tokens, meeting
-//! details with participant audio, AI Companion summaries, deletion and recovery, and
-//! downloads through a "web" URL that redirects to a "CDN" listener with a signed, expiring
-//! query. Rate limits, faults and the clock are controllable, so tests can reproduce what
-//! goes wrong in real accounts without sleeping. A generated account is deterministic from
+//! (Server-to-Server, authorization code with PKCE, refresh rotation, revoke) with scopes on
+//! tokens, users, recordings per user and for the whole account with Zoom's silent narrowing
+//! of long spans and expiring page tokens, meeting details with participant audio, AI
+//! Companion summaries and their listing, deletion and recovery, and downloads through a
+//! "web" URL that redirects to a "CDN" listener with a signed, expiring query. Rate limits,
+//! faults, the admin listings' refusals, the clock and the live account (new meetings,
+//! finished processing, deletions in the web portal) are controllable, so tests can
+//! reproduce what goes wrong in real accounts without sleeping. A generated account is deterministic from
 //! its seed and its bytes are computed on the fly, so a huge account costs no disk.
 
+pub mod access;
 pub mod account;
 pub mod api;
 pub mod config;
@@ -18,12 +21,15 @@ pub mod deletion;
 pub mod download;
 pub mod hostile;
 pub mod listing;
+pub mod live;
 pub mod meetings;
 pub mod oauth;
+pub mod paging;
 pub mod ratelimit;
 pub mod replies;
 pub mod routes;
 pub mod state;
+pub mod summaries;
 pub mod throttle;
 pub mod webhook;
 
@@ -34,10 +40,12 @@ use axum::Router;
 use axum::routing::{any, get, post};
 use serde::Serialize;
 
+pub use access::{AccessConfig, ListingAccess};
 pub use account::{Account, CloudState};
 pub use config::{
     AccountSpec, Category, FaultConfig, HostileJson, Plan, RateLimitConfig, SimConfig,
 };
+pub use live::{NewMeeting, PortalDelete};
 pub use state::{DeletionRecord, Stats};
 pub use webhook::WebhookEvent;
 
@@ -196,6 +204,28 @@ impl Simulator {
     /// Every processing file becomes completed (Zoom finished processing).
     pub fn complete_processing(&self) {
         control::complete_processing(&self.shared);
+    }
+
+    /// Adds a meeting to the live account (as if it had just been recorded); it is listed
+    /// from now on. See [`NewMeeting`].
+    pub fn add_meeting(&self, new: NewMeeting) -> anyhow::Result<ManifestMeeting> {
+        live::add_meeting(&self.shared, &new)
+    }
+
+    /// Zoom finishes processing a file of a meeting (`None`: every processing file of it);
+    /// returns the files now completed.
+    pub fn finish_processing(
+        &self,
+        meeting_uuid: &str,
+        file_id: Option<&str>,
+    ) -> anyhow::Result<Vec<ManifestFile>> {
+        live::finish_processing(&self.shared, meeting_uuid, file_id)
+    }
+
+    /// A user deletes a meeting in the web portal, not through the API: it leaves the
+    /// listings (to the trash, or for good) and no deletion is recorded.
+    pub fn delete_in_portal(&self, meeting_uuid: &str, how: PortalDelete) -> anyhow::Result<()> {
+        live::delete_in_portal(&self.shared, meeting_uuid, how)
     }
 
     /// Moves the simulator's clock forward: tokens, page tokens and CDN links expire.

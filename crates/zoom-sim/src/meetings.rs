@@ -1,6 +1,7 @@
 //! A meeting's recordings as Zoom describes them (zoom-api.md §2, §4): the JSON of a meeting
 //! and its files, `GET /v2/meetings/{uuid}/recordings`, and the AI Companion summary of
-//! `GET /v2/meetings/{uuid}/meeting_summary`.
+//! `GET /v2/meetings/{uuid}/meeting_summary` (with the rule of which meetings serve one,
+//! which the summary listing shares).
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -96,7 +97,21 @@ pub fn meeting_json_filtered(st: &Shared, m: &SimMeeting, details: bool, trash: 
     v
 }
 
-fn summary_json(m: &SimMeeting) -> Value {
+/// Whether the meeting still has a file in the cloud (present or in the trash): only then do
+/// the per-meeting routes find it.
+fn in_cloud(m: &SimMeeting) -> bool {
+    m.files.iter().any(|f| f.cloud != CloudState::Deleted)
+}
+
+/// Whether `GET /v2/meetings/{uuid}/meeting_summary` answers 200 for `m`; the summary listing
+/// lists exactly these meetings.
+pub fn serves_summary(st: &Shared, m: &SimMeeting) -> bool {
+    in_cloud(m) && st.cfg.summaries_available() && m.has_summary
+}
+
+/// The summary `meeting_summary` serves; the summary listing's entries are parts of it, so
+/// the two always agree.
+pub fn summary_json(m: &SimMeeting) -> Value {
     let start = m.start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     json!({
         "meeting_uuid": m.uuid,
@@ -131,7 +146,7 @@ fn with_meeting(
         .account
         .meetings
         .iter()
-        .find(|m| m.uuid == uuid && m.files.iter().any(|f| f.cloud != CloudState::Deleted))
+        .find(|m| m.uuid == uuid && in_cloud(m))
     {
         Some(m) => f(st, m),
         None => no_recording(),

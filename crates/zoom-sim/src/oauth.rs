@@ -27,12 +27,14 @@ fn issue_tokens(st: &Shared, user_index: usize, with_refresh: bool) -> Value {
     let access = st.fresh_token("sim-at-");
     let refresh = with_refresh.then(|| st.fresh_token("sim-rt-"));
     let ttl = st.cfg.token_ttl_secs;
+    let scopes = st.cfg.access.granted();
     if let Ok(mut s) = st.sessions.lock() {
         s.tokens.insert(
             access.clone(),
             TokenInfo {
                 expires_at: st.now_secs() + ttl as i64,
                 user_index,
+                scopes: scopes.clone().into(),
             },
         );
         if let Some(refresh) = &refresh {
@@ -43,7 +45,7 @@ fn issue_tokens(st: &Shared, user_index: usize, with_refresh: bool) -> Value {
         "access_token": access,
         "token_type": "bearer",
         "expires_in": ttl,
-        "scope": "cloud_recording:read:list_user_recordings:admin cloud_recording:read:list_recording_files:admin cloud_recording:delete:meeting_recording:admin cloud_recording:delete:recording_file:admin meeting:read:summary:admin user:read:list_users:admin",
+        "scope": scopes.join(" "),
         "api_url": st.base_url(),
     });
     if let Some(refresh) = refresh {
@@ -265,11 +267,11 @@ pub async fn oauth_revoke(State(st): State<AppState>, body: axum::body::Bytes) -
     resp
 }
 
-/// Validates a bearer token; returns the user it acts as.
-pub fn check_token(st: &Shared, token: &str) -> Option<usize> {
+/// Validates a bearer token; returns what it grants (the user it acts as, its scopes).
+pub fn check_token(st: &Shared, token: &str) -> Option<TokenInfo> {
     let s = st.sessions.lock().ok()?;
     let info = s.tokens.get(token)?;
-    (info.expires_at > st.now_secs()).then_some(info.user_index)
+    (info.expires_at > st.now_secs()).then(|| info.clone())
 }
 
 pub fn bearer(headers: &HeaderMap) -> Option<String> {
@@ -290,6 +292,7 @@ pub fn issue_token(st: &Shared) -> String {
             TokenInfo {
                 expires_at: st.now_secs() + st.cfg.token_ttl_secs as i64,
                 user_index: 0,
+                scopes: st.cfg.access.granted().into(),
             },
         );
     }

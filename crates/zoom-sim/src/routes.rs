@@ -22,6 +22,10 @@ pub enum Route<'a> {
     GetUser { user: &'a str },
     /// `GET /v2/users/{id}/recordings`
     ListRecordings { user: &'a str },
+    /// `GET /v2/accounts/{id}/recordings` (`me` or the account's own id)
+    ListAccountRecordings { account: &'a str },
+    /// `GET /v2/meetings/meeting_summaries`
+    ListSummaries,
     /// `GET /v2/meetings/{uuid}/recordings`
     GetMeetingRecordings { uuid: &'a str },
     /// `DELETE /v2/meetings/{uuid}/recordings`
@@ -46,6 +50,10 @@ impl<'a> Route<'a> {
             ["v2", "users"] if m == "GET" => Route::ListUsers,
             ["v2", "users", u] if m == "GET" => Route::GetUser { user: u },
             ["v2", "users", u, "recordings"] if m == "GET" => Route::ListRecordings { user: u },
+            ["v2", "accounts", a, "recordings"] if m == "GET" => {
+                Route::ListAccountRecordings { account: a }
+            }
+            ["v2", "meetings", "meeting_summaries"] if m == "GET" => Route::ListSummaries,
             ["v2", "meetings", u, "recordings"] if m == "GET" => {
                 Route::GetMeetingRecordings { uuid: u }
             }
@@ -78,6 +86,8 @@ impl<'a> Route<'a> {
             Route::ListUsers => "/v2/users",
             Route::GetUser { .. } => "/v2/users/{id}",
             Route::ListRecordings { .. } => "/v2/users/{id}/recordings",
+            Route::ListAccountRecordings { .. } => "/v2/accounts/{id}/recordings",
+            Route::ListSummaries => "/v2/meetings/meeting_summaries",
             Route::GetMeetingRecordings { .. } | Route::DeleteMeetingRecordings { .. } => {
                 "/v2/meetings/{uuid}/recordings"
             }
@@ -92,8 +102,9 @@ impl<'a> Route<'a> {
     /// The path parameters in the order the name's `{...}` segments hold them.
     fn params(&self) -> Vec<&'a str> {
         match *self {
-            Route::ListUsers | Route::Unknown => vec![],
+            Route::ListUsers | Route::ListSummaries | Route::Unknown => vec![],
             Route::GetUser { user } | Route::ListRecordings { user } => vec![user],
+            Route::ListAccountRecordings { account } => vec![account],
             Route::GetMeetingRecordings { uuid }
             | Route::DeleteMeetingRecordings { uuid }
             | Route::RecoverMeetingRecordings { uuid }
@@ -106,7 +117,10 @@ impl<'a> Route<'a> {
     /// Zoom's rate-limit category of the route (zoom-api.md §6): the listings are Medium.
     pub fn category(&self) -> Category {
         match self {
-            Route::ListUsers | Route::ListRecordings { .. } => Category::Medium,
+            Route::ListUsers
+            | Route::ListRecordings { .. }
+            | Route::ListAccountRecordings { .. }
+            | Route::ListSummaries => Category::Medium,
             _ => Category::Light,
         }
     }
@@ -215,6 +229,16 @@ mod tests {
                 "/v2/meetings/u1/meeting_summary",
                 "/v2/meetings/{uuid}/meeting_summary",
             ),
+            (
+                Method::GET,
+                "/v2/accounts/me/recordings",
+                "/v2/accounts/{id}/recordings",
+            ),
+            (
+                Method::GET,
+                "/v2/meetings/meeting_summaries",
+                "/v2/meetings/meeting_summaries",
+            ),
         ];
         for (method, path, name) in cases {
             assert_eq!(parse(method.clone(), path).name(), name, "{method} {path}");
@@ -255,6 +279,14 @@ mod tests {
         assert_eq!(parse(Method::GET, "/v2/users").category(), Category::Medium);
         assert_eq!(
             parse(Method::GET, "/v2/users/me/recordings").category(),
+            Category::Medium
+        );
+        assert_eq!(
+            parse(Method::GET, "/v2/accounts/me/recordings").category(),
+            Category::Medium
+        );
+        assert_eq!(
+            parse(Method::GET, "/v2/meetings/meeting_summaries").category(),
             Category::Medium
         );
         assert_eq!(

@@ -42,6 +42,8 @@ pub struct TokenInfo {
     pub expires_at: i64,
     /// The user the token acts as ("me").
     pub user_index: usize,
+    /// The scopes it was issued with (see [`crate::AccessConfig::scopes`]).
+    pub scopes: Arc<[String]>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,7 +75,9 @@ pub struct DeletionRecord {
 /// Request and byte counters.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
-    /// "METHOD route" -> status -> count.
+    /// "METHOD route" -> status -> count. Routes are named as [`crate::routes::Route::name`]
+    /// spells them, e.g. `GET /v2/users/{id}/recordings`, `GET /v2/accounts/{id}/recordings`,
+    /// `GET /v2/meetings/meeting_summaries`.
     pub requests: BTreeMap<String, BTreeMap<u16, u64>>,
     pub bytes_served: u64,
     pub rate_limited: u64,
@@ -93,6 +97,15 @@ impl Stats {
         self.requests
             .get(route)
             .map(|m| m.values().sum())
+            .unwrap_or(0)
+    }
+
+    /// Requests to a route that were answered with `status`.
+    pub fn count_status(&self, route: &str, status: u16) -> u64 {
+        self.requests
+            .get(route)
+            .and_then(|m| m.get(&status))
+            .copied()
             .unwrap_or(0)
     }
 

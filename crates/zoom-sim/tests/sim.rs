@@ -1418,6 +1418,9 @@ fn the_binary_documents_every_flag_and_refuses_bad_values() {
         "--stall-prob",
         "--stall-secs",
         "--range-ignored-prob",
+        "--scopes",
+        "--account-listing",
+        "--summary-listing",
         "--print-config",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
@@ -1428,6 +1431,18 @@ fn the_binary_documents_every_flag_and_refuses_bad_values() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a probability"));
+    let out = std::process::Command::new(exe)
+        .args(["--account-listing", "sometimes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not_allowed_4700"));
+    let out = std::process::Command::new(exe)
+        .args(["--scopes", "a b"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("access.scopes"));
     let out = std::process::Command::new(exe)
         .args(["--file-size", "lots"])
         .output()

@@ -1,15 +1,14 @@
 //! The Zoom API client. Every call goes through one path ([`ZoomClient::call`]): pacer slot,
 //! bearer token, send, classify, decide, sleep, retry; a 401 refreshes the token once. On top:
-//! users, meetings over any date range (one-month windows, newest first), one meeting's
-//! recordings, summaries, deletion and recovery, and downloads.
+//! users, meetings over any date range (one-month windows, newest first, walked by
+//! the `window` module) of one user or of the whole account, one meeting's recordings,
+//! summaries and the summary listing, deletion and recovery, and downloads.
 
-use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use jiff::ToSpan;
 use jiff::civil::Date;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
@@ -17,14 +16,17 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::auth::{Credentials, TokenSource, join};
-use crate::error::{ErrorClass, ZoomError};
+use crate::error::{AdminListing, ErrorClass, ZoomError};
 use crate::http::{
     MAX_REDIRECTS, api_client, check_redirect, check_url, download_client, same_host,
 };
-use crate::models::{Meeting, MeetingSummary, RecordingsPage, User, UsersPage};
+use crate::models::{
+    Meeting, MeetingSummary, RecordingsPage, SummariesPage, SummaryListing, User, UsersPage,
+};
 use crate::pacer::{Category, Pacer, Plan};
 use crate::redact::{RedactedUrl, Secret};
 use crate::retry::{Attempts, Decision, RetryPolicy, server_delay};
+use crate::window::{Lister, Source, WindowPage};
 
 /// Characters left alone when encoding a path segment (RFC 3986 unreserved).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -336,15 +338,15 @@ impl ZoomClient {
         }
     }
 
-    /// One page of a user's recordings.
-    async fn recordings_page(
+    /// One page of a date-windowed listing at `path` (relative to the API base, encoded).
+    pub(crate) async fn window_page<P: DeserializeOwned>(
         &self,
-        user: &str,
+        path: &str,
         from: Date,
         to: Date,
         page_token: &str,
-    ) -> Result<RecordingsPage, ZoomError> {
-        let url = self.url(&format!("users/{}/recordings", encode_segment(user)));
+    ) -> Result<P, ZoomError> {
+        let url = self.url(path);
         let mut q = vec![
             ("from", from.to_string()),
             ("to", to.to_string()),
@@ -354,6 +356,26 @@ impl ZoomClient {
             q.push(("next_page_token", page_token.to_owned()));
         }
         self.get_json(Category::Medium, &url, &q).await
+    }
+
+    /// The entries of a date-windowed listing, as a stream (walked by the `window` module).
+    fn walk<P: WindowPage>(
+        &self,
+        path: String,
+        admin: Option<AdminListing>,
+        from: Date,
+        to: Date,
+    ) -> impl Stream<Item = Result<P::Item, ZoomError>> + Send + Unpin + 'static {
+        let source = Source {
+            client: self.clone(),
+            path,
+            admin,
+        };
+        let st = Lister::<P>::new(source, from, to);
+        Box::pin(futures::stream::try_unfold(st, |mut st| async move {
+            let m = st.next().await?;
+            Ok(m.map(|m| (m, st)))
+        }))
     }
 
     /// Every meeting of `user` (`me`, an id or an email) that starts between `from` and `to`
@@ -369,22 +391,49 @@ impl ZoomClient {
         from: Date,
         to: Date,
     ) -> impl Stream<Item = Result<Meeting, ZoomError>> + Send + Unpin + 'static {
-        let st = Lister {
-            client: self.clone(),
-            user: user.to_owned(),
-            start: from,
-            next_to: Some(to).filter(|t| *t >= from),
-            ahead: VecDeque::new(),
-            window: None,
-            seen: HashSet::new(),
-            buf: VecDeque::new(),
-            restarts: 0,
-            exact_month: false,
-        };
-        Box::pin(futures::stream::try_unfold(st, |mut st| async move {
-            let m = st.next().await?;
-            Ok(m.map(|m| (m, st)))
-        }))
+        let path = format!("users/{}/recordings", encode_segment(user));
+        self.walk::<RecordingsPage>(path, None, from, to)
+    }
+
+    /// Every meeting of every user of the account (inactive users' included) that starts
+    /// between `from` and `to`, from `GET /accounts/me/recordings` (zoom-api.md §2 "Account
+    /// level"): the same windows, narrowing check, pages, dedup and order as
+    /// [`Self::list_meetings`]; each meeting names its `host_id` and `host_email`. One request
+    /// per month (per page) for the whole account instead of one per user per month.
+    ///
+    /// Zoom refuses it to some apps and plans: the stream then ends with an error whose
+    /// [`ZoomError::is_refused`] is true (fall back to [`Self::list_users`] and
+    /// [`Self::list_meetings`] per user) and whose [`ZoomError::scope_to_grant`] names the
+    /// scope to tell the admin about.
+    pub fn list_account_meetings(
+        &self,
+        from: Date,
+        to: Date,
+    ) -> impl Stream<Item = Result<Meeting, ZoomError>> + Send + Unpin + 'static {
+        self.walk::<RecordingsPage>(
+            "accounts/me/recordings".to_owned(),
+            Some(AdminListing::AccountRecordings),
+            from,
+            to,
+        )
+    }
+
+    /// Every meeting of the account with an AI Companion summary that starts between `from`
+    /// and `to`, from `GET /meetings/meeting_summaries` (zoom-api.md §4), walked like
+    /// [`Self::list_meetings`] (deduplicated by meeting uuid): ask [`Self::meeting_summary`]
+    /// only for these. Refusals (a missing scope, a plan without it) end the stream with an
+    /// error whose [`ZoomError::is_refused`] is true: then ask each meeting.
+    pub fn list_summaries(
+        &self,
+        from: Date,
+        to: Date,
+    ) -> impl Stream<Item = Result<SummaryListing, ZoomError>> + Send + Unpin + 'static {
+        self.walk::<SummariesPage>(
+            "meetings/meeting_summaries".to_owned(),
+            Some(AdminListing::MeetingSummaries),
+            from,
+            to,
+        )
     }
 
     /// One user, by id, email or `me` (the signed-in user).
@@ -693,148 +742,6 @@ fn parse_content_range_start(v: &str) -> Option<u64> {
         .trim()
         .parse()
         .ok()
-}
-
-/// Windows whose first page is requested ahead of the one being read. Listing is paced, so
-/// the requests themselves must not be what waits: with one request at a time, every answer
-/// slower than a pacer slot (50 ms at 20/s; a page of 300 meetings is hundreds of KiB to
-/// build, send and parse) is lost time. With four in flight the pacer is the only limit up to
-/// four slots of latency, and at most four pages wait in memory.
-const WINDOWS_AHEAD: usize = 4;
-
-/// A spawned request, cancelled when dropped (the stream was dropped, or an error ended it).
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// A window whose first page is on its way.
-struct Ahead {
-    from: Date,
-    to: Date,
-    page: AbortOnDrop<Result<RecordingsPage, ZoomError>>,
-}
-
-/// State of the window walk behind [`ZoomClient::list_meetings`].
-struct Lister {
-    client: ZoomClient,
-    user: String,
-    start: Date,
-    /// End of the next fresh window; `None` when the range is exhausted.
-    next_to: Option<Date>,
-    /// Windows already asked for, in walk order (newest first).
-    ahead: VecDeque<Ahead>,
-    /// Current window and its next page token.
-    window: Option<(Date, Date, String)>,
-    seen: HashSet<String>,
-    buf: VecDeque<Meeting>,
-    restarts: u32,
-    /// Set once the server narrowed a window: windows become `to - 1 month + 1 day ..= to`.
-    exact_month: bool,
-}
-
-impl Lister {
-    /// The next fresh window, walking back from `to`.
-    fn next_window(&mut self) -> Result<Option<(Date, Date)>, ZoomError> {
-        let Some(to) = self.next_to else {
-            return Ok(None);
-        };
-        // Zoom keeps `from = to - 1 month` ("the month that ends at `to`") and narrows only
-        // earlier days, so that is the longest window one request covers. A server that
-        // narrows it anyway is asked for one day less from then on (`exact_month`).
-        let month = to
-            .checked_sub(1.month())
-            .map_err(|e| ZoomError::Config(e.to_string()))?;
-        let from = if self.exact_month {
-            month
-                .checked_add(1.day())
-                .map_err(|e| ZoomError::Config(e.to_string()))?
-        } else {
-            month
-        }
-        .max(self.start);
-        self.next_to = from.checked_sub(1.day()).ok().filter(|d| *d >= self.start);
-        Ok(Some((from, to)))
-    }
-
-    /// Requests the first page of `from..=to` in the background.
-    fn ask(&self, from: Date, to: Date) -> Ahead {
-        let client = self.client.clone();
-        let user = self.user.clone();
-        let page = tokio::spawn(async move { client.recordings_page(&user, from, to, "").await });
-        Ahead {
-            from,
-            to,
-            page: AbortOnDrop(page),
-        }
-    }
-
-    async fn next(&mut self) -> Result<Option<Meeting>, ZoomError> {
-        loop {
-            if let Some(m) = self.buf.pop_front() {
-                return Ok(Some(m));
-            }
-            while self.ahead.len() < WINDOWS_AHEAD {
-                let Some((from, to)) = self.next_window()? else {
-                    break;
-                };
-                let a = self.ask(from, to);
-                self.ahead.push_back(a);
-            }
-            // The current window's next page, else the next window's first page.
-            let (from, to, first, page) = if let Some((from, to, token)) = self.window.take() {
-                match self
-                    .client
-                    .recordings_page(&self.user, from, to, &token)
-                    .await
-                {
-                    Ok(p) => (from, to, token.is_empty(), p),
-                    Err(e)
-                        if !token.is_empty()
-                            && e.status() == Some(400)
-                            && e.code() == Some(300)
-                            && self.restarts < 5 =>
-                    {
-                        // Page token expired (15 min): restart the window; dedup hides repeats.
-                        self.restarts += 1;
-                        self.window = Some((from, to, String::new()));
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            } else if let Some(mut a) = self.ahead.pop_front() {
-                let page = (&mut a.page.0)
-                    .await
-                    .map_err(|e| ZoomError::Config(format!("listing task failed: {e}")))??;
-                (a.from, a.to, true, page)
-            } else {
-                return Ok(None);
-            };
-            if first
-                && let Ok(echoed) = page.from.parse::<Date>()
-                && echoed > from
-            {
-                // Zoom narrowed the window: walk the part it dropped next, and ask for shorter
-                // windows from now on.
-                self.exact_month = true;
-                if let Ok(before) = echoed.checked_sub(1.day()) {
-                    let a = self.ask(from, before);
-                    self.ahead.push_front(a);
-                }
-            }
-            for m in page.meetings {
-                if self.seen.insert(m.uuid.clone()) {
-                    self.buf.push_back(m);
-                }
-            }
-            if let Some(t) = page.next_page_token.filter(|t| !t.is_empty()) {
-                self.window = Some((from, to, t));
-            }
-        }
-    }
 }
 
 /// The largest API answer read into memory. A real page of 300 meetings with every file is a

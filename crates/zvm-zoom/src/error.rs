@@ -1,6 +1,8 @@
 //! The crate's one error type, [`ZoomError`], and its single classifier
 //! ([`ZoomError::class`]): every retry decision in the crate is made from it, so a status code
-//! or an I/O failure is judged the same way in listing, auth and downloads.
+//! or an I/O failure is judged the same way in listing, auth and downloads. It also tells a
+//! refused admin listing ([`ZoomError::is_refused`]) from other failures, with the scope to
+//! tell the admin about.
 
 use std::error::Error as StdError;
 use std::time::Duration;
@@ -27,6 +29,61 @@ pub struct ApiErrorBody {
     pub message: Option<String>,
 }
 
+/// The admin listings that an account, an app's scopes or a plan may refuse, each with a
+/// slower way to the same facts (zoom-api.md §2 "Account level", §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdminListing {
+    /// `GET /accounts/me/recordings` (instead: list the users, then each user's recordings).
+    AccountRecordings,
+    /// `GET /meetings/meeting_summaries` (instead: ask each meeting for its summary).
+    MeetingSummaries,
+}
+
+impl AdminListing {
+    /// The granular scope the app needs for the listing, as Zoom documents it.
+    pub fn scope(self) -> &'static str {
+        match self {
+            AdminListing::AccountRecordings => "cloud_recording:read:list_account_recordings:admin",
+            AdminListing::MeetingSummaries => "meeting_summary:read:list_summaries:admin",
+        }
+    }
+
+    /// The classic scope that also grants it (apps made before granular scopes).
+    pub fn classic_scope(self) -> &'static str {
+        match self {
+            AdminListing::AccountRecordings => "account:read:admin",
+            AdminListing::MeetingSummaries => "meeting_summary:read:admin",
+        }
+    }
+
+    /// What the listing is, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            AdminListing::AccountRecordings => "the account-wide recordings listing",
+            AdminListing::MeetingSummaries => "the AI Companion summary listing",
+        }
+    }
+
+    fn hint(self, scope: &str) -> String {
+        let what = match self {
+            AdminListing::AccountRecordings => {
+                "lists every user's recordings with one request per month instead of one per \
+                 user per month"
+            }
+            AdminListing::MeetingSummaries => {
+                "tells which meetings have a summary instead of asking each meeting"
+            }
+        };
+        format!(
+            "Zoom refused {} to this app or plan; it {what}. To use it, add the scope {scope} \
+             (classic apps: {}) in the Zoom Marketplace app, or check that the account's plan \
+             and the admin's role allow it",
+            self.describe(),
+            self.classic_scope()
+        )
+    }
+}
+
 /// Every failure this crate reports. Messages never contain tokens or query strings.
 #[derive(Debug, thiserror::Error)]
 pub enum ZoomError {
@@ -46,6 +103,10 @@ pub enum ZoomError {
         hint: Option<String>,
         /// Delay Zoom asked for (429/503).
         retry_after: Option<Duration>,
+        /// Set when this is Zoom refusing one of the admin listings to this app or plan
+        /// (see [`ZoomError::is_refused`]): the caller can fall back to the per-user or
+        /// per-meeting calls.
+        refused: Option<AdminListing>,
     },
     /// Transport failure (connection, TLS, body read). The URL is stripped.
     #[error("HTTP transport error: {0}")]
@@ -153,6 +214,83 @@ impl ZoomError {
             hint: hint_for(status, parsed.code),
             message,
             retry_after,
+            refused: None,
+        }
+    }
+
+    /// Marks this error as Zoom refusing `listing` when it is one of the refusals
+    /// zoom-api.md lists for it: 403 with code 4711 or 4700 (a missing scope, not allowed),
+    /// 400 (not on the plan; but not code 300, a refused parameter or page token, which the
+    /// slower calls would meet as well) or 404. Any other error is returned unchanged.
+    pub fn refusing(self, listing: AdminListing) -> Self {
+        match self {
+            ZoomError::Api {
+                status,
+                code,
+                message,
+                retry_after,
+                ..
+            } if matches!(
+                (status, code),
+                (403, Some(4711 | 4700)) | (400, _) | (404, _)
+            ) && code != Some(300) =>
+            {
+                let scope = named_scopes(&message)
+                    .into_iter()
+                    .find(|s| s.ends_with(":admin"))
+                    .unwrap_or_else(|| listing.scope().to_owned());
+                ZoomError::Api {
+                    status,
+                    code,
+                    hint: Some(listing.hint(&scope)),
+                    message,
+                    retry_after,
+                    refused: Some(listing),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// True when Zoom refused an admin listing to this app or plan (see
+    /// [`ZoomError::refusing`]): fall back to the per-user or per-meeting calls. Other
+    /// failures (5xx, network, a bad page token) are not refusals.
+    pub fn is_refused(&self) -> bool {
+        self.refused_listing().is_some()
+    }
+
+    /// Which admin listing Zoom refused, if this is such a refusal.
+    pub fn refused_listing(&self) -> Option<AdminListing> {
+        match self {
+            ZoomError::Api { refused, .. } => *refused,
+            _ => None,
+        }
+    }
+
+    /// The scope to tell the admin about: for a refused admin listing, the `:admin` scope
+    /// Zoom's 4711 message names, else the listing's documented scope; for any other missing
+    /// scope (403 code 4711), the first scope the message names. `None` otherwise.
+    pub fn scope_to_grant(&self) -> Option<String> {
+        let ZoomError::Api {
+            code,
+            message,
+            refused,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let named = named_scopes(message);
+        match refused {
+            Some(listing) => Some(
+                named
+                    .iter()
+                    .find(|s| s.ends_with(":admin"))
+                    .cloned()
+                    .unwrap_or_else(|| listing.scope().to_owned()),
+            ),
+            None if *code == Some(4711) => named.into_iter().next(),
+            None => None,
         }
     }
 
@@ -186,6 +324,28 @@ impl ZoomError {
             _ => ErrorClass::Fatal,
         }
     }
+}
+
+/// The scopes a 4711 message names: `...does not contain scopes:[a, b].` -> `[a, b]`. Only
+/// words shaped like scopes are kept, so nothing else from the message is repeated.
+fn named_scopes(message: &str) -> Vec<String> {
+    let Some((_, rest)) = message.split_once("scopes:[") else {
+        return Vec::new();
+    };
+    let Some((list, _)) = rest.split_once(']') else {
+        return Vec::new();
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() <= 100
+                && s.contains(':')
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.'))
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Classifies an HTTP status. 408/429/5xx retry; everything else (incl. 401, which the auth
@@ -290,6 +450,67 @@ mod tests {
             .class(),
             ErrorClass::Fatal
         );
+    }
+
+    #[test]
+    fn admin_listing_refusals_are_told_from_other_errors() {
+        let listing = AdminListing::AccountRecordings;
+        let refused = |status, body: &str| ZoomError::api(status, body, None).refusing(listing);
+        let e = refused(
+            403,
+            r#"{"code":4711,"message":"Invalid access token, does not contain scopes:[cloud_recording:read:list_account_recordings, cloud_recording:read:list_account_recordings:admin]."}"#,
+        );
+        assert!(e.is_refused());
+        assert_eq!(e.refused_listing(), Some(listing));
+        assert_eq!(
+            e.scope_to_grant().as_deref(),
+            Some("cloud_recording:read:list_account_recordings:admin")
+        );
+        assert!(
+            e.to_string().contains("list_account_recordings:admin"),
+            "{e}"
+        );
+        assert_eq!(e.class(), ErrorClass::Fatal);
+        for (status, body) in [
+            (403, r#"{"code":4700,"message":"not authorized"}"#),
+            (400, r#"{"code":200,"message":"not on the plan"}"#),
+            (404, r#"{"code":2001,"message":"Account does not exist."}"#),
+            (404, "<html>no such route</html>"),
+        ] {
+            let e = refused(status, body);
+            assert!(e.is_refused(), "{status} {body}");
+            assert_eq!(e.scope_to_grant().as_deref(), Some(listing.scope()));
+        }
+        for (status, body) in [
+            (500, r#"{"code":500,"message":"Internal server error"}"#),
+            (503, r#"{"code":503,"message":"Service Unavailable"}"#),
+            (429, r#"{"code":429,"message":"rate"}"#),
+            (401, r#"{"code":124,"message":"Invalid access token."}"#),
+            (
+                400,
+                r#"{"code":300,"message":"The next page token is invalid or expired."}"#,
+            ),
+            (403, r#"{"code":2305,"message":"restricted"}"#),
+        ] {
+            let e = refused(status, body);
+            assert!(!e.is_refused(), "{status} {body}");
+            assert_eq!(e.status(), Some(status));
+        }
+        assert!(
+            !ZoomError::Stalled(Duration::from_secs(1))
+                .refusing(listing)
+                .is_refused()
+        );
+        // A missing scope elsewhere is not a refused listing, but still names its scope.
+        let e = ZoomError::api(
+            403,
+            r#"{"code":4711,"message":"Invalid access token, does not contain scopes:[meeting:read:summary]."}"#,
+            None,
+        );
+        assert!(!e.is_refused());
+        assert_eq!(e.scope_to_grant().as_deref(), Some("meeting:read:summary"));
+        // Text that is not a scope is never repeated as one.
+        assert!(named_scopes("scopes:[<script>, a b:c]").is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Zoom API client for Zoom Video Mover: credentials and tokens ([`auth`]), lenient models
-//! ([`models`]), the client with listing in one-month windows, summaries, deletion and
-//! downloads ([`client`]), the per-category pacer ([`pacer`]), the single error classifier
+//! ([`models`]), the client with listing in one-month windows (`window`) per user or for
+//! the whole account, summaries and the summary listing, deletion and downloads
+//! ([`client`]), the per-category pacer ([`pacer`]), the single error classifier
 //! ([`error`]) and retry policy ([`retry`]), and redaction of secrets ([`redact`]).
 //! It knows nothing of files or state.
 
@@ -12,6 +13,7 @@ pub mod models;
 pub mod pacer;
 pub mod redact;
 pub mod retry;
+mod window;
 
 pub use auth::{
     Credentials, FileTokenStore, LoginConfig, StoredToken, TokenSource, TokenStatus, TokenStore,
@@ -21,7 +23,7 @@ pub use client::{
     ClientConfig, DeleteAction, DeleteOutcome, Download, DownloadStatus, SummaryAbsent,
     SummaryResult, UserStatusFilter, ZoomClient, encode_uuid,
 };
-pub use error::{ErrorClass, ZoomError};
+pub use error::{AdminListing, ErrorClass, ZoomError};
 pub use models::*;
 pub use pacer::{Category, Pacer, Plan};
 pub use redact::{RedactedUrl, Secret, redact_url};

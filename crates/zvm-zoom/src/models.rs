@@ -308,6 +308,50 @@ pub struct MeetingSummary {
     pub next_steps: Vec<serde_json::Value>,
 }
 
+/// One entry of the admin summary listing (`GET /meetings/meeting_summaries`): a meeting
+/// that has an AI Companion summary, without the summary itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SummaryListing {
+    #[serde(deserialize_with = "null_default")]
+    pub meeting_uuid: String,
+    #[serde(deserialize_with = "null_default")]
+    pub meeting_id: i64,
+    #[serde(deserialize_with = "null_default")]
+    pub meeting_topic: String,
+    #[serde(deserialize_with = "null_default")]
+    pub meeting_host_id: String,
+    #[serde(deserialize_with = "null_default")]
+    pub meeting_host_email: String,
+    #[serde(deserialize_with = "null_default")]
+    pub meeting_start_time: String,
+    #[serde(deserialize_with = "null_default")]
+    pub meeting_end_time: String,
+    #[serde(deserialize_with = "null_default")]
+    pub summary_created_time: String,
+    #[serde(deserialize_with = "null_default")]
+    pub summary_last_modified_time: String,
+}
+
+/// A page of `GET /meetings/meeting_summaries`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SummariesPage {
+    #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
+    pub from: String,
+    #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
+    pub to: String,
+    #[serde(deserialize_with = "null_default")]
+    #[serde(default)]
+    pub page_size: u64,
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+    // Required: an answer without its list is malformed, not an empty page.
+    #[serde(deserialize_with = "null_default")]
+    pub summaries: Vec<SummaryListing>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +375,18 @@ mod tests {
             back["recording_files"][1]["recording_type"],
             "brand_new_view"
         );
+    }
+
+    #[test]
+    fn lenient_summary_listing() {
+        let p: SummariesPage = serde_json::from_str(
+            r#"{"from":"2026-06-01","next_page_token":null,"summaries":[
+            {"meeting_uuid":"/a==","meeting_id":7,"meeting_topic":null,"new_field":[1]},{}]}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(p.summaries.len(), 2);
+        assert_eq!(p.summaries[0].meeting_uuid, "/a==");
+        assert!(serde_json::from_str::<SummariesPage>(r#"{"from":"2026-06-01"}"#).is_err());
     }
 
     #[test]

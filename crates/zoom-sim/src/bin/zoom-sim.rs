@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use zoom_sim::{Plan, SimConfig, Simulator};
+use zoom_sim::{ListingAccess, Plan, SimConfig, Simulator};
 
 /// A faithful local Zoom for tests, benchmarks and demos (loopback only).
 ///
@@ -87,6 +87,16 @@ struct Args {
     /// Probability that a Range request is answered with the whole file.
     #[arg(long, value_name = "P")]
     range_ignored_prob: Option<f64>,
+    /// Scopes every issued token carries, comma separated (default: every scope).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    scopes: Option<Vec<String>>,
+    /// How the account recordings listing answers: allowed, scope_4711, not_allowed_4700,
+    /// bad_request_400, not_found_404.
+    #[arg(long, value_name = "ACCESS")]
+    account_listing: Option<ListingAccess>,
+    /// How the summary listing answers (same values as --account-listing).
+    #[arg(long, value_name = "ACCESS")]
+    summary_listing: Option<ListingAccess>,
     /// Print the configuration as TOML and exit (a starting point for a scenario).
     #[arg(long)]
     print_config: bool,
@@ -181,6 +191,16 @@ fn build(a: &Args) -> anyhow::Result<SimConfig> {
     if let Some(v) = a.range_ignored_prob {
         c.faults.range_ignored_prob = v;
     }
+    if let Some(v) = &a.scopes {
+        c.access.scopes = Some(v.iter().map(|s| s.trim().to_string()).collect());
+    }
+    if let Some(v) = a.account_listing {
+        c.access.account_listing = v;
+    }
+    if let Some(v) = a.summary_listing {
+        c.access.summary_listing = v;
+    }
+    c.check()?;
     for (name, p) in [
         ("--api-5xx-prob", c.faults.api_5xx_prob),
         ("--reset-prob", c.faults.reset_prob),
