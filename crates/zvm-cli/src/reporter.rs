@@ -230,7 +230,7 @@ impl Renderer {
                     ));
                 }
             }
-            Event::FileFailed { file, error } => {
+            Event::FileFailed { file, error, .. } => {
                 if let Some(pb) = self.active.remove(&file.path) {
                     pb.finish_and_clear();
                 }

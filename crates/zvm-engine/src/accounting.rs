@@ -15,18 +15,8 @@ use crate::concurrency::Gate;
 use crate::error::EngineError;
 use crate::events::{Event, EventSink, Failure, FileRef, RunSummary};
 
-/// What kind of thing failed, for counting failures by class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureClass {
-    /// A download: Zoom or the network, after its retries.
-    Download,
-    /// The destination (disk full, read-only, permission, a write that failed).
-    Destination,
-    /// The state store.
-    State,
-    /// A meeting's details (summary, participant audio list).
-    Details,
-}
+// The class travels in `FileFailed` events, so its type lives with the events.
+pub use crate::events::FailureClass;
 
 impl FailureClass {
     /// The class of an engine error met while transferring a file.
@@ -200,7 +190,7 @@ impl Accounting {
                 error: error.clone(),
             });
         }
-        events.emit(Event::FileFailed { file, error });
+        events.emit(Event::FileFailed { file, class, error });
     }
 
     /// The destination became unusable: the first reason is kept.

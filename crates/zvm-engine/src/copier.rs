@@ -30,7 +30,7 @@ use crate::catalog::{AsyncMeetingFn, CopyCheck};
 use crate::concurrency::{self, Controller, Gate};
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::events::{Event, FileRef, RunSummary, SkipReason};
+use crate::events::{Event, FileRef, Notice, RunSummary, SkipReason};
 use crate::options::SyncOptions;
 use crate::planner::{self, Decision, Folders, MeetingInput};
 use crate::queue::JobQueue;
@@ -142,7 +142,7 @@ impl Engine {
         let summary = tally.summary(cancel.is_cancelled());
         if let Some(msg) = tally.stopped() {
             self.emit(Event::Warning {
-                message: format!("the run stopped early: {msg}"),
+                message: Notice::StoppedEarly { error: msg },
             });
         }
         let listed = tally.take_listed();
@@ -192,7 +192,9 @@ impl Engine {
                     }
                 }
                 Ok(Err(e)) => self.emit(Event::Warning {
-                    message: format!("meeting details: {e}"),
+                    message: Notice::DetailsFailed {
+                        error: e.to_string(),
+                    },
                 }),
                 Err(_) => {} // cancelled with the run
             }
@@ -200,10 +202,7 @@ impl Engine {
         if opts.summaries && self.zoom().summaries_not_on_plan() {
             // Said once per run: the client stopped asking after Zoom's first 400 code 200.
             self.emit(Event::Warning {
-                message: "AI Companion summaries are not available on this Zoom account's \
-                          plan (Zoom answered 400, code 200): no summaries were saved, which is \
-                          not an error"
-                    .into(),
+                message: Notice::SummariesNotOnPlan,
             });
         }
         let (m, f, b) = stage.totals;
@@ -330,16 +329,18 @@ impl PlanStage<'_> {
                 }
                 Decision::Fetch { .. } => {
                     if let Some(lost) = f.lost_copy() {
+                        let path = f.rel_path.clone();
                         engine.emit(Event::Warning {
-                            message: format!(
-                                "{} was verified earlier but is {} now; fetching it again",
-                                f.rel_path,
-                                match lost {
-                                    CopyCheck::WrongSize { found, expected } =>
-                                        format!("{found} bytes instead of {expected}"),
-                                    _ => "missing".to_string(),
+                            message: match lost {
+                                CopyCheck::WrongSize { found, expected } => {
+                                    Notice::VerifiedCopyWrongSize {
+                                        path,
+                                        found: *found,
+                                        expected: *expected,
+                                    }
                                 }
-                            ),
+                                _ => Notice::VerifiedCopyMissing { path },
+                            },
                         });
                     }
                 }

@@ -27,7 +27,9 @@ use zvm_zoom::{DeleteAction, DeleteOutcome, ZoomClient};
 use crate::catalog::{CopyCheck, check_copy_at};
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::events::{Event, EventSink, RunSummary};
+use crate::events::{Event, EventSink, Notice, RunSummary};
+// The reasons travel in events (`DeleteSkipped`), so their type lives with the events.
+pub use crate::events::KeepReason;
 use crate::layout::MEETING_JSON;
 use crate::options::SyncOptions;
 
@@ -53,44 +55,7 @@ pub struct MoveCandidate {
     pub bytes: u64,
 }
 
-/// Why a meeting (or one of its files) stays in the cloud. Each carries what a front end
-/// needs to say it in its own words; `Display` says it in English (the CLI's wording).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeepReason {
-    /// Recorded after the `--older-than` cutoff.
-    YoungerThanCutoff,
-    /// A file of the meeting is still processing at Zoom.
-    Processing,
-    /// A file Zoom lists has no state row: it was never copied.
-    NoLocalCopy { file_id: String },
-    /// A copy whose state row is not verified.
-    NotVerified { path: String, status: FileStatus },
-    /// Zoom lists another size than the copy was verified at.
-    SizeChanged {
-        path: String,
-        listed: u64,
-        recorded: u64,
-    },
-    /// The copy at the destination has another size.
-    WrongSize {
-        path: String,
-        found: u64,
-        expected: u64,
-    },
-    /// No file under the copy's final name at the destination.
-    Missing { path: String },
-    /// `--verify-hash` and no SHA-256 was read back from the copy yet.
-    NoHash { path: String },
-    /// The filters left no file of the meeting to delete.
-    NothingSelected,
-    /// The meeting's details (which list its participant audio) were never fetched whole.
-    DetailsNotFetched,
-    /// Zoom answered the deletion with an error.
-    ZoomRefused { error: String },
-    /// The meeting is in progress (Zoom code 3303).
-    InProgress,
-}
-
+/// The mover's own use of a [`KeepReason`]: reading the local-copy check.
 impl KeepReason {
     /// Why a file's copy does not prove it, from the local-copy check; `None` when it does.
     pub fn of_copy(path: &str, check: CopyCheck) -> Option<KeepReason> {
@@ -111,45 +76,6 @@ impl KeepReason {
             },
             CopyCheck::NoHash => KeepReason::NoHash { path },
         })
-    }
-}
-
-impl std::fmt::Display for KeepReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            KeepReason::YoungerThanCutoff => write!(f, "younger than --older-than"),
-            KeepReason::Processing => write!(f, "a file is still processing at Zoom"),
-            KeepReason::NoLocalCopy { file_id } => write!(f, "file {file_id} has no local copy"),
-            KeepReason::NotVerified { path, status } => {
-                write!(f, "{path} is not verified ({})", status.as_str())
-            }
-            KeepReason::SizeChanged {
-                path,
-                listed,
-                recorded,
-            } => write!(
-                f,
-                "{path}: Zoom now lists {listed} bytes, the copy has {recorded}"
-            ),
-            KeepReason::WrongSize {
-                path,
-                found,
-                expected,
-            } => write!(
-                f,
-                "{path} is {found} bytes at the destination, expected {expected}"
-            ),
-            KeepReason::Missing { path } => write!(f, "{path} is missing at the destination"),
-            KeepReason::NoHash { path } => write!(f, "{path} has no SHA-256 read back yet"),
-            KeepReason::NothingSelected => write!(f, "nothing selected to delete"),
-            KeepReason::DetailsNotFetched => {
-                write!(f, "meeting details (participant audio) not yet fetched")
-            }
-            KeepReason::ZoomRefused { error } => write!(f, "Zoom refused the deletion: {error}"),
-            KeepReason::InProgress => {
-                write!(f, "the meeting is in progress (Zoom code 3303)")
-            }
-        }
     }
 }
 
@@ -201,7 +127,7 @@ impl Engine {
                     self.events.emit(Event::DeleteSkipped {
                         meeting_uuid: m.uuid.clone(),
                         topic: m.topic.clone(),
-                        reason: reason.to_string(),
+                        reason: reason.clone(),
                     });
                     plan.kept.push((m.uuid.clone(), m.topic.clone(), reason));
                 }
@@ -350,8 +276,7 @@ impl Engine {
                             topic: c.topic.clone(),
                             reason: KeepReason::ZoomRefused {
                                 error: e.to_string(),
-                            }
-                            .to_string(),
+                            },
                         });
                         continue;
                     }
@@ -364,7 +289,7 @@ impl Engine {
                         self.events.emit(Event::DeleteSkipped {
                             meeting_uuid: c.meeting_uuid.clone(),
                             topic: c.topic.clone(),
-                            reason: KeepReason::InProgress.to_string(),
+                            reason: KeepReason::InProgress,
                         });
                         continue;
                     }
@@ -514,7 +439,10 @@ pub async fn restore(
             Err(e) => {
                 failed += 1;
                 events.emit(Event::Warning {
-                    message: format!("could not recover \"{topic}\": {e}"),
+                    message: Notice::RecoverFailed {
+                        topic,
+                        error: e.to_string(),
+                    },
                 });
             }
         }

@@ -15,7 +15,7 @@ use zvm_state::{FileKey, FileKind, PlannedFile};
 use crate::accounting::Accounting;
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::events::{Event, FileRef};
+use crate::events::{Event, FileRef, Notice};
 use crate::layout::MEETING_JSON;
 use crate::record::{PendingRecord, write_artifact};
 
@@ -172,7 +172,10 @@ impl RecordGate {
         };
         if let Err(e) = written {
             engine.emit(Event::Warning {
-                message: format!("{}/{MEETING_JSON}: {e}", rec.folder),
+                message: Notice::RecordNotWritten {
+                    path: format!("{}/{MEETING_JSON}", rec.folder),
+                    error: e.to_string(),
+                },
             });
         }
     }

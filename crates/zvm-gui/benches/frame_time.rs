@@ -1,9 +1,9 @@
 //! Frame time of the GUI with 100,000 listed recordings while 8 transfers run.
 //!
-//! Each frame: the 8 transfers report progress through the same channel the engine uses
-//! (drained inside the frame), the list scrolls by a wheel step, and the frame is laid out
-//! and tessellated (what egui does on the CPU before the GPU draws). Prints p50/p99/max per
-//! screen. Run: `cargo bench -p zvm-gui --bench frame_time`.
+//! Each frame: the 8 transfers report progress, and the run its figures, through the same
+//! channel the engine thread uses (drained inside the frame), the list scrolls by a wheel
+//! step, and the frame is laid out and tessellated (what egui does on the CPU before the GPU
+//! draws). Prints p50/p99/max per screen. Run: `cargo bench -p zvm-gui --bench frame_time`.
 
 #![allow(clippy::print_stdout)]
 
@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use zvm_engine::Event;
 use zvm_engine::events::FileRef;
+use zvm_engine::{Event, RunStats};
 use zvm_gui::backend::Msg;
 use zvm_gui::fonts::{self, FontSource};
 use zvm_gui::model::{RecFile, Recording, RowStatus};
@@ -134,6 +134,14 @@ fn main() {
                     size,
                 }));
             }
+            // The run's figures, as the backend forwards the engine's accounting.
+            outbox.send(Msg::Stats(RunStats {
+                files_queued: TRANSFERS as u64,
+                bytes_queued: size * TRANSFERS as u64,
+                bytes_done: done.min(size) * TRANSFERS as u64,
+                rate: 8.0 * 1024.0 * 1024.0 * 60.0,
+                ..RunStats::default()
+            }));
             // Scroll down, and every 200 frames jump back up.
             let dy = if frame % 200 == 199 { 40_000.0 } else { -200.0 };
             h.event(egui::Event::MouseWheel {

@@ -3,12 +3,12 @@
 //! here waits: each frame first drains the engine's messages, then draws.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use egui::{Align, Layout, RichText, ScrollArea, Ui, vec2};
 use jiff::civil::Date;
 
-use zvm_engine::{Event, MoveCandidate, UserSelection};
+use zvm_engine::events::SkipReason;
+use zvm_engine::{Event, KeepReason, MoveCandidate, UserSelection};
 
 use crate::backend::{
     Backend, Cmd, ConnectSpec, JobKind, JobSpec, MeetingSel, Msg, Problem, TokenView,
@@ -71,7 +71,7 @@ pub enum UserPick {
 
 /// A move plan awaiting confirmation: what will be deleted, and (uuid, topic, reason) of
 /// what stays.
-pub type MovePlanView = (Vec<MoveCandidate>, Vec<(String, String, String)>);
+pub type MovePlanView = (Vec<MoveCandidate>, Vec<(String, String, KeepReason)>);
 
 /// Who we are connected as.
 #[derive(Debug, Clone)]
@@ -163,22 +163,21 @@ impl ZvmApp {
 
     /// Feeds a message as if it came from the engine thread (benches, tests).
     pub fn inject(&mut self, m: Msg) {
-        self.on_msg(m, Instant::now());
+        self.on_msg(m);
     }
 
     /// Applies what the engine thread sent since the last frame.
     pub fn drain(&mut self) {
-        let now = Instant::now();
         // Bounded so a flood of events can never stall a frame.
         for _ in 0..20_000 {
             match self.backend.try_recv() {
-                Some(m) => self.on_msg(m, now),
+                Some(m) => self.on_msg(m),
                 None => break,
             }
         }
     }
 
-    fn log_line(&mut self, kind: LogKind, subject: String, said: Option<Said>, text: String) {
+    fn log_line(&mut self, kind: LogKind, subject: String, said: Said, text: String) {
         let at = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
         self.log.push(LogLine {
             at,
@@ -190,15 +189,10 @@ impl ZvmApp {
     }
 
     fn log_problem(&mut self, p: Problem) {
-        self.log_line(
-            LogKind::Error,
-            p.subject,
-            Some(Said::Cause(p.cause)),
-            p.detail,
-        );
+        self.log_line(LogKind::Error, p.subject, Said::Cause(p.cause), p.detail);
     }
 
-    fn on_msg(&mut self, m: Msg, now: Instant) {
+    fn on_msg(&mut self, m: Msg) {
         match m {
             Msg::Connected {
                 mode,
@@ -225,18 +219,34 @@ impl ZvmApp {
             Msg::ListBatch(b) => self.list.extend(b),
             Msg::ListDone => self.listing = false,
             Msg::Engine(e) => {
-                self.transfers.apply(&e, now);
+                self.transfers.apply(&e);
                 match e {
-                    // The engine reports these in its own words (until its reasons are types):
-                    // the window's heading says what kind of line it is.
-                    Event::FileFailed { file, error } => {
-                        self.log_line(LogKind::FileFailed, file.path, None, error)
+                    // What the engine says is a type; the log line puts it in the window's
+                    // words, with the underlying error's words beside them.
+                    Event::FileFailed { file, class, error } => {
+                        self.log_line(LogKind::FileFailed, file.path, Said::Failed(class), error)
                     }
+                    Event::FileSkipped {
+                        file,
+                        reason: reason @ SkipReason::Processing,
+                        ..
+                    } => self.log_line(
+                        LogKind::Warning,
+                        file.path,
+                        Said::Skipped(reason),
+                        String::new(),
+                    ),
                     Event::Warning { message } => {
-                        self.log_line(LogKind::Warning, String::new(), None, message)
+                        let detail = crate::i18n_events::notice_detail(&message).to_string();
+                        self.log_line(
+                            LogKind::Warning,
+                            String::new(),
+                            Said::Notice(message),
+                            detail,
+                        )
                     }
                     Event::DeleteSkipped { topic, reason, .. } => {
-                        self.log_line(LogKind::Warning, topic, None, reason)
+                        self.log_line(LogKind::Warning, topic, Said::Keep(reason), String::new())
                     }
                     Event::CloudDeleted {
                         meeting_uuid,
@@ -246,6 +256,7 @@ impl ZvmApp {
                     _ => {}
                 }
             }
+            Msg::Stats(stats) => self.transfers.set_run_stats(stats),
             Msg::JobStarted(kind) => self.job = JobState::Running(kind),
             Msg::JobFailed(_) => {
                 self.job = JobState::Idle;
@@ -345,12 +356,7 @@ impl ZvmApp {
             (Ok(f), Ok(t)) if f <= t => (f, t),
             _ => {
                 let got = format!("{} .. {}", self.from_text, self.to_text);
-                self.log_line(
-                    LogKind::Error,
-                    String::new(),
-                    Some(Said::Key(S::BadDates)),
-                    got,
-                );
+                self.log_line(LogKind::Error, String::new(), Said::Key(S::BadDates), got);
                 return;
             }
         };
@@ -396,7 +402,8 @@ impl ZvmApp {
     pub fn resume(&mut self) {
         let m = self.last_download.clone();
         if let Some(job) = self.job_spec() {
-            // Keep the rows: the engine reports each resumed file's offset.
+            // Keep the rows and what the paused run verified: the new run goes on from there.
+            self.transfers.resume();
             self.job = JobState::Running(JobKind::Download);
             self.backend.send(Cmd::Download { meetings: m, job });
         }
@@ -573,7 +580,7 @@ impl ZvmApp {
                 Some(Err(e)) => self.log_line(
                     LogKind::Error,
                     String::new(),
-                    Some(Said::Key(S::SaveFailed)),
+                    Said::Key(S::SaveFailed),
                     e.to_string(),
                 ),
                 None => {}
@@ -971,7 +978,7 @@ impl ZvmApp {
                         ui.add_space(6.0);
                         ui.label(RichText::new(t(S::WillKeep)).strong());
                         for (_, topic, reason) in kept {
-                            ui.label(format!("- {topic}: {reason}"));
+                            ui.label(format!("- {topic}: {}", lang.keep_reason(reason)));
                         }
                     }
                 });

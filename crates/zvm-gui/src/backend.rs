@@ -23,8 +23,8 @@ use zvm_dest::LocalDestination;
 use zvm_engine::catalog::{self, AsyncMeetingFn, Catalog, LocalStatus};
 use zvm_engine::concurrency::MAX_TRANSFERS;
 use zvm_engine::{
-    ChosenMeeting, Engine, EngineError, Event, EventSink, MoveCandidate, MoveOptions, MovePlan,
-    RunSummary, SyncOptions, UserSelection,
+    ChosenMeeting, Engine, EngineError, Event, EventSink, KeepReason, MoveCandidate, MoveOptions,
+    MovePlan, RunMonitor, RunStats, RunSummary, SyncOptions, UserSelection,
 };
 use zvm_state::{CloudState, SqliteState, StateStore};
 use zvm_zoom::models::Meeting;
@@ -246,6 +246,9 @@ pub enum Msg {
     ListBatch(Vec<Recording>),
     ListDone,
     Engine(Event),
+    /// The engine's accounting of the running download or move plan: a few times a second,
+    /// and once more when the run has ended (just before `JobDone`).
+    Stats(RunStats),
     JobStarted(JobKind),
     /// The job could not run at all (the reason came as an `Error` just before).
     JobFailed(JobKind),
@@ -256,7 +259,8 @@ pub enum Msg {
     },
     MovePlanned {
         candidates: Vec<MoveCandidate>,
-        kept: Vec<(String, String, String)>,
+        /// (meeting uuid, topic, why it stays in the cloud)
+        kept: Vec<(String, String, KeepReason)>,
     },
     MoveDone {
         deleted: u64,
@@ -768,6 +772,8 @@ async fn run_job(
     let cancel = CancellationToken::new();
     lock(shared).cancel = Some(cancel.clone());
     out.send(Msg::JobStarted(kind));
+    let monitor = engine.monitor();
+    let reporter = tokio::spawn(report_stats(monitor.clone(), out.clone()));
     let mopts = MoveOptions {
         action: DeleteAction::Trash,
         older_than: None,
@@ -792,6 +798,13 @@ async fn run_job(
     });
     total.cancelled = cancel.is_cancelled();
     lock(shared).cancel = None;
+    reporter.abort();
+    // Waited for, so no tick of it can arrive after the final figures.
+    let _ = reporter.await;
+    // The run's final figures, before the window hears that it ended.
+    if let Some(stats) = monitor.snapshot() {
+        out.send(Msg::Stats(stats));
+    }
     out.send(Msg::JobDone {
         kind,
         cancelled: total.cancelled,
@@ -799,12 +812,8 @@ async fn run_job(
     });
     if kind == JobKind::PlanMove && !total.cancelled {
         let candidates = plans.iter().flat_map(|p| p.candidates.clone()).collect();
-        // English for now: the window renders the reasons in its language later.
-        let kept = plans
-            .iter()
-            .flat_map(|p| p.kept.iter())
-            .map(|(uuid, topic, why)| (uuid.clone(), topic.clone(), why.to_string()))
-            .collect();
+        // The reasons stay types: the window says them in its language.
+        let kept = plans.iter().flat_map(|p| p.kept.clone()).collect();
         lock(shared).pending_move = Some(PendingMove {
             engine,
             plans,
@@ -814,6 +823,23 @@ async fn run_job(
         out.send(Msg::MovePlanned { candidates, kept });
     }
     Ok(())
+}
+
+/// How often the window gets the run's figures while it runs: often enough for the rate and
+/// the time left to move when no event arrives (a stalled download), rarely enough to cost
+/// nothing.
+const STATS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Sends the engine's accounting of the running job to the window until aborted; the window
+/// counts nothing itself.
+async fn report_stats(monitor: RunMonitor, out: Outbox) {
+    let mut tick = tokio::time::interval(STATS_EVERY);
+    loop {
+        tick.tick().await;
+        if let Some(stats) = monitor.snapshot() {
+            out.send(Msg::Stats(stats));
+        }
+    }
 }
 
 /// Phase 2 of a move: delete exactly what the confirmed plan listed.

@@ -10,6 +10,7 @@ pub mod backend;
 pub mod fonts;
 pub mod i18n;
 pub mod i18n_causes;
+pub mod i18n_events;
 pub mod model;
 pub mod settings;
 

@@ -1,14 +1,14 @@
 //! What the screens show, as plain data: the listed recordings (with a cached filtered view
-//! and selection totals, so 100,000 rows cost nothing per frame), the transfers built from
-//! engine events (overall and per-file progress, rate, ETA), and the log of problems.
+//! and selection totals, so 100,000 rows cost nothing per frame), the transfers (per-file rows
+//! built from engine events; overall figures, rate and ETA read from the engine's accounting),
+//! and the log of problems.
 
-use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
 
 use jiff::civil::Date;
 
-use zvm_engine::Event;
-use zvm_engine::events::FileRef;
+use zvm_engine::events::{FailureClass, FileRef, KeepReason, Notice, SkipReason};
+use zvm_engine::{Event, RunStats};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowStatus {
@@ -217,20 +217,29 @@ pub struct TransferRow {
     pub state: TfState,
 }
 
-/// Transfers of the current job, built from engine events.
+/// Transfers of the current job: one row per file, built from engine events, and the job's
+/// figures, read from the engine's accounting ([`RunStats`]) and never counted here, so the
+/// window says what the CLI and the state say.
 #[derive(Default)]
 pub struct Transfers {
     pub rows: Vec<TransferRow>,
     index: HashMap<(String, String), usize>,
     /// Files being downloaded now (indices into `rows`).
     pub active: Vec<usize>,
+    /// Bytes of the job's files, and how many of them are here.
     pub total_bytes: u64,
     pub done_bytes: u64,
+    /// Files verified, and files that failed, in the job.
     pub files_done: u64,
     pub files_failed: u64,
-    samples: VecDeque<(Instant, u64)>,
-    /// Bytes per second over the last few seconds.
+    /// Bytes per second received over the last few seconds.
     pub rate: f64,
+    /// What the job's earlier runs verified (a paused or cancelled job that was resumed):
+    /// a resumed run's accounting starts at zero and does not queue those files again.
+    earlier_files: u64,
+    earlier_bytes: u64,
+    /// The latest figures of the job's current run.
+    run: RunStats,
 }
 
 impl Transfers {
@@ -251,37 +260,26 @@ impl Transfers {
             offset: 0,
             state: TfState::Queued,
         });
-        self.total_bytes += size;
         self.index.insert(key, i);
         i
-    }
-
-    fn set_done(&mut self, i: usize, done: u64) {
-        let row = &mut self.rows[i];
-        let done = done.min(row.size.max(done));
-        if done >= row.done {
-            self.done_bytes += done - row.done;
-        } else {
-            self.done_bytes -= row.done - done;
-        }
-        row.done = done;
     }
 
     fn deactivate(&mut self, i: usize) {
         self.active.retain(|&a| a != i);
     }
 
-    /// Applies one engine event at `now`.
-    pub fn apply(&mut self, e: &Event, now: Instant) {
+    /// Applies one engine event to the file's row.
+    pub fn apply(&mut self, e: &Event) {
         match e {
             Event::FileQueued { file, size } => {
                 self.slot(file, *size);
             }
             Event::FileStarted { file, size, offset } => {
                 let i = self.slot(file, *size);
-                self.rows[i].state = TfState::Active;
-                self.rows[i].offset = *offset;
-                self.set_done(i, *offset);
+                let row = &mut self.rows[i];
+                row.state = TfState::Active;
+                row.offset = *offset;
+                row.done = *offset;
                 if !self.active.contains(&i) {
                     self.active.push(i);
                 }
@@ -293,49 +291,40 @@ impl Transfers {
                     .index
                     .get(&(file.meeting_uuid.clone(), file.file_id.clone()))
                 {
-                    self.set_done(i, *bytes_done);
+                    self.rows[i].done = *bytes_done;
                 }
             }
             Event::FileDone { file, size, .. } => {
                 let i = self.slot(file, *size);
-                self.set_done(i, *size);
+                self.rows[i].done = *size;
                 self.rows[i].state = TfState::Done;
-                self.files_done += 1;
                 self.deactivate(i);
             }
-            Event::FileFailed { file, error } => {
+            Event::FileFailed { file, error, .. } => {
                 let i = self.slot(file, 0);
                 self.rows[i].state = TfState::Failed(error.clone());
-                self.files_failed += 1;
                 self.deactivate(i);
             }
             _ => {}
         }
-        self.sample(now);
     }
 
-    fn sample(&mut self, now: Instant) {
-        let window = Duration::from_secs(5);
-        if self
-            .samples
-            .back()
-            .is_none_or(|(t, _)| now.duration_since(*t) >= Duration::from_millis(200))
-        {
-            self.samples.push_back((now, self.done_bytes));
-        }
-        while self
-            .samples
-            .front()
-            .is_some_and(|(t, _)| now.duration_since(*t) > window)
-        {
-            self.samples.pop_front();
-        }
-        if let (Some((t0, b0)), Some((t1, b1))) = (self.samples.front(), self.samples.back()) {
-            let dt = t1.duration_since(*t0).as_secs_f64();
-            if dt > 0.0 {
-                self.rate = b1.saturating_sub(*b0) as f64 / dt;
-            }
-        }
+    /// The engine's accounting of the current run, as of now.
+    pub fn set_run_stats(&mut self, stats: RunStats) {
+        self.run = stats;
+        self.total_bytes = self.earlier_bytes + self.run.bytes_queued;
+        self.done_bytes = self.earlier_bytes + self.run.bytes_done;
+        self.files_done = self.earlier_files + self.run.files_verified;
+        self.files_failed = self.run.files_failed;
+        self.rate = self.run.rate;
+    }
+
+    /// The job goes on in a new run (resume): what its runs verified so far stays counted,
+    /// and the rows stay (the engine reports each resumed file's offset).
+    pub fn resume(&mut self) {
+        self.earlier_files += self.run.files_verified;
+        self.earlier_bytes += self.run.bytes_verified;
+        self.set_run_stats(RunStats::default());
     }
 
     /// A stopped run's files are no longer downloading.
@@ -347,7 +336,6 @@ impl Transfers {
         }
         self.active.clear();
         self.rate = 0.0;
-        self.samples.clear();
     }
 
     /// Seconds left at the current rate.
@@ -372,13 +360,21 @@ pub enum LogKind {
     Error,
 }
 
-/// What a line of the log says in the window's words: a failure cause of `zvm-app`, or a
-/// key of the GUI's own table. `None`: only the engine's words (a file's failure as the
-/// engine reported it), under the line's translated heading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a line of the log says, as a type the window puts in its own words: a failure cause
+/// of `zvm-app`, a key of the GUI's own table, or what an engine event says. There is no
+/// "the engine's English" case: every line goes through the string tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Said {
     Cause(zvm_app::Cause),
     Key(crate::i18n::S),
+    /// Why a meeting stays in the cloud.
+    Keep(KeepReason),
+    /// A warning of the engine.
+    Notice(Notice),
+    /// A file failed; what failed.
+    Failed(FailureClass),
+    /// A file was not downloaded, and why.
+    Skipped(SkipReason),
 }
 
 #[derive(Debug, Clone)]
@@ -386,8 +382,8 @@ pub struct LogLine {
     pub at: String,
     pub kind: LogKind,
     pub subject: String,
-    pub said: Option<Said>,
-    /// The underlying words (the error's own message, the engine's reason).
+    pub said: Said,
+    /// The underlying error's own words (not the GUI's), shown beside the sentence.
     pub text: String,
 }
 
@@ -405,15 +401,18 @@ impl LogLine {
         } else {
             format!(" {}", self.subject)
         };
-        let words = match self.said {
-            Some(Said::Cause(c)) => Some(lang.cause(c)),
-            Some(Said::Key(k)) => Some(lang.t(k)),
-            None => None,
+        let words = match &self.said {
+            Said::Cause(c) => lang.cause(*c).to_string(),
+            Said::Key(k) => lang.t(*k).to_string(),
+            Said::Keep(r) => lang.keep_reason(r),
+            Said::Notice(n) => lang.notice(n),
+            Said::Failed(c) => lang.failure_class(*c).to_string(),
+            Said::Skipped(r) => lang.skip_reason(r).to_string(),
         };
-        match (words, self.text.is_empty()) {
-            (Some(w), true) => format!("{} {head}{subject}: {w}", self.at),
-            (Some(w), false) => format!("{} {head}{subject}: {w} ({})", self.at, self.text),
-            (None, _) => format!("{} {head}{subject}: {}", self.at, self.text),
+        if self.text.is_empty() {
+            format!("{} {head}{subject}: {words}", self.at)
+        } else {
+            format!("{} {head}{subject}: {words} ({})", self.at, self.text)
         }
     }
 }
@@ -484,80 +483,82 @@ mod tests {
         assert_eq!(l.visible.len(), 3);
     }
 
+    fn stats(queued: u64, done: u64, verified: (u64, u64), rate: f64) -> RunStats {
+        RunStats {
+            bytes_queued: queued,
+            bytes_done: done,
+            files_verified: verified.0,
+            bytes_verified: verified.1,
+            rate,
+            ..RunStats::default()
+        }
+    }
+
     #[test]
-    fn transfers_follow_events_with_resume_and_eta() {
-        let f = FileRef {
+    fn rows_follow_events_and_the_figures_follow_the_accounting_across_a_resume() {
+        let f = |id: &str| FileRef {
             meeting_uuid: "m".into(),
-            file_id: "a".into(),
-            path: "x/a.mp4".into(),
+            file_id: id.into(),
+            path: format!("x/{id}.mp4"),
         };
-        let t0 = Instant::now();
         let mut t = Transfers::default();
-        t.apply(
-            &Event::FileQueued {
-                file: f.clone(),
-                size: 1000,
-            },
-            t0,
-        );
-        t.apply(
-            &Event::FileStarted {
-                file: f.clone(),
-                size: 1000,
+        for (id, size) in [("a", 400), ("b", 1000)] {
+            t.apply(&Event::FileQueued { file: f(id), size });
+            t.apply(&Event::FileStarted {
+                file: f(id),
+                size,
                 offset: 0,
-            },
-            t0,
-        );
-        t.apply(
-            &Event::FileProgress {
-                file: f.clone(),
-                bytes_done: 100,
-                size: 1000,
-            },
-            t0 + Duration::from_secs(1),
-        );
-        t.apply(
-            &Event::FileProgress {
-                file: f.clone(),
-                bytes_done: 300,
-                size: 1000,
-            },
-            t0 + Duration::from_secs(2),
-        );
-        assert_eq!(t.done_bytes, 300);
-        assert!((t.rate - 150.0).abs() < 1.0, "rate {}", t.rate);
+            });
+        }
+        t.apply(&Event::FileDone {
+            file: f("a"),
+            size: 400,
+            sha256: None,
+        });
+        t.apply(&Event::FileProgress {
+            file: f("b"),
+            bytes_done: 300,
+            size: 1000,
+        });
+        assert_eq!((t.rows[0].done, t.rows[1].done), (400, 300));
+        assert_eq!(t.rows[0].state, TfState::Done);
+        assert_eq!(t.active, vec![1]);
+        // Events move the rows only: the figures are the engine's.
+        assert_eq!((t.total_bytes, t.done_bytes, t.files_done), (0, 0, 0));
+        t.set_run_stats(stats(1400, 700, (1, 400), 140.0));
+        assert_eq!((t.total_bytes, t.done_bytes, t.files_done), (1400, 700, 1));
+        assert_eq!(t.rate, 140.0);
         assert_eq!(t.eta_secs(), Some(5));
         t.stop_active();
-        assert!(t.active.is_empty() && t.rows[0].state == TfState::Queued);
-        // Resumed: queued again (no double count), started at the .part's length.
-        t.apply(
-            &Event::FileQueued {
-                file: f.clone(),
-                size: 1000,
-            },
-            t0,
-        );
-        t.apply(
-            &Event::FileStarted {
-                file: f.clone(),
-                size: 1000,
-                offset: 250,
-            },
-            t0,
-        );
+        assert!(t.active.is_empty() && t.rows[1].state == TfState::Queued);
+        assert_eq!(t.rate, 0.0);
+
+        // Resumed: a new run whose accounting starts at zero and skips `a` (verified).
+        t.resume();
+        assert_eq!((t.total_bytes, t.done_bytes, t.files_done), (400, 400, 1));
+        t.apply(&Event::FileQueued {
+            file: f("b"),
+            size: 1000,
+        });
+        t.apply(&Event::FileStarted {
+            file: f("b"),
+            size: 1000,
+            offset: 250,
+        });
         assert_eq!(
-            (t.total_bytes, t.done_bytes, t.rows[0].offset),
-            (1000, 250, 250)
+            (t.rows.len(), t.rows[1].offset, t.rows[1].done),
+            (2, 250, 250)
         );
-        t.apply(
-            &Event::FileDone {
-                file: f,
-                size: 1000,
-                sha256: None,
-            },
-            t0,
-        );
-        assert_eq!((t.done_bytes, t.files_done), (1000, 1));
+        t.set_run_stats(stats(1000, 250, (0, 0), 0.0));
+        assert_eq!((t.total_bytes, t.done_bytes), (1400, 650));
+        t.apply(&Event::FileDone {
+            file: f("b"),
+            size: 1000,
+            sha256: None,
+        });
+        t.set_run_stats(stats(1000, 1000, (1, 1000), 0.0));
+        assert_eq!((t.total_bytes, t.done_bytes, t.files_done), (1400, 1400, 2));
         assert_eq!(t.fraction(), 1.0);
+        assert_eq!(t.eta_secs(), None);
     }
 }

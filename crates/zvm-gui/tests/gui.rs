@@ -14,9 +14,8 @@ use sha2::Digest;
 use tokio_util::sync::CancellationToken;
 use zoom_sim::{AccountSpec, FaultConfig, ManifestMeeting, SimConfig, Simulator};
 use zvm_dest::LocalDestination;
-use zvm_engine::Event;
-use zvm_engine::events::FileRef;
-use zvm_engine::{Engine, SyncOptions, UserSelection};
+use zvm_engine::events::{FailureClass, FileRef, Notice, SkipReason};
+use zvm_engine::{Engine, Event, KeepReason, RunStats, SyncOptions, UserSelection};
 use zvm_gui::app::JobState;
 use zvm_gui::backend::{JobKind, Msg, Problem, TokenView};
 use zvm_gui::fonts::{self, FontSource};
@@ -903,11 +902,33 @@ fn demo_app() -> ZvmApp {
     }));
     app.inject(Msg::Engine(Event::FileFailed {
         file: fileref(4, "英語コミュニケーション"),
-        error: "the server closed the connection 10 times; it will be retried on the next run"
-            .into(),
+        class: FailureClass::Download,
+        error: "download stalled: no data for 60s".into(),
+    }));
+    // A file Zoom is still processing: not downloaded in this run, said in Problems.
+    app.inject(Msg::Engine(Event::FileSkipped {
+        file: FileRef {
+            meeting_uuid: "uuid-2".into(),
+            file_id: "f2c".into(),
+            path: "teacher2@school.example/2026/2026-11-27 1130 数学 I（2年B組）期末テスト解説/audio_transcript.vtt".into(),
+        },
+        size: 0,
+        reason: SkipReason::Processing,
     }));
     app.inject(Msg::Engine(Event::Warning {
-        message: "the AI summary of \"Lab meeting\" is not available to this app".into(),
+        message: Notice::SummariesNotOnPlan,
+    }));
+    // The engine's accounting of the run, as the backend forwards it: 3 files under way, 1
+    // done, 1 failed.
+    app.inject(Msg::Stats(RunStats {
+        meetings: 5,
+        files_queued: 5,
+        bytes_queued: 751_000_000,
+        bytes_done: 259_333_333,
+        files_verified: 1,
+        bytes_verified: 1_000_000,
+        files_failed: 1,
+        ..RunStats::default()
     }));
     // A failure with a cause: its sentence comes from the window's string table.
     app.inject(Msg::Problem(Problem {
@@ -915,6 +936,30 @@ fn demo_app() -> ZvmApp {
         subject: "定例会議 2026年度 第3回".into(),
         detail: "no space left to write teacher0@school.example/2026/audio_only.m4a".into(),
     }));
+    // What stays in the cloud: a meeting with a file Zoom is still processing, and one whose
+    // download failed. The engine reports each as it plans, then hands over the plan.
+    let kept = vec![
+        (
+            "uuid-2".to_string(),
+            "数学 I（2年B組）期末テスト解説".to_string(),
+            KeepReason::Processing,
+        ),
+        (
+            "uuid-4".to_string(),
+            "英語コミュニケーション".to_string(),
+            KeepReason::NotVerified {
+                path: fileref(4, "英語コミュニケーション").path,
+                status: FileStatus::Failed,
+            },
+        ),
+    ];
+    for (uuid, topic, reason) in &kept {
+        app.inject(Msg::Engine(Event::DeleteSkipped {
+            meeting_uuid: uuid.clone(),
+            topic: topic.clone(),
+            reason: reason.clone(),
+        }));
+    }
     app.inject(Msg::MovePlanned {
         candidates: vec![zvm_engine::MoveCandidate {
             meeting_uuid: "uuid-0".into(),
@@ -935,11 +980,7 @@ fn demo_app() -> ZvmApp {
             ],
             bytes: 177_340_036,
         }],
-        kept: vec![(
-            "uuid-2".into(),
-            "数学 I（2年B組）期末テスト解説".into(),
-            "audio_transcript.vtt is still processing".into(),
-        )],
+        kept: kept.clone(),
     });
     for (i, l) in app.log.iter_mut().enumerate() {
         l.at = format!("10:1{i}:00");
@@ -984,6 +1025,36 @@ fn snapshots_of_every_screen_in_both_languages() {
             assert!(
                 h.query_all_by_label("定例会議 2026年度 第3回").count() > 0,
                 "a Japanese topic is a row of the list"
+            );
+            // Move and Problems say the processing file and the failure in Japanese, and
+            // never in the engine's English.
+            let said = |h: &Harness<'_, ZvmApp>, words: &str| {
+                h.query_all_by_label_contains(words).count() > 0
+            };
+            let processing = KeepReason::Processing;
+            let failed = KeepReason::NotVerified {
+                path: fileref(4, "英語コミュニケーション").path,
+                status: FileStatus::Failed,
+            };
+            h.state_mut().screen = Screen::Move;
+            h.run_steps(2);
+            for r in [&processing, &failed] {
+                assert!(said(&h, &Lang::Ja.keep_reason(r)), "Move says {r:?}");
+                assert!(!said(&h, &r.to_string()), "Move shows the English of {r:?}");
+            }
+            h.state_mut().screen = Screen::Log;
+            h.run_steps(2);
+            for words in [
+                Lang::Ja.skip_reason(&SkipReason::Processing),
+                Lang::Ja.failure_class(FailureClass::Download),
+                &Lang::Ja.notice(&Notice::SummariesNotOnPlan),
+                &Lang::Ja.keep_reason(&processing),
+            ] {
+                assert!(said(&h, words), "Problems says {words:?}");
+            }
+            assert!(
+                !said(&h, &Notice::SummariesNotOnPlan.to_string()),
+                "Problems shows the engine's English"
             );
         }
     }

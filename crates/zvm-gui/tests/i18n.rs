@@ -1,11 +1,24 @@
-//! The string table is complete and nothing the window shows bypasses it: every key and every
-//! failure cause has English and Japanese words (Japanese that is not the English again), and
-//! no English literal is drawn straight from the code of the screens.
+//! The string table is complete and nothing the window shows bypasses it: every key, every
+//! failure cause and every message of the engine (each variant of its typed reasons) has
+//! English and Japanese words (Japanese that is not the English again, with no English
+//! sentence in it), no English literal is drawn straight from the code of the screens, and the
+//! Japanese Move, Transfers and Problems screens, fed every kind of engine message, show no
+//! English sentence but the data (topics, paths, the underlying errors' own words).
 
 use std::collections::BTreeSet;
 
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable, by};
+use zvm_engine::events::{FailureClass, FileRef, KeepReason, Notice, SkipReason};
+use zvm_engine::{Event, MoveCandidate, RunStats};
+use zvm_gui::backend::{JobKind, Msg};
+use zvm_gui::fonts::{self, FontSource};
 use zvm_gui::i18n::{Lang, S};
 use zvm_gui::i18n_causes::ALL_CAUSES;
+use zvm_gui::i18n_events::notice_detail;
+use zvm_gui::settings::GuiSettings;
+use zvm_gui::{Screen, ZvmApp};
+use zvm_state::FileStatus;
 
 /// Keys whose words are the same in both languages on purpose (a product name).
 const SAME_IN_BOTH: &[S] = &[S::AppTitle];
@@ -86,4 +99,413 @@ fn the_screens_draw_no_english_literal_of_their_own() {
         worded_literals("ui.label(\"Hello {name}\"); format!(\"{x} ({y})\"); // \"comment\""),
         vec![(1, "Hello {name}".to_string())]
     );
+}
+
+// ---- the engine's messages ----
+
+/// Words that are names, the same in every language (a product, a checksum).
+const NAMES: &[&str] = &[
+    "Zoom Video Mover",
+    "AI Companion",
+    "Server-to-Server",
+    "SHA-256",
+];
+
+/// The first two ASCII words in a row in `text` (an English sentence, or the start of one),
+/// once the names and every piece of `data` are taken out. A word is a whitespace-separated
+/// token of ASCII only with two letters or more: Japanese sentences hold single ASCII words
+/// ("Zoom", "MiB") between Japanese ones, never two in a row.
+fn english_sentence(text: &str, data: &[&str]) -> Option<String> {
+    let mut rest = text.to_string();
+    for d in data.iter().chain(NAMES).filter(|d| !d.is_empty()) {
+        rest = rest.replace(d, " ");
+    }
+    let is_word =
+        |t: &str| t.is_ascii() && t.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 2;
+    let tokens: Vec<&str> = rest.split_whitespace().collect();
+    tokens
+        .windows(2)
+        .find(|w| is_word(w[0]) && is_word(w[1]))
+        .map(|w| format!("{} {}", w[0], w[1]))
+}
+
+const PATH: &str = "teacher0@school.example/2026/2026-11-28 1830 定例会議/audio_only.m4a";
+const TOPIC: &str = "Weekly standup";
+const ERROR: &str = "Zoom API error: HTTP 500 internal error";
+const FILE_ID: &str = "f-12";
+
+/// One of every variant of the reasons a meeting stays in the cloud. The `match` has no
+/// wildcard: a new variant does not compile until it is listed here, and so tested.
+fn every_keep_reason() -> Vec<KeepReason> {
+    let path = PATH.to_string();
+    let all = vec![
+        KeepReason::YoungerThanCutoff,
+        KeepReason::Processing,
+        KeepReason::NoLocalCopy {
+            file_id: FILE_ID.into(),
+        },
+        KeepReason::NotVerified {
+            path: path.clone(),
+            status: FileStatus::Failed,
+        },
+        KeepReason::SizeChanged {
+            path: path.clone(),
+            listed: 1234,
+            recorded: 1200,
+        },
+        KeepReason::WrongSize {
+            path: path.clone(),
+            found: 1000,
+            expected: 1234,
+        },
+        KeepReason::Missing { path: path.clone() },
+        KeepReason::NoHash { path },
+        KeepReason::NothingSelected,
+        KeepReason::DetailsNotFetched,
+        KeepReason::ZoomRefused {
+            error: ERROR.into(),
+        },
+        KeepReason::InProgress,
+    ];
+    let listed: BTreeSet<usize> = all
+        .iter()
+        .map(|r| match r {
+            KeepReason::YoungerThanCutoff => 0,
+            KeepReason::Processing => 1,
+            KeepReason::NoLocalCopy { .. } => 2,
+            KeepReason::NotVerified { .. } => 3,
+            KeepReason::SizeChanged { .. } => 4,
+            KeepReason::WrongSize { .. } => 5,
+            KeepReason::Missing { .. } => 6,
+            KeepReason::NoHash { .. } => 7,
+            KeepReason::NothingSelected => 8,
+            KeepReason::DetailsNotFetched => 9,
+            KeepReason::ZoomRefused { .. } => 10,
+            KeepReason::InProgress => 11,
+        })
+        .collect();
+    assert_eq!(listed.len(), all.len(), "each variant listed once");
+    all
+}
+
+/// One of every variant of the engine's warnings (the `match` as above).
+fn every_notice() -> Vec<Notice> {
+    let all = vec![
+        Notice::StoppedEarly {
+            error: ERROR.into(),
+        },
+        Notice::DetailsFailed {
+            error: ERROR.into(),
+        },
+        Notice::SummariesNotOnPlan,
+        Notice::VerifiedCopyMissing { path: PATH.into() },
+        Notice::VerifiedCopyWrongSize {
+            path: PATH.into(),
+            found: 1000,
+            expected: 1234,
+        },
+        Notice::RecordNotWritten {
+            path: PATH.into(),
+            error: ERROR.into(),
+        },
+        Notice::RecoverFailed {
+            topic: TOPIC.into(),
+            error: ERROR.into(),
+        },
+    ];
+    let listed: BTreeSet<usize> = all
+        .iter()
+        .map(|n| match n {
+            Notice::StoppedEarly { .. } => 0,
+            Notice::DetailsFailed { .. } => 1,
+            Notice::SummariesNotOnPlan => 2,
+            Notice::VerifiedCopyMissing { .. } => 3,
+            Notice::VerifiedCopyWrongSize { .. } => 4,
+            Notice::RecordNotWritten { .. } => 5,
+            Notice::RecoverFailed { .. } => 6,
+        })
+        .collect();
+    assert_eq!(listed.len(), all.len(), "each variant listed once");
+    all
+}
+
+fn every_failure_class() -> [FailureClass; 4] {
+    let all = [
+        FailureClass::Download,
+        FailureClass::Destination,
+        FailureClass::State,
+        FailureClass::Details,
+    ];
+    for c in all {
+        match c {
+            FailureClass::Download
+            | FailureClass::Destination
+            | FailureClass::State
+            | FailureClass::Details => {}
+        }
+    }
+    all
+}
+
+fn every_skip_reason() -> [SkipReason; 3] {
+    let all = [
+        SkipReason::AlreadyVerified,
+        SkipReason::Processing,
+        SkipReason::Filtered,
+    ];
+    for r in &all {
+        match r {
+            SkipReason::AlreadyVerified | SkipReason::Processing | SkipReason::Filtered => {}
+        }
+    }
+    all
+}
+
+const EVERY_FILE_STATUS: [FileStatus; 5] = [
+    FileStatus::Pending,
+    FileStatus::Partial,
+    FileStatus::Verified,
+    FileStatus::Failed,
+    FileStatus::Skipped,
+];
+
+/// What each rendering must be: English and Japanese both said, the Japanese not the
+/// English, and no English sentence in the Japanese once the data is out.
+fn check(what: String, en: String, ja: String, data: &[&str], bad: &mut Vec<String>) {
+    if en.trim().is_empty() || ja.trim().is_empty() {
+        bad.push(format!("{what}: empty ({en:?} / {ja:?})"));
+    } else if en == ja {
+        bad.push(format!("{what}: the Japanese is the English {en:?}"));
+    } else if let Some(s) = english_sentence(&ja, data) {
+        bad.push(format!("{what}: English {s:?} in the Japanese {ja:?}"));
+    }
+}
+
+#[test]
+fn every_engine_message_has_japanese_words_of_its_own() {
+    let data = [PATH, TOPIC, ERROR, FILE_ID];
+    let mut bad = Vec::new();
+    for r in every_keep_reason() {
+        // The check catches the engine's own English (the CLI's words) for every variant.
+        assert!(
+            english_sentence(&r.to_string(), &data).is_some(),
+            "the check misses the English of {r:?}"
+        );
+        check(
+            format!("{r:?}"),
+            Lang::En.keep_reason(&r),
+            Lang::Ja.keep_reason(&r),
+            &data,
+            &mut bad,
+        );
+    }
+    for n in every_notice() {
+        // (A `meeting.json` not written is said by the engine as its path and error only.)
+        assert!(
+            english_sentence(&n.to_string(), &data).is_some()
+                || matches!(n, Notice::RecordNotWritten { .. }),
+            "the check misses the English of {n:?}"
+        );
+        check(
+            format!("{n:?}"),
+            Lang::En.notice(&n),
+            Lang::Ja.notice(&n),
+            &data,
+            &mut bad,
+        );
+    }
+    for c in every_failure_class() {
+        check(
+            format!("{c:?}"),
+            Lang::En.failure_class(c).into(),
+            Lang::Ja.failure_class(c).into(),
+            &data,
+            &mut bad,
+        );
+    }
+    for r in every_skip_reason() {
+        check(
+            format!("{r:?}"),
+            Lang::En.skip_reason(&r).into(),
+            Lang::Ja.skip_reason(&r).into(),
+            &data,
+            &mut bad,
+        );
+    }
+    for st in EVERY_FILE_STATUS {
+        check(
+            format!("{st:?}"),
+            Lang::En.file_status(st).into(),
+            Lang::Ja.file_status(st).into(),
+            &data,
+            &mut bad,
+        );
+    }
+    assert!(bad.is_empty(), "untranslated: {bad:#?}");
+    // The check itself: an English sentence is found, names and data are not.
+    assert_eq!(
+        english_sentence("a file is still processing", &[]),
+        Some("file is".into())
+    );
+    assert_eq!(
+        english_sentence("Zoom がまだ処理中です（SHA-256）。AI Companion の要約", &[]),
+        None
+    );
+    assert_eq!(english_sentence("「Weekly standup」を復元", &[TOPIC]), None);
+}
+
+fn file(i: usize) -> FileRef {
+    FileRef {
+        meeting_uuid: format!("uuid-{i}"),
+        file_id: format!("file-{i}"),
+        path: format!("{}-{i}", PATH),
+    }
+}
+
+/// Every label and value of the window's accessibility tree, as drawn now (whole texts: the
+/// runs a wrapped label is cut into are left out).
+fn shown_texts(h: &Harness<'_, ZvmApp>) -> Vec<String> {
+    h.query_all(
+        by().predicate(|n| n.role() != egui::accesskit::Role::TextRun)
+            .include_labels(),
+    )
+    .flat_map(|n| {
+        let node = n.accesskit_node();
+        [node.label(), node.value()]
+    })
+    .flatten()
+    .filter(|t| !t.trim().is_empty())
+    .collect()
+}
+
+#[test]
+fn the_japanese_screens_fed_every_engine_message_show_no_english_sentence() {
+    let mut app = ZvmApp::new(
+        GuiSettings {
+            language: Lang::Ja,
+            ..GuiSettings::default()
+        },
+        None,
+    );
+    app.inject(Msg::JobStarted(JobKind::Download));
+    for i in 0..3 {
+        app.inject(Msg::Engine(Event::FileQueued {
+            file: file(i),
+            size: 1000,
+        }));
+    }
+    app.inject(Msg::Engine(Event::FileStarted {
+        file: file(0),
+        size: 1000,
+        offset: 0,
+    }));
+    app.inject(Msg::Engine(Event::FileDone {
+        file: file(1),
+        size: 1000,
+        sha256: None,
+    }));
+    let mut n = 3;
+    for class in every_failure_class() {
+        app.inject(Msg::Engine(Event::FileFailed {
+            file: file(n),
+            class,
+            error: ERROR.into(),
+        }));
+        n += 1;
+    }
+    for reason in every_skip_reason() {
+        app.inject(Msg::Engine(Event::FileSkipped {
+            file: file(n),
+            size: 1000,
+            reason,
+        }));
+        n += 1;
+    }
+    for message in every_notice() {
+        app.inject(Msg::Engine(Event::Warning { message }));
+    }
+    let kept: Vec<(String, String, KeepReason)> = every_keep_reason()
+        .into_iter()
+        .map(|r| ("uuid-9".to_string(), TOPIC.to_string(), r))
+        .collect();
+    for (uuid, topic, reason) in &kept {
+        app.inject(Msg::Engine(Event::DeleteSkipped {
+            meeting_uuid: uuid.clone(),
+            topic: topic.clone(),
+            reason: reason.clone(),
+        }));
+    }
+    app.inject(Msg::Stats(RunStats {
+        files_queued: 3,
+        bytes_queued: 3000,
+        bytes_done: 1500,
+        files_verified: 1,
+        bytes_verified: 1000,
+        files_failed: 4,
+        rate: 2048.0,
+        ..RunStats::default()
+    }));
+    app.inject(Msg::MovePlanned {
+        candidates: vec![MoveCandidate {
+            meeting_uuid: "uuid-1".into(),
+            topic: TOPIC.into(),
+            start_time: "2026-11-28T09:30:00Z".into(),
+            file_ids: Some(vec!["file-1".into()]),
+            copies: vec![(format!("{PATH}-1"), 1000, Some("ab".repeat(32)))],
+            bytes: 1000,
+        }],
+        kept,
+    });
+    let logged = app.log.len();
+    assert_eq!(
+        logged,
+        4 + 1 + 7 + 12,
+        "each failure, the processing file, each warning and each kept meeting is a line"
+    );
+    let mut h = Harness::builder()
+        .with_size([1400.0, 2400.0])
+        .with_accessibility_check(false)
+        .allow_missing_glyphs()
+        .with_context_setup(|ctx| {
+            fonts::install(ctx, FontSource::Bundled);
+        })
+        .build_ui_state(|ui, app: &mut ZvmApp| app.ui(ui), app);
+    let paths: Vec<String> = (0..n).map(|i| file(i).path).collect();
+    let mut data: Vec<&str> = vec![TOPIC, ERROR, FILE_ID, PATH, "2026-11-28T09:30:00Z"];
+    data.extend(paths.iter().map(String::as_str));
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for screen in [Screen::Move, Screen::Transfers, Screen::Log] {
+        h.state_mut().screen = screen;
+        h.run_steps(3);
+        let texts = shown_texts(&h);
+        seen += texts.len();
+        for t in texts {
+            if let Some(s) = english_sentence(&t, &data) {
+                bad.push(format!("{screen:?}: {s:?} in {t:?}"));
+            }
+        }
+    }
+    assert!(seen > logged, "the screens were read ({seen} texts)");
+    // The log lines are drawn, with each notice's own error beside its sentence.
+    let log_texts = {
+        h.state_mut().screen = Screen::Log;
+        h.run_steps(2);
+        shown_texts(&h)
+    };
+    assert!(
+        log_texts
+            .iter()
+            .any(|t| t.contains(Lang::Ja.skip_reason(&SkipReason::Processing))),
+        "the processing file is said in Problems"
+    );
+    for n in every_notice() {
+        let said = Lang::Ja.notice(&n);
+        let line = log_texts
+            .iter()
+            .find(|t| t.contains(&said))
+            .unwrap_or_else(|| panic!("{n:?} is not in Problems"));
+        assert!(line.contains(notice_detail(&n)), "{line}");
+    }
+    assert!(bad.is_empty(), "English in the Japanese window: {bad:#?}");
 }
