@@ -4,7 +4,7 @@
 //! with confirmation; and snapshots of every screen in both languages (wgpu, software Vulkan).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -397,7 +397,7 @@ fn pause_and_resume_mid_file_continue_from_the_part_file() {
     h.get_by_label("Pause").click();
     h.step();
     wait_for(&mut h, "the pause", 30, |a| a.job == JobState::Paused);
-    let parts: Vec<(PathBuf, u64)> = walk(&ctx.dest)
+    let parts: Vec<(PathBuf, u64)> = zvm_testkit::files_under(&ctx.dest)
         .into_iter()
         .filter(|p| p.to_string_lossy().ends_with(".part"))
         .map(|p| {
@@ -445,7 +445,7 @@ fn pause_and_resume_mid_file_continue_from_the_part_file() {
         "the resumed run continued a file from its offset"
     );
     assert!(
-        walk(&ctx.dest)
+        zvm_testkit::files_under(&ctx.dest)
             .iter()
             .all(|p| !p.to_string_lossy().ends_with(".part")),
         "no .part is left"
@@ -690,7 +690,10 @@ fn a_download_while_the_cli_runs_is_refused_in_plain_words_and_the_window_stays_
     );
     click_nav(&mut h, "Problems (1)");
     h.get_by_label_contains("another zvm run is using the state file");
-    assert!(walk(&ctx.dest).is_empty(), "nothing was written");
+    assert!(
+        zvm_testkit::files_under(&ctx.dest).is_empty(),
+        "nothing was written"
+    );
     // Once the other run is over, the same button works.
     drop(held);
     click_nav(&mut h, "Recordings");
@@ -740,22 +743,6 @@ fn ticking_a_file_type_downloads_only_that_type() {
     for r in recordings {
         assert_eq!(r.file_type, "MP4", "{} was downloaded", r.rel_path);
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 // ---- snapshots: deterministic content fed through the same message path as the engine ----
