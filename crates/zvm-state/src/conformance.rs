@@ -466,7 +466,7 @@ pub async fn listing_windows_are_replaced_whole(store: &dyn StateStore) {
     // Scopes are apart: another scope's window of the same month is its own.
     let other = sample_window("account", 3);
     store
-        .record_listing(&other, "2025-04-02T00:00:00Z", &[third.clone()])
+        .record_listing(&other, "2025-04-02T00:00:00Z", std::slice::from_ref(&third))
         .await
         .unwrap();
     assert_eq!(store.window_listing(&march).await.unwrap().len(), 2);
@@ -610,7 +610,7 @@ pub async fn refreshed_and_forgotten_meetings(store: &dyn StateStore) {
     store.upsert_meeting(&m).await.unwrap();
     let first = sample_listed(&m.uuid, "2025-06-06", "processing");
     store
-        .record_listing(&june, "2025-07-01T00:00:00Z", &[first.clone()])
+        .record_listing(&june, "2025-07-01T00:00:00Z", std::slice::from_ref(&first))
         .await
         .unwrap();
     let mut newer = first.clone();
