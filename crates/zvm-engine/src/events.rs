@@ -49,6 +49,22 @@ pub enum Event {
     ListingUser {
         user: String,
     },
+    /// How one user's listing was made: windows (calendar months) asked of Zoom in this run,
+    /// windows taken from the stored listing, and stored meetings asked of Zoom again by
+    /// their uuid (a file still processing, or not yet copied).
+    ListingWindows {
+        user: String,
+        listed: usize,
+        stored: usize,
+        refreshed: usize,
+    },
+    /// Zoom no longer has a meeting an earlier listing had: it was deleted or trashed in
+    /// Zoom itself. The state marks it (`vanished`); nothing local is touched.
+    MeetingVanished {
+        meeting_uuid: String,
+        topic: String,
+        start_time: String,
+    },
     /// A meeting was listed, planned and named.
     MeetingPlanned {
         meeting_uuid: String,
