@@ -169,9 +169,10 @@ impl Renderer {
                 stored,
                 refreshed,
             } => {
-                // Only when the stored listing was used: a first or full listing says nothing
-                // new here.
-                if *stored > 0 {
+                // Only when the stored listing was used (a first or full listing says nothing
+                // new here), and only in plain mode, like the per-user listing lines: bars
+                // would get one line per user of a large account.
+                if *stored > 0 && self.mode == Mode::Plain {
                     self.line(&format!(
                         "{user}: {listed} months listed from Zoom, {stored} from the stored \
                          listing ({refreshed} meetings asked again)"

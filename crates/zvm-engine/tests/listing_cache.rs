@@ -611,3 +611,71 @@ impl zvm_engine::catalog::AsyncMeetingFn for &mut Collect {
         Ok(())
     }
 }
+
+/// `move` deletes on a fresh listing: a file that came back to a meeting after the meeting's
+/// month was stored (here recovered from Zoom's trash) is seen, copied and verified before
+/// the meeting is trashed. A move that trusted the stored month would trash it uncopied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn move_decides_on_a_fresh_listing_never_on_the_stored_one() {
+    let sim = Simulator::start(account(74)).await.unwrap();
+    let manifest = sim.manifest();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("dest");
+    let (engine, state, _events) = engine(&sim, &root, &dir.path().join("s.sqlite3"));
+    let busy = processing(&manifest);
+    let m = manifest
+        .meetings
+        .iter()
+        .find(|m| {
+            is_old(m)
+                && !busy.iter().any(|b| b.uuid == m.uuid)
+                && m.files.iter().filter(|f| f.is_completed()).count() >= 2
+        })
+        .expect("an old meeting with two files");
+    let hidden = &m.files[0];
+    let zoom = engine.zoom().clone();
+    zoom.delete_recording_file(&m.uuid, &hidden.id, DeleteAction::Trash)
+        .await
+        .unwrap();
+    sync(&engine, &opts(T0)).await;
+    let key = zvm_state::FileKey::new(&m.uuid, &hidden.id);
+    assert_eq!(
+        state.file(&key).await.unwrap(),
+        None,
+        "not listed, not copied"
+    );
+    zoom.recover_recording_file(&m.uuid, &hidden.id)
+        .await
+        .unwrap();
+
+    let mopts = zvm_engine::MoveOptions {
+        action: DeleteAction::Trash,
+        older_than: None,
+        audit_log: dir.path().join("audit.jsonl"),
+    };
+    let s = sim.stats();
+    let plan = engine
+        .plan_move(&opts(&at(HOUR)), &mopts, CancellationToken::new())
+        .await
+        .unwrap();
+    let sent = Sent::between(&s, &sim.stats());
+    assert_eq!(sent.of(LISTING), USERS * MONTHS, "every month listed");
+    engine
+        .execute_move(&plan, &mopts, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(
+        sim.deletions()
+            .iter()
+            .any(|d| d.meeting_uuid == m.uuid && d.file_id.is_none() && d.action == "trash"),
+        "the meeting was moved"
+    );
+    let row = state
+        .file(&key)
+        .await
+        .unwrap()
+        .expect("the file back in the cloud was copied before its meeting was trashed");
+    assert_eq!(row.status, zvm_state::FileStatus::Verified);
+    common_exact(&root, &row.rel_path, hidden);
+    sim.shutdown().await;
+}
