@@ -36,6 +36,14 @@ pub struct ConfigFile {
     pub summaries: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participant_audio: Option<bool>,
+    /// Listing months that overlap the last this many days are asked of Zoom on every run;
+    /// older ones come from the stored listing while it is fresh (see `full_listing_days`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recent_days: Option<u32>,
+    /// A month's stored listing is trusted this many days; then the next run lists it again
+    /// (finding recordings that appeared late in old months). 0: list everything every run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_listing_days: Option<u32>,
     #[serde(default, skip_serializing_if = "ZoomConfig::is_empty")]
     pub zoom: ZoomConfig,
 }
@@ -152,6 +160,16 @@ mod tests {
             Some(Transfers::Fixed(3))
         );
         assert_eq!(ok.zoom.plan.as_deref(), Some("pro"));
+        let listing: ConfigFile =
+            toml::from_str("recent_days = 45\nfull_listing_days = 0\n").unwrap();
+        assert_eq!(
+            (listing.recent_days, listing.full_listing_days),
+            (Some(45), Some(0))
+        );
+        let e = toml::from_str::<ConfigFile>("recent_days = -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("recent_days"), "{e}");
     }
 
     #[test]

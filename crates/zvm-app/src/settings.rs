@@ -76,6 +76,13 @@ fn transfers_key(origin: Origin) -> &'static str {
 /// Downloads at once when no layer says: the engine finds the number.
 pub const DEFAULT_TRANSFERS: Transfers = Transfers::Auto;
 
+/// The recent span when no layer says: a month and a day or so, so the months that hold
+/// the last few weeks are always asked of Zoom.
+pub const DEFAULT_RECENT_DAYS: u32 = 30;
+
+/// How long a month's stored listing is trusted when no layer says: a week.
+pub const DEFAULT_FULL_LISTING_DAYS: u32 = 7;
+
 /// Every key of the schema, resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -91,6 +98,10 @@ pub struct Settings {
     pub file_types: BTreeSet<String>,
     pub summaries: bool,
     pub participant_audio: bool,
+    /// Listing months overlapping the last this many days are listed on every run.
+    pub recent_days: u32,
+    /// Days a month's stored listing is trusted before it is listed again.
+    pub full_listing_days: u32,
     pub zoom: ZoomSettings,
 }
 
@@ -160,6 +171,9 @@ impl Settings {
             file_types,
             summaries: first(layers, |c| &c.summaries).unwrap_or(true),
             participant_audio: first(layers, |c| &c.participant_audio).unwrap_or(true),
+            recent_days: first(layers, |c| &c.recent_days).unwrap_or(DEFAULT_RECENT_DAYS),
+            full_listing_days: first(layers, |c| &c.full_listing_days)
+                .unwrap_or(DEFAULT_FULL_LISTING_DAYS),
             zoom: ZoomSettings::resolve(layers),
         })
     }
@@ -178,6 +192,8 @@ impl Settings {
         opts.filters.file_types = self.file_types.clone();
         opts.summaries = self.summaries;
         opts.participant_audio = self.participant_audio;
+        opts.listing.recent_days = self.recent_days;
+        opts.listing.full_listing_days = self.full_listing_days;
         // Hidden test hook: the acceptance tests inject faults on purpose and must not spend
         // the production backoff (0.5 s doubling to 30 s) waiting between transfer retries.
         if fast_retry() {
@@ -277,6 +293,26 @@ mod tests {
         let d = Settings::resolve(&[]).expect("defaults");
         assert_eq!(d.transfers, Transfers::Auto);
         assert!(d.summaries && d.participant_audio && !d.verify_hash);
+        assert_eq!((d.recent_days, d.full_listing_days), (30, 7));
+    }
+
+    #[test]
+    fn the_listing_keys_reach_the_engine_s_listing_policy() {
+        let flags = cfg("recent_days = 60\n");
+        let file = cfg("recent_days = 10\nfull_listing_days = 0\n");
+        let s = Settings::resolve(&[
+            Layer::new(Origin::CommandLine, &flags),
+            Layer::new(Origin::ConfigFile, &file),
+        ])
+        .expect("resolves");
+        let mut o = SyncOptions::new(jiff::civil::date(2025, 1, 1), jiff::civil::date(2025, 2, 1));
+        s.apply(&mut o);
+        assert_eq!(o.listing.recent_days, 60, "the flag wins over the file");
+        assert_eq!(
+            o.listing.full_listing_days, 0,
+            "the file's, when no flag says"
+        );
+        assert!(!o.listing.full, "--full is the front end's, not a setting");
     }
 
     #[test]

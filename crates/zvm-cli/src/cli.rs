@@ -202,6 +202,24 @@ pub struct ListArgs {
     pub zoom: ZoomArgs,
     #[command(flatten)]
     pub select: SelectArgs,
+    /// Show the listing stored by earlier syncs (in the state file) without asking Zoom:
+    /// no request at all, not even for a token. It is as old as each month's last listing.
+    #[arg(long)]
+    pub cached: bool,
+}
+
+/// What a sync asks Zoom for, and what it takes from the listing stored by earlier runs.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ListingArgs {
+    /// List every month from Zoom in this run, ignoring the stored listing (finds a
+    /// recording that appeared late in an old month, and meetings deleted in Zoom, now).
+    #[arg(long)]
+    pub full: bool,
+    /// Months that overlap the last DAYS days are listed from Zoom on every run (default
+    /// 30; config key `recent_days`). Older months come from the stored listing until it is
+    /// `full_listing_days` old (default 7).
+    #[arg(long, env = "ZVM_RECENT_DAYS", value_name = "DAYS")]
+    pub recent_days: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -215,6 +233,8 @@ pub struct SyncArgs {
     pub select: SelectArgs,
     #[command(flatten)]
     pub transfer: TransferArgs,
+    #[command(flatten)]
+    pub listing: ListingArgs,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -15,7 +15,7 @@ use zvm_app::run_context::{self, RunContext};
 use zvm_app::{Cause, Layer, Origin, Outcome, Settings, parse};
 use zvm_engine::{Catalog, Engine, Event, RunSummary, SyncOptions, UserSelection};
 
-use crate::cli::{DemoArgs, ListArgs, SelectArgs, SyncArgs, TransferArgs, ZoomArgs};
+use crate::cli::{DemoArgs, ListArgs, ListingArgs, SelectArgs, SyncArgs, TransferArgs, ZoomArgs};
 use crate::{Failure, connect, exit, output, reporter};
 
 /// DEST from the command line, else `destination` from the config file.
@@ -54,10 +54,12 @@ fn flags_layer(
     select: &SelectArgs,
     t: Option<&TransferArgs>,
     zoom: Option<&ZoomArgs>,
+    listing: Option<&ListingArgs>,
 ) -> ConfigFile {
     let mut l = ConfigFile {
         file_types: Some(select.file_types.clone()).filter(|v| !v.is_empty()),
         zoom: zoom.map(connect::zoom_layer).unwrap_or_default(),
+        recent_days: listing.and_then(|a| a.recent_days),
         ..ConfigFile::default()
     };
     if let Some(t) = t {
@@ -83,6 +85,18 @@ pub(crate) fn run_options(
     zoom: Option<&ZoomArgs>,
     cfg: &ConfigFile,
 ) -> Result<(Settings, SyncOptions), Failure> {
+    run_options_listing(select, t, zoom, None, cfg)
+}
+
+/// [`run_options`] with the flags of what a sync lists from Zoom (`--full`,
+/// `--recent-days`).
+fn run_options_listing(
+    select: &SelectArgs,
+    t: Option<&TransferArgs>,
+    zoom: Option<&ZoomArgs>,
+    listing: Option<&ListingArgs>,
+    cfg: &ConfigFile,
+) -> Result<(Settings, SyncOptions), Failure> {
     let today = jiff::Zoned::now().date();
     let date = |s: &str, what: &str| {
         parse::parse_date(s, what)
@@ -104,7 +118,7 @@ pub(crate) fn run_options(
             zvm_app::Failure::from(zvm_app::SettingsError::DatesReversed { from, to }).into(),
         );
     }
-    let flags = flags_layer(select, t, zoom);
+    let flags = flags_layer(select, t, zoom, listing);
     let mut settings = Settings::resolve(&[
         Layer::new(Origin::CommandLine, &flags),
         Layer::new(Origin::ConfigFile, cfg),
@@ -129,6 +143,7 @@ pub(crate) fn run_options(
         opts.pipelining = !t.no_pipelining;
         opts.dry_run = t.dry_run;
     }
+    opts.listing.full = listing.is_some_and(|l| l.full);
     Ok((settings, opts))
 }
 
@@ -153,6 +168,9 @@ pub(crate) async fn list(
     cfg: &ConfigFile,
 ) -> Result<u8, Failure> {
     let (settings, opts) = run_options(&a.select, None, Some(&a.zoom), cfg)?;
+    if a.cached {
+        return list_cached(global, &settings, &opts).await;
+    }
     let zoom = connect::client(&settings.zoom).await?;
     // Listing needs no state or destination: the catalog walks the same windows as a sync.
     let catalog = Catalog::new(zoom, Arc::new(|_e: Event| {}));
@@ -175,6 +193,70 @@ pub(crate) async fn list(
     listed.map_err(zvm_app::Failure::from)?;
     if !printer.json {
         print_table(&printer.rows)?;
+    }
+    Ok(exit::OK)
+}
+
+/// `zvm list --cached`: the stored listing of the selection, printed as `zvm list` prints
+/// a live one. Opens the state only to read it (no run lock: a sync may be running) and
+/// contacts nothing.
+async fn list_cached(
+    global: &crate::cli::GlobalArgs,
+    settings: &Settings,
+    opts: &SyncOptions,
+) -> Result<u8, Failure> {
+    let path = state_path(global, settings)?;
+    let mut printer = ListPrinter {
+        json: global.json,
+        rows: Vec::new(),
+        filters: opts.filters.clone(),
+        out: std::io::BufWriter::with_capacity(64 << 10, std::io::stdout()),
+        left_in_batch: 0,
+        write_error: None,
+        cancel: CancellationToken::new(),
+    };
+    // No state file means nothing was ever listed; opening would create one.
+    let listed = if path.exists() {
+        let state = zvm_state::SqliteState::open(&path).map_err(zvm_app::Failure::from)?;
+        let listed = zvm_engine::for_each_stored_meeting(&state, opts, &mut printer)
+            .await
+            .map_err(zvm_app::Failure::from)?;
+        Some(listed)
+    } else {
+        None
+    };
+    printer.flush();
+    if let Some(e) = printer.write_error {
+        return Err(output::write_failure(e));
+    }
+    if !printer.json {
+        print_table(&printer.rows)?;
+    }
+    if !global.quiet {
+        match listed {
+            Some(l) if l.windows > 0 => {
+                output::note(format_args!(
+                    "from the stored listing in {}: {} months, listed between {} and {} \
+                     (no request was sent; `zvm sync` refreshes it)",
+                    path.display(),
+                    l.windows,
+                    l.oldest.as_deref().unwrap_or("?"),
+                    l.newest.as_deref().unwrap_or("?"),
+                ));
+                if l.unreadable > 0 {
+                    output::note(format_args!(
+                        "warning: {} stored meetings did not read back and are left out; \
+                         `zvm sync --full` lists them again",
+                        l.unreadable
+                    ));
+                }
+            }
+            _ => output::note(format_args!(
+                "nothing stored for this selection in {}: `zvm sync` lists and stores it \
+                 (or run `zvm list` without --cached)",
+                path.display()
+            )),
+        }
     }
     Ok(exit::OK)
 }
@@ -341,7 +423,13 @@ pub(crate) async fn sync(
     cfg: &ConfigFile,
 ) -> Result<u8, Failure> {
     let dest = destination(&a.dest, cfg, "sync")?;
-    let (settings, opts) = run_options(&a.select, Some(&a.transfer), Some(&a.zoom), cfg)?;
+    let (settings, opts) = run_options_listing(
+        &a.select,
+        Some(&a.transfer),
+        Some(&a.zoom),
+        Some(&a.listing),
+        cfg,
+    )?;
     let state_path = state_path(global, &settings)?;
     let run = open_run(&state_path, &dest)?;
     let zoom = connect::client(&settings.zoom).await?;

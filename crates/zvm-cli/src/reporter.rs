@@ -163,6 +163,35 @@ impl Renderer {
                     self.line(&format!("listing recordings of {user}"));
                 }
             }
+            Event::ListingWindows {
+                user,
+                listed,
+                stored,
+                refreshed,
+            } => {
+                // Only when the stored listing was used (a first or full listing says nothing
+                // new here), and only in plain mode, like the per-user listing lines: bars
+                // would get one line per user of a large account.
+                if *stored > 0 && self.mode == Mode::Plain {
+                    self.line(&format!(
+                        "{user}: {listed} months listed from Zoom, {stored} from the stored \
+                         listing ({refreshed} meetings asked again)"
+                    ));
+                }
+            }
+            Event::MeetingVanished {
+                topic, start_time, ..
+            } => {
+                let msg = format!(
+                    "no longer in the Zoom cloud (deleted or trashed in Zoom): \"{topic}\" \
+                     ({start_time}); its local copy is kept"
+                );
+                if self.mode == Mode::Quiet {
+                    crate::output::note(&msg);
+                } else {
+                    self.line(&msg);
+                }
+            }
             Event::FileQueued { .. } => self.update_total(),
             Event::ListingFinished {
                 meetings,

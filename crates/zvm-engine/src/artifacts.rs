@@ -45,6 +45,9 @@ pub(crate) struct DetailsJob {
     pub paths: BTreeMap<String, String>,
     /// The meeting's gate: participant audio is counted in it, the record handed to it.
     pub gate: Arc<RecordGate>,
+    /// Whether `meeting` is Zoom's answer for this one meeting (`get_meeting_recordings`,
+    /// asked while listing): its participant audio list is then known, not asked again.
+    pub detailed: bool,
 }
 
 /// Fetches a meeting's details and hands the meeting's record (or the news that there will
@@ -79,6 +82,7 @@ async fn fetch_details(
         existing,
         paths,
         gate,
+        detailed,
     } = job;
     let (folder, host) = (folder.as_str(), host.as_str());
     let mut complete = true;
@@ -95,7 +99,12 @@ async fn fetch_details(
     // Participant audio (one request: the meeting's details).
     let mut participant_records = Vec::new();
     if opts.participant_audio && opts.filters.wants_file_type("M4A") {
-        match engine.zoom().get_meeting_recordings(&meeting.uuid).await {
+        let asked = if *detailed {
+            Ok(meeting.clone())
+        } else {
+            engine.zoom().get_meeting_recordings(&meeting.uuid).await
+        };
+        match asked {
             Ok(details) => {
                 let mut names = NameAllocator::new();
                 for row in existing.values() {

@@ -2,32 +2,49 @@
 //! local copy).
 //!
 //! Listing walks the selected users x one-month windows x pages, or, for meetings a person
-//! picked one by one, each picked meeting's host and day, and hands the meetings that pass
-//! the filters to an [`AsyncMeetingFn`] a batch at a time. It needs only a Zoom client: no
-//! state, no destination.
+//! picked one by one, each picked meeting's host and month, and hands the meetings that
+//! pass the filters to an [`AsyncMeetingFn`] a batch at a time.
+//!
+//! A catalog with the listing cache ([`Catalog::with_listing_cache`], what a sync uses)
+//! cuts the range into calendar months and asks Zoom only for the months that can have
+//! changed (see [`crate::windows::decide`]): the recent ones, those never listed
+//! completely, those whose stored listing is due again, or all with `--full`. Each month
+//! listed completely replaces its stored listing; meetings it no longer holds are marked in
+//! the state and reported ([`Event::MeetingVanished`]). The other months come from the
+//! stored listing, and a stored meeting the consumer still has work for (a file processing
+//! or not yet copied, [`AsyncMeetingFn::needs_refresh`]) is asked of Zoom again by its
+//! uuid, so a file that finished processing in an old month is found. Without the cache the
+//! catalog needs only a Zoom client and lists the whole range (what `zvm list` does).
 //!
 //! [`check_copy`] decides whether one file's local copy is proven whole. The planner (skip
 //! or fetch), the mover (delete or keep) and the front ends' status column all ask it, so
 //! the three can never disagree about what "downloaded" means.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use jiff::civil::Date;
 use tokio_util::sync::CancellationToken;
 
 use zvm_dest::{DestError, Destination};
-use zvm_state::{CloudState, FileRow, FileStatus, StateStore};
+use zvm_state::{CloudState, FileRow, FileStatus, ListedMeeting, StateStore};
 use zvm_zoom::models::Meeting;
-use zvm_zoom::{UserStatusFilter, ZoomClient};
+use zvm_zoom::{UserStatusFilter, ZoomClient, ZoomError};
 
 use crate::error::EngineError;
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, Notice};
 use crate::options::{SyncOptions, UserSelection};
+use crate::windows::{self, Source, Window};
 
 /// Listed meetings handed over at once, at most: about a page of Zoom's (300).
-const LIST_BATCH: usize = 300;
+pub(crate) const LIST_BATCH: usize = 300;
+
+/// Months whose listing runs ahead in the background while earlier months are handed over:
+/// as many as the client's own look-ahead, so the pacer, not latency, sets the pace.
+const WINDOWS_AHEAD: usize = 4;
 
 /// Called for every listed meeting that passed the filters.
 pub trait AsyncMeetingFn {
@@ -46,6 +63,29 @@ pub trait AsyncMeetingFn {
         let _ = meetings;
         async { Ok(()) }
     }
+
+    /// Whether a meeting taken from the stored listing (not asked of Zoom in this run) must
+    /// be asked again by its uuid before `call`: the consumer has work for it, which needs
+    /// what Zoom says now. Called after `prefetch` of its batch. No by default: a stored
+    /// listing shows what was stored.
+    fn needs_refresh(
+        &mut self,
+        meeting: &Meeting,
+        host_label: &str,
+    ) -> impl std::future::Future<Output = Result<bool, EngineError>> + Send {
+        let _ = (meeting, host_label);
+        async { Ok(false) }
+    }
+
+    /// `call` for a meeting just asked of Zoom by its uuid (`get_meeting_recordings`): it
+    /// carries its details (participant audio) already. The same as `call` by default.
+    fn call_refreshed(
+        &mut self,
+        meeting: Meeting,
+        host_label: &str,
+    ) -> impl std::future::Future<Output = Result<(), EngineError>> + Send {
+        self.call(meeting, host_label)
+    }
 }
 
 /// Lists recordings. Cheap to clone.
@@ -53,6 +93,8 @@ pub trait AsyncMeetingFn {
 pub struct Catalog {
     zoom: ZoomClient,
     events: Arc<dyn EventSink>,
+    /// The listing cache, when listings are kept between runs.
+    cache: Option<Arc<dyn StateStore>>,
 }
 
 /// One listing request series: whose recordings, over which days.
@@ -62,15 +104,73 @@ struct Scope<'a> {
     to: Date,
 }
 
+/// What one run of the cached walk keeps across users and windows.
+struct Walk<'a> {
+    state: &'a dyn StateStore,
+    opts: &'a SyncOptions,
+    /// Picked meetings (`opts.chosen`), by uuid.
+    chosen: Option<HashSet<&'a str>>,
+    /// Meetings handed over so far: each once, however many windows list it.
+    handed: HashSet<String>,
+    /// Whether listings are recorded (not in a dry run, which writes nothing).
+    record: bool,
+    /// `listed_at` of the windows listed in this run.
+    now: String,
+}
+
+/// A spawned listing of one window, cancelled when dropped (the walk ended or failed).
+struct Spawned<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Spawned<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for Spawned<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
 impl Catalog {
     pub fn new(zoom: ZoomClient, events: Arc<dyn EventSink>) -> Self {
-        Self { zoom, events }
+        Self {
+            zoom,
+            events,
+            cache: None,
+        }
+    }
+
+    /// This catalog with the listing cache in `state`: windows that cannot have changed come
+    /// from the stored listing, and what is listed is stored (see the module doc).
+    pub fn with_listing_cache(mut self, state: Arc<dyn StateStore>) -> Self {
+        self.cache = Some(state);
+        self
     }
 
     /// Streams the selected meetings, filtered, to `f`: the query of `opts` (users, dates),
     /// or, when `opts.chosen` is set, exactly the chosen meetings (each found by listing its
-    /// host's day once, however many meetings were chosen on it).
+    /// host's day, or with the listing cache its month, once however many meetings were
+    /// chosen on it).
     pub async fn for_each_meeting<F>(
+        &self,
+        opts: &SyncOptions,
+        cancel: &CancellationToken,
+        f: F,
+    ) -> Result<(), EngineError>
+    where
+        F: AsyncMeetingFn,
+    {
+        match &self.cache {
+            None => self.list_live(opts, cancel, f).await,
+            Some(state) => self.list_cached(state.as_ref(), opts, cancel, f).await,
+        }
+    }
+
+    /// Without the cache: the whole range of each user in one walk of the client's.
+    async fn list_live<F>(
         &self,
         opts: &SyncOptions,
         cancel: &CancellationToken,
@@ -153,13 +253,7 @@ impl Catalog {
                     }
                     f.prefetch(&meetings).await?;
                     for meeting in meetings {
-                        // Zoom names the host on each meeting where it can; the listing user
-                        // otherwise.
-                        let host = if meeting.host_email.is_empty() {
-                            label.clone()
-                        } else {
-                            meeting.host_email.clone()
-                        };
+                        let host = windows::host_label(&meeting, &label);
                         f.call(meeting, &host).await?;
                     }
                     if let Some(e) = failed {
@@ -169,6 +263,344 @@ impl Catalog {
             }
         }
         Ok(())
+    }
+
+    /// With the cache: calendar months, each listed from Zoom or taken from the stored
+    /// listing as [`windows::decide`] says.
+    async fn list_cached<F>(
+        &self,
+        state: &dyn StateStore,
+        opts: &SyncOptions,
+        cancel: &CancellationToken,
+        mut f: F,
+    ) -> Result<(), EngineError>
+    where
+        F: AsyncMeetingFn,
+    {
+        // Whose listings, over which months. Picked meetings: their hosts' months, in the
+        // order they were picked, each (host, month) once.
+        let targets: Vec<(&UserSelection, Vec<Window>)> = match &opts.chosen {
+            None => vec![(&opts.users, windows::month_windows(opts.from, opts.to))],
+            Some(list) => {
+                let mut targets: Vec<(&UserSelection, Vec<Window>)> = Vec::new();
+                for c in list {
+                    let w = Window::month_of(c.date);
+                    if targets
+                        .iter()
+                        .any(|(u, ws)| *u == &c.user && ws.contains(&w))
+                    {
+                        continue;
+                    }
+                    match targets.last_mut() {
+                        Some((u, ws)) if *u == &c.user => ws.push(w),
+                        _ => targets.push((&c.user, vec![w])),
+                    }
+                }
+                targets
+            }
+        };
+        let mut walk = Walk {
+            state,
+            opts,
+            chosen: opts
+                .chosen
+                .as_ref()
+                .map(|list| list.iter().map(|c| c.uuid.as_str()).collect()),
+            handed: HashSet::new(),
+            record: !opts.dry_run,
+            now: opts.listing.now.to_string(),
+        };
+        let mut me_label: Option<String> = None;
+        for (selection, months) in targets {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let users = self.users(selection, opts, &mut me_label).await?;
+            for (user_id, label) in users {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                self.events.emit(Event::ListingUser {
+                    user: label.clone(),
+                });
+                self.walk_user(&mut walk, &user_id, &label, &months, cancel, &mut f)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One user's months, newest first: the ones to list are listed ahead in the background
+    /// (a few at a time), the others read from the stored listing in their turn.
+    async fn walk_user<F>(
+        &self,
+        walk: &mut Walk<'_>,
+        user_id: &str,
+        label: &str,
+        months: &[Window],
+        cancel: &CancellationToken,
+        f: &mut F,
+    ) -> Result<(), EngineError>
+    where
+        F: AsyncMeetingFn,
+    {
+        let scope = windows::user_scope(user_id);
+        let listed_at: HashMap<(String, String), jiff::Timestamp> = walk
+            .state
+            .listed_windows(&scope)
+            .await?
+            .into_iter()
+            .filter_map(|w| {
+                let at = w.listed_at.parse().ok()?;
+                Some(((w.window.from, w.window.to), at))
+            })
+            .collect();
+        let plan: Vec<(Window, Source)> = months
+            .iter()
+            .map(|w| {
+                let source = if walk.chosen.is_some() {
+                    // A picked meeting may have appeared after its month was stored: only a
+                    // fresh listing is sure to hold it.
+                    Source::Zoom(windows::Why::Chosen)
+                } else {
+                    let key = (w.from.to_string(), w.to.to_string());
+                    windows::decide(*w, listed_at.get(&key).copied(), &walk.opts.listing)
+                };
+                (*w, source)
+            })
+            .collect();
+        let to_list: Vec<Window> = plan
+            .iter()
+            .filter(|(_, s)| matches!(s, Source::Zoom(_)))
+            .map(|(w, _)| *w)
+            .collect();
+        let (listed, stored) = (to_list.len(), plan.len() - to_list.len());
+        let zoom = self.zoom.clone();
+        let user = user_id.to_string();
+        let fresh = futures::stream::iter(to_list)
+            .map(move |w| {
+                let (zoom, user) = (zoom.clone(), user.clone());
+                Spawned(tokio::spawn(async move {
+                    zoom.list_meetings(&user, w.from, w.to)
+                        .try_collect::<Vec<Meeting>>()
+                        .await
+                }))
+            })
+            .buffered(WINDOWS_AHEAD);
+        futures::pin_mut!(fresh);
+        let mut refreshed = 0usize;
+        for (w, source) in plan {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let (meetings, from_store) = match source {
+                Source::Zoom(_) => {
+                    let next = tokio::select! {
+                        r = fresh.next() => r,
+                        _ = cancel.cancelled() => None,
+                    };
+                    let Some(joined) = next else { break };
+                    let listed = joined.map_err(|e| {
+                        EngineError::Invalid(format!("a listing task failed: {e}"))
+                    })??;
+                    (self.record(walk, &scope, w, label, listed).await?, false)
+                }
+                Source::Stored => match self.stored(walk, &scope, w).await? {
+                    Some(meetings) => (meetings, true),
+                    None => {
+                        // Not readable as stored: list it again now, in line.
+                        let listed = self
+                            .zoom
+                            .list_meetings(user_id, w.from, w.to)
+                            .try_collect::<Vec<Meeting>>()
+                            .await?;
+                        (self.record(walk, &scope, w, label, listed).await?, false)
+                    }
+                },
+            };
+            refreshed += self.hand_over(walk, meetings, from_store, f).await?;
+        }
+        self.events.emit(Event::ListingWindows {
+            user: label.to_string(),
+            listed,
+            stored,
+            refreshed,
+        });
+        Ok(())
+    }
+
+    /// Stores a window listed completely (unless this run records nothing), reports the
+    /// meetings it no longer holds, and returns its meetings with their host labels.
+    async fn record(
+        &self,
+        walk: &Walk<'_>,
+        scope: &str,
+        w: Window,
+        label: &str,
+        listed: Vec<Meeting>,
+    ) -> Result<Vec<(String, Meeting)>, EngineError> {
+        let with_hosts: Vec<(String, Meeting)> = listed
+            .into_iter()
+            .map(|m| (windows::host_label(&m, label), m))
+            .collect();
+        if walk.record {
+            // Every meeting Zoom listed is stored, filters or not: the stored window is
+            // what Zoom holds, and another run's filters may want the rest.
+            let rows: Vec<ListedMeeting> = with_hosts
+                .iter()
+                .map(|(h, m)| windows::to_listed(m, h))
+                .collect();
+            let gone = walk
+                .state
+                .record_listing(&w.of_scope(scope), &walk.now, &rows)
+                .await?;
+            for g in gone {
+                let (topic, start_time) = match windows::from_listed(&g) {
+                    Some(m) => (m.topic, m.start_time),
+                    None => (String::new(), g.start_time.clone()),
+                };
+                self.vanished(walk.state, &g.uuid, topic, start_time)
+                    .await?;
+            }
+        }
+        Ok(with_hosts)
+    }
+
+    /// A window's stored meetings with their host labels; `None` when one does not read.
+    async fn stored(
+        &self,
+        walk: &Walk<'_>,
+        scope: &str,
+        w: Window,
+    ) -> Result<Option<Vec<(String, Meeting)>>, EngineError> {
+        let rows = walk.state.window_listing(&w.of_scope(scope)).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            match windows::from_listed(&row) {
+                Some(m) => out.push((row.host, m)),
+                None => {
+                    self.events.emit(Event::Warning {
+                        message: Notice::StoredListingUnreadable {
+                            from: w.from.to_string(),
+                            to: w.to.to_string(),
+                            meeting_uuid: row.uuid.clone(),
+                        },
+                    });
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// Reports a meeting Zoom no longer has, unless zvm itself trashed or deleted it.
+    async fn vanished(
+        &self,
+        state: &dyn StateStore,
+        uuid: &str,
+        topic: String,
+        start_time: String,
+    ) -> Result<(), EngineError> {
+        let by_zvm = state
+            .meeting(uuid)
+            .await?
+            .is_some_and(|m| matches!(m.cloud, CloudState::Trashed | CloudState::Deleted));
+        if !by_zvm {
+            self.events.emit(Event::MeetingVanished {
+                meeting_uuid: uuid.to_string(),
+                topic,
+                start_time,
+            });
+        }
+        Ok(())
+    }
+
+    /// Filters one window's meetings and hands them to `f` a batch at a time; stored
+    /// meetings `f` has work for are asked of Zoom again first. Returns how many were.
+    async fn hand_over<F>(
+        &self,
+        walk: &mut Walk<'_>,
+        meetings: Vec<(String, Meeting)>,
+        from_store: bool,
+        f: &mut F,
+    ) -> Result<usize, EngineError>
+    where
+        F: AsyncMeetingFn,
+    {
+        let opts = walk.opts;
+        let mut kept: Vec<(String, Meeting)> = meetings
+            .into_iter()
+            .filter(|(_, m)| {
+                opts.filters.admits(m)
+                    && match &walk.chosen {
+                        Some(set) => set.contains(m.uuid.as_str()),
+                        // Whole months are listed: the run's dates cut them.
+                        None => windows::starts_within(m, opts.from, opts.to),
+                    }
+            })
+            .collect();
+        kept.retain(|(_, m)| walk.handed.insert(m.uuid.clone()));
+        let mut refreshed = 0;
+        while !kept.is_empty() {
+            let rest = kept.split_off(kept.len().min(LIST_BATCH));
+            let (hosts, batch): (Vec<String>, Vec<Meeting>) =
+                std::mem::replace(&mut kept, rest).into_iter().unzip();
+            f.prefetch(&batch).await?;
+            for (host, meeting) in hosts.into_iter().zip(batch) {
+                if from_store && f.needs_refresh(&meeting, &host).await? {
+                    refreshed += 1;
+                    self.refresh(walk, meeting, &host, f).await?;
+                } else {
+                    f.call(meeting, &host).await?;
+                }
+            }
+        }
+        Ok(refreshed)
+    }
+
+    /// Asks Zoom for one stored meeting by its uuid and hands over the answer (and stores
+    /// it). A meeting Zoom no longer has is marked and reported; any other failure leaves
+    /// the stored meeting to be used as it is, with a warning.
+    async fn refresh<F>(
+        &self,
+        walk: &Walk<'_>,
+        stored: Meeting,
+        host: &str,
+        f: &mut F,
+    ) -> Result<(), EngineError>
+    where
+        F: AsyncMeetingFn,
+    {
+        match self.zoom.get_meeting_recordings(&stored.uuid).await {
+            Ok(mut fresh) => {
+                // The meeting's own answer may leave out what the listing named.
+                if fresh.host_email.is_empty() {
+                    fresh.host_email = stored.host_email.clone();
+                }
+                if walk.record {
+                    walk.state
+                        .refresh_listed(&windows::to_listed(&fresh, host))
+                        .await?;
+                }
+                f.call_refreshed(fresh, host).await
+            }
+            Err(e) if gone(&e) => {
+                if walk.record {
+                    walk.state.forget_listed(&stored.uuid).await?;
+                }
+                self.vanished(walk.state, &stored.uuid, stored.topic, stored.start_time)
+                    .await
+            }
+            Err(e) => {
+                self.events.emit(Event::Warning {
+                    message: Notice::RefreshFailed {
+                        topic: stored.topic.clone(),
+                        error: e.to_string(),
+                    },
+                });
+                f.call(stored, host).await
+            }
+        }
     }
 
     /// The users a selection covers, as (id to list, label for folders and events).
@@ -214,6 +646,11 @@ impl Catalog {
             }
         })
     }
+}
+
+/// Zoom's answer for a meeting that has no recording any more (404, code 3301 or none).
+fn gone(e: &ZoomError) -> bool {
+    e.status() == Some(404) && matches!(e.code(), None | Some(3301))
 }
 
 /// What the state and the destination say about one file's local copy, checked in the order

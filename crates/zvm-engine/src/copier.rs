@@ -234,11 +234,41 @@ struct PlanStage<'a> {
 
 impl AsyncMeetingFn for &mut PlanStage<'_> {
     async fn call(&mut self, meeting: Meeting, host_label: &str) -> Result<(), EngineError> {
-        self.plan_meeting(meeting, host_label).await
+        self.plan_meeting(meeting, host_label, false).await
     }
 
     async fn prefetch(&mut self, meetings: &[Meeting]) -> Result<(), EngineError> {
         self.load_batch(meetings).await
+    }
+
+    /// A stored meeting is asked of Zoom again exactly when its plan has work (a file to
+    /// fetch or still processing, details not done): the planner decides, as for a listed
+    /// one, so a meeting with nothing left to do costs no request.
+    async fn needs_refresh(
+        &mut self,
+        meeting: &Meeting,
+        host_label: &str,
+    ) -> Result<bool, EngineError> {
+        let folder = self.folders.folder_for(meeting, host_label, self.namer);
+        let (rows, local_sizes) = self.peek(meeting).await?;
+        let plan = planner::plan_meeting(&MeetingInput {
+            meeting,
+            host: host_label,
+            folder: &folder,
+            rows: &rows,
+            local_sizes: &local_sizes,
+            filters: &self.opts.filters,
+            namer: self.namer,
+        });
+        Ok(!plan.is_complete())
+    }
+
+    async fn call_refreshed(
+        &mut self,
+        meeting: Meeting,
+        host_label: &str,
+    ) -> Result<(), EngineError> {
+        self.plan_meeting(meeting, host_label, true).await
     }
 }
 
@@ -264,6 +294,27 @@ impl PlanStage<'_> {
         Ok(())
     }
 
+    /// What [`Self::lookup`] answers, leaving the batch's rows in place for the `call`
+    /// that follows.
+    async fn peek(
+        &mut self,
+        meeting: &Meeting,
+    ) -> Result<(Vec<FileRow>, HashMap<String, Option<u64>>), EngineError> {
+        let rows = match self.rows.get(&meeting.uuid) {
+            Some(rows) => rows.clone(),
+            None => self.engine.state.files_of_meeting(&meeting.uuid).await?,
+        };
+        let mut sizes = HashMap::new();
+        for path in planner::paths_to_stat(meeting, &rows) {
+            let size = match self.sizes.get(&path) {
+                Some(s) => *s,
+                None => self.engine.dest.stat_final(&path).await.ok().flatten(),
+            };
+            sizes.insert(path, size);
+        }
+        Ok((rows, sizes))
+    }
+
     /// The meeting's state rows and the local sizes the planner needs: from the batch
     /// looked up already, or asked for now.
     async fn lookup(
@@ -285,10 +336,13 @@ impl PlanStage<'_> {
         Ok((rows, sizes))
     }
 
+    /// Plans one meeting, reports and queues what it needs. `detailed`: the meeting is
+    /// Zoom's answer for it alone, so its participant audio list is known already.
     async fn plan_meeting(
         &mut self,
         meeting: Meeting,
         host_label: &str,
+        detailed: bool,
     ) -> Result<(), EngineError> {
         let engine = self.engine.clone();
         self.tally.listed(&meeting);
@@ -428,6 +482,7 @@ impl PlanStage<'_> {
             folder,
             host: host_label.to_string(),
             gate,
+            detailed,
         };
         self.details.spawn(async move {
             let _permit = permit;

@@ -1,8 +1,9 @@
 //! [`Engine`]: the parts a copy or a move works with (a Zoom client, a state store, a
 //! destination, an event sink), shared by the copier, the mover and the transfers.
 //!
-//! Listing needs only the [`Catalog`] (a client); recovering from the trash needs no
-//! destination (the mover's `restore`). The engine carries all four parts for the jobs
+//! Listing needs only the [`Catalog`] (a client; the engine's catalog also keeps the
+//! listing cache in the engine's state); recovering from the trash needs no destination
+//! (the mover's `restore`). The engine carries all four parts for the jobs
 //! that need them all, and a [`RunMonitor`] on the accounting of its runs.
 
 use std::sync::Arc;
@@ -58,9 +59,9 @@ impl Engine {
         &self.state
     }
 
-    /// The listing side of this engine.
+    /// The listing side of this engine, with the listing cache in the engine's state.
     pub fn catalog(&self) -> Catalog {
-        Catalog::new(self.zoom.clone(), self.events.clone())
+        Catalog::new(self.zoom.clone(), self.events.clone()).with_listing_cache(self.state.clone())
     }
 
     pub(crate) fn emit(&self, e: Event) {

@@ -151,6 +151,16 @@ pub enum Notice {
     RecordNotWritten { path: String, error: String },
     /// A meeting zvm trashed could not be recovered from the trash.
     RecoverFailed { topic: String, error: String },
+    /// A month's stored listing did not read back (a meeting in it is unreadable): that
+    /// month is listed from Zoom again.
+    StoredListingUnreadable {
+        from: String,
+        to: String,
+        meeting_uuid: String,
+    },
+    /// A stored meeting with work left could not be asked of Zoom again: its stored listing
+    /// is used for this run.
+    RefreshFailed { topic: String, error: String },
 }
 
 impl fmt::Display for Notice {
@@ -180,6 +190,19 @@ impl fmt::Display for Notice {
             Notice::RecoverFailed { topic, error } => {
                 write!(f, "could not recover \"{topic}\": {error}")
             }
+            Notice::StoredListingUnreadable {
+                from,
+                to,
+                meeting_uuid,
+            } => write!(
+                f,
+                "the stored listing of {from}..{to} does not read back (meeting \
+                 {meeting_uuid}); listing that month from Zoom again"
+            ),
+            Notice::RefreshFailed { topic, error } => write!(
+                f,
+                "could not ask Zoom again for \"{topic}\" ({error}); using its stored listing"
+            ),
         }
     }
 }
@@ -209,6 +232,22 @@ pub enum Event {
     /// A user whose recordings are being listed (one per user for account-wide runs).
     ListingUser {
         user: String,
+    },
+    /// How one user's listing was made: windows (calendar months) asked of Zoom in this run,
+    /// windows taken from the stored listing, and stored meetings asked of Zoom again by
+    /// their uuid (a file still processing, or not yet copied).
+    ListingWindows {
+        user: String,
+        listed: usize,
+        stored: usize,
+        refreshed: usize,
+    },
+    /// Zoom no longer has a meeting an earlier listing had: it was deleted or trashed in
+    /// Zoom itself. The state marks it (`vanished`); nothing local is touched.
+    MeetingVanished {
+        meeting_uuid: String,
+        topic: String,
+        start_time: String,
     },
     /// A meeting was listed, planned and named.
     MeetingPlanned {

@@ -8,7 +8,10 @@
 //!
 //! Split by job, lower modules first (none imports a module above it):
 //! - [`error`], [`events`], [`options`], [`layout`], [`concurrency`]: shared vocabulary;
-//! - [`catalog`]: listing, and the one check of whether a local copy is proven;
+//! - [`windows`]: listing windows (calendar months) and which of them a run lists;
+//! - [`catalog`]: listing (with the listing cache for runs that have a state), and the one
+//!   check of whether a local copy is proven; [`stored_listing`]: the stored listing read
+//!   without a request;
 //! - [`engine`]: the client, state, destination and event sink a copy or a move works with;
 //! - [`planner`]: what to do with each file of a meeting (pure, no I/O);
 //! - `record`, `queue`, [`accounting`]: `meeting.json`, the job queue and its gate, the
@@ -32,7 +35,9 @@ pub mod options;
 pub mod planner;
 mod queue;
 mod record;
+pub mod stored_listing;
 mod transfer;
+pub mod windows;
 
 pub use accounting::{RunMonitor, RunStats};
 pub use catalog::{Catalog, CopyCheck, LocalStatus};
@@ -40,4 +45,7 @@ pub use engine::Engine;
 pub use error::EngineError;
 pub use events::{Event, EventSink, RunSummary};
 pub use mover::{KeepReason, MoveCandidate, MoveOptions, MovePlan};
-pub use options::{ChosenMeeting, Filters, SyncOptions, TransferRetry, UserSelection};
+pub use options::{
+    ChosenMeeting, Filters, ListingPolicy, SyncOptions, TransferRetry, UserSelection,
+};
+pub use stored_listing::{StoredListing, for_each_stored_meeting};

@@ -8,6 +8,9 @@
 //! 3. the destination holds a file of exactly that size under the final name now,
 //! 4. with `--verify-hash`, a SHA-256 read back from the destination is stored.
 //!
+//! The listing behind it is always a full one (every month asked of Zoom in this run), so
+//! step 2 compares with what Zoom holds now, not with a stored listing.
+//!
 //! Nothing is deleted while any file of the meeting is processing, failed, missing or
 //! mismatched. When only some file types were selected, only those files are deleted, one
 //! by one, never the whole meeting. Every deletion goes to the state store and to an
@@ -107,6 +110,11 @@ impl Engine {
         mopts: &MoveOptions,
         cancel: CancellationToken,
     ) -> Result<MovePlan, EngineError> {
+        // A deletion is decided on what Zoom lists now (sizes, files added since), never on
+        // a stored listing: every month is listed (and the listing cache refreshed by it).
+        let mut opts = opts.clone();
+        opts.listing.full = true;
+        let opts = &opts;
         let (sync, listed) = self.sync_inner(opts, cancel.clone(), true).await?;
         let mut plan = MovePlan {
             sync,

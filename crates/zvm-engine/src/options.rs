@@ -53,6 +53,20 @@ impl Filters {
                 .is_none_or(|min| m.duration >= i64::from(min))
     }
 
+    /// Whether a meeting passes `--host`: the host named by its listing (`host`), or Zoom's
+    /// host id or email on the meeting. For stored listings, which keep meetings of every
+    /// user; a live listing checks the host per user instead.
+    pub fn wants_host(&self, host: &str, m: &zvm_zoom::models::Meeting) -> bool {
+        match &self.host {
+            None => true,
+            Some(h) => {
+                h.eq_ignore_ascii_case(host)
+                    || h.eq_ignore_ascii_case(&m.host_email)
+                    || (!m.host_id.is_empty() && h == &m.host_id)
+            }
+        }
+    }
+
     pub fn wants_topic(&self, topic: &str) -> bool {
         match &self.topic {
             None => true,
@@ -93,6 +107,36 @@ impl TransferRetry {
         let capped = exp.min(self.max_delay);
         let jitter = rand::random::<f64>() * 0.5 + 0.5;
         capped.mul_f64(jitter)
+    }
+}
+
+/// Which listing windows a run asks Zoom for, and which it takes from the stored listing
+/// (the listing cache in the state). Used by runs that have a state (sync); `move` lists
+/// everything, since a deletion is decided on what Zoom holds now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingPolicy {
+    /// Windows that overlap the last this many days (UTC, up to today) are listed on every
+    /// run: that is where new recordings appear.
+    pub recent_days: u32,
+    /// A window's stored listing is trusted for this many days after it was listed; the
+    /// first run after that lists the window again (and so notices recordings that appeared
+    /// late in an old window, and meetings deleted in Zoom). 0: every run lists everything.
+    pub full_listing_days: u32,
+    /// List every window from Zoom in this run (`--full`).
+    pub full: bool,
+    /// The run's clock: "today" for the recent span, and the time recorded with each window
+    /// listed. Front ends leave it at the start of the run; tests set it.
+    pub now: jiff::Timestamp,
+}
+
+impl Default for ListingPolicy {
+    fn default() -> Self {
+        Self {
+            recent_days: 30,
+            full_listing_days: 7,
+            full: false,
+            now: jiff::Timestamp::now(),
+        }
     }
 }
 
@@ -141,6 +185,8 @@ pub struct SyncOptions {
     /// Exactly these meetings, in one run (`None`: the query of `users`, `from`, `to`).
     /// When set, `users`, `from` and `to` are not used; the filters still apply.
     pub chosen: Option<Vec<ChosenMeeting>>,
+    /// What is listed from Zoom and what is taken from the stored listing.
+    pub listing: ListingPolicy,
 }
 
 impl SyncOptions {
@@ -163,6 +209,7 @@ impl SyncOptions {
             retry: TransferRetry::default(),
             detail_concurrency: 16,
             chosen: None,
+            listing: ListingPolicy::default(),
         }
     }
 }
@@ -216,6 +263,26 @@ mod tests {
         f.file_types.insert("MP4".into());
         assert!(f.wants_file_type("mp4"));
         assert!(!f.wants_file_type("CHAT"));
+    }
+
+    #[test]
+    fn host_filter_takes_the_listing_s_host_or_zoom_s() {
+        let m: zvm_zoom::models::Meeting = serde_json::from_value(serde_json::json!({
+            "uuid": "u", "host_id": "HoSt1", "host_email": "Boss@Example.com"
+        }))
+        .unwrap();
+        let mut f = Filters::default();
+        assert!(f.wants_host("anyone", &m));
+        f.host = Some("boss@example.com".into());
+        assert!(f.wants_host("label", &m));
+        f.host = Some("HoSt1".into());
+        assert!(f.wants_host("label", &m));
+        f.host = Some("host1".into());
+        assert!(!f.wants_host("label", &m), "ids are exact");
+        f.host = Some("LABEL".into());
+        assert!(f.wants_host("label", &m));
+        f.host = Some("other@example.com".into());
+        assert!(!f.wants_host("label", &m));
     }
 
     #[test]

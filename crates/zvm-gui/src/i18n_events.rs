@@ -162,6 +162,18 @@ impl Lang {
             (Lang::Ja, RecoverFailed { topic, .. }) => {
                 format!("「{topic}」をゴミ箱から復元できませんでした")
             }
+            (Lang::En, StoredListingUnreadable { from, to, .. }) => format!(
+                "The saved listing of {from} to {to} could not be read; that month is listed from Zoom again"
+            ),
+            (Lang::Ja, StoredListingUnreadable { from, to, .. }) => format!(
+                "{from} から {to} までの保存済みの一覧を読めなかったため、その月を Zoom からもう一度取得します"
+            ),
+            (Lang::En, RefreshFailed { topic, .. }) => format!(
+                "\"{topic}\" could not be checked with Zoom again; its saved listing is used this time"
+            ),
+            (Lang::Ja, RefreshFailed { topic, .. }) => format!(
+                "「{topic}」を Zoom にもう一度確認できなかったため、今回は保存済みの一覧を使います"
+            ),
         }
     }
 
@@ -237,8 +249,10 @@ pub fn notice_detail(notice: &Notice) -> &str {
         Notice::StoppedEarly { error }
         | Notice::DetailsFailed { error }
         | Notice::RecordNotWritten { error, .. }
-        | Notice::RecoverFailed { error, .. } => error,
+        | Notice::RecoverFailed { error, .. }
+        | Notice::RefreshFailed { error, .. } => error,
         Notice::SummariesNotOnPlan
+        | Notice::StoredListingUnreadable { .. }
         | Notice::VerifiedCopyMissing { .. }
         | Notice::VerifiedCopyWrongSize { .. } => "",
     }

@@ -68,6 +68,10 @@ pub struct GuiSettings {
     pub summaries: bool,
     /// Fetch per-participant audio files.
     pub participant_audio: bool,
+    /// The listing cache's `recent_days` and `full_listing_days`, carried from config.toml
+    /// to the engine (the window does not show them).
+    pub recent_days: u32,
+    pub full_listing_days: u32,
     /// Open the sign-in address in the browser (tests play the browser themselves).
     pub open_browser: bool,
 }
@@ -118,6 +122,8 @@ pub fn env_layer() -> ConfigFile {
         file_types: var("ZVM_FILE_TYPES").map(|v| vec![v]),
         summaries: None,
         participant_audio: None,
+        recent_days: var("ZVM_RECENT_DAYS").and_then(|v| v.trim().parse().ok()),
+        full_listing_days: None,
         zoom: ZoomConfig {
             account_id: var("ZOOM_ACCOUNT_ID"),
             client_id: var("ZOOM_CLIENT_ID"),
@@ -220,6 +226,8 @@ impl GuiSettings {
             file_types: s.file_types.clone(),
             summaries: s.summaries,
             participant_audio: s.participant_audio,
+            recent_days: s.recent_days,
+            full_listing_days: s.full_listing_days,
             open_browser: true,
         }
     }
@@ -242,6 +250,8 @@ impl GuiSettings {
             file_types: Some(self.file_types.iter().cloned().collect()),
             summaries: Some(self.summaries),
             participant_audio: Some(self.participant_audio),
+            recent_days: Some(self.recent_days),
+            full_listing_days: Some(self.full_listing_days),
             zoom: ZoomConfig {
                 account_id: text(&self.account_id),
                 client_id: text(&self.client_id),
@@ -372,6 +382,8 @@ fn diff(mine: &ConfigFile, base: &ConfigFile) -> ConfigFile {
         file_types: d(&mine.file_types, &base.file_types),
         summaries: d(&mine.summaries, &base.summaries),
         participant_audio: d(&mine.participant_audio, &base.participant_audio),
+        recent_days: d(&mine.recent_days, &base.recent_days),
+        full_listing_days: d(&mine.full_listing_days, &base.full_listing_days),
         zoom: ZoomConfig {
             account_id: d(&mine.zoom.account_id, &base.zoom.account_id),
             client_id: d(&mine.zoom.client_id, &base.zoom.client_id),

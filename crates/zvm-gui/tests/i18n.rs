@@ -212,6 +212,15 @@ fn every_notice() -> Vec<Notice> {
             topic: TOPIC.into(),
             error: ERROR.into(),
         },
+        Notice::StoredListingUnreadable {
+            from: "2026-01-01".into(),
+            to: "2026-01-31".into(),
+            meeting_uuid: "abc==".into(),
+        },
+        Notice::RefreshFailed {
+            topic: TOPIC.into(),
+            error: ERROR.into(),
+        },
     ];
     let listed: BTreeSet<usize> = all
         .iter()
@@ -223,6 +232,8 @@ fn every_notice() -> Vec<Notice> {
             Notice::VerifiedCopyWrongSize { .. } => 4,
             Notice::RecordNotWritten { .. } => 5,
             Notice::RecoverFailed { .. } => 6,
+            Notice::StoredListingUnreadable { .. } => 7,
+            Notice::RefreshFailed { .. } => 8,
         })
         .collect();
     assert_eq!(listed.len(), all.len(), "each variant listed once");

@@ -1,6 +1,7 @@
 //! The conformance suite every [`StateStore`] implementation must pass (SQLite now, PostgreSQL
 //! later). It pins the behaviour the engine relies on: `plan_file` keeping progress, status
-//! transitions, cloud state, the deletion log and the totals.
+//! transitions, cloud state, the deletion log, the totals and the listing cache (windows
+//! replaced whole, meetings that vanish from Zoom marked without touching what zvm did).
 //!
 //! Functions panic with a descriptive message on a violation, like `assert!` in a test.
 //! [`run_all`] expects an empty store. For persistence, call [`seed`], drop and reopen the
@@ -9,8 +10,8 @@
 #![allow(clippy::missing_panics_doc)]
 
 use crate::{
-    CloudState, DeletionRow, FileKey, FileKind, FileStatus, MeetingRow, PlannedFile, StateError,
-    StateStore, Totals,
+    CloudState, DeletionRow, FileKey, FileKind, FileStatus, ListedMeeting, ListingWindow,
+    MeetingRow, PlannedFile, StateError, StateStore, Totals,
 };
 
 /// Runs every check below on one empty store.
@@ -22,6 +23,9 @@ pub async fn run_all(store: &dyn StateStore) {
     cloud_state(store).await;
     deletion_log(store).await;
     totals_count_everything(store).await;
+    listing_windows_are_replaced_whole(store).await;
+    vanished_meetings_are_marked_not_deleted(store).await;
+    refreshed_and_forgotten_meetings(store).await;
 }
 
 /// A meeting row for tests; `n` makes uuid, id and folder unique.
@@ -375,6 +379,273 @@ pub async fn totals_count_everything(store: &dyn StateStore) {
     assert_eq!(after, expected);
 }
 
+/// A listing window of a test scope: the month `month` (1-12) of 2025.
+pub fn sample_window(scope: &str, month: u32) -> ListingWindow {
+    let last = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][(month as usize - 1) % 12];
+    ListingWindow {
+        scope: scope.into(),
+        from: format!("2025-{month:02}-01"),
+        to: format!("2025-{month:02}-{last}"),
+    }
+}
+
+/// A meeting as a listing returned it; `day` sets its start and `json` carries `tag` so a
+/// changed answer can be told apart.
+pub fn sample_listed(uuid: &str, day: &str, tag: &str) -> ListedMeeting {
+    ListedMeeting {
+        uuid: uuid.into(),
+        start_time: format!("{day}T09:30:00Z"),
+        host: "host@example.com".into(),
+        json: format!(r#"{{"uuid":"{uuid}","topic":"{tag} – 会議"}}"#),
+    }
+}
+
+pub async fn listing_windows_are_replaced_whole(store: &dyn StateStore) {
+    let scope = "user:conf-a";
+    let march = sample_window(scope, 3);
+    let april = sample_window(scope, 4);
+    assert!(
+        store.listed_windows(scope).await.unwrap().is_empty(),
+        "a scope never listed has no windows"
+    );
+    assert!(store.window_listing(&march).await.unwrap().is_empty());
+
+    // Stored newest first, whatever order they were listed in.
+    let old = sample_listed("a/1==", "2025-03-02", "old");
+    let new = sample_listed("a+2", "2025-03-20", "new");
+    let gone = store
+        .record_listing(&march, "2025-04-01T00:00:00Z", &[old.clone(), new.clone()])
+        .await
+        .unwrap();
+    assert!(gone.is_empty(), "a first listing loses nothing: {gone:?}");
+    assert_eq!(
+        store.window_listing(&march).await.unwrap(),
+        vec![new.clone(), old.clone()],
+        "a window's listing comes back newest first"
+    );
+    // An empty month is a complete listing too: it is stored, with no meetings.
+    store
+        .record_listing(&april, "2025-05-01T00:00:00Z", &[])
+        .await
+        .unwrap();
+    let windows = store.listed_windows(scope).await.unwrap();
+    assert_eq!(
+        windows
+            .iter()
+            .map(|w| (&w.window, w.listed_at.as_str(), w.meetings))
+            .collect::<Vec<_>>(),
+        vec![
+            (&march, "2025-04-01T00:00:00Z", 2),
+            (&april, "2025-05-01T00:00:00Z", 0)
+        ],
+        "windows oldest first, each with when it was listed and its meeting count"
+    );
+
+    // Listing again replaces the window whole: the new time, the new answers, a meeting
+    // that is no longer listed is returned as gone and no longer stored.
+    let mut changed = new.clone();
+    changed.json = r#"{"uuid":"a+2","topic":"renamed"}"#.into();
+    let third = sample_listed("a3", "2025-03-10", "third");
+    let gone = store
+        .record_listing(
+            &march,
+            "2025-04-09T12:00:00Z",
+            &[changed.clone(), third.clone()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(gone, vec![old.clone()], "the meeting Zoom no longer lists");
+    assert_eq!(
+        store.window_listing(&march).await.unwrap(),
+        vec![changed.clone(), third.clone()]
+    );
+    let windows = store.listed_windows(scope).await.unwrap();
+    assert_eq!(windows[0].listed_at, "2025-04-09T12:00:00Z");
+    assert_eq!(windows[0].meetings, 2);
+
+    // Scopes are apart: another scope's window of the same month is its own.
+    let other = sample_window("account", 3);
+    store
+        .record_listing(&other, "2025-04-02T00:00:00Z", std::slice::from_ref(&third))
+        .await
+        .unwrap();
+    assert_eq!(store.window_listing(&march).await.unwrap().len(), 2);
+    assert_eq!(store.listed_windows("account").await.unwrap().len(), 1);
+    let scopes = store.listing_scopes().await.unwrap();
+    assert!(
+        scopes.contains(&"account".to_string()) && scopes.contains(&scope.to_string()),
+        "{scopes:?}"
+    );
+    let mut sorted = scopes.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(scopes, sorted, "scopes are sorted, each once");
+
+    // The same uuid twice in one answer is one meeting.
+    let twice = store
+        .record_listing(
+            &april,
+            "2025-05-02T00:00:00Z",
+            &[
+                sample_listed("dup", "2025-04-03", "first"),
+                sample_listed("dup", "2025-04-03", "second"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(twice.is_empty());
+    let april_now = store.window_listing(&april).await.unwrap();
+    assert_eq!(april_now.len(), 1, "{april_now:?}");
+    assert!(
+        april_now[0].json.contains("second"),
+        "the later answer wins"
+    );
+}
+
+pub async fn vanished_meetings_are_marked_not_deleted(store: &dyn StateStore) {
+    let scope = "user:conf-b";
+    let may = sample_window(scope, 5);
+    // Three meetings zvm copied: one stays, one vanishes from Zoom, one zvm trashed itself.
+    let stays = sample_meeting(50);
+    let vanishes = sample_meeting(51);
+    let trashed = sample_meeting(52);
+    for m in [&stays, &vanishes, &trashed] {
+        store.upsert_meeting(m).await.unwrap();
+        store
+            .plan_file(&sample_file(&m.uuid, "f", 10))
+            .await
+            .unwrap();
+        store
+            .mark_verified(&FileKey::new(&m.uuid, "f"), 10, None)
+            .await
+            .unwrap();
+    }
+    store
+        .set_cloud_state(&trashed.uuid, None, CloudState::Trashed)
+        .await
+        .unwrap();
+    let listed = |m: &MeetingRow| sample_listed(&m.uuid, "2025-05-05", &m.topic);
+    // The vanishing meeting is also in another scope's stored listing.
+    let elsewhere = sample_window("user:conf-b-other", 5);
+    store
+        .record_listing(&elsewhere, "2025-06-01T00:00:00Z", &[listed(&vanishes)])
+        .await
+        .unwrap();
+    store
+        .record_listing(
+            &may,
+            "2025-06-01T00:00:00Z",
+            &[listed(&stays), listed(&vanishes), listed(&trashed)],
+        )
+        .await
+        .unwrap();
+
+    let gone = store
+        .record_listing(&may, "2025-06-08T00:00:00Z", &[listed(&stays)])
+        .await
+        .unwrap();
+    let mut gone_uuids: Vec<_> = gone.iter().map(|m| m.uuid.clone()).collect();
+    gone_uuids.sort();
+    let mut expected = vec![vanishes.uuid.clone(), trashed.uuid.clone()];
+    expected.sort();
+    assert_eq!(gone_uuids, expected, "both are no longer listed");
+    let cloud = |uuid: String| async move { store.meeting(&uuid).await.unwrap().unwrap().cloud };
+    assert_eq!(cloud(stays.uuid.clone()).await, CloudState::Present);
+    assert_eq!(
+        cloud(vanishes.uuid.clone()).await,
+        CloudState::Vanished,
+        "a meeting Zoom stopped listing is marked vanished"
+    );
+    assert_eq!(
+        store
+            .file(&FileKey::new(&vanishes.uuid, "f"))
+            .await
+            .unwrap()
+            .unwrap()
+            .cloud,
+        CloudState::Vanished,
+        "its files too"
+    );
+    assert_eq!(
+        cloud(trashed.uuid.clone()).await,
+        CloudState::Trashed,
+        "what zvm did itself keeps its state"
+    );
+    // Nothing local is forgotten: the verified rows are still verified.
+    let row = store
+        .file(&FileKey::new(&vanishes.uuid, "f"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, FileStatus::Verified);
+    assert!(
+        store.window_listing(&elsewhere).await.unwrap().is_empty(),
+        "a vanished meeting leaves every stored listing"
+    );
+
+    // It comes back (recovered from Zoom's trash): present again.
+    store
+        .record_listing(
+            &may,
+            "2025-06-09T00:00:00Z",
+            &[listed(&stays), listed(&vanishes)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(cloud(vanishes.uuid.clone()).await, CloudState::Present);
+    assert_eq!(
+        store
+            .file(&FileKey::new(&vanishes.uuid, "f"))
+            .await
+            .unwrap()
+            .unwrap()
+            .cloud,
+        CloudState::Present
+    );
+}
+
+pub async fn refreshed_and_forgotten_meetings(store: &dyn StateStore) {
+    let june = sample_window("user:conf-c", 6);
+    let m = sample_meeting(60);
+    store.upsert_meeting(&m).await.unwrap();
+    let first = sample_listed(&m.uuid, "2025-06-06", "processing");
+    store
+        .record_listing(&june, "2025-07-01T00:00:00Z", std::slice::from_ref(&first))
+        .await
+        .unwrap();
+    let mut newer = first.clone();
+    newer.json = r#"{"status":"completed"}"#.into();
+    assert!(store.refresh_listed(&newer).await.unwrap());
+    assert_eq!(
+        store.window_listing(&june).await.unwrap(),
+        vec![newer.clone()]
+    );
+    assert_eq!(
+        store.listed_windows("user:conf-c").await.unwrap()[0].listed_at,
+        "2025-07-01T00:00:00Z",
+        "a refresh of one meeting is not a listing of the window"
+    );
+    assert!(
+        !store
+            .refresh_listed(&sample_listed("never-listed", "2025-06-01", "x"))
+            .await
+            .unwrap(),
+        "a meeting no listing holds is not added by a refresh"
+    );
+
+    store.forget_listed(&m.uuid).await.unwrap();
+    assert!(store.window_listing(&june).await.unwrap().is_empty());
+    assert_eq!(
+        store.meeting(&m.uuid).await.unwrap().unwrap().cloud,
+        CloudState::Vanished
+    );
+    assert_eq!(
+        store.listed_windows("user:conf-c").await.unwrap()[0].meetings,
+        0,
+        "the window stays listed, without the meeting"
+    );
+}
+
 /// Writes a known state; see [`check_seeded`].
 pub async fn seed(store: &dyn StateStore) {
     let m = sample_meeting(90);
@@ -395,6 +666,14 @@ pub async fn seed(store: &dyn StateStore) {
             outcome: "recovered".into(),
             paths: vec![("x".into(), 1, None)],
         })
+        .await
+        .unwrap();
+    store
+        .record_listing(
+            &sample_window("user:seed", 9),
+            "2025-10-01T00:00:00Z",
+            &[sample_listed(&m.uuid, "2025-09-09", "seeded")],
+        )
         .await
         .unwrap();
 }
@@ -431,5 +710,15 @@ pub async fn check_seeded(store: &dyn StateStore) {
     assert_eq!(
         store.folders().await.unwrap(),
         vec![(m.uuid.clone(), m.folder.clone())]
+    );
+    let window = sample_window("user:seed", 9);
+    assert_eq!(
+        store.window_listing(&window).await.unwrap(),
+        vec![sample_listed(&m.uuid, "2025-09-09", "seeded")],
+        "stored listing lost"
+    );
+    assert_eq!(
+        store.listed_windows("user:seed").await.unwrap()[0].listed_at,
+        "2025-10-01T00:00:00Z"
     );
 }

@@ -2,7 +2,9 @@
 //! can be interrupted at any moment and the next one resumes instead of starting over.
 //!
 //! The [`StateStore`] trait is what the engine talks to; [`SqliteState`] is the default,
-//! embedded implementation (one SQLite file in WAL mode). [`RunLock`] keeps two zvm runs from
+//! embedded implementation (one SQLite file in WAL mode). Besides the files, the state keeps
+//! the listing cache: what each listing window returned and when, so a re-run need not ask
+//! Zoom again for months that cannot have changed. [`RunLock`] keeps two zvm runs from
 //! sharing one state file. With the `conformance` feature, the `conformance` module holds the test suite
 //! that every implementation of the trait must pass.
 
@@ -108,13 +110,19 @@ text_enum!(FileStatus {
 #[serde(rename_all = "snake_case")]
 pub enum CloudState {
     Present,
+    /// zvm trashed it (`move`).
     Trashed,
+    /// zvm deleted it (`move --action delete`).
     Deleted,
+    /// Zoom stopped listing it without zvm's doing: deleted or trashed in Zoom itself. Only
+    /// the record changes; local copies are never touched because of it.
+    Vanished,
 }
 text_enum!(CloudState {
     Present => "present",
     Trashed => "trashed",
     Deleted => "deleted",
+    Vanished => "vanished",
 });
 
 /// One meeting (one recording UUID) as listed from Zoom.
@@ -180,6 +188,41 @@ pub struct DeletionRow {
     pub outcome: String,
     /// (relative path, size, sha256) of the local copies.
     pub paths: Vec<(String, u64, Option<String>)>,
+}
+
+/// One listing window of one listing scope: whose recordings, over which UTC days. The
+/// scope names the listing, not a person: `user:<id>` for one user's recordings (`user:me`
+/// for the signed-in user), `account` for the account-wide listing.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub struct ListingWindow {
+    pub scope: String,
+    /// First day, `YYYY-MM-DD` (UTC).
+    pub from: String,
+    /// Last day, inclusive.
+    pub to: String,
+}
+
+/// A meeting as a listing window returned it: enough to plan it and to show it again
+/// without asking Zoom.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ListedMeeting {
+    pub uuid: String,
+    /// RFC 3339; stored listings are read newest first by it.
+    pub start_time: String,
+    /// Whose meeting, as the listing named it (for folders, events and `--host`).
+    pub host: String,
+    /// The meeting as Zoom listed it, in JSON.
+    pub json: String,
+}
+
+/// A window with a stored listing: when it was last listed completely (every page).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct WindowListed {
+    pub window: ListingWindow,
+    /// RFC 3339 (UTC), as the caller gave it to [`StateStore::record_listing`].
+    pub listed_at: String,
+    /// Meetings in the stored listing.
+    pub meetings: u64,
 }
 
 /// Counts for reports. `pending` counts files not finished yet (`Pending` and `Partial`).
@@ -249,6 +292,38 @@ pub trait StateStore: Send + Sync + 'static {
     /// The audit log in the order it was recorded.
     async fn deletions(&self) -> Result<Vec<DeletionRow>, StateError>;
     async fn totals(&self) -> Result<Totals, StateError>;
+
+    // The listing cache. A window's listing is replaced whole, and only by a complete walk
+    // of its pages: a stored window is exactly what Zoom listed for it at `listed_at`.
+
+    /// Replaces the stored listing of `window` with `meetings` (a complete listing taken at
+    /// `listed_at`), all in one transaction. Returns the meetings the window held before
+    /// that are not in it now: Zoom no longer has them. Each is dropped from every stored
+    /// listing (every scope), and its meeting row, if `Present`, becomes `Vanished` (its
+    /// files too); a listed meeting whose row is `Vanished` becomes `Present` again. Rows
+    /// zvm itself marked (`Trashed`, `Deleted`) keep their state.
+    async fn record_listing(
+        &self,
+        window: &ListingWindow,
+        listed_at: &str,
+        meetings: &[ListedMeeting],
+    ) -> Result<Vec<ListedMeeting>, StateError>;
+    /// The windows of `scope` with a stored listing, oldest first.
+    async fn listed_windows(&self, scope: &str) -> Result<Vec<WindowListed>, StateError>;
+    /// Every scope with a stored listing, sorted.
+    async fn listing_scopes(&self) -> Result<Vec<String>, StateError>;
+    /// The stored listing of `window`, newest first (empty when it has none).
+    async fn window_listing(
+        &self,
+        window: &ListingWindow,
+    ) -> Result<Vec<ListedMeeting>, StateError>;
+    /// Replaces what every stored listing holding `m.uuid` says of it (a newer answer of
+    /// Zoom's for that one meeting). Windows keep their `listed_at`. Returns whether any
+    /// listing held it.
+    async fn refresh_listed(&self, m: &ListedMeeting) -> Result<bool, StateError>;
+    /// Zoom no longer has the meeting (asked by its uuid): dropped from every stored
+    /// listing, its meeting row marked as [`StateStore::record_listing`] marks one.
+    async fn forget_listed(&self, uuid: &str) -> Result<(), StateError>;
 }
 
 /// Default state file: `<OS data dir>/zvm/state.sqlite3` (e.g. `~/.local/share/zvm/` on Linux).

@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{
-    CloudState, DeletionRow, FileKey, FileRow, FileStatus, MeetingRow, PlannedFile, StateError,
-    StateStore, Totals,
+    CloudState, DeletionRow, FileKey, FileRow, FileStatus, ListedMeeting, ListingWindow,
+    MeetingRow, PlannedFile, StateError, StateStore, Totals, WindowListed,
 };
 
 /// Schema migrations; `PRAGMA user_version` holds how many have been applied. Append only:
@@ -66,6 +66,27 @@ const MIGRATIONS: &[&str] = &[
         outcome TEXT NOT NULL,
         paths TEXT NOT NULL
     );",
+    // 2: the listing cache (what each listing window returned, and when).
+    "CREATE TABLE listing_windows (
+        scope TEXT NOT NULL,
+        from_day TEXT NOT NULL,
+        to_day TEXT NOT NULL,
+        listed_at TEXT NOT NULL,
+        PRIMARY KEY (scope, from_day, to_day)
+    );
+    CREATE TABLE listed_meetings (
+        scope TEXT NOT NULL,
+        from_day TEXT NOT NULL,
+        to_day TEXT NOT NULL,
+        uuid TEXT NOT NULL,
+        start_time TEXT NOT NULL,
+        host TEXT NOT NULL,
+        json TEXT NOT NULL,
+        PRIMARY KEY (scope, from_day, to_day, uuid),
+        FOREIGN KEY (scope, from_day, to_day)
+            REFERENCES listing_windows (scope, from_day, to_day) ON DELETE CASCADE
+    );
+    CREATE INDEX listed_meetings_by_uuid ON listed_meetings(uuid);",
 ];
 
 /// SQLite's clock as RFC 3339 UTC with milliseconds (avoids a time crate dependency).
@@ -329,6 +350,56 @@ fn query_files(
                 .collect::<Result<Vec<_>, _>>()
         })
         .map_err(|e| StateError::from_sqlite(path, e))
+}
+
+const LISTED_COLUMNS: &str = "uuid, start_time, host, json";
+
+fn listed_row(r: &Row<'_>) -> rusqlite::Result<ListedMeeting> {
+    Ok(ListedMeeting {
+        uuid: r.get(0)?,
+        start_time: r.get(1)?,
+        host: r.get(2)?,
+        json: r.get(3)?,
+    })
+}
+
+fn get_window_listing(
+    conn: &Connection,
+    w: &ListingWindow,
+) -> rusqlite::Result<Vec<ListedMeeting>> {
+    conn.prepare_cached(&format!(
+        "SELECT {LISTED_COLUMNS} FROM listed_meetings
+         WHERE scope = ?1 AND from_day = ?2 AND to_day = ?3
+         ORDER BY start_time DESC, uuid"
+    ))?
+    .query_map(params![w.scope, w.from, w.to], listed_row)?
+    .collect()
+}
+
+/// Moves the cloud state of a meeting row and its files from `from` to `to`, leaving any
+/// other state (what zvm itself did: trashed, deleted) as it is.
+fn move_cloud_state(
+    conn: &Connection,
+    uuid: &str,
+    from: CloudState,
+    to: CloudState,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(&format!(
+        "UPDATE meetings SET cloud = ?3, updated_at = {NOW} WHERE uuid = ?1 AND cloud = ?2"
+    ))?
+    .execute(params![uuid, from.as_str(), to.as_str()])?;
+    conn.prepare_cached(&format!(
+        "UPDATE files SET cloud = ?3, updated_at = {NOW} WHERE meeting_uuid = ?1 AND cloud = ?2"
+    ))?
+    .execute(params![uuid, from.as_str(), to.as_str()])?;
+    Ok(())
+}
+
+/// Zoom no longer has the meeting: out of every stored listing, its rows marked vanished.
+fn forget_in(conn: &Connection, uuid: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM listed_meetings WHERE uuid = ?1")?
+        .execute([uuid])?;
+    move_cloud_state(conn, uuid, CloudState::Present, CloudState::Vanished)
 }
 
 #[async_trait]
@@ -667,6 +738,147 @@ impl StateStore for SqliteState {
                 pending: u(pending),
                 bytes_verified: u(bytes),
             })
+        })
+        .await
+    }
+
+    async fn record_listing(
+        &self,
+        window: &ListingWindow,
+        listed_at: &str,
+        meetings: &[ListedMeeting],
+    ) -> Result<Vec<ListedMeeting>, StateError> {
+        let window = window.clone();
+        let listed_at = listed_at.to_owned();
+        let meetings = meetings.to_vec();
+        self.with(move |c, p| {
+            let err = |e| StateError::from_sqlite(p, e);
+            // One transaction: a crash leaves the window's earlier listing whole, never a
+            // mix that a later run would trust.
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(err)?;
+            let before = get_window_listing(&tx, &window).map_err(err)?;
+            tx.prepare_cached(
+                "INSERT INTO listing_windows (scope, from_day, to_day, listed_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(scope, from_day, to_day) DO UPDATE SET listed_at = excluded.listed_at",
+            )
+            .and_then(|mut st| st.execute(params![window.scope, window.from, window.to, listed_at]))
+            .map_err(err)?;
+            tx.prepare_cached(
+                "DELETE FROM listed_meetings WHERE scope = ?1 AND from_day = ?2 AND to_day = ?3",
+            )
+            .and_then(|mut st| st.execute(params![window.scope, window.from, window.to]))
+            .map_err(err)?;
+            for m in &meetings {
+                // A uuid twice in one listing (Zoom repeating a meeting across pages) is
+                // one meeting: the later answer wins.
+                tx.prepare_cached(&format!(
+                    "INSERT OR REPLACE INTO listed_meetings
+                        (scope, from_day, to_day, {LISTED_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ))
+                .and_then(|mut st| {
+                    st.execute(params![
+                        window.scope,
+                        window.from,
+                        window.to,
+                        m.uuid,
+                        m.start_time,
+                        m.host,
+                        m.json
+                    ])
+                })
+                .map_err(err)?;
+                move_cloud_state(&tx, &m.uuid, CloudState::Vanished, CloudState::Present)
+                    .map_err(err)?;
+            }
+            let now: std::collections::HashSet<&str> =
+                meetings.iter().map(|m| m.uuid.as_str()).collect();
+            let gone: Vec<ListedMeeting> = before
+                .into_iter()
+                .filter(|m| !now.contains(m.uuid.as_str()))
+                .collect();
+            for g in &gone {
+                forget_in(&tx, &g.uuid).map_err(err)?;
+            }
+            tx.commit().map_err(err)?;
+            Ok(gone)
+        })
+        .await
+    }
+
+    async fn listed_windows(&self, scope: &str) -> Result<Vec<WindowListed>, StateError> {
+        let scope = scope.to_owned();
+        self.with(move |c, p| {
+            c.prepare_cached(
+                "SELECT w.scope, w.from_day, w.to_day, w.listed_at,
+                    (SELECT COUNT(*) FROM listed_meetings m WHERE m.scope = w.scope
+                        AND m.from_day = w.from_day AND m.to_day = w.to_day)
+                 FROM listing_windows w WHERE w.scope = ?1 ORDER BY w.from_day, w.to_day",
+            )
+            .and_then(|mut st| {
+                st.query_map([scope], |r| {
+                    Ok(WindowListed {
+                        window: ListingWindow {
+                            scope: r.get(0)?,
+                            from: r.get(1)?,
+                            to: r.get(2)?,
+                        },
+                        listed_at: r.get(3)?,
+                        meetings: get_u64(r, 4)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(|e| StateError::from_sqlite(p, e))
+        })
+        .await
+    }
+
+    async fn listing_scopes(&self) -> Result<Vec<String>, StateError> {
+        self.with(|c, p| {
+            c.prepare_cached("SELECT DISTINCT scope FROM listing_windows ORDER BY scope")
+                .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+                .map_err(|e| StateError::from_sqlite(p, e))
+        })
+        .await
+    }
+
+    async fn window_listing(
+        &self,
+        window: &ListingWindow,
+    ) -> Result<Vec<ListedMeeting>, StateError> {
+        let window = window.clone();
+        self.with(move |c, p| {
+            get_window_listing(c, &window).map_err(|e| StateError::from_sqlite(p, e))
+        })
+        .await
+    }
+
+    async fn refresh_listed(&self, m: &ListedMeeting) -> Result<bool, StateError> {
+        let m = m.clone();
+        self.with(move |c, p| {
+            let changed = c
+                .prepare_cached(
+                    "UPDATE listed_meetings SET start_time = ?2, host = ?3, json = ?4
+                     WHERE uuid = ?1",
+                )
+                .and_then(|mut st| st.execute(params![m.uuid, m.start_time, m.host, m.json]))
+                .map_err(|e| StateError::from_sqlite(p, e))?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
+    async fn forget_listed(&self, uuid: &str) -> Result<(), StateError> {
+        let uuid = uuid.to_owned();
+        self.with(move |c, p| {
+            let err = |e| StateError::from_sqlite(p, e);
+            let tx = c.transaction().map_err(err)?;
+            forget_in(&tx, &uuid).map_err(err)?;
+            tx.commit().map_err(err)
         })
         .await
     }

@@ -46,7 +46,94 @@ fn uses_wal_and_versions_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite3");
     drop(SqliteState::open(&path).unwrap());
-    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 1));
+    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 2));
+}
+
+/// The schema zvm's first state files have (version 1, before the listing cache), frozen
+/// here as those files hold it: migrations are append-only, so this never changes.
+const SCHEMA_V1: &str = "CREATE TABLE meetings (
+        uuid TEXT PRIMARY KEY NOT NULL, meeting_id INTEGER NOT NULL, host_id TEXT NOT NULL,
+        host_email TEXT NOT NULL, topic TEXT NOT NULL, start_time TEXT NOT NULL,
+        timezone TEXT NOT NULL, duration_min INTEGER NOT NULL, folder TEXT NOT NULL,
+        cloud TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE files (
+        meeting_uuid TEXT NOT NULL, file_id TEXT NOT NULL, kind TEXT NOT NULL,
+        file_type TEXT NOT NULL, recording_type TEXT NOT NULL, rel_path TEXT NOT NULL,
+        expected_size INTEGER NOT NULL, status TEXT NOT NULL,
+        bytes_done INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT, sha256 TEXT, cloud TEXT NOT NULL DEFAULT 'present',
+        updated_at TEXT NOT NULL, PRIMARY KEY (meeting_uuid, file_id));
+    CREATE INDEX files_by_status ON files(status);
+    CREATE TABLE deletions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, meeting_uuid TEXT NOT NULL,
+        file_id TEXT, action TEXT NOT NULL, outcome TEXT NOT NULL, paths TEXT NOT NULL);";
+
+/// A state file written before the listing cache existed opens, keeps every row, and then
+/// works in full, the listing cache included.
+#[tokio::test]
+async fn a_state_file_from_before_the_listing_cache_is_migrated_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite3");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(SCHEMA_V1).unwrap();
+        c.execute_batch(
+            "INSERT INTO meetings VALUES ('old-uuid', 1, 'h', 'h@example.com', 'Old', \
+                '2024-01-02T03:04:05Z', 'UTC', 5, '2024/old', 'present', '2024-01-02T03:04:05Z');
+             INSERT INTO files (meeting_uuid, file_id, kind, file_type, recording_type, rel_path, \
+                expected_size, status, bytes_done, sha256, updated_at) VALUES ('old-uuid', 'f1', \
+                'recording', 'MP4', 'active_speaker', '2024/old/a.mp4', 7, 'verified', 7, 'ab', \
+                '2024-01-02T03:04:05Z');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        header_mode_and_version(&path).1,
+        1,
+        "the fixture is version 1"
+    );
+    let store = SqliteState::open(&path).unwrap();
+    let m = store
+        .meeting("old-uuid")
+        .await
+        .unwrap()
+        .expect("meeting kept");
+    assert_eq!((m.topic.as_str(), m.folder.as_str()), ("Old", "2024/old"));
+    let f = store
+        .file(&zvm_state::FileKey::new("old-uuid", "f1"))
+        .await
+        .unwrap()
+        .expect("file kept");
+    assert_eq!(
+        (f.status, f.bytes_done, f.sha256.as_deref()),
+        (zvm_state::FileStatus::Verified, 7, Some("ab"))
+    );
+    // The new tables work on the migrated file, and the old rows take part in them.
+    let window = conformance::sample_window("user:me", 1);
+    store
+        .record_listing(
+            &window,
+            "2024-02-01T00:00:00Z",
+            &[conformance::sample_listed("old-uuid", "2024-01-02", "Old")],
+        )
+        .await
+        .unwrap();
+    store
+        .record_listing(&window, "2024-02-09T00:00:00Z", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.meeting("old-uuid").await.unwrap().unwrap().cloud,
+        zvm_state::CloudState::Vanished
+    );
+    drop(store);
+    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 2));
+    // And the listing cache's contract holds on it.
+    let store = SqliteState::open(&path).unwrap();
+    conformance::listing_windows_are_replaced_whole(&store).await;
+    conformance::vanished_meetings_are_marked_not_deleted(&store).await;
+    conformance::refreshed_and_forgotten_meetings(&store).await;
 }
 
 /// Journal mode and schema version read from the SQLite file header (documented format), so
@@ -82,7 +169,7 @@ fn a_newer_schema_is_refused_with_advice() {
             err,
             StateError::TooNew {
                 found: 99,
-                supported: 1,
+                supported: 2,
                 ..
             }
         ),

@@ -17,6 +17,8 @@ file_template = "{file_id}.{ext}"
 file_types = ["mp4", "chat"]
 summaries = false
 participant_audio = false
+recent_days = 45
+full_listing_days = 3
 [zoom]
 account_id = "A1"
 client_id = "C1"
@@ -75,6 +77,8 @@ fn the_gui_honours_every_key_of_the_cli_config() {
         ),
         ("summaries", !o.summaries),
         ("participant_audio", !o.participant_audio),
+        ("recent_days", o.listing.recent_days == 45),
+        ("full_listing_days", o.listing.full_listing_days == 3),
         (
             "zoom.account_id",
             conn.account_id == "A1" && conn.mode == AuthMode::ServerToServer,
