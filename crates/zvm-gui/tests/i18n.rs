@@ -470,7 +470,7 @@ fn the_japanese_screens_fed_every_engine_message_show_no_english_sentence() {
     let logged = app.log.len();
     assert_eq!(
         logged,
-        4 + 1 + 7 + 12,
+        every_failure_class().len() + 1 + every_notice().len() + every_keep_reason().len(),
         "each failure, the processing file, each warning and each kept meeting is a line"
     );
     let mut h = Harness::builder()
