@@ -82,7 +82,7 @@ fn opts(now: &str) -> SyncOptions {
         jiff::civil::date(2025, 6, 20),
     );
     o.users = UserSelection::AllUsers;
-    o.listing.now = now.parse().expect("time");
+    o.listing.now = Some(now.parse().expect("time"));
     o
 }
 
