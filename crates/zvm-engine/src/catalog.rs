@@ -114,8 +114,8 @@ struct Walk<'a> {
     handed: HashSet<String>,
     /// Whether listings are recorded (not in a dry run, which writes nothing).
     record: bool,
-    /// `listed_at` of the windows listed in this run.
-    now: String,
+    /// The run's clock (see [`crate::options::ListingPolicy::now`]).
+    now: jiff::Timestamp,
 }
 
 /// A spawned listing of one window, cancelled when dropped (the walk ended or failed).
@@ -308,7 +308,7 @@ impl Catalog {
                 .map(|list| list.iter().map(|c| c.uuid.as_str()).collect()),
             handed: HashSet::new(),
             record: !opts.dry_run,
-            now: opts.listing.now.to_string(),
+            now: opts.listing.now.unwrap_or_else(jiff::Timestamp::now),
         };
         let mut me_label: Option<String> = None;
         for (selection, months) in targets {
@@ -364,7 +364,12 @@ impl Catalog {
                     Source::Zoom(windows::Why::Chosen)
                 } else {
                     let key = (w.from.to_string(), w.to.to_string());
-                    windows::decide(*w, listed_at.get(&key).copied(), &walk.opts.listing)
+                    windows::decide(
+                        *w,
+                        listed_at.get(&key).copied(),
+                        &walk.opts.listing,
+                        walk.now,
+                    )
                 };
                 (*w, source)
             })
@@ -452,7 +457,7 @@ impl Catalog {
                 .collect();
             let gone = walk
                 .state
-                .record_listing(&w.of_scope(scope), &walk.now, &rows)
+                .record_listing(&w.of_scope(scope), &walk.now.to_string(), &rows)
                 .await?;
             for g in gone {
                 let (topic, start_time) = match windows::from_listed(&g) {

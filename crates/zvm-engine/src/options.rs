@@ -125,8 +125,9 @@ pub struct ListingPolicy {
     /// List every window from Zoom in this run (`--full`).
     pub full: bool,
     /// The run's clock: "today" for the recent span, and the time recorded with each window
-    /// listed. Front ends leave it at the start of the run; tests set it.
-    pub now: jiff::Timestamp,
+    /// listed. `None` (what front ends leave): the moment the run starts listing; tests set
+    /// it so which months are recent or due does not depend on the day they run.
+    pub now: Option<jiff::Timestamp>,
 }
 
 impl Default for ListingPolicy {
@@ -135,7 +136,7 @@ impl Default for ListingPolicy {
             recent_days: 30,
             full_listing_days: 7,
             full: false,
-            now: jiff::Timestamp::now(),
+            now: None,
         }
     }
 }

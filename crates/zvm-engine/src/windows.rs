@@ -98,17 +98,18 @@ pub enum Source {
     Stored,
 }
 
-/// Whether `window` is listed from Zoom in this run or taken from the stored listing,
+/// Whether `window` is listed from Zoom in a run at `now` or taken from the stored listing,
 /// given when it was last listed completely (`None`: never).
 pub fn decide(
     window: Window,
     listed_at: Option<jiff::Timestamp>,
     policy: &ListingPolicy,
+    now: jiff::Timestamp,
 ) -> Source {
     if policy.full {
         return Source::Zoom(Why::Full);
     }
-    let today = policy.now.to_zoned(TimeZone::UTC).date();
+    let today = now.to_zoned(TimeZone::UTC).date();
     let recent_from = today
         .checked_sub(i64::from(policy.recent_days).days())
         .unwrap_or(Date::MIN);
@@ -119,7 +120,7 @@ pub fn decide(
         return Source::Zoom(Why::NeverListed);
     };
     let trusted_for = jiff::SignedDuration::from_hours(24 * i64::from(policy.full_listing_days));
-    let age = policy.now.duration_since(at);
+    let age = now.duration_since(at);
     // A listing time ahead of the run's clock says the clock moved: trust nothing of it.
     if age.is_negative() || age >= trusted_for {
         return Source::Zoom(Why::Due);
@@ -185,9 +186,14 @@ mod tests {
 
     fn policy(now: &str) -> ListingPolicy {
         ListingPolicy {
-            now: now.parse().unwrap(),
+            now: Some(now.parse().unwrap()),
             ..ListingPolicy::default()
         }
+    }
+
+    /// [`decide`] at the policy's own clock.
+    fn decide_p(w: Window, listed_at: Option<jiff::Timestamp>, p: &ListingPolicy) -> Source {
+        decide(w, listed_at, p, p.now.expect("tests set the clock"))
     }
 
     #[test]
@@ -241,15 +247,15 @@ mod tests {
         let just_listed = Some("2025-06-15T09:00:00Z".parse().unwrap());
         // 30 days before June 15 is May 16: May and June overlap the recent span.
         assert_eq!(
-            decide(Window::month_of(date(2025, 6, 1)), just_listed, &p),
+            decide_p(Window::month_of(date(2025, 6, 1)), just_listed, &p),
             Source::Zoom(Why::Recent)
         );
         assert_eq!(
-            decide(Window::month_of(date(2025, 5, 1)), just_listed, &p),
+            decide_p(Window::month_of(date(2025, 5, 1)), just_listed, &p),
             Source::Zoom(Why::Recent)
         );
         assert_eq!(
-            decide(Window::month_of(date(2025, 4, 1)), just_listed, &p),
+            decide_p(Window::month_of(date(2025, 4, 1)), just_listed, &p),
             Source::Stored
         );
         // The span is a setting: 60 days reaches April.
@@ -258,7 +264,7 @@ mod tests {
             ..p.clone()
         };
         assert_eq!(
-            decide(Window::month_of(date(2025, 4, 1)), just_listed, &wide),
+            decide_p(Window::month_of(date(2025, 4, 1)), just_listed, &wide),
             Source::Zoom(Why::Recent)
         );
         // 0 days: only the month of today.
@@ -267,7 +273,7 @@ mod tests {
             ..p
         };
         assert_eq!(
-            decide(Window::month_of(date(2025, 5, 1)), just_listed, &none),
+            decide_p(Window::month_of(date(2025, 5, 1)), just_listed, &none),
             Source::Stored
         );
     }
@@ -276,9 +282,9 @@ mod tests {
     fn an_old_window_is_trusted_until_its_listing_is_due() {
         let old = Window::month_of(date(2024, 2, 1));
         let listed = "2025-06-01T12:00:00Z".parse().unwrap();
-        let at = |now: &str| decide(old, Some(listed), &policy(now));
+        let at = |now: &str| decide_p(old, Some(listed), &policy(now));
         assert_eq!(
-            decide(old, None, &policy("2025-06-01T12:00:00Z")),
+            decide_p(old, None, &policy("2025-06-01T12:00:00Z")),
             Source::Zoom(Why::NeverListed)
         );
         assert_eq!(at("2025-06-01T12:00:01Z"), Source::Stored);
@@ -293,12 +299,12 @@ mod tests {
             full_listing_days: 0,
             ..policy("2025-06-01T12:00:01Z")
         };
-        assert_eq!(decide(old, Some(listed), &every), Source::Zoom(Why::Due));
+        assert_eq!(decide_p(old, Some(listed), &every), Source::Zoom(Why::Due));
         let monthly = ListingPolicy {
             full_listing_days: 30,
             ..policy("2025-06-20T00:00:00Z")
         };
-        assert_eq!(decide(old, Some(listed), &monthly), Source::Stored);
+        assert_eq!(decide_p(old, Some(listed), &monthly), Source::Stored);
     }
 
     #[test]
@@ -309,7 +315,7 @@ mod tests {
         };
         let listed = Some("2025-06-15T09:00:00Z".parse().unwrap());
         assert_eq!(
-            decide(Window::month_of(date(2021, 1, 1)), listed, &p),
+            decide_p(Window::month_of(date(2021, 1, 1)), listed, &p),
             Source::Zoom(Why::Full)
         );
     }

@@ -82,7 +82,7 @@ fn opts(now: &str) -> SyncOptions {
         jiff::civil::date(2025, 6, 20),
     );
     o.users = UserSelection::AllUsers;
-    o.listing.now = now.parse().expect("time");
+    o.listing.now = Some(now.parse().expect("time"));
     o
 }
 
@@ -566,6 +566,45 @@ async fn filters_dates_and_hosts_work_on_stored_months_and_the_stored_listing_ne
             "{what}: {read:?}"
         );
     }
+
+    // Meetings picked one by one (the GUI) in old months: exactly those, each found in a
+    // fresh listing of its host's month (one request per host and month), since a picked
+    // meeting may be newer than the month's stored listing.
+    let picks: Vec<&zoom_sim::ManifestMeeting> = manifest
+        .meetings
+        .iter()
+        .filter(|m| is_old(m))
+        .step_by(7)
+        .take(3)
+        .collect();
+    let mut chosen = opts(&at(HOUR));
+    chosen.chosen = Some(
+        picks
+            .iter()
+            .map(|m| zvm_engine::ChosenMeeting {
+                uuid: m.uuid.clone(),
+                user: UserSelection::User(m.host_id.clone()),
+                date: start_day(m),
+            })
+            .collect(),
+    );
+    let months: BTreeSet<(String, i16, i8)> = picks
+        .iter()
+        .map(|m| (m.host_id.clone(), start_day(m).year(), start_day(m).month()))
+        .collect();
+    events.lock().unwrap().clear();
+    let s = sim.stats();
+    sync(&engine, &chosen).await;
+    let sent = Sent::between(&s, &sim.stats());
+    assert_eq!(sent.of(LISTING), months.len() as u64, "{:?}", sent.routes);
+    assert_eq!(
+        planned(&events),
+        picks
+            .iter()
+            .map(|m| m.uuid.clone())
+            .collect::<BTreeSet<_>>(),
+        "the picked meetings"
+    );
 
     // The stored listing of one user's scope by its own name: that user's meetings only.
     let mut mine = opts(&at(HOUR));
