@@ -22,6 +22,7 @@
 //! - [`mover`]: plan, execute and restore deletions in the cloud.
 
 pub mod accounting;
+mod admin_listings;
 pub mod artifacts;
 pub mod catalog;
 pub mod concurrency;
