@@ -33,6 +33,10 @@ fn account(seed: u64) -> SimConfig {
         ..SimConfig::default()
     };
     cfg.rate_limits.enabled = false;
+    // These tests are about the cache of the users' listings (what `me`, one user and an
+    // account that refuses the account-wide listing use): the account listing is refused,
+    // so every run lists the users, as `account_listing.rs` in the CLI's tests checks.
+    cfg.access.account_listing = zoom_sim::ListingAccess::Scope4711;
     cfg.account = AccountSpec {
         active_users: 1,
         inactive_users: 1,
