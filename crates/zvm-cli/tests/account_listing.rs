@@ -117,11 +117,18 @@ async fn all_users_lists_the_account_once_per_month_and_asks_only_summaries_that
     // One account request per month (each month is one page here), no user listed.
     let account = sent(&before, &after, ACCOUNT);
     assert!(is_months_of_run(account, day), "{account} account requests");
-    assert_eq!(sent(&before, &after, USER), 0, "no user's recordings listed");
+    assert_eq!(
+        sent(&before, &after, USER),
+        0,
+        "no user's recordings listed"
+    );
     assert_eq!(sent(&before, &after, USERS), 0, "no user list needed");
     // The summary listing beside it, and meeting_summary only for the meetings it names.
     let summaries = sent(&before, &after, SUMMARIES);
-    assert!(is_months_of_run(summaries, day), "{summaries} summary listings");
+    assert!(
+        is_months_of_run(summaries, day),
+        "{summaries} summary listings"
+    );
     assert_eq!(
         sent(&before, &after, SUMMARY),
         with_summary,
@@ -237,8 +244,7 @@ async fn host_picks_one_host_s_meetings_from_the_account_listing() {
     for p in ctx.local_files() {
         if let Some(folder) = p.strip_suffix("meeting.json") {
             let rec: Value =
-                serde_json::from_str(&std::fs::read_to_string(ctx.dest.join(&p)).unwrap())
-                    .unwrap();
+                serde_json::from_str(&std::fs::read_to_string(ctx.dest.join(&p)).unwrap()).unwrap();
             let uuid = rec["uuid"].as_str().unwrap().to_string();
             let m = manifest.meetings.iter().find(|m| m.uuid == uuid).unwrap();
             for f in rec["files"].as_array().unwrap() {
@@ -311,7 +317,11 @@ async fn a_rerun_lists_only_the_recent_months_of_the_account() {
     );
     assert_eq!(sent(&before, &after, USER), 0);
     assert_eq!(sent(&before, &after, USERS), 0);
-    assert_eq!(sent(&before, &after, SUMMARIES), account, "summaries beside it");
+    assert_eq!(
+        sent(&before, &after, SUMMARIES),
+        account,
+        "summaries beside it"
+    );
     assert_eq!(
         sent(&before, &after, SUMMARY),
         0,
