@@ -3,7 +3,13 @@
 //!
 //! Listing walks the selected users x one-month windows x pages, or, for meetings a person
 //! picked one by one, each picked meeting's host and month, and hands the meetings that
-//! pass the filters to an [`AsyncMeetingFn`] a batch at a time.
+//! pass the filters to an [`AsyncMeetingFn`] a batch at a time. Every user of the account
+//! (`--all-users`) is listed with the account-wide listing, one walk per month for them all
+//! (each meeting's host is the one it names; `--host` is checked per meeting), and with the
+//! cache its months also list their AI Companion summaries so that only meetings with one
+//! are asked for it ([`Meeting::summary_listed`]). When Zoom refuses either listing, the run
+//! says so once and goes the slower way: the users x months, a summary request per meeting
+//! (see `admin_listings`).
 //!
 //! A catalog with the listing cache ([`Catalog::with_listing_cache`], what a sync uses)
 //! cuts the range into calendar months and asks Zoom only for the months that can have
