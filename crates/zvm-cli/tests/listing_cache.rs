@@ -19,6 +19,9 @@ const SUMMARY: &str = "GET /v2/meetings/{uuid}/meeting_summary";
 /// The account: few files processing, no meeting in progress (the test deletes some).
 fn account(seed: u64) -> zoom_sim::SimConfig {
     let mut cfg = small_account(seed, 40);
+    // The cache of the users' listings (an account that refuses the account-wide listing;
+    // `account_listing.rs` has the account's): each run asks the account once, then the users.
+    cfg.access.account_listing = zoom_sim::ListingAccess::Scope4711;
     cfg.account.processing_fraction = 0.008;
     cfg.account.in_progress_fraction = 0.0;
     cfg
@@ -181,6 +184,7 @@ async fn a_rerun_lists_only_the_recent_months_and_finds_what_changed() {
     let b = busy.len() as u64;
     let mut expected = BTreeMap::from([
         ("POST /oauth/token".to_string(), 1),
+        ("GET /v2/accounts/{id}/recordings".to_string(), 1),
         ("GET /v2/users".to_string(), 2),
         (LISTING.to_string(), users * recent),
         (MEETING.to_string(), b),

@@ -1,8 +1,9 @@
 //! What the engine writes beside the recordings: `meeting.json`, the AI Companion summary
 //! (`summary.md`, `summary.json`) and the per-participant audio files it discovers.
 //!
-//! These need one more request per meeting each (meeting details, summary), so they run on a
-//! small pool of their own and are recorded in the state like files: a meeting whose
+//! These need one more request per meeting each (meeting details, summary; no summary
+//! request for a meeting the month's summary listing left out, see
+//! [`Meeting::summary_listed`]), so they run on a small pool of their own and are recorded in the state like files: a meeting whose
 //! `meeting.json` row is verified and whose files are all verified costs no request at all on
 //! the next run. `meeting.json` is written last: once the meeting's details are all in and
 //! every download of the meeting queued in this run has ended verified ([`RecordGate`]). So
@@ -181,9 +182,12 @@ async fn fetch_details(
         }
     }
 
-    // The AI Companion summary: a missing one is normal.
+    // The AI Companion summary: a missing one is normal. When the summary listing of the
+    // meeting's month left it out, it has none: no request.
     let mut summary_state = None;
-    if opts.summaries {
+    if opts.summaries && meeting.summary_listed == Some(false) {
+        summary_state = Some("none");
+    } else if opts.summaries {
         match engine.zoom().meeting_summary(&meeting.uuid).await {
             Ok(Ok(summary)) => {
                 let json = serde_json::to_vec_pretty(&summary).unwrap_or_default();

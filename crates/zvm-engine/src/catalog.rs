@@ -3,7 +3,13 @@
 //!
 //! Listing walks the selected users x one-month windows x pages, or, for meetings a person
 //! picked one by one, each picked meeting's host and month, and hands the meetings that
-//! pass the filters to an [`AsyncMeetingFn`] a batch at a time.
+//! pass the filters to an [`AsyncMeetingFn`] a batch at a time. Every user of the account
+//! (`--all-users`) is listed with the account-wide listing, one walk per month for them all
+//! (each meeting's host is the one it names; `--host` is checked per meeting), and with the
+//! cache its months also list their AI Companion summaries so that only meetings with one
+//! are asked for it ([`Meeting::summary_listed`]). When Zoom refuses either listing, the run
+//! says so once and goes the slower way: the users x months, a summary request per meeting
+//! (see `admin_listings`).
 //!
 //! A catalog with the listing cache ([`Catalog::with_listing_cache`], what a sync uses)
 //! cuts the range into calendar months and asks Zoom only for the months that can have
@@ -31,9 +37,10 @@ use tokio_util::sync::CancellationToken;
 
 use zvm_dest::{DestError, Destination};
 use zvm_state::{CloudState, FileRow, FileStatus, ListedMeeting, StateStore};
-use zvm_zoom::models::Meeting;
-use zvm_zoom::{UserStatusFilter, ZoomClient, ZoomError};
+use zvm_zoom::models::{Meeting, SummaryListing};
+use zvm_zoom::{AdminListing, UserStatusFilter, ZoomClient, ZoomError};
 
+use crate::admin_listings::{self, Probe};
 use crate::error::EngineError;
 use crate::events::{Event, EventSink, Notice};
 use crate::options::{SyncOptions, UserSelection};
@@ -45,6 +52,50 @@ pub(crate) const LIST_BATCH: usize = 300;
 /// Months whose listing runs ahead in the background while earlier months are handed over:
 /// as many as the client's own look-ahead, so the pacer, not latency, sets the pace.
 const WINDOWS_AHEAD: usize = 4;
+
+/// How the account-wide listing is named in events (in place of a user).
+pub const ACCOUNT_LABEL: &str = "all users";
+
+/// Lists one window from Zoom, for a spawned task: the user's or the account's meetings,
+/// and for the account, when wanted, the window's summary listing.
+async fn list_window(
+    zoom: ZoomClient,
+    lister: Lister,
+    w: Window,
+    account: Arc<Probe>,
+    summaries: Arc<Probe>,
+    with_summaries: bool,
+) -> ListedWindow {
+    let meetings = match &lister {
+        Lister::User(user) => Some(
+            zoom.list_meetings(user, w.from, w.to)
+                .try_collect::<Vec<Meeting>>()
+                .await,
+        ),
+        Lister::Account => {
+            account
+                .run(
+                    zoom.list_account_meetings(w.from, w.to)
+                        .try_collect::<Vec<Meeting>>(),
+                )
+                .await
+        }
+    };
+    let summaries = if with_summaries && matches!(meetings, Some(Ok(_))) {
+        summaries
+            .run(
+                zoom.list_summaries(w.from, w.to)
+                    .try_collect::<Vec<SummaryListing>>(),
+            )
+            .await
+    } else {
+        None
+    };
+    ListedWindow {
+        meetings,
+        summaries,
+    }
+}
 
 /// Called for every listed meeting that passed the filters.
 pub trait AsyncMeetingFn {
@@ -116,6 +167,50 @@ struct Walk<'a> {
     record: bool,
     /// The run's clock (see [`crate::options::ListingPolicy::now`]).
     now: jiff::Timestamp,
+    /// The account-wide recordings listing: asked until Zoom refuses it.
+    account: Arc<Probe>,
+    /// The summary listing: asked beside it until Zoom refuses it.
+    summaries: Arc<Probe>,
+    /// Whether the months listed from the account also list their summaries (summaries
+    /// wanted and fetched in this run).
+    list_summaries: bool,
+    /// Whether the summary listing's refusal was told already.
+    summaries_refusal_told: bool,
+}
+
+/// Whose meetings a listing walk asks Zoom for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Lister {
+    /// One user's (`me`, an id or an email): `GET /users/{id}/recordings`.
+    User(String),
+    /// Every user's at once: `GET /accounts/me/recordings`.
+    Account,
+}
+
+impl Lister {
+    /// The scope its windows are stored under.
+    fn scope(&self) -> String {
+        match self {
+            Lister::User(u) => windows::user_scope(u),
+            Lister::Account => windows::account_scope(),
+        }
+    }
+}
+
+/// What a spawned listing of one window brought back.
+struct ListedWindow {
+    /// The window's meetings; `None`: not asked, since Zoom refused the account listing
+    /// to an earlier request of this run.
+    meetings: Option<Result<Vec<Meeting>, ZoomError>>,
+    /// The window's summary listing, when it was asked.
+    summaries: Option<Result<Vec<SummaryListing>, ZoomError>>,
+}
+
+/// How a walk of one listing scope ended.
+enum Walked {
+    Done,
+    /// Zoom refused the account listing: list the users instead.
+    AccountRefused,
 }
 
 /// A spawned listing of one window, cancelled when dropped (the walk ended or failed).
@@ -208,12 +303,23 @@ impl Catalog {
                 (scopes, Some(list.iter().map(|c| c.uuid.as_str()).collect()))
             }
         };
-        // A chosen meeting is handed over once even if two of its scopes list it.
+        // A chosen meeting is handed over once even if two of its scopes list it; so is a
+        // meeting the account listing handed over before Zoom refused it.
         let mut handed: HashSet<String> = HashSet::new();
         let mut me_label: Option<String> = None;
+        let mut account_refused = false;
         for scope in scopes {
             if cancel.is_cancelled() {
                 break;
+            }
+            if *scope.users == UserSelection::AllUsers && !account_refused {
+                match self
+                    .list_live_account(&scope, opts, chosen.as_ref(), &mut handed, cancel, &mut f)
+                    .await?
+                {
+                    Walked::Done => continue,
+                    Walked::AccountRefused => account_refused = true,
+                }
             }
             let users = self.users(scope.users, opts, &mut me_label).await?;
             for (user_id, label) in users {
@@ -250,6 +356,8 @@ impl Catalog {
                         meetings.retain(|m| {
                             set.contains(m.uuid.as_str()) && handed.insert(m.uuid.clone())
                         });
+                    } else if account_refused {
+                        meetings.retain(|m| !handed.contains(&m.uuid));
                     }
                     f.prefetch(&meetings).await?;
                     for meeting in meetings {
@@ -263,6 +371,75 @@ impl Catalog {
             }
         }
         Ok(())
+    }
+
+    /// Without the cache, every user's meetings of a scope from the account-wide listing.
+    /// A refusal from Zoom is told once and ends it ([`Walked::AccountRefused`]): the
+    /// caller lists the users instead.
+    async fn list_live_account<F>(
+        &self,
+        scope: &Scope<'_>,
+        opts: &SyncOptions,
+        chosen: Option<&HashSet<&str>>,
+        handed: &mut HashSet<String>,
+        cancel: &CancellationToken,
+        f: &mut F,
+    ) -> Result<Walked, EngineError>
+    where
+        F: AsyncMeetingFn,
+    {
+        self.events.emit(Event::ListingUser {
+            user: ACCOUNT_LABEL.to_string(),
+        });
+        let stream = self
+            .zoom
+            .list_account_meetings(scope.from, scope.to)
+            .ready_chunks(LIST_BATCH);
+        futures::pin_mut!(stream);
+        while let Some(batch) = tokio::select! {
+            i = stream.next() => i,
+            _ = cancel.cancelled() => None,
+        } {
+            let mut meetings = Vec::with_capacity(batch.len());
+            let mut failed = None;
+            for item in batch {
+                match item {
+                    Ok(m) => meetings.push(m),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            let mut hosted: Vec<(String, Meeting)> = meetings
+                .into_iter()
+                .map(|m| (windows::host_label(&m, &m.host_id), m))
+                .filter(|(host, m)| {
+                    opts.filters.admits(m)
+                        && opts.filters.wants_host(host, m)
+                        && chosen.is_none_or(|set| set.contains(m.uuid.as_str()))
+                })
+                .collect();
+            hosted.retain(|(_, m)| handed.insert(m.uuid.clone()));
+            let (hosts, batch): (Vec<String>, Vec<Meeting>) = hosted.into_iter().unzip();
+            f.prefetch(&batch).await?;
+            for (host, meeting) in hosts.into_iter().zip(batch) {
+                f.call(meeting, &host).await?;
+            }
+            match failed {
+                Some(e) if e.is_refused() => {
+                    if let Some(notice) =
+                        admin_listings::refusal_notice(AdminListing::AccountRecordings, &e)
+                    {
+                        self.events.emit(Event::Warning { message: notice });
+                    }
+                    return Ok(Walked::AccountRefused);
+                }
+                Some(e) => return Err(e.into()),
+                None => {}
+            }
+        }
+        Ok(Walked::Done)
     }
 
     /// With the cache: calendar months, each listed from Zoom or taken from the stored
@@ -309,11 +486,41 @@ impl Catalog {
             handed: HashSet::new(),
             record: !opts.dry_run,
             now: opts.listing.now.unwrap_or_else(jiff::Timestamp::now),
+            account: Arc::new(Probe::new(AdminListing::AccountRecordings)),
+            summaries: Arc::new(Probe::new(AdminListing::MeetingSummaries)),
+            // Summaries of a dry run are never fetched; once Zoom said the plan has none,
+            // there is nothing to list.
+            list_summaries: opts.summaries && !opts.dry_run && !self.zoom.summaries_not_on_plan(),
+            summaries_refusal_told: false,
         };
         let mut me_label: Option<String> = None;
         for (selection, months) in targets {
             if cancel.is_cancelled() {
                 break;
+            }
+            if *selection == UserSelection::AllUsers && !walk.account.refused().await {
+                self.events.emit(Event::ListingUser {
+                    user: ACCOUNT_LABEL.to_string(),
+                });
+                match self
+                    .walk_scope(
+                        &mut walk,
+                        &Lister::Account,
+                        ACCOUNT_LABEL,
+                        &months,
+                        cancel,
+                        &mut f,
+                    )
+                    .await?
+                {
+                    Walked::Done => continue,
+                    Walked::AccountRefused => {
+                        // Said once: later targets see the refusal and go to the users.
+                        if let Some(notice) = walk.account.refusal().await {
+                            self.events.emit(Event::Warning { message: notice });
+                        }
+                    }
+                }
             }
             let users = self.users(selection, opts, &mut me_label).await?;
             for (user_id, label) in users {
@@ -323,28 +530,37 @@ impl Catalog {
                 self.events.emit(Event::ListingUser {
                     user: label.clone(),
                 });
-                self.walk_user(&mut walk, &user_id, &label, &months, cancel, &mut f)
-                    .await?;
+                self.walk_scope(
+                    &mut walk,
+                    &Lister::User(user_id),
+                    &label,
+                    &months,
+                    cancel,
+                    &mut f,
+                )
+                .await?;
             }
         }
         Ok(())
     }
 
-    /// One user's months, newest first: the ones to list are listed ahead in the background
-    /// (a few at a time), the others read from the stored listing in their turn.
-    async fn walk_user<F>(
+    /// One listing scope's months (a user's, or the account's), newest first: the ones to
+    /// list are listed ahead in the background (a few at a time), the others read from the
+    /// stored listing in their turn. The account's months also list their summaries when
+    /// the run wants them. Ends early when Zoom refuses the account listing.
+    async fn walk_scope<F>(
         &self,
         walk: &mut Walk<'_>,
-        user_id: &str,
+        lister: &Lister,
         label: &str,
         months: &[Window],
         cancel: &CancellationToken,
         f: &mut F,
-    ) -> Result<(), EngineError>
+    ) -> Result<Walked, EngineError>
     where
         F: AsyncMeetingFn,
     {
-        let scope = windows::user_scope(user_id);
+        let scope = lister.scope();
         let listed_at: HashMap<(String, String), jiff::Timestamp> = walk
             .state
             .listed_windows(&scope)
@@ -380,19 +596,21 @@ impl Catalog {
             .map(|(w, _)| *w)
             .collect();
         let (listed, stored) = (to_list.len(), plan.len() - to_list.len());
-        let zoom = self.zoom.clone();
-        let user = user_id.to_string();
+        let with_summaries = walk.list_summaries && *lister == Lister::Account;
+        let (account, summaries) = (walk.account.clone(), walk.summaries.clone());
         let fresh = futures::stream::iter(to_list)
-            .map(move |w| {
-                let (zoom, user) = (zoom.clone(), user.clone());
+            .map(|w| {
+                let (zoom, lister) = (self.zoom.clone(), lister.clone());
+                let (account, summaries) = (account.clone(), summaries.clone());
                 Spawned(tokio::spawn(async move {
-                    zoom.list_meetings(&user, w.from, w.to)
-                        .try_collect::<Vec<Meeting>>()
-                        .await
+                    list_window(zoom, lister, w, account, summaries, with_summaries).await
                 }))
             })
             .buffered(WINDOWS_AHEAD);
         futures::pin_mut!(fresh);
+        // Only the account's listing of the user's meetings may be refused: the per-user
+        // one is the fallback, and any error of it ends the run as before.
+        let by_host = *lister == Lister::Account;
         let mut refreshed = 0usize;
         for (w, source) in plan {
             if cancel.is_cancelled() {
@@ -405,25 +623,55 @@ impl Catalog {
                         _ = cancel.cancelled() => None,
                     };
                     let Some(joined) = next else { break };
-                    let listed = joined.map_err(|e| {
-                        EngineError::Invalid(format!("a listing task failed: {e}"))
-                    })??;
-                    (self.record(walk, &scope, w, label, listed).await?, false)
+                    let listed = joined
+                        .map_err(|e| EngineError::Invalid(format!("a listing task failed: {e}")))?;
+                    let mut meetings = match listed.meetings {
+                        None => return Ok(Walked::AccountRefused),
+                        Some(Err(e)) if by_host && e.is_refused() => {
+                            return Ok(Walked::AccountRefused);
+                        }
+                        Some(answer) => answer?,
+                    };
+                    self.use_summaries(walk, &mut meetings, listed.summaries)
+                        .await;
+                    (self.record(walk, lister, w, label, meetings).await?, false)
                 }
                 Source::Stored => match self.stored(walk, &scope, w).await? {
                     Some(meetings) => (meetings, true),
                     None => {
                         // Not readable as stored: list it again now, in line.
-                        let listed = self
-                            .zoom
-                            .list_meetings(user_id, w.from, w.to)
-                            .try_collect::<Vec<Meeting>>()
-                            .await?;
-                        (self.record(walk, &scope, w, label, listed).await?, false)
+                        let answer = match lister {
+                            Lister::User(user) => self
+                                .zoom
+                                .list_meetings(user, w.from, w.to)
+                                .try_collect::<Vec<Meeting>>()
+                                .await
+                                .map(Some),
+                            Lister::Account => walk
+                                .account
+                                .run(
+                                    self.zoom
+                                        .list_account_meetings(w.from, w.to)
+                                        .try_collect::<Vec<Meeting>>(),
+                                )
+                                .await
+                                .transpose(),
+                        };
+                        let listed = match answer {
+                            Ok(Some(listed)) => listed,
+                            Ok(None) => return Ok(Walked::AccountRefused),
+                            Err(e) if by_host && e.is_refused() => {
+                                return Ok(Walked::AccountRefused);
+                            }
+                            Err(e) => return Err(e.into()),
+                        };
+                        (self.record(walk, lister, w, label, listed).await?, false)
                     }
                 },
             };
-            refreshed += self.hand_over(walk, meetings, from_store, f).await?;
+            refreshed += self
+                .hand_over(walk, meetings, from_store, by_host, f)
+                .await?;
         }
         self.events.emit(Event::ListingWindows {
             user: label.to_string(),
@@ -431,7 +679,29 @@ impl Catalog {
             stored,
             refreshed,
         });
-        Ok(())
+        Ok(Walked::Done)
+    }
+
+    /// Marks a month's meetings with its summary listing, if it came; tells once that Zoom
+    /// refused it. Any other failure of the summary listing costs nothing but requests:
+    /// the month's meetings are asked for their summaries one by one, as without it.
+    async fn use_summaries(
+        &self,
+        walk: &mut Walk<'_>,
+        meetings: &mut [Meeting],
+        summaries: Option<Result<Vec<SummaryListing>, ZoomError>>,
+    ) {
+        match summaries {
+            Some(Ok(listed)) => admin_listings::mark_summaries(meetings, &listed),
+            Some(Err(_)) | None => {
+                if !walk.summaries_refusal_told
+                    && let Some(notice) = walk.summaries.refusal().await
+                {
+                    walk.summaries_refusal_told = true;
+                    self.events.emit(Event::Warning { message: notice });
+                }
+            }
+        }
     }
 
     /// Stores a window listed completely (unless this run records nothing), reports the
@@ -439,14 +709,22 @@ impl Catalog {
     async fn record(
         &self,
         walk: &Walk<'_>,
-        scope: &str,
+        lister: &Lister,
         w: Window,
         label: &str,
         listed: Vec<Meeting>,
     ) -> Result<Vec<(String, Meeting)>, EngineError> {
+        let scope = &lister.scope();
         let with_hosts: Vec<(String, Meeting)> = listed
             .into_iter()
-            .map(|m| (windows::host_label(&m, label), m))
+            .map(|m| {
+                let host = match lister {
+                    Lister::User(_) => windows::host_label(&m, label),
+                    // The account's listing names each meeting's host itself.
+                    Lister::Account => windows::host_label(&m, &m.host_id),
+                };
+                (host, m)
+            })
             .collect();
         if walk.record {
             // Every meeting Zoom listed is stored, filters or not: the stored window is
@@ -522,11 +800,14 @@ impl Catalog {
 
     /// Filters one window's meetings and hands them to `f` a batch at a time; stored
     /// meetings `f` has work for are asked of Zoom again first. Returns how many were.
+    /// `by_host`: the window holds every user's meetings, so `--host` is checked here (a
+    /// user's listing was chosen by it already).
     async fn hand_over<F>(
         &self,
         walk: &mut Walk<'_>,
         meetings: Vec<(String, Meeting)>,
         from_store: bool,
+        by_host: bool,
         f: &mut F,
     ) -> Result<usize, EngineError>
     where
@@ -535,8 +816,9 @@ impl Catalog {
         let opts = walk.opts;
         let mut kept: Vec<(String, Meeting)> = meetings
             .into_iter()
-            .filter(|(_, m)| {
+            .filter(|(host, m)| {
                 opts.filters.admits(m)
+                    && (!by_host || opts.filters.wants_host(host, m))
                     && match &walk.chosen {
                         Some(set) => set.contains(m.uuid.as_str()),
                         // Whole months are listed: the run's dates cut them.

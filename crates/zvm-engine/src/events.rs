@@ -161,6 +161,13 @@ pub enum Notice {
     /// A stored meeting with work left could not be asked of Zoom again: its stored listing
     /// is used for this run.
     RefreshFailed { topic: String, error: String },
+    /// Zoom refused the account-wide recordings listing to this app or plan (`refusal`:
+    /// its status and code): every user's recordings are listed one user at a time for the
+    /// rest of the run, which is slower. Granting `scope` makes it fast again.
+    AccountListingRefused { scope: String, refusal: String },
+    /// Zoom refused the AI Companion summary listing to this app or plan: each meeting is
+    /// asked for its summary for the rest of the run. Granting `scope` saves those requests.
+    SummaryListingRefused { scope: String, refusal: String },
 }
 
 impl fmt::Display for Notice {
@@ -202,6 +209,18 @@ impl fmt::Display for Notice {
             Notice::RefreshFailed { topic, error } => write!(
                 f,
                 "could not ask Zoom again for \"{topic}\" ({error}); using its stored listing"
+            ),
+            Notice::AccountListingRefused { scope, refusal } => write!(
+                f,
+                "listing the account's recordings was refused ({refusal}); listing each user's \
+                 recordings instead, which takes one request per user per month. Grant the app \
+                 the scope {scope} to make this faster"
+            ),
+            Notice::SummaryListingRefused { scope, refusal } => write!(
+                f,
+                "listing the account's AI Companion summaries was refused ({refusal}); asking \
+                 each meeting for its summary instead. Grant the app the scope {scope} to make \
+                 this faster"
             ),
         }
     }

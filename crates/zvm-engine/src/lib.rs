@@ -9,6 +9,8 @@
 //! Split by job, lower modules first (none imports a module above it):
 //! - [`error`], [`events`], [`options`], [`layout`], [`concurrency`]: shared vocabulary;
 //! - [`windows`]: listing windows (calendar months) and which of them a run lists;
+//! - `admin_listings`: the account-wide recordings and summary listings' refusals, asked
+//!   once, told once;
 //! - [`catalog`]: listing (with the listing cache for runs that have a state), and the one
 //!   check of whether a local copy is proven; [`stored_listing`]: the stored listing read
 //!   without a request;
@@ -22,6 +24,7 @@
 //! - [`mover`]: plan, execute and restore deletions in the cloud.
 
 pub mod accounting;
+mod admin_listings;
 pub mod artifacts;
 pub mod catalog;
 pub mod concurrency;

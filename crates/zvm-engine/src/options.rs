@@ -42,7 +42,8 @@ impl Filters {
     }
 
     /// Whether a listed meeting passes every meeting-level filter (UUIDs, topic, duration;
-    /// the host is checked per user while listing, file types per file).
+    /// the host is checked per user, or per meeting of an account listing ([`Self::wants_host`]),
+    /// file types per file).
     pub fn admits(&self, m: &zvm_zoom::models::Meeting) -> bool {
         self.meeting_uuids
             .as_ref()
@@ -54,8 +55,8 @@ impl Filters {
     }
 
     /// Whether a meeting passes `--host`: the host named by its listing (`host`), or Zoom's
-    /// host id or email on the meeting. For stored listings, which keep meetings of every
-    /// user; a live listing checks the host per user instead.
+    /// host id or email on the meeting. For listings that hold meetings of every user (the
+    /// account's, and stored listings); a user's listing is chosen by the host instead.
     pub fn wants_host(&self, host: &str, m: &zvm_zoom::models::Meeting) -> bool {
         match &self.host {
             None => true,

@@ -76,6 +76,13 @@ pub fn user_scope(user: &str) -> String {
     format!("user:{user}")
 }
 
+/// The listing scope of the account-wide recordings listing (`--all-users` when Zoom allows
+/// it): every user's meetings of a window in one stored listing, kept apart from the users'
+/// scopes so that a run that has to fall back to them never mistakes one for the other.
+pub fn account_scope() -> String {
+    "account:me".to_string()
+}
+
 /// Why a window is asked of Zoom in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Why {

@@ -174,6 +174,18 @@ impl Lang {
             (Lang::Ja, RefreshFailed { topic, .. }) => format!(
                 "「{topic}」を Zoom にもう一度確認できなかったため、今回は保存済みの一覧を使います"
             ),
+            (Lang::En, AccountListingRefused { scope, .. }) => format!(
+                "Zoom did not allow listing the whole account's recordings at once, so each user is listed one by one (slower). Add the scope {scope} to the Zoom app to make this faster"
+            ),
+            (Lang::Ja, AccountListingRefused { scope, .. }) => format!(
+                "アカウント全体の録画を一度に取得することが Zoom に許可されなかったため、ユーザーごとに取得します（時間がかかります）。Zoom アプリにスコープ {scope} を追加すると速くなります"
+            ),
+            (Lang::En, SummaryListingRefused { scope, .. }) => format!(
+                "Zoom did not allow listing the account's AI Companion summaries, so each meeting is asked for its summary (slower). Add the scope {scope} to the Zoom app to make this faster"
+            ),
+            (Lang::Ja, SummaryListingRefused { scope, .. }) => format!(
+                "アカウントの AI Companion の要約一覧の取得が Zoom に許可されなかったため、ミーティングごとに要約を確認します（時間がかかります）。Zoom アプリにスコープ {scope} を追加すると速くなります"
+            ),
         }
     }
 
@@ -251,6 +263,8 @@ pub fn notice_detail(notice: &Notice) -> &str {
         | Notice::RecordNotWritten { error, .. }
         | Notice::RecoverFailed { error, .. }
         | Notice::RefreshFailed { error, .. } => error,
+        Notice::AccountListingRefused { refusal, .. }
+        | Notice::SummaryListingRefused { refusal, .. } => refusal,
         Notice::SummariesNotOnPlan
         | Notice::StoredListingUnreadable { .. }
         | Notice::VerifiedCopyMissing { .. }

@@ -221,6 +221,14 @@ fn every_notice() -> Vec<Notice> {
             topic: TOPIC.into(),
             error: ERROR.into(),
         },
+        Notice::AccountListingRefused {
+            scope: "cloud_recording:read:list_account_recordings:admin".into(),
+            refusal: "HTTP 403, code 4711".into(),
+        },
+        Notice::SummaryListingRefused {
+            scope: "meeting_summary:read:list_summaries:admin".into(),
+            refusal: "HTTP 404".into(),
+        },
     ];
     let listed: BTreeSet<usize> = all
         .iter()
@@ -234,6 +242,8 @@ fn every_notice() -> Vec<Notice> {
             Notice::RecoverFailed { .. } => 6,
             Notice::StoredListingUnreadable { .. } => 7,
             Notice::RefreshFailed { .. } => 8,
+            Notice::AccountListingRefused { .. } => 9,
+            Notice::SummaryListingRefused { .. } => 10,
         })
         .collect();
     assert_eq!(listed.len(), all.len(), "each variant listed once");

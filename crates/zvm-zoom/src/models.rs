@@ -242,6 +242,12 @@ pub struct Meeting {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[serde(deserialize_with = "null_default")]
     pub participant_audio_files: Vec<ParticipantAudioFile>,
+    /// What the account's summary listing (`list_summaries`) said of this meeting, when the
+    /// caller listed its window with it: `Some(true)` it has an AI Companion summary,
+    /// `Some(false)` it has none (no need to ask), `None` unknown (ask the meeting). Never
+    /// sent by Zoom and never serialized: it holds only for the run that listed it.
+    #[serde(skip)]
+    pub summary_listed: Option<bool>,
 }
 
 /// A page of `GET /users/{id}/recordings`.
