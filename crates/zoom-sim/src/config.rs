@@ -4,8 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::access::AccessConfig;
-
 /// Zoom plans, which set the per-category rate limits (zoom-api.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -388,5 +386,109 @@ impl RateLimitConfig {
             Category::Medium => self.medium_per_sec.unwrap_or(m),
             Category::Heavy => self.heavy_per_sec.unwrap_or(h),
         }
+    }
+}
+
+// --- What tokens carry and how the admin listings answer (used by `access`, which checks
+// them per request; kept here so the configuration imports no request-handling module). ---
+
+/// Scope of the account-wide recordings listing (granular; classic: `account:read:admin`).
+pub const ACCOUNT_RECORDINGS_SCOPE: &str = "cloud_recording:read:list_account_recordings:admin";
+/// Scope of the summary listing (granular; classic: `meeting_summary:read:admin`).
+pub const SUMMARIES_LIST_SCOPE: &str = "meeting_summary:read:list_summaries:admin";
+
+/// What a token carries when [`AccessConfig::scopes`] is `None`: the admin variant of every
+/// route's scope, so every route (the account and summary listings included) answers.
+pub const FULL_GRANT: &[&str] = &[
+    "cloud_recording:read:list_user_recordings:admin",
+    ACCOUNT_RECORDINGS_SCOPE,
+    "cloud_recording:read:list_recording_files:admin",
+    "cloud_recording:delete:meeting_recording:admin",
+    "cloud_recording:delete:recording_file:admin",
+    "cloud_recording:update:recover_meeting_recordings:admin",
+    "cloud_recording:update:recover_single_recording:admin",
+    "meeting:read:summary:admin",
+    SUMMARIES_LIST_SCOPE,
+    "user:read:list_users:admin",
+    "user:read:user:admin",
+];
+
+/// How the simulator answers one of the two admin listings (account recordings, summaries)
+/// to a token that holds its scope: the refusals zoom-api.md lists, each playable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ListingAccess {
+    /// Served.
+    #[default]
+    #[serde(rename = "allowed")]
+    Allowed,
+    /// 403 code 4711 naming the listing's scope, whatever the token holds (an app whose
+    /// scope list lacks it, seen from the endpoint's side).
+    #[serde(rename = "scope_4711")]
+    Scope4711,
+    /// 403 code 4700: the scope is there but the account or role may not use the listing.
+    #[serde(rename = "not_allowed_4700")]
+    NotAllowed4700,
+    /// 400 code 200: the account's plan does not offer the listing.
+    #[serde(rename = "bad_request_400")]
+    BadRequest400,
+    /// 404: the account listing answers code 2001 (no such account, as on a setup where it
+    /// takes only a sub-account's id); the summary listing answers as a route the server
+    /// does not have (code 404).
+    #[serde(rename = "not_found_404")]
+    NotFound404,
+}
+
+impl std::str::FromStr for ListingAccess {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().replace('-', "_").as_str() {
+            "allowed" => Ok(Self::Allowed),
+            "scope_4711" | "4711" => Ok(Self::Scope4711),
+            "not_allowed_4700" | "4700" => Ok(Self::NotAllowed4700),
+            "bad_request_400" | "400" => Ok(Self::BadRequest400),
+            "not_found_404" | "404" => Ok(Self::NotFound404),
+            o => Err(format!(
+                "unknown listing access '{o}': use allowed, scope_4711, not_allowed_4700, \
+                 bad_request_400 or not_found_404"
+            )),
+        }
+    }
+}
+
+/// Scopes on tokens and the admin listings' refusals. The defaults grant everything and
+/// serve both listings, so a scenario that names none of this behaves as before.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessConfig {
+    /// The scopes every issued token carries (S2S, user OAuth, control-plane tokens) and the
+    /// token response's `scope` lists; `None`: [`FULL_GRANT`].
+    pub scopes: Option<Vec<String>>,
+    /// How `GET /v2/accounts/{id}/recordings` answers a token holding its scope.
+    pub account_listing: ListingAccess,
+    /// How `GET /v2/meetings/meeting_summaries` answers a token holding its scope.
+    pub summary_listing: ListingAccess,
+}
+
+impl AccessConfig {
+    /// The scopes issued tokens carry.
+    pub fn granted(&self) -> Vec<String> {
+        match &self.scopes {
+            Some(s) => s.clone(),
+            None => FULL_GRANT.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// A scope list no token could carry, as one message.
+    pub fn check(&self) -> anyhow::Result<()> {
+        for s in self.scopes.iter().flatten() {
+            if s.is_empty() || s.chars().any(char::is_whitespace) {
+                anyhow::bail!(
+                    "access.scopes has {s:?}: a scope is one word such as \
+                     cloud_recording:read:list_user_recordings:admin (the token's `scope` \
+                     lists them separated by spaces)"
+                );
+            }
+        }
+        Ok(())
     }
 }

@@ -13,8 +13,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
-use crate::account::{CloudState, SimFile, SimMeeting};
-use crate::control::{manifest_file, manifest_meeting};
+use crate::account::{Account, CloudState, SimFile, SimMeeting};
 use crate::state::Shared;
 use crate::{ManifestFile, ManifestMeeting};
 
@@ -216,4 +215,41 @@ pub fn delete_in_portal(st: &Shared, meeting_uuid: &str, how: PortalDelete) -> a
         bail!("meeting {meeting_uuid:?} has nothing left to delete that way");
     }
     Ok(())
+}
+
+/// A file as the manifest describes it.
+pub(crate) fn manifest_file(f: &SimFile) -> ManifestFile {
+    ManifestFile {
+        id: f.id.clone(),
+        file_type: f.file_type.clone(),
+        file_extension: f.file_extension.clone(),
+        recording_type: f.recording_type.clone(),
+        status: if f.processing {
+            "processing"
+        } else {
+            "completed"
+        }
+        .into(),
+        size: f.size,
+        cloud: f.cloud,
+        key: f.key,
+    }
+}
+
+/// A meeting of `a` as the manifest describes it.
+pub(crate) fn manifest_meeting(st: &Shared, a: &Account, m: &SimMeeting) -> ManifestMeeting {
+    let host = a.users.get(m.host_index);
+    ManifestMeeting {
+        uuid: m.uuid.clone(),
+        id: m.id,
+        host_id: host.and_then(|h| h.id.clone()).unwrap_or_default(),
+        host_email: host.map(|h| h.email.clone()).unwrap_or_default(),
+        topic: m.topic.clone(),
+        start_time: m.start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        timezone: m.timezone.clone(),
+        has_summary: m.has_summary && st.cfg.summaries_available(),
+        in_progress: m.in_progress,
+        files: m.files.iter().map(manifest_file).collect(),
+        participant_audio: m.participant_audio.iter().map(manifest_file).collect(),
+    }
 }

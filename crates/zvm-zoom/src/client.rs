@@ -26,7 +26,7 @@ use crate::models::{
 use crate::pacer::{Category, Pacer, Plan};
 use crate::redact::{RedactedUrl, Secret};
 use crate::retry::{Attempts, Decision, RetryPolicy, server_delay};
-use crate::window::{Lister, Source, WindowPage};
+use crate::window::{Lister, PageSource, WindowPage};
 
 /// Characters left alone when encoding a path segment (RFC 3986 unreserved).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -371,7 +371,7 @@ impl ZoomClient {
             path,
             admin,
         };
-        let st = Lister::<P>::new(source, from, to);
+        let st = Lister::<P, Source>::new(source, from, to);
         Box::pin(futures::stream::try_unfold(st, |mut st| async move {
             let m = st.next().await?;
             Ok(m.map(|m| (m, st)))
@@ -789,5 +789,25 @@ mod tests {
     fn content_range() {
         assert_eq!(parse_content_range_start("bytes 100-199/200"), Some(100));
         assert_eq!(parse_content_range_start("bytes */200"), None);
+    }
+}
+
+/// Where a listing's pages come from: this client, one API path.
+#[derive(Clone)]
+pub(crate) struct Source {
+    pub client: ZoomClient,
+    /// The API path relative to the base, already encoded (`users/{id}/recordings`).
+    pub path: String,
+    /// Set for an admin listing Zoom may refuse: its refusals are marked as such.
+    pub admin: Option<AdminListing>,
+}
+
+impl PageSource for Source {
+    async fn page<P: WindowPage>(&self, from: Date, to: Date, token: &str) -> Result<P, ZoomError> {
+        let page = self.client.window_page(&self.path, from, to, token).await;
+        match self.admin {
+            Some(listing) => page.map_err(|e| e.refusing(listing)),
+            None => page,
+        }
     }
 }

@@ -12,8 +12,7 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use serde::de::DeserializeOwned;
 
-use crate::client::ZoomClient;
-use crate::error::{AdminListing, ZoomError};
+use crate::error::ZoomError;
 use crate::models::{Meeting, RecordingsPage, SummariesPage, SummaryListing};
 
 /// A page of a date-windowed listing.
@@ -80,29 +79,21 @@ struct Ahead<P> {
     page: AbortOnDrop<Result<P, ZoomError>>,
 }
 
-/// Where a listing's pages come from.
-#[derive(Clone)]
-pub(crate) struct Source {
-    pub client: ZoomClient,
-    /// The API path relative to the base, already encoded (`users/{id}/recordings`).
-    pub path: String,
-    /// Set for an admin listing Zoom may refuse: its refusals are marked as such.
-    pub admin: Option<AdminListing>,
-}
-
-impl Source {
-    async fn page<P: WindowPage>(&self, from: Date, to: Date, token: &str) -> Result<P, ZoomError> {
-        let page = self.client.window_page(&self.path, from, to, token).await;
-        match self.admin {
-            Some(listing) => page.map_err(|e| e.refusing(listing)),
-            None => page,
-        }
-    }
+/// Where a listing's pages come from: the client, behind a trait so that this walk does not
+/// depend on the client that uses it.
+pub(crate) trait PageSource: Clone + Send + Sync + 'static {
+    /// One page of the window `from..=to` (`token` empty for the first page).
+    fn page<P: WindowPage>(
+        &self,
+        from: Date,
+        to: Date,
+        token: &str,
+    ) -> impl std::future::Future<Output = Result<P, ZoomError>> + Send;
 }
 
 /// State of the window walk of one listing.
-pub(crate) struct Lister<P: WindowPage> {
-    source: Source,
+pub(crate) struct Lister<P: WindowPage, S: PageSource> {
+    source: S,
     start: Date,
     /// End of the next fresh window; `None` when the range is exhausted.
     next_to: Option<Date>,
@@ -117,9 +108,9 @@ pub(crate) struct Lister<P: WindowPage> {
     exact_month: bool,
 }
 
-impl<P: WindowPage> Lister<P> {
+impl<P: WindowPage, S: PageSource> Lister<P, S> {
     /// A walk of `from..=to` (UTC days, inclusive), newest first.
-    pub fn new(source: Source, from: Date, to: Date) -> Self {
+    pub fn new(source: S, from: Date, to: Date) -> Self {
         Lister {
             source,
             start: from,
