@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
 use crate::account::{Account, CloudState, SimFile, SimMeeting};
-use crate::state::Shared;
+use crate::state::{Shared, World};
 use crate::{ManifestFile, ManifestMeeting};
 
 /// A meeting to add to the live account.
@@ -59,10 +59,7 @@ pub fn add_meeting(st: &Shared, new: &NewMeeting) -> anyhow::Result<ManifestMeet
     if duration < 0 {
         bail!("duration {duration} is negative: give minutes, 0 or more");
     }
-    let mut world = st
-        .world
-        .write()
-        .map_err(|_| anyhow!("the simulator's state is poisoned"))?;
+    let mut world = write_world(st)?;
     let acct = &mut world.account;
     let host_index = acct
         .users
@@ -156,16 +153,8 @@ pub fn finish_processing(
     meeting_uuid: &str,
     file_id: Option<&str>,
 ) -> anyhow::Result<Vec<ManifestFile>> {
-    let mut world = st
-        .world
-        .write()
-        .map_err(|_| anyhow!("the simulator's state is poisoned"))?;
-    let m = world
-        .account
-        .meetings
-        .iter_mut()
-        .find(|m| m.uuid == meeting_uuid)
-        .ok_or_else(|| anyhow!("no meeting {meeting_uuid:?} in the account"))?;
+    let mut world = write_world(st)?;
+    let m = meeting_mut(&mut world.account, meeting_uuid)?;
     let mut finished = Vec::new();
     for f in m.files.iter_mut().chain(m.participant_audio.iter_mut()) {
         let chosen = file_id.is_none_or(|id| id == f.id);
@@ -190,16 +179,8 @@ pub fn delete_in_portal(st: &Shared, meeting_uuid: &str, how: PortalDelete) -> a
         PortalDelete::Trash => CloudState::Trashed,
         PortalDelete::Permanently => CloudState::Deleted,
     };
-    let mut world = st
-        .world
-        .write()
-        .map_err(|_| anyhow!("the simulator's state is poisoned"))?;
-    let m = world
-        .account
-        .meetings
-        .iter_mut()
-        .find(|m| m.uuid == meeting_uuid)
-        .ok_or_else(|| anyhow!("no meeting {meeting_uuid:?} in the account"))?;
+    let mut world = write_world(st)?;
+    let m = meeting_mut(&mut world.account, meeting_uuid)?;
     let mut changed = false;
     for f in m.files.iter_mut().chain(m.participant_audio.iter_mut()) {
         let applies = match how {
@@ -252,4 +233,22 @@ pub(crate) fn manifest_meeting(st: &Shared, a: &Account, m: &SimMeeting) -> Mani
         files: m.files.iter().map(manifest_file).collect(),
         participant_audio: m.participant_audio.iter().map(manifest_file).collect(),
     }
+}
+
+/// The account's state, to change it.
+fn write_world(st: &Shared) -> anyhow::Result<std::sync::RwLockWriteGuard<'_, World>> {
+    st.world
+        .write()
+        .map_err(|_| anyhow!("the simulator's state is poisoned"))
+}
+
+/// The meeting a change is about, or why there is none.
+fn meeting_mut<'a>(
+    acct: &'a mut Account,
+    meeting_uuid: &str,
+) -> anyhow::Result<&'a mut SimMeeting> {
+    acct.meetings
+        .iter_mut()
+        .find(|m| m.uuid == meeting_uuid)
+        .ok_or_else(|| anyhow!("no meeting {meeting_uuid:?} in the account"))
 }

@@ -10,19 +10,14 @@ use jiff::civil::Date;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+mod common;
+
+use common::{http, s2s_answer, start};
 use zoom_sim::{AccountSpec, ListingAccess, NewMeeting, Plan, PortalDelete, SimConfig, Simulator};
 
 const ACCOUNT_ROUTE: &str = "GET /v2/accounts/{id}/recordings";
 const USER_ROUTE: &str = "GET /v2/users/{id}/recordings";
 const SUMMARIES_ROUTE: &str = "GET /v2/meetings/meeting_summaries";
-
-fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 /// An account of active, inactive and pending users over two years ending on a fixed day,
 /// without rate limits (nothing here is about pacing).
@@ -45,25 +40,9 @@ fn config() -> SimConfig {
 const FIRST_DAY: &str = "2024-06-01";
 const LAST_DAY: &str = "2026-06-30";
 
-async fn start(c: SimConfig) -> Simulator {
-    Simulator::start(c).await.unwrap()
-}
-
 /// An S2S token and the `scope` its answer lists.
 async fn s2s(sim: &Simulator) -> (String, String) {
-    let c = sim.credentials();
-    let r = http()
-        .post(format!("{}/oauth/token", sim.oauth_base_url()))
-        .basic_auth(&c.client_id, Some(&c.client_secret))
-        .form(&[
-            ("grant_type", "account_credentials"),
-            ("account_id", &c.account_id),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.unwrap();
+    let v = s2s_answer(sim).await;
     (
         v["access_token"].as_str().unwrap().to_string(),
         v["scope"].as_str().unwrap().to_string(),

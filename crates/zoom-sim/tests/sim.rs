@@ -9,15 +9,10 @@ use reqwest::redirect::Policy;
 use serde_json::Value;
 use sha2::Digest;
 
-use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator};
+mod common;
 
-fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
+use common::{http, s2s_answer, start};
+use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator};
 
 fn quiet() -> SimConfig {
     let mut c = SimConfig::default();
@@ -25,24 +20,8 @@ fn quiet() -> SimConfig {
     c
 }
 
-async fn start(c: SimConfig) -> Simulator {
-    Simulator::start(c).await.unwrap()
-}
-
 async fn s2s_token(sim: &Simulator) -> String {
-    let c = sim.credentials();
-    let r = http()
-        .post(format!("{}/oauth/token", sim.oauth_base_url()))
-        .basic_auth(&c.client_id, Some(&c.client_secret))
-        .form(&[
-            ("grant_type", "account_credentials"),
-            ("account_id", &c.account_id),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.unwrap();
+    let v = s2s_answer(sim).await;
     assert_eq!(v["token_type"], "bearer");
     assert!(v["expires_in"].as_u64().unwrap() > 0);
     assert!(v.get("refresh_token").is_none(), "S2S has no refresh token");

@@ -29,26 +29,16 @@ fn account(seed: u64) -> SimConfig {
     cfg
 }
 
-fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date()
-}
-
-fn month_index(d: jiff::civil::Date) -> i64 {
-    i64::from(d.year()) * 12 + i64::from(d.month())
-}
-
 /// Calendar months a `--from 37m` run lists, as of `day`.
 fn months_of_37m(day: jiff::civil::Date) -> u64 {
     let from = day.checked_sub(jiff::Span::new().months(37)).unwrap();
-    (month_index(day) - month_index(from) + 1) as u64
+    (common::month_index(day) - common::month_index(from) + 1) as u64
 }
 
 /// Whether `n` is the months of a `--from 37m` run begun at `before` (a month may begin
 /// during the run).
 fn is_months_of_run(n: u64, before: jiff::civil::Date) -> bool {
-    n == months_of_37m(before) || n == months_of_37m(today())
+    n == months_of_37m(before) || n == months_of_37m(common::utc_today())
 }
 
 /// Requests per route sent between two snapshots.
@@ -108,7 +98,7 @@ async fn all_users_lists_the_account_once_per_month_and_asks_only_summaries_that
         "some meetings have a summary, some do not ({with_summary})"
     );
 
-    let day = today();
+    let day = common::utc_today();
     let before = ctx.sim.stats();
     let out = ctx.sync(&["--json"]).await;
     out.expect_code(0, "sync --all-users");
@@ -160,7 +150,7 @@ async fn every_refusal_of_the_account_listing_falls_back_to_the_users_and_says_s
         let ctx = TestContext::start(cfg).await;
         let manifest = ctx.sim.manifest();
         let users = manifest.users.iter().filter(|u| u.id.is_some()).count() as u64;
-        let day = today();
+        let day = common::utc_today();
         let out = ctx.sync(&["--json"]).await;
         out.expect_code(0, &format!("sync with the account listing {refusal:?}"));
         let stats = ctx.sim.stats();
@@ -169,7 +159,8 @@ async fn every_refusal_of_the_account_listing_falls_back_to_the_users_and_says_s
         assert_eq!(stats.count_status(ACCOUNT, 200), 0, "{refusal:?}");
         let user = stats.count(USER);
         assert!(
-            user == users * months_of_37m(day) || user == users * months_of_37m(today()),
+            user == users * months_of_37m(day)
+                || user == users * months_of_37m(common::utc_today()),
             "{refusal:?}: {user} user listings for {users} users"
         );
         let told: Vec<String> = warnings(&out)
@@ -297,15 +288,15 @@ async fn a_rerun_lists_only_the_recent_months_of_the_account() {
     use zvm_state::StateStore;
     let stored = state.listed_windows("account:me").await.unwrap();
     assert!(
-        is_months_of_run(stored.len() as u64, today()),
+        is_months_of_run(stored.len() as u64, common::utc_today()),
         "every month stored under the account scope: {}",
         stored.len()
     );
     drop(state);
 
-    let day = today();
+    let day = common::utc_today();
     let start = day.checked_sub(jiff::Span::new().days(30)).unwrap();
-    let recent = (month_index(day) - month_index(start) + 1) as u64;
+    let recent = (common::month_index(day) - common::month_index(start) + 1) as u64;
     let before = ctx.sim.stats();
     let out = ctx.sync(&["--json"]).await;
     out.expect_code(0, "second sync");

@@ -27,20 +27,10 @@ fn account(seed: u64) -> zoom_sim::SimConfig {
     cfg
 }
 
-fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date()
-}
-
-fn month_index(d: jiff::civil::Date) -> i64 {
-    i64::from(d.year()) * 12 + i64::from(d.month())
-}
-
 /// Calendar months that overlap the last 30 days up to `today` (what every run lists).
 fn recent_months(today: jiff::civil::Date) -> u64 {
     let start = today.checked_sub(jiff::Span::new().days(30)).unwrap();
-    (month_index(today) - month_index(start) + 1) as u64
+    (common::month_index(today) - common::month_index(start) + 1) as u64
 }
 
 /// Whether a meeting is in one of the months every run lists (as of `today`).
@@ -144,7 +134,7 @@ async fn list_json(ctx: &TestContext, extra: &[&str]) -> BTreeSet<String> {
 async fn a_rerun_lists_only_the_recent_months_and_finds_what_changed() {
     let ctx = TestContext::start(account(61)).await;
     let manifest = ctx.sim.manifest();
-    let day = today();
+    let day = common::utc_today();
     let users = users(&manifest);
     let busy = busy(&manifest);
     assert!(
@@ -180,7 +170,7 @@ async fn a_rerun_lists_only_the_recent_months_and_finds_what_changed() {
     let (routes, downloads) = sent(&before, &ctx.sim.stats());
     let recent = recent_months(day);
     // A month can begin during the run: then the new month is listed too.
-    let recent_after = recent_months(today());
+    let recent_after = recent_months(common::utc_today());
     let b = busy.len() as u64;
     let mut expected = BTreeMap::from([
         ("POST /oauth/token".to_string(), 1),
@@ -212,7 +202,7 @@ async fn a_rerun_lists_only_the_recent_months_and_finds_what_changed() {
     let (routes, downloads) = sent(&before, &ctx.sim.stats());
     assert_eq!(
         routes.get(LISTING).copied(),
-        Some(users * recent_months(today())),
+        Some(users * recent_months(common::utc_today())),
         "{routes:?}"
     );
     let mut wanted: BTreeSet<String> = BTreeSet::new();
@@ -265,14 +255,14 @@ async fn a_rerun_lists_only_the_recent_months_and_finds_what_changed() {
 async fn full_notices_a_meeting_deleted_in_the_cloud_and_keeps_its_copy() {
     let ctx = TestContext::start(account(62)).await;
     let manifest = ctx.sim.manifest();
-    let day = today();
+    let day = common::utc_today();
     let users = users(&manifest);
     // The whole range in whole months: from the first day of the month 37 months ago.
     let from = day
         .checked_sub(jiff::Span::new().months(37))
         .unwrap()
         .first_of_month();
-    let months = (month_index(day) - month_index(from) + 1) as u64;
+    let months = (common::month_index(day) - common::month_index(from) + 1) as u64;
     let from_arg = from.to_string();
     let busy = busy(&manifest);
     let gone = manifest
@@ -314,7 +304,10 @@ async fn full_notices_a_meeting_deleted_in_the_cloud_and_keeps_its_copy() {
     let listed = routes.get(LISTING).copied().unwrap_or(0);
     assert!(
         listed == users * months
-            || listed == users * (month_index(today()) - month_index(from) + 1) as u64,
+            || listed
+                == users
+                    * (common::month_index(common::utc_today()) - common::month_index(from) + 1)
+                        as u64,
         "every month of every user: {listed} for {users} users x {months} months"
     );
     assert!(downloads.is_empty(), "{downloads:?}");

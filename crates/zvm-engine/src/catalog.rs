@@ -97,6 +97,30 @@ async fn list_window(
     }
 }
 
+/// The next batch a live listing has ready (a page or more, so the consumer can look the
+/// whole batch up at once), split into the meetings before the first error and that error;
+/// `None` when the listing ended or the run was cancelled.
+async fn next_batch<S>(
+    stream: &mut S,
+    cancel: &CancellationToken,
+) -> Option<(Vec<Meeting>, Option<ZoomError>)>
+where
+    S: futures::Stream<Item = Vec<Result<Meeting, ZoomError>>> + Unpin,
+{
+    let batch = tokio::select! {
+        b = stream.next() => b?,
+        _ = cancel.cancelled() => return None,
+    };
+    let mut meetings = Vec::with_capacity(batch.len());
+    for item in batch {
+        match item {
+            Ok(m) => meetings.push(m),
+            Err(e) => return Some((meetings, Some(e))),
+        }
+    }
+    Some((meetings, None))
+}
+
 /// Called for every listed meeting that passed the filters.
 pub trait AsyncMeetingFn {
     fn call(
@@ -336,21 +360,7 @@ impl Catalog {
                     .list_meetings(&user_id, scope.from, scope.to)
                     .ready_chunks(LIST_BATCH);
                 futures::pin_mut!(stream);
-                while let Some(batch) = tokio::select! {
-                    i = stream.next() => i,
-                    _ = cancel.cancelled() => None,
-                } {
-                    let mut meetings = Vec::with_capacity(batch.len());
-                    let mut failed = None;
-                    for item in batch {
-                        match item {
-                            Ok(m) => meetings.push(m),
-                            Err(e) => {
-                                failed = Some(e);
-                                break;
-                            }
-                        }
-                    }
+                while let Some((mut meetings, failed)) = next_batch(&mut stream, cancel).await {
                     meetings.retain(|m| opts.filters.admits(m));
                     if let Some(set) = &chosen {
                         meetings.retain(|m| {
@@ -396,21 +406,7 @@ impl Catalog {
             .list_account_meetings(scope.from, scope.to)
             .ready_chunks(LIST_BATCH);
         futures::pin_mut!(stream);
-        while let Some(batch) = tokio::select! {
-            i = stream.next() => i,
-            _ = cancel.cancelled() => None,
-        } {
-            let mut meetings = Vec::with_capacity(batch.len());
-            let mut failed = None;
-            for item in batch {
-                match item {
-                    Ok(m) => meetings.push(m),
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
-                    }
-                }
-            }
+        while let Some((meetings, failed)) = next_batch(&mut stream, cancel).await {
             let mut hosted: Vec<(String, Meeting)> = meetings
                 .into_iter()
                 .map(|m| (windows::host_label(&m, &m.host_id), m))

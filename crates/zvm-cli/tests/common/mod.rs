@@ -357,3 +357,15 @@ pub async fn check_backed(sim: &Simulator, state_path: &Path, root: &Path, what:
     let state = zvm_state::SqliteState::open(state_path).expect("state");
     zvm_testkit::assert_deletions_backed(sim, &state, root, what).await
 }
+
+/// Today as Zoom counts days (UTC), which is how listing windows are cut.
+pub fn utc_today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+/// Months since year 0: two dates' difference in calendar months is the difference of these.
+pub fn month_index(d: jiff::civil::Date) -> i64 {
+    i64::from(d.year()) * 12 + i64::from(d.month())
+}
