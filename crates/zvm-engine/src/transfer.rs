@@ -81,7 +81,7 @@ impl Engine {
                     return false;
                 }
                 Err(TransferError::Transient(e)) if attempt < opts.retry.max_attempts => {
-                    run.gate.errors.fetch_add(1, Ordering::Relaxed);
+                    run.gate.note_fault();
                     tally.retried();
                     let delay = opts.retry.delay(attempt);
                     self.emit(Event::FileRetry {
@@ -145,6 +145,10 @@ impl Engine {
             // The server ignored the Range (or answered another one): start the file over.
             _ => 0,
         };
+        if start != offset {
+            // A fault of this connection (the bytes will come again), not congestion.
+            gate.note_fault();
+        }
         if let Some(len) = download.content_length
             && start + len != job.size
         {
