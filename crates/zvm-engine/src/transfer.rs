@@ -274,7 +274,10 @@ impl Engine {
             // Handed over, not copied: the destination keeps the chunk until it writes.
             part.write_bytes(chunk).await.map_err(TransferError::dest)?;
             let len = part.len();
-            if near_end.is_some() && gate.near_end(job.size - len, pace.rate(len, gate)) {
+            // Measured on every chunk, not only while a next file may be opened early: the
+            // auto controller reads each connection's pace from it.
+            let rate = pace.rate(len, gate);
+            if near_end.is_some() && gate.near_end(job.size - len, rate) {
                 fire(near_end);
             }
             if len - synced_at >= SYNC_EVERY_BYTES {
