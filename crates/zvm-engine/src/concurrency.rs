@@ -454,7 +454,8 @@ impl Controller {
             if t.windows < needed {
                 return None;
             }
-            let (before, rate_before, rate) = (t.before, t.rate_before, t.sum / f64::from(t.windows));
+            let (before, rate_before, rate) =
+                (t.before, t.rate_before, t.sum / f64::from(t.windows));
             self.trial = None;
             if rate >= rate_before * (1.0 + GAIN) {
                 // The step paid: keep it and, in slow start, try the next.
@@ -577,8 +578,14 @@ pub(crate) async fn run_controller(
                 .swap(gate.streaming.load(Ordering::Acquire), Ordering::AcqRel),
             saturated: starved == last_starved && active >= gate.target(),
         };
-        (last_bytes, last_throttles, last_faults, last_steady, last_starved, last) =
-            (bytes, t, faults, steady, starved, now);
+        (
+            last_bytes,
+            last_throttles,
+            last_faults,
+            last_steady,
+            last_starved,
+            last,
+        ) = (bytes, t, faults, steady, starved, now);
         if let Some(c) = ctl.observe(w) {
             gate.set_target(c.transfers);
             on_change(&c);
@@ -696,8 +703,9 @@ mod tests {
     fn connection_faults_never_lower_the_target() {
         let n = 16;
         let best = line(n, n);
-        // (what, faults in a window, throughput of window i)
-        let patterns: [(&str, fn(usize) -> (u64, f64)); 4] = [
+        // What each fault does in window i: (faults counted, share of the throughput).
+        type Pattern = fn(usize) -> (u64, f64);
+        let patterns: [(&str, Pattern); 4] = [
             // Resets and truncations: a connection ends early and backs off; one window in
             // three dips by 30 %.
             ("resets", |i| (8, if i % 3 == 0 { 0.7 } else { 1.0 })),
@@ -731,6 +739,31 @@ mod tests {
         }
     }
 
+    /// A step tried while connection faults hit is judged over four windows: one window's
+    /// dip (the new connections met resets) does not send it back.
+    #[test]
+    fn a_step_is_not_judged_on_one_window_of_faults() {
+        let mut c = Controller::new(16, 64);
+        // On a line where more transfers always help: a settled window, then the step.
+        assert_eq!(c.observe(win(line(16, 64))), None);
+        let step = c.observe(win(line(16, 64)));
+        assert_eq!(step.map(|c| c.transfers), Some(32));
+        // Its first window is no better than before the step...
+        let dip = Window {
+            faults: 6,
+            ..win(line(32, 64) * 0.5)
+        };
+        assert_eq!(c.observe(dip), None);
+        // ...the next three show what it brought: kept, and the next doubling tried.
+        let after = Window {
+            faults: 1,
+            ..win(line(32, 64))
+        };
+        assert_eq!(c.observe(after), None);
+        assert_eq!(c.observe(after), None);
+        assert_eq!(c.observe(after).map(|c| c.transfers), Some(64));
+    }
+
     /// The server refusing connections lowers the target at once, whether it says 429 or
     /// 503 (the client counts both as `throttled`).
     #[test]
@@ -748,9 +781,10 @@ mod tests {
     fn a_sustained_fall_in_throughput_lowers_the_target_and_a_dip_does_not() {
         let n = 16;
         let best = line(n, n);
-        // Dips of up to five windows, even deep ones, change nothing.
+        // Dips of up to five windows (2.5 s, the length of a stall or of a burst of resets),
+        // even deep ones, change nothing.
         let mut c = settled(n);
-        for dip in 1..FALL_WINDOWS {
+        for dip in 1..=5 {
             for _ in 0..dip {
                 assert_eq!(c.observe(steady(best * 0.4, 1e6)), None);
             }
@@ -766,8 +800,8 @@ mod tests {
             };
             assert_eq!(c.observe(w), None);
         }
-        // A fall that lasts FALL_WINDOWS saturated windows takes a quarter off.
-        for i in 1..FALL_WINDOWS {
+        // A fall that lasts six saturated windows (3 s) takes a quarter off.
+        for i in 1..6 {
             assert_eq!(c.observe(steady(best * 0.5, 1e6)), None, "window {i}");
         }
         let change = c.observe(steady(best * 0.5, 1e6));

@@ -560,7 +560,9 @@ impl ZoomClient {
     ) -> Result<Download, ZoomError> {
         use std::sync::atomic::Ordering;
         let with_token = self.cdn_wants_token.load(Ordering::Relaxed);
-        let (resp, at) = self.follow(origin, origin, token, offset, with_token).await?;
+        let (resp, at) = self
+            .follow(origin, origin, token, offset, with_token)
+            .await?;
         let (resp, _) = if resp.status() == reqwest::StatusCode::FORBIDDEN
             && !with_token
             && !same_host(&at, origin)
