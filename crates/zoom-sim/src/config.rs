@@ -282,6 +282,10 @@ pub struct FaultConfig {
     pub stall_secs: f64,
     /// Probability that a ranged request is answered 200 with the whole file.
     pub range_ignored_prob: f64,
+    /// Probability that a CDN request answers 502 Bad Gateway (an edge that could not reach
+    /// its origin): a failure of that one request, not overload, so it carries no
+    /// Retry-After. At 1.0 every download fails, which lets a test count a client's attempts.
+    pub cdn_5xx_prob: f64,
     /// Bandwidth cap of each TCP connection in bytes per second (0 = none): HTTP/1.1
     /// responses on a keep-alive connection take turns under it, HTTP/2 streams share it.
     pub bandwidth_bps: u64,

@@ -3,12 +3,20 @@
 //!
 //! Workers are spawned up to the ceiling and each holds a permit of [`Gate`] while it
 //! transfers a file, so the number of permits is the number of transfers. In auto mode the
-//! [`Controller`] adjusts the permits from what it measures each window: the bytes that
-//! arrived, the 429s the CDN answered, the transient errors, and whether every permit was
-//! busy. It climbs while total throughput rises (doubling first, like TCP's slow start,
-//! then a step at a time), steps back when one more connection brought nothing or made
-//! things worse, drops to what the server allowed when it answers 429 ("too many
-//! connections"), and probes upwards again now and then, because a line can get faster.
+//! [`Controller`] adjusts the permits from what it measures each window. It climbs while
+//! total throughput rises (doubling first, like TCP's slow start, then a step at a time),
+//! steps back when more connections brought nothing, and probes upwards again now and then,
+//! because a line can get faster. It steps down only on signs of overload: the CDN
+//! answering 429 or 503 (then to what the server let through), the transfers slowing down
+//! together (each connection's steady pace falls: the line or the server is congested), or
+//! total throughput falling and staying down while every permit is busy.
+//!
+//! A reset, a truncated body, a stall or an ignored Range is a fault of one connection, not
+//! congestion: the transfer retries it and the number of transfers stays. Counting those as
+//! "transfers failing" made auto mode fall to a handful of transfers under a 10 % reset
+//! rate, three times slower than a fixed `-j 8`. Faults also make throughput noisy, so a
+//! step is judged over several windows against the average before it, and a fall counts
+//! only once it has lasted.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -37,8 +45,9 @@ pub struct Gate {
     pub(crate) streaming_peak: AtomicUsize,
     /// Bytes received by every transfer (counted per chunk, so a window sees a smooth rate).
     pub(crate) bytes: AtomicU64,
-    /// Transient transfer errors (resets, truncations, timeouts) since the start.
-    pub(crate) errors: AtomicU64,
+    /// Faults of one connection since the start: resets, truncations, stalls, failed
+    /// requests and ignored Ranges. Retried, and never a reason for fewer transfers.
+    pub(crate) faults: AtomicU64,
     /// Transfers that found no job waiting: the pool was not the bottleneck.
     pub(crate) starved: AtomicU64,
     /// Time from asking for a download to its answer (EWMA, microseconds).
@@ -46,6 +55,10 @@ pub struct Gate {
     /// One connection's receive rate (EWMA, bytes per second), for files too short to
     /// measure their own.
     stream_rate: AtomicU64,
+    /// Bytes and time of the spans in which data flowed steadily, summed over every
+    /// transfer: their ratio is one connection's pace, with pauses (a stall) left out.
+    steady_bytes: AtomicU64,
+    steady_micros: AtomicU64,
 }
 
 /// A running transfer's permit; returned to the gate (or retired) when dropped.
@@ -82,10 +95,12 @@ impl Gate {
             streaming: AtomicUsize::new(0),
             streaming_peak: AtomicUsize::new(0),
             bytes: AtomicU64::new(0),
-            errors: AtomicU64::new(0),
+            faults: AtomicU64::new(0),
             starved: AtomicU64::new(0),
             open_latency_us: AtomicU64::new(0),
             stream_rate: AtomicU64::new(0),
+            steady_bytes: AtomicU64::new(0),
+            steady_micros: AtomicU64::new(0),
         })
     }
 
@@ -109,6 +124,26 @@ impl Gate {
         let old = self.stream_rate.load(Ordering::Relaxed);
         let new = if old == 0 { r } else { (old * 7 + r) / 8 };
         self.stream_rate.store(new, Ordering::Relaxed);
+    }
+
+    /// Notes a span in which `bytes` arrived steadily over `span`.
+    fn note_steady(&self, bytes: u64, span: Duration) {
+        let us = span.as_micros().min(u128::from(u32::MAX)) as u64;
+        self.steady_bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.steady_micros.fetch_add(us, Ordering::Relaxed);
+    }
+
+    /// The steady data so far: (bytes, microseconds of connection time).
+    fn steady(&self) -> (u64, u64) {
+        (
+            self.steady_bytes.load(Ordering::Relaxed),
+            self.steady_micros.load(Ordering::Relaxed),
+        )
+    }
+
+    /// A fault of one connection (see [`Gate::faults`]).
+    pub(crate) fn note_fault(&self) {
+        self.faults.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn note_open_latency(&self, d: Duration) {
@@ -174,6 +209,9 @@ pub(crate) struct Pace {
 }
 
 const PACE_SPAN: Duration = Duration::from_millis(40);
+/// A span longer than this held a pause (a stall, a server that stopped sending), not
+/// steady data: it says nothing about how fast the line is, so the pace leaves it out.
+const STEADY_SPAN: Duration = Duration::from_millis(250);
 
 impl Pace {
     pub(crate) fn new(at: u64) -> Pace {
@@ -187,9 +225,13 @@ impl Pace {
 
     /// The whole transfer's rate, for the shared estimate (a file shorter than a span).
     pub(crate) fn finished(&self, len: u64, gate: &Gate) {
-        let secs = self.began.0.elapsed().as_secs_f64();
+        let took = self.began.0.elapsed();
+        let secs = took.as_secs_f64();
         if self.rate.is_none() && secs > 0.0 && len > self.began.1 {
             gate.note_stream_rate((len - self.began.1) as f64 / secs);
+            if took <= STEADY_SPAN {
+                gate.note_steady(len - self.began.1, took);
+            }
         }
     }
 
@@ -198,8 +240,12 @@ impl Pace {
         let now = Instant::now();
         let span = now.duration_since(self.mark.0);
         if span >= PACE_SPAN {
-            let r = len.saturating_sub(self.mark.1) as f64 / span.as_secs_f64();
+            let got = len.saturating_sub(self.mark.1);
+            let r = got as f64 / span.as_secs_f64();
             gate.note_stream_rate(r);
+            if span <= STEADY_SPAN {
+                gate.note_steady(got, span);
+            }
             self.rate = Some(r);
             self.mark = (now, len);
         }
@@ -210,14 +256,20 @@ impl Pace {
 /// One measurement window.
 #[derive(Debug, Clone, Copy)]
 pub struct Window {
-    /// Bytes per second over the window.
+    /// Bytes per second over the window, all transfers together.
     pub rate: f64,
-    /// 429 answers from the CDN ("too many connections") in the window.
+    /// Download answers in the window that said the server is overloaded: 429 ("too many
+    /// connections") or 503.
     pub throttled: u64,
-    /// Transient transfer errors in the window.
-    pub errors: u64,
+    /// Faults of one connection in the window (resets, truncations, stalls, failed
+    /// requests, ignored Ranges): they make throughput noisy, so a step tried while they
+    /// happen is judged over longer, but they never lower the number of transfers.
+    pub faults: u64,
     /// The most downloads with an open response at once during the window.
     pub streaming: usize,
+    /// One connection's pace while its data flowed steadily, in bytes per second (pauses
+    /// such as a stall left out); `None` when no transfer measured one in the window.
+    pub pace: Option<f64>,
     /// Whether there was more work than transfers (every permit busy, jobs waiting).
     pub saturated: bool,
 }
@@ -236,8 +288,10 @@ pub struct Controller {
     target: usize,
     /// Doubling until one step brings less than `GAIN`.
     slow_start: bool,
-    /// The step being tried: (target before it, rate before it).
-    trial: Option<(usize, f64)>,
+    /// The step being tried.
+    trial: Option<Trial>,
+    /// What is known of the current target (reset at every change).
+    level: Level,
     /// The most the server has allowed (after a 429), and until when that holds.
     server_limit: Option<(usize, u32)>,
     /// Windows since the last change, to space out probes.
@@ -246,12 +300,99 @@ pub struct Controller {
     cooldown: u32,
 }
 
+/// A step up being tried: the target before it, the throughput before it, and the windows
+/// seen since.
+#[derive(Debug)]
+struct Trial {
+    before: usize,
+    rate_before: f64,
+    windows: u32,
+    sum: f64,
+    faults: u64,
+}
+
+/// What the controller has measured at the current number of transfers.
+#[derive(Debug, Default)]
+struct Level {
+    /// The first window after a change is skipped: connections are still opening.
+    settled: bool,
+    /// Average throughput of the saturated windows (an EWMA).
+    rate: Option<f64>,
+    /// Average steady pace of one connection (an EWMA).
+    pace: Option<f64>,
+    /// Saturated windows in a row with throughput below `1 - FALL` of `rate`.
+    fallen: u32,
+    /// Windows in a row with the pace below `SLOWED` of `pace`.
+    slowed: u32,
+}
+
+/// The overload a [`Level`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overload {
+    /// Throughput fell and stayed down while every permit was busy.
+    Fell,
+    /// Every connection slowed at once: the line or the server is congested.
+    Slowed,
+}
+
 /// A step up must raise throughput by this fraction to be kept.
 const GAIN: f64 = 0.05;
+/// Windows a step is judged over, and over how many when faults happened meanwhile (each
+/// fault is a dip in throughput that one window would take for the step's effect).
+const TRIAL_WINDOWS: u32 = 2;
+const TRIAL_WINDOWS_WITH_FAULTS: u32 = 4;
 /// Windows without change before probing one step up again.
 const PROBE_AFTER: u32 = 10;
 /// Windows a server's "too many connections" is respected before probing past it.
 const SERVER_LIMIT_WINDOWS: u32 = 60;
+/// Throughput this far below its average at the current target, for `FALL_WINDOWS`
+/// saturated windows in a row (3 s), is a fall. Shorter dips are the noise of faults: a
+/// stall of 3 s takes one connection of several, not a third of the total.
+const FALL: f64 = 0.35;
+const FALL_WINDOWS: u32 = 6;
+/// One connection's steady pace under this share of its average, for `SLOWED_WINDOWS`
+/// windows in a row, means every connection slowed at once.
+const SLOWED: f64 = 0.6;
+const SLOWED_WINDOWS: u32 = 2;
+/// Weight of a new window in the averages of a [`Level`].
+const EWMA: f64 = 0.25;
+
+impl Level {
+    /// Feeds a window; returns an overload once one has lasted.
+    fn note(&mut self, w: &Window) -> Option<Overload> {
+        if !self.settled {
+            self.settled = true;
+            return None;
+        }
+        if let Some(p) = w.pace {
+            match self.pace {
+                Some(avg) if p < avg * SLOWED => self.slowed += 1,
+                Some(avg) => {
+                    self.slowed = 0;
+                    self.pace = Some(avg + (p - avg) * EWMA);
+                }
+                None => self.pace = Some(p),
+            }
+        }
+        if self.slowed >= SLOWED_WINDOWS {
+            return Some(Overload::Slowed);
+        }
+        if !w.saturated {
+            // Fewer jobs than transfers: throughput says nothing about the line.
+            self.fallen = 0;
+            return None;
+        }
+        match self.rate {
+            Some(avg) if w.rate < avg * (1.0 - FALL) => self.fallen += 1,
+            Some(avg) => {
+                self.fallen = 0;
+                self.rate = Some(avg + (w.rate - avg) * EWMA);
+            }
+            None => self.rate = Some(w.rate),
+        }
+        (self.fallen >= FALL_WINDOWS).then_some(Overload::Fell)
+    }
+}
 
 impl Controller {
     pub fn new(start: usize, ceiling: usize) -> Controller {
@@ -261,6 +402,7 @@ impl Controller {
             target: start.clamp(1, ceiling),
             slow_start: true,
             trial: None,
+            level: Level::default(),
             server_limit: None,
             quiet: 0,
             cooldown: 0,
@@ -298,23 +440,41 @@ impl Controller {
             self.slow_start = false;
             self.trial = None;
             self.cooldown = 2;
-            return self.set(allowed, "the server refused more connections (429)");
+            return self.set(allowed, "the server refused more connections (429 or 503)");
         }
-        // Connections failing: fewer, gently (a quarter off).
-        if w.errors > 0 && w.errors as usize * 4 >= self.target {
-            self.slow_start = false;
+        if let Some(t) = &mut self.trial {
+            t.windows += 1;
+            t.sum += w.rate;
+            t.faults += w.faults;
+            let needed = if t.faults > 0 {
+                TRIAL_WINDOWS_WITH_FAULTS
+            } else {
+                TRIAL_WINDOWS
+            };
+            if t.windows < needed {
+                return None;
+            }
+            let (before, rate_before, rate) =
+                (t.before, t.rate_before, t.sum / f64::from(t.windows));
             self.trial = None;
-            let n = (self.target * 3 / 4).max(1);
-            return self.set(n, "transfers failing");
-        }
-        if let Some((before, rate_before)) = self.trial.take() {
-            if w.rate >= rate_before * (1.0 + GAIN) {
+            if rate >= rate_before * (1.0 + GAIN) {
                 // The step paid: keep it and, in slow start, try the next.
-                return self.step_up(w.rate);
+                return self.step_up(rate);
             }
             // Nothing gained (or worse): go back, and leave slow start.
             self.slow_start = false;
             return self.set(before, "more transfers did not raise throughput");
+        }
+        if let Some(overload) = self.level.note(&w) {
+            self.slow_start = false;
+            let n = (self.target * 3 / 4).max(1);
+            return self.set(
+                n,
+                match overload {
+                    Overload::Fell => "throughput fell and stayed down",
+                    Overload::Slowed => "every transfer slowed at once",
+                },
+            );
         }
         if !w.saturated {
             // Fewer jobs than transfers: more would change nothing.
@@ -323,7 +483,10 @@ impl Controller {
         }
         self.quiet += 1;
         if self.slow_start || self.quiet >= PROBE_AFTER {
-            return self.step_up(w.rate);
+            // The throughput to beat: the average at this target, once there is one.
+            if let Some(rate) = self.level.rate {
+                return self.step_up(rate);
+            }
         }
         None
     }
@@ -339,8 +502,16 @@ impl Controller {
             self.target + (self.target / 4).max(1)
         }
         .min(cap);
-        self.trial = Some((self.target, rate));
-        self.set(next, "throughput still rising")
+        let before = self.target;
+        let change = self.set(next, "throughput still rising");
+        self.trial = Some(Trial {
+            before,
+            rate_before: rate,
+            windows: 0,
+            sum: 0.0,
+            faults: 0,
+        });
+        change
     }
 
     fn set(&mut self, n: usize, reason: &'static str) -> Option<Change> {
@@ -350,11 +521,23 @@ impl Controller {
             return None;
         }
         self.target = n;
+        self.level = Level::default();
         Some(Change {
             transfers: n,
             reason,
         })
     }
+}
+
+/// Steady data of less than this much connection time in a window is too little to say
+/// how fast a connection goes.
+const MIN_STEADY: Duration = Duration::from_millis(100);
+
+/// One connection's steady pace between two readings of [`Gate::steady`].
+fn pace_between(before: (u64, u64), after: (u64, u64)) -> Option<f64> {
+    let bytes = after.0.saturating_sub(before.0);
+    let micros = after.1.saturating_sub(before.1);
+    (micros >= MIN_STEADY.as_micros() as u64).then(|| bytes as f64 * 1e6 / micros as f64)
 }
 
 /// Samples the gate every `every` and applies the controller's decisions until cancelled.
@@ -368,7 +551,8 @@ pub(crate) async fn run_controller(
 ) {
     let mut last_bytes = gate.bytes.load(Ordering::Relaxed);
     let mut last_throttles = throttles();
-    let mut last_errors = gate.errors.load(Ordering::Relaxed);
+    let mut last_faults = gate.faults.load(Ordering::Relaxed);
+    let mut last_steady = gate.steady();
     let mut last_starved = gate.starved.load(Ordering::Relaxed);
     let mut last = Instant::now();
     loop {
@@ -379,21 +563,29 @@ pub(crate) async fn run_controller(
         let now = Instant::now();
         let bytes = gate.bytes.load(Ordering::Relaxed);
         let t = throttles();
-        let errors = gate.errors.load(Ordering::Relaxed);
+        let faults = gate.faults.load(Ordering::Relaxed);
+        let steady = gate.steady();
         let starved = gate.starved.load(Ordering::Relaxed);
         let secs = now.duration_since(last).as_secs_f64().max(1e-3);
         let active = gate.active.load(Ordering::Acquire);
         let w = Window {
             rate: bytes.saturating_sub(last_bytes) as f64 / secs,
             throttled: t.saturating_sub(last_throttles),
-            errors: errors.saturating_sub(last_errors),
+            faults: faults.saturating_sub(last_faults),
+            pace: pace_between(last_steady, steady),
             streaming: gate
                 .streaming_peak
                 .swap(gate.streaming.load(Ordering::Acquire), Ordering::AcqRel),
             saturated: starved == last_starved && active >= gate.target(),
         };
-        (last_bytes, last_throttles, last_errors, last_starved, last) =
-            (bytes, t, errors, starved, now);
+        (
+            last_bytes,
+            last_throttles,
+            last_faults,
+            last_steady,
+            last_starved,
+            last,
+        ) = (bytes, t, faults, steady, starved, now);
         if let Some(c) = ctl.observe(w) {
             gate.set_target(c.transfers);
             on_change(&c);
@@ -409,8 +601,9 @@ mod tests {
         Window {
             rate,
             throttled: 0,
-            errors: 0,
+            faults: 0,
             streaming: 0,
+            pace: None,
             saturated: true,
         }
     }
@@ -440,6 +633,19 @@ mod tests {
     }
 
     #[test]
+    fn probes_again_and_finds_a_line_that_got_faster() {
+        let mut c = Controller::new(AUTO_START, 64);
+        for _ in 0..100 {
+            c.observe(win(line(c.target(), 8)));
+        }
+        assert!(c.target() <= 20, "{}", c.target());
+        for _ in 0..300 {
+            c.observe(win(line(c.target(), 40)));
+        }
+        assert!(c.target() >= 40, "{}", c.target());
+    }
+
+    #[test]
     fn a_429_drops_to_what_the_server_allowed_and_it_stays_there() {
         let mut c = Controller::new(AUTO_START, 64);
         let limit = 6;
@@ -450,8 +656,7 @@ mod tests {
                 rate: line(n, limit),
                 throttled: u64::from(n > limit),
                 streaming: n.min(limit),
-                errors: 0,
-                saturated: true,
+                ..win(0.0)
             };
             over += usize::from(n > limit);
             c.observe(w);
@@ -473,14 +678,153 @@ mod tests {
         assert_eq!(c.target(), 4);
     }
 
+    /// A controller settled at `n` transfers on a line whose best is `n` (a ceiling of `n`
+    /// keeps it from trying more), one connection's pace 1 MB/s.
+    fn settled(n: usize) -> Controller {
+        let mut c = Controller::new(n, n);
+        for _ in 0..10 {
+            assert_eq!(c.observe(steady(line(n, n), 1e6)), None);
+        }
+        c
+    }
+
+    fn steady(rate: f64, pace: f64) -> Window {
+        Window {
+            pace: Some(pace),
+            ..win(rate)
+        }
+    }
+
+    /// Resets, truncations, stalls and ignored Ranges, as the controller sees them: faults
+    /// counted, throughput dipping in the windows they hit, the pace of the connections that
+    /// flow unchanged. The number of transfers never goes below where it was; the old rule
+    /// ("a quarter of the transfers failing: a quarter off") took it down to one.
     #[test]
-    fn errors_back_off() {
+    fn connection_faults_never_lower_the_target() {
+        let n = 16;
+        let best = line(n, n);
+        // What each fault does in window i: (faults counted, share of the throughput).
+        type Pattern = fn(usize) -> (u64, f64);
+        let patterns: [(&str, Pattern); 4] = [
+            // Resets and truncations: a connection ends early and backs off; one window in
+            // three dips by 30 %.
+            ("resets", |i| (8, if i % 3 == 0 { 0.7 } else { 1.0 })),
+            // A 3 s stall holds a quarter of the connections for six windows in ten.
+            ("stalls", |i| (1, if i % 10 < 6 { 0.75 } else { 1.0 })),
+            // An ignored Range restarts a file: bytes still arrive, nothing dips.
+            ("ignored ranges", |_| (16, 1.0)),
+            // All of them at once, every window.
+            ("everything", |i| (24, if i % 2 == 0 { 0.72 } else { 0.9 })),
+        ];
+        for (what, pattern) in patterns {
+            // Alone at its best...
+            let mut c = settled(n);
+            // ...and free to climb, from below its best.
+            let mut free = Controller::new(n / 2, 64);
+            for i in 0..400 {
+                let (faults, share) = pattern(i);
+                let w = Window {
+                    faults,
+                    ..steady(best * share, 1e6)
+                };
+                assert_eq!(c.observe(w), None, "{what}, window {i}");
+                let f = free.target();
+                free.observe(Window {
+                    faults,
+                    streaming: f,
+                    ..steady(line(f, n) * share, 1e6)
+                });
+            }
+            assert!(free.target() >= n, "{what}: {} transfers", free.target());
+        }
+    }
+
+    /// A step tried while connection faults hit is judged over four windows: one window's
+    /// dip (the new connections met resets) does not send it back.
+    #[test]
+    fn a_step_is_not_judged_on_one_window_of_faults() {
         let mut c = Controller::new(16, 64);
-        c.observe(Window {
-            errors: 8,
-            ..win(10.0)
+        // On a line where more transfers always help: a settled window, then the step.
+        assert_eq!(c.observe(win(line(16, 64))), None);
+        let step = c.observe(win(line(16, 64)));
+        assert_eq!(step.map(|c| c.transfers), Some(32));
+        // Its first window is no better than before the step...
+        let dip = Window {
+            faults: 6,
+            ..win(line(32, 64) * 0.5)
+        };
+        assert_eq!(c.observe(dip), None);
+        // ...the next three show what it brought: kept, and the next doubling tried.
+        let after = Window {
+            faults: 1,
+            ..win(line(32, 64))
+        };
+        assert_eq!(c.observe(after), None);
+        assert_eq!(c.observe(after), None);
+        assert_eq!(c.observe(after).map(|c| c.transfers), Some(64));
+    }
+
+    /// The server refusing connections lowers the target at once, whether it says 429 or
+    /// 503 (the client counts both as `throttled`).
+    #[test]
+    fn the_server_refusing_connections_lowers_the_target() {
+        let mut c = settled(16);
+        let change = c.observe(Window {
+            throttled: 3,
+            streaming: 10,
+            ..win(100.0)
         });
-        assert_eq!(c.target(), 12);
+        assert_eq!(change.map(|c| c.transfers), Some(10));
+    }
+
+    #[test]
+    fn a_sustained_fall_in_throughput_lowers_the_target_and_a_dip_does_not() {
+        let n = 16;
+        let best = line(n, n);
+        // Dips of up to five windows (2.5 s, the length of a stall or of a burst of resets),
+        // even deep ones, change nothing.
+        let mut c = settled(n);
+        for dip in 1..=5 {
+            for _ in 0..dip {
+                assert_eq!(c.observe(steady(best * 0.4, 1e6)), None);
+            }
+            for _ in 0..3 {
+                assert_eq!(c.observe(steady(best, 1e6)), None);
+            }
+        }
+        // Nor does a fall while work is short (throughput then says nothing of the line).
+        for _ in 0..20 {
+            let w = Window {
+                saturated: false,
+                ..steady(best * 0.4, 1e6)
+            };
+            assert_eq!(c.observe(w), None);
+        }
+        // A fall that lasts six saturated windows (3 s) takes a quarter off.
+        for i in 1..6 {
+            assert_eq!(c.observe(steady(best * 0.5, 1e6)), None, "window {i}");
+        }
+        let change = c.observe(steady(best * 0.5, 1e6));
+        assert_eq!(change.map(|c| c.transfers), Some(12));
+    }
+
+    #[test]
+    fn every_transfer_slowing_at_once_lowers_the_target_and_one_slow_window_does_not() {
+        let n = 16;
+        let best = line(n, n);
+        let mut c = settled(n);
+        // One window of slow pace (a burst of noise) changes nothing.
+        assert_eq!(c.observe(steady(best, 0.4e6)), None);
+        assert_eq!(c.observe(steady(best, 1e6)), None);
+        // Every connection at under half its pace for two windows: a quarter off, even
+        // though throughput has not fallen yet (work is short: no fall could be seen).
+        let slow = Window {
+            saturated: false,
+            ..steady(best, 0.5e6)
+        };
+        assert_eq!(c.observe(slow), None);
+        let change = c.observe(slow);
+        assert_eq!(change.map(|c| c.transfers), Some(12));
     }
 
     #[tokio::test]

@@ -19,6 +19,7 @@
 //! - `record`, `queue`, [`accounting`]: `meeting.json`, the job queue and its gate, the
 //!   run's counters;
 //! - [`artifacts`]: meeting details (summary, participant audio);
+//! - `retry`: one file's retry budget (failures and the server's "not yet");
 //! - `transfer`: the workers that fetch, verify and commit files;
 //! - [`copier`]: a run (a query or a chosen set of meetings);
 //! - [`mover`]: plan, execute and restore deletions in the cloud.
@@ -38,6 +39,7 @@ pub mod options;
 pub mod planner;
 mod queue;
 mod record;
+mod retry;
 pub mod stored_listing;
 mod transfer;
 pub mod windows;

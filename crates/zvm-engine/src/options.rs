@@ -76,11 +76,17 @@ impl Filters {
     }
 }
 
-/// Retry timing for transfers. Tests shrink it to milliseconds; the policy decides, the
-/// caller waits.
+/// Retry timing and budget for transfers: the only retries a download has (the client
+/// makes one attempt per call). Tests shrink the delays to milliseconds; the policy
+/// decides, the caller waits.
 #[derive(Debug, Clone)]
 pub struct TransferRetry {
+    /// Attempts per file, counting failures only (resets, truncations, stalls, 5xx).
     pub max_attempts: u32,
+    /// The server's "not yet" (429, or 503 with Retry-After) sat through in a row while no
+    /// byte arrived anywhere in the run; while other transfers progress, a throttle is a
+    /// queue and uses up nothing.
+    pub max_throttled_waits: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
 }
@@ -93,6 +99,9 @@ impl Default for TransferRetry {
             // by itself; ten left one run in a few hundred giving up on a file. The backoff
             // cap keeps a file that never comes down to about 7 minutes of waiting.
             max_attempts: 20,
+            // Thirty waits with nothing arriving anywhere: at a CDN's usual Retry-After of
+            // 1 s, half a minute of a server refusing every connection ends the file.
+            max_throttled_waits: 30,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
         }
@@ -291,6 +300,7 @@ mod tests {
     fn retry_delay_grows_and_is_capped() {
         let r = TransferRetry {
             max_attempts: 5,
+            max_throttled_waits: 3,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(400),
         };

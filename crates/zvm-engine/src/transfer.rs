@@ -5,7 +5,8 @@
 //! A worker runs only while it holds one of the [`Gate`]'s permits, so the permits are the
 //! number of transfers at once. While a file's last bytes arrive the worker opens the next
 //! file's download (pipelining). A file is only under its final name once complete; the
-//! state says `verified` only after the rename.
+//! state says `verified` only after the rename. A file's retries are the one loop of
+//! [`Engine::run_transfer`], its budget kept by [`FileRetries`].
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use crate::error::EngineError;
 use crate::events::Event;
 use crate::options::SyncOptions;
 use crate::queue::TransferJob;
+use crate::retry::{FileRetries, Next};
 
 /// How often a transfer makes its resume point durable (fsync of the `.part`).
 const SYNC_EVERY_BYTES: u64 = 64 << 20;
@@ -34,9 +36,12 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 const STATE_PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
 impl Engine {
-    /// One file: resume or start, stream, finalize, commit. Never returns an error: failures
-    /// are reported as events and counted; returns whether the file ended verified. `pre` is the download already opened while the
-    /// worker's previous file finished; `near_end` fires when this one is about to finish.
+    /// One file: resume or start, stream, finalize, commit, and try again after a setback
+    /// while the budget lasts (the only retry loop of a download: the client makes one
+    /// attempt per call). Never returns an error: failures are reported as events and
+    /// counted; returns whether the file ended verified. `pre` is the download already
+    /// opened (or refused) while the worker's previous file finished: it is this file's
+    /// first attempt. `near_end` fires when this one is about to finish.
     async fn run_transfer(
         &self,
         job: &TransferJob,
@@ -45,21 +50,22 @@ impl Engine {
         near_end: &mut Option<oneshot::Sender<()>>,
     ) -> bool {
         let (opts, tally, cancel) = (run.opts, run.tally, run.cancel);
-        let mut attempt = 0u32;
+        let mut retries = FileRetries::new(&opts.retry);
+        // A wait the server asked for is not a new attempt in the state.
+        let mut after_throttle = false;
         // Bytes of this file counted as here in the run's accounting.
         let mut credited = 0u64;
         loop {
             if cancel.is_cancelled() {
                 return false;
             }
-            attempt += 1;
-            let _ = self.state.start_attempt(&job.key).await;
-            // A download opened ahead is used once; if opening it failed, open again now.
-            let opened = pre.take().and_then(Result::ok);
-            match self
-                .transfer_once(job, run, opened, near_end, &mut credited)
-                .await
-            {
+            if !after_throttle {
+                let _ = self.state.start_attempt(&job.key).await;
+            }
+            let outcome = self
+                .transfer_once(job, run, pre.take(), near_end, &mut credited)
+                .await;
+            let (delay, error) = match outcome {
                 Ok(Some(sha)) => {
                     tally.progress(&mut credited, job.size);
                     tally.downloaded(job.size);
@@ -71,7 +77,9 @@ impl Engine {
                     return true;
                 }
                 Ok(None) => return false, // cancelled; the .part stays for the next run
-                Err(TransferError::Fatal(e)) | Err(TransferError::Transient(e))
+                Err(TransferError::Fatal(e))
+                | Err(TransferError::Transient(e))
+                | Err(TransferError::Throttled(e, _))
                     if e.is_destination_fatal() =>
                 {
                     let msg = e.to_string();
@@ -80,25 +88,47 @@ impl Engine {
                     cancel.cancel();
                     return false;
                 }
-                Err(TransferError::Transient(e)) if attempt < opts.retry.max_attempts => {
-                    run.gate.errors.fetch_add(1, Ordering::Relaxed);
-                    tally.retried();
-                    let delay = opts.retry.delay(attempt);
-                    self.emit(Event::FileRetry {
-                        file: job.file.clone(),
-                        attempt,
-                        error: e.to_string(),
-                        delay_ms: delay.as_millis() as u64,
-                    });
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = cancel.cancelled() => return false,
-                    }
-                }
-                Err(TransferError::Transient(e)) | Err(TransferError::Fatal(e)) => {
+                Err(TransferError::Fatal(e)) => {
                     self.fail(job, tally, &e).await;
                     return false;
                 }
+                Err(TransferError::Throttled(e, asked)) => {
+                    // The server is busy, not failing: wait as told, silently (the
+                    // controller hears of it through the client's count of throttles).
+                    after_throttle = true;
+                    let run_bytes = run.gate.bytes.load(Ordering::Relaxed);
+                    match retries.throttled(asked, run_bytes) {
+                        Next::Retry(d) => (d, None),
+                        Next::GiveUp => {
+                            self.fail(job, tally, &e).await;
+                            return false;
+                        }
+                    }
+                }
+                Err(TransferError::Transient(e)) => {
+                    after_throttle = false;
+                    run.gate.note_fault();
+                    match retries.failed() {
+                        Next::Retry(d) => (d, Some(e)),
+                        Next::GiveUp => {
+                            self.fail(job, tally, &e).await;
+                            return false;
+                        }
+                    }
+                }
+            };
+            if let Some(e) = error {
+                tally.retried();
+                self.emit(Event::FileRetry {
+                    file: job.file.clone(),
+                    attempt: retries.failures(),
+                    error: e.to_string(),
+                    delay_ms: delay.as_millis() as u64,
+                });
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = cancel.cancelled() => return false,
             }
         }
     }
@@ -145,6 +175,10 @@ impl Engine {
             // The server ignored the Range (or answered another one): start the file over.
             _ => 0,
         };
+        if start != offset {
+            // A fault of this connection (the bytes will come again), not congestion.
+            gate.note_fault();
+        }
         if let Some(len) = download.content_length
             && start + len != job.size
         {
@@ -161,20 +195,20 @@ impl Engine {
         })
     }
 
-    /// One attempt. `Ok(Some(hash))` when the file is verified under its final name,
-    /// `Ok(None)` when cancelled.
+    /// One attempt (`pre`: its download, already opened or refused). `Ok(Some(hash))` when
+    /// the file is verified under its final name, `Ok(None)` when cancelled.
     async fn transfer_once(
         &self,
         job: &TransferJob,
         run: &RunCtx<'_>,
-        pre: Option<Opened>,
+        pre: Option<Result<Opened, TransferError>>,
         near_end: &mut Option<oneshot::Sender<()>>,
         credited: &mut u64,
     ) -> Result<Option<Option<String>>, TransferError> {
         let (opts, cancel, limiter, gate) = (run.opts, run.cancel, run.limiter, run.gate);
         let rel = &job.file.path;
         let opened = match pre {
-            Some(o) => o,
+            Some(opened) => opened?,
             None => self.open(job, gate).await?,
         };
         let (download, start, streaming) = match opened {
@@ -240,7 +274,10 @@ impl Engine {
             // Handed over, not copied: the destination keeps the chunk until it writes.
             part.write_bytes(chunk).await.map_err(TransferError::dest)?;
             let len = part.len();
-            if near_end.is_some() && gate.near_end(job.size - len, pace.rate(len, gate)) {
+            // Measured on every chunk, not only while a next file may be opened early: the
+            // auto controller reads each connection's pace from it.
+            let rate = pace.rate(len, gate);
+            if near_end.is_some() && gate.near_end(job.size - len, rate) {
                 fire(near_end);
             }
             if len - synced_at >= SYNC_EVERY_BYTES {
@@ -457,16 +494,20 @@ impl Worker {
 
 /// A transfer attempt's failure, already classified.
 enum TransferError {
+    /// Worth another attempt after a backoff (a reset, a truncation, a stall, a 5xx).
     Transient(EngineError),
+    /// The server said "not yet" (429, or 503 with Retry-After), and how long to wait if it
+    /// said so.
+    Throttled(EngineError, Option<Duration>),
     Fatal(EngineError),
 }
 
 impl TransferError {
     fn zoom(e: ZoomError) -> Self {
-        if e.class() != ErrorClass::Fatal {
-            TransferError::Transient(e.into())
-        } else {
-            TransferError::Fatal(e.into())
+        match e.class() {
+            ErrorClass::Transient => TransferError::Transient(e.into()),
+            ErrorClass::RateLimited(asked) => TransferError::Throttled(e.into(), asked),
+            ErrorClass::Fatal => TransferError::Fatal(e.into()),
         }
     }
 

@@ -86,6 +86,7 @@ async fn one_seed(seed: u64) -> (usize, usize) {
     opts.transfers = rng.random_range(1..5);
     opts.retry = TransferRetry {
         max_attempts: 6,
+        max_throttled_waits: 30,
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(10),
     };

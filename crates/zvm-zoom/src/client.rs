@@ -2,7 +2,9 @@
 //! bearer token, send, classify, decide, sleep, retry; a 401 refreshes the token once. On top:
 //! users, meetings over any date range (one-month windows, newest first, walked by
 //! the `window` module) of one user or of the whole account, one meeting's recordings,
-//! summaries and the summary listing, deletion and recovery, and downloads.
+//! summaries and the summary listing, deletion and recovery, and downloads. A download is
+//! one attempt (see [`ZoomClient::open_download`]): the engine, which resumes from the bytes
+//! it has, owns its retries.
 
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
@@ -16,7 +18,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::auth::{Credentials, TokenSource, join};
-use crate::error::{AdminListing, ErrorClass, ZoomError};
+use crate::error::{AdminListing, ZoomError};
 use crate::http::{
     MAX_REDIRECTS, api_client, check_redirect, check_url, download_client, same_host,
 };
@@ -55,7 +57,8 @@ pub struct ClientConfig {
     pub oauth_base: String,
     /// Plan sizing the pacer.
     pub plan: Plan,
-    /// Retry policy for every call.
+    /// Retry policy of every API call. Downloads are not retried by the client: their
+    /// caller's loop is the only one (see [`ZoomClient::open_download`]).
     pub retry: RetryPolicy,
     /// Connect timeout.
     pub connect_timeout: Duration,
@@ -553,13 +556,21 @@ impl ZoomClient {
             .map(|_| ())
     }
 
-    /// Opens a download. The bearer token goes to Zoom's download host (the host of
-    /// `download_url`); its redirect to the CDN is followed without it, because the CDN's
+    /// Opens a download: one attempt. The bearer token goes to Zoom's download host (the host
+    /// of `download_url`); its redirect to the CDN is followed without it, because the CDN's
     /// signed query is its credential and a CDN may refuse an extra header (zoom-api.md §3).
     /// If the CDN refuses the signed link alone (403), the same link is asked once more with
     /// the token, and when that works the token goes to the CDN on every later download of
-    /// the run. `Range: bytes=offset-` when `offset > 0`, on every hop. Transient failures are
-    /// retried by the policy; 401/403 and an HTML answer refresh the token once.
+    /// the run. `Range: bytes=offset-` when `offset > 0`, on every hop. A 401/403 or an HTML
+    /// answer refreshes the token once and asks again.
+    ///
+    /// Those second requests are part of the one attempt (the credentials changed, nothing
+    /// failed). A failure is not retried here: the caller owns the download's retries, their
+    /// backoff and their budget (zvm-engine's `TransferRetry`), and reads what to do from
+    /// [`ZoomError::class`]: transient, rate limited (with the server's Retry-After, if any)
+    /// or fatal. Retrying here as well made the attempts multiply (six per try, twenty tries
+    /// per file) and hid the real budget. A 429 or 503 answer is also counted in
+    /// [`Self::download_throttles`]: the server saying it is overloaded.
     pub async fn open_download(
         &self,
         download_url: &str,
@@ -567,61 +578,55 @@ impl ZoomClient {
     ) -> Result<Download, ZoomError> {
         use std::sync::atomic::Ordering;
         let origin = check_url(download_url)?;
-        let mut so_far = Attempts::default();
         let mut refreshed = false;
         loop {
             let token = self.tokens.access_token().await?;
-            let with_token = self.cdn_wants_token.load(Ordering::Relaxed);
-            let answer = match self
-                .follow(&origin, &origin, &token, offset, with_token)
-                .await
-            {
-                Ok((resp, at))
-                    if resp.status() == reqwest::StatusCode::FORBIDDEN
-                        && !with_token
-                        && !same_host(&at, &origin) =>
-                {
-                    // The CDN wants the token as well as its signed query: ask again with it.
-                    match self.follow(&at, &origin, &token, offset, true).await {
-                        Ok((resp, at)) => {
-                            if resp.status().is_success() {
-                                tracing::info!(
-                                    "the CDN wants the bearer token; sending it from now on"
-                                );
-                                self.cdn_wants_token.store(true, Ordering::Relaxed);
-                            }
-                            Ok((resp, at))
-                        }
-                        Err(e) => Err(e),
-                    }
-                }
-                other => other,
-            };
-            let err = match answer {
+            let err = match self.download_once(&origin, &token, offset).await {
+                Ok(d) => return Ok(d),
                 Err(e) => e,
-                Ok((resp, _)) => match self.classify_download(resp, offset) {
-                    Ok(d) => return Ok(d),
-                    Err(e) => e,
-                },
             };
             let auth_problem = matches!(err, ZoomError::HtmlInsteadOfMedia)
                 || matches!(err.status(), Some(401 | 403));
-            if auth_problem {
-                if refreshed {
-                    return Err(err);
-                }
+            if auth_problem && !refreshed {
                 refreshed = true;
                 self.refresh_after_reject(&token).await?;
                 continue;
             }
-            if matches!(err.class(), ErrorClass::RateLimited(_)) {
+            if matches!(err.status(), Some(429 | 503)) {
                 self.download_throttles.fetch_add(1, Ordering::Relaxed);
             }
-            match self.cfg.retry.decide(&mut so_far, &err) {
-                Decision::RetryAfter(d) => tokio::time::sleep(d).await,
-                Decision::GiveUp => return Err(err),
-            }
+            return Err(err);
         }
+    }
+
+    /// One request chain for a download with `token`: the redirects, and the CDN asked again
+    /// with the token if it refused the signed link alone.
+    async fn download_once(
+        &self,
+        origin: &Url,
+        token: &Secret,
+        offset: u64,
+    ) -> Result<Download, ZoomError> {
+        use std::sync::atomic::Ordering;
+        let with_token = self.cdn_wants_token.load(Ordering::Relaxed);
+        let (resp, at) = self
+            .follow(origin, origin, token, offset, with_token)
+            .await?;
+        let (resp, _) = if resp.status() == reqwest::StatusCode::FORBIDDEN
+            && !with_token
+            && !same_host(&at, origin)
+        {
+            // The CDN wants the token as well as its signed query: ask again with it.
+            let (resp, at) = self.follow(&at, origin, token, offset, true).await?;
+            if resp.status().is_success() {
+                tracing::info!("the CDN wants the bearer token; sending it from now on");
+                self.cdn_wants_token.store(true, Ordering::Relaxed);
+            }
+            (resp, at)
+        } else {
+            (resp, at)
+        };
+        self.classify_download(resp, offset)
     }
 
     /// GETs `start` and follows its redirects (at most [`MAX_REDIRECTS`], never to plain

@@ -1,6 +1,8 @@
-//! Retry policy: given what a call has been through ([`Attempts`]) and its latest error,
-//! [`RetryPolicy::decide`] returns a [`Decision`]; the caller does the sleeping. Deciding apart from waiting lets tests scale
-//! delays down to milliseconds and lets the pacer see every wait.
+//! Retry policy of API calls: given what a call has been through ([`Attempts`]) and its
+//! latest error, [`RetryPolicy::decide`] returns a [`Decision`]; the caller does the
+//! sleeping. Deciding apart from waiting lets tests scale delays down to milliseconds and
+//! lets the pacer see every wait. Downloads do not use it: a download is one attempt, and
+//! the engine, which resumes from what it already has, owns its retries.
 
 use std::time::{Duration, SystemTime};
 

@@ -6,7 +6,8 @@
 //! narrowing is never triggered by default), a page token that expires mid-window (400 code
 //! 300), a bare 429 mixed into a 503 burst, an exact wire-path check of the double-encoded
 //! uuid, a restricted summary (403 2305) and the Free plan's (400 code 200) on one client,
-//! a missing-scope delete (4711), and a token endpoint that answers 503 before recovering.
+//! a missing-scope delete (4711), a token endpoint that answers 503 before recovering, and
+//! a download answered 503 (the simulator's CDN answers 502 or 429 only).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -233,9 +234,18 @@ mod fake {
         StatusCode::NO_CONTENT.into_response()
     }
 
+    /// A download URL on Zoom's host: the next queued failure, else three bytes of media.
+    async fn download(State(st): State<St>, h: HeaderMap) -> Response {
+        if let Some(r) = gate(&st, &h) {
+            return r;
+        }
+        ([(header::CONTENT_TYPE, "video/mp4")], "abc").into_response()
+    }
+
     pub async fn start(st: St) -> Result<String, std::io::Error> {
         let app = Router::new()
             .route("/oauth/token", post(token))
+            .route("/rec/{id}", get(download))
             .route("/v2/users", get(users))
             .route("/v2/users/{user}/recordings", get(recordings))
             .route(
@@ -381,6 +391,37 @@ async fn hostile_uuid_double_encoded_summary_and_delete() -> TestResult {
         e.contains("4711") && e.contains("cloud_recording:delete"),
         "{e}"
     );
+    Ok(())
+}
+
+/// A download is one attempt: its failure comes back at once, classified, for the caller's
+/// loop (the engine's) to retry; the client retrying as well multiplied the attempts. A 429
+/// or a 503 is also counted as the server saying "too many".
+#[tokio::test]
+async fn a_download_is_one_attempt_and_its_failure_comes_back_classified() -> TestResult {
+    let (st, base, c) = setup().await?;
+    let url = format!("{base}/rec/f1");
+    let requests = || st.lock().map(|s| s.requests).unwrap_or(0);
+    for (status, class, throttles) in [
+        (502, ErrorClass::Transient, 0),
+        (503, ErrorClass::Transient, 1),
+        (429, ErrorClass::RateLimited(None), 2),
+        (404, ErrorClass::Fatal, 2),
+    ] {
+        st.lock().map_err(|e| e.to_string())?.fail_next = vec![status];
+        let before = requests();
+        let e = c.open_download(&url, 0).await.err().ok_or("no error")?;
+        assert_eq!(e.status(), Some(status), "{e}");
+        assert_eq!(e.class(), class, "{status}");
+        assert_eq!(requests() - before, 1, "one request for a {status}");
+        assert_eq!(c.download_throttles(), throttles, "after a {status}");
+    }
+    let mut d = c.open_download(&url, 0).await?;
+    let mut body = Vec::new();
+    while let Some(chunk) = d.stream.next().await {
+        body.extend_from_slice(&chunk?);
+    }
+    assert_eq!(body, b"abc");
     Ok(())
 }
 
