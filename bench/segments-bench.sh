@@ -51,7 +51,7 @@ echo "== 1. one $SIZE file, 20 MiB/s per connection, 20 ms per request"
 start_sim --preset big --meetings 1 --files-per-meeting 1 --file-size "$SIZE" --bandwidth 20MiB --latency-ms 20 --no-rate-limits --years 1
 BYTES=$(bytes_of "$SIZE")
 TOK=$(sim_token); URL=$(sim_urls | head -1)
-zw=(); z8=(); aw=(); zr=(); r1=(); r8=()
+zw=(); z8=(); aw=(); zr=(); z8r=(); r1=(); r8=()
 for r in $(seq 1 "$RUNS"); do
   rm -rf "$WORK/z" "$WORK/z.db"* "$WORK/a"
   timed "$WORK/t" "${ZVM_SYNC[@]}"; read -r w u s m < "$WORK/t"; zw+=("$w"); zr+=("$m")
@@ -59,7 +59,7 @@ for r in $(seq 1 "$RUNS"); do
   timed "$WORK/t" "${ARIA[@]}" -x 8 -s 8 --header="Authorization: Bearer $TOK" -d "$WORK/a" "$URL"
   read -r w u s m < "$WORK/t"; aw+=("$w")
   check_aria "$WORK/a" 1 "$BYTES"; rm -rf "$WORK/a"
-  timed "$WORK/t" "${ZVM_SYNC[@]}" -j 8 --segments 8; read -r w u s m < "$WORK/t"; z8+=("$w"); zr+=("$m")
+  timed "$WORK/t" "${ZVM_SYNC[@]}" -j 8 --segments 8; read -r w u s m < "$WORK/t"; z8+=("$w"); z8r+=("$m")
   check_copy "$WORK/z" 1 "$BYTES"; rm -rf "$WORK/z" "$WORK/z.db"*
   r1+=("$(ratio "${zw[-1]}" "${aw[-1]}")"); r8+=("$(ratio "${z8[-1]}" "${aw[-1]}")")
   printf '  run %d: zvm %s s, zvm -j 8 --segments 8 %s s, aria2c -x 8 -s 8 %s s; zvm/aria2c %.3f, zvm -j 8/aria2c %.3f\n' \
@@ -70,7 +70,8 @@ printf '  medians: zvm %.2f s (%.0f MiB/s), zvm -j 8 --segments 8 %.2f s, aria2c
   "$ZW" "$(echo "$BYTES / 1048576 / $ZW" | bc -l)" "$Z8" "$AW" "$(echo "$BYTES / (8 * 20 * 1048576)" | bc -l)"
 printf '  wall zvm/aria2c: median of per-run ratios %.3f (ratio of medians %.3f); zvm -j 8 --segments 8/aria2c %.3f (%.3f)\n' \
   "$(printf '%s\n' "${r1[@]}" | median)" "$(ratio "$ZW" "$AW")" "$(printf '%s\n' "${r8[@]}" | median)" "$(ratio "$Z8" "$AW")"
-printf '  zvm peak RSS %d MiB\n' "$(( $(printf '%s\n' "${zr[@]}" | sort -g | tail -1) / 1024 ))"
+printf '  peak RSS: zvm %d MiB, zvm -j 8 --segments 8 %d MiB\n' "$(( $(printf '%s\n' "${zr[@]}" | sort -g | tail -1) / 1024 ))" \
+  "$(( $(printf '%s\n' "${z8r[@]}" | sort -g | tail -1) / 1024 ))"
 stop_sim
 fi
 
