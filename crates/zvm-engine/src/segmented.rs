@@ -431,6 +431,7 @@ impl SegmentedFile {
             .await
             .map_err(ConnEnd::dest)?;
         let mut stream = download.stream;
+        let mut write_failed = false;
         let res = loop {
             let next = tokio::select! {
                 n = stream.next() => n,
@@ -451,6 +452,7 @@ impl SegmentedFile {
             }
             ctx.gate.bytes.fetch_add(take as u64, Ordering::Relaxed);
             if let Err(e) = writer.write_bytes(chunk.slice(..take)).await {
+                write_failed = true;
                 break Err(ConnEnd::dest(e));
             }
             let mut plan = self.plan();
@@ -468,8 +470,16 @@ impl SegmentedFile {
             plan.note_written(claim.id, claim.from, writer.written());
             plan.is_received(claim.id)
         };
-        flushed.map_err(ConnEnd::dest)?;
-        res?;
+        match res {
+            // The failed write is the cause; the flush after it only finds the writer gone.
+            Err(e) if write_failed => return Err(e),
+            // The disk failing to keep what arrived outranks the network's failure.
+            Err(e) => {
+                flushed.map_err(ConnEnd::dest)?;
+                return Err(e);
+            }
+            Ok(()) => flushed.map_err(ConnEnd::dest)?,
+        }
         if !received {
             return Err(ConnEnd::Transient(EngineError::Invalid(format!(
                 "the connection ended before byte {} of the range {}..{}",
