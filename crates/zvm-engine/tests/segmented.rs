@@ -360,3 +360,38 @@ async fn a_small_file_is_never_split() {
     assert_eq!(log[0].range, None);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_storm_in_ranges_still_copies_exactly() {
+    // Resets, truncated bodies, pauses and 5xx answers to API calls, all at once, on every
+    // range: the run finishes the copy itself.
+    let sim = one_file(
+        5 * MIB + 321,
+        FaultConfig {
+            seed: 7,
+            reset_prob: 0.15,
+            reset_after_bytes: 100 * KIB,
+            truncate_prob: 0.15,
+            stall_prob: 0.1,
+            stall_secs: 0.3,
+            api_5xx_prob: 0.1,
+            bandwidth_bps: 2 * MIB,
+            ..FaultConfig::default()
+        },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, state, _) = engine(&sim, dir.path());
+    let summary = engine
+        .sync(&options(6, 256 * KIB), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!((summary.files_downloaded, summary.files_failed), (1, 0));
+    assert_copied(&sim, dir.path(), &state).await;
+    let (log, _, _) = requests(&sim);
+    assert!(
+        log.iter().filter(|r| parse(r).is_some()).count() >= 2,
+        "fetched in ranges: {log:?}"
+    );
+    sim.shutdown().await;
+}
