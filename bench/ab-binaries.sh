@@ -10,6 +10,10 @@
 #   SCENARIO:  list-business  `zvm list --all-users --json` of 100,000 meetings over 10 years
 #                             on the Business plan's rate limits (output to /dev/null)
 #              one-4gib       `zvm sync` of one uncapped 4 GiB file
+#              progress-json  `zvm sync -j 8 --json > /dev/null` of 500 x 4 MiB at 20 MiB/s per
+#                             connection, 20 ms per request: every event serialised
+#              progress-bars  the same with the progress bars, drawn on a pseudo-terminal
+#                             (`script`); the time is zvm's own, measured inside it
 # The simulator is the current tree's, the same for both builds.
 source "$(dirname "$0")/common.sh"
 OLD=${1:?usage: bench/ab-binaries.sh OLD_REV NEW_REV SCENARIO [runs]}
@@ -62,7 +66,22 @@ case "$SCENARIO" in
       [ "$(find "$WORK/z" -name '*.mp4' -size +4194303k | wc -l)" = 1 ] || { echo "the 4 GiB file did not arrive whole"; exit 1; }
     }
     ;;
-  *) echo "unknown scenario: $SCENARIO (list-business or one-4gib)" >&2; exit 2 ;;
+  progress-json|progress-bars)
+    start_sim --preset big --meetings 500 --files-per-meeting 1 --file-size 4MiB --bandwidth 20MiB --latency-ms 20 --no-rate-limits --years 1
+    run_one() {
+      rm -rf "$WORK/z" "$WORK/z.db"*
+      local sync=("$1" sync "$WORK/z" --all-users --from 13m --state "$WORK/z.db" -j 8 --plan unlimited)
+      if [ "$SCENARIO" = progress-json ]; then
+        /usr/bin/time -f "%e %U %S" -o "$2" "${sync[@]}" --json > /dev/null 2> "$WORK/cmd.log" \
+          || { cat "$WORK/cmd.log"; exit 1; }
+      else
+        script -qec "/usr/bin/time -f '%e %U %S' -o '$2' ${sync[*]}" /dev/null > "$WORK/cmd.log" 2>&1 \
+          || { tail -5 "$WORK/cmd.log"; exit 1; }
+      fi
+      [ "$(find "$WORK/z" -name '*.mp4' | wc -l)" = 500 ] || { echo "zvm did not fetch 500 files"; exit 1; }
+    }
+    ;;
+  *) echo "unknown scenario: $SCENARIO (list-business, one-4gib, progress-json or progress-bars)" >&2; exit 2 ;;
 esac
 
 echo "== A/B $SCENARIO, $RUNS runs alternating (old $OLD, new $NEW; machine: $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"

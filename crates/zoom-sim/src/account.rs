@@ -387,6 +387,13 @@ impl Account {
             });
         }
         meetings.sort_by(|a, b| b.start.cmp(&a.start).then_with(|| a.uuid.cmp(&b.uuid)));
+        if let Some(size) = spec.large_file
+            && let Some(f) = meetings
+                .first_mut()
+                .and_then(|m| m.files.iter_mut().find(|f| f.file_type == "MP4"))
+        {
+            f.size = size;
+        }
         Account { users, meetings }
     }
 }

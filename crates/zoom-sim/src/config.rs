@@ -230,6 +230,9 @@ pub struct AccountSpec {
     /// nothing else.
     pub files_per_meeting: Option<u32>,
     pub file_size: Option<u64>,
+    /// The first MP4 of the newest meeting has exactly this size: one long recording (an
+    /// all-day workshop) among ordinary ones.
+    pub large_file: Option<u64>,
     /// Share of files still processing at start (complete later).
     pub processing_fraction: f64,
     pub hostile_fraction: f64,
@@ -252,6 +255,7 @@ impl Default for AccountSpec {
             small_size: (1 << 10, 16 << 10),
             files_per_meeting: None,
             file_size: None,
+            large_file: None,
             processing_fraction: 0.05,
             hostile_fraction: 0.25,
             summary_fraction: 0.4,

@@ -129,6 +129,11 @@ pub async fn cdn_file(
     let f = st.faults();
     let resp = cdn_inner(&st, &id, &q, &headers, &f, peer);
     st.record("GET /cdn/file/{id}", resp.status().as_u16());
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    st.record_cdn_request(&id, range, resp.status().as_u16());
     resp
 }
 

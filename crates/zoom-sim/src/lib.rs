@@ -46,7 +46,7 @@ pub use config::{
     AccountSpec, Category, FaultConfig, HostileJson, Plan, RateLimitConfig, SimConfig,
 };
 pub use live::{NewMeeting, PortalDelete};
-pub use state::{DeletionRecord, Stats};
+pub use state::{CdnRequest, DeletionRecord, Stats};
 pub use webhook::WebhookEvent;
 
 use state::Shared;

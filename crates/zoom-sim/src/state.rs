@@ -72,6 +72,14 @@ pub struct DeletionRecord {
     pub action: String,
 }
 
+/// One request to the CDN.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CdnRequest {
+    /// The `Range` header as sent (`None`: the whole file).
+    pub range: Option<String>,
+    pub status: u16,
+}
+
 /// Request and byte counters.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
@@ -86,6 +94,9 @@ pub struct Stats {
     pub downloads: BTreeMap<String, u64>,
     /// Bytes served per file id.
     pub bytes_by_file: BTreeMap<String, u64>,
+    /// Every request that reached the CDN, per file id, in arrival order: the `Range` header
+    /// it carried and the status of the answer (tests read which ranges a client asked for).
+    pub cdn_requests: BTreeMap<String, Vec<CdnRequest>>,
     /// The most `/v2` requests ever being answered at once (latency included): shows
     /// whether a client overlaps its requests, whatever the machine's speed.
     pub peak_api_in_flight: u32,
@@ -298,6 +309,16 @@ impl Shared {
             if status == 429 {
                 s.rate_limited += 1;
             }
+        }
+    }
+
+    /// Notes a CDN request's `Range` and answer.
+    pub fn record_cdn_request(&self, id: &str, range: Option<String>, status: u16) {
+        if let Ok(mut s) = self.stats.lock() {
+            s.cdn_requests
+                .entry(id.to_string())
+                .or_default()
+                .push(CdnRequest { range, status });
         }
     }
 

@@ -1745,3 +1745,50 @@ fn an_old_scenario_without_the_newer_keys_still_loads() {
     assert!(!c.cdn_refuses_auth);
     assert_eq!(c.narrowing_days, None);
 }
+
+/// One long recording among ordinary ones (`large_file`), and the CDN's log of the ranges
+/// asked for (what segmented-download tests read).
+#[tokio::test]
+async fn a_large_file_and_the_log_of_ranges_asked() {
+    let mut c = quiet();
+    c.account.mp4_size = (300_000, 400_000);
+    c.account.large_file = Some(3_000_001);
+    let sim = start(c).await;
+    let m = sim.manifest();
+    let large: Vec<_> = m.files().filter(|(_, f)| f.size == 3_000_001).collect();
+    assert_eq!(large.len(), 1, "exactly one file has the large size");
+    assert_eq!(
+        large[0].0.uuid, m.meetings[0].uuid,
+        "it is the newest meeting's"
+    );
+    assert_eq!(large[0].1.file_type, "MP4");
+
+    let tok = s2s_token(&sim).await;
+    let (url, f) = download_url(&sim, &tok, 300_000).await;
+    let loc = cdn_location(&sim, &tok, &url).await;
+    for range in [
+        None,
+        Some("bytes=10-99"),
+        Some(format!("bytes={}-", f.size).as_str()),
+    ] {
+        let mut req = http().get(&loc);
+        if let Some(r) = range {
+            req = req.header("range", r);
+        }
+        req.send().await.unwrap().bytes().await.unwrap();
+    }
+    let asked = sim.stats().cdn_requests[&f.id].clone();
+    let seen: Vec<(Option<&str>, u16)> = asked
+        .iter()
+        .map(|r| (r.range.as_deref(), r.status))
+        .collect();
+    let past_end = format!("bytes={}-", f.size);
+    assert_eq!(
+        seen,
+        vec![
+            (None, 200),
+            (Some("bytes=10-99"), 206),
+            (Some(past_end.as_str()), 416)
+        ]
+    );
+}

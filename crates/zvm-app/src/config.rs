@@ -44,6 +44,12 @@ pub struct ConfigFile {
     /// (finding recordings that appeared late in old months). 0: list everything every run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub full_listing_days: Option<u32>,
+    /// Connections one large file may use at once: a number or "auto".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<crate::parse::SegmentsSetting>,
+    /// Files are split into ranges no smaller than this, e.g. "16M".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_segment_size: Option<String>,
     #[serde(default, skip_serializing_if = "ZoomConfig::is_empty")]
     pub zoom: ZoomConfig,
 }

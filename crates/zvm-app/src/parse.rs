@@ -1,5 +1,6 @@
 //! Parsers of the values a user types (flags, environment, config files, the GUI's fields):
-//! dates, byte rates, the number of transfers and file types. Each refuses bad input with an
+//! dates, byte rates and sizes, the number of transfers and of connections per file, and file
+//! types. Each refuses bad input with an
 //! error that says what was wrong and how to write it.
 //!
 //! This file is also compiled into the fuzz crate (`fuzz/fuzz_targets/config.rs`), which has
@@ -25,6 +26,14 @@ pub enum ValueError {
     Rate { given: String },
     #[error("unknown file type '{given}': choose from {}", KNOWN_FILE_TYPES.join(", ").to_lowercase())]
     FileType { given: String },
+    #[error(
+        "segments '{given}' is not valid (--segments, or 'segments' in config.toml): use 'auto' or a number of connections per file from 1 to {MAX_TRANSFERS}"
+    )]
+    Segments { given: String },
+    #[error(
+        "minimum segment size '{given}' is not valid (--min-segment-size, or 'min_segment_size' in config.toml): use a size with an optional K, M or G suffix (e.g. 16M), at least 64K"
+    )]
+    SegmentSize { given: String },
 }
 
 /// Parses `YYYY-MM-DD`, `today`, `yesterday`, or a relative `30d` / `6m` / `2y` (ago).
@@ -120,6 +129,48 @@ impl From<Transfers> for TransfersSetting {
             Transfers::Auto => TransfersSetting::Word("auto".into()),
             Transfers::Fixed(n) => TransfersSetting::Number(n as u64),
         }
+    }
+}
+
+/// How many connections one file may use: `auto` (as many as the run's transfers leave
+/// free) or at most a number (1: every file in one piece).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentsPerFile {
+    Auto,
+    AtMost(usize),
+}
+
+pub fn parse_segments(s: &str) -> Result<SegmentsPerFile, ValueError> {
+    match parse_transfers(s) {
+        Ok(Transfers::Auto) => Ok(SegmentsPerFile::Auto),
+        Ok(Transfers::Fixed(n)) => Ok(SegmentsPerFile::AtMost(n)),
+        Err(_) => Err(ValueError::Segments {
+            given: s.to_string(),
+        }),
+    }
+}
+
+/// `segments` in a config file (`segments = 4` or `segments = "auto"`): a number or a word,
+/// like `transfers`.
+pub type SegmentsSetting = TransfersSetting;
+
+/// The smallest minimum segment size accepted: below it the request each range costs
+/// outweighs its bytes.
+pub const MIN_SEGMENT_FLOOR: u64 = 64 * 1024;
+
+/// Parses a size such as `16M`, `512K`, `1G` or `20000000` (bytes), at least
+/// [`MIN_SEGMENT_FLOOR`].
+pub fn parse_segment_size(s: &str) -> Result<u64, ValueError> {
+    let bad = || ValueError::SegmentSize {
+        given: s.to_string(),
+    };
+    // The suffixes of a rate; a size has no "/s".
+    if s.contains('/') {
+        return Err(bad());
+    }
+    match parse_rate(s) {
+        Ok(size) if size >= MIN_SEGMENT_FLOOR => Ok(size),
+        _ => Err(bad()),
     }
 }
 
@@ -221,6 +272,26 @@ mod tests {
         for bad in ["0", "65", "-1", "many", ""] {
             let e = parse_transfers(bad).unwrap_err().to_string();
             assert!(e.contains("'auto' or a number from 1 to 64"), "{e}");
+        }
+    }
+
+    #[test]
+    fn segments_and_their_size() {
+        assert_eq!(parse_segments("auto").unwrap(), SegmentsPerFile::Auto);
+        assert_eq!(parse_segments(" 4").unwrap(), SegmentsPerFile::AtMost(4));
+        for bad in ["0", "65", "many", ""] {
+            let e = parse_segments(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("'auto' or a number of connections per file"),
+                "{e}"
+            );
+        }
+        assert_eq!(parse_segment_size("16M").unwrap(), 16 << 20);
+        assert_eq!(parse_segment_size("64KiB").unwrap(), 64 << 10);
+        assert_eq!(parse_segment_size("1048576").unwrap(), 1 << 20);
+        for bad in ["63K", "big", "0", "-1M", "10M/s"] {
+            let e = parse_segment_size(bad).unwrap_err().to_string();
+            assert!(e.contains("at least 64K"), "{bad}: {e}");
         }
     }
 

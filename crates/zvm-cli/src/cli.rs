@@ -250,6 +250,15 @@ pub struct TransferArgs {
     /// Total download rate limit, e.g. 10M (bytes per second; K, M, G suffixes).
     #[arg(long, env = "ZVM_BWLIMIT", value_name = "RATE")]
     pub bwlimit: Option<String>,
+    /// Connections one large file may use at once, out of the transfers that have no other
+    /// file to fetch: `auto` (the default: as many as are free) or 1 to 64 (1: every file
+    /// in one piece).
+    #[arg(long, env = "ZVM_SEGMENTS", value_name = "N|auto")]
+    pub segments: Option<String>,
+    /// Files are split into ranges no smaller than this (default 16M), so only files of at
+    /// least twice this size use several connections.
+    #[arg(long, env = "ZVM_MIN_SEGMENT_SIZE", value_name = "SIZE")]
+    pub min_segment_size: Option<String>,
     /// Read every file back after download and store its SHA-256.
     #[arg(long)]
     pub verify_hash: bool,

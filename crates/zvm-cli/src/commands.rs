@@ -65,6 +65,8 @@ fn flags_layer(
     if let Some(t) = t {
         l.transfers = t.transfers.clone().map(parse::TransfersSetting::Word);
         l.bwlimit = t.bwlimit.clone();
+        l.segments = t.segments.clone().map(parse::TransfersSetting::Word);
+        l.min_segment_size = t.min_segment_size.clone();
         // A switch only ever turns its setting on (or off, for the `--no-` ones); without it
         // the config file decides.
         l.verify_hash = t.verify_hash.then_some(true);

@@ -116,3 +116,116 @@ async fn disk_full_is_a_clear_error_and_the_rerun_completes() {
     assert_eq!(media, completed);
     sim.shutdown().await;
 }
+
+/// The same for a file fetched in ranges: the first range writer that hits the full disk
+/// stops the file with the disk's own error (exit 4, "no space"), not a later symptom of
+/// it, and a re-run after space is freed resumes the ranges and completes the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_full_while_a_file_arrives_in_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("small");
+    std::fs::create_dir_all(&dest).unwrap();
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&dest)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        common::skip_or_fail("disk_full: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    let _mount = Mount(dest.clone());
+
+    let mut cfg = SimConfig::default();
+    cfg.rate_limits.enabled = false;
+    cfg.account = zoom_sim::AccountSpec {
+        active_users: 1,
+        inactive_users: 0,
+        pending_users: 0,
+        meetings: 1,
+        years: 1,
+        files_per_meeting: Some(1),
+        file_size: Some(8 << 20),
+        processing_fraction: 0.0,
+        hostile_fraction: 0.0,
+        summary_fraction: 0.0,
+        participant_audio_fraction: 0.0,
+        in_progress_fraction: 0.0,
+        ..zoom_sim::AccountSpec::default()
+    };
+    // Slow enough per connection that the idle transfers join before the disk is full.
+    cfg.faults.bandwidth_bps = 2 << 20;
+    let sim = Simulator::start(cfg).await.unwrap();
+    let home = dir.path().join("home");
+    let state = dir.path().join("state.sqlite3");
+    let args = [
+        "sync",
+        &dest.display().to_string(),
+        "--all-users",
+        "--from",
+        "2y",
+        "--state",
+        &state.display().to_string(),
+        "-j",
+        "4",
+        "--min-segment-size",
+        "512K",
+        "--quiet",
+    ]
+    .map(str::to_string);
+    let out = zvm(&sim, &home).args(&args).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("no space left"),
+        "names the problem: {stderr}"
+    );
+    assert!(
+        stderr.contains(&dest.display().to_string()),
+        "names the destination: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (_, f) = sim
+        .manifest()
+        .files()
+        .next()
+        .map(|(m, f)| (m.clone(), f.clone()))
+        .unwrap();
+    assert!(
+        sim.stats().cdn_requests[&f.id].len() >= 2,
+        "the file was being fetched in ranges"
+    );
+
+    assert!(
+        Command::new("mount")
+            .args(["-o", "remount,size=64m"])
+            .arg(&dest)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = zvm(&sim, &home).args(&args).output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = common::files_under(&dest);
+    assert!(
+        files
+            .iter()
+            .all(|p| !p.to_string_lossy().ends_with(".part")),
+        "{files:?}"
+    );
+    let copy = files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "mp4"))
+        .expect("the recording");
+    common::assert_exact(
+        &dest,
+        &f,
+        &copy.strip_prefix(&dest).unwrap().display().to_string(),
+    );
+    sim.shutdown().await;
+}

@@ -1,7 +1,8 @@
 //! The conformance suite every [`Destination`] implementation must pass (local now, S3 later).
 //! It pins what the engine relies on: resume offsets, truncation when reopening at a smaller
 //! offset, no final name before `finalize`, the size check that keeps the `.part`,
-//! `write_atomic`, refusal of unsafe paths and `sha256_final`.
+//! `write_atomic`, refusal of unsafe paths and `sha256_final`; and, for destinations that
+//! write at offsets, the ranged file of segmented downloads.
 //!
 //! Functions panic with a descriptive message on a violation, like `assert!` in a test.
 //! [`run_all`] expects an empty, writable destination.
@@ -11,7 +12,7 @@
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::{DestError, Destination};
+use crate::{DestError, Destination, RangeWriter};
 
 /// Runs every check below.
 pub async fn run_all(dest: &dyn Destination) {
@@ -27,6 +28,14 @@ pub async fn run_all(dest: &dyn Destination) {
     invalid_paths_are_refused(dest).await;
     unicode_names(dest).await;
     remove_partial_is_idempotent(dest).await;
+    if dest.writes_at_offsets() {
+        ranges_land_at_their_offsets(dest).await;
+        a_ranged_file_keeps_its_bytes_unless_fresh(dest).await;
+        written_counts_completed_writes(dest).await;
+        partial_and_ranged_files_convert(dest).await;
+        ranged_size_mismatch_keeps_the_file(dest).await;
+        remove_ranged_is_idempotent(dest).await;
+    }
 }
 
 /// Deterministic test bytes (not all equal, so misplaced bytes are caught).
@@ -368,4 +377,184 @@ pub async fn remove_partial_is_idempotent(dest: &dyn Destination) {
         dest.sha256_final(rel).await.is_err(),
         "hashing an absent final file is an error"
     );
+}
+
+/// Writes `data[from..to]` through `w` in chunks of `step` bytes.
+async fn write_range(w: &mut dyn RangeWriter, data: &[u8], from: usize, to: usize, step: usize) {
+    let mut at = from;
+    while at < to {
+        let end = (at + step).min(to);
+        w.write_bytes(Bytes::copy_from_slice(&data[at..end]))
+            .await
+            .unwrap();
+        at = end;
+    }
+    w.flush().await.unwrap();
+    assert_eq!(
+        w.written(),
+        (to - from) as u64,
+        "after flush, written() counts every byte of the range"
+    );
+}
+
+pub async fn ranges_land_at_their_offsets(dest: &dyn Destination) {
+    let rel = "ranged/long lecture.mp4";
+    let data = pattern(1_000_003, 9);
+    let cuts = [0usize, 333_333, 700_001, data.len()];
+    let file = dest.open_ranged(rel, true).await.unwrap();
+    let mut writers = Vec::new();
+    for &at in &cuts[..3] {
+        writers.push(file.writer_at(at as u64).await.unwrap());
+    }
+    // The three ranges at once, in odd chunk sizes, the last range started first.
+    let (a, rest) = writers.split_at_mut(1);
+    let (b, c) = rest.split_at_mut(1);
+    tokio::join!(
+        write_range(c[0].as_mut(), &data, cuts[2], cuts[3], 70_001),
+        write_range(b[0].as_mut(), &data, cuts[1], cuts[2], 4_097),
+        write_range(a[0].as_mut(), &data, cuts[0], cuts[1], 65_536),
+    );
+    drop(writers);
+    assert_eq!(
+        dest.stat_final(rel).await.unwrap(),
+        None,
+        "no final name before finalize"
+    );
+    assert_eq!(
+        dest.partial_len(rel).await.unwrap(),
+        None,
+        "a ranged download is not a .part whose length is a resume point"
+    );
+    file.sync().await.unwrap();
+    assert_eq!(
+        file.finalize(data.len() as u64).await.unwrap(),
+        data.len() as u64
+    );
+    assert_eq!(dest.ranged_len(rel).await.unwrap(), None, "renamed away");
+    assert_eq!(
+        dest.sha256_final(rel).await.unwrap(),
+        sha_hex(&data),
+        "every range at its offset"
+    );
+}
+
+pub async fn a_ranged_file_keeps_its_bytes_unless_fresh(dest: &dyn Destination) {
+    let rel = "ranged/resumed.bin";
+    let data = pattern(6_000, 3);
+    let file = dest.open_ranged(rel, true).await.unwrap();
+    let mut w = file.writer_at(0).await.unwrap();
+    write_range(w.as_mut(), &data, 0, 1_000, 300).await;
+    let mut w2 = file.writer_at(5_000).await.unwrap();
+    write_range(w2.as_mut(), &data, 5_000, 6_000, 300).await;
+    drop((w, w2, file)); // an interrupted run
+
+    // The next run fills the hole and keeps the rest.
+    let file = dest.open_ranged(rel, false).await.unwrap();
+    let mut w = file.writer_at(1_000).await.unwrap();
+    write_range(w.as_mut(), &data, 1_000, 5_000, 999).await;
+    drop(w);
+    file.finalize(6_000).await.unwrap();
+    assert_eq!(dest.sha256_final(rel).await.unwrap(), sha_hex(&data));
+
+    let rel = "ranged/fresh.bin";
+    let file = dest.open_ranged(rel, true).await.unwrap();
+    let mut w = file.writer_at(0).await.unwrap();
+    write_range(w.as_mut(), &data, 0, 2_000, 500).await;
+    drop((w, file));
+    let _fresh = dest.open_ranged(rel, true).await.unwrap();
+    assert_eq!(
+        dest.ranged_len(rel).await.unwrap(),
+        Some(0),
+        "fresh empties the file"
+    );
+    dest.remove_ranged(rel).await.unwrap();
+}
+
+pub async fn written_counts_completed_writes(dest: &dyn Destination) {
+    let rel = "ranged/counted.bin";
+    let data = pattern(3 << 20, 5);
+    let file = dest.open_ranged(rel, true).await.unwrap();
+    let mut w = file.writer_at(0).await.unwrap();
+    let mut given = 0u64;
+    for chunk in data.chunks(64 * 1024) {
+        w.write_bytes(Bytes::copy_from_slice(chunk)).await.unwrap();
+        given += chunk.len() as u64;
+        assert!(
+            w.written() <= given,
+            "written() {} counts more than was given ({given})",
+            w.written()
+        );
+    }
+    w.flush().await.unwrap();
+    assert_eq!(w.written(), given);
+    drop(w);
+    file.finalize(data.len() as u64).await.unwrap();
+    assert_eq!(dest.sha256_final(rel).await.unwrap(), sha_hex(&data));
+}
+
+pub async fn partial_and_ranged_files_convert(dest: &dyn Destination) {
+    let rel = "ranged/converted.bin";
+    let data = pattern(4_000, 7);
+    assert_eq!(
+        dest.partial_into_ranged(rel).await.unwrap(),
+        None,
+        "no .part: nothing to convert"
+    );
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    part.write_all(&data[..1_000]).await.unwrap();
+    part.sync().await.unwrap();
+    drop(part);
+    // A download begun in one piece continues as ranges, keeping its start.
+    assert_eq!(dest.partial_into_ranged(rel).await.unwrap(), Some(1_000));
+    assert_eq!(dest.partial_len(rel).await.unwrap(), None);
+    assert_eq!(dest.ranged_len(rel).await.unwrap(), Some(1_000));
+    let file = dest.open_ranged(rel, false).await.unwrap();
+    let mut w = file.writer_at(3_000).await.unwrap();
+    write_range(w.as_mut(), &data, 3_000, 4_000, 333).await;
+    let mut w = file.writer_at(1_000).await.unwrap();
+    write_range(w.as_mut(), &data, 1_000, 1_500, 333).await;
+    drop((w, file));
+    // And back to one piece: only the first 1,500 bytes are known to be there.
+    match dest.ranged_into_partial(rel, 4_001).await {
+        Err(DestError::ResumeBeyondEnd { .. }) => {}
+        other => panic!("cutting to more than the file holds must be refused, got {other:?}"),
+    }
+    dest.ranged_into_partial(rel, 1_500).await.unwrap();
+    assert_eq!(dest.ranged_len(rel).await.unwrap(), None);
+    assert_eq!(dest.partial_len(rel).await.unwrap(), Some(1_500));
+    let mut part = dest.open_partial(rel, 1_500).await.unwrap();
+    part.write_all(&data[1_500..]).await.unwrap();
+    part.finalize(4_000).await.unwrap();
+    assert_eq!(dest.sha256_final(rel).await.unwrap(), sha_hex(&data));
+}
+
+pub async fn ranged_size_mismatch_keeps_the_file(dest: &dyn Destination) {
+    let rel = "ranged/short.bin";
+    let data = pattern(2_000, 1);
+    let file = dest.open_ranged(rel, true).await.unwrap();
+    let mut w = file.writer_at(0).await.unwrap();
+    write_range(w.as_mut(), &data, 0, 2_000, 700).await;
+    drop(w);
+    match file.finalize(2_001).await {
+        Err(DestError::SizeMismatch {
+            expected: 2_001,
+            actual: 2_000,
+            ..
+        }) => {}
+        other => panic!("expected a size mismatch, got {other:?}"),
+    }
+    assert_eq!(dest.stat_final(rel).await.unwrap(), None);
+    assert_eq!(dest.ranged_len(rel).await.unwrap(), Some(2_000), "kept");
+    dest.remove_ranged(rel).await.unwrap();
+}
+
+pub async fn remove_ranged_is_idempotent(dest: &dyn Destination) {
+    let rel = "ranged/gone.bin";
+    dest.remove_ranged(rel).await.unwrap();
+    let file = dest.open_ranged(rel, true).await.unwrap();
+    drop(file);
+    assert_eq!(dest.ranged_len(rel).await.unwrap(), Some(0));
+    dest.remove_ranged(rel).await.unwrap();
+    assert_eq!(dest.ranged_len(rel).await.unwrap(), None);
+    dest.remove_ranged(rel).await.unwrap();
 }

@@ -57,6 +57,11 @@ pub enum DestError {
     )]
     InvalidPath { path: String, reason: &'static str },
 
+    #[error(
+        "this destination does not support {what} (needed for {path}); this is a zvm bug, please report it"
+    )]
+    Unsupported { what: &'static str, path: String },
+
     #[error("cannot {op} {}: {source}", path.display())]
     Io {
         op: &'static str,

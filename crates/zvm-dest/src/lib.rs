@@ -4,12 +4,20 @@
 //! complete file. [`LocalDestination`] implements it on the local filesystem; an S3-compatible
 //! implementation comes later. With the `conformance` feature, the `conformance` module holds the test
 //! suite every implementation must pass.
+//!
+//! A large file may instead arrive as several ranges at once (a segmented download): those go
+//! into `<rel>.ranges.part` through a [`RangedFile`], each range through its own
+//! [`RangeWriter`] at its offset. That file has its own name because its length proves
+//! nothing (a later range can be complete while an earlier one still has a hole): only the
+//! caller's record of the ranges says which bytes it holds, so the `.part` rule "its length is
+//! the resume point" is never applied to it.
 
 use async_trait::async_trait;
 use bytes::Bytes;
 
 mod error;
 mod local;
+mod local_ranged;
 mod relpath;
 
 #[cfg(feature = "conformance")]
@@ -21,6 +29,9 @@ pub use relpath::validate_rel;
 
 /// Suffix of in-progress files.
 pub const PART_SUFFIX: &str = ".part";
+
+/// Suffix of in-progress files written as several ranges at once (see the crate docs).
+pub const RANGED_SUFFIX: &str = ".ranges.part";
 
 /// A place to store files under '/'-separated relative paths. Object safe: the engine holds an
 /// `Arc<dyn Destination>`.
@@ -54,6 +65,80 @@ pub trait Destination: Send + Sync + 'static {
     async fn sha256_final(&self, rel: &str) -> Result<String, DestError>;
     /// Removes `<rel>.part`; absent is not an error.
     async fn remove_partial(&self, rel: &str) -> Result<(), DestError>;
+
+    // --- Segmented downloads: one file written at several offsets at once. ---
+
+    /// Whether this destination implements the ranged methods below. Without them the engine
+    /// downloads every file in one piece; the defaults refuse.
+    fn writes_at_offsets(&self) -> bool {
+        false
+    }
+    /// Size of `<rel>.ranges.part`, `None` if absent (its length says nothing about which
+    /// bytes it holds; the caller keeps that record).
+    async fn ranged_len(&self, rel: &str) -> Result<Option<u64>, DestError> {
+        let _ = rel;
+        Ok(None)
+    }
+    /// Opens `<rel>.ranges.part` for writes at offsets, creating it and its directories if
+    /// missing. `fresh` empties it first; otherwise its bytes are kept.
+    async fn open_ranged(&self, rel: &str, fresh: bool) -> Result<Box<dyn RangedFile>, DestError> {
+        let _ = fresh;
+        Err(DestError::Unsupported {
+            what: "writing a file at several offsets",
+            path: rel.to_string(),
+        })
+    }
+    /// Makes `<rel>.part` (a file written from its start) the start of `<rel>.ranges.part`,
+    /// replacing any earlier one. Returns how many bytes it holds from its start, or `None`
+    /// when there is no `<rel>.part` (nothing changes then).
+    async fn partial_into_ranged(&self, rel: &str) -> Result<Option<u64>, DestError> {
+        let _ = rel;
+        Ok(None)
+    }
+    /// Cuts `<rel>.ranges.part` to its first `len` bytes (which the caller knows are all
+    /// there) and makes it `<rel>.part`, replacing any: the download continues in one piece
+    /// from byte `len`. Refuses ([`DestError::ResumeBeyondEnd`]) if it is shorter than `len`.
+    async fn ranged_into_partial(&self, rel: &str, len: u64) -> Result<(), DestError> {
+        let _ = len;
+        Err(DestError::Unsupported {
+            what: "writing a file at several offsets",
+            path: rel.to_string(),
+        })
+    }
+    /// Removes `<rel>.ranges.part`; absent is not an error.
+    async fn remove_ranged(&self, rel: &str) -> Result<(), DestError> {
+        let _ = rel;
+        Ok(())
+    }
+}
+
+/// An open `<rel>.ranges.part`, shared by the writers of its ranges.
+#[async_trait]
+pub trait RangedFile: Send + Sync {
+    /// A writer of the bytes from `offset` on. Writers of different ranges work at once,
+    /// each on its own handle; their ranges must not overlap.
+    async fn writer_at(&self, offset: u64) -> Result<Box<dyn RangeWriter>, DestError>;
+    /// fdatasync: every byte a writer reported as [`RangeWriter::written`] before this call
+    /// survives a power cut once it returns. Writers may go on meanwhile.
+    async fn sync(&self) -> Result<(), DestError>;
+    /// Fsyncs, checks the length is `expected_size` (else [`DestError::SizeMismatch`], the
+    /// file kept), renames it to the final name (replacing) and fsyncs the directory. The
+    /// caller must have finished (flushed and dropped) every writer, and must know that every
+    /// range is complete: the length alone cannot tell. Returns the final size.
+    async fn finalize(&self, expected_size: u64) -> Result<u64, DestError>;
+}
+
+/// Writes one range of a [`RangedFile`], in order from its offset. Buffered like a
+/// [`PartialFile`]: only [`RangedFile::sync`] and [`RangedFile::finalize`] make bytes durable.
+#[async_trait]
+pub trait RangeWriter: Send {
+    /// Takes a chunk (kept, not copied, until written) for the next bytes of the range.
+    async fn write_bytes(&mut self, data: Bytes) -> Result<(), DestError>;
+    /// Bytes from the offset whose writes have completed: they are in the file (the OS's
+    /// cache), and a process killed now leaves them there. Buffered bytes are not counted.
+    fn written(&self) -> u64;
+    /// Writes everything taken so far and waits for it: then `written` counts every byte.
+    async fn flush(&mut self) -> Result<(), DestError>;
 }
 
 /// An open `.part` file. Writes are buffered; only [`PartialFile::sync`] and

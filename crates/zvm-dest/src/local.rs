@@ -53,6 +53,10 @@ impl LocalDestination {
         &self.root
     }
 
+    pub(crate) fn write_buffer(&self) -> usize {
+        self.write_buffer
+    }
+
     /// The absolute path of `rel` under the root, after validation.
     pub fn final_path(&self, rel: &str) -> Result<PathBuf, DestError> {
         let mut p = self.root.clone();
@@ -68,14 +72,14 @@ impl LocalDestination {
     }
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
 }
 
 /// Runs blocking file work on tokio's blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     op: &'static str,
     path: &Path,
     f: impl FnOnce() -> Result<T, DestError> + Send + 'static,
@@ -85,7 +89,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| DestError::task(op, path, e))?
 }
 
-fn create_parent(path: &Path) -> Result<(), DestError> {
+pub(crate) fn create_parent(path: &Path) -> Result<(), DestError> {
     match path.parent() {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| DestError::io("create directory", dir, e))
@@ -95,7 +99,7 @@ fn create_parent(path: &Path) -> Result<(), DestError> {
 }
 
 /// Size of a regular file, `None` if absent; a directory in the way is an error, not "absent".
-fn file_len(path: &Path) -> Result<Option<u64>, DestError> {
+pub(crate) fn file_len(path: &Path) -> Result<Option<u64>, DestError> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => Ok(Some(m.len())),
         Ok(_) => Err(DestError::Io {
@@ -112,7 +116,7 @@ fn file_len(path: &Path) -> Result<Option<u64>, DestError> {
 
 /// fsync of a directory so a rename in it survives a crash. Not possible on Windows (where
 /// the rename is made durable by the file system itself), so a no-op there.
-fn sync_dir(dir: &Path) -> Result<(), DestError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), DestError> {
     #[cfg(unix)]
     {
         File::open(dir)
@@ -124,7 +128,7 @@ fn sync_dir(dir: &Path) -> Result<(), DestError> {
     Ok(())
 }
 
-fn parent_or_root(path: &Path) -> &Path {
+pub(crate) fn parent_or_root(path: &Path) -> &Path {
     path.parent().unwrap_or(Path::new("."))
 }
 
@@ -306,6 +310,34 @@ impl Destination for LocalDestination {
         )
         .await
     }
+
+    fn writes_at_offsets(&self) -> bool {
+        true
+    }
+
+    async fn ranged_len(&self, rel: &str) -> Result<Option<u64>, DestError> {
+        self.ranged_len_local(rel).await
+    }
+
+    async fn open_ranged(
+        &self,
+        rel: &str,
+        fresh: bool,
+    ) -> Result<Box<dyn crate::RangedFile>, DestError> {
+        self.open_ranged_local(rel, fresh).await
+    }
+
+    async fn partial_into_ranged(&self, rel: &str) -> Result<Option<u64>, DestError> {
+        self.partial_into_ranged_local(rel).await
+    }
+
+    async fn ranged_into_partial(&self, rel: &str, len: u64) -> Result<(), DestError> {
+        self.ranged_into_partial_local(rel, len).await
+    }
+
+    async fn remove_ranged(&self, rel: &str) -> Result<(), DestError> {
+        self.remove_ranged_local(rel).await
+    }
 }
 
 /// Result of a background write: the file and the (now written, emptied) queue come back for
@@ -347,7 +379,7 @@ fn write_chunks(out: &mut impl Write, chunks: &[Bytes]) -> io::Result<()> {
 }
 
 /// Writes the queue out and empties it (dropping the chunks here, off the async threads).
-fn write_queue(file: &mut File, queue: &mut Vec<Bytes>) -> io::Result<()> {
+pub(crate) fn write_queue(file: &mut File, queue: &mut Vec<Bytes>) -> io::Result<()> {
     let res = write_chunks(file, queue);
     queue.clear();
     res

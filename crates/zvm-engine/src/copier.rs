@@ -26,6 +26,7 @@ use zvm_zoom::models::Meeting;
 
 use crate::accounting::{Accounting, FailureClass};
 use crate::artifacts::{self, DetailFailure, DetailsJob};
+use crate::bwlimit::ByteLimiter;
 use crate::catalog::{AsyncMeetingFn, CopyCheck};
 use crate::concurrency::{self, Controller, Gate};
 use crate::engine::Engine;
@@ -34,7 +35,8 @@ use crate::events::{Event, FileRef, Notice, RunSummary, SkipReason};
 use crate::options::SyncOptions;
 use crate::planner::{self, Decision, Folders, MeetingInput};
 use crate::queue::JobQueue;
-use crate::transfer::{ByteLimiter, Worker};
+use crate::segmented::SegmentRun;
+use crate::transfer::Worker;
 
 /// How often auto mode measures and decides the number of transfers.
 const CONTROL_WINDOW: Duration = Duration::from_millis(500);
@@ -91,6 +93,7 @@ impl Engine {
         let limiter = opts.bwlimit.map(|b| Arc::new(ByteLimiter::new(b)));
         let gate = Gate::new(start);
         tally.watch(&gate);
+        let segments = SegmentRun::new(self, opts);
         let mut workers = tokio::task::JoinSet::new();
         if !opts.dry_run {
             for _ in 0..opts.transfers {
@@ -102,6 +105,7 @@ impl Engine {
                     limiter.clone(),
                     opts.clone(),
                     gate.clone(),
+                    segments.clone(),
                 );
                 workers.spawn(worker.run());
             }

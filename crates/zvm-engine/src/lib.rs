@@ -20,6 +20,8 @@
 //!   run's counters;
 //! - [`artifacts`]: meeting details (summary, participant audio);
 //! - `retry`: one file's retry budget (failures and the server's "not yet");
+//! - [`segments`] (the ranges of a file fetched over several connections) and `segmented`
+//!   (those connections, their help board, the ranges' record);
 //! - `transfer`: the workers that fetch, verify and commit files;
 //! - [`copier`]: a run (a query or a chosen set of meetings);
 //! - [`mover`]: plan, execute and restore deletions in the cloud.
@@ -27,6 +29,7 @@
 pub mod accounting;
 mod admin_listings;
 pub mod artifacts;
+mod bwlimit;
 pub mod catalog;
 pub mod concurrency;
 pub mod copier;
@@ -40,6 +43,8 @@ pub mod planner;
 mod queue;
 mod record;
 mod retry;
+mod segmented;
+pub mod segments;
 pub mod stored_listing;
 mod transfer;
 pub mod windows;
@@ -53,4 +58,5 @@ pub use mover::{KeepReason, MoveCandidate, MoveOptions, MovePlan};
 pub use options::{
     ChosenMeeting, Filters, ListingPolicy, SyncOptions, TransferRetry, UserSelection,
 };
+pub use segments::{DEFAULT_MIN_SEGMENT, Segments};
 pub use stored_listing::{StoredListing, for_each_stored_meeting};

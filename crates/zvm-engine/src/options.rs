@@ -198,6 +198,12 @@ pub struct SyncOptions {
     pub chosen: Option<Vec<ChosenMeeting>>,
     /// What is listed from Zoom and what is taken from the stored listing.
     pub listing: ListingPolicy,
+    /// Connections one file may use at once (segmented downloads); they come out of the
+    /// run's transfers, only when those have nothing else to do.
+    pub segments: crate::segments::Segments,
+    /// A file is fetched in ranges only if it is at least twice this, and no range is split
+    /// below it (bytes).
+    pub min_segment: u64,
 }
 
 impl SyncOptions {
@@ -221,6 +227,8 @@ impl SyncOptions {
             detail_concurrency: 16,
             chosen: None,
             listing: ListingPolicy::default(),
+            segments: crate::segments::Segments::Auto,
+            min_segment: crate::segments::DEFAULT_MIN_SEGMENT,
         }
     }
 }

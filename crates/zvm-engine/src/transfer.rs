@@ -8,7 +8,6 @@
 //! state says `verified` only after the rename. A file's retries are the one loop of
 //! [`Engine::run_transfer`], its budget kept by [`FileRetries`].
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -21,6 +20,7 @@ use zvm_dest::DestError;
 use zvm_zoom::{DownloadStatus, ErrorClass, ZoomError};
 
 use crate::accounting::{Accounting, FailureClass};
+use crate::bwlimit::ByteLimiter;
 use crate::concurrency::{self, Gate};
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -28,6 +28,7 @@ use crate::events::Event;
 use crate::options::SyncOptions;
 use crate::queue::TransferJob;
 use crate::retry::{FileRetries, Next};
+use crate::segmented::{SegCtx, SegmentRun, SegmentedEnd, SegmentedFile};
 
 /// How often a transfer makes its resume point durable (fsync of the `.part`).
 const SYNC_EVERY_BYTES: u64 = 64 << 20;
@@ -50,6 +51,24 @@ impl Engine {
         near_end: &mut Option<oneshot::Sender<()>>,
     ) -> bool {
         let (opts, tally, cancel) = (run.opts, run.tally, run.cancel);
+        // A large file with connections to spare goes in ranges (segmented.rs), reporting
+        // itself; otherwise, or when its CDN ignores ranges, in one piece below.
+        match self.run_segmented(job, &run.segmented(), near_end).await {
+            Some(SegmentedEnd::Verified) => return true,
+            Some(SegmentedEnd::Cancelled) => return false,
+            Some(SegmentedEnd::Failed(e)) => {
+                if e.is_destination_fatal() {
+                    let msg = e.to_string();
+                    self.fail(job, tally, &e).await;
+                    tally.stop(msg);
+                    cancel.cancel();
+                } else {
+                    self.fail(job, tally, &e).await;
+                }
+                return false;
+            }
+            None => {}
+        }
         let mut retries = FileRetries::new(&opts.retry);
         // A wait the server asked for is not a new attempt in the state.
         let mut after_throttle = false;
@@ -350,6 +369,28 @@ struct RunCtx<'a> {
     cancel: &'a CancellationToken,
     limiter: Option<&'a ByteLimiter>,
     gate: &'a Arc<Gate>,
+    segments: &'a Arc<SegmentRun>,
+}
+
+impl RunCtx<'_> {
+    /// What a segmented file's connections need of the run.
+    fn segmented(&self) -> SegCtx<'_> {
+        SegCtx {
+            opts: self.opts,
+            tally: self.tally,
+            cancel: self.cancel,
+            limiter: self.limiter,
+            gate: self.gate,
+            run: self.segments,
+        }
+    }
+}
+
+/// What a worker found to do.
+enum Work {
+    Job(TransferJob),
+    /// Another connection for a file being fetched in ranges.
+    Help(Arc<SegmentedFile>),
 }
 
 /// A file's transfer, opened.
@@ -400,9 +441,13 @@ pub(crate) struct Worker {
     limiter: Option<Arc<ByteLimiter>>,
     opts: SyncOptions,
     gate: Arc<Gate>,
+    segments: Arc<SegmentRun>,
 }
 
 impl Worker {
+    // Each is a part of the run the worker shares with the others; a struct for them would
+    // only be built here.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         engine: Engine,
         rx: Arc<tokio::sync::Mutex<mpsc::Receiver<TransferJob>>>,
@@ -411,6 +456,7 @@ impl Worker {
         limiter: Option<Arc<ByteLimiter>>,
         opts: SyncOptions,
         gate: Arc<Gate>,
+        segments: Arc<SegmentRun>,
     ) -> Self {
         Self {
             engine,
@@ -420,6 +466,7 @@ impl Worker {
             limiter,
             opts,
             gate,
+            segments,
         }
     }
 
@@ -432,6 +479,7 @@ impl Worker {
             cancel: &self.cancel,
             limiter: self.limiter.as_deref(),
             gate: &self.gate,
+            segments: &self.segments,
         };
         loop {
             let slot = tokio::select! {
@@ -441,8 +489,13 @@ impl Worker {
             let Some(slot) = slot else { break };
             let (job, pre) = match next.take() {
                 Some(n) => n,
-                None => match self.take_job().await {
-                    Some(j) => (j, None),
+                None => match self.take_work().await {
+                    Some(Work::Job(j)) => (j, None),
+                    Some(Work::Help(file)) => {
+                        file.work(&run.segmented(), false).await;
+                        drop(slot);
+                        continue;
+                    }
                     None => break,
                 },
             };
@@ -459,6 +512,7 @@ impl Worker {
                 // Dropped here if it never fired (failure, cancel): the prefetch then ends.
                 drop(near_end);
                 job.record.download_ended(&self.engine, verified).await;
+                self.segments.job_ended();
             };
             let prefetch = async {
                 // Fires when the file is nearly done; dropped unfired otherwise.
@@ -466,6 +520,11 @@ impl Worker {
                 // Only a job already waiting: a worker blocked on an empty queue holds the
                 // lock, and this one must not wait for work that is not there.
                 let j = self.rx.try_lock().ok()?.try_recv().ok()?;
+                self.segments.job_taken();
+                if self.segments.takes(&self.engine, &j) {
+                    // It opens its own ranges.
+                    return Some((j, None));
+                }
                 let opened = self.engine.open(&j, &self.gate).await;
                 Some((j, Some(opened)))
             };
@@ -475,19 +534,37 @@ impl Worker {
         }
     }
 
-    /// The next job; counts the wait when there was none (the pool was not the bottleneck).
-    async fn take_job(&self) -> Option<TransferJob> {
+    /// The next job, or else another connection for a file being fetched in ranges; counts
+    /// the wait when there was neither (the pool was not the bottleneck). Once the queue is
+    /// closed and empty, only help is left, until no file is being transferred.
+    async fn take_work(&self) -> Option<Work> {
         let mut rx = self.rx.lock().await;
-        match rx.try_recv() {
+        let job = match rx.try_recv() {
             Ok(j) => Some(j),
             Err(mpsc::error::TryRecvError::Disconnected) => None,
             Err(mpsc::error::TryRecvError::Empty) => {
+                if let Some(f) = self.segments.help_wanted(&self.engine) {
+                    return Some(Work::Help(f));
+                }
                 self.gate.starved.fetch_add(1, Ordering::Relaxed);
+                drop(rx);
+                // Whichever comes first: a job, or a file that can use this connection.
                 tokio::select! {
-                    j = rx.recv() => j,
-                    _ = self.cancel.cancelled() => None,
+                    j = async { self.rx.lock().await.recv().await } => j,
+                    f = self.segments.wait_for_help(&self.engine, false) => return f.map(Work::Help),
+                    _ = self.cancel.cancelled() => return None,
                 }
             }
+        };
+        match job {
+            Some(j) => {
+                self.segments.job_taken();
+                Some(Work::Job(j))
+            }
+            None => tokio::select! {
+                f = self.segments.wait_for_help(&self.engine, true) => f.map(Work::Help),
+                _ = self.cancel.cancelled() => None,
+            },
         }
     }
 }
@@ -517,38 +594,6 @@ impl TransferError {
             // change by trying again.
             DestError::SizeMismatch { .. } => TransferError::Transient(e.into()),
             _ => TransferError::Fatal(e.into()),
-        }
-    }
-}
-
-/// The global `--bwlimit`: a token bucket in KiB shared by every transfer.
-pub struct ByteLimiter {
-    inner: governor::DefaultDirectRateLimiter,
-    burst_kib: u32,
-}
-
-impl ByteLimiter {
-    pub fn new(bytes_per_sec: u64) -> Self {
-        let kib = u32::try_from((bytes_per_sec / 1024).max(1)).unwrap_or(u32::MAX);
-        // A burst of a quarter second (at least 64 KiB) keeps the rate smooth without
-        // making every chunk wait.
-        let burst = (kib / 4).max(64);
-        let quota = governor::Quota::per_second(NonZeroU32::new(kib).unwrap_or(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
-        Self {
-            inner: governor::RateLimiter::direct(quota),
-            burst_kib: burst,
-        }
-    }
-
-    pub async fn take(&self, bytes: usize) {
-        let mut kib = (bytes as u64).div_ceil(1024);
-        while kib > 0 {
-            let n = kib.min(u64::from(self.burst_kib)) as u32;
-            if let Some(n) = NonZeroU32::new(n) {
-                let _ = self.inner.until_n_ready(n).await;
-            }
-            kib -= u64::from(n);
         }
     }
 }

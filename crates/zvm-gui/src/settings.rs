@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use zvm_app::config::{self, ConfigFile, ZoomConfig};
-use zvm_app::parse::{Transfers, TransfersSetting};
+use zvm_app::parse::{SegmentsPerFile, Transfers, TransfersSetting};
 use zvm_app::token_store::StoreKind;
 use zvm_app::{Layer, Origin, Settings, SettingsError};
 
@@ -72,6 +72,11 @@ pub struct GuiSettings {
     /// to the engine (the window does not show them).
     pub recent_days: u32,
     pub full_listing_days: u32,
+    /// Connections one large file may use (no control in the window yet: carried from
+    /// config.toml and the environment so that the GUI's runs do what the CLI's do).
+    pub segments: SegmentsPerFile,
+    /// Bytes: the smallest range a large file is split into (carried like `segments`).
+    pub min_segment: u64,
     /// Open the sign-in address in the browser (tests play the browser themselves).
     pub open_browser: bool,
 }
@@ -124,6 +129,8 @@ pub fn env_layer() -> ConfigFile {
         participant_audio: None,
         recent_days: var("ZVM_RECENT_DAYS").and_then(|v| v.trim().parse().ok()),
         full_listing_days: None,
+        segments: var("ZVM_SEGMENTS").map(TransfersSetting::Word),
+        min_segment_size: var("ZVM_MIN_SEGMENT_SIZE"),
         zoom: ZoomConfig {
             account_id: var("ZOOM_ACCOUNT_ID"),
             client_id: var("ZOOM_CLIENT_ID"),
@@ -228,6 +235,8 @@ impl GuiSettings {
             participant_audio: s.participant_audio,
             recent_days: s.recent_days,
             full_listing_days: s.full_listing_days,
+            segments: s.segments,
+            min_segment: s.min_segment,
             open_browser: true,
         }
     }
@@ -252,6 +261,11 @@ impl GuiSettings {
             participant_audio: Some(self.participant_audio),
             recent_days: Some(self.recent_days),
             full_listing_days: Some(self.full_listing_days),
+            segments: Some(match self.segments {
+                SegmentsPerFile::Auto => TransfersSetting::Word("auto".into()),
+                SegmentsPerFile::AtMost(n) => TransfersSetting::Number(n as u64),
+            }),
+            min_segment_size: Some(self.min_segment.to_string()),
             zoom: ZoomConfig {
                 account_id: text(&self.account_id),
                 client_id: text(&self.client_id),
@@ -384,6 +398,8 @@ fn diff(mine: &ConfigFile, base: &ConfigFile) -> ConfigFile {
         participant_audio: d(&mine.participant_audio, &base.participant_audio),
         recent_days: d(&mine.recent_days, &base.recent_days),
         full_listing_days: d(&mine.full_listing_days, &base.full_listing_days),
+        segments: d(&mine.segments, &base.segments),
+        min_segment_size: d(&mine.min_segment_size, &base.min_segment_size),
         zoom: ZoomConfig {
             account_id: d(&mine.zoom.account_id, &base.zoom.account_id),
             client_id: d(&mine.zoom.client_id, &base.zoom.client_id),

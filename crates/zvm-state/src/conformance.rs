@@ -1,7 +1,8 @@
 //! The conformance suite every [`StateStore`] implementation must pass (SQLite now, PostgreSQL
 //! later). It pins the behaviour the engine relies on: `plan_file` keeping progress, status
-//! transitions, cloud state, the deletion log, the totals and the listing cache (windows
-//! replaced whole, meetings that vanish from Zoom marked without touching what zvm did).
+//! transitions, cloud state, the deletion log, the totals, the listing cache (windows
+//! replaced whole, meetings that vanish from Zoom marked without touching what zvm did) and
+//! the ranges of segmented downloads.
 //!
 //! Functions panic with a descriptive message on a violation, like `assert!` in a test.
 //! [`run_all`] expects an empty store. For persistence, call [`seed`], drop and reopen the
@@ -10,8 +11,8 @@
 #![allow(clippy::missing_panics_doc)]
 
 use crate::{
-    CloudState, DeletionRow, FileKey, FileKind, FileStatus, ListedMeeting, ListingWindow,
-    MeetingRow, PlannedFile, StateError, StateStore, Totals,
+    CloudState, DeletionRow, FileKey, FileKind, FileRange, FileRanges, FileStatus, ListedMeeting,
+    ListingWindow, MeetingRow, PlannedFile, StateError, StateStore, Totals,
 };
 
 /// Runs every check below on one empty store.
@@ -26,6 +27,7 @@ pub async fn run_all(store: &dyn StateStore) {
     listing_windows_are_replaced_whole(store).await;
     vanished_meetings_are_marked_not_deleted(store).await;
     refreshed_and_forgotten_meetings(store).await;
+    file_ranges_roundtrip(store).await;
 }
 
 /// A meeting row for tests; `n` makes uuid, id and folder unique.
@@ -647,6 +649,76 @@ pub async fn refreshed_and_forgotten_meetings(store: &dyn StateStore) {
 }
 
 /// Writes a known state; see [`check_seeded`].
+/// Ranges a test saves: two of a 6 GiB file (sizes past 4 GiB must survive).
+pub fn sample_ranges() -> FileRanges {
+    FileRanges {
+        ranges: vec![
+            FileRange {
+                start: 0,
+                end: 5 << 30,
+                written: (5 << 30) - 1,
+                durable: 1 << 20,
+            },
+            FileRange {
+                start: 5 << 30,
+                end: 6 << 30,
+                written: 0,
+                durable: 0,
+            },
+        ],
+        boot_id: Some("0b3f-boot".into()),
+    }
+}
+
+pub async fn file_ranges_roundtrip(store: &dyn StateStore) {
+    let unplanned = FileKey::new("never-planned", "ranged");
+    assert!(
+        matches!(
+            store.save_file_ranges(&unplanned, &sample_ranges()).await,
+            Err(StateError::UnknownFile { .. })
+        ),
+        "ranges of an unplanned file must be refused"
+    );
+    let m = sample_meeting(70);
+    store.upsert_meeting(&m).await.unwrap();
+    let f = sample_file(&m.uuid, "ranged", 6 << 30);
+    store.plan_file(&f).await.unwrap();
+    assert_eq!(store.file_ranges(&f.key).await.unwrap(), None);
+    let first = sample_ranges();
+    store.save_file_ranges(&f.key, &first).await.unwrap();
+    assert_eq!(store.file_ranges(&f.key).await.unwrap(), Some(first));
+    // Saving replaces the whole set (ranges split and finish between saves).
+    let second = FileRanges {
+        ranges: vec![
+            FileRange {
+                start: 0,
+                end: 3 << 30,
+                written: 3 << 30,
+                durable: 3 << 30,
+            },
+            FileRange {
+                start: 3 << 30,
+                end: 6 << 30,
+                written: 7,
+                durable: 0,
+            },
+        ],
+        boot_id: None,
+    };
+    store.save_file_ranges(&f.key, &second).await.unwrap();
+    assert_eq!(store.file_ranges(&f.key).await.unwrap(), Some(second));
+    // Another file's ranges are its own.
+    let g = sample_file(&m.uuid, "other", 10);
+    store.plan_file(&g).await.unwrap();
+    assert_eq!(store.file_ranges(&g.key).await.unwrap(), None);
+    store.clear_file_ranges(&f.key).await.unwrap();
+    assert_eq!(store.file_ranges(&f.key).await.unwrap(), None);
+    store
+        .clear_file_ranges(&f.key)
+        .await
+        .expect("clearing absent ranges is fine");
+}
+
 pub async fn seed(store: &dyn StateStore) {
     let m = sample_meeting(90);
     store.upsert_meeting(&m).await.unwrap();
@@ -654,6 +726,10 @@ pub async fn seed(store: &dyn StateStore) {
     store.plan_file(&f).await.unwrap();
     store.start_attempt(&f.key).await.unwrap();
     store.set_progress(&f.key, 2500).await.unwrap();
+    store
+        .save_file_ranges(&f.key, &sample_ranges())
+        .await
+        .unwrap();
     let g = sample_file(&m.uuid, "done", 10);
     store.plan_file(&g).await.unwrap();
     store.mark_verified(&g.key, 10, Some("beef")).await.unwrap();
@@ -694,6 +770,11 @@ pub async fn check_seeded(store: &dyn StateStore) {
     assert_eq!(
         (f.status, f.bytes_done, f.attempts),
         (FileStatus::Partial, 2500, 1)
+    );
+    assert_eq!(
+        store.file_ranges(&f.key).await.unwrap(),
+        Some(sample_ranges()),
+        "ranges lost"
     );
     let g = store
         .file(&FileKey::new(&m.uuid, "done"))

@@ -236,6 +236,30 @@ pub struct Totals {
     pub bytes_verified: u64,
 }
 
+/// One range of a file downloaded over several connections at once (a segmented download):
+/// the bytes `start..end` of the file, of which the first `written` are in the partial file
+/// and the first `durable` of those survive a power cut. Byte counts are from `start`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct FileRange {
+    pub start: u64,
+    pub end: u64,
+    /// Written to the partial file: kept by the OS even if the process is killed, but not
+    /// across a power cut unless also `durable`.
+    pub written: u64,
+    /// Made durable (fsynced); never more than `written`.
+    pub durable: u64,
+}
+
+/// The ranges of a segmented download as last saved, tiling the file from byte 0.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct FileRanges {
+    pub ranges: Vec<FileRange>,
+    /// The machine's boot when `written` was saved (Linux's boot id): `written` holds only
+    /// in that same boot, since a power cut or reboot loses what was not yet durable. `None`
+    /// when the boot cannot be told: then only `durable` counts.
+    pub boot_id: Option<String>,
+}
+
 /// Persistent run state. Object safe: the engine holds an `Arc<dyn StateStore>`.
 ///
 /// Methods that change one file (`start_attempt`, `set_progress`, `mark_*`) return
@@ -324,6 +348,16 @@ pub trait StateStore: Send + Sync + 'static {
     /// Zoom no longer has the meeting (asked by its uuid): dropped from every stored
     /// listing, its meeting row marked as [`StateStore::record_listing`] marks one.
     async fn forget_listed(&self, uuid: &str) -> Result<(), StateError>;
+    // --- Segmented downloads (a file fetched as several ranges at once). ---
+
+    /// The ranges saved for a file, `None` if none are.
+    async fn file_ranges(&self, key: &FileKey) -> Result<Option<FileRanges>, StateError>;
+    /// Replaces the file's saved ranges, all at once. Called a few times a second per
+    /// segmented file: it must be cheap.
+    async fn save_file_ranges(&self, key: &FileKey, ranges: &FileRanges) -> Result<(), StateError>;
+    /// Forgets the file's ranges (it was verified, or continues in one piece); none saved is
+    /// not an error.
+    async fn clear_file_ranges(&self, key: &FileKey) -> Result<(), StateError>;
 }
 
 /// Default state file: `<OS data dir>/zvm/state.sqlite3` (e.g. `~/.local/share/zvm/` on Linux).

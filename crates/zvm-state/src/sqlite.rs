@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{
-    CloudState, DeletionRow, FileKey, FileRow, FileStatus, ListedMeeting, ListingWindow,
-    MeetingRow, PlannedFile, StateError, StateStore, Totals, WindowListed,
+    CloudState, DeletionRow, FileKey, FileRange, FileRanges, FileRow, FileStatus, ListedMeeting,
+    ListingWindow, MeetingRow, PlannedFile, StateError, StateStore, Totals, WindowListed,
 };
 
 /// Schema migrations; `PRAGMA user_version` holds how many have been applied. Append only:
@@ -87,6 +87,16 @@ const MIGRATIONS: &[&str] = &[
             REFERENCES listing_windows (scope, from_day, to_day) ON DELETE CASCADE
     );
     CREATE INDEX listed_meetings_by_uuid ON listed_meetings(uuid);",
+    // 3: the ranges of segmented downloads, one row per file (replaced as a whole), the
+    // ranges as JSON `[[start, end, written, durable], ...]`.
+    "CREATE TABLE file_ranges (
+        meeting_uuid TEXT NOT NULL,
+        file_id TEXT NOT NULL,
+        boot_id TEXT,
+        ranges TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (meeting_uuid, file_id)
+    );",
 ];
 
 /// SQLite's clock as RFC 3339 UTC with milliseconds (avoids a time crate dependency).
@@ -879,6 +889,92 @@ impl StateStore for SqliteState {
             let tx = c.transaction().map_err(err)?;
             forget_in(&tx, &uuid).map_err(err)?;
             tx.commit().map_err(err)
+        })
+        .await
+    }
+
+    async fn file_ranges(&self, key: &FileKey) -> Result<Option<FileRanges>, StateError> {
+        let key = key.clone();
+        self.with(move |c, p| {
+            let row: Option<(Option<String>, String)> = c
+                .prepare_cached(
+                    "SELECT boot_id, ranges FROM file_ranges WHERE meeting_uuid = ?1 AND file_id = ?2",
+                )
+                .and_then(|mut st| {
+                    st.query_row(params![key.meeting_uuid, key.file_id], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()
+                })
+                .map_err(|e| StateError::from_sqlite(p, e))?;
+            let Some((boot_id, text)) = row else {
+                return Ok(None);
+            };
+            let raw: Vec<[u64; 4]> =
+                serde_json::from_str(&text).map_err(|e| StateError::Corrupt {
+                    path: p.to_path_buf(),
+                    detail: format!("unreadable download ranges: {e}"),
+                })?;
+            let ranges = raw
+                .into_iter()
+                .map(|[start, end, written, durable]| FileRange {
+                    start,
+                    end,
+                    written,
+                    durable,
+                })
+                .collect();
+            Ok(Some(FileRanges { ranges, boot_id }))
+        })
+        .await
+    }
+
+    async fn save_file_ranges(&self, key: &FileKey, ranges: &FileRanges) -> Result<(), StateError> {
+        let key = key.clone();
+        let raw: Vec<[u64; 4]> = ranges
+            .ranges
+            .iter()
+            .map(|r| [r.start, r.end, r.written, r.durable])
+            .collect();
+        let boot_id = ranges.boot_id.clone();
+        self.with(move |c, p| {
+            // JSON numbers above 2^53 lose precision in some readers, not in serde_json's
+            // u64; sizes are far below that anyway.
+            let text = serde_json::to_string(&raw).map_err(|e| StateError::Invalid {
+                what: format!("download ranges: {e}"),
+            })?;
+            let changed = c
+                .prepare_cached(&format!(
+                    "INSERT INTO file_ranges (meeting_uuid, file_id, boot_id, ranges, updated_at)
+                     SELECT ?1, ?2, ?3, ?4, {NOW}
+                     WHERE EXISTS (SELECT 1 FROM files WHERE meeting_uuid = ?1 AND file_id = ?2)
+                     ON CONFLICT(meeting_uuid, file_id) DO UPDATE SET
+                        boot_id = excluded.boot_id,
+                        ranges = excluded.ranges,
+                        updated_at = excluded.updated_at"
+                ))
+                .and_then(|mut st| {
+                    st.execute(params![key.meeting_uuid, key.file_id, boot_id, text])
+                })
+                .map_err(|e| StateError::from_sqlite(p, e))?;
+            if changed == 0 {
+                return Err(StateError::UnknownFile {
+                    meeting_uuid: key.meeting_uuid.clone(),
+                    file_id: key.file_id.clone(),
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn clear_file_ranges(&self, key: &FileKey) -> Result<(), StateError> {
+        let key = key.clone();
+        self.with(move |c, p| {
+            c.prepare_cached("DELETE FROM file_ranges WHERE meeting_uuid = ?1 AND file_id = ?2")
+                .and_then(|mut st| st.execute(params![key.meeting_uuid, key.file_id]))
+                .map_err(|e| StateError::from_sqlite(p, e))?;
+            Ok(())
         })
         .await
     }

@@ -46,7 +46,7 @@ fn uses_wal_and_versions_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite3");
     drop(SqliteState::open(&path).unwrap());
-    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 2));
+    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 3));
 }
 
 /// The schema zvm's first state files have (version 1, before the listing cache), frozen
@@ -128,7 +128,7 @@ async fn a_state_file_from_before_the_listing_cache_is_migrated_and_keeps_its_ro
         zvm_state::CloudState::Vanished
     );
     drop(store);
-    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 2));
+    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 3));
     // And the listing cache's contract holds on it.
     let store = SqliteState::open(&path).unwrap();
     conformance::listing_windows_are_replaced_whole(&store).await;
@@ -169,7 +169,7 @@ fn a_newer_schema_is_refused_with_advice() {
             err,
             StateError::TooNew {
                 found: 99,
-                supported: 2,
+                supported: 3,
                 ..
             }
         ),
@@ -323,4 +323,42 @@ async fn concurrent_progress_updates_from_many_transfers() {
             "last progress of f{t} must win"
         );
     }
+}
+
+/// A state file of schema 2 (before segmented downloads) opens, keeps its rows and takes
+/// ranges.
+#[tokio::test]
+async fn a_schema_2_file_gains_the_ranges_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite3");
+    {
+        let store = SqliteState::open(&path).unwrap();
+        conformance::seed(&store).await;
+    }
+    // Back to what schema 2 had: no ranges table, version 2.
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("DROP TABLE file_ranges; PRAGMA user_version = 2;")
+            .unwrap();
+    }
+    let version = || -> i64 {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(), 2);
+    let store = SqliteState::open(&path).unwrap();
+    assert_eq!(version(), 3);
+    let key = zvm_state::FileKey::new(conformance::sample_meeting(90).uuid, "persist");
+    assert_eq!(store.file(&key).await.unwrap().unwrap().bytes_done, 2500);
+    assert_eq!(store.file_ranges(&key).await.unwrap(), None);
+    store
+        .save_file_ranges(&key, &conformance::sample_ranges())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.file_ranges(&key).await.unwrap(),
+        Some(conformance::sample_ranges())
+    );
 }

@@ -147,6 +147,41 @@ pub enum DownloadStatus {
     },
 }
 
+/// Which bytes of a file a download asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    /// First byte.
+    pub start: u64,
+    /// Last byte (inclusive); `None`: to the end of the file.
+    pub last: Option<u64>,
+}
+
+impl From<u64> for ByteRange {
+    /// From `offset` to the end (a resumed download).
+    fn from(offset: u64) -> Self {
+        ByteRange {
+            start: offset,
+            last: None,
+        }
+    }
+}
+
+impl ByteRange {
+    /// The `Range` header, `None` for the whole file.
+    pub fn header(&self) -> Option<String> {
+        match (self.start, self.last) {
+            (0, None) => None,
+            (s, None) => Some(format!("bytes={s}-")),
+            (s, Some(l)) => Some(format!("bytes={s}-{l}")),
+        }
+    }
+}
+
+/// Whether an answer says the token was not good enough (refresh it once and ask again).
+fn is_auth_problem(err: &ZoomError) -> bool {
+    matches!(err, ZoomError::HtmlInsteadOfMedia) || matches!(err.status(), Some(401 | 403))
+}
+
 /// Byte stream of a download.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ZoomError>> + Send>>;
 
@@ -576,18 +611,27 @@ impl ZoomClient {
         download_url: &str,
         offset: u64,
     ) -> Result<Download, ZoomError> {
+        self.open_download_range(download_url, ByteRange::from(offset))
+            .await
+    }
+
+    /// Opens one range of a download (closed, or open to the end), in one attempt exactly as
+    /// [`Self::open_download`]: a segmented download asks for its ranges through this.
+    pub async fn open_download_range(
+        &self,
+        download_url: &str,
+        range: ByteRange,
+    ) -> Result<Download, ZoomError> {
         use std::sync::atomic::Ordering;
         let origin = check_url(download_url)?;
         let mut refreshed = false;
         loop {
             let token = self.tokens.access_token().await?;
-            let err = match self.download_once(&origin, &token, offset).await {
+            let err = match self.download_once(&origin, &token, range).await {
                 Ok(d) => return Ok(d),
                 Err(e) => e,
             };
-            let auth_problem = matches!(err, ZoomError::HtmlInsteadOfMedia)
-                || matches!(err.status(), Some(401 | 403));
-            if auth_problem && !refreshed {
+            if is_auth_problem(&err) && !refreshed {
                 refreshed = true;
                 self.refresh_after_reject(&token).await?;
                 continue;
@@ -605,19 +649,19 @@ impl ZoomClient {
         &self,
         origin: &Url,
         token: &Secret,
-        offset: u64,
+        range: ByteRange,
     ) -> Result<Download, ZoomError> {
         use std::sync::atomic::Ordering;
         let with_token = self.cdn_wants_token.load(Ordering::Relaxed);
         let (resp, at) = self
-            .follow(origin, origin, token, offset, with_token)
+            .follow(origin, origin, token, range, with_token)
             .await?;
         let (resp, _) = if resp.status() == reqwest::StatusCode::FORBIDDEN
             && !with_token
             && !same_host(&at, origin)
         {
             // The CDN wants the token as well as its signed query: ask again with it.
-            let (resp, at) = self.follow(&at, origin, token, offset, true).await?;
+            let (resp, at) = self.follow(&at, origin, token, range, true).await?;
             if resp.status().is_success() {
                 tracing::info!("the CDN wants the bearer token; sending it from now on");
                 self.cdn_wants_token.store(true, Ordering::Relaxed);
@@ -626,7 +670,7 @@ impl ZoomClient {
         } else {
             (resp, at)
         };
-        self.classify_download(resp, offset)
+        self.classify_download(resp, range.start)
     }
 
     /// GETs `start` and follows its redirects (at most [`MAX_REDIRECTS`], never to plain
@@ -637,7 +681,7 @@ impl ZoomClient {
         start: &Url,
         origin: &Url,
         token: &Secret,
-        offset: u64,
+        range: ByteRange,
         token_everywhere: bool,
     ) -> Result<(reqwest::Response, Url), ZoomError> {
         let mut url = start.clone();
@@ -646,8 +690,8 @@ impl ZoomClient {
             if token_everywhere || same_host(&url, origin) {
                 req = req.bearer_auth(token.expose());
             }
-            if offset > 0 {
-                req = req.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+            if let Some(value) = range.header() {
+                req = req.header(reqwest::header::RANGE, value);
             }
             let resp = req.send().await?;
             if !resp.status().is_redirection() {

@@ -20,7 +20,7 @@ pub use auth::{
     login_pkce,
 };
 pub use client::{
-    ClientConfig, DeleteAction, DeleteOutcome, Download, DownloadStatus, SummaryAbsent,
+    ByteRange, ClientConfig, DeleteAction, DeleteOutcome, Download, DownloadStatus, SummaryAbsent,
     SummaryResult, UserStatusFilter, ZoomClient, encode_uuid,
 };
 pub use error::{AdminListing, ErrorClass, ZoomError};

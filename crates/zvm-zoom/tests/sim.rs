@@ -829,3 +829,56 @@ async fn downloads_work_whether_the_cdn_wants_or_refuses_the_token() -> TestResu
     }
     Ok(())
 }
+
+/// One range of a file in one attempt: a closed range comes back as asked, and a CDN that
+/// refuses another connection (429) is answered at once, not waited out.
+#[tokio::test]
+async fn a_closed_range_in_one_attempt() -> TestResult {
+    let (sim, c) = start(sim_config()).await?;
+    let (rf, mf) = a_file(&sim, &c).await?;
+    let last = mf.size / 2;
+    let d = c
+        .open_download_range(
+            &rf.download_url,
+            ByteRange {
+                start: 10,
+                last: Some(last),
+            },
+        )
+        .await?;
+    assert_eq!(d.status, DownloadStatus::Partial { start: 10 });
+    assert_eq!(d.content_length, Some(last - 10 + 1));
+    assert_eq!(collect(d).await?, mf.content(10, (last - 10 + 1) as usize));
+
+    sim.set_faults(FaultConfig {
+        max_downloads: 1,
+        // Slow enough that the first body is still being sent while the second is asked.
+        bandwidth_bps: 16,
+        ..FaultConfig::default()
+    });
+    // One download holds the CDN's only slot while its body is being sent.
+    let held = c.open_download(&rf.download_url, 0).await?;
+    let refused_before = sim
+        .stats()
+        .requests
+        .get("GET /cdn/file/{id}")
+        .and_then(|m| m.get(&429).copied())
+        .unwrap_or(0);
+    let throttles = c.download_throttles();
+    let e = c
+        .open_download_range(&rf.download_url, ByteRange::from(5))
+        .await
+        .err();
+    assert!(
+        matches!(
+            e.as_ref().map(ZoomError::class),
+            Some(ErrorClass::RateLimited(_))
+        ),
+        "a 429 comes back classified: {e:?}"
+    );
+    let refused = sim.stats().requests["GET /cdn/file/{id}"][&429] - refused_before;
+    assert_eq!(refused, 1, "one attempt, not a wait-and-retry loop");
+    assert_eq!(c.download_throttles(), throttles + 1, "the 429 is counted");
+    drop(held);
+    Ok(())
+}

@@ -53,6 +53,9 @@ struct Args {
     /// Size of every file with --files-per-meeting, e.g. 4MiB, 4GiB, 1000000.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     file_size: Option<u64>,
+    /// The newest meeting's first MP4 has this size (one long recording among the rest).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    large_file: Option<u64>,
     /// Download cap of each TCP connection, e.g. 20MiB (bytes per second); HTTP/2 streams
     /// on one connection share it.
     #[arg(long, value_name = "RATE", value_parser = parse_size)]
@@ -157,6 +160,9 @@ fn build(a: &Args) -> anyhow::Result<SimConfig> {
     }
     if let Some(v) = a.file_size {
         c.account.file_size = Some(v);
+    }
+    if let Some(v) = a.large_file {
+        c.account.large_file = Some(v);
     }
     if let Some(v) = a.bandwidth {
         c.faults.bandwidth_bps = v;

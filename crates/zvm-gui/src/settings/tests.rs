@@ -19,6 +19,8 @@ summaries = false
 participant_audio = false
 recent_days = 45
 full_listing_days = 3
+segments = 3
+min_segment_size = "32M"
 [zoom]
 account_id = "A1"
 client_id = "C1"
@@ -79,6 +81,8 @@ fn the_gui_honours_every_key_of_the_cli_config() {
         ("participant_audio", !o.participant_audio),
         ("recent_days", o.listing.recent_days == 45),
         ("full_listing_days", o.listing.full_listing_days == 3),
+        ("segments", o.segments == zvm_engine::Segments::AtMost(3)),
+        ("min_segment_size", o.min_segment == 32 << 20),
         (
             "zoom.account_id",
             conn.account_id == "A1" && conn.mode == AuthMode::ServerToServer,
