@@ -21,7 +21,7 @@ use zvm_zoom::{DownloadStatus, ErrorClass, ZoomError};
 
 use crate::accounting::{Accounting, FailureClass};
 use crate::bwlimit::ByteLimiter;
-use crate::concurrency::{self, Gate};
+use crate::concurrency::{self, Gate, Slot};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::events::Event;
@@ -487,9 +487,10 @@ impl Worker {
                 _ = self.cancel.cancelled() => None,
             };
             let Some(slot) = slot else { break };
+            let mut slot = Some(slot);
             let (job, pre) = match next.take() {
                 Some(n) => n,
-                None => match self.take_work().await {
+                None => match self.take_work(&mut slot).await {
                     Some(Work::Job(j)) => (j, None),
                     Some(Work::Help(file)) => {
                         file.work(&run.segmented(), false).await;
@@ -537,11 +538,22 @@ impl Worker {
     /// The next job, or else another connection for a file being fetched in ranges; counts
     /// the wait when there was neither (the pool was not the bottleneck). Once the queue is
     /// closed and empty, only help is left, until no file is being transferred.
-    async fn take_work(&self) -> Option<Work> {
+    ///
+    /// `slot` is the worker's permit. Waiting for help, the worker gives it back and enters
+    /// the gate again when help is wanted: a job that another worker took ahead (pipelining)
+    /// waits for a permit, and after `-j auto` lowered the target there may be none but
+    /// those. Idle workers holding every permit kept such a file waiting until the target
+    /// rose past them (seconds; for ever with a target that no longer moves).
+    async fn take_work(&self, slot: &mut Option<Slot>) -> Option<Work> {
         let mut rx = self.rx.lock().await;
         let job = match rx.try_recv() {
             Ok(j) => Some(j),
-            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Disconnected) => {
+                // Not held while waiting for help below: the other workers would queue on
+                // the lock, each holding its permit.
+                drop(rx);
+                None
+            }
             Err(mpsc::error::TryRecvError::Empty) => {
                 if let Some(f) = self.segments.help_wanted(&self.engine) {
                     return Some(Work::Help(f));
@@ -561,10 +573,18 @@ impl Worker {
                 self.segments.job_taken();
                 Some(Work::Job(j))
             }
-            None => tokio::select! {
-                f = self.segments.wait_for_help(&self.engine, true) => f.map(Work::Help),
-                _ = self.cancel.cancelled() => None,
-            },
+            None => {
+                drop(slot.take());
+                let file = tokio::select! {
+                    f = self.segments.wait_for_help(&self.engine, true) => f?,
+                    _ = self.cancel.cancelled() => return None,
+                };
+                *slot = Some(tokio::select! {
+                    s = self.gate.enter() => s?,
+                    _ = self.cancel.cancelled() => return None,
+                });
+                Some(Work::Help(file))
+            }
         }
     }
 }
