@@ -310,13 +310,13 @@ fn on_a_terminal(ctx: &TestContext, args: &[String], env: &[(&str, &str)]) -> Op
         .env("ZOOM_CLIENT_ID", creds.client_id)
         .env("ZOOM_CLIENT_SECRET", creds.client_secret)
         .env("ZVM_PLAN", "business")
+        .env("ZVM_TEST_FAST_RETRY", "1")
         .stdin(std::process::Stdio::null());
     for (k, v) in env {
         c.env(k, v);
     }
     // A safety net, never reached when things work (the run takes seconds): a run that
-    // never ends fails here instead of hanging the suite. (It caught one: idle transfers
-    // holding every permit after `-j auto` lowered its target.)
+    // never ends fails here instead of hanging the suite.
     // Into a file, not a pipe: nobody reads a pipe while this waits.
     let run_name = Path::new(&args[1]).file_name().expect("a dest folder");
     let screen = ctx
@@ -333,7 +333,11 @@ fn on_a_terminal(ctx: &TestContext, args: &[String], env: &[(&str, &str)]) -> Op
     while child.try_wait().expect("wait").is_none() {
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
-            panic!("zvm on a terminal did not finish within 180 s");
+            let seen = std::fs::read(&screen).unwrap_or_default();
+            panic!(
+                "zvm on a terminal did not finish within 180 s; its screen:\n{}",
+                String::from_utf8_lossy(&seen)
+            );
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
@@ -343,7 +347,9 @@ fn on_a_terminal(ctx: &TestContext, args: &[String], env: &[(&str, &str)]) -> Op
     Some(text)
 }
 
-#[tokio::test]
+// Several threads: this test waits for `script` on its own thread while the simulator
+// answers zvm on the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_bars_on_a_terminal_follow_no_color_and_term_dumb() {
     // Slow enough that the bars are drawn a few times (8 a second).
     let mut cfg = small_account(72, 6);
