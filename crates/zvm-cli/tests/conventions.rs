@@ -379,6 +379,12 @@ async fn progress_bars_on_a_terminal_follow_no_color_and_term_dumb() {
         "the bars are still drawn: {plain:?}"
     );
     assert!(!has_sgr(&plain), "but without colour under NO_COLOR");
+    // --color never is zvm's own decision (the terminal library knows NO_COLOR by itself).
+    let mut never = fresh("d");
+    never.extend(["--color".to_string(), "never".to_string()]);
+    let never = on_a_terminal(&ctx, &never, &[("TERM", "xterm")]).expect("script is there");
+    assert!(never.contains("total"), "the bars are drawn: {never:?}");
+    assert!(!has_sgr(&never), "without colour with --color never");
     let dumb = on_a_terminal(&ctx, &fresh("c"), &[("TERM", "dumb")]).expect("script is there");
     assert!(
         !dumb.contains(ESC),
