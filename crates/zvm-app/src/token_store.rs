@@ -1,5 +1,6 @@
 //! Where the sign-in token lives, for every front end: the OS keyring where one answers
-//! (Secret Service on Linux), else a 0600 file in the config dir (headless machines, CI, or
+//! (Secret Service on Linux, the Keychain on macOS, the Credential Manager on Windows; the
+//! same keyring-core family of crates serves all three), else a 0600 file in the config dir (headless machines, CI, or
 //! `ZVM_TOKEN_STORE=file`). Because the CLI and the GUI both choose here, a sign-in made in
 //! one is the sign-in of the other. The token never appears in any output either way.
 
@@ -24,7 +25,10 @@ pub fn choose(config_dir: &Path, kind: StoreKind) -> Arc<dyn TokenStore> {
     if kind == StoreKind::FileOnly || std::env::var("ZVM_TOKEN_STORE").is_ok_and(|v| v == "file") {
         return file;
     }
-    #[cfg(all(feature = "keyring", target_os = "linux"))]
+    #[cfg(all(
+        feature = "keyring",
+        any(target_os = "linux", target_os = "macos", target_os = "windows")
+    ))]
     if let Some(k) = keyring::KeyringTokenStore::probe() {
         // A token signed in before the keyring was available stays usable until re-login.
         if matches!(file.load(), Ok(Some(_))) && matches!(k.load(), Ok(None)) {
@@ -35,7 +39,10 @@ pub fn choose(config_dir: &Path, kind: StoreKind) -> Arc<dyn TokenStore> {
     file
 }
 
-#[cfg(all(feature = "keyring", target_os = "linux"))]
+#[cfg(all(
+    feature = "keyring",
+    any(target_os = "linux", target_os = "macos", target_os = "windows")
+))]
 mod keyring {
     use keyring_core::{Entry, Error};
     use zvm_zoom::{StoredToken, TokenStore, ZoomError};
@@ -46,6 +53,19 @@ mod keyring {
     #[derive(Debug)]
     pub struct KeyringTokenStore;
 
+    /// The OS's own credential store, if it can be opened here.
+    fn native_store() -> Option<std::sync::Arc<keyring_core::CredentialStore>> {
+        #[cfg(target_os = "linux")]
+        let store = zbus_secret_service_keyring_store::Store::new();
+        // The legacy keychain: the store an unsigned command-line app may use.
+        #[cfg(target_os = "macos")]
+        let store = apple_native_keyring_store::keychain::Store::new();
+        #[cfg(target_os = "windows")]
+        let store = windows_native_keyring_store::Store::new();
+        let store: std::sync::Arc<keyring_core::CredentialStore> = store.ok()?;
+        Some(store)
+    }
+
     fn entry() -> Result<Entry, ZoomError> {
         Entry::new(SERVICE, USER).map_err(|e| ZoomError::TokenStore(format!("OS keyring: {e}")))
     }
@@ -53,8 +73,7 @@ mod keyring {
     impl KeyringTokenStore {
         /// `Some` when a Secret Service answers and the entry can be read.
         pub fn probe() -> Option<Self> {
-            let store = zbus_secret_service_keyring_store::Store::new().ok()?;
-            keyring_core::set_default_store(store);
+            keyring_core::set_default_store(native_store()?);
             match Entry::new(SERVICE, USER).ok()?.get_password() {
                 Ok(_) | Err(Error::NoEntry) => Some(KeyringTokenStore),
                 Err(_) => None,
@@ -91,7 +110,13 @@ mod keyring {
         }
 
         fn location(&self) -> String {
-            "the OS keyring (Secret Service, service \"zvm\")".into()
+            if cfg!(target_os = "macos") {
+                "the macOS Keychain (service \"zvm\")".into()
+            } else if cfg!(target_os = "windows") {
+                "the Windows Credential Manager (service \"zvm\")".into()
+            } else {
+                "the OS keyring (Secret Service, service \"zvm\")".into()
+            }
         }
     }
 }

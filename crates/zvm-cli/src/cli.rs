@@ -42,6 +42,25 @@ pub struct GlobalArgs {
     /// More log detail on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Colour in help, logs and progress: auto (on a terminal, unless NO_COLOR is set,
+    /// CLICOLOR=0 or TERM=dumb; CLICOLOR_FORCE=1 forces it), always, or never.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        global = true,
+        value_name = "WHEN"
+    )]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +78,28 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Run the whole job against a built-in fake Zoom account, into ./zvm-demo (no Zoom account needed).
     Demo(DemoArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
+    #[command(
+        after_help = "Install, e.g.:\n  bash: zvm completions bash > ~/.local/share/bash-completion/completions/zvm\n  zsh:  zvm completions zsh > ~/.zfunc/_zvm   (with fpath+=~/.zfunc before compinit)\n  fish: zvm completions fish > ~/.config/fish/completions/zvm.fish\n  PowerShell: zvm completions powershell | Out-String | Invoke-Expression   (in $PROFILE)"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (zvm.1), or write one page per command into a folder.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write zvm.1 and a page per command (zvm-sync.1, ...) into this folder instead of
+    /// printing zvm.1, e.g. `zvm man --dir ~/.local/share/man/man1`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

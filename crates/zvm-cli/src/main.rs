@@ -5,15 +5,19 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
+mod color;
 mod commands;
 mod connect;
+mod generate;
 mod moving;
 mod output;
 mod reporter;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use std::io::IsTerminal;
+
+use clap::{CommandFactory, FromArgMatches};
 
 /// Exit codes, documented in `--help` and the README.
 pub mod exit {
@@ -101,7 +105,32 @@ impl From<anyhow::Error> for Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let env = color::ColorEnv::from_process();
+    let when = color::prescan(&args);
+    // Help goes to stdout, errors to stderr: clap gets the choice for the stream it writes.
+    let help_colour = color::for_clap(when, &env, std::io::stdout().is_terminal());
+    let error_colour = color::for_clap(when, &env, std::io::stderr().is_terminal());
+    let parsed = cli::Cli::command()
+        .color(help_colour)
+        .try_get_matches_from(&args)
+        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => {
+            let colour = if e.use_stderr() {
+                error_colour
+            } else {
+                help_colour
+            };
+            e.with_cmd(&cli::Cli::command().color(colour)).exit()
+        }
+    };
+    color::set_stderr_colour(color::colour_on(
+        cli.global.color,
+        &env,
+        std::io::stderr().is_terminal(),
+    ));
     init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -139,22 +168,34 @@ fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color::stderr_colour())
         .with_target(false)
         .try_init();
 }
 
 /// Runs one command: loads config.toml once and hands it to the command's module.
 async fn run(cli: cli::Cli) -> Result<u8, Failure> {
-    let cfg = zvm_app::config::load_config(cli.global.config.as_deref())
-        .map_err(zvm_app::Failure::from)?;
-    match cli.command {
-        cli::Command::Auth(cli::AuthCommand::Login(a)) => connect::login(&a, &cfg).await,
-        cli::Command::Auth(cli::AuthCommand::Status(z)) => connect::status(&z, &cfg).await,
-        cli::Command::Auth(cli::AuthCommand::Logout(z)) => connect::logout(&z, &cfg).await,
-        cli::Command::List(a) => commands::list(&cli.global, &a, &cfg).await,
-        cli::Command::Sync(a) => commands::sync(&cli.global, &a, &cfg).await,
-        cli::Command::Move(a) => moving::move_cmd(&cli.global, &a, &cfg).await,
-        cli::Command::Restore(a) => moving::restore_cmd(&cli.global, &a, &cfg).await,
-        cli::Command::Demo(a) => commands::demo(&cli.global, &a).await,
+    use cli::{AuthCommand, Command};
+    // A lazy config: generated files need none, and a broken config.toml must not stop
+    // `zvm completions` or `zvm man`.
+    let config = || {
+        zvm_app::config::load_config(cli.global.config.as_deref()).map_err(zvm_app::Failure::from)
+    };
+    match &cli.command {
+        Command::Completions(a) => generate::completions(a),
+        Command::Man(a) => generate::man(a),
+        Command::Auth(AuthCommand::Login(a)) => connect::login(a, &config()?).await,
+        Command::Auth(AuthCommand::Status(z)) => connect::status(z, &config()?).await,
+        Command::Auth(AuthCommand::Logout(z)) => connect::logout(z, &config()?).await,
+        Command::List(a) => commands::list(&cli.global, a, &config()?).await,
+        Command::Sync(a) => commands::sync(&cli.global, a, &config()?).await,
+        Command::Move(a) => moving::move_cmd(&cli.global, a, &config()?).await,
+        Command::Restore(a) => moving::restore_cmd(&cli.global, a, &config()?).await,
+        Command::Demo(a) => {
+            // The demo brings its own account but, as every run command, reports a broken
+            // config.toml rather than ignoring it.
+            config()?;
+            commands::demo(&cli.global, a).await
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! turns them into text.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -32,7 +32,7 @@ impl Mode {
             Mode::Json
         } else if quiet {
             Mode::Quiet
-        } else if std::io::stderr().is_terminal() {
+        } else if crate::color::bars_possible(&crate::color::ColorEnv::from_process()) {
             Mode::Bars
         } else {
             Mode::Plain
@@ -92,9 +92,12 @@ impl Renderer {
         self.total.get_or_insert_with(|| {
             let pb = self.multi.add(ProgressBar::new(0));
             pb.set_style(
-                ProgressStyle::with_template(
-                    "{prefix:.bold} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
-                )
+                ProgressStyle::with_template(if crate::color::stderr_colour() {
+                    "{prefix:.bold} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}"
+                } else {
+                    // NO_COLOR and friends: the same bar without styles.
+                    "{prefix} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}"
+                })
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
