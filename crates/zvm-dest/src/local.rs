@@ -128,6 +128,35 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), DestError> {
     Ok(())
 }
 
+/// Puts a complete partial file under its final name: fsync, the size checked, rename,
+/// the folder fsynced. Blocking; the one commit of the `.part` and the ranged file alike.
+pub(crate) fn commit_part(
+    file: File,
+    part: PathBuf,
+    fin: &Path,
+    expected_size: u64,
+) -> Result<u64, DestError> {
+    file.sync_all()
+        .map_err(|e| DestError::io("sync", &part, e))?;
+    // Check the file itself, not our byte counter: it is what gets renamed, and a writer
+    // dropped earlier may still have extended it.
+    let actual = file
+        .metadata()
+        .map_err(|e| DestError::io("stat", &part, e))?
+        .len();
+    if actual != expected_size {
+        return Err(DestError::SizeMismatch {
+            expected: expected_size,
+            actual,
+            path: part,
+        });
+    }
+    drop(file);
+    std::fs::rename(&part, fin).map_err(|e| DestError::io("rename into place", fin, e))?;
+    sync_dir(parent_or_root(fin))?;
+    Ok(actual)
+}
+
 pub(crate) fn parent_or_root(path: &Path) -> &Path {
     path.parent().unwrap_or(Path::new("."))
 }
@@ -590,26 +619,7 @@ impl PartialFile for LocalPartial {
         let part = self.part_path.clone();
         let fin = self.final_path.clone();
         blocking("finalize", &part.clone(), move || {
-            file.sync_all()
-                .map_err(|e| DestError::io("sync", &part, e))?;
-            // Check the file itself, not our byte counter: it is what gets renamed, and a
-            // writer dropped earlier may still have extended it.
-            let actual = file
-                .metadata()
-                .map_err(|e| DestError::io("stat", &part, e))?
-                .len();
-            if actual != expected_size {
-                return Err(DestError::SizeMismatch {
-                    expected: expected_size,
-                    actual,
-                    path: part,
-                });
-            }
-            drop(file);
-            std::fs::rename(&part, &fin)
-                .map_err(|e| DestError::io("rename into place", &fin, e))?;
-            sync_dir(parent_or_root(&fin))?;
-            Ok(actual)
+            commit_part(file, part, &fin, expected_size)
         })
         .await
     }

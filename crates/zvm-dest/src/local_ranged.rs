@@ -15,9 +15,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::task::{JoinHandle, spawn_blocking};
 
-use crate::local::{
-    blocking, create_parent, file_len, parent_or_root, sync_dir, with_suffix, write_queue,
-};
+use crate::local::{blocking, commit_part, create_parent, file_len, with_suffix, write_queue};
 use crate::{DestError, LocalDestination, RANGED_SUFFIX, RangeWriter, RangedFile};
 
 impl LocalDestination {
@@ -177,23 +175,7 @@ impl RangedFile for LocalRanged {
         let part = self.path.clone();
         let fin = self.final_path.clone();
         blocking("finalize", &self.path, move || {
-            f.sync_all().map_err(|e| DestError::io("sync", &part, e))?;
-            let actual = f
-                .metadata()
-                .map_err(|e| DestError::io("stat", &part, e))?
-                .len();
-            if actual != expected_size {
-                return Err(DestError::SizeMismatch {
-                    expected: expected_size,
-                    actual,
-                    path: part,
-                });
-            }
-            drop(f);
-            std::fs::rename(&part, &fin)
-                .map_err(|e| DestError::io("rename into place", &fin, e))?;
-            sync_dir(parent_or_root(&fin))?;
-            Ok(actual)
+            commit_part(f, part, &fin, expected_size)
         })
         .await
     }
