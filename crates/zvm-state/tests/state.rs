@@ -46,7 +46,7 @@ fn uses_wal_and_versions_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite3");
     drop(SqliteState::open(&path).unwrap());
-    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 3));
+    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 4));
 }
 
 /// The schema zvm's first state files have (version 1, before the listing cache), frozen
@@ -128,7 +128,7 @@ async fn a_state_file_from_before_the_listing_cache_is_migrated_and_keeps_its_ro
         zvm_state::CloudState::Vanished
     );
     drop(store);
-    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 3));
+    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 4));
     // And the listing cache's contract holds on it.
     let store = SqliteState::open(&path).unwrap();
     conformance::listing_windows_are_replaced_whole(&store).await;
