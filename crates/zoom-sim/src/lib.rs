@@ -247,6 +247,7 @@ impl Simulator {
         control::issue_token(&self.shared)
     }
 
+    /// Sends a webhook once, signed as Zoom signs it; the answer's status.
     pub async fn send_webhook(
         &self,
         url: &str,
@@ -254,6 +255,34 @@ impl Simulator {
         event: WebhookEvent,
     ) -> anyhow::Result<u16> {
         webhook::send(&self.shared, url, secret_token, event).await
+    }
+
+    /// Sends a webhook with Zoom's retries (see [`webhook::send_with_retries`]): each
+    /// delivery's status, 0 where nothing answered.
+    pub async fn send_webhook_with_retries(
+        &self,
+        url: &str,
+        secret_token: &str,
+        event: WebhookEvent,
+        delays: &[std::time::Duration],
+    ) -> anyhow::Result<Vec<u16>> {
+        webhook::send_with_retries(&self.shared, url, secret_token, event, delays).await
+    }
+
+    /// The body Zoom would send for `event` now (sent by [`Self::deliver_webhook`], as
+    /// often as a test wants: a retry of one event is the same body).
+    pub fn webhook_body(&self, event: &WebhookEvent) -> anyhow::Result<String> {
+        webhook::envelope(&self.shared, event)
+    }
+
+    /// Delivers a webhook body, signed now; the answer's status.
+    pub async fn deliver_webhook(
+        &self,
+        url: &str,
+        secret_token: &str,
+        body: &str,
+    ) -> anyhow::Result<u16> {
+        webhook::deliver(&self.shared, url, secret_token, body).await
     }
 
     pub async fn shutdown(mut self) {
