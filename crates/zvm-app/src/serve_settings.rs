@@ -175,6 +175,20 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_in_contrib_reads_and_resolves() {
+        let text = include_str!("../../../contrib/config.example.toml");
+        let cfg = crate::config::parse_config(text, std::path::Path::new("config.example.toml"))
+            .expect("contrib/config.example.toml is a valid config.toml");
+        let s = resolve(&[&cfg.serve]).expect("its [serve] resolves");
+        assert_eq!(s.path, DEFAULT_PATH);
+        assert!(s.sync.is_some() && s.moves.is_some());
+        assert!(
+            s.secret.is_none(),
+            "the example keeps the secret out of the file"
+        );
+    }
+
+    #[test]
     fn bad_values_name_the_key_and_the_fix() {
         let bad = |c: ServeConfig| resolve(&[&c]).unwrap_err().to_string();
         let e = bad(ServeConfig {

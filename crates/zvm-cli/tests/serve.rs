@@ -148,7 +148,11 @@ impl Serve {
 }
 
 fn the_meeting(sim: &Simulator) -> ManifestMeeting {
-    sim.manifest().meetings.into_iter().next().expect("a meeting")
+    sim.manifest()
+        .meetings
+        .into_iter()
+        .next()
+        .expect("a meeting")
 }
 
 /// Polls `f` every 100 ms; the bound only ends a test that would otherwise hang.
@@ -292,7 +296,14 @@ async fn sigkill_after_the_200_loses_no_event_and_the_next_start_copies_the_meet
     let copy = check_copied(&state_file, &dir.path().join("dest"), &meeting).await;
     assert_eq!(listing_requests(&sim), 0, "copied by uuid, with no listing");
     // The other meetings were not touched.
-    assert_eq!(common::files_under(&dir.path().join("dest")).iter().filter(|p| p.extension().is_some_and(|e| e == "mp4")).count(), 1, "{copy:?}");
+    assert_eq!(
+        common::files_under(&dir.path().join("dest"))
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "mp4"))
+            .count(),
+        1,
+        "{copy:?}"
+    );
 
     // /metrics counts this process's work exactly as the simulator saw it.
     let m = scrape(&second.base).await;
@@ -301,9 +312,22 @@ async fn sigkill_after_the_200_loses_no_event_and_the_next_start_copies_the_meet
         .filter(|(k, _)| k.starts_with("zvm_api_requests_total{"))
         .map(|(_, v)| v)
         .sum();
-    assert_eq!(api_total, (api_requests(&sim) - api_before) as f64, "{m:#?}");
-    assert!(m.keys().any(|k| k.starts_with("zvm_api_requests_total{category=light,status=200")), "{m:#?}");
-    assert!(m.keys().any(|k| k.starts_with("zvm_api_request_duration_seconds")) || m.keys().any(|k| k.contains("duration")), "latency histogram: {m:#?}");
+    assert_eq!(
+        api_total,
+        (api_requests(&sim) - api_before) as f64,
+        "{m:#?}"
+    );
+    assert!(
+        m.keys()
+            .any(|k| k.starts_with("zvm_api_requests_total{category=light,status=200")),
+        "{m:#?}"
+    );
+    assert!(
+        m.keys()
+            .any(|k| k.starts_with("zvm_api_request_duration_seconds"))
+            || m.keys().any(|k| k.contains("duration")),
+        "latency histogram: {m:#?}"
+    );
     assert_eq!(m["zvm_files_copied_total{}"], 1.0, "{m:#?}");
     assert_eq!(m["zvm_bytes_copied_total{}"], SIZE as f64, "{m:#?}");
     assert_eq!(m["zvm_api_rate_limited_total{}"], 0.0);
@@ -353,7 +377,11 @@ async fn sigterm_mid_transfer_exits_0_and_the_next_start_resumes_the_part() {
     {
         let st = SqliteState::open(&state_file).unwrap();
         let rows = st.webhook_events().await.unwrap();
-        assert_eq!(rows[0].status, WebhookStatus::Queued, "the event waits for the next start");
+        assert_eq!(
+            rows[0].status,
+            WebhookStatus::Queued,
+            "the event waits for the next start"
+        );
         assert_eq!(rows[0].attempts, 0, "a stop is not a failed attempt");
     }
 
@@ -363,7 +391,12 @@ async fn sigterm_mid_transfer_exits_0_and_the_next_start_resumes_the_part() {
     check_copied(&state_file, &dest, &meeting).await;
     assert!(parts_under(&dest).is_empty());
     // Resumed: the last request for the file asked for the bytes after what was kept.
-    let requests = sim.stats().cdn_requests.get(&file_id).cloned().unwrap_or_default();
+    let requests = sim
+        .stats()
+        .cdn_requests
+        .get(&file_id)
+        .cloned()
+        .unwrap_or_default();
     let last = requests.last().expect("CDN requests for the file");
     let range = last.range.clone().unwrap_or_default();
     let start: u64 = range
@@ -371,7 +404,10 @@ async fn sigterm_mid_transfer_exits_0_and_the_next_start_resumes_the_part() {
         .and_then(|r| r.split('-').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-    assert!(start > 0 && start <= kept, "resumed from {range:?}, {kept} bytes were kept; {requests:?}");
+    assert!(
+        start > 0 && start <= kept,
+        "resumed from {range:?}, {kept} bytes were kept; {requests:?}"
+    );
     let (code, _, log) = second.terminate().await;
     assert_eq!(code, Some(0), "{}", common::tail(&log));
 }
@@ -386,7 +422,9 @@ fn scheduled_starts(log: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schedule_missed_while_down_runs_once_at_start() {
-    let sim = Simulator::start(account(163, 3, 50_000)).await.expect("simulator");
+    let sim = Simulator::start(account(163, 3, 50_000))
+        .await
+        .expect("simulator");
     let dir = tempfile::tempdir().unwrap();
     let state_file = dir.path().join("state.sqlite3");
     let args = ["--sync-every", "1h", "--log-format", "json"];
@@ -400,7 +438,10 @@ async fn a_schedule_missed_while_down_runs_once_at_start() {
 
     // Never ran: an interval schedule runs at the first start.
     let first = Serve::start(&sim, dir.path(), &args).await;
-    wait_for("the first scheduled sync", || async { last_sync().await.is_some() }).await;
+    wait_for("the first scheduled sync", || async {
+        last_sync().await.is_some()
+    })
+    .await;
     let (code, _, log) = first.terminate().await;
     assert_eq!(code, Some(0), "{}", common::tail(&log));
     assert_eq!(scheduled_starts(&log), 1, "{}", common::tail(&log));
@@ -427,7 +468,12 @@ async fn a_schedule_missed_while_down_runs_once_at_start() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (code, _, log) = second.terminate().await;
     assert_eq!(code, Some(0), "{}", common::tail(&log));
-    assert_eq!(scheduled_starts(&log), 1, "caught up once: {}", common::tail(&log));
+    assert_eq!(
+        scheduled_starts(&log),
+        1,
+        "caught up once: {}",
+        common::tail(&log)
+    );
     assert_eq!(listing_requests(&sim), listed, "no second run");
 
     // Not missed (ran minutes ago): no run at start.

@@ -125,7 +125,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, headers: HeaderMap, body: By
                 dedup_key,
                 event: event.clone(),
                 meeting_uuid: Some(meeting_uuid.clone()),
-                body: String::from_utf8_lossy(&body).into_owned(),
+                body: envelope::body_to_store(&body),
             };
             match tokio::time::timeout(ENQUEUE_DEADLINE, intake.state.enqueue_webhook(&row)).await {
                 Ok(Ok(Enqueued::New(id))) => {

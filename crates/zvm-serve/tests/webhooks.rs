@@ -265,8 +265,16 @@ async fn a_signed_recording_completed_copies_that_meeting_without_listing_and_on
         .expect("webhook sent");
     assert_eq!(again, 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(d.state.webhook_events().await.unwrap().len(), 1);
+    let events = d.state.webhook_events().await.unwrap();
+    assert_eq!(events.len(), 1);
     assert_eq!(sim.stats().download_requests(), downloads);
+    // The queue keeps the event, not its download_token (a credential).
+    assert!(body.contains("download_token"));
+    assert!(
+        !events[0].body.contains("download_token"),
+        "{}",
+        events[0].body
+    );
 
     // /metrics counts what the run did: the files and bytes the state holds as verified,
     // one event queued and one duplicate, no failure.
