@@ -129,9 +129,28 @@ struct WebhookReq {
     url: String,
     secret_token: String,
     event: WebhookEvent,
+    /// With Zoom's retries, their waits (5, 20, 60 minutes) multiplied by this; the answer
+    /// lists every delivery's status. Without it: one delivery.
+    #[serde(default)]
+    retry_scale: Option<f64>,
 }
 
 async fn webhook(State(st): State<AppState>, Json(w): Json<WebhookReq>) -> Response {
+    if let Some(scale) = w.retry_scale {
+        let delays = crate::webhook::retry_delays(scale);
+        return match crate::webhook::send_with_retries(
+            &st,
+            &w.url,
+            &w.secret_token,
+            w.event,
+            &delays,
+        )
+        .await
+        {
+            Ok(statuses) => Json(serde_json::json!({"statuses": statuses})).into_response(),
+            Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+        };
+    }
     match crate::webhook::send(&st, &w.url, &w.secret_token, w.event).await {
         Ok(code) => Json(serde_json::json!({"status": code})).into_response(),
         Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
