@@ -209,7 +209,9 @@ impl Simulator {
     /// Adds a meeting to the live account (as if it had just been recorded); it is listed
     /// from now on. See [`NewMeeting`].
     pub fn add_meeting(&self, new: NewMeeting) -> anyhow::Result<ManifestMeeting> {
-        live::add_meeting(&self.shared, &new)
+        let m = live::add_meeting(&self.shared, &new)?;
+        webhook::on_meeting_added(&self.shared, &m);
+        Ok(m)
     }
 
     /// Zoom finishes processing a file of a meeting (`None`: every processing file of it);
@@ -219,7 +221,9 @@ impl Simulator {
         meeting_uuid: &str,
         file_id: Option<&str>,
     ) -> anyhow::Result<Vec<ManifestFile>> {
-        live::finish_processing(&self.shared, meeting_uuid, file_id)
+        let files = live::finish_processing(&self.shared, meeting_uuid, file_id)?;
+        webhook::on_processing_finished(&self.shared, meeting_uuid, &files);
+        Ok(files)
     }
 
     /// A user deletes a meeting in the web portal, not through the API: it leaves the
@@ -245,6 +249,12 @@ impl Simulator {
     /// Issues an S2S-equivalent access token directly (for curl/aria2 in benchmarks).
     pub fn issue_access_token(&self) -> String {
         control::issue_token(&self.shared)
+    }
+
+    /// From now on the simulator sends the account's webhooks by itself to `sub` (a new
+    /// meeting, a transcript that finished processing), with Zoom's retries; `None` stops.
+    pub fn subscribe_webhooks(&self, sub: Option<webhook::Subscription>) {
+        webhook::subscribe(&self.shared, sub);
     }
 
     /// Sends a webhook once, signed as Zoom signs it; the answer's status.

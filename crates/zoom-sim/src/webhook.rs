@@ -8,6 +8,12 @@
 //! again after 5, 20 and 60 minutes ([`ZOOM_RETRY_DELAYS`], scaled down for tests), the
 //! same body each time (the same event, the same `event_ts`) with a fresh timestamp and
 //! signature. A receiver tells a retry from a new event by the body, never by the headers.
+//!
+//! A [`Subscription`] makes the simulator send them by itself, as Zoom does for an app's
+//! event subscription: `recording.completed` (and `meeting.summary_completed` when it has a
+//! summary) when a meeting is added to the live account, `recording.transcript_completed`
+//! (or `recording.completed`) when its processing files finish. Each is sent in the
+//! background with Zoom's retries, scaled.
 
 use std::time::Duration;
 
@@ -18,6 +24,7 @@ use sha2::Sha256;
 use crate::meetings::meeting_json;
 use crate::oauth::issue_token;
 use crate::state::Shared;
+use crate::{ManifestFile, ManifestMeeting};
 
 /// Zoom's waits before each retry of a failed delivery: +5, +20 and +60 minutes.
 pub const ZOOM_RETRY_DELAYS: [Duration; 3] = [
@@ -136,7 +143,12 @@ pub fn envelope(st: &Shared, event: &WebhookEvent) -> anyhow::Result<String> {
 /// One delivery of `body`, signed now (the simulator's clock). `Ok(status)`, or `Err` when
 /// nothing answered.
 pub async fn deliver(st: &Shared, url: &str, secret: &str, body: &str) -> anyhow::Result<u16> {
-    let ts = st.now().as_second().to_string();
+    deliver_at(url, secret, body, st.now().as_second()).await
+}
+
+/// One delivery of `body` signed with the timestamp `ts_secs`.
+async fn deliver_at(url: &str, secret: &str, body: &str, ts_secs: i64) -> anyhow::Result<u16> {
+    let ts = ts_secs.to_string();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         // Zoom counts an answer slower than 3 s as failed.
@@ -189,4 +201,100 @@ pub async fn send_with_retries(
             None => return Ok(statuses),
         }
     }
+}
+
+/// Where the simulator sends its webhooks by itself: the app's endpoint, its secret token,
+/// and the scale of Zoom's retry waits (1.0: Zoom's 5, 20 and 60 minutes).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Subscription {
+    pub url: String,
+    pub secret_token: String,
+    #[serde(default = "zoom_scale")]
+    pub retry_scale: f64,
+}
+
+fn zoom_scale() -> f64 {
+    1.0
+}
+
+/// Starts (`Some`) or stops (`None`) sending the account's webhooks by itself.
+pub fn subscribe(st: &Shared, sub: Option<Subscription>) {
+    if let Ok(mut w) = st.webhooks.lock() {
+        *w = sub;
+    }
+}
+
+/// Sends `event` to the subscription, if any, in the background with Zoom's retries. The
+/// body is made now (the meeting as it is now); the deliveries are signed when they go.
+fn notify(st: &Shared, event: WebhookEvent) {
+    let Some(sub) = st.webhooks.lock().ok().and_then(|w| w.clone()) else {
+        return;
+    };
+    let body = match envelope(st, &event) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "webhook not sent");
+            return;
+        }
+    };
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!("webhook not sent: no async runtime to send it from");
+        return;
+    };
+    let offset = st.clock_offset.load(std::sync::atomic::Ordering::Relaxed);
+    runtime.spawn(async move {
+        let mut waits = retry_delays(sub.retry_scale).into_iter();
+        loop {
+            let ts = jiff::Timestamp::now().as_second() + offset;
+            let status = deliver_at(&sub.url, &sub.secret_token, &body, ts)
+                .await
+                .unwrap_or(0);
+            if (200..300).contains(&status) {
+                return;
+            }
+            match waits.next() {
+                Some(d) => tokio::time::sleep(d).await,
+                None => {
+                    tracing::warn!(status, "webhook given up after Zoom's retries");
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// A meeting was added to the live account: its recording is complete (a transcript may
+/// still be processing), and its summary is ready if it has one.
+pub fn on_meeting_added(st: &Shared, m: &ManifestMeeting) {
+    notify(
+        st,
+        WebhookEvent::RecordingCompleted {
+            meeting_uuid: m.uuid.clone(),
+        },
+    );
+    if m.has_summary {
+        notify(
+            st,
+            WebhookEvent::SummaryCompleted {
+                meeting_uuid: m.uuid.clone(),
+            },
+        );
+    }
+}
+
+/// Files of a meeting finished processing: a transcript is told as
+/// `recording.transcript_completed`, anything else as `recording.completed`.
+pub fn on_processing_finished(st: &Shared, meeting_uuid: &str, finished: &[ManifestFile]) {
+    let transcript = finished
+        .iter()
+        .any(|f| f.file_type.eq_ignore_ascii_case("TRANSCRIPT"));
+    let meeting_uuid = meeting_uuid.to_owned();
+    notify(
+        st,
+        if transcript {
+            WebhookEvent::TranscriptCompleted { meeting_uuid }
+        } else {
+            WebhookEvent::RecordingCompleted { meeting_uuid }
+        },
+    );
 }

@@ -3,7 +3,9 @@
 //! meeting copied with no listing; Zoom's retry of it does nothing twice; a bad signature, a
 //! stale timestamp, a replay and missing headers get 401 and queue nothing;
 //! `endpoint.url_validation` is answered with the HMAC of the plain token; `/metrics`,
-//! read back with a Prometheus text parser, counts what the daemon did.
+//! read back with a Prometheus text parser, counts what the daemon did; a meeting recorded
+//! while the daemon runs arrives through the simulator's own webhooks, and its transcript,
+//! finished later, through `recording.transcript_completed`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -416,5 +418,84 @@ async fn url_validation_is_answered_with_the_hmac_of_the_plain_token() {
         .unwrap();
     assert_eq!(status, 200);
     assert_eq!(d.state.webhook_events().await.unwrap().len(), 0);
+    d.daemon.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_meeting_and_its_late_transcript_arrive_through_zoom_s_own_webhooks() {
+    let sim = Simulator::start(account()).await.expect("simulator");
+    let d = start(&sim).await;
+    sim.subscribe_webhooks(Some(zoom_sim::webhook::Subscription {
+        url: d.webhook_url(),
+        secret_token: SECRET.into(),
+        retry_scale: 0.0001,
+    }));
+    let host = sim.manifest().meetings[0].host_email.clone();
+    let start_time = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1)).to_string();
+    let added = sim
+        .add_meeting(zoom_sim::NewMeeting {
+            host,
+            start_time,
+            topic: Some("Recorded while zvm serves".into()),
+            transcript_processing: true,
+            ..zoom_sim::NewMeeting::default()
+        })
+        .expect("meeting added");
+    let transcript = added
+        .files
+        .iter()
+        .find(|f| f.file_type == "TRANSCRIPT")
+        .expect("a transcript")
+        .clone();
+    assert!(!transcript.is_completed(), "still processing");
+
+    // recording.completed: the meeting's finished files are copied, the transcript not yet.
+    wait_for("recording.completed to be done", || async {
+        d.state.webhook_counts().await.unwrap().done == 1
+    })
+    .await;
+    let status_of = |rows: &[zvm_state::FileRow], id: &str| {
+        rows.iter().find(|r| r.key.file_id == id).map(|r| r.status)
+    };
+    let rows = d.state.files_of_meeting(&added.uuid).await.unwrap();
+    for f in added.files.iter().filter(|f| f.is_completed()) {
+        assert_eq!(
+            status_of(&rows, &f.id),
+            Some(FileStatus::Verified),
+            "{}",
+            f.file_type
+        );
+    }
+    assert_ne!(status_of(&rows, &transcript.id), Some(FileStatus::Verified));
+
+    // The transcript finishes: recording.transcript_completed brings it.
+    sim.finish_processing(&added.uuid, None).expect("finished");
+    wait_for("recording.transcript_completed to be done", || async {
+        d.state.webhook_counts().await.unwrap().done == 2
+    })
+    .await;
+    let rows = d.state.files_of_meeting(&added.uuid).await.unwrap();
+    assert_eq!(status_of(&rows, &transcript.id), Some(FileStatus::Verified));
+    let row = rows
+        .iter()
+        .find(|r| r.key.file_id == transcript.id)
+        .unwrap();
+    assert_eq!(
+        sha256_of(&d.dest.join(&row.rel_path)),
+        transcript.sha256_hex()
+    );
+    let events: Vec<String> = d
+        .state
+        .webhook_events()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(
+        events,
+        ["recording.completed", "recording.transcript_completed"]
+    );
+    assert_eq!(listing_requests(&sim), 0, "no listing");
     d.daemon.shutdown().await;
 }
