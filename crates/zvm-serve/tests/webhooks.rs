@@ -5,7 +5,8 @@
 //! `endpoint.url_validation` is answered with the HMAC of the plain token; `/metrics`,
 //! read back with a Prometheus text parser, counts what the daemon did; a meeting recorded
 //! while the daemon runs arrives through the simulator's own webhooks, and its transcript,
-//! finished later, through `recording.transcript_completed`.
+//! finished later, through `recording.transcript_completed`; a scheduled move frees the
+//! cloud of what it proved copied, and `/metrics` counts the bytes freed.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -80,6 +81,11 @@ impl Running {
 }
 
 async fn start(sim: &Simulator) -> Running {
+    start_with(sim, |_| Schedules::default()).await
+}
+
+/// A daemon whose schedules `schedules` makes (given the daemon's folder, for the audit log).
+async fn start_with(sim: &Simulator, schedules: impl FnOnce(&Path) -> Schedules) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
     let dest = dir.path().join("dest");
     let state = Arc::new(SqliteState::open(&dir.path().join("state.sqlite3")).expect("state"));
@@ -95,7 +101,7 @@ async fn start(sim: &Simulator) -> Running {
         webhook_path: PATH.into(),
         secret: SecretToken::new(SECRET),
         sync,
-        schedules: Schedules::default(),
+        schedules: schedules(dir.path()),
         retry: EventRetry::default(),
     };
     let daemon = Daemon::start(
@@ -497,5 +503,58 @@ async fn a_new_meeting_and_its_late_transcript_arrive_through_zoom_s_own_webhook
         ["recording.completed", "recording.transcript_completed"]
     );
     assert_eq!(listing_requests(&sim), 0, "no listing");
+    d.daemon.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_move_trashes_what_it_copied_and_counts_the_bytes_freed() {
+    let sim = Simulator::start(account()).await.expect("simulator");
+    let d = start_with(&sim, |dir| Schedules {
+        sync: None,
+        // Never ran: an interval schedule runs at start.
+        moves: Some((
+            zvm_serve::When::every("move_every", "1h").unwrap(),
+            zvm_engine::MoveOptions {
+                action: zvm_zoom::DeleteAction::Trash,
+                older_than: None,
+                audit_log: dir.join("audit.jsonl"),
+            },
+        )),
+    })
+    .await;
+    wait_for("the scheduled move", || async {
+        d.state.last_scheduled_run("move").await.unwrap().is_some()
+    })
+    .await;
+    let trashed: Vec<String> = sim
+        .deletions()
+        .into_iter()
+        .filter(|r| r.action == "trash")
+        .map(|r| r.meeting_uuid)
+        .collect();
+    let manifest = sim.manifest();
+    assert!(!trashed.is_empty(), "the move trashed what it copied");
+    assert_eq!(
+        trashed.len(),
+        manifest.meetings.len(),
+        "every meeting is complete here"
+    );
+    let freed: u64 = manifest
+        .meetings
+        .iter()
+        .filter(|m| trashed.contains(&m.uuid))
+        .flat_map(|m| m.files.iter().chain(&m.participant_audio))
+        .map(|f| f.size)
+        .sum();
+    let m = scrape(&d.base).await;
+    assert_eq!(m["zvm_cloud_bytes_freed_total{}"], freed as f64, "{m:#?}");
+    let status: serde_json::Value = reqwest::get(format!("{}/status", d.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(status["schedules"]["move"]["last"].is_string(), "{status}");
+    assert!(status["schedules"]["move"]["next"].is_string(), "{status}");
     d.daemon.shutdown().await;
 }
