@@ -203,7 +203,7 @@ pub struct Shared {
     /// `/v2` requests being answered now (for `Stats::peak_api_in_flight`).
     pub api_in_flight: AtomicU32,
     /// Where the account's webhooks go, once a test subscribed (see `webhook`).
-    pub webhooks: Mutex<Option<crate::webhook::Subscription>>,
+    pub webhooks: Mutex<Option<crate::config::WebhookSubscription>>,
 }
 
 /// One `/v2` request being answered; counted down when dropped.

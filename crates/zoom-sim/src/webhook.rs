@@ -203,19 +203,9 @@ pub async fn send_with_retries(
     }
 }
 
-/// Where the simulator sends its webhooks by itself: the app's endpoint, its secret token,
-/// and the scale of Zoom's retry waits (1.0: Zoom's 5, 20 and 60 minutes).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Subscription {
-    pub url: String,
-    pub secret_token: String,
-    #[serde(default = "zoom_scale")]
-    pub retry_scale: f64,
-}
-
-fn zoom_scale() -> f64 {
-    1.0
-}
+/// Where the simulator sends its webhooks by itself (defined with the configuration, so
+/// that the shared state can hold one without importing this module).
+pub use crate::config::WebhookSubscription as Subscription;
 
 /// Starts (`Some`) or stops (`None`) sending the account's webhooks by itself.
 pub fn subscribe(st: &Shared, sub: Option<Subscription>) {
