@@ -500,3 +500,19 @@ impl AccessConfig {
         Ok(())
     }
 }
+
+/// Where the simulator sends its webhooks by itself (`webhook::subscribe`): the app's
+/// endpoint, its secret token, and the scale of Zoom's retry waits (1.0: Zoom's 5, 20 and
+/// 60 minutes; tests use a tiny fraction).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSubscription {
+    pub url: String,
+    pub secret_token: String,
+    #[serde(default = "zoom_retry_scale")]
+    pub retry_scale: f64,
+}
+
+fn zoom_retry_scale() -> f64 {
+    1.0
+}

@@ -66,6 +66,16 @@ pub fn router() -> Router<AppState> {
             }),
         )
         .route("/webhook", post(webhook))
+        .route(
+            "/webhook/subscription",
+            post(
+                |State(st): State<AppState>,
+                 Json(sub): Json<Option<crate::webhook::Subscription>>| async move {
+                    crate::webhook::subscribe(&st, sub);
+                    StatusCode::NO_CONTENT
+                },
+            ),
+        )
         .route("/meetings", post(add_meeting))
         .route("/meetings/finish-processing", post(finish_processing))
         .route("/meetings/portal-delete", post(portal_delete))
@@ -78,7 +88,10 @@ fn refused(e: anyhow::Error) -> Response {
 
 async fn add_meeting(State(st): State<AppState>, Json(new): Json<NewMeeting>) -> Response {
     match live::add_meeting(&st, &new) {
-        Ok(m) => Json(m).into_response(),
+        Ok(m) => {
+            crate::webhook::on_meeting_added(&st, &m);
+            Json(m).into_response()
+        }
         Err(e) => refused(e),
     }
 }
@@ -93,7 +106,10 @@ struct FinishReq {
 
 async fn finish_processing(State(st): State<AppState>, Json(r): Json<FinishReq>) -> Response {
     match live::finish_processing(&st, &r.uuid, r.file_id.as_deref()) {
-        Ok(files) => Json(files).into_response(),
+        Ok(files) => {
+            crate::webhook::on_processing_finished(&st, &r.uuid, &files);
+            Json(files).into_response()
+        }
         Err(e) => refused(e),
     }
 }
@@ -129,9 +145,28 @@ struct WebhookReq {
     url: String,
     secret_token: String,
     event: WebhookEvent,
+    /// With Zoom's retries, their waits (5, 20, 60 minutes) multiplied by this; the answer
+    /// lists every delivery's status. Without it: one delivery.
+    #[serde(default)]
+    retry_scale: Option<f64>,
 }
 
 async fn webhook(State(st): State<AppState>, Json(w): Json<WebhookReq>) -> Response {
+    if let Some(scale) = w.retry_scale {
+        let delays = crate::webhook::retry_delays(scale);
+        return match crate::webhook::send_with_retries(
+            &st,
+            &w.url,
+            &w.secret_token,
+            w.event,
+            &delays,
+        )
+        .await
+        {
+            Ok(statuses) => Json(serde_json::json!({"statuses": statuses})).into_response(),
+            Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+        };
+    }
     match crate::webhook::send(&st, &w.url, &w.secret_token, w.event).await {
         Ok(code) => Json(serde_json::json!({"status": code})).into_response(),
         Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),

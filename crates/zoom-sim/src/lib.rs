@@ -209,7 +209,9 @@ impl Simulator {
     /// Adds a meeting to the live account (as if it had just been recorded); it is listed
     /// from now on. See [`NewMeeting`].
     pub fn add_meeting(&self, new: NewMeeting) -> anyhow::Result<ManifestMeeting> {
-        live::add_meeting(&self.shared, &new)
+        let m = live::add_meeting(&self.shared, &new)?;
+        webhook::on_meeting_added(&self.shared, &m);
+        Ok(m)
     }
 
     /// Zoom finishes processing a file of a meeting (`None`: every processing file of it);
@@ -219,7 +221,9 @@ impl Simulator {
         meeting_uuid: &str,
         file_id: Option<&str>,
     ) -> anyhow::Result<Vec<ManifestFile>> {
-        live::finish_processing(&self.shared, meeting_uuid, file_id)
+        let files = live::finish_processing(&self.shared, meeting_uuid, file_id)?;
+        webhook::on_processing_finished(&self.shared, meeting_uuid, &files);
+        Ok(files)
     }
 
     /// A user deletes a meeting in the web portal, not through the API: it leaves the
@@ -247,6 +251,13 @@ impl Simulator {
         control::issue_token(&self.shared)
     }
 
+    /// From now on the simulator sends the account's webhooks by itself to `sub` (a new
+    /// meeting, a transcript that finished processing), with Zoom's retries; `None` stops.
+    pub fn subscribe_webhooks(&self, sub: Option<webhook::Subscription>) {
+        webhook::subscribe(&self.shared, sub);
+    }
+
+    /// Sends a webhook once, signed as Zoom signs it; the answer's status.
     pub async fn send_webhook(
         &self,
         url: &str,
@@ -254,6 +265,34 @@ impl Simulator {
         event: WebhookEvent,
     ) -> anyhow::Result<u16> {
         webhook::send(&self.shared, url, secret_token, event).await
+    }
+
+    /// Sends a webhook with Zoom's retries (see [`webhook::send_with_retries`]): each
+    /// delivery's status, 0 where nothing answered.
+    pub async fn send_webhook_with_retries(
+        &self,
+        url: &str,
+        secret_token: &str,
+        event: WebhookEvent,
+        delays: &[std::time::Duration],
+    ) -> anyhow::Result<Vec<u16>> {
+        webhook::send_with_retries(&self.shared, url, secret_token, event, delays).await
+    }
+
+    /// The body Zoom would send for `event` now (sent by [`Self::deliver_webhook`], as
+    /// often as a test wants: a retry of one event is the same body).
+    pub fn webhook_body(&self, event: &WebhookEvent) -> anyhow::Result<String> {
+        webhook::envelope(&self.shared, event)
+    }
+
+    /// Delivers a webhook body, signed now; the answer's status.
+    pub async fn deliver_webhook(
+        &self,
+        url: &str,
+        secret_token: &str,
+        body: &str,
+    ) -> anyhow::Result<u16> {
+        webhook::deliver(&self.shared, url, secret_token, body).await
     }
 
     pub async fn shutdown(mut self) {

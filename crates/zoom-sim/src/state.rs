@@ -202,6 +202,8 @@ pub struct Shared {
     pub downloads_in_flight: Arc<AtomicU32>,
     /// `/v2` requests being answered now (for `Stats::peak_api_in_flight`).
     pub api_in_flight: AtomicU32,
+    /// Where the account's webhooks go, once a test subscribed (see `webhook`).
+    pub webhooks: Mutex<Option<crate::config::WebhookSubscription>>,
 }
 
 /// One `/v2` request being answered; counted down when dropped.
@@ -252,6 +254,7 @@ impl Shared {
             bytes_served: AtomicU64::new(0),
             downloads_in_flight: Arc::new(AtomicU32::new(0)),
             api_in_flight: AtomicU32::new(0),
+            webhooks: Mutex::new(None),
         }
     }
 

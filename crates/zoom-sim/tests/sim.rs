@@ -1207,6 +1207,78 @@ async fn generated_account_is_deterministic_and_complete() {
     }
 }
 
+/// Zoom's retries: a delivery answered 5xx is sent again after each of the (scaled) waits,
+/// the same body each time, newly signed; the first 2xx ends them.
+#[tokio::test]
+async fn webhooks_are_retried_with_the_same_body_until_answered() {
+    use axum::routing::post;
+    let got: std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>> = Default::default();
+    let g = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |h: axum::http::HeaderMap, body: String| {
+            let g = g.clone();
+            async move {
+                let sig = h["x-zm-signature"].to_str().unwrap().to_string();
+                let ts = h["x-zm-request-timestamp"].to_str().unwrap().to_string();
+                let mut g = g.lock().unwrap();
+                g.push((sig, ts, body));
+                if g.len() < 3 {
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let sim = start(quiet()).await;
+    let uuid = sim.manifest().meetings[0].uuid.clone();
+    // Zoom's 5, 20 and 60 minutes, scaled to 30, 120 and 360 ms.
+    let delays = zoom_sim::webhook::retry_delays(0.0001);
+    assert_eq!(delays[0], std::time::Duration::from_millis(30));
+    let started = std::time::Instant::now();
+    let statuses = sim
+        .send_webhook_with_retries(
+            &format!("http://{addr}/hook"),
+            "s3cret",
+            zoom_sim::WebhookEvent::TranscriptCompleted {
+                meeting_uuid: uuid.clone(),
+            },
+            &delays,
+        )
+        .await
+        .unwrap();
+    assert_eq!(statuses, [500, 500, 200]);
+    // The waits were kept (a lower bound only: the machine may be slow).
+    assert!(started.elapsed() >= delays[0] + delays[1]);
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 3);
+    for (sig, ts, body) in &got {
+        assert_eq!(body, &got[0].2, "a retry is the same event");
+        assert_eq!(sig, &zoom_sim::webhook::signature("s3cret", ts, body));
+    }
+    let v: Value = serde_json::from_str(&got[0].2).unwrap();
+    assert_eq!(v["event"], "recording.transcript_completed");
+    assert_eq!(v["payload"]["object"]["uuid"], uuid.as_str());
+    assert!(v["download_token"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(v["event_ts"].as_i64().is_some());
+
+    // Nothing answers: one delivery per wait, then it gives up.
+    let statuses = sim
+        .send_webhook_with_retries(
+            "http://127.0.0.1:9/hook",
+            "s3cret",
+            zoom_sim::WebhookEvent::RecordingCompleted { meeting_uuid: uuid },
+            &zoom_sim::webhook::retry_delays(0.00001),
+        )
+        .await
+        .unwrap();
+    assert_eq!(statuses, [0, 0, 0, 0]);
+}
+
 #[tokio::test]
 async fn webhooks_are_signed() {
     use axum::routing::post;

@@ -52,6 +52,49 @@ pub struct ConfigFile {
     pub min_segment_size: Option<String>,
     #[serde(default, skip_serializing_if = "ZoomConfig::is_empty")]
     pub zoom: ZoomConfig,
+    /// `zvm serve`'s own settings (the daemon); the other settings above apply to it too.
+    #[serde(default, skip_serializing_if = "ServeConfig::is_empty")]
+    pub serve: ServeConfig,
+}
+
+/// `[serve]`: the daemon's listener, webhook and schedules. Only `zvm serve` reads it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Address and port to listen on, e.g. "127.0.0.1:8080" (behind a TLS proxy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// The Zoom app's webhook secret token. Read from the file when present (keep the file
+    /// 0600), or from ZVM_WEBHOOK_SECRET_TOKEN; never written by a front end.
+    #[serde(skip_serializing)]
+    pub webhook_secret_token: Option<String>,
+    /// Path of the webhook endpoint, default "/zoom/webhook".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// A sync at this interval, e.g. "15m" (or `sync_cron`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_every: Option<String>,
+    /// A sync at the times of this cron expression, UTC (or `sync_every`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_cron: Option<String>,
+    /// A move at the times of this cron expression, UTC, e.g. "0 3 * * *" (or `move_every`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub move_cron: Option<String>,
+    /// A move at this interval, e.g. "1d" (or `move_cron`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub move_every: Option<String>,
+    /// What a scheduled move keeps in the cloud: recordings younger than this, e.g. "30d".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub move_older_than: Option<String>,
+    /// What a scheduled move does in the cloud: "trash" (default) or "delete".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub move_action: Option<String>,
+}
+
+impl ServeConfig {
+    fn is_empty(&self) -> bool {
+        *self == ServeConfig::default()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -176,6 +219,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("recent_days"), "{e}");
+    }
+
+    #[test]
+    fn the_serve_section_reads_and_never_writes_its_secret() {
+        let c: ConfigFile = toml::from_str(
+            "[serve]\nlisten = \"127.0.0.1:9000\"\nwebhook_secret_token = \"wh-s3cret\"\nsync_every = \"15m\"\nmove_cron = \"0 3 * * *\"\nmove_older_than = \"30d\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.serve.listen.as_deref(), Some("127.0.0.1:9000"));
+        assert_eq!(c.serve.move_cron.as_deref(), Some("0 3 * * *"));
+        let text = toml::to_string(&c).unwrap();
+        assert!(!text.contains("wh-s3cret"), "{text}");
+        let e = toml::from_str::<ConfigFile>("[serve]\nsync_evry = \"1m\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sync_evry"), "{e}");
     }
 
     #[test]

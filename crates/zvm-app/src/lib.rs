@@ -8,6 +8,7 @@
 //! - [`connection`]: credentials, the token store ([`token_store`], the OS keyring for every
 //!   front end), the browser opener ([`browser`]) and the simulator's client;
 //! - [`run_context`]: the run lock, the state database and the destination;
+//! - [`serve_settings`]: `zvm serve`'s `[serve]` section, resolved and checked;
 //! - [`failure`] and [`outcome`]: typed failure causes and run outcomes that each front end
 //!   renders its own way (exit codes, words in its language).
 //!
@@ -21,6 +22,7 @@ pub mod failure;
 pub mod outcome;
 pub mod parse;
 pub mod run_context;
+pub mod serve_settings;
 pub mod settings;
 pub mod token_store;
 

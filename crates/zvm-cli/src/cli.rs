@@ -53,6 +53,16 @@ pub struct GlobalArgs {
         value_name = "WHEN"
     )]
     pub color: ColorWhen,
+
+    /// The log's format on stderr: text, or json (one object per line, for log collectors).
+    #[arg(
+        long,
+        env = "ZVM_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
 }
 
 /// `--color`.
@@ -61,6 +71,12 @@ pub enum ColorWhen {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +101,11 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (zvm.1), or write one page per command into a folder.
     Man(ManArgs),
+    /// Run unattended: copy each recording when Zoom's webhook says it is ready, sync and
+    /// move on a schedule, serve /metrics, /status, /healthz and /readyz. Stops cleanly on
+    /// SIGTERM or Ctrl-C.
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +121,44 @@ pub struct ManArgs {
     /// printing zvm.1, e.g. `zvm man --dir ~/.local/share/man/man1`.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+#[cfg(feature = "serve")]
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Destination folder. Default: `destination` from the config file.
+    #[arg(env = "ZVM_DEST", value_name = "DEST")]
+    pub dest: Option<PathBuf>,
+    #[command(flatten)]
+    pub zoom: ZoomArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+    /// Address and port to listen on (default 127.0.0.1:8080; `listen` in [serve]).
+    #[arg(long, env = "ZVM_SERVE_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Path of the webhook endpoint (default /zoom/webhook; `path` in [serve]).
+    #[arg(long, env = "ZVM_WEBHOOK_PATH", value_name = "PATH")]
+    pub path: Option<String>,
+    /// The Zoom app's webhook secret token. Prefer the environment variable to a flag
+    /// (flags show up in `ps`).
+    #[arg(
+        long,
+        env = "ZVM_WEBHOOK_SECRET_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub webhook_secret_token: Option<String>,
+    /// Sync at this interval, e.g. 15m (`sync_every` in [serve]).
+    #[arg(long, env = "ZVM_SYNC_EVERY", value_name = "INTERVAL")]
+    pub sync_every: Option<String>,
+    /// Move at the times of this cron expression, UTC, e.g. "0 3 * * *" (`move_cron`).
+    #[arg(long, env = "ZVM_MOVE_CRON", value_name = "CRON")]
+    pub move_cron: Option<String>,
+    /// What a scheduled move keeps in the cloud: recordings younger than this, e.g. 30d.
+    #[arg(long, env = "ZVM_MOVE_OLDER_THAN", value_name = "AGE")]
+    pub move_older_than: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,8 @@ mod generate;
 mod moving;
 mod output;
 mod reporter;
+#[cfg(feature = "serve")]
+mod serve;
 
 use std::process::ExitCode;
 
@@ -131,7 +133,7 @@ fn main() -> ExitCode {
         &env,
         std::io::stderr().is_terminal(),
     ));
-    init_tracing(cli.global.verbose);
+    init_tracing(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -155,22 +157,31 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr, off unless asked for: the progress display is the normal output.
-fn init_tracing(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
+/// Logs go to stderr, off unless asked for: the progress display is the normal output. A
+/// daemon has no progress display: `zvm serve` logs at info by default.
+fn init_tracing(cli: &cli::Cli) {
+    #[cfg(feature = "serve")]
+    let daemon = matches!(cli.command, cli::Command::Serve(_));
+    #[cfg(not(feature = "serve"))]
+    let daemon = false;
+    let default = match (cli.global.verbose, daemon) {
+        (0, false) => "warn",
+        (0, true) | (1, _) => "info",
+        (2, _) => "debug",
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ZVM_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(color::stderr_colour())
-        .with_target(false)
-        .try_init();
+        // JSON lines carry no colour codes, whatever the terminal.
+        .with_ansi(color::stderr_colour() && cli.global.log_format == cli::LogFormat::Text)
+        .with_target(false);
+    let _ = match cli.global.log_format {
+        cli::LogFormat::Text => builder.try_init(),
+        cli::LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }
 
 /// Runs one command: loads config.toml once and hands it to the command's module.
@@ -197,5 +208,7 @@ async fn run(cli: cli::Cli) -> Result<u8, Failure> {
             config()?;
             commands::demo(&cli.global, a).await
         }
+        #[cfg(feature = "serve")]
+        Command::Serve(a) => serve::serve(&cli.global, a, &config()?).await,
     }
 }

@@ -282,10 +282,49 @@ impl Catalog {
     where
         F: AsyncMeetingFn,
     {
+        if let Some(uuids) = &opts.by_uuid {
+            return self.fetch_by_uuid(uuids, opts, cancel, f).await;
+        }
         match &self.cache {
             None => self.list_live(opts, cancel, f).await,
             Some(state) => self.list_cached(state.as_ref(), opts, cancel, f).await,
         }
+    }
+
+    /// `opts.by_uuid`: each meeting asked of Zoom by its uuid, no listing. The meeting
+    /// comes with its details (participant audio), as a refreshed stored meeting does, so
+    /// it is handed over through `call_refreshed`. A meeting Zoom cannot give ends the walk
+    /// with its error: the caller asked for exactly these.
+    async fn fetch_by_uuid<F>(
+        &self,
+        uuids: &[String],
+        opts: &SyncOptions,
+        cancel: &CancellationToken,
+        mut f: F,
+    ) -> Result<(), EngineError>
+    where
+        F: AsyncMeetingFn,
+    {
+        let mut handed: HashSet<&str> = HashSet::new();
+        for uuid in uuids {
+            if cancel.is_cancelled() {
+                break;
+            }
+            if !handed.insert(uuid.as_str()) {
+                continue;
+            }
+            let meeting = tokio::select! {
+                m = self.zoom.get_meeting_recordings(uuid) => m?,
+                () = cancel.cancelled() => break,
+            };
+            let host = windows::host_label(&meeting, &meeting.host_id);
+            if !(opts.filters.admits(&meeting) && opts.filters.wants_host(&host, &meeting)) {
+                continue;
+            }
+            f.prefetch(std::slice::from_ref(&meeting)).await?;
+            f.call_refreshed(meeting, &host).await?;
+        }
+        Ok(())
     }
 
     /// Without the cache: the whole range of each user in one walk of the client's.

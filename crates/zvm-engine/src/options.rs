@@ -196,6 +196,11 @@ pub struct SyncOptions {
     /// Exactly these meetings, in one run (`None`: the query of `users`, `from`, `to`).
     /// When set, `users`, `from` and `to` are not used; the filters still apply.
     pub chosen: Option<Vec<ChosenMeeting>>,
+    /// Exactly these meetings, each asked of Zoom by its uuid (`GET
+    /// /meetings/{uuid}/recordings`) with no listing at all: for the daemon, which a webhook
+    /// told which meeting finished. When set, `chosen`, `users`, `from` and `to` are not
+    /// used; the filters still apply.
+    pub by_uuid: Option<Vec<String>>,
     /// What is listed from Zoom and what is taken from the stored listing.
     pub listing: ListingPolicy,
     /// Connections one file may use at once (segmented downloads); they come out of the
@@ -226,6 +231,7 @@ impl SyncOptions {
             retry: TransferRetry::default(),
             detail_concurrency: 16,
             chosen: None,
+            by_uuid: None,
             listing: ListingPolicy::default(),
             segments: crate::segments::Segments::Auto,
             min_segment: crate::segments::DEFAULT_MIN_SEGMENT,

@@ -140,6 +140,8 @@ pub fn env_layer() -> ConfigFile {
             plan: var("ZVM_PLAN"),
             redirect_port: var("ZVM_REDIRECT_PORT").and_then(|p| p.trim().parse().ok()),
         },
+        // The daemon's settings: not the window's (zvm serve reads them from config.toml).
+        serve: Default::default(),
     }
 }
 
@@ -275,6 +277,8 @@ impl GuiSettings {
                 plan: text(&self.plan),
                 redirect_port: Some(self.redirect_port),
             },
+            // The daemon's settings: not the window's (zvm serve reads them from config.toml).
+            serve: Default::default(),
         }
     }
 
@@ -409,6 +413,8 @@ fn diff(mine: &ConfigFile, base: &ConfigFile) -> ConfigFile {
             plan: d(&mine.zoom.plan, &base.zoom.plan),
             redirect_port: d(&mine.zoom.redirect_port, &base.zoom.redirect_port),
         },
+        // The daemon's settings: not the window's (zvm serve reads them from config.toml).
+        serve: Default::default(),
     }
 }
 

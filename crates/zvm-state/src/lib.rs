@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 mod error;
 mod lock;
 mod sqlite;
+mod webhook_queue;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -24,6 +25,7 @@ pub mod conformance;
 pub use error::StateError;
 pub use lock::RunLock;
 pub use sqlite::SqliteState;
+pub use webhook_queue::{Enqueued, NewWebhookEvent, WebhookCounts, WebhookEventRow, WebhookStatus};
 
 /// Identifies one file of one meeting: Zoom's recording file id within a meeting UUID (or an
 /// engine-chosen id such as `"meeting.json"` for artifacts the engine writes itself).

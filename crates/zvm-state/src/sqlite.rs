@@ -97,10 +97,29 @@ const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL,
         PRIMARY KEY (meeting_uuid, file_id)
     );",
+    // 4: the daemon's (`zvm serve`) durable queue of accepted webhook events, unique on a
+    // key that Zoom's retries of one event share, and the last runs of its schedules.
+    "CREATE TABLE webhook_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        dedup_key TEXT NOT NULL UNIQUE,
+        event TEXT NOT NULL,
+        meeting_uuid TEXT,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        received_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX webhook_events_by_status ON webhook_events(status, id);
+    CREATE TABLE scheduled_runs (
+        name TEXT PRIMARY KEY NOT NULL,
+        last_run TEXT NOT NULL
+    );",
 ];
 
 /// SQLite's clock as RFC 3339 UTC with milliseconds (avoids a time crate dependency).
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
 const FILE_COLUMNS: &str = "meeting_uuid, file_id, kind, file_type, recording_type, rel_path, \
      expected_size, status, bytes_done, attempts, last_error, sha256, cloud, updated_at";
@@ -198,7 +217,7 @@ impl SqliteState {
     }
 
     /// Runs `f` on the connection in a blocking task.
-    async fn with<T, F>(&self, f: F) -> Result<T, StateError>
+    pub(crate) async fn with<T, F>(&self, f: F) -> Result<T, StateError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection, &Path) -> Result<T, StateError> + Send + 'static,

@@ -46,7 +46,7 @@ fn uses_wal_and_versions_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite3");
     drop(SqliteState::open(&path).unwrap());
-    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 3));
+    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 4));
 }
 
 /// The schema zvm's first state files have (version 1, before the listing cache), frozen
@@ -128,7 +128,7 @@ async fn a_state_file_from_before_the_listing_cache_is_migrated_and_keeps_its_ro
         zvm_state::CloudState::Vanished
     );
     drop(store);
-    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 3));
+    assert_eq!(header_mode_and_version(&path), ("wal".to_string(), 4));
     // And the listing cache's contract holds on it.
     let store = SqliteState::open(&path).unwrap();
     conformance::listing_windows_are_replaced_whole(&store).await;
@@ -169,7 +169,7 @@ fn a_newer_schema_is_refused_with_advice() {
             err,
             StateError::TooNew {
                 found: 99,
-                supported: 3,
+                supported: 4,
                 ..
             }
         ),
@@ -335,11 +335,15 @@ async fn a_schema_2_file_gains_the_ranges_table() {
         let store = SqliteState::open(&path).unwrap();
         conformance::seed(&store).await;
     }
-    // Back to what schema 2 had: no ranges table, version 2.
+    // Back to what schema 2 had: no ranges table (nor the daemon's tables of schema 4),
+    // version 2.
     {
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("DROP TABLE file_ranges; PRAGMA user_version = 2;")
-            .unwrap();
+        c.execute_batch(
+            "DROP TABLE file_ranges; DROP TABLE webhook_events; DROP TABLE scheduled_runs;
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
     }
     let version = || -> i64 {
         rusqlite::Connection::open(&path)
@@ -349,7 +353,20 @@ async fn a_schema_2_file_gains_the_ranges_table() {
     };
     assert_eq!(version(), 2);
     let store = SqliteState::open(&path).unwrap();
-    assert_eq!(version(), 3);
+    assert_eq!(version(), 4);
+    // Schema 4's queue is there too.
+    assert!(matches!(
+        store
+            .enqueue_webhook(&zvm_state::NewWebhookEvent {
+                dedup_key: "k".into(),
+                event: "recording.completed".into(),
+                meeting_uuid: None,
+                body: "{}".into(),
+            })
+            .await
+            .unwrap(),
+        zvm_state::Enqueued::New(_)
+    ));
     let key = zvm_state::FileKey::new(conformance::sample_meeting(90).uuid, "persist");
     assert_eq!(store.file(&key).await.unwrap().unwrap().bytes_done, 2500);
     assert_eq!(store.file_ranges(&key).await.unwrap(), None);

@@ -74,6 +74,8 @@ pub struct ClientConfig {
     /// TLS HTTP/2 is what the server's ALPN offers; over plain loopback http it is h2c with
     /// prior knowledge (the simulator). BENCHMARKS.md measured why it is off.
     pub http2: bool,
+    /// Told of each API request's end (the daemon's metrics); none by default.
+    pub observer: crate::observer::RequestObserver,
 }
 
 impl Default for ClientConfig {
@@ -88,6 +90,7 @@ impl Default for ClientConfig {
             token_skew: Duration::from_secs(120),
             download_connections: 128,
             http2: false,
+            observer: crate::observer::RequestObserver::default(),
         }
     }
 }
@@ -302,11 +305,14 @@ impl ZoomClient {
             if let Some(j) = json {
                 req = req.json(j);
             }
+            let sent = std::time::Instant::now();
             let err = match req.send().await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let delay = server_delay(resp.headers(), SystemTime::now());
-                    match read_capped(resp, MAX_API_ANSWER, url).await {
+                    let read = read_capped(resp, MAX_API_ANSWER, url).await;
+                    self.cfg.observer.observe(cat, status, sent.elapsed());
+                    match read {
                         Ok(body) if (200..300).contains(&status) => {
                             return Ok(Answer { body });
                         }
@@ -328,7 +334,10 @@ impl ZoomClient {
                         Err(e) => e,
                     }
                 }
-                Err(e) => ZoomError::from(e),
+                Err(e) => {
+                    self.cfg.observer.observe(cat, 0, sent.elapsed());
+                    ZoomError::from(e)
+                }
             };
             match self.cfg.retry.decide(&mut so_far, &err) {
                 Decision::RetryAfter(d) => {

@@ -10,6 +10,7 @@ pub mod client;
 pub mod error;
 pub mod http;
 pub mod models;
+pub mod observer;
 pub mod pacer;
 pub mod redact;
 pub mod retry;
@@ -25,6 +26,7 @@ pub use client::{
 };
 pub use error::{AdminListing, ErrorClass, ZoomError};
 pub use models::*;
+pub use observer::RequestObserver;
 pub use pacer::{Category, Pacer, Plan};
 pub use redact::{RedactedUrl, Secret, redact_url};
 pub use retry::{Attempts, Decision, RetryPolicy};

@@ -20,6 +20,18 @@ pub enum Category {
     ResourceIntensive,
 }
 
+impl Category {
+    /// A stable lower-case name, for logs and metric labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Light => "light",
+            Category::Medium => "medium",
+            Category::Heavy => "heavy",
+            Category::ResourceIntensive => "resource_intensive",
+        }
+    }
+}
+
 /// The account's plan, which sizes the buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Plan {

@@ -1,0 +1,170 @@
+//! Load generator for `zvm serve`'s HTTP side (bench/serve-bench.sh runs it): N connections
+//! at once, each sending M requests one after another, and the latency of each.
+//!
+//! `--target webhook`: every request is a distinct `recording.completed` event (its own
+//! meeting uuid and `event_ts`), signed now with the secret token as Zoom signs, so each
+//! one must be queued (a ready-made load tool such as oha or wrk sends one body over and
+//! over, which the daemon rightly refuses as replays). `--target metrics`: GET /metrics.
+//!
+//! Prints one line of figures, and the run id that names this run's meetings
+//! (`load-RUNID-C-R`), so the script can count them in the daemon's queue.
+//!
+//! Usage: serve-load --base http://127.0.0.1:8080 --secret TOKEN [--target webhook|metrics]
+//!                   [--connections 100] [--requests 50] [--path /zoom/webhook]
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+struct Args {
+    base: String,
+    path: String,
+    secret: String,
+    target: String,
+    connections: usize,
+    requests: usize,
+}
+
+fn args() -> Result<Args, String> {
+    let mut a = Args {
+        base: String::new(),
+        path: "/zoom/webhook".into(),
+        secret: std::env::var("ZVM_WEBHOOK_SECRET_TOKEN").unwrap_or_default(),
+        target: "webhook".into(),
+        connections: 100,
+        requests: 50,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--base" => a.base = value()?,
+            "--path" => a.path = value()?,
+            "--secret" => a.secret = value()?,
+            "--target" => a.target = value()?,
+            "--connections" => a.connections = value()?.parse().map_err(|e| format!("{e}"))?,
+            "--requests" => a.requests = value()?.parse().map_err(|e| format!("{e}"))?,
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    if a.base.is_empty() || (a.target == "webhook" && a.secret.is_empty()) {
+        return Err("give --base, and --secret (or ZVM_WEBHOOK_SECRET_TOKEN) for webhooks".into());
+    }
+    Ok(a)
+}
+
+fn sign(secret: &str, ts: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(format!("v0:{ts}:{body}").as_bytes());
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// One connection's requests: (latency, status; 0 when nothing answered).
+async fn connection(a: &Args, run: u64, c: usize) -> Vec<(Duration, u16)> {
+    // One client per connection, one idle connection kept: the requests of a "connection"
+    // go over one keep-alive TCP connection, as a load tool's would.
+    let client = reqwest::Client::builder()
+        .http1_only()
+        .pool_max_idle_per_host(1)
+        .build()
+        .expect("client");
+    let mut out = Vec::with_capacity(a.requests);
+    for r in 0..a.requests {
+        let req = if a.target == "metrics" {
+            client.get(format!("{}/metrics", a.base))
+        } else {
+            let body = serde_json::json!({
+                "event": "recording.completed",
+                "event_ts": run as usize * 1000 + c * a.requests + r,
+                "download_token": "load-test",
+                "payload": {"account_id": "load", "object": {
+                    "uuid": format!("load-{run}-{c}-{r}"),
+                    "id": 1, "topic": "load", "recording_files": [],
+                }},
+            })
+            .to_string();
+            let ts = jiff_now_secs().to_string();
+            client
+                .post(format!("{}{}", a.base, a.path))
+                .header("content-type", "application/json")
+                .header("x-zm-request-timestamp", &ts)
+                .header("x-zm-signature", sign(&a.secret, &ts, &body))
+                .body(body)
+        };
+        let started = Instant::now();
+        let status = match req.send().await {
+            Ok(resp) => {
+                let s = resp.status().as_u16();
+                let _ = resp.bytes().await;
+                s
+            }
+            Err(_) => 0,
+        };
+        out.push((started.elapsed(), status));
+    }
+    out
+}
+
+fn jiff_now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let a = match args() {
+        Ok(a) => std::sync::Arc::new(a),
+        Err(e) => {
+            eprintln!("serve-load: {e}");
+            std::process::exit(2);
+        }
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..a.connections {
+        let a = a.clone();
+        tasks.spawn(async move { connection(&a, run, c).await });
+    }
+    let mut all = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        all.extend(r.expect("connection task"));
+    }
+    let wall = started.elapsed();
+    let total = all.len();
+    let ok = all.iter().filter(|(_, s)| (200..300).contains(s)).count();
+    let mut lat: Vec<f64> = all.iter().map(|(d, _)| d.as_secs_f64() * 1000.0).collect();
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1];
+    let mean = lat.iter().sum::<f64>() / lat.len().max(1) as f64;
+    let mut statuses = std::collections::BTreeMap::new();
+    for (_, s) in &all {
+        *statuses.entry(*s).or_insert(0u64) += 1;
+    }
+    println!(
+        "target={} connections={} requests={} ok={} success={:.3}% wall_s={:.3} rps={:.0} mean_ms={:.2} p50_ms={:.2} p95_ms={:.2} p99_ms={:.2} max_ms={:.2} statuses={:?} run={}",
+        a.target,
+        a.connections,
+        total,
+        ok,
+        100.0 * ok as f64 / total.max(1) as f64,
+        wall.as_secs_f64(),
+        total as f64 / wall.as_secs_f64(),
+        mean,
+        pct(0.50),
+        pct(0.95),
+        pct(0.99),
+        lat.last().copied().unwrap_or(0.0),
+        statuses,
+        run
+    );
+}

@@ -1,0 +1,128 @@
+//! `zvm serve`: the daemon (zvm-serve) on the settings every command uses plus `[serve]`.
+//! Holds the run lock for as long as it runs; stops on SIGTERM or SIGINT (Ctrl-C): no new
+//! work, the transfer in flight cancelled with its `.part` kept, the state committed, exit 0.
+
+use std::sync::Arc;
+
+use zvm_app::config::{ConfigFile, ServeConfig};
+use zvm_app::connection::{self, TokenPlace};
+use zvm_app::serve_settings::{self, MoveAction, ScheduleSpec};
+use zvm_app::{Cause, run_context};
+use zvm_engine::MoveOptions;
+use zvm_serve::{Daemon, EventRetry, Metrics, Schedules, SecretToken, ServeOptions, When};
+use zvm_zoom::{DeleteAction, RequestObserver, ZoomClient};
+
+use crate::cli::{GlobalArgs, ServeArgs};
+use crate::commands::{destination, open_run, run_options, state_path};
+use crate::{Failure, exit};
+
+fn bad_settings(e: impl std::fmt::Display) -> Failure {
+    zvm_app::Failure::new(Cause::BadSettings, e.to_string()).into()
+}
+
+fn schedule(spec: &ScheduleSpec) -> Result<When, Failure> {
+    match spec {
+        ScheduleSpec::Every { key, value } => When::every(key, value),
+        ScheduleSpec::Cron { key, value } => When::cron(key, value),
+    }
+    .map_err(bad_settings)
+}
+
+pub async fn serve(global: &GlobalArgs, a: &ServeArgs, cfg: &ConfigFile) -> Result<u8, Failure> {
+    let dest = destination(&a.dest, cfg, "serve")?;
+    let (settings, opts) = run_options(&a.select, Some(&a.transfer), Some(&a.zoom), cfg)?;
+    let flags = ServeConfig {
+        listen: a.listen.clone(),
+        webhook_secret_token: a.webhook_secret_token.clone(),
+        path: a.path.clone(),
+        sync_every: a.sync_every.clone(),
+        move_cron: a.move_cron.clone(),
+        move_older_than: a.move_older_than.clone(),
+        ..ServeConfig::default()
+    };
+    let serve = serve_settings::resolve(&[&flags, &cfg.serve]).map_err(bad_settings)?;
+    let secret = serve.secret.clone().ok_or_else(|| {
+        bad_settings(
+            "no webhook secret token: set ZVM_WEBHOOK_SECRET_TOKEN or `webhook_secret_token` in [serve] (the Zoom app's Feature page shows it)",
+        )
+    })?;
+    let state_file = state_path(global, &settings)?;
+    let mut schedules = Schedules {
+        sync: serve.sync.as_ref().map(schedule).transpose()?,
+        moves: None,
+    };
+    if let Some(spec) = &serve.moves {
+        let mopts = MoveOptions {
+            action: match serve.move_action {
+                MoveAction::Trash => DeleteAction::Trash,
+                MoveAction::Delete => DeleteAction::Delete,
+            },
+            older_than: serve.move_older_than,
+            audit_log: run_context::audit_path(None, &state_file),
+        };
+        schedules.moves = Some((schedule(spec)?, mopts));
+    }
+    let run = open_run(&state_file, &dest)?;
+
+    // The client tells the metrics of every API request.
+    let metrics = Metrics::new();
+    let mut client_cfg = connection::client_config(&settings.zoom)?;
+    let observed = metrics.clone();
+    client_cfg.observer = RequestObserver::new(move |cat, status, took| {
+        observed.api_request(cat.name(), status, took)
+    });
+    let creds = connection::credentials(&settings.zoom, &TokenPlace::default())?;
+    let zoom = ZoomClient::new(client_cfg, creds).map_err(zvm_app::Failure::from)?;
+
+    let daemon = Daemon::start(
+        ServeOptions {
+            listen: serve.listen,
+            webhook_path: serve.path.clone(),
+            secret: SecretToken::new(secret),
+            sync: opts,
+            schedules,
+            retry: EventRetry::default(),
+        },
+        zoom,
+        run.state.clone(),
+        run.destination.clone() as Arc<dyn zvm_dest::Destination>,
+        metrics,
+    )
+    .await
+    .map_err(|e| Failure::new(exit::USAGE, e))?;
+    // One line on stdout for whoever started it (scripts, tests that asked for port 0); what
+    // the daemon does goes to the log on stderr.
+    println!(
+        "zvm serve: listening on http://{} (webhook {}; /metrics /status /healthz /readyz)",
+        daemon.local_addr(),
+        serve.path
+    );
+    wait_for_stop_signal().await;
+    tracing::info!("stop requested: finishing the work in flight resumably");
+    daemon.shutdown().await;
+    drop(run);
+    Ok(exit::OK)
+}
+
+/// SIGTERM (systemd's stop) or SIGINT (Ctrl-C).
+#[cfg(unix)]
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops zvm serve");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_stop_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

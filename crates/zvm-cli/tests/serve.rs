@@ -1,0 +1,486 @@
+//! `zvm serve`, the real binary against the simulator (real HTTP on loopback, real SQLite,
+//! a real folder):
+//! - SIGKILL right after Zoom's webhook was answered 200: the event is in the state, and the
+//!   next start copies the meeting (by uuid, no listing); `/metrics` then counts the API
+//!   requests, files and bytes of that run exactly as the simulator saw them;
+//! - SIGTERM mid-transfer: exit 0, the `.part` kept and the event still queued; the next
+//!   start resumes the `.part` (a ranged request) and finishes;
+//! - a schedule missed while the daemon was down runs once at start, not once per missed
+//!   time, and not at all when it was not missed (read from the `--log-format json` log).
+
+#![allow(clippy::print_stderr)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use zoom_sim::{AccountSpec, FaultConfig, ManifestMeeting, SimConfig, Simulator, WebhookEvent};
+use zvm_state::{SqliteState, WebhookStatus};
+
+const SECRET: &str = "serve-test-secret";
+
+fn account(seed: u64, meetings: u32, size: u64) -> SimConfig {
+    let mut cfg = SimConfig {
+        seed,
+        plan: zoom_sim::Plan::Business,
+        account: AccountSpec {
+            active_users: 1,
+            inactive_users: 0,
+            pending_users: 0,
+            meetings,
+            years: 1,
+            files_per_meeting: Some(1),
+            file_size: Some(size),
+            processing_fraction: 0.0,
+            in_progress_fraction: 0.0,
+            summary_fraction: 0.0,
+            participant_audio_fraction: 0.0,
+            ..AccountSpec::default()
+        },
+        ..SimConfig::default()
+    };
+    cfg.rate_limits.enabled = false;
+    cfg
+}
+
+/// A running `zvm serve`.
+struct Serve {
+    child: tokio::process::Child,
+    base: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Serve {
+    async fn start(sim: &Simulator, dir: &Path, extra: &[&str]) -> Serve {
+        let home = dir.join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let mut cmd = common::zvm_against(sim, &home);
+        cmd.env("ZVM_PLAN", "business")
+            .env("ZVM_WEBHOOK_SECRET_TOKEN", SECRET)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .args([
+                "serve",
+                &dir.join("dest").display().to_string(),
+                "--all-users",
+                "--from",
+                "2y",
+                "--state",
+                &dir.join("state.sqlite3").display().to_string(),
+                "--listen",
+                "127.0.0.1:0",
+                "-j",
+                "1",
+                "--segments",
+                "1",
+            ])
+            .args(extra);
+        let mut child = cmd.spawn().expect("spawn zvm serve");
+        // Drain stderr (the log) so that the pipe never fills.
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err = child.stderr.take().expect("stderr");
+        let sink = stderr.clone();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = err.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let line = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
+            .await
+            .expect("zvm serve says where it listens")
+            .expect("read stdout")
+            .unwrap_or_else(|| panic!("zvm serve ended: {}", stderr.lock().unwrap()));
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Serve {
+            child,
+            base,
+            stderr,
+        }
+    }
+
+    fn webhook_url(&self) -> String {
+        format!("{}/zoom/webhook", self.base)
+    }
+
+    fn signal(&self, sig: &str) {
+        let pid = self.child.id().expect("pid").to_string();
+        assert!(
+            Command::new("kill")
+                .args([sig, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// SIGTERM, then the exit code, how long it took, and the log.
+    async fn terminate(mut self) -> (Option<i32>, Duration, String) {
+        self.signal("-TERM");
+        let sent = Instant::now();
+        let status = tokio::time::timeout(Duration::from_secs(120), self.child.wait())
+            .await
+            .expect("zvm serve stops after SIGTERM")
+            .expect("wait");
+        let took = sent.elapsed();
+        // Let the drain task take the last lines.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let log = self.stderr.lock().unwrap().clone();
+        assert!(!log.contains("panicked"), "{}", common::tail(&log));
+        (status.code(), took, log)
+    }
+}
+
+fn the_meeting(sim: &Simulator) -> ManifestMeeting {
+    sim.manifest()
+        .meetings
+        .into_iter()
+        .next()
+        .expect("a meeting")
+}
+
+/// Polls `f` every 100 ms; the bound only ends a test that would otherwise hang.
+async fn wait_for<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn event_done(state_file: &Path) -> bool {
+    let st = SqliteState::open(state_file).expect("state");
+    st.webhook_counts().await.expect("counts").done == 1
+}
+
+fn listing_requests(sim: &Simulator) -> u64 {
+    sim.stats()
+        .requests
+        .iter()
+        .filter(|(route, _)| {
+            (route.ends_with("/recordings") && !route.contains("/meetings/"))
+                || route.contains("meeting_summaries")
+                || route.as_str() == "GET /v2/users"
+        })
+        .map(|(_, s)| s.values().sum::<u64>())
+        .sum()
+}
+
+fn api_requests(sim: &Simulator) -> u64 {
+    sim.stats()
+        .requests
+        .iter()
+        .filter(|(route, _)| route.contains(" /v2/"))
+        .map(|(_, s)| s.values().sum::<u64>())
+        .sum()
+}
+
+/// The copy of the meeting's one file is complete and byte-identical; returns its path.
+async fn check_copied(state_file: &Path, dest: &Path, m: &ManifestMeeting) -> std::path::PathBuf {
+    use zvm_state::StateStore;
+    let st = SqliteState::open(state_file).expect("state");
+    let f = &m.files[0];
+    let row = st
+        .file(&zvm_state::FileKey::new(&m.uuid, &f.id))
+        .await
+        .unwrap()
+        .expect("the file has a state row");
+    assert_eq!(row.status, zvm_state::FileStatus::Verified);
+    let path = dest.join(&row.rel_path);
+    let bytes = std::fs::read(&path).expect("the copy");
+    assert_eq!(
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        f.sha256_hex()
+    );
+    path
+}
+
+fn parts_under(dir: &Path) -> Vec<(std::path::PathBuf, u64)> {
+    common::files_under(dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".part"))
+        .map(|p| {
+            let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+            (p, len)
+        })
+        .collect()
+}
+
+async fn scrape(base: &str) -> BTreeMap<String, f64> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
+        .expect("Prometheus text format");
+    scrape
+        .samples
+        .into_iter()
+        .filter_map(|s| {
+            let v = match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => return None,
+            };
+            let mut labels: Vec<String> =
+                s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            labels.sort();
+            Some((format!("{}{{{}}}", s.metric, labels.join(",")), v))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_after_the_200_loses_no_event_and_the_next_start_copies_the_meeting() {
+    const SIZE: u64 = 4 << 20;
+    let mut cfg = account(161, 3, SIZE);
+    // 4 MiB at 1 MB/s: the copy cannot be done when the kill lands.
+    cfg.faults.bandwidth_bps = 1_000_000;
+    let sim = Simulator::start(cfg).await.expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("state.sqlite3");
+    let meeting = the_meeting(&sim);
+
+    let mut first = Serve::start(&sim, dir.path(), &[]).await;
+    let status = sim
+        .send_webhook(
+            &first.webhook_url(),
+            SECRET,
+            WebhookEvent::RecordingCompleted {
+                meeting_uuid: meeting.uuid.clone(),
+            },
+        )
+        .await
+        .expect("webhook");
+    assert_eq!(status, 200);
+    first.child.start_kill().expect("SIGKILL");
+    let killed = first.child.wait().await.unwrap();
+    assert_eq!(killed.code(), None, "killed by the signal");
+
+    // The event was in the state before the 200, so it survived the kill.
+    {
+        let st = SqliteState::open(&state_file).unwrap();
+        let rows = st.webhook_events().await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].status, WebhookStatus::Queued);
+        assert_eq!(rows[0].meeting_uuid.as_deref(), Some(meeting.uuid.as_str()));
+    }
+
+    sim.set_faults(FaultConfig::default());
+    let api_before = api_requests(&sim);
+    let second = Serve::start(&sim, dir.path(), &[]).await;
+    wait_for("the queued event to be done", || event_done(&state_file)).await;
+    let copy = check_copied(&state_file, &dir.path().join("dest"), &meeting).await;
+    assert_eq!(listing_requests(&sim), 0, "copied by uuid, with no listing");
+    // The other meetings were not touched.
+    assert_eq!(
+        common::files_under(&dir.path().join("dest"))
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "mp4"))
+            .count(),
+        1,
+        "{copy:?}"
+    );
+
+    // /metrics counts this process's work exactly as the simulator saw it.
+    let m = scrape(&second.base).await;
+    let api_total: f64 = m
+        .iter()
+        .filter(|(k, _)| k.starts_with("zvm_api_requests_total{"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(
+        api_total,
+        (api_requests(&sim) - api_before) as f64,
+        "{m:#?}"
+    );
+    assert!(
+        m.keys()
+            .any(|k| k.starts_with("zvm_api_requests_total{category=light,status=200")),
+        "{m:#?}"
+    );
+    assert!(
+        m.keys()
+            .any(|k| k.starts_with("zvm_api_request_duration_seconds"))
+            || m.keys().any(|k| k.contains("duration")),
+        "latency histogram: {m:#?}"
+    );
+    assert_eq!(m["zvm_files_copied_total{}"], 1.0, "{m:#?}");
+    assert_eq!(m["zvm_bytes_copied_total{}"], SIZE as f64, "{m:#?}");
+    assert_eq!(m["zvm_api_rate_limited_total{}"], 0.0);
+    assert_eq!(m["zvm_queue_depth{}"], 0.0);
+
+    let (code, took, log) = second.terminate().await;
+    assert_eq!(code, Some(0), "{}", common::tail(&log));
+    eprintln!("idle zvm serve stopped {took:?} after SIGTERM");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_transfer_exits_0_and_the_next_start_resumes_the_part() {
+    const SIZE: u64 = 4 << 20;
+    let mut cfg = account(162, 2, SIZE);
+    cfg.faults.bandwidth_bps = 1_000_000;
+    let sim = Simulator::start(cfg).await.expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("state.sqlite3");
+    let dest = dir.path().join("dest");
+    let meeting = the_meeting(&sim);
+    let file_id = meeting.files[0].id.clone();
+
+    let first = Serve::start(&sim, dir.path(), &[]).await;
+    let status = sim
+        .send_webhook(
+            &first.webhook_url(),
+            SECRET,
+            WebhookEvent::RecordingCompleted {
+                meeting_uuid: meeting.uuid.clone(),
+            },
+        )
+        .await
+        .expect("webhook");
+    assert_eq!(status, 200);
+    wait_for("a quarter of the file to arrive", || async {
+        sim.stats().bytes_served >= SIZE / 4
+    })
+    .await;
+    let (code, took, log) = first.terminate().await;
+    eprintln!("zvm serve stopped {took:?} after SIGTERM mid-transfer");
+    assert_eq!(code, Some(0), "{}", common::tail(&log));
+
+    let parts = parts_under(&dest);
+    assert_eq!(parts.len(), 1, "the .part is kept: {parts:?}");
+    let kept = parts[0].1;
+    assert!(kept > 0 && kept < SIZE, "kept {kept} bytes");
+    {
+        let st = SqliteState::open(&state_file).unwrap();
+        let rows = st.webhook_events().await.unwrap();
+        assert_eq!(
+            rows[0].status,
+            WebhookStatus::Queued,
+            "the event waits for the next start"
+        );
+        assert_eq!(rows[0].attempts, 0, "a stop is not a failed attempt");
+    }
+
+    sim.set_faults(FaultConfig::default());
+    let second = Serve::start(&sim, dir.path(), &[]).await;
+    wait_for("the queued event to be done", || event_done(&state_file)).await;
+    check_copied(&state_file, &dest, &meeting).await;
+    assert!(parts_under(&dest).is_empty());
+    // Resumed: the last request for the file asked for the bytes after what was kept.
+    let requests = sim
+        .stats()
+        .cdn_requests
+        .get(&file_id)
+        .cloned()
+        .unwrap_or_default();
+    let last = requests.last().expect("CDN requests for the file");
+    let range = last.range.clone().unwrap_or_default();
+    let start: u64 = range
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split('-').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        start > 0 && start <= kept,
+        "resumed from {range:?}, {kept} bytes were kept; {requests:?}"
+    );
+    let (code, _, log) = second.terminate().await;
+    assert_eq!(code, Some(0), "{}", common::tail(&log));
+}
+
+/// The scheduled runs that started, read from the JSON log.
+fn scheduled_starts(log: &str) -> usize {
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["message"] == "scheduled run starts" && v["job"] == "sync")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_missed_while_down_runs_once_at_start() {
+    let sim = Simulator::start(account(163, 3, 50_000))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("state.sqlite3");
+    let args = ["--sync-every", "1h", "--log-format", "json"];
+    let last_sync = || async {
+        SqliteState::open(&state_file)
+            .unwrap()
+            .last_scheduled_run("sync")
+            .await
+            .unwrap()
+    };
+
+    // Never ran: an interval schedule runs at the first start.
+    let first = Serve::start(&sim, dir.path(), &args).await;
+    wait_for("the first scheduled sync", || async {
+        last_sync().await.is_some()
+    })
+    .await;
+    let (code, _, log) = first.terminate().await;
+    assert_eq!(code, Some(0), "{}", common::tail(&log));
+    assert_eq!(scheduled_starts(&log), 1, "{}", common::tail(&log));
+    assert!(listing_requests(&sim) > 0, "a scheduled sync lists");
+
+    // Down for three hours (three missed times): the next start runs it once.
+    let three_hours_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(3);
+    SqliteState::open(&state_file)
+        .unwrap()
+        .record_scheduled_run("sync", &three_hours_ago.to_string())
+        .await
+        .unwrap();
+    let restarted = jiff::Timestamp::now();
+    let second = Serve::start(&sim, dir.path(), &args).await;
+    wait_for("the caught-up sync", || async {
+        last_sync()
+            .await
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+            .is_some_and(|t| t >= restarted)
+    })
+    .await;
+    let listed = listing_requests(&sim);
+    // Time for a second run, if there were to be one (the next is due in an hour).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (code, _, log) = second.terminate().await;
+    assert_eq!(code, Some(0), "{}", common::tail(&log));
+    assert_eq!(
+        scheduled_starts(&log),
+        1,
+        "caught up once: {}",
+        common::tail(&log)
+    );
+    assert_eq!(listing_requests(&sim), listed, "no second run");
+
+    // Not missed (ran minutes ago): no run at start.
+    let third = Serve::start(&sim, dir.path(), &args).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (code, _, log) = third.terminate().await;
+    assert_eq!(code, Some(0), "{}", common::tail(&log));
+    assert_eq!(scheduled_starts(&log), 0, "{}", common::tail(&log));
+    assert_eq!(listing_requests(&sim), listed);
+}

@@ -1,0 +1,183 @@
+//! [`Daemon`]: the webhook receiver, its queue's worker and the schedules, started
+//! together on one engine, and stopped together: stop taking work, cancel the run in
+//! flight (its files stay resumable), let the engine commit, close the listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::{Mutex, Notify};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use zvm_dest::Destination;
+use zvm_engine::{Engine, SyncOptions};
+use zvm_state::SqliteState;
+use zvm_zoom::ZoomClient;
+
+use crate::http::{self, Intake};
+use crate::observe::{EventLog, Metrics};
+use crate::replay::ReplayGuard;
+use crate::schedule::{Scheduler, Schedules};
+use crate::signature::SecretToken;
+use crate::status::StatusSource;
+use crate::worker::{EventRetry, Worker};
+
+/// What the daemon is asked to do, already resolved from settings.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on (port 0: any free port, see [`Daemon::local_addr`]).
+    pub listen: SocketAddr,
+    /// Path of the webhook endpoint, e.g. `/zoom/webhook`.
+    pub webhook_path: String,
+    pub secret: SecretToken,
+    /// The settings of every copy and scheduled run (users, dates, transfers, filters).
+    pub sync: SyncOptions,
+    pub schedules: Schedules,
+    pub retry: EventRetry,
+}
+
+/// The daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "no webhook secret token: set `webhook_secret_token` in [serve] or ZVM_WEBHOOK_SECRET_TOKEN (the Zoom app's Feature page shows it)"
+    )]
+    NoSecret,
+    #[error("the webhook path {0:?} must start with '/'")]
+    BadPath(String),
+    #[error(
+        "cannot listen on {addr}: {source} (is another process using it? choose `listen` in [serve])"
+    )]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A running daemon.
+pub struct Daemon {
+    addr: SocketAddr,
+    intake: Arc<Intake>,
+    stop: CancellationToken,
+    close_listener: CancellationToken,
+    work: JoinSet<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Daemon {
+    /// Binds, starts the worker (which first drains what an earlier run left queued) and
+    /// the schedules, and serves.
+    pub async fn start(
+        opts: ServeOptions,
+        zoom: ZoomClient,
+        state: Arc<SqliteState>,
+        dest: Arc<dyn Destination>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Daemon, ServeError> {
+        if opts.secret.is_empty() {
+            return Err(ServeError::NoSecret);
+        }
+        if !opts.webhook_path.starts_with('/') {
+            return Err(ServeError::BadPath(opts.webhook_path));
+        }
+        let listener = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: opts.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+            addr: opts.listen,
+            source,
+        })?;
+        let events = Arc::new(EventLog {
+            metrics: metrics.clone(),
+        });
+        let engine = Engine::new(zoom, state.clone(), dest.clone(), events);
+        let stop = CancellationToken::new();
+        let wake = Arc::new(Notify::new());
+        let run_slot = Arc::new(Mutex::new(()));
+        let status = StatusSource {
+            monitor: engine.monitor(),
+            destination: dest.describe(),
+            schedules: Default::default(),
+        };
+        let intake = Arc::new(Intake {
+            secret: opts.secret.clone(),
+            replay: ReplayGuard::default(),
+            state: state.clone(),
+            wake: wake.clone(),
+            metrics: metrics.clone(),
+            accepting: AtomicBool::new(true),
+            status: status.clone(),
+            clock: http::system_clock,
+        });
+
+        let mut work = JoinSet::new();
+        work.spawn(
+            Worker {
+                engine: engine.clone(),
+                state: state.clone(),
+                template: opts.sync.clone(),
+                wake,
+                run_slot: run_slot.clone(),
+                stop: stop.clone(),
+                retry: opts.retry,
+            }
+            .run(),
+        );
+        work.spawn(
+            Scheduler {
+                engine,
+                state,
+                template: opts.sync,
+                schedules: opts.schedules,
+                run_slot,
+                stop: stop.clone(),
+                times: status.schedules.clone(),
+                metrics,
+            }
+            .run(),
+        );
+
+        let close_listener = CancellationToken::new();
+        let app = http::router(intake.clone(), &opts.webhook_path);
+        let closing = close_listener.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { closing.cancelled().await })
+                .await
+        });
+        tracing::info!(%addr, path = %opts.webhook_path, "zvm serve listening");
+        Ok(Daemon {
+            addr,
+            intake,
+            stop,
+            close_listener,
+            work,
+            server,
+        })
+    }
+
+    /// Where it listens (the port chosen when 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops: new webhooks are answered 503 (Zoom retries them later, and the next start
+    /// takes them), the run in flight is cancelled and commits what it has, then the
+    /// listener closes.
+    pub async fn shutdown(mut self) {
+        self.intake.accepting.store(false, Ordering::Release);
+        self.stop.cancel();
+        while self.work.join_next().await.is_some() {}
+        self.close_listener.cancel();
+        match self.server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the listener ended with an error"),
+            Err(e) => tracing::warn!(error = %e, "the listener task ended abnormally"),
+        }
+        tracing::info!("zvm serve stopped");
+    }
+}

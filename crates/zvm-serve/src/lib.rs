@@ -1,0 +1,26 @@
+//! The daemon behind `zvm serve`: copies each recording within minutes of the meeting, and
+//! shows that it works.
+//!
+//! Zoom's webhooks arrive at [`http`]'s endpoint, are checked ([`signature`]: HMAC,
+//! 5-minute window, constant-time; [`replay`]: the same request twice), read
+//! ([`envelope`]) and queued durably in the state before Zoom gets its 200. The [`worker`]
+//! drains the queue through the engine (a meeting copied by its uuid, with no listing), and
+//! [`schedule`] runs periodic syncs and moves. [`observe`] keeps the Prometheus metrics and
+//! [`status`] the `/status` snapshot. [`daemon`] starts and stops them together. No clap,
+//! no printing: the daemon reports through `tracing` and the engine's events.
+
+pub mod daemon;
+pub mod envelope;
+pub mod http;
+pub mod observe;
+pub mod replay;
+pub mod schedule;
+pub mod signature;
+pub mod status;
+pub mod worker;
+
+pub use daemon::{Daemon, ServeError, ServeOptions};
+pub use observe::Metrics;
+pub use schedule::{Schedules, When};
+pub use signature::SecretToken;
+pub use worker::EventRetry;

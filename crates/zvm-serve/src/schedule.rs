@@ -1,0 +1,358 @@
+//! Scheduled runs: a periodic sync (`sync_every = "15m"` or a cron expression) and a
+//! periodic move (`move_cron = "0 3 * * *"`, with `move_older_than`), each on the engine
+//! the webhooks use, one run at a time.
+//!
+//! Each sync lists incrementally (the listing cache: recent months every time, a month's
+//! stored listing trusted for `full_listing_days`, 7 by default, so everything is listed
+//! again weekly). The last run of each schedule is kept in the state: after downtime a
+//! schedule whose time passed runs once at start (not once per missed time), then keeps its
+//! rhythm. Cron expressions are read in UTC.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio_util::sync::CancellationToken;
+use zvm_engine::{Engine, MoveOptions, SyncOptions};
+use zvm_state::{SqliteState, StateStore};
+
+use crate::observe::Metrics;
+use crate::status::{LISTING_COMPLETE, ScheduleTimes};
+
+/// When a schedule runs.
+#[derive(Debug, Clone)]
+pub enum When {
+    /// At this interval after its last run.
+    Every(Duration),
+    /// At the times of a cron expression (UTC).
+    Cron(Box<croner::Cron>),
+}
+
+/// A schedule that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("{key} = {value:?} is not an interval: use a number with s, m, h or d, e.g. \"15m\"")]
+    Interval { key: &'static str, value: String },
+    #[error(
+        "{key} = {value:?} is not a cron expression (minute hour day month weekday, e.g. \"0 3 * * *\"): {detail}"
+    )]
+    Cron {
+        key: &'static str,
+        value: String,
+        detail: String,
+    },
+}
+
+impl When {
+    /// `15m`, `1h`, `30s`, `1d` (`key` names the setting in errors). At least one second.
+    pub fn every(key: &'static str, value: &str) -> Result<When, ScheduleError> {
+        let bad = || ScheduleError::Interval {
+            key,
+            value: value.to_owned(),
+        };
+        let t = value.trim();
+        let (num, unit) = t.split_at(t.len().saturating_sub(1));
+        let n: u64 = num.trim().parse().map_err(|_| bad())?;
+        let secs = match unit {
+            "s" => n,
+            "m" => n.checked_mul(60).ok_or_else(bad)?,
+            "h" => n.checked_mul(3600).ok_or_else(bad)?,
+            "d" => n.checked_mul(86_400).ok_or_else(bad)?,
+            _ => return Err(bad()),
+        };
+        if secs == 0 {
+            return Err(bad());
+        }
+        Ok(When::Every(Duration::from_secs(secs)))
+    }
+
+    /// A five-field cron expression (`key` names the setting in errors).
+    pub fn cron(key: &'static str, value: &str) -> Result<When, ScheduleError> {
+        croner::Cron::from_str(value)
+            .map(|c| When::Cron(Box::new(c)))
+            .map_err(|e| ScheduleError::Cron {
+                key,
+                value: value.to_owned(),
+                detail: e.to_string(),
+            })
+    }
+
+    /// The first time after `t` this schedule is due.
+    pub fn next_after(&self, t: Timestamp) -> Option<Timestamp> {
+        match self {
+            When::Every(d) => {
+                let span = jiff::SignedDuration::try_from(*d).ok()?;
+                t.checked_add(span).ok()
+            }
+            When::Cron(c) => {
+                let at = chrono::DateTime::<chrono::Utc>::from_timestamp(t.as_second(), 0)?;
+                let next = c.find_next_occurrence(&at, false).ok()?;
+                Timestamp::from_second(next.timestamp()).ok()
+            }
+        }
+    }
+
+    /// When a schedule that never ran first runs: an interval at once (a first sync
+    /// catches up on everything), a cron expression at its next time.
+    fn first(&self, now: Timestamp) -> Option<Timestamp> {
+        match self {
+            When::Every(_) => Some(now),
+            When::Cron(_) => self.next_after(now),
+        }
+    }
+}
+
+/// The daemon's schedules (none by default: webhooks only).
+#[derive(Debug, Clone, Default)]
+pub struct Schedules {
+    pub sync: Option<When>,
+    pub moves: Option<(When, MoveOptions)>,
+}
+
+#[derive(Debug, Clone)]
+enum Job {
+    Sync,
+    Move(MoveOptions),
+}
+
+impl Job {
+    fn name(&self) -> &'static str {
+        match self {
+            Job::Sync => "sync",
+            Job::Move(_) => "move",
+        }
+    }
+}
+
+pub struct Scheduler {
+    pub engine: Engine,
+    pub state: Arc<SqliteState>,
+    pub template: SyncOptions,
+    pub schedules: Schedules,
+    pub run_slot: Arc<tokio::sync::Mutex<()>>,
+    pub stop: CancellationToken,
+    pub times: Arc<Mutex<BTreeMap<String, ScheduleTimes>>>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// One schedule's rhythm.
+struct Slot {
+    job: Job,
+    when: When,
+    last: Option<Timestamp>,
+    next: Option<Timestamp>,
+}
+
+impl Scheduler {
+    pub async fn run(self) {
+        let mut slots = Vec::new();
+        if let Some(when) = self.schedules.sync.clone() {
+            slots.push((Job::Sync, when));
+        }
+        if let Some((when, m)) = self.schedules.moves.clone() {
+            slots.push((Job::Move(m), when));
+        }
+        let now = Timestamp::now();
+        let mut slots: Vec<Slot> = {
+            let mut v = Vec::new();
+            for (job, when) in slots {
+                let last = match self.state.last_scheduled_run(job.name()).await {
+                    Ok(l) => l.and_then(|s| s.parse::<Timestamp>().ok()),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read the last scheduled runs");
+                        None
+                    }
+                };
+                // A time that passed while the daemon was down: once, now.
+                let next = match last {
+                    Some(l) => when.next_after(l).map(|n| n.max(now)),
+                    None => when.first(now),
+                };
+                v.push(Slot {
+                    job,
+                    when,
+                    last,
+                    next,
+                });
+            }
+            v
+        };
+        loop {
+            self.publish(&slots);
+            let Some(i) = (0..slots.len())
+                .filter(|&i| slots[i].next.is_some())
+                .min_by_key(|&i| slots[i].next)
+            else {
+                // Nothing scheduled: wait for the stop.
+                self.stop.cancelled().await;
+                return;
+            };
+            let due = slots[i].next.unwrap_or_else(Timestamp::now);
+            let wait = (due - Timestamp::now())
+                .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+                .ok()
+                .and_then(|d| Duration::try_from(d).ok())
+                .unwrap_or(Duration::ZERO);
+            tokio::select! {
+                () = self.stop.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            let started = Timestamp::now();
+            let finished = self.run_job(&slots[i].job).await;
+            if self.stop.is_cancelled() {
+                return;
+            }
+            if finished {
+                if let Err(e) = self
+                    .state
+                    .record_scheduled_run(slots[i].job.name(), &started.to_string())
+                    .await
+                {
+                    tracing::error!(error = %e, "cannot record a scheduled run");
+                }
+                slots[i].last = Some(started);
+            }
+            slots[i].next = slots[i].when.next_after(Timestamp::now().max(started));
+        }
+    }
+
+    fn publish(&self, slots: &[Slot]) {
+        if let Ok(mut t) = self.times.lock() {
+            for s in slots {
+                t.insert(
+                    s.job.name().to_owned(),
+                    ScheduleTimes {
+                        last: s.last.map(|l| l.to_string()),
+                        next: s.next.map(|n| n.to_string()),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Runs one job; `true` when it ran to its end (failed files included: they are the
+    /// next run's), `false` when it could not run or was stopped.
+    async fn run_job(&self, job: &Job) -> bool {
+        let _slot = tokio::select! {
+            s = self.run_slot.lock() => s,
+            () = self.stop.cancelled() => return false,
+        };
+        let mut opts = self.template.clone();
+        // The daemon runs for months: "to" is always today.
+        opts.to = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        if opts.from > opts.to {
+            opts.from = opts.to;
+        }
+        tracing::info!(job = job.name(), "scheduled run starts");
+        match job {
+            Job::Sync => match self.engine.sync(&opts, self.stop.child_token()).await {
+                Ok(s) if s.cancelled => false,
+                Ok(s) => {
+                    tracing::info!(
+                        files = s.files_downloaded,
+                        failed = s.files_failed,
+                        "scheduled sync finished"
+                    );
+                    // The listing ran to its end: that is the last complete listing.
+                    let at = Timestamp::now().to_string();
+                    if let Err(e) = self.state.record_scheduled_run(LISTING_COMPLETE, &at).await {
+                        tracing::error!(error = %e, "cannot record the listing's time");
+                    }
+                    true
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "scheduled sync failed");
+                    false
+                }
+            },
+            Job::Move(m) => self.run_move(&opts, m).await,
+        }
+    }
+
+    async fn run_move(&self, opts: &SyncOptions, m: &MoveOptions) -> bool {
+        let before = self.state.deletions().await.map(|d| d.len()).unwrap_or(0);
+        let plan = match self
+            .engine
+            .plan_move(opts, m, self.stop.child_token())
+            .await
+        {
+            Ok(p) if p.sync.cancelled => return false,
+            Ok(p) if p.sync.stopped.is_some() => {
+                tracing::error!(why = ?p.sync.stopped, "scheduled move deleted nothing: the destination stopped the copy");
+                return false;
+            }
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "scheduled move could not plan");
+                return false;
+            }
+        };
+        let result = self.engine.execute_move(&plan, m, &self.stop).await;
+        // Bytes freed: the local copies' sizes of what Zoom confirmed deleted in this run.
+        if let Ok(rows) = self.state.deletions().await {
+            let freed: u64 = rows
+                .iter()
+                .skip(before)
+                .filter(|r| r.outcome == "deleted")
+                .flat_map(|r| r.paths.iter().map(|(_, size, _)| *size))
+                .sum();
+            self.metrics.bytes_freed(freed);
+        }
+        match result {
+            Ok((done, skipped)) => {
+                tracing::info!(
+                    done,
+                    skipped,
+                    kept = plan.kept.len(),
+                    "scheduled move finished"
+                );
+                !self.stop.is_cancelled()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "scheduled move failed");
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn intervals_and_cron_expressions_give_the_next_time() {
+        let every = When::every("sync_every", "15m").unwrap();
+        assert_eq!(
+            every.next_after(ts("2026-01-01T00:00:00Z")),
+            Some(ts("2026-01-01T00:15:00Z"))
+        );
+        let cron = When::cron("move_cron", "0 3 * * *").unwrap();
+        assert_eq!(
+            cron.next_after(ts("2026-01-01T02:59:59Z")),
+            Some(ts("2026-01-01T03:00:00Z"))
+        );
+        assert_eq!(
+            cron.next_after(ts("2026-01-01T03:00:00Z")),
+            Some(ts("2026-01-02T03:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn bad_schedules_say_what_and_how() {
+        for bad in ["", "15", "0m", "m", "15x", "-1h"] {
+            let e = When::every("sync_every", bad).unwrap_err().to_string();
+            assert!(e.contains("sync_every") && e.contains("15m"), "{bad}: {e}");
+        }
+        let e = When::cron("move_cron", "every night")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("move_cron") && e.contains("0 3 * * *"), "{e}");
+    }
+}

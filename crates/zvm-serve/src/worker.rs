@@ -1,0 +1,184 @@
+//! The worker that drains the webhook queue through the engine, one event at a time:
+//! a meeting to copy is asked of Zoom by its uuid and copied (no listing); a meeting that
+//! left the cloud or came back is recorded in the state.
+//!
+//! An event is marked done only when its work finished; a failed attempt is counted and
+//! tried again after a delay, up to a budget, then set aside as failed (visible in
+//! `/status`). A stop (SIGTERM) cancels the run in flight: its files keep their `.part`,
+//! the event stays queued, and the next start takes it up again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Mutex, Notify};
+use tokio_util::sync::CancellationToken;
+use zvm_engine::{Engine, SyncOptions};
+use zvm_state::{CloudState, SqliteState, StateStore, WebhookEventRow};
+
+use crate::envelope::{self, Work};
+
+/// How often the queue is looked at when nothing woke the worker (a safety net: an insert
+/// always wakes it).
+const IDLE_POLL: Duration = Duration::from_secs(30);
+
+/// Events taken from the queue per look.
+const BATCH: u32 = 64;
+
+/// How failed events are tried again.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRetry {
+    /// Attempts before an event is set aside as failed.
+    pub max_attempts: u32,
+    /// Wait after a failed attempt.
+    pub delay: Duration,
+}
+
+impl Default for EventRetry {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            delay: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How handling one event ended.
+enum Handled {
+    Done,
+    Failed(String),
+    /// The daemon is stopping: the event stays queued, no attempt counted.
+    Interrupted,
+}
+
+pub struct Worker {
+    pub engine: Engine,
+    pub state: Arc<SqliteState>,
+    /// The settings of every copy (transfers, templates, filters); `by_uuid` is set per event.
+    pub template: SyncOptions,
+    pub wake: Arc<Notify>,
+    /// One engine run at a time: the worker's copies and the schedules' runs take turns.
+    pub run_slot: Arc<Mutex<()>>,
+    pub stop: CancellationToken,
+    pub retry: EventRetry,
+}
+
+impl Worker {
+    pub async fn run(self) {
+        let mut not_before: HashMap<i64, Instant> = HashMap::new();
+        while !self.stop.is_cancelled() {
+            let batch = match self.state.queued_webhooks(BATCH).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the webhook queue");
+                    self.pause(self.retry.delay).await;
+                    continue;
+                }
+            };
+            let now = Instant::now();
+            let due: Vec<WebhookEventRow> = batch
+                .into_iter()
+                .filter(|r| not_before.get(&r.id).is_none_or(|t| *t <= now))
+                .collect();
+            if due.is_empty() {
+                let wait = not_before
+                    .values()
+                    .map(|t| t.saturating_duration_since(now))
+                    .min()
+                    .unwrap_or(IDLE_POLL)
+                    .min(IDLE_POLL);
+                self.pause(wait).await;
+                continue;
+            }
+            for row in due {
+                if self.stop.is_cancelled() {
+                    return;
+                }
+                let result = match self.handle(&row).await {
+                    Handled::Done => {
+                        not_before.remove(&row.id);
+                        self.state.webhook_done(row.id).await
+                    }
+                    Handled::Failed(error) => {
+                        let give_up = row.attempts + 1 >= self.retry.max_attempts;
+                        tracing::warn!(id = row.id, event = %row.event, attempt = row.attempts + 1, give_up, %error, "webhook event's work failed");
+                        not_before.insert(row.id, Instant::now() + self.retry.delay);
+                        self.state
+                            .webhook_attempt_failed(row.id, &error, give_up)
+                            .await
+                    }
+                    Handled::Interrupted => return,
+                };
+                if let Err(e) = result {
+                    tracing::error!(id = row.id, error = %e, "cannot record a webhook event's outcome");
+                }
+            }
+        }
+    }
+
+    /// Waits for a wake-up, the stop, or `d`.
+    async fn pause(&self, d: Duration) {
+        tokio::select! {
+            () = self.wake.notified() => {}
+            () = self.stop.cancelled() => {}
+            () = tokio::time::sleep(d) => {}
+        }
+    }
+
+    async fn handle(&self, row: &WebhookEventRow) -> Handled {
+        let uuid = row.meeting_uuid.as_deref().unwrap_or_default();
+        let Some(work) = envelope::work_of(&row.event, uuid) else {
+            // Only events with work are queued; an unknown one (a newer zvm queued it) is
+            // left done rather than retried for ever.
+            return Handled::Done;
+        };
+        match work {
+            Work::Copy { meeting_uuid } => self.copy(meeting_uuid).await,
+            Work::LeftCloud { meeting_uuid } => {
+                // Zoom no longer lists it: out of the listing cache, its rows `vanished`.
+                // Local copies are never touched because of it.
+                match self.state.forget_listed(&meeting_uuid).await {
+                    Ok(()) => Handled::Done,
+                    Err(e) => Handled::Failed(e.to_string()),
+                }
+            }
+            Work::BackInCloud { meeting_uuid } => {
+                match self
+                    .state
+                    .set_cloud_state(&meeting_uuid, None, CloudState::Present)
+                    .await
+                {
+                    Ok(()) => Handled::Done,
+                    Err(e) => Handled::Failed(e.to_string()),
+                }
+            }
+        }
+    }
+
+    async fn copy(&self, meeting_uuid: String) -> Handled {
+        let _slot = tokio::select! {
+            s = self.run_slot.lock() => s,
+            () = self.stop.cancelled() => return Handled::Interrupted,
+        };
+        let mut opts = self.template.clone();
+        opts.by_uuid = Some(vec![meeting_uuid.clone()]);
+        tracing::info!(meeting = %meeting_uuid, "copying the meeting a webhook named");
+        match self.engine.sync(&opts, self.stop.child_token()).await {
+            Err(e) => Handled::Failed(e.to_string()),
+            Ok(s) if s.cancelled => Handled::Interrupted,
+            Ok(s) if s.files_failed > 0 || s.stopped.is_some() => Handled::Failed(
+                s.stopped
+                    .or_else(|| {
+                        s.failures
+                            .first()
+                            .map(|f| format!("{}: {}", f.path, f.error))
+                    })
+                    .unwrap_or_else(|| format!("{} files failed", s.files_failed)),
+            ),
+            Ok(s) => {
+                tracing::info!(meeting = %meeting_uuid, files = s.files_downloaded, bytes = s.bytes_downloaded, "meeting copied");
+                Handled::Done
+            }
+        }
+    }
+}

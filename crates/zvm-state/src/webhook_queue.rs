@@ -1,0 +1,337 @@
+//! The daemon's durable work: webhook events accepted from Zoom, queued here before Zoom is
+//! answered, and the last run of each schedule.
+//!
+//! An event is stored under a key that Zoom's retries of the same event share (the daemon
+//! chooses it: event name, `event_ts` and meeting), so a retry arriving after the first
+//! delivery was stored inserts nothing and is done once. The queue is a table, not memory:
+//! a daemon killed right after answering 200 finds the event still `queued` when it starts
+//! again. These are methods of [`SqliteState`] only: the engine never reads them.
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::StateError;
+use crate::sqlite::{NOW, SqliteState};
+
+/// An accepted event to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewWebhookEvent {
+    /// Equal for every delivery of one event (Zoom's retries), different otherwise.
+    pub dedup_key: String,
+    /// Zoom's event name, e.g. `recording.completed`.
+    pub event: String,
+    /// The meeting it is about, when it names one.
+    pub meeting_uuid: Option<String>,
+    /// The request body as received (the worker reads what else it needs from it).
+    pub body: String,
+}
+
+/// What queuing an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// Stored under this id.
+    New(i64),
+    /// An event with the same key is stored already (a retry by Zoom): nothing changed.
+    Duplicate,
+}
+
+/// Where a queued event is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookStatus {
+    Queued,
+    Done,
+    Failed,
+}
+
+impl WebhookStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookStatus::Queued => "queued",
+            WebhookStatus::Done => "done",
+            WebhookStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, StateError> {
+        match s {
+            "queued" => Ok(WebhookStatus::Queued),
+            "done" => Ok(WebhookStatus::Done),
+            "failed" => Ok(WebhookStatus::Failed),
+            other => Err(StateError::Invalid {
+                what: format!("unknown webhook event status {other:?}"),
+            }),
+        }
+    }
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEventRow {
+    pub id: i64,
+    pub dedup_key: String,
+    pub event: String,
+    pub meeting_uuid: Option<String>,
+    pub body: String,
+    pub status: WebhookStatus,
+    /// Times the worker tried it and failed.
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub received_at: String,
+}
+
+/// How many stored events are in each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WebhookCounts {
+    pub queued: u64,
+    pub done: u64,
+    pub failed: u64,
+}
+
+const EVENT_COLUMNS: &str =
+    "id, dedup_key, event, meeting_uuid, body, status, attempts, last_error, received_at";
+
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(WebhookEventRow, String)> {
+    let attempts: i64 = r.get(6)?;
+    let status: String = r.get(5)?;
+    Ok((
+        WebhookEventRow {
+            id: r.get(0)?,
+            dedup_key: r.get(1)?,
+            event: r.get(2)?,
+            meeting_uuid: r.get(3)?,
+            body: r.get(4)?,
+            status: WebhookStatus::Queued,
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            last_error: r.get(7)?,
+            received_at: r.get(8)?,
+        },
+        status,
+    ))
+}
+
+fn with_status(
+    (mut row, status): (WebhookEventRow, String),
+) -> Result<WebhookEventRow, StateError> {
+    row.status = WebhookStatus::parse(&status)?;
+    Ok(row)
+}
+
+impl SqliteState {
+    /// Stores an accepted event as `queued`, unless one with its key is stored already.
+    /// Returns once the row is committed: the caller may then answer Zoom.
+    pub async fn enqueue_webhook(&self, e: &NewWebhookEvent) -> Result<Enqueued, StateError> {
+        let e = e.clone();
+        self.with(move |c, p| {
+            let inserted = c
+                .prepare_cached(&format!(
+                    "INSERT INTO webhook_events (dedup_key, event, meeting_uuid, body, status,
+                        received_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, 'queued', {NOW}, {NOW})
+                     ON CONFLICT(dedup_key) DO NOTHING"
+                ))
+                .and_then(|mut st| {
+                    st.execute(params![e.dedup_key, e.event, e.meeting_uuid, e.body])
+                })
+                .map_err(|err| StateError::from_sqlite(p, err))?;
+            Ok(if inserted == 1 {
+                Enqueued::New(c.last_insert_rowid())
+            } else {
+                Enqueued::Duplicate
+            })
+        })
+        .await
+    }
+
+    /// Up to `limit` queued events, oldest first.
+    pub async fn queued_webhooks(&self, limit: u32) -> Result<Vec<WebhookEventRow>, StateError> {
+        self.with(move |c, p| {
+            let rows: Vec<(WebhookEventRow, String)> = c
+                .prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE status = 'queued'
+                     ORDER BY id LIMIT ?1"
+                ))
+                .and_then(|mut st| st.query_map([limit], event_row)?.collect())
+                .map_err(|e| StateError::from_sqlite(p, e))?;
+            rows.into_iter().map(with_status).collect()
+        })
+        .await
+    }
+
+    /// Every stored event, oldest first (tests and `/status`).
+    pub async fn webhook_events(&self) -> Result<Vec<WebhookEventRow>, StateError> {
+        self.with(move |c, p| {
+            let rows: Vec<(WebhookEventRow, String)> = c
+                .prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM webhook_events ORDER BY id"
+                ))
+                .and_then(|mut st| st.query_map([], event_row)?.collect())
+                .map_err(|e| StateError::from_sqlite(p, e))?;
+            rows.into_iter().map(with_status).collect()
+        })
+        .await
+    }
+
+    /// The event's work is done: it is never handed out again.
+    pub async fn webhook_done(&self, id: i64) -> Result<(), StateError> {
+        self.set_webhook(id, WebhookStatus::Done, None).await
+    }
+
+    /// One attempt at the event's work failed: counted, the error kept, and the event stays
+    /// queued (`give_up: false`) or is set aside as failed (`give_up: true`).
+    pub async fn webhook_attempt_failed(
+        &self,
+        id: i64,
+        error: &str,
+        give_up: bool,
+    ) -> Result<(), StateError> {
+        let status = if give_up {
+            WebhookStatus::Failed
+        } else {
+            WebhookStatus::Queued
+        };
+        self.set_webhook(id, status, Some(error.to_owned())).await
+    }
+
+    async fn set_webhook(
+        &self,
+        id: i64,
+        status: WebhookStatus,
+        error: Option<String>,
+    ) -> Result<(), StateError> {
+        self.with(move |c, p| {
+            let failed = i64::from(error.is_some());
+            c.prepare_cached(&format!(
+                "UPDATE webhook_events SET status = ?2, attempts = attempts + ?3,
+                    last_error = COALESCE(?4, last_error), updated_at = {NOW} WHERE id = ?1"
+            ))
+            .and_then(|mut st| st.execute(params![id, status.as_str(), failed, error]))
+            .map_err(|e| StateError::from_sqlite(p, e))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// How many events are queued, done and failed.
+    pub async fn webhook_counts(&self) -> Result<WebhookCounts, StateError> {
+        self.with(move |c, p| {
+            let rows: Vec<(String, i64)> = c
+                .prepare_cached("SELECT status, COUNT(*) FROM webhook_events GROUP BY status")
+                .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+                .map_err(|e| StateError::from_sqlite(p, e))?;
+            let mut counts = WebhookCounts::default();
+            for (status, n) in rows {
+                let n = u64::try_from(n).unwrap_or(0);
+                match WebhookStatus::parse(&status)? {
+                    WebhookStatus::Queued => counts.queued = n,
+                    WebhookStatus::Done => counts.done = n,
+                    WebhookStatus::Failed => counts.failed = n,
+                }
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
+    /// When the schedule `name` last ran (RFC 3339, as it was recorded), if ever.
+    pub async fn last_scheduled_run(&self, name: &str) -> Result<Option<String>, StateError> {
+        let name = name.to_owned();
+        self.with(move |c, p| {
+            c.prepare_cached("SELECT last_run FROM scheduled_runs WHERE name = ?1")
+                .and_then(|mut st| st.query_row([name], |r| r.get(0)).optional())
+                .map_err(|e| StateError::from_sqlite(p, e))
+        })
+        .await
+    }
+
+    /// Records that the schedule `name` ran at `at` (RFC 3339).
+    pub async fn record_scheduled_run(&self, name: &str, at: &str) -> Result<(), StateError> {
+        let (name, at) = (name.to_owned(), at.to_owned());
+        self.with(move |c, p| {
+            c.prepare_cached(
+                "INSERT INTO scheduled_runs (name, last_run) VALUES (?1, ?2)
+                 ON CONFLICT(name) DO UPDATE SET last_run = excluded.last_run",
+            )
+            .and_then(|mut st| st.execute(params![name, at]))
+            .map_err(|e| StateError::from_sqlite(p, e))?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(key: &str) -> NewWebhookEvent {
+        NewWebhookEvent {
+            dedup_key: key.into(),
+            event: "recording.completed".into(),
+            meeting_uuid: Some("u1".into()),
+            body: "{}".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retry_of_one_event_is_stored_once_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        let st = SqliteState::open(&path).unwrap();
+        let first = st.enqueue_webhook(&event("k1")).await.unwrap();
+        assert!(matches!(first, Enqueued::New(_)));
+        assert_eq!(
+            st.enqueue_webhook(&event("k1")).await.unwrap(),
+            Enqueued::Duplicate
+        );
+        assert!(matches!(
+            st.enqueue_webhook(&event("k2")).await.unwrap(),
+            Enqueued::New(_)
+        ));
+        drop(st);
+        let st = SqliteState::open(&path).unwrap();
+        let queued = st.queued_webhooks(10).await.unwrap();
+        assert_eq!(
+            queued
+                .iter()
+                .map(|r| r.dedup_key.as_str())
+                .collect::<Vec<_>>(),
+            ["k1", "k2"]
+        );
+        st.webhook_done(queued[0].id).await.unwrap();
+        st.webhook_attempt_failed(queued[1].id, "boom", false)
+            .await
+            .unwrap();
+        let left = st.queued_webhooks(10).await.unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(
+            (left[0].attempts, left[0].last_error.as_deref()),
+            (1, Some("boom"))
+        );
+        st.webhook_attempt_failed(queued[1].id, "again", true)
+            .await
+            .unwrap();
+        assert_eq!(
+            st.webhook_counts().await.unwrap(),
+            WebhookCounts {
+                queued: 0,
+                done: 1,
+                failed: 1
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn schedules_remember_their_last_run() {
+        let st = SqliteState::open_in_memory().unwrap();
+        assert_eq!(st.last_scheduled_run("sync").await.unwrap(), None);
+        st.record_scheduled_run("sync", "2026-01-01T00:00:00Z")
+            .await
+            .unwrap();
+        st.record_scheduled_run("sync", "2026-01-02T00:00:00Z")
+            .await
+            .unwrap();
+        assert_eq!(
+            st.last_scheduled_run("sync").await.unwrap().as_deref(),
+            Some("2026-01-02T00:00:00Z")
+        );
+    }
+}
