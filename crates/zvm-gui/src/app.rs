@@ -13,14 +13,17 @@ use zvm_engine::{Event, KeepReason, MoveCandidate, UserSelection};
 use crate::backend::{
     Backend, Cmd, ConnectSpec, JobKind, JobSpec, MeetingSel, Msg, Problem, TokenView,
 };
+use crate::elide::elide_path;
 use crate::i18n::{Lang, S};
 use crate::model::{
-    LogKind, LogLine, RecordingList, RowStatus, Said, TfState, Transfers, human_bytes, human_secs,
+    LogKind, LogLine, RecordingList, RowStatus, Said, SortKey, TfState, Transfers, human_bytes,
+    human_secs, local_when_of, utc_days_covering, zone_label,
 };
 use crate::settings::{AuthMode, GuiSettings, SettingsFiles};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
+    Setup,
     Settings,
     SignIn,
     Recordings,
@@ -30,7 +33,8 @@ pub enum Screen {
 }
 
 impl Screen {
-    pub const ALL: [Screen; 6] = [
+    pub const ALL: [Screen; 7] = [
+        Screen::Setup,
         Screen::Settings,
         Screen::SignIn,
         Screen::Recordings,
@@ -41,6 +45,7 @@ impl Screen {
 
     fn title(self) -> S {
         match self {
+            Screen::Setup => S::ScreenSetup,
             Screen::Settings => S::ScreenSettings,
             Screen::SignIn => S::ScreenSignIn,
             Screen::Recordings => S::ScreenRecordings,
@@ -107,6 +112,24 @@ pub struct ZvmApp {
     pub move_result: Option<(u64, u64)>,
     pub log: Vec<LogLine>,
     pub notice: Option<String>,
+    /// The folder "Open folder" last opened (tests read it; the window opens it).
+    pub last_opened: Option<PathBuf>,
+    /// The address a link of the window last opened (tests read it).
+    pub last_link: Option<String>,
+    /// Keep the client secret on this computer (keyring or private file).
+    pub remember_secret: bool,
+    /// Where a kept secret lives, said on the set-up page.
+    pub secret_place: String,
+    /// The window's own choices as last saved, to save them again the moment they change.
+    saved_choices: (Lang, crate::settings::Theme, f32),
+    /// The text size now applied to the window's styles.
+    applied_text_scale: f32,
+    /// The "remove from the cloud?" question is open.
+    pub confirm_remove: bool,
+    /// The "stop copying and close?" question is open.
+    pub confirm_close: bool,
+    /// The user chose to close while copying: the next close request goes through.
+    closing: bool,
     pause_requested: bool,
 }
 
@@ -121,10 +144,24 @@ impl ZvmApp {
             AuthMode::ServerToServer => UserPick::All,
         };
         let file_types = settings.file_types.clone();
+        let mut list = RecordingList::default();
+        list.set_time_zone(jiff::tz::TimeZone::system());
+        let screen = if crate::setup::is_ready(&settings) {
+            Screen::SignIn
+        } else {
+            Screen::Setup
+        };
+        let secret_place = settings
+            .resolved_token_dir()
+            .map(|d| {
+                zvm_app::secret_store::SecretStore::choose(&d, settings.token_store).location()
+            })
+            .unwrap_or_default();
+        let saved_choices = (settings.language, settings.theme, settings.text_scale);
         ZvmApp {
             settings,
             settings_files,
-            screen: Screen::SignIn,
+            screen,
             backend: Backend::start(),
             connection: None,
             users: Vec::new(),
@@ -135,7 +172,7 @@ impl ZvmApp {
             to_text: today.to_string(),
             filter_text: String::new(),
             file_types,
-            list: RecordingList::default(),
+            list,
             listing: false,
             transfers: Transfers::default(),
             job: JobState::Idle,
@@ -144,8 +181,22 @@ impl ZvmApp {
             move_result: None,
             log: Vec::new(),
             notice: None,
+            last_opened: None,
+            last_link: None,
+            remember_secret: true,
+            secret_place,
+            saved_choices,
+            applied_text_scale: 1.0,
+            confirm_remove: false,
+            confirm_close: false,
+            closing: false,
             pause_requested: false,
         }
+    }
+
+    /// Shows days and times in `tz` (the computer's zone by default; tests pick one).
+    pub fn set_time_zone(&mut self, tz: jiff::tz::TimeZone) {
+        self.list.set_time_zone(tz);
     }
 
     fn lang(&self) -> Lang {
@@ -285,6 +336,14 @@ impl ZvmApp {
                 self.job = JobState::Finished(JobKind::Move);
             }
             Msg::Problem(p) => self.log_problem(p),
+            Msg::SignedOut => {
+                self.connection = None;
+                self.users.clear();
+                self.login_url = None;
+                if !matches!(self.screen, Screen::Setup | Screen::Settings | Screen::Log) {
+                    self.screen = Screen::SignIn;
+                }
+            }
         }
     }
 
@@ -350,6 +409,12 @@ impl ZvmApp {
             .send(Cmd::Login(ConnectSpec::from_settings(&self.settings)));
     }
 
+    /// Forgets the connection and the stored sign-in.
+    pub fn sign_out(&mut self) {
+        self.backend
+            .send(Cmd::SignOut(ConnectSpec::from_settings(&self.settings)));
+    }
+
     pub fn start_list(&mut self) {
         let parse = |s: &str| s.trim().parse::<Date>();
         let (from, to) = match (parse(&self.from_text), parse(&self.to_text)) {
@@ -366,6 +431,10 @@ impl ZvmApp {
             UserPick::One(id) => UserSelection::User(id.clone()),
         };
         if let Some(job) = self.job_spec() {
+            // The user's days are local; Zoom's are UTC: ask for the UTC days that cover
+            // them, and let the list keep the local ones.
+            self.list.set_days(Some((from, to)));
+            let (from, to) = utc_days_covering(from, to);
             self.listing = true;
             self.backend.send(Cmd::List {
                 users,
@@ -409,6 +478,39 @@ impl ZvmApp {
         }
     }
 
+    /// Resume goes on with a stopped download; after a finished one, "Retry failed" does.
+    pub fn can_resume(&self) -> bool {
+        matches!(self.job, JobState::Paused | JobState::Cancelled) && !self.last_download.is_empty()
+    }
+
+    /// Downloads again the meetings of the files that failed; what arrived stays counted.
+    pub fn retry_failed(&mut self) {
+        let failed = self.transfers.failed_meetings();
+        let meetings: Vec<MeetingSel> = self
+            .last_download
+            .iter()
+            .filter(|m| failed.contains(&m.uuid))
+            .cloned()
+            .collect();
+        if meetings.is_empty() || self.is_busy() {
+            return;
+        }
+        if let Some(job) = self.job_spec() {
+            self.transfers.resume();
+            self.job = JobState::Running(JobKind::Download);
+            self.backend.send(Cmd::Download { meetings, job });
+        }
+    }
+
+    /// Opens the destination folder in the system's file manager.
+    pub fn open_folder(&mut self) {
+        let dir = self.settings.destination.clone();
+        if self.settings.open_browser {
+            zvm_app::browser::open(&dir.to_string_lossy());
+        }
+        self.last_opened = Some(dir);
+    }
+
     pub fn cancel(&mut self) {
         self.pause_requested = false;
         self.backend.send(Cmd::Stop);
@@ -443,12 +545,18 @@ impl ZvmApp {
     pub fn ui(&mut self, ui: &mut Ui) {
         self.backend.set_repaint(ui.ctx());
         self.drain();
+        if ui.ctx().input(|i| i.viewport().close_requested()) && self.hold_close() {
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::CancelClose);
+        }
         egui::Panel::top("top").show(ui, |ui| self.top_bar(ui));
         egui::Panel::left("nav")
             .resizable(false)
             .exact_size(150.0)
             .show(ui, |ui| self.nav(ui));
+        self.apply_appearance(ui.ctx());
         egui::CentralPanel::default().show(ui, |ui| match self.screen {
+            Screen::Setup => self.setup_screen(ui),
             Screen::Settings => self.settings_screen(ui),
             Screen::SignIn => self.signin_screen(ui),
             Screen::Recordings => self.recordings_screen(ui),
@@ -456,6 +564,199 @@ impl ZvmApp {
             Screen::Move => self.move_screen(ui),
             Screen::Log => self.log_screen(ui),
         });
+        if self.confirm_close {
+            self.close_confirmation(ui);
+        }
+        self.save_choices_if_changed();
+    }
+
+    /// Theme and text size, applied when they change (not every frame: restyling costs).
+    fn apply_appearance(&mut self, ctx: &egui::Context) {
+        use crate::settings::Theme;
+        let pref = match self.settings.theme {
+            Theme::System => egui::ThemePreference::System,
+            Theme::Light => egui::ThemePreference::Light,
+            Theme::Dark => egui::ThemePreference::Dark,
+        };
+        if ctx.options(|o| o.theme_preference) != pref {
+            ctx.set_theme(pref);
+        }
+        let scale = self.settings.text_scale;
+        if scale != self.applied_text_scale {
+            let base = egui::Style::default().text_styles;
+            ctx.all_styles_mut(|style| {
+                for (ts, font) in style.text_styles.iter_mut() {
+                    if let Some(b) = base.get(ts) {
+                        font.size = b.size * scale;
+                    }
+                }
+            });
+            self.applied_text_scale = scale;
+        }
+    }
+
+    /// The language, theme and text size are kept the moment they change.
+    fn save_choices_if_changed(&mut self) {
+        let now = (
+            self.settings.language,
+            self.settings.theme,
+            self.settings.text_scale,
+        );
+        if now == self.saved_choices {
+            return;
+        }
+        self.saved_choices = now;
+        if let Some(files) = &self.settings_files
+            && let Err(e) = self.settings.save_choices(files)
+        {
+            self.log_line(
+                LogKind::Error,
+                String::new(),
+                Said::Key(S::SaveFailed),
+                e.to_string(),
+            );
+        }
+    }
+
+    /// Whether a screen is useful yet: Sign in once the set-up is complete, Recordings and
+    /// Move once connected, Transfers once something was started.
+    pub fn screen_ready(&self, s: Screen) -> bool {
+        match s {
+            Screen::Setup | Screen::Settings | Screen::Log => true,
+            Screen::SignIn => crate::setup::is_ready(&self.settings),
+            Screen::Recordings => self.connection.is_some() || !self.list.rows.is_empty(),
+            Screen::Move => !self.list.rows.is_empty() || self.move_plan.is_some(),
+            Screen::Transfers => !self.transfers.rows.is_empty() || self.job != JobState::Idle,
+        }
+    }
+
+    fn setup_screen(&mut self, ui: &mut Ui) {
+        use crate::setup::SetupAction;
+        let lang = self.lang();
+        let action = ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                crate::setup::page(
+                    ui,
+                    lang,
+                    &mut self.settings,
+                    &mut self.remember_secret,
+                    &self.secret_place,
+                )
+            })
+            .inner;
+        match action {
+            SetupAction::None => {}
+            SetupAction::OpenMarketplace => self.open_link(crate::setup::MARKETPLACE_URL),
+            SetupAction::Browse => self.browse_destination(),
+            SetupAction::Continue => self.finish_setup(),
+        }
+    }
+
+    /// Opens an address in the browser (and notes it for tests).
+    pub fn open_link(&mut self, url: &str) {
+        if self.settings.open_browser {
+            zvm_app::browser::open(url);
+        }
+        self.last_link = Some(url.to_string());
+    }
+
+    /// Picks the destination with the system's folder dialog (`native-dialogs` builds).
+    pub fn browse_destination(&mut self) {
+        #[cfg(feature = "native-dialogs")]
+        {
+            let mut dialog = rfd::FileDialog::new();
+            if self.settings.destination.is_dir() {
+                dialog = dialog.set_directory(&self.settings.destination);
+            }
+            if let Some(dir) = dialog.pick_folder() {
+                self.settings.destination = dir;
+            }
+        }
+    }
+
+    /// Set-up done: settings saved, the secret kept (or forgotten) as asked, on to Sign in.
+    pub fn finish_setup(&mut self) {
+        if !crate::setup::is_ready(&self.settings) {
+            return;
+        }
+        if let Some(files) = &self.settings_files
+            && let Err(e) = self.settings.save(files)
+        {
+            self.log_line(
+                LogKind::Error,
+                String::new(),
+                Said::Key(S::SaveFailed),
+                e.to_string(),
+            );
+        }
+        self.keep_secret();
+        self.screen = Screen::SignIn;
+    }
+
+    /// Keeps the typed client secret (or removes a kept one) as the user chose.
+    fn keep_secret(&mut self) {
+        let Some(dir) = self.settings.resolved_token_dir() else {
+            return;
+        };
+        let store = zvm_app::secret_store::SecretStore::choose(&dir, self.settings.token_store);
+        let secret = self.settings.client_secret.trim().to_string();
+        let r = if self.remember_secret && !secret.is_empty() {
+            store.save(&secret)
+        } else if !self.remember_secret {
+            store.clear()
+        } else {
+            Ok(())
+        };
+        if let Err(e) = r {
+            self.log_line(
+                LogKind::Error,
+                String::new(),
+                Said::Key(S::SecretKeepFailed),
+                e.to_string(),
+            );
+        }
+    }
+
+    /// The window is asked to close: while a copy runs, it stays open and asks first.
+    /// True when the close is held back.
+    pub fn hold_close(&mut self) -> bool {
+        if self.is_busy() && !self.closing {
+            self.confirm_close = true;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn close_confirmation(&mut self, ui: &mut Ui) {
+        let lang = self.lang();
+        let t = |s| lang.t(s);
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("confirm-close")).show(ui.ctx(), |ui| {
+            ui.set_max_width(460.0);
+            ui.heading(t(S::CloseWhileCopyingTitle));
+            ui.label(t(S::CloseWhileCopyingBody));
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.button(t(S::KeepCopying)).clicked() {
+                    answer = Some(false);
+                }
+                if ui.add(danger_button(ui, t(S::StopAndClose))).clicked() {
+                    answer = Some(true);
+                }
+            });
+        });
+        match answer {
+            Some(true) => {
+                self.confirm_close = false;
+                self.closing = true;
+                self.cancel();
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            Some(false) => self.confirm_close = false,
+            None => {}
+        }
     }
 
     fn top_bar(&mut self, ui: &mut Ui) {
@@ -483,7 +784,11 @@ impl ZvmApp {
             if s == Screen::Log && !self.log.is_empty() {
                 text = format!("{text} ({})", self.log.len());
             }
-            if ui.selectable_label(self.screen == s, text).clicked() {
+            let ready = self.screen_ready(s);
+            if ui
+                .add_enabled(ready, egui::Button::selectable(self.screen == s, text))
+                .clicked()
+            {
                 self.screen = s;
             }
         }
@@ -493,15 +798,69 @@ impl ZvmApp {
         let lang = self.lang();
         let t = |s| lang.t(s);
         ui.heading(t(S::ScreenSettings));
+        let mut browse = false;
+        ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .max_height(ui.available_height() - 40.0)
+            .show(ui, |ui| {
+                browse = self.settings_fields(ui);
+            });
+        if browse {
+            self.browse_destination();
+        }
+        ui.horizontal(|ui| {
+            if ui.button(t(S::Save)).clicked() {
+                match self.settings_files.as_ref().map(|f| self.settings.save(f)) {
+                    Some(Ok(())) => self.notice = Some(t(S::Saved).to_string()),
+                    Some(Err(e)) => self.log_line(
+                        LogKind::Error,
+                        String::new(),
+                        Said::Key(S::SaveFailed),
+                        e.to_string(),
+                    ),
+                    None => {}
+                }
+                self.keep_secret();
+            }
+            if let Some(n) = &self.notice {
+                ui.label(n.as_str());
+            }
+        });
+    }
+
+    /// The settings grid; true when "Browse…" was pressed.
+    fn settings_fields(&mut self, ui: &mut Ui) -> bool {
+        use crate::settings::{TEXT_SCALES, Theme};
+        let lang = self.lang();
+        let t = |s| lang.t(s);
+        let mut browse = false;
+        let s = &mut self.settings;
         egui::Grid::new("settings")
             .num_columns(2)
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
-                let s = &mut self.settings;
                 ui.label(t(S::Language));
                 ui.horizontal(|ui| {
                     ui.radio_value(&mut s.language, Lang::En, Lang::En.label());
                     ui.radio_value(&mut s.language, Lang::Ja, Lang::Ja.label());
+                });
+                ui.end_row();
+                ui.label(t(S::Appearance));
+                ui.horizontal(|ui| {
+                    ui.radio_value(&mut s.theme, Theme::System, t(S::ThemeSystem));
+                    ui.radio_value(&mut s.theme, Theme::Light, t(S::ThemeLight));
+                    ui.radio_value(&mut s.theme, Theme::Dark, t(S::ThemeDark));
+                });
+                ui.end_row();
+                ui.label(t(S::TextSize));
+                ui.horizontal(|ui| {
+                    for (scale, k) in
+                        TEXT_SCALES
+                            .iter()
+                            .zip([S::TextNormal, S::TextLarge, S::TextLarger])
+                    {
+                        ui.radio_value(&mut s.text_scale, *scale, t(k));
+                    }
                 });
                 ui.end_row();
                 ui.label(t(S::AuthMode));
@@ -525,23 +884,29 @@ impl ZvmApp {
                         .desired_width(360.0),
                 );
                 ui.end_row();
-                ui.label(t(S::ApiBase));
-                ui.add(egui::TextEdit::singleline(&mut s.api_base).desired_width(360.0));
-                ui.end_row();
-                ui.label(t(S::OauthBase));
-                ui.add(egui::TextEdit::singleline(&mut s.oauth_base).desired_width(360.0));
+                ui.label("");
+                ui.checkbox(&mut self.remember_secret, t(S::RememberSecret));
                 ui.end_row();
                 ui.label(t(S::Destination));
-                path_edit(ui, &mut s.destination);
-                ui.end_row();
-                ui.label(t(S::StateFile));
-                path_edit(ui, &mut s.state_path);
+                ui.horizontal(|ui| {
+                    path_edit(ui, &mut s.destination);
+                    browse = cfg!(feature = "native-dialogs") && ui.button(t(S::Browse)).clicked();
+                });
                 ui.end_row();
                 ui.label(t(S::FolderTemplate));
                 ui.add(egui::TextEdit::singleline(&mut s.folder_template).desired_width(360.0));
                 ui.end_row();
                 ui.label(t(S::FileTemplate));
                 ui.add(egui::TextEdit::singleline(&mut s.file_template).desired_width(360.0));
+                ui.end_row();
+                ui.label(t(S::NamePreview));
+                match crate::name_preview::preview(&s.folder_template, &s.file_template) {
+                    Ok(p) => ui.monospace(p),
+                    Err(e) => ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!("{} {e}", t(S::TemplateProblem)),
+                    ),
+                };
                 ui.end_row();
                 ui.label(t(S::Transfers));
                 ui.horizontal(|ui| {
@@ -569,26 +934,38 @@ impl ZvmApp {
                 ui.label("");
                 ui.checkbox(&mut s.participant_audio, t(S::ParticipantAudio));
                 ui.end_row();
-                ui.label(t(S::Plan));
-                ui.add(egui::TextEdit::singleline(&mut s.plan).desired_width(120.0));
-                ui.end_row();
             });
-        ui.add_space(8.0);
-        if ui.button(t(S::Save)).clicked() {
-            match self.settings_files.as_ref().map(|f| self.settings.save(f)) {
-                Some(Ok(())) => self.notice = Some(t(S::Saved).to_string()),
-                Some(Err(e)) => self.log_line(
-                    LogKind::Error,
-                    String::new(),
-                    Said::Key(S::SaveFailed),
-                    e.to_string(),
-                ),
-                None => {}
-            }
-        }
-        if let Some(n) = &self.notice {
-            ui.label(n.as_str());
-        }
+        ui.add_space(6.0);
+        egui::CollapsingHeader::new(t(S::Advanced))
+            .id_salt("advanced")
+            .show(ui, |ui| {
+                egui::Grid::new("advanced-grid")
+                    .num_columns(3)
+                    .spacing([12.0, 6.0])
+                    .show(ui, |ui| {
+                        ui.label(t(S::ApiBase));
+                        ui.add(egui::TextEdit::singleline(&mut s.api_base).desired_width(360.0));
+                        crate::setup::verdict(ui, lang, crate::setup::check_address(&s.api_base));
+                        ui.end_row();
+                        ui.label(t(S::OauthBase));
+                        ui.add(egui::TextEdit::singleline(&mut s.oauth_base).desired_width(360.0));
+                        crate::setup::verdict(ui, lang, crate::setup::check_address(&s.oauth_base));
+                        ui.end_row();
+                        ui.label(t(S::StateFile));
+                        path_edit(ui, &mut s.state_path);
+                        ui.label("");
+                        ui.end_row();
+                        ui.label(t(S::TokenFolder));
+                        path_edit(ui, &mut s.token_dir);
+                        ui.label("");
+                        ui.end_row();
+                        ui.label(t(S::Plan));
+                        ui.add(egui::TextEdit::singleline(&mut s.plan).desired_width(120.0));
+                        ui.label("");
+                        ui.end_row();
+                    });
+            });
+        browse
     }
 
     fn signin_screen(&mut self, ui: &mut Ui) {
@@ -626,6 +1003,7 @@ impl ZvmApp {
             }
         }
         ui.separator();
+        let mut sign_out = false;
         match &self.connection {
             Some(c) => {
                 ui.label(RichText::new(format!("{}: {}", t(S::SignedInAs), c.who)).strong());
@@ -634,6 +1012,18 @@ impl ZvmApp {
             None => {
                 ui.label(t(S::NotSignedIn));
             }
+        }
+        let stored = self.token.as_ref().is_some_and(|t| t.present);
+        if self.connection.is_some() || stored {
+            ui.horizontal(|ui| {
+                sign_out = ui
+                    .add_enabled(!self.is_busy(), egui::Button::new(t(S::SignOut)))
+                    .clicked();
+                ui.weak(t(S::SignOutNote));
+            });
+        }
+        if sign_out {
+            self.sign_out();
         }
         if let Some(tok) = &self.token {
             ui.separator();
@@ -711,10 +1101,14 @@ impl ZvmApp {
         ui.horizontal(|ui| {
             ui.label(t(S::Filter));
             if ui
-                .add(egui::TextEdit::singleline(&mut self.filter_text).desired_width(200.0))
+                .add(egui::TextEdit::singleline(&mut self.filter_text).desired_width(180.0))
                 .changed()
             {
                 self.list.set_filter(&self.filter_text);
+            }
+            let mut pending = self.list.only_pending();
+            if ui.checkbox(&mut pending, t(S::OnlyPending)).changed() {
+                self.list.set_only_pending(pending);
             }
             if ui.button(t(S::SelectAll)).clicked() {
                 self.list.select_visible(true);
@@ -728,7 +1122,7 @@ impl ZvmApp {
                 ui.label(t(S::FileTypes));
                 for ty in &self.list.types_seen {
                     let mut on = self.file_types.contains(ty);
-                    if ui.checkbox(&mut on, ty.as_str()).changed() {
+                    if ui.checkbox(&mut on, lang.file_type(ty)).changed() {
                         if on {
                             self.file_types.insert(ty.clone());
                         } else {
@@ -739,13 +1133,21 @@ impl ZvmApp {
             });
         }
         ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(format!(
+                    "{}: {} {} · {}",
+                    t(S::Selected),
+                    self.list.selected_count,
+                    t(S::Meetings),
+                    human_bytes(self.list.selected_bytes),
+                ))
+                .strong(),
+            );
             ui.label(format!(
-                "{}: {} {} · {} · {} / {}",
-                t(S::Selected),
-                self.list.selected_count,
-                t(S::Meetings),
-                human_bytes(self.list.selected_bytes),
+                "{}: {} / {}: {}",
+                t(S::Shown),
                 self.list.visible.len(),
+                t(S::Listed),
                 self.list.rows.len()
             ));
             let can = self.list.selected_count > 0 && !self.is_busy();
@@ -762,20 +1164,79 @@ impl ZvmApp {
                 self.screen = Screen::Move;
             }
         });
+        ui.weak(format!(
+            "{} {} · {}",
+            t(S::TimesIn),
+            zone_label(self.list.time_zone()),
+            t(S::SortHint)
+        ));
         ui.separator();
-        const W: [f32; 5] = [120.0, 190.0, 150.0, 90.0, 110.0];
+        self.recordings_table(ui);
+    }
+
+    /// The listed meetings, one row each, in columns that fit the window: the fixed columns
+    /// keep their widths (the status words are never cut) and the topic and the host share
+    /// what is left.
+    fn recordings_table(&mut self, ui: &mut Ui) {
+        let lang = self.lang();
+        let t = |s| lang.t(s);
+        const DATE_W: f32 = 118.0;
+        const TYPES_W: f32 = 150.0;
+        const LEN_W: f32 = 56.0;
+        const SIZE_W: f32 = 80.0;
+        const STATUS_W: f32 = 128.0;
         let row_h = 20.0;
-        let topic_w = (ui.available_width() - W.iter().sum::<f32>() - 40.0).max(120.0);
+        let gap = ui.spacing().item_spacing.x;
+        // Seven cells, six gaps between them, and room for the scroll bar.
+        let fixed = DATE_W + TYPES_W + LEN_W + SIZE_W + STATUS_W + 6.0 * gap + 16.0;
+        let flexible = (ui.available_width() - fixed).max(160.0);
+        let topic_w = (flexible * 0.62).floor();
+        let host_w = flexible - topic_w;
+        let (key, ascending) = self.list.sorting();
+        let mut sort = None;
         ui.horizontal(|ui| {
-            cell(ui, topic_w + 24.0, RichText::new(t(S::ColTopic)).strong());
-            cell(ui, W[0], RichText::new(t(S::ColDate)).strong());
-            cell(ui, W[1], RichText::new(t(S::ColHost)).strong());
-            cell(ui, W[2], RichText::new(t(S::ColTypes)).strong());
-            cell(ui, W[3], RichText::new(t(S::ColSize)).strong());
-            cell(ui, W[4], RichText::new(t(S::ColStatus)).strong());
+            let mut head = |ui: &mut Ui, w: f32, s: S, k: Option<SortKey>| {
+                let arrow = match (Some(key) == k, ascending) {
+                    (false, _) => "",
+                    (true, true) => " ▲",
+                    (true, false) => " ▼",
+                };
+                ui.allocate_ui_with_layout(
+                    vec2(w, row_h),
+                    Layout::left_to_right(Align::Center),
+                    |ui| {
+                        ui.set_width(w);
+                        let text = RichText::new(format!("{}{arrow}", t(s))).strong();
+                        match k {
+                            Some(k) => {
+                                if ui
+                                    .add(egui::Button::new(text).frame(false).truncate())
+                                    .clicked()
+                                {
+                                    sort = Some(k);
+                                }
+                            }
+                            None => {
+                                ui.add(egui::Label::new(text).truncate());
+                            }
+                        }
+                    },
+                );
+            };
+            head(ui, topic_w, S::ColTopic, Some(SortKey::Topic));
+            head(ui, DATE_W, S::ColDate, Some(SortKey::Date));
+            head(ui, host_w, S::ColHost, Some(SortKey::Host));
+            head(ui, TYPES_W, S::ColTypes, None);
+            head(ui, LEN_W, S::ColDuration, Some(SortKey::Duration));
+            head(ui, SIZE_W, S::ColSize, Some(SortKey::Size));
+            head(ui, STATUS_W, S::ColStatus, Some(SortKey::Status));
         });
+        if let Some(k) = sort {
+            self.list.sort_by(k);
+        }
         let visible = self.list.visible.len();
         let mut toggled: Vec<(usize, bool)> = Vec::new();
+        let minutes = t(S::Minutes);
         ScrollArea::vertical()
             .auto_shrink([false, false])
             .show_rows(ui, row_h, visible, |ui, range| {
@@ -786,26 +1247,46 @@ impl ZvmApp {
                         ui.set_height(row_h);
                         let mut on = r.selected;
                         ui.allocate_ui_with_layout(
-                            vec2(topic_w + 24.0, row_h),
+                            vec2(topic_w, row_h),
                             Layout::left_to_right(Align::Center),
                             |ui| {
-                                ui.set_width(topic_w + 24.0);
-                                if ui.checkbox(&mut on, r.topic.as_str()).changed() {
+                                ui.set_width(topic_w);
+                                if ui
+                                    .add(egui::Checkbox::new(&mut on, r.topic.as_str()))
+                                    .changed()
+                                {
                                     toggled.push((i, on));
                                 }
                             },
                         );
-                        cell(ui, W[0], r.when.as_str());
-                        cell(ui, W[1], r.host.as_str());
-                        cell(ui, W[2], r.types.as_str());
-                        cell(ui, W[3], human_bytes(r.bytes));
-                        let st = match r.status {
-                            RowStatus::InCloud => t(S::StInCloud),
-                            RowStatus::Downloaded => t(S::StDownloaded),
-                            RowStatus::Partial => t(S::StPartial),
-                            RowStatus::Trashed => t(S::StTrashed),
+                        cell(ui, DATE_W, r.when.as_str());
+                        cell(ui, host_w, r.host.as_str());
+                        cell(ui, TYPES_W, lang.file_types(&r.types));
+                        let len = if r.duration_min > 0 {
+                            format!("{} {minutes}", r.duration_min)
+                        } else {
+                            String::new()
                         };
-                        cell(ui, W[4], st);
+                        cell(ui, LEN_W, len);
+                        cell(ui, SIZE_W, human_bytes(r.bytes));
+                        let (st, color) = match r.status {
+                            RowStatus::InCloud => (t(S::StInCloud), None),
+                            RowStatus::Downloaded => (
+                                t(S::StDownloaded),
+                                Some(ui.visuals().widgets.inactive.fg_stroke.color),
+                            ),
+                            RowStatus::Partial => {
+                                (t(S::StPartial), Some(ui.visuals().warn_fg_color))
+                            }
+                            RowStatus::Trashed => {
+                                (t(S::StTrashed), Some(ui.visuals().weak_text_color()))
+                            }
+                        };
+                        let text = match color {
+                            Some(c) => RichText::new(st).color(c),
+                            None => RichText::new(st),
+                        };
+                        cell(ui, STATUS_W, text);
                     });
                 }
             });
@@ -818,7 +1299,6 @@ impl ZvmApp {
         let lang = self.lang();
         let t = |s| lang.t(s);
         ui.heading(t(S::ScreenTransfers));
-        let tf = &self.transfers;
         let state = match self.job {
             JobState::Idle => t(S::Idle),
             JobState::Running(_) => t(S::Running),
@@ -827,27 +1307,37 @@ impl ZvmApp {
             JobState::Finished(_) => t(S::Finished),
         };
         ui.label(RichText::new(state).strong());
+        if matches!(self.job, JobState::Finished(JobKind::Download)) {
+            self.run_summary(ui);
+        }
+        let tf = &self.transfers;
         ui.label(format!(
-            "{}: {} / {} · {} {} / {}",
+            "{}: {} / {} · {}: {} / {}",
             t(S::Overall),
             human_bytes(tf.done_bytes),
             human_bytes(tf.total_bytes),
+            t(S::FilesDone),
             tf.files_done,
-            t(S::Files),
-            tf.rows.len()
+            lang.count(tf.rows.len() as u64, S::FileOne, S::FileMany),
         ));
         ui.add(
             egui::ProgressBar::new(tf.fraction())
                 .show_percentage()
                 .desired_width(ui.available_width().min(600.0)),
         );
-        ui.label(format!(
-            "{}: {}/s · {}: {}",
-            t(S::Rate),
-            human_bytes(tf.rate as u64),
-            t(S::Eta),
-            tf.eta_secs().map(human_secs).unwrap_or_else(|| "–".into())
-        ));
+        let downloading = !tf.active.is_empty();
+        let (rate, eta) = if tf.rate > 1.0 {
+            (
+                format!("{}/s", human_bytes(tf.rate as u64)),
+                tf.eta_secs().map(human_secs).unwrap_or_else(|| "–".into()),
+            )
+        } else if downloading {
+            // Files are arriving but the engine has not measured a speed yet.
+            (t(S::Measuring).to_string(), t(S::Measuring).to_string())
+        } else {
+            ("–".into(), "–".into())
+        };
+        ui.label(format!("{}: {rate} · {}: {eta}", t(S::Rate), t(S::Eta)));
         ui.horizontal(|ui| {
             let running = matches!(self.job, JobState::Running(JobKind::Download));
             if ui
@@ -856,10 +1346,8 @@ impl ZvmApp {
             {
                 self.pause();
             }
-            let resumable = matches!(self.job, JobState::Paused | JobState::Cancelled)
-                && !self.last_download.is_empty();
             if ui
-                .add_enabled(resumable, egui::Button::new(t(S::Resume)))
+                .add_enabled(self.can_resume(), egui::Button::new(t(S::Resume)))
                 .clicked()
             {
                 self.resume();
@@ -872,8 +1360,83 @@ impl ZvmApp {
             }
         });
         ui.separator();
+        self.transfers_table(ui);
+    }
+
+    /// What a finished download did, and what the user can do next.
+    fn run_summary(&mut self, ui: &mut Ui) {
+        let lang = self.lang();
+        let t = |s| lang.t(s);
         let tf = &self.transfers;
+        let failed = tf
+            .rows
+            .iter()
+            .filter(|r| matches!(r.state, TfState::Failed(_)))
+            .count() as u64;
+        let mut open = false;
+        let mut retry = false;
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.label(RichText::new(t(S::SummaryDone)).strong());
+            ui.label(format!(
+                "{}: {} · {}",
+                t(S::SummaryCopied),
+                lang.count(tf.files_done, S::FileOne, S::FileMany),
+                human_bytes(tf.done_bytes)
+            ));
+            if failed > 0 {
+                ui.label(
+                    RichText::new(format!(
+                        "{}: {}",
+                        t(S::SummaryFailedFiles),
+                        lang.count(failed, S::FileOne, S::FileMany)
+                    ))
+                    .color(ui.visuals().error_fg_color),
+                );
+            } else {
+                ui.label(t(S::SummaryAllGood));
+            }
+            ui.horizontal(|ui| {
+                open = ui.button(t(S::OpenFolder)).clicked();
+                retry = ui
+                    .add_enabled(failed > 0, egui::Button::new(t(S::RetryFailed)))
+                    .clicked();
+            });
+        });
+        if open {
+            self.open_folder();
+        }
+        if retry {
+            self.retry_failed();
+        }
+    }
+
+    fn transfers_table(&mut self, ui: &mut Ui) {
+        let lang = self.lang();
+        let t = |s| lang.t(s);
+        const STATE_W: f32 = 150.0;
+        const BAR_W: f32 = 120.0;
+        const BYTES_W: f32 = 150.0;
+        const SPEED_W: f32 = 90.0;
+        const LEFT_W: f32 = 64.0;
         let row_h = 20.0;
+        let gap = ui.spacing().item_spacing.x;
+        let path_w = (ui.available_width()
+            - (STATE_W + BAR_W + BYTES_W + SPEED_W + LEFT_W + 5.0 * gap + 16.0))
+            .max(120.0);
+        ui.horizontal(|ui| {
+            for (w, s) in [
+                (STATE_W, S::ColState),
+                (BAR_W, S::ColProgress),
+                (BYTES_W, S::ColSize),
+                (SPEED_W, S::ColSpeed),
+                (LEFT_W, S::ColLeft),
+                (path_w, S::ColFile),
+            ] {
+                cell(ui, w, RichText::new(t(s)).strong());
+            }
+        });
+        let tf = &self.transfers;
+        let body = egui::TextStyle::Body.resolve(ui.style());
         ScrollArea::vertical()
             .auto_shrink([false, false])
             .show_rows(ui, row_h, tf.rows.len(), |ui, range| {
@@ -881,28 +1444,57 @@ impl ZvmApp {
                     let r = &tf.rows[i];
                     ui.horizontal(|ui| {
                         ui.set_height(row_h);
-                        let (label, frac) = match &r.state {
-                            TfState::Queued => (t(S::TfQueued), 0.0),
-                            TfState::Active => (
-                                t(S::TfActive),
-                                if r.size > 0 {
-                                    r.done as f32 / r.size as f32
-                                } else {
-                                    0.0
-                                },
-                            ),
-                            TfState::Done => (t(S::TfDone), 1.0),
-                            TfState::Failed(_) => (t(S::TfFailed), 0.0),
-                            TfState::Skipped => (t(S::TfSkipped), 1.0),
+                        let frac = if r.size > 0 {
+                            r.done as f32 / r.size as f32
+                        } else {
+                            0.0
                         };
-                        cell(ui, 110.0, label);
-                        ui.add(egui::ProgressBar::new(frac).desired_width(140.0));
+                        let error = ui.visuals().error_fg_color;
+                        let (label, frac) = match &r.state {
+                            TfState::Queued => (RichText::new(t(S::TfQueued)), frac),
+                            TfState::Active => (RichText::new(t(S::TfActive)), frac),
+                            TfState::Done => (RichText::new(t(S::TfDone)), 1.0),
+                            TfState::Failed(_) => {
+                                let why = r
+                                    .failure
+                                    .map(|c| lang.failure_class(c))
+                                    .unwrap_or(t(S::TfFailed));
+                                (
+                                    RichText::new(format!("{}: {why}", t(S::TfFailed)))
+                                        .color(error),
+                                    frac,
+                                )
+                            }
+                            TfState::Skipped => (RichText::new(t(S::TfSkipped)), 1.0),
+                        };
+                        let state = cell(ui, STATE_W, label);
+                        if let TfState::Failed(detail) = &r.state {
+                            state.on_hover_text(detail.as_str());
+                        }
+                        let mut bar = egui::ProgressBar::new(frac).desired_width(BAR_W);
+                        if matches!(r.state, TfState::Failed(_)) {
+                            bar = bar.fill(error);
+                        }
+                        ui.add(bar);
                         cell(
                             ui,
-                            150.0,
+                            BYTES_W,
                             format!("{} / {}", human_bytes(r.done), human_bytes(r.size)),
                         );
-                        ui.add(egui::Label::new(r.file.path.as_str()).truncate());
+                        let active = r.state == TfState::Active;
+                        let speed = match r.rate {
+                            Some(v) if active => format!("{}/s", human_bytes(v as u64)),
+                            None if active => t(S::Measuring).to_string(),
+                            _ => String::new(),
+                        };
+                        cell(ui, SPEED_W, speed);
+                        let left = match r.eta_secs() {
+                            Some(s) if active => human_secs(s),
+                            _ => String::new(),
+                        };
+                        cell(ui, LEFT_W, left);
+                        let shown = elide_path(&r.file.path, path_w, body.size);
+                        cell(ui, path_w, shown).on_hover_text(r.file.path.as_str());
                     });
                 }
             });
@@ -941,12 +1533,27 @@ impl ZvmApp {
         if let Some((deleted, _)) = self.move_result {
             ui.label(RichText::new(format!("{}: {deleted}", t(S::Deleted))).strong());
         }
-        let mut confirm = false;
+        let mut ask = false;
         if let Some((cands, kept)) = &self.move_plan {
             ui.separator();
+            let bytes: u64 = cands.iter().map(|c| c.bytes).sum();
+            ui.label(format!(
+                "{}: {} · {} {} · {} {}",
+                t(S::PlanCovers),
+                lang.count(
+                    (cands.len() + kept.len()) as u64,
+                    S::MeetingOne,
+                    S::Meetings
+                ),
+                cands.len(),
+                t(S::ToRemove),
+                kept.len(),
+                t(S::ToKeep),
+            ));
+            let tz = self.list.time_zone();
             ScrollArea::vertical()
                 .auto_shrink([false, true])
-                .max_height(ui.available_height() - 40.0)
+                .max_height(ui.available_height() - 48.0)
                 .show(ui, |ui| {
                     if cands.is_empty() {
                         ui.label(t(S::NothingToDelete));
@@ -958,9 +1565,10 @@ impl ZvmApp {
                                 Some(ids) => format!("{} {}", t(S::TrashFiles), ids.len()),
                             };
                             ui.label(format!(
-                                "- {} · {} · {} · {}",
+                                "- {} · {} ({}) · {} · {}",
                                 c.topic,
-                                c.start_time,
+                                local_when_of(tz, &c.start_time),
+                                zone_label(tz),
                                 human_bytes(c.bytes),
                                 what
                             ));
@@ -982,16 +1590,56 @@ impl ZvmApp {
                         }
                     }
                 });
-            if !cands.is_empty()
-                && ui
-                    .add_enabled(!self.is_busy(), egui::Button::new(t(S::ConfirmDelete)))
+            if !cands.is_empty() {
+                let words = remove_words(lang, cands.len() as u64, bytes);
+                if ui
+                    .add_enabled(!self.is_busy(), danger_button(ui, &words))
                     .clicked()
-            {
-                confirm = true;
+                {
+                    ask = true;
+                }
             }
         }
-        if confirm {
-            self.confirm_move();
+        if ask {
+            self.confirm_remove = true;
+        }
+        if self.confirm_remove {
+            self.remove_confirmation(ui);
+        }
+    }
+
+    /// The last question before anything leaves the cloud.
+    fn remove_confirmation(&mut self, ui: &mut Ui) {
+        let lang = self.lang();
+        let t = |s| lang.t(s);
+        let Some((cands, _)) = &self.move_plan else {
+            self.confirm_remove = false;
+            return;
+        };
+        let bytes: u64 = cands.iter().map(|c| c.bytes).sum();
+        let words = remove_words(lang, cands.len() as u64, bytes);
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("confirm-remove")).show(ui.ctx(), |ui| {
+            ui.set_max_width(460.0);
+            ui.heading(t(S::ConfirmRemoveTitle));
+            ui.label(t(S::ConfirmRemoveBody));
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.add(danger_button(ui, &words)).clicked() {
+                    answer = Some(true);
+                }
+                if ui.button(t(S::Cancel)).clicked() {
+                    answer = Some(false);
+                }
+            });
+        });
+        match answer {
+            Some(true) => {
+                self.confirm_remove = false;
+                self.confirm_move();
+            }
+            Some(false) => self.confirm_remove = false,
+            None => {}
         }
     }
 
@@ -1003,29 +1651,107 @@ impl ZvmApp {
             ui.label(t(S::NoErrors));
             return;
         }
-        if ui.button(t(S::ClearLog)).clicked() {
-            self.log.clear();
-            return;
+        let mut save = false;
+        ui.horizontal(|ui| {
+            if ui.button(t(S::CopyLog)).clicked() {
+                ui.ctx().copy_text(self.log_text());
+            }
+            save = ui.button(t(S::SaveLog)).clicked();
+            if ui.button(t(S::ClearLog)).clicked() {
+                self.log.clear();
+            }
+        });
+        if save {
+            self.save_log();
+        }
+        if let Some(n) = &self.notice {
+            ui.label(n.as_str());
         }
         ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
+                let error = ui.visuals().error_fg_color;
                 for l in &self.log {
-                    ui.label(l.render(lang));
+                    let text = RichText::new(l.render(lang));
+                    ui.label(match l.kind {
+                        LogKind::Warning => text,
+                        LogKind::FileFailed | LogKind::Error => text.color(error),
+                    });
                 }
             });
     }
+
+    /// The problem log as text, one line each, in the window's language.
+    pub fn log_text(&self) -> String {
+        let lang = self.lang();
+        let mut out = String::new();
+        for l in &self.log {
+            out.push_str(&l.render(lang));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Saves the problem log next to the state database (`problems-YYYYMMDD-HHMMSS.txt`),
+    /// and says where.
+    pub fn save_log(&mut self) {
+        let dir = self
+            .settings
+            .resolved_state_path()
+            .and_then(|p| p.parent().map(PathBuf::from))
+            .unwrap_or_else(|| self.settings.destination.clone());
+        let name = jiff::Zoned::now()
+            .strftime("problems-%Y%m%d-%H%M%S.txt")
+            .to_string();
+        let path = dir.join(name);
+        let text = self.log_text();
+        let r = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text));
+        match r {
+            Ok(()) => {
+                self.notice = Some(format!("{}: {}", self.t(S::LogSavedTo), path.display()));
+            }
+            Err(e) => self.log_line(
+                LogKind::Error,
+                path.display().to_string(),
+                Said::Key(S::LogSaveFailed),
+                e.to_string(),
+            ),
+        }
+    }
 }
 
-fn cell(ui: &mut Ui, width: f32, text: impl Into<egui::WidgetText>) {
+fn cell(ui: &mut Ui, width: f32, text: impl Into<egui::WidgetText>) -> egui::Response {
     ui.allocate_ui_with_layout(
         vec2(width, 18.0),
         Layout::left_to_right(Align::Center),
         |ui| {
             ui.set_width(width);
-            ui.add(egui::Label::new(text).truncate());
+            ui.add(egui::Label::new(text).truncate())
         },
-    );
+    )
+    .inner
+}
+
+/// "Remove 1 meeting, 169.1 MiB from the cloud": what and how much, in `lang`.
+fn remove_words(lang: Lang, meetings: u64, bytes: u64) -> String {
+    lang.t(S::RemoveFromCloud)
+        .replace("{what}", &lang.count(meetings, S::MeetingOne, S::Meetings))
+        .replace("{size}", &human_bytes(bytes))
+}
+
+/// A button for what cannot be undone from here: white on red.
+fn danger_button(ui: &Ui, words: &str) -> egui::Button<'static> {
+    let red = if ui.visuals().dark_mode {
+        egui::Color32::from_rgb(170, 30, 30)
+    } else {
+        egui::Color32::from_rgb(200, 30, 30)
+    };
+    egui::Button::new(
+        RichText::new(words.to_string())
+            .color(egui::Color32::WHITE)
+            .strong(),
+    )
+    .fill(red)
 }
 
 fn path_edit(ui: &mut Ui, p: &mut PathBuf) {

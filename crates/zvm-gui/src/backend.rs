@@ -212,6 +212,9 @@ pub enum Cmd {
     ExecuteMove,
     /// Stop the running download or move (pause and cancel).
     Stop,
+    /// Forget the connection, and the stored sign-in of user OAuth (the CLI's too: it is the
+    /// same store).
+    SignOut(ConnectSpec),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,6 +271,8 @@ pub enum Msg {
     },
     /// Something went wrong: shown in the Problems screen, in the window's language.
     Problem(Problem),
+    /// The connection is forgotten (and the stored sign-in removed).
+    SignedOut,
 }
 
 /// A problem to show: its cause (which the window puts in its own words, through its string
@@ -451,6 +456,7 @@ async fn handle(cmd: Cmd, shared: Shared, out: Outbox) {
             failed_job(JobKind::Move, r, &out)
         }
         Cmd::Stop => Ok(()),
+        Cmd::SignOut(spec) => sign_out(&spec, &shared, &out),
     };
     if let Err(e) = result {
         out.send(Msg::Problem(Problem::of(&e)));
@@ -573,6 +579,15 @@ fn token_status(spec: &ConnectSpec, out: &Outbox) -> Result<(), Failure> {
     };
     out.send(Msg::TokenState(view));
     Ok(())
+}
+
+fn sign_out(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<(), Failure> {
+    lock(shared).client = None;
+    if spec.mode == AuthMode::User {
+        spec.token_store()?.clear().map_err(zerr)?;
+    }
+    out.send(Msg::SignedOut);
+    token_status(spec, out)
 }
 
 fn client_of(shared: &Shared) -> Result<ZoomClient, Failure> {
@@ -716,15 +731,18 @@ impl AsyncMeetingFn for &mut Collector {
                 size: f.file_size,
             })
             .collect();
-        self.batch.push(Recording::new(
-            meeting.uuid.clone(),
-            meeting.host_id.clone(),
-            host.to_string(),
-            meeting.topic.clone(),
-            meeting.start_time.clone(),
-            files,
-            status,
-        ));
+        self.batch.push(
+            Recording::new(
+                meeting.uuid.clone(),
+                meeting.host_id.clone(),
+                host.to_string(),
+                meeting.topic.clone(),
+                meeting.start_time.clone(),
+                files,
+                status,
+            )
+            .with_duration(meeting.duration),
+        );
         if self.batch.len() >= 100 {
             self.flush();
         }
