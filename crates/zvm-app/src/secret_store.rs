@@ -37,6 +37,16 @@ impl SecretStore {
         }
     }
 
+    /// Where the secret would go, without asking the keyring (asking can wait on D-Bus):
+    /// the file, and whether a keyring may be used instead.
+    pub fn planned(config_dir: &Path, kind: StoreKind) -> (PathBuf, bool) {
+        let env_file = std::env::var("ZVM_TOKEN_STORE").is_ok_and(|v| v == "file");
+        let keyring_maybe = kind == StoreKind::Auto
+            && !env_file
+            && cfg!(all(feature = "keyring", target_os = "linux"));
+        (config_dir.join(FILE_NAME), keyring_maybe)
+    }
+
     /// Where the secret lives, for the window to say.
     pub fn location(&self) -> String {
         if self.use_keyring {

@@ -118,8 +118,9 @@ pub struct ZvmApp {
     pub last_link: Option<String>,
     /// Keep the client secret on this computer (keyring or private file).
     pub remember_secret: bool,
-    /// Where a kept secret lives, said on the set-up page.
-    pub secret_place: String,
+    /// Where a kept secret goes, said on the set-up page: the file, and whether the
+    /// keyring may hold it instead.
+    pub secret_place: (PathBuf, bool),
     /// The window's own choices as last saved, to save them again the moment they change.
     saved_choices: (Lang, crate::settings::Theme, f32),
     /// The text size now applied to the window's styles.
@@ -130,6 +131,8 @@ pub struct ZvmApp {
     pub confirm_close: bool,
     /// The user chose to close while copying: the next close request goes through.
     closing: bool,
+    /// A sign-in was asked for: once connected, the window shows the recordings.
+    after_sign_in: bool,
     pause_requested: bool,
 }
 
@@ -153,9 +156,7 @@ impl ZvmApp {
         };
         let secret_place = settings
             .resolved_token_dir()
-            .map(|d| {
-                zvm_app::secret_store::SecretStore::choose(&d, settings.token_store).location()
-            })
+            .map(|d| zvm_app::secret_store::SecretStore::planned(&d, settings.token_store))
             .unwrap_or_default();
         let saved_choices = (settings.language, settings.theme, settings.text_scale);
         ZvmApp {
@@ -190,6 +191,7 @@ impl ZvmApp {
             confirm_remove: false,
             confirm_close: false,
             closing: false,
+            after_sign_in: false,
             pause_requested: false,
         }
     }
@@ -260,6 +262,11 @@ impl ZvmApp {
                         p => p.clone(),
                     },
                 };
+                // Signing in leads somewhere: the recordings of the date range.
+                if std::mem::take(&mut self.after_sign_in) {
+                    self.screen = Screen::Recordings;
+                    self.start_list();
+                }
             }
             Msg::LoginUrl(u) => self.login_url = Some(u),
             Msg::TokenState(t) => self.token = Some(t),
@@ -394,6 +401,7 @@ impl ZvmApp {
     // ---- actions (buttons call these; tests may too) ----
 
     pub fn connect(&mut self) {
+        self.after_sign_in = true;
         self.backend
             .send(Cmd::Connect(ConnectSpec::from_settings(&self.settings)));
         if self.settings.auth_mode == AuthMode::User {
@@ -404,6 +412,7 @@ impl ZvmApp {
 
     /// User OAuth through the browser: the sign-in address arrives as `login_url`.
     pub fn sign_in_with_browser(&mut self) {
+        self.after_sign_in = true;
         self.login_url = None;
         self.backend
             .send(Cmd::Login(ConnectSpec::from_settings(&self.settings)));

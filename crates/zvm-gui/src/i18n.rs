@@ -209,11 +209,12 @@ pub enum S {
     TokenFolder,
     SecretKeepFailed,
     TemplateProblem,
+    KeptInKeyringElse,
 }
 
 impl S {
     /// Every key, for the table's own tests.
-    pub const ALL: [S; 190] = [
+    pub const ALL: [S; 191] = [
         S::AppTitle,
         S::ScreenSettings,
         S::ScreenSignIn,
@@ -404,6 +405,7 @@ impl S {
         S::TokenFolder,
         S::SecretKeepFailed,
         S::TemplateProblem,
+        S::KeptInKeyringElse,
     ];
 }
 
@@ -598,7 +600,7 @@ fn en(s: S) -> &'static str {
         }
         OpenMarketplace => "Open the Zoom App Marketplace",
         RememberSecret => "Keep the secret on this computer",
-        SecretKeptIn => "Kept in",
+        SecretKeptIn => "Kept in:",
         Browse => "Browse…",
         ContinueToSignIn => "Save and continue to Sign in",
         FieldOk => "✔",
@@ -630,6 +632,7 @@ fn en(s: S) -> &'static str {
         TokenFolder => "Sign-in file folder",
         SecretKeepFailed => "The client secret could not be kept:",
         TemplateProblem => "This template cannot be used:",
+        KeptInKeyringElse => "Kept in the system's keyring where there is one, else in",
     }
 }
 
@@ -840,6 +843,7 @@ fn ja(s: S) -> &'static str {
         TokenFolder => "サインイン情報のフォルダ",
         SecretKeepFailed => "クライアントシークレットを保存できませんでした：",
         TemplateProblem => "このテンプレートは使えません：",
+        KeptInKeyringElse => "システムのキーリングがあればそこに、なければ次の場所に保存：",
     }
 }
 

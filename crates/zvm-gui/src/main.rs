@@ -15,14 +15,7 @@ fn main() -> eframe::Result {
         Err(e) => (GuiSettings::default(), Some(Problem::of(&e.into_failure()))),
     };
     // A secret kept on this computer fills the field when no config file or variable does.
-    if settings.client_secret.trim().is_empty()
-        && let Some(dir) = settings.resolved_token_dir()
-    {
-        let store = zvm_app::secret_store::SecretStore::choose(&dir, settings.token_store);
-        if let Ok(Some(secret)) = store.load() {
-            settings.client_secret = secret;
-        }
-    }
+    settings.fill_kept_secret();
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1100.0, 720.0])

@@ -396,6 +396,20 @@ impl GuiSettings {
         })
     }
 
+    /// Fills the client secret from the secret store when neither config.toml nor the
+    /// environment gave one (a secret typed once and kept, see `zvm_app::secret_store`).
+    pub fn fill_kept_secret(&mut self) {
+        if !self.client_secret.trim().is_empty() {
+            return;
+        }
+        if let Some(dir) = self.resolved_token_dir() {
+            let store = zvm_app::secret_store::SecretStore::choose(&dir, self.token_store);
+            if let Ok(Some(secret)) = store.load() {
+                self.client_secret = secret;
+            }
+        }
+    }
+
     /// The state database: the configured one or the CLI's default.
     pub fn resolved_state_path(&self) -> Option<PathBuf> {
         if self.state_path.as_os_str().is_empty() {

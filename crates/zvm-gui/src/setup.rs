@@ -115,7 +115,7 @@ pub fn page(
     lang: Lang,
     s: &mut GuiSettings,
     remember_secret: &mut bool,
-    secret_place: &str,
+    secret_place: &(std::path::PathBuf, bool),
 ) -> SetupAction {
     let t = |k| lang.t(k);
     let mut action = SetupAction::None;
@@ -172,7 +172,13 @@ pub fn page(
             ui.label("");
             ui.vertical(|ui| {
                 ui.checkbox(remember_secret, t(S::RememberSecret));
-                ui.weak(format!("{}: {secret_place}", t(S::SecretKeptIn)));
+                let (file, keyring_maybe) = secret_place;
+                let words = if *keyring_maybe {
+                    t(S::KeptInKeyringElse)
+                } else {
+                    t(S::SecretKeptIn)
+                };
+                ui.weak(format!("{words} {}", file.display()));
             });
             ui.end_row();
         });

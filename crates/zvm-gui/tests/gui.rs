@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use sha2::Digest;
 use tokio_util::sync::CancellationToken;
 use zoom_sim::{AccountSpec, FaultConfig, ManifestMeeting, SimConfig, Simulator};
@@ -98,6 +98,8 @@ impl Ctx {
             token_store: zvm_app::token_store::StoreKind::FileOnly,
             transfers: 4,
             transfers_auto: false,
+            // "Open folder" and links are noted, not opened, on the test machine.
+            open_browser: false,
             ..GuiSettings::default()
         }
     }
@@ -145,7 +147,14 @@ impl Ctx {
     }
 }
 
-fn harness(app: ZvmApp) -> Harness<'static, ZvmApp> {
+/// The teacher's zone: every test window runs in Tokyo, so the local-day listing (Zoom asked
+/// for UTC days around the local ones) is what these tests go through.
+fn tokyo() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Asia/Tokyo").expect("the bundled tzdb has Asia/Tokyo")
+}
+
+fn harness(mut app: ZvmApp) -> Harness<'static, ZvmApp> {
+    app.set_time_zone(tokyo());
     // The simulator's hostile topics carry emoji, which no bundled font draws (tofu, as in
     // the app); the snapshot test below keeps egui's strict missing-glyph check.
     Harness::builder()
@@ -188,11 +197,12 @@ fn wait_for(
     }
 }
 
-fn utc_date(start_time: &str) -> jiff::civil::Date {
+/// The meeting's day in Tokyo.
+fn local_date(start_time: &str) -> jiff::civil::Date {
     start_time
         .parse::<jiff::Timestamp>()
         .expect("manifest time")
-        .to_zoned(jiff::tz::TimeZone::UTC)
+        .to_zoned(tokyo())
         .date()
 }
 
@@ -206,22 +216,25 @@ fn click_nav(h: &mut Harness<'_, ZvmApp>, label: &str) {
     h.step();
 }
 
-/// Clicks through Sign in with the Server-to-Server app and waits until connected.
+/// Clicks through Sign in with the Server-to-Server app and waits until connected and the
+/// first listing (of the default range) is in.
 fn sign_in(h: &mut Harness<'_, ZvmApp>) {
     click_nav(h, "Sign in");
     h.get_by_label("Connect with the Server-to-Server app")
         .click();
-    wait_for(h, "the S2S sign-in", 30, |a| a.connection.is_some());
+    wait_for(h, "the S2S sign-in and the first listing", 60, |a| {
+        a.connection.is_some() && !a.listing
+    });
 }
 
-/// The UTC days of the newest `n` meetings.
+/// The Tokyo days of the newest `n` meetings.
 fn newest_range(sim: &Simulator, n: usize) -> (jiff::civil::Date, jiff::civil::Date) {
     let manifest = sim.manifest();
     let mut ms: Vec<&ManifestMeeting> = manifest.meetings.iter().collect();
     ms.sort_by(|a, b| b.start_time.cmp(&a.start_time));
     (
-        utc_date(&ms[n.min(ms.len()) - 1].start_time),
-        utc_date(&ms[0].start_time),
+        local_date(&ms[n.min(ms.len()) - 1].start_time),
+        local_date(&ms[0].start_time),
     )
 }
 
@@ -243,7 +256,7 @@ fn list_range(
         .meetings
         .iter()
         .filter(|m| {
-            let d = utc_date(&m.start_time);
+            let d = local_date(&m.start_time);
             d >= from && d <= to && !m.files.is_empty()
         })
         .cloned()
@@ -303,6 +316,11 @@ fn meetings_of<'a>(
 fn sign_in_list_select_download_and_the_cli_state_says_done() {
     let ctx = Ctx::start(account(40, (8 << 10, 64 << 10)));
     let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    assert_eq!(
+        h.state().screen,
+        Screen::SignIn,
+        "set up: the window opens on Sign in"
+    );
     sign_in(&mut h);
     let conn = h.state().connection.clone().expect("connected");
     assert_eq!(conn.mode, AuthMode::ServerToServer);
@@ -310,6 +328,44 @@ fn sign_in_list_select_download_and_the_cli_state_says_done() {
         !h.state().users.is_empty(),
         "the admin user picker is filled"
     );
+    // Signing in leads to the recordings of the default range, already listed: the Tokyo
+    // days from the From to the To field.
+    assert_eq!(h.state().screen, Screen::Recordings);
+    let (from, to) = {
+        let a = h.state();
+        (
+            a.from_text.parse::<jiff::civil::Date>().expect("from"),
+            a.to_text.parse::<jiff::civil::Date>().expect("to"),
+        )
+    };
+    let default_range: BTreeSet<String> = ctx
+        .sim
+        .manifest()
+        .meetings
+        .iter()
+        .filter(|m| {
+            let d = local_date(&m.start_time);
+            d >= from && d <= to && !m.files.is_empty()
+        })
+        .map(|m| m.uuid.clone())
+        .collect();
+    assert!(
+        !default_range.is_empty(),
+        "the default range holds meetings"
+    );
+    let shown: BTreeSet<String> = h
+        .state()
+        .list
+        .visible
+        .iter()
+        .map(|&i| h.state().list.rows[i].uuid.clone())
+        .collect();
+    assert_eq!(
+        shown, default_range,
+        "after sign-in the range's meetings are listed"
+    );
+    let first = &h.state().list.rows[h.state().list.visible[0]];
+    h.get_by_label(&first.topic.clone());
 
     let in_range = list_newest(&mut h, &ctx.sim, 8);
     let listed: BTreeSet<String> = h.state().list.rows.iter().map(|r| r.uuid.clone()).collect();
@@ -352,6 +408,19 @@ fn sign_in_list_select_download_and_the_cli_state_says_done() {
         copied >= picked.len(),
         "every file of the selection is verified and equal"
     );
+    // The end-of-run summary: what was copied, "Open folder", and "Retry failed" (nothing
+    // failed: disabled).
+    h.get_by_label("The run has finished.");
+    h.get_by_label("Every file arrived whole.");
+    assert!(
+        h.get_by_label("Retry failed")
+            .accesskit_node()
+            .is_disabled(),
+        "nothing to retry"
+    );
+    h.get_by_label("Open folder").click();
+    h.step();
+    assert_eq!(h.state().last_opened.as_deref(), Some(ctx.dest.as_path()));
 
     // Listing again derives "downloaded" from the state store and the destination.
     click_nav(&mut h, "Recordings");
@@ -486,7 +555,30 @@ fn move_shows_what_will_be_deleted_and_deletes_only_after_confirmation() {
     );
     ctx.check_copied(&meetings_of(&in_range, &picked));
 
-    h.get_by_label("Remove these from the cloud").click();
+    // The remove button says what and how much; it asks once more before anything goes.
+    let bytes: u64 = cands.iter().map(|c| c.bytes).sum();
+    let words = format!(
+        "Remove {} meetings, {} from the cloud",
+        cands.len(),
+        zvm_gui::model::human_bytes(bytes)
+    );
+    h.get_by_label(&words).click();
+    h.run_steps(2);
+    assert!(h.state().confirm_remove, "a confirmation is open");
+    h.get_by_label("Remove from the Zoom cloud?");
+    assert!(ctx.sim.deletions().is_empty(), "asking deletes nothing");
+    // Cancel closes the question and deletes nothing.
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert!(!h.state().confirm_remove);
+    assert!(ctx.sim.deletions().is_empty(), "cancelled: nothing deleted");
+    h.get_by_label(&words).click();
+    h.run_steps(2);
+    // The question's own button (drawn last, above the screen).
+    h.get_all_by_label(&words)
+        .last()
+        .expect("the confirmation's button")
+        .click();
     h.step();
     wait_for(&mut h, "the deletion", 60, |a| a.move_result.is_some());
     let deleted: BTreeSet<String> = ctx
@@ -507,6 +599,15 @@ fn move_shows_what_will_be_deleted_and_deletes_only_after_confirmation() {
         h.state().move_result.map(|r| r.0),
         Some(planned.len() as u64)
     );
+    // Each deletion is in the audit log beside the state database.
+    let audit = std::fs::read_to_string(ctx.state.with_file_name("audit.jsonl"))
+        .expect("the audit log is written");
+    for u in &planned {
+        assert!(
+            audit.contains(u.as_str()),
+            "{u} is not in the audit log: {audit}"
+        );
+    }
     for u in &picked {
         let i = h.state().list.index_of(u).expect("row");
         assert_eq!(h.state().list.rows[i].status, RowStatus::Trashed);
@@ -611,8 +712,14 @@ fn user_sign_in_through_the_browser_with_pkce_shows_the_stored_token_but_never_t
         .expect("the authorize page answers");
     assert!(status.is_success(), "{status}");
     wait_for(&mut h, "the user sign-in", 30, |a| {
-        a.connection.is_some() && a.token.as_ref().is_some_and(|t| t.present)
+        a.connection.is_some() && a.token.as_ref().is_some_and(|t| t.present) && !a.listing
     });
+    assert_eq!(
+        h.state().screen,
+        Screen::Recordings,
+        "signed in: the recordings"
+    );
+    click_nav(&mut h, "Sign in");
     let c = h.state().connection.clone().expect("connected");
     assert_eq!(c.mode, AuthMode::User);
     assert!(
@@ -632,12 +739,12 @@ fn user_sign_in_through_the_browser_with_pkce_shows_the_stored_token_but_never_t
     assert!(!mine.is_empty(), "the signed-in user has meetings");
     let from = mine
         .iter()
-        .map(|m| utc_date(&m.start_time))
+        .map(|m| local_date(&m.start_time))
         .min()
         .expect("min");
     let to = mine
         .iter()
-        .map(|m| utc_date(&m.start_time))
+        .map(|m| local_date(&m.start_time))
         .max()
         .expect("max");
     list_range(&mut h, &ctx.sim, from, to);
@@ -713,10 +820,11 @@ fn ticking_a_file_type_downloads_only_that_type() {
     list_newest(&mut h, &ctx.sim, 6);
     assert!(h.state().list.types_seen.contains("MP4"));
     select_rows(&mut h, 2, |r| r.files.iter().any(|f| f.file_type == "MP4"));
-    // The checkbox of the type (a topic could be "MP4" too: take the type row's, drawn first).
-    h.get_all_by_label("MP4")
+    // The checkbox of the type, in words (a topic could say "video" too: take the type
+    // row's, drawn first).
+    h.get_all_by_label("video")
         .next()
-        .expect("an MP4 checkbox")
+        .expect("the video checkbox")
         .click();
     h.step();
     assert_eq!(
@@ -743,6 +851,202 @@ fn ticking_a_file_type_downloads_only_that_type() {
     for r in recordings {
         assert_eq!(r.file_type, "MP4", "{} was downloaded", r.rel_path);
     }
+}
+
+#[test]
+fn first_run_opens_the_set_up_page_which_checks_each_field_and_keeps_the_choices() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = zvm_gui::settings::SettingsFiles {
+        config: Some(dir.path().join("config.toml")),
+        gui: Some(dir.path().join("gui.toml")),
+    };
+    let fresh = || GuiSettings {
+        client_id: String::new(),
+        client_secret: String::new(),
+        account_id: String::new(),
+        destination: PathBuf::new(),
+        token_dir: dir.path().join("home"),
+        token_store: zvm_app::token_store::StoreKind::FileOnly,
+        open_browser: false,
+        ..GuiSettings::load(&files).expect("no files: the defaults")
+    };
+    let mut h = harness(ZvmApp::new(fresh(), Some(files.clone())));
+    h.run_steps(2);
+    assert_eq!(
+        h.state().screen,
+        Screen::Setup,
+        "no Client ID: the set-up page"
+    );
+    // Sign in is not ready, and neither is the button that leads there.
+    assert!(h.get_by_label("Sign in").accesskit_node().is_disabled());
+    let go = "Save and continue to Sign in";
+    assert!(h.get_by_label(go).accesskit_node().is_disabled());
+    // Each missing field says so beside it, and the list under the button names them.
+    assert!(h.query_all_by_label("Required.").count() >= 2);
+    h.get_by_label("Client ID: Required.");
+    h.get_by_label("Save recordings to: Required.");
+    // The steps to create the Zoom app are open on a first run, with the link.
+    h.get_by_label_contains("Open the Zoom App Marketplace and sign in.");
+    h.get_by_label("Open the Zoom App Marketplace").click();
+    h.step();
+    assert_eq!(
+        h.state().last_link.as_deref(),
+        Some(zvm_gui::setup::MARKETPLACE_URL)
+    );
+    // A pasted key with a space in it is caught as typed.
+    h.state_mut().settings.client_id = "abc def".into();
+    h.run_steps(2);
+    h.get_by_label_contains("Must not contain spaces");
+    assert!(h.get_by_label(go).accesskit_node().is_disabled());
+    // A relative folder is refused with the reason.
+    h.state_mut().settings.destination = PathBuf::from("ZoomRecordings");
+    h.run_steps(2);
+    h.get_by_label_contains("Give a full folder path");
+    // Filled in right: the button goes on to Sign in, which is now ready.
+    h.state_mut().settings.client_id = "zvm-client".into();
+    h.state_mut().settings.client_secret = "typed-secret-value".into();
+    h.state_mut().settings.destination = dir.path().join("recordings");
+    h.run_steps(2);
+    h.get_by_label("The folder will be created.");
+    assert!(!h.get_by_label(go).accesskit_node().is_disabled());
+    h.get_by_label(go).click();
+    h.run_steps(2);
+    assert_eq!(h.state().screen, Screen::SignIn);
+    assert!(
+        !h.get_all_by_label("Sign in")
+            .next()
+            .expect("nav")
+            .accesskit_node()
+            .is_disabled()
+    );
+    // The language picked in the title bar is kept at once, without Save.
+    h.get_by_label("日本語").click();
+    h.run_steps(2);
+    let gui = std::fs::read_to_string(dir.path().join("gui.toml")).expect("gui.toml");
+    assert!(gui.contains("language = \"ja\""), "{gui}");
+    assert!(gui.contains("zvm-client"), "{gui}");
+    assert!(
+        !gui.contains("typed-secret-value"),
+        "the secret is not in gui.toml: {gui}"
+    );
+    // The secret is kept in the store (here the private file), and comes back at the next
+    // start with the language.
+    let mut next = GuiSettings {
+        token_dir: dir.path().join("home"),
+        token_store: zvm_app::token_store::StoreKind::FileOnly,
+        ..GuiSettings::load(&files).expect("loads")
+    };
+    assert_eq!(next.language, Lang::Ja);
+    assert_eq!(next.client_id, "zvm-client");
+    assert_eq!(next.client_secret, "", "not from the files");
+    next.fill_kept_secret();
+    assert_eq!(next.client_secret, "typed-secret-value");
+    let again = ZvmApp::new(next, Some(files.clone()));
+    assert_eq!(again.screen, Screen::SignIn, "set up: straight to Sign in");
+}
+
+#[test]
+fn a_failed_file_is_red_with_its_reason_and_retry_failed_fetches_it() {
+    let mut cfg = account(12, (8 << 10, 16 << 10));
+    // Every download answers Zoom's HTML "Only the host" page: each file fails.
+    cfg.faults = FaultConfig {
+        html_prob: 1.0,
+        ..FaultConfig::default()
+    };
+    let ctx = Ctx::start(cfg);
+    let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    sign_in(&mut h);
+    let in_range = list_newest(&mut h, &ctx.sim, 2);
+    let picked = select_rows(&mut h, 1, |_| true);
+    h.get_by_label("Download selected").click();
+    h.step();
+    wait_for(&mut h, "the failing download to end", 120, |a| {
+        a.job == JobState::Finished(JobKind::Download)
+    });
+    let failed: Vec<_> = h
+        .state()
+        .transfers
+        .rows
+        .iter()
+        .filter(|r| matches!(r.state, zvm_gui::model::TfState::Failed(_)))
+        .map(|r| (r.failure, r.file.path.clone()))
+        .collect();
+    assert!(!failed.is_empty(), "files failed");
+    // The row says failed and why, in the window's words.
+    let (class, _) = failed[0].clone();
+    let class = class.expect("the failure's class is kept");
+    let words = format!("failed: {}", Lang::En.failure_class(class));
+    assert!(h.query_all_by_label(&words).count() >= 1, "{words}");
+    h.get_by_label_contains("Could not be copied:");
+    let retry = h.get_by_label("Retry failed");
+    assert!(!retry.accesskit_node().is_disabled());
+    // Zoom answers again: Retry failed fetches what failed, and the run ends whole.
+    ctx.sim.set_faults(FaultConfig::default());
+    retry.click();
+    h.step();
+    wait_for(&mut h, "the retry", 120, |a| {
+        a.job == JobState::Finished(JobKind::Download)
+    });
+    assert!(
+        h.state()
+            .transfers
+            .rows
+            .iter()
+            .all(|r| !matches!(r.state, zvm_gui::model::TfState::Failed(_))),
+        "nothing is left failed"
+    );
+    h.get_by_label("Every file arrived whole.");
+    ctx.check_copied(&meetings_of(&in_range, &picked));
+}
+
+#[test]
+fn closing_the_window_while_copying_asks_first() {
+    let mut cfg = account(6, (2 << 20, 3 << 20));
+    cfg.faults = FaultConfig {
+        bandwidth_bps: 128 << 10,
+        ..FaultConfig::default()
+    };
+    let ctx = Ctx::start(cfg);
+    let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    sign_in(&mut h);
+    list_newest(&mut h, &ctx.sim, 1);
+    select_rows(&mut h, 1, |r| r.files.iter().any(|f| f.file_type == "MP4"));
+    h.get_by_label("Download selected").click();
+    h.step();
+    wait_for(&mut h, "a file under way", 60, |a| {
+        !a.transfers.active.is_empty()
+    });
+    let close = |h: &mut Harness<'_, ZvmApp>| {
+        h.input_mut()
+            .viewports
+            .entry(egui::ViewportId::ROOT)
+            .or_default()
+            .events
+            .push(egui::ViewportEvent::Close);
+        h.run_steps(2);
+    };
+    close(&mut h);
+    assert!(
+        h.state().confirm_close,
+        "the close is held back with a question"
+    );
+    h.get_by_label("Copying is under way");
+    h.get_by_label("Keep copying").click();
+    h.run_steps(2);
+    assert!(!h.state().confirm_close);
+    assert_eq!(
+        h.state().job,
+        JobState::Running(JobKind::Download),
+        "still copying"
+    );
+    close(&mut h);
+    h.get_by_label("Stop and close").click();
+    h.step();
+    wait_for(&mut h, "the copy to stop", 30, |a| {
+        a.job == JobState::Cancelled
+    });
+    // Asked to close again now, nothing holds the window.
+    assert!(!h.state_mut().hold_close());
 }
 
 // ---- snapshots: deterministic content fed through the same message path as the engine ----
