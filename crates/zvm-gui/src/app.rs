@@ -478,6 +478,10 @@ impl ZvmApp {
     }
 
     pub fn resume(&mut self) {
+        if matches!(self.job, JobState::Finished(JobKind::Download)) {
+            self.retry_failed();
+            return;
+        }
         let m = self.last_download.clone();
         if let Some(job) = self.job_spec() {
             // Keep the rows and what the paused run verified: the new run goes on from there.
@@ -487,9 +491,17 @@ impl ZvmApp {
         }
     }
 
-    /// Resume goes on with a stopped download; after a finished one, "Retry failed" does.
+    /// Resume goes on with a stopped download, and after a finished one with failed files
+    /// (what the Problems screen advises) it fetches those again, as "Retry failed" does.
     pub fn can_resume(&self) -> bool {
-        matches!(self.job, JobState::Paused | JobState::Cancelled) && !self.last_download.is_empty()
+        if self.last_download.is_empty() {
+            return false;
+        }
+        match self.job {
+            JobState::Paused | JobState::Cancelled => true,
+            JobState::Finished(JobKind::Download) => !self.transfers.failed_meetings().is_empty(),
+            _ => false,
+        }
     }
 
     /// Downloads again the meetings of the files that failed; what arrived stays counted.
@@ -910,7 +922,7 @@ impl ZvmApp {
                 ui.end_row();
                 ui.label(t(S::NamePreview));
                 match crate::name_preview::preview(&s.folder_template, &s.file_template) {
-                    Ok(p) => ui.monospace(p),
+                    Ok(p) => ui.add(egui::Label::new(RichText::new(p).monospace()).wrap()),
                     Err(e) => ui.colored_label(
                         ui.visuals().warn_fg_color,
                         format!("{} {e}", t(S::TemplateProblem)),
@@ -1015,7 +1027,11 @@ impl ZvmApp {
         let mut sign_out = false;
         match &self.connection {
             Some(c) => {
-                ui.label(RichText::new(format!("{}: {}", t(S::SignedInAs), c.who)).strong());
+                let who = match c.mode {
+                    AuthMode::ServerToServer => format!("{} {}", t(S::AccountId), c.who),
+                    AuthMode::User => c.who.clone(),
+                };
+                ui.label(RichText::new(format!("{}: {who}", t(S::SignedInAs))).strong());
                 ui.label(format!("{}: {}", t(S::Scopes), c.scopes.join(" ")));
             }
             None => {
@@ -1260,10 +1276,19 @@ impl ZvmApp {
                             Layout::left_to_right(Align::Center),
                             |ui| {
                                 ui.set_width(topic_w);
-                                if ui
-                                    .add(egui::Checkbox::new(&mut on, r.topic.as_str()))
-                                    .changed()
-                                {
+                                // The box and the topic beside it, cut to the column (a
+                                // long topic must not push the other columns right);
+                                // clicking the topic ticks the box too.
+                                let tick = ui.add(egui::Checkbox::without_text(&mut on));
+                                let topic = ui.add(
+                                    egui::Label::new(r.topic.as_str())
+                                        .truncate()
+                                        .sense(egui::Sense::click()),
+                                );
+                                if topic.clicked() {
+                                    on = !on;
+                                }
+                                if tick.changed() || topic.clicked() {
                                     toggled.push((i, on));
                                 }
                             },
@@ -1422,11 +1447,11 @@ impl ZvmApp {
     fn transfers_table(&mut self, ui: &mut Ui) {
         let lang = self.lang();
         let t = |s| lang.t(s);
-        const STATE_W: f32 = 150.0;
-        const BAR_W: f32 = 120.0;
-        const BYTES_W: f32 = 150.0;
-        const SPEED_W: f32 = 90.0;
-        const LEFT_W: f32 = 64.0;
+        const STATE_W: f32 = 170.0;
+        const BAR_W: f32 = 90.0;
+        const BYTES_W: f32 = 132.0;
+        const SPEED_W: f32 = 80.0;
+        const LEFT_W: f32 = 44.0;
         let row_h = 20.0;
         let gap = ui.spacing().item_spacing.x;
         let path_w = (ui.available_width()
@@ -1502,7 +1527,9 @@ impl ZvmApp {
                             _ => String::new(),
                         };
                         cell(ui, LEFT_W, left);
-                        let shown = elide_path(&r.file.path, path_w, body.size);
+                        let ctx = ui.ctx().clone();
+                        let mut measure = |c: char| ctx.fonts_mut(|f| f.glyph_width(&body, c));
+                        let shown = elide_path(&r.file.path, path_w - 4.0, &mut measure);
                         cell(ui, path_w, shown).on_hover_text(r.file.path.as_str());
                     });
                 }

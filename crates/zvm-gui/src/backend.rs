@@ -286,10 +286,20 @@ pub struct Problem {
 
 impl Problem {
     pub fn of(f: &Failure) -> Problem {
+        // These causes are raised with the window's own English explanation, which the
+        // cause's sentence already says in the user's language: no detail beside it.
+        let own_words = matches!(
+            f.cause,
+            Cause::NoDestination
+                | Cause::NoStatePath
+                | Cause::NotConnected
+                | Cause::NoClientId
+                | Cause::NothingPlanned
+        );
         Problem {
             cause: f.cause,
             subject: String::new(),
-            detail: f.detail(),
+            detail: if own_words { String::new() } else { f.detail() },
         }
     }
 
@@ -500,8 +510,9 @@ async fn connect(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<()
                     .await
                     .map_err(zerr)?,
             );
+            // The account's ID: the window says "Account ID" beside it in its language.
             (
-                format!("account {}", spec.account_id),
+                spec.account_id.clone(),
                 users.into_iter().map(|u| (u.id, u.email)).collect(),
             )
         }

@@ -1,20 +1,31 @@
-//! Fitting a long path into a table cell: the middle goes, the file name stays. Widths are
-//! estimated from the characters (ASCII narrow, the rest a full em), so a frame measures
-//! nothing and the result is the same on every machine.
+//! Fitting a long path into a table cell: the middle goes, the file name stays. Widths come
+//! from a measure of one character (the window's font; tests use a fixed estimate).
 
-/// About how wide `text` is at `font_size` points.
-pub fn estimated_width(text: &str, font_size: f32) -> f32 {
-    text.chars()
-        .map(|c| if c.is_ascii() { 0.6 } else { 1.0 })
-        .sum::<f32>()
-        * font_size
+/// How wide one character is drawn.
+pub trait Measure {
+    fn width(&mut self, c: char) -> f32;
+
+    fn text_width(&mut self, text: &str) -> f32 {
+        text.chars().map(|c| self.width(c)).sum()
+    }
+}
+
+impl<F: FnMut(char) -> f32> Measure for F {
+    fn width(&mut self, c: char) -> f32 {
+        self(c)
+    }
+}
+
+/// A measure without a font: ASCII about half an em, the rest a full em.
+pub fn estimate(font_size: f32) -> impl FnMut(char) -> f32 {
+    move |c: char| if c.is_ascii() { 0.55 } else { 1.0 } * font_size
 }
 
 /// The longest start of `text` that fits in `width`.
-fn head_fitting(text: &str, width: f32, font_size: f32) -> &str {
+fn head_fitting<'t>(text: &'t str, width: f32, m: &mut impl Measure) -> &'t str {
     let mut used = 0.0;
     for (i, c) in text.char_indices() {
-        used += estimated_width(c.encode_utf8(&mut [0; 4]), font_size);
+        used += m.width(c);
         if used > width {
             return &text[..i];
         }
@@ -23,10 +34,10 @@ fn head_fitting(text: &str, width: f32, font_size: f32) -> &str {
 }
 
 /// The longest end of `text` that fits in `width`.
-fn tail_fitting(text: &str, width: f32, font_size: f32) -> &str {
+fn tail_fitting<'t>(text: &'t str, width: f32, m: &mut impl Measure) -> &'t str {
     let mut used = 0.0;
     for (i, c) in text.char_indices().rev() {
-        used += estimated_width(c.encode_utf8(&mut [0; 4]), font_size);
+        used += m.width(c);
         if used > width {
             return &text[i + c.len_utf8()..];
         }
@@ -36,25 +47,25 @@ fn tail_fitting(text: &str, width: f32, font_size: f32) -> &str {
 
 /// `path` shortened to about `width`: the folders lose their middle (`…`), the file name is
 /// kept whole; a file name too long on its own keeps its start and its extension.
-pub fn elide_path(path: &str, width: f32, font_size: f32) -> String {
-    if estimated_width(path, font_size) <= width {
+pub fn elide_path(path: &str, width: f32, m: &mut impl Measure) -> String {
+    if m.text_width(path) <= width {
         return path.to_string();
     }
     let (dir, name) = match path.rfind('/') {
         Some(i) => (&path[..i], &path[i + 1..]),
         None => ("", path),
     };
-    let name_w = estimated_width(name, font_size);
-    let mark_w = estimated_width("…/", font_size);
+    let name_w = m.text_width(name);
+    let mark_w = m.text_width("…/");
     if name_w + mark_w > width || dir.is_empty() {
         // Only (part of) the name fits: its start, then its last characters (the extension).
-        let end = tail_fitting(name, (width * 0.35).max(0.0), font_size);
-        let start = head_fitting(name, (width * 0.65 - mark_w).max(0.0), font_size);
+        let end = tail_fitting(name, (width * 0.35).max(0.0), m);
+        let start = head_fitting(name, (width * 0.65 - mark_w).max(0.0), m);
         return format!("{start}…{end}");
     }
     let budget = width - name_w - mark_w;
-    let start = head_fitting(dir, budget * 0.4, font_size);
-    let end = tail_fitting(dir, budget * 0.6, font_size);
+    let start = head_fitting(dir, budget * 0.4, m);
+    let end = tail_fitting(dir, budget * 0.6, m);
     format!("{start}…{end}/{name}")
 }
 
@@ -66,27 +77,29 @@ mod tests {
 
     #[test]
     fn a_short_path_is_untouched() {
-        assert_eq!(elide_path("a/b.mp4", 400.0, 14.0), "a/b.mp4");
+        assert_eq!(elide_path("a/b.mp4", 400.0, &mut estimate(14.0)), "a/b.mp4");
     }
 
     #[test]
     fn a_long_path_loses_its_middle_and_keeps_the_file_name() {
         let width = 420.0;
-        let shown = elide_path(PATH, width, 14.0);
+        let m = &mut estimate(14.0);
+        let shown = elide_path(PATH, width, m);
         assert!(
             shown.ends_with("/shared_screen_with_speaker_view.mp4"),
             "{shown}"
         );
         assert!(shown.starts_with("teac"), "{shown}");
         assert!(shown.contains('…'), "{shown}");
-        assert!(estimated_width(&shown, 14.0) <= width, "{shown}");
+        assert!(m.text_width(&shown) <= width, "{shown}");
     }
 
     #[test]
     fn a_name_too_long_on_its_own_keeps_its_extension() {
-        let shown = elide_path(PATH, 150.0, 14.0);
+        let m = &mut estimate(14.0);
+        let shown = elide_path(PATH, 150.0, m);
         assert!(shown.ends_with(".mp4"), "{shown}");
         assert!(shown.starts_with("shared"), "{shown}");
-        assert!(estimated_width(&shown, 14.0) <= 150.0, "{shown}");
+        assert!(m.text_width(&shown) <= 150.0, "{shown}");
     }
 }

@@ -603,7 +603,7 @@ fn en(s: S) -> &'static str {
         SecretKeptIn => "Kept in:",
         Browse => "Browse…",
         ContinueToSignIn => "Save and continue to Sign in",
-        FieldOk => "✔",
+        FieldOk => "OK",
         NeedValue => "Required.",
         NoSpaces => "Must not contain spaces (copy it again without them).",
         NeedAbsoluteFolder => "Give a full folder path (from the top of the disk).",
@@ -804,17 +804,17 @@ fn ja(s: S) -> &'static str {
         SetupStep3 => "3. 保存先を選ぶ",
         HowToCreateApp => "Zoom アプリの作り方",
         AppStepsUser => {
-            "Zoom App Marketplace を開いてサインインします。「開発」→「アプリを作成」で「一般アプリ」（ユーザー管理）を選びます。スコープに cloud_recording:read と cloud_recording:write を追加し、リダイレクト先を http://127.0.0.1（ポートは任意）にします。App Credentials のクライアント ID とクライアントシークレットを下の欄にコピーします。"
+            "Zoom App Marketplace を開いてサインインします。「開発」の「アプリを作成」で「一般アプリ」（ユーザー管理）を選びます。スコープに cloud_recording:read と cloud_recording:write を追加し、リダイレクト先を http://127.0.0.1（ポートは任意）にします。App Credentials のクライアント ID とクライアントシークレットを下の欄にコピーします。"
         }
         AppStepsS2S => {
-            "Zoom App Marketplace に管理者としてサインインします。「開発」→「アプリを作成」で「Server-to-Server OAuth」を選びます。スコープにレコーディングとユーザーのスコープ（cloud_recording:read:list_user_recordings:admin、user:read:list_users:admin、移動には cloud_recording:delete）を追加してアプリを有効にし、アカウント ID、クライアント ID、クライアントシークレットを下の欄にコピーします。"
+            "Zoom App Marketplace に管理者としてサインインします。「開発」の「アプリを作成」で「Server-to-Server OAuth」を選びます。スコープにレコーディングとユーザーのスコープ（cloud_recording:read:list_user_recordings:admin、user:read:list_users:admin、移動には cloud_recording:delete）を追加してアプリを有効にし、アカウント ID、クライアント ID、クライアントシークレットを下の欄にコピーします。"
         }
         OpenMarketplace => "Zoom App Marketplace を開く",
         RememberSecret => "このコンピューターにシークレットを保存する",
         SecretKeptIn => "保存場所",
         Browse => "参照…",
         ContinueToSignIn => "保存してサインインへ進む",
-        FieldOk => "✔",
+        FieldOk => "問題なし",
         NeedValue => "入力してください。",
         NoSpaces => "空白を含めないでください（空白なしでコピーし直してください）。",
         NeedAbsoluteFolder => "フォルダのフルパス（ディスクの先頭から）を指定してください。",

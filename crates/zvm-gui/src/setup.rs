@@ -14,6 +14,17 @@ use crate::settings::{AuthMode, GuiSettings};
 /// Where the Zoom app is created.
 pub const MARKETPLACE_URL: &str = "https://marketplace.zoom.us/develop/create";
 
+/// The width of the labels in front of the fields.
+const LABEL_W: f32 = 190.0;
+
+/// A row under a field, lined up with the field.
+fn indented(ui: &mut Ui, add: impl FnOnce(&mut Ui)) {
+    ui.horizontal(|ui| {
+        ui.add_space(LABEL_W + ui.spacing().item_spacing.x);
+        add(ui);
+    });
+}
+
 /// What is wrong with a field (a key of the string table), or `None` when it is fine.
 pub type Check = Option<S>;
 
@@ -142,50 +153,45 @@ pub fn page(
         });
     ui.add_space(6.0);
     ui.label(RichText::new(t(S::SetupStep2)).strong());
-    egui::Grid::new("setup-keys")
-        .num_columns(3)
-        .spacing([10.0, 6.0])
-        .show(ui, |ui| {
-            if s.auth_mode == AuthMode::ServerToServer {
-                ui.label(t(S::AccountId));
-                ui.add(egui::TextEdit::singleline(&mut s.account_id).desired_width(320.0));
-                verdict(ui, lang, check_key(&s.account_id));
-                ui.end_row();
-            }
-            ui.label(t(S::ClientId));
-            ui.add(egui::TextEdit::singleline(&mut s.client_id).desired_width(320.0));
-            verdict(ui, lang, check_key(&s.client_id));
-            ui.end_row();
-            ui.label(t(S::ClientSecret));
+    // Label, field, verdict: one row each, the fields lined up.
+    let field = |ui: &mut Ui, label: &str, value: &mut String, password: bool| {
+        ui.horizontal(|ui| {
+            ui.add_sized([LABEL_W, 20.0], egui::Label::new(label));
             ui.add(
-                egui::TextEdit::singleline(&mut s.client_secret)
-                    .password(true)
+                egui::TextEdit::singleline(value)
+                    .password(password)
                     .desired_width(320.0),
             );
-            let optional = s.auth_mode == AuthMode::User && s.client_secret.trim().is_empty();
-            if optional {
-                ui.label("");
-            } else {
-                verdict(ui, lang, check_key(&s.client_secret));
-            }
-            ui.end_row();
-            ui.label("");
-            ui.vertical(|ui| {
-                ui.checkbox(remember_secret, t(S::RememberSecret));
-                let (file, keyring_maybe) = secret_place;
-                let words = if *keyring_maybe {
-                    t(S::KeptInKeyringElse)
-                } else {
-                    t(S::SecretKeptIn)
-                };
-                ui.weak(format!("{words} {}", file.display()));
-            });
-            ui.end_row();
-        });
+        })
+        .inner
+    };
+    if s.auth_mode == AuthMode::ServerToServer {
+        field(ui, t(S::AccountId), &mut s.account_id, false);
+        indented(ui, |ui| verdict(ui, lang, check_key(&s.account_id)));
+    }
+    field(ui, t(S::ClientId), &mut s.client_id, false);
+    indented(ui, |ui| verdict(ui, lang, check_key(&s.client_id)));
+    field(ui, t(S::ClientSecret), &mut s.client_secret, true);
+    // User OAuth with PKCE needs no secret: an empty one is fine there.
+    if !(s.auth_mode == AuthMode::User && s.client_secret.trim().is_empty()) {
+        indented(ui, |ui| verdict(ui, lang, check_key(&s.client_secret)));
+    }
+    indented(ui, |ui| {
+        ui.checkbox(remember_secret, t(S::RememberSecret));
+    });
+    indented(ui, |ui| {
+        let (file, keyring_maybe) = secret_place;
+        let words = if *keyring_maybe {
+            t(S::KeptInKeyringElse)
+        } else {
+            t(S::SecretKeptIn)
+        };
+        ui.weak(format!("{words} {}", file.display()));
+    });
     ui.add_space(6.0);
     ui.label(RichText::new(t(S::SetupStep3)).strong());
     ui.horizontal(|ui| {
-        ui.label(t(S::Destination));
+        ui.add_sized([LABEL_W, 20.0], egui::Label::new(t(S::Destination)));
         let mut text = s.destination.to_string_lossy().into_owned();
         if ui
             .add(egui::TextEdit::singleline(&mut text).desired_width(320.0))
@@ -193,16 +199,18 @@ pub fn page(
         {
             s.destination = text.into();
         }
-        if ui.button(t(S::Browse)).clicked() {
+        if cfg!(feature = "native-dialogs") && ui.button(t(S::Browse)).clicked() {
             action = SetupAction::Browse;
         }
     });
     let folder = check_folder(&s.destination);
-    if folder.is_none() && !s.destination.exists() {
-        ui.label(t(S::FolderWillBeCreated));
-    } else {
-        verdict(ui, lang, folder);
-    }
+    indented(ui, |ui| {
+        if folder.is_none() && !s.destination.exists() {
+            ui.label(t(S::FolderWillBeCreated));
+        } else {
+            verdict(ui, lang, folder);
+        }
+    });
     ui.add_space(10.0);
     let ready = is_ready(s);
     if ui

@@ -15,16 +15,21 @@ use tokio_util::sync::CancellationToken;
 use zoom_sim::{AccountSpec, FaultConfig, ManifestMeeting, SimConfig, Simulator};
 use zvm_dest::LocalDestination;
 use zvm_engine::events::{FailureClass, FileRef, Notice, SkipReason};
-use zvm_engine::{Engine, Event, KeepReason, RunStats, SyncOptions, UserSelection};
+use zvm_engine::{Engine, Event, KeepReason, SyncOptions, UserSelection};
 use zvm_gui::app::JobState;
-use zvm_gui::backend::{JobKind, Msg, Problem, TokenView};
+use zvm_gui::backend::{JobKind, Msg};
 use zvm_gui::fonts::{self, FontSource};
 use zvm_gui::i18n::Lang;
-use zvm_gui::model::{RecFile, Recording, RowStatus};
+use zvm_gui::model::{Recording, RowStatus};
 use zvm_gui::settings::{AuthMode, GuiSettings};
 use zvm_gui::{Screen, ZvmApp};
 use zvm_state::{FileStatus, SqliteState, StateStore};
 use zvm_zoom::{ClientConfig, Credentials, Secret, ZoomClient};
+
+mod support;
+// Every test window runs in Tokyo, so the local-day listing (Zoom asked for the UTC days
+// around the local ones) is what these tests go through.
+use support::{demo_app, demo_rows, fileref, tokyo};
 
 /// A simulator on its own runtime, plus the folders of one test.
 struct Ctx {
@@ -145,12 +150,6 @@ impl Ctx {
         }
         n
     }
-}
-
-/// The teacher's zone: every test window runs in Tokyo, so the local-day listing (Zoom asked
-/// for UTC days around the local ones) is what these tests go through.
-fn tokyo() -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::get("Asia/Tokyo").expect("the bundled tzdb has Asia/Tokyo")
 }
 
 fn harness(mut app: ZvmApp) -> Harness<'static, ZvmApp> {
@@ -995,6 +994,12 @@ fn a_failed_file_is_red_with_its_reason_and_retry_failed_fetches_its_meeting() {
     let words = format!("failed: {}", Lang::En.failure_class(FailureClass::Download));
     h.get_by_label(&words);
     h.get_by_label_contains("Could not be copied: 1 file");
+    // Resume, which Problems advises for a failed download, is offered too.
+    assert!(
+        h.state().can_resume(),
+        "Resume after a finished run with a failed file"
+    );
+    assert!(!h.get_by_label("Resume").accesskit_node().is_disabled());
     let retry = h.get_by_label("Retry failed");
     assert!(!retry.accesskit_node().is_disabled());
     retry.click();
@@ -1065,267 +1070,135 @@ fn closing_the_window_while_copying_asks_first() {
     assert!(!h.state_mut().hold_close());
 }
 
-// ---- snapshots: deterministic content fed through the same message path as the engine ----
+// ---- snapshots: deterministic content (tests/support) fed through the same message path as
+// the engine ----
 
-fn demo_rows() -> Vec<Recording> {
-    let topics = [
-        "定例会議 2026年度 第3回",
-        "Weekly standup",
-        "数学 I（2年B組）期末テスト解説",
-        "CON",
-        "a/b design review (2)",
-        "保護者会・オンライン説明会",
-        "Lab meeting",
-        "英語コミュニケーション",
-    ];
-    let statuses = [
-        RowStatus::Downloaded,
-        RowStatus::InCloud,
-        RowStatus::Partial,
-        RowStatus::InCloud,
-        RowStatus::Trashed,
-        RowStatus::InCloud,
-        RowStatus::Downloaded,
-        RowStatus::InCloud,
-    ];
-    (0..40)
-        .map(|i| {
-            let k = i % topics.len();
-            let files = vec![
-                RecFile {
-                    id: format!("f{i}a"),
-                    file_type: "MP4".into(),
-                    size: 150_000_000 + i as u64 * 7_340_033,
-                },
-                RecFile {
-                    id: format!("f{i}b"),
-                    file_type: "M4A".into(),
-                    size: 20_000_000 + i as u64 * 1_000_003,
-                },
-                RecFile {
-                    id: format!("f{i}c"),
-                    file_type: if k.is_multiple_of(2) {
-                        "TRANSCRIPT"
-                    } else {
-                        "CHAT"
-                    }
-                    .into(),
-                    size: 12_345 + i as u64 * 101,
-                },
-            ];
-            let mut r = Recording::new(
-                format!("uuid-{i}"),
-                format!("host{}", i % 3),
-                format!("teacher{}@school.example", i % 3),
-                topics[k].to_string(),
-                format!("2026-11-{:02}T{:02}:30:00Z", 28 - (i / 2) % 27, 9 + i % 8),
-                files,
-                statuses[k],
-            );
-            r.selected = i % 5 == 1;
-            r
+/// A harness drawing `app` with wgpu (software Vulkan) at `width` × 720.
+fn snapshot_harness(app: ZvmApp, width: f32) -> Harness<'static, ZvmApp> {
+    Harness::builder()
+        .with_size([width, 720.0])
+        .with_accessibility_check(false)
+        .wgpu()
+        .with_context_setup(|ctx| {
+            fonts::install(ctx, FontSource::Bundled);
         })
-        .collect()
+        .build_ui_state(|ui, app: &mut ZvmApp| app.ui(ui), app)
 }
 
-fn fileref(i: usize, name: &str) -> FileRef {
-    FileRef {
-        meeting_uuid: format!("uuid-{i}"),
-        file_id: format!("f{i}a"),
-        path: format!(
-            "teacher0@school.example/2026/2026-11-2{i} 0930 {name}/shared_screen_with_speaker_view.mp4"
-        ),
+fn lang_tag(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en",
+        Lang::Ja => "ja",
     }
 }
 
-/// An app in a known state: connected, listed, three transfers under way, a move plan, a
-/// few problems; fixed paths and times so the pixels are the same on every run.
-fn demo_app() -> ZvmApp {
+/// A first-run window: nothing set up yet.
+fn first_run_app() -> ZvmApp {
     let settings = GuiSettings {
-        auth_mode: AuthMode::ServerToServer,
-        account_id: "AbCdEfGh-account".into(),
-        client_id: "zvm-client-id".into(),
-        client_secret: "not-a-real-secret".into(),
+        client_id: String::new(),
+        client_secret: String::new(),
+        account_id: String::new(),
+        destination: PathBuf::new(),
+        token_dir: PathBuf::from("/home/you/.config/zvm"),
+        token_store: zvm_app::token_store::StoreKind::FileOnly,
         api_base: "https://api.zoom.us/v2".into(),
         oauth_base: "https://zoom.us".into(),
-        destination: PathBuf::from("/home/you/ZoomRecordings"),
-        state_path: PathBuf::from("/home/you/.local/share/zvm/state.sqlite3"),
-        token_dir: PathBuf::from("/home/you/.config/zvm"),
-        transfers: 8,
-        transfers_auto: false,
-        bwlimit_mib: 20.0,
         ..GuiSettings::default()
     };
-    let mut app = ZvmApp::new(settings, None);
-    app.inject(Msg::Connected {
-        mode: AuthMode::ServerToServer,
-        who: "account AbCdEfGh-account".into(),
-        scopes: vec![
-            "cloud_recording:read:list_user_recordings:admin".into(),
-            "user:read:list_users:admin".into(),
-        ],
-        users: vec![
-            ("host0".into(), "teacher0@school.example".into()),
-            ("host1".into(), "teacher1@school.example".into()),
-        ],
-    });
-    app.inject(Msg::TokenState(TokenView {
-        present: true,
-        expires_at: jiff::Timestamp::now().as_second() + 3630,
-        has_refresh: true,
-        scopes: "cloud_recording:read:list_user_recordings".into(),
-        location: "/home/you/.config/zvm/zoom-token.json".into(),
-    }));
-    app.from_text = "2026-10-01".into();
-    app.to_text = "2026-11-28".into();
-    app.inject(Msg::ListStarted);
-    app.inject(Msg::ListBatch(demo_rows()));
-    app.inject(Msg::ListDone);
-    app.list.recount();
-    app.file_types.insert("MP4".into());
-    app.inject(Msg::JobStarted(JobKind::Download));
-    let names = ["定例会議", "Weekly standup", "数学 I 期末テスト解説"];
-    for (i, name) in names.iter().enumerate() {
-        let size = 200_000_000 + i as u64 * 50_000_000;
-        app.inject(Msg::Engine(Event::FileQueued {
-            file: fileref(i, name),
-            size,
-        }));
-        app.inject(Msg::Engine(Event::FileStarted {
-            file: fileref(i, name),
-            size,
-            offset: 0,
-        }));
-        app.inject(Msg::Engine(Event::FileProgress {
-            file: fileref(i, name),
-            bytes_done: size / (i as u64 + 2),
-            size,
-        }));
-    }
-    app.inject(Msg::Engine(Event::FileDone {
-        file: fileref(3, "Lab meeting"),
-        size: 1_000_000,
-        sha256: None,
-    }));
-    app.inject(Msg::Engine(Event::FileFailed {
-        file: fileref(4, "英語コミュニケーション"),
-        class: FailureClass::Download,
-        error: "download stalled: no data for 60s".into(),
-    }));
-    // A file Zoom is still processing: not downloaded in this run, said in Problems.
-    app.inject(Msg::Engine(Event::FileSkipped {
-        file: FileRef {
-            meeting_uuid: "uuid-2".into(),
-            file_id: "f2c".into(),
-            path: "teacher2@school.example/2026/2026-11-27 1130 数学 I（2年B組）期末テスト解説/audio_transcript.vtt".into(),
-        },
-        size: 0,
-        reason: SkipReason::Processing,
-    }));
-    app.inject(Msg::Engine(Event::Warning {
-        message: Notice::SummariesNotOnPlan,
-    }));
-    // The engine's accounting of the run, as the backend forwards it: 3 files under way, 1
-    // done, 1 failed.
-    app.inject(Msg::Stats(RunStats {
-        meetings: 5,
-        files_queued: 5,
-        bytes_queued: 751_000_000,
-        bytes_done: 259_333_333,
-        files_verified: 1,
-        bytes_verified: 1_000_000,
-        files_failed: 1,
-        ..RunStats::default()
-    }));
-    // A failure with a cause: its sentence comes from the window's string table.
-    app.inject(Msg::Problem(Problem {
-        cause: zvm_app::Cause::DiskFull,
-        subject: "定例会議 2026年度 第3回".into(),
-        detail: "no space left to write teacher0@school.example/2026/audio_only.m4a".into(),
-    }));
-    // What stays in the cloud: a meeting with a file Zoom is still processing, and one whose
-    // download failed. The engine reports each as it plans, then hands over the plan.
-    let kept = vec![
-        (
-            "uuid-2".to_string(),
-            "数学 I（2年B組）期末テスト解説".to_string(),
-            KeepReason::Processing,
-        ),
-        (
-            "uuid-4".to_string(),
-            "英語コミュニケーション".to_string(),
-            KeepReason::NotVerified {
-                path: fileref(4, "英語コミュニケーション").path,
-                status: FileStatus::Failed,
-            },
-        ),
-    ];
-    for (uuid, topic, reason) in &kept {
-        app.inject(Msg::Engine(Event::DeleteSkipped {
-            meeting_uuid: uuid.clone(),
-            topic: topic.clone(),
-            reason: reason.clone(),
-        }));
-    }
-    app.inject(Msg::MovePlanned {
-        candidates: vec![zvm_engine::MoveCandidate {
-            meeting_uuid: "uuid-0".into(),
-            topic: "定例会議 2026年度 第3回".into(),
-            start_time: "2026-11-28T09:30:00Z".into(),
-            file_ids: None,
-            copies: vec![
-                (
-                    "teacher0@school.example/2026/2026-11-28 1830 定例会議 2026年度 第3回/shared_screen_with_speaker_view.mp4".into(),
-                    157_340_033,
-                    None,
-                ),
-                (
-                    "teacher0@school.example/2026/2026-11-28 1830 定例会議 2026年度 第3回/audio_only.m4a".into(),
-                    20_000_003,
-                    None,
-                ),
-            ],
-            bytes: 177_340_036,
-        }],
-        kept: kept.clone(),
-    });
-    for (i, l) in app.log.iter_mut().enumerate() {
-        l.at = format!("10:1{i}:00");
-    }
-    app
+    ZvmApp::new(settings, None)
 }
 
 #[test]
 fn snapshots_of_every_screen_in_both_languages() {
     let mut failures = Vec::new();
+    let mut snap = |h: &mut Harness<'_, ZvmApp>, name: String| {
+        h.run_steps(3);
+        if let Err(e) = h.try_snapshot(&name) {
+            failures.push(format!("{name}: {e}"));
+        }
+    };
     for lang in [Lang::En, Lang::Ja] {
+        let tag = lang_tag(lang);
+        // The first run: the set-up page with every field's check.
+        let mut app = first_run_app();
+        app.settings.language = lang;
+        let mut h = snapshot_harness(app, 1100.0);
+        snap(&mut h, format!("firstrun_{tag}"));
+        drop(h);
+
         let mut app = demo_app();
         app.settings.language = lang;
-        let mut h = Harness::builder()
-            .with_size([1100.0, 720.0])
-            .with_accessibility_check(false)
-            .wgpu()
-            .with_context_setup(|ctx| {
-                fonts::install(ctx, FontSource::Bundled);
-            })
-            .build_ui_state(|ui, app: &mut ZvmApp| app.ui(ui), app);
+        let mut h = snapshot_harness(app, 1100.0);
         for screen in Screen::ALL {
             h.state_mut().screen = screen;
-            h.run_steps(3);
-            let name = format!(
-                "{}_{}",
-                format!("{screen:?}").to_lowercase(),
-                match lang {
-                    Lang::En => "en",
-                    Lang::Ja => "ja",
-                }
+            snap(
+                &mut h,
+                format!("{}_{tag}", format!("{screen:?}").to_lowercase()),
             );
-            if let Err(e) = h.try_snapshot(&name) {
-                failures.push(format!("{name}: {e}"));
+        }
+        // States: the red question before removing, the end-of-run summary, the question
+        // on close while copying.
+        h.state_mut().screen = Screen::Move;
+        h.state_mut().confirm_remove = true;
+        snap(&mut h, format!("move_confirm_{tag}"));
+        h.state_mut().confirm_remove = false;
+        h.state_mut().screen = Screen::Recordings;
+        h.state_mut().confirm_close = true;
+        snap(&mut h, format!("close_confirm_{tag}"));
+        h.state_mut().confirm_close = false;
+        h.state_mut().screen = Screen::Transfers;
+        h.state_mut().inject(Msg::JobDone {
+            kind: JobKind::Download,
+            cancelled: false,
+            summary: Default::default(),
+        });
+        snap(&mut h, format!("transfers_done_{tag}"));
+        drop(h);
+
+        // Narrow (1024 px) and wide windows of the busiest screens.
+        for (width, size) in [(1024.0, "1024"), (1600.0, "1600")] {
+            let mut app = demo_app();
+            app.settings.language = lang;
+            let mut h = snapshot_harness(app, width);
+            for screen in [Screen::Recordings, Screen::Transfers] {
+                h.state_mut().screen = screen;
+                let name = format!("{}_{size}_{tag}", format!("{screen:?}").to_lowercase());
+                snap(&mut h, name);
             }
         }
-        // Japanese really rendered: the shaped text of the nav has no replacement glyphs.
-        if lang == Lang::Ja {
+
+        // Large text, light theme.
+        let mut app = demo_app();
+        app.settings.language = lang;
+        app.settings.text_scale = 1.5;
+        app.settings.theme = zvm_gui::settings::Theme::Light;
+        let mut h = snapshot_harness(app, 1100.0);
+        for screen in [Screen::Recordings, Screen::Settings] {
+            h.state_mut().screen = screen;
+            let name = format!("{}_large_light_{tag}", format!("{screen:?}").to_lowercase());
+            snap(&mut h, name);
+        }
+    }
+    // The README's picture: a real idle window (signed in, listed, nothing running).
+    let mut app = demo_app();
+    app.job = JobState::Idle;
+    app.transfers.clear();
+    app.move_plan = None;
+    app.log.clear();
+    app.screen = Screen::Recordings;
+    let mut h = snapshot_harness(app, 1100.0);
+    snap(&mut h, "hero_idle_en".to_string());
+    drop(h);
+    assert!(failures.is_empty(), "snapshots differ: {failures:#?}");
+}
+
+#[test]
+fn the_japanese_demo_says_its_reasons_in_japanese() {
+    let mut app = demo_app();
+    app.settings.language = Lang::Ja;
+    let mut h = harness(app);
+    {
+        {
             h.state_mut().screen = Screen::Recordings;
             h.run_steps(2);
             assert!(h.query_all_by_label("レコーディング").count() >= 1);
@@ -1365,22 +1238,29 @@ fn snapshots_of_every_screen_in_both_languages() {
             );
         }
     }
-    assert!(failures.is_empty(), "snapshots differ: {failures:#?}");
 }
 
 #[test]
-fn the_bundled_font_covers_the_japanese_in_the_string_table() {
-    // egui draws a replacement box for a missing glyph; check the font holds every char the
-    // Japanese table uses, plus the topics of the snapshot rows.
+fn the_bundled_fonts_draw_every_character_of_the_string_table_in_both_languages() {
+    // egui draws a replacement box for a missing glyph (and the snapshots refuse one):
+    // every character of every key, cause and file type in both languages, the sort arrows,
+    // and the topics of the snapshot rows, is in egui's fonts or the bundled CJK font.
+    use zvm_gui::i18n::S;
     let ctx = egui::Context::default();
     fonts::install(&ctx, FontSource::Bundled);
     let mut text: String = demo_rows().iter().map(|r| r.topic.clone()).collect();
-    for s in ja_samples() {
-        text.push_str(s);
+    text.push_str("▲▼…·–");
+    for lang in [Lang::En, Lang::Ja] {
+        for s in S::ALL {
+            text.push_str(lang.t(s));
+        }
+        for c in zvm_gui::i18n_causes::ALL_CAUSES {
+            text.push_str(lang.cause(c));
+        }
     }
     let mut out = ctx.run_ui(egui::RawInput::default(), |_| {});
     out.textures_delta.clear();
-    let missing: Vec<char> = ctx.fonts_mut(|f| {
+    let missing: BTreeSet<char> = ctx.fonts_mut(|f| {
         let font = egui::FontId::proportional(14.0);
         text.chars()
             .filter(|c| !c.is_ascii())
@@ -1391,30 +1271,8 @@ fn the_bundled_font_covers_the_japanese_in_the_string_table() {
     out.textures_delta.clear();
     assert!(
         missing.is_empty(),
-        "glyphs missing from the bundled font: {missing:?}"
+        "glyphs missing from the bundled fonts: {missing:?}"
     );
-}
-
-fn ja_samples() -> Vec<&'static str> {
-    use zvm_gui::i18n::S;
-    [
-        S::ScreenSettings,
-        S::ScreenSignIn,
-        S::ScreenRecordings,
-        S::ScreenTransfers,
-        S::ScreenMove,
-        S::ScreenLog,
-        S::MoveIntro,
-        S::WillDelete,
-        S::ConfirmDelete,
-        S::OpenThisAddress,
-        S::BandwidthLimit,
-        S::VerifyHash,
-        S::NoStoredToken,
-    ]
-    .into_iter()
-    .map(|s| Lang::Ja.t(s))
-    .collect()
 }
 
 #[test]
