@@ -66,6 +66,62 @@ pub enum JobState {
     Finished(JobKind),
 }
 
+/// Date ranges offered beside the two date fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatePreset {
+    Last7Days,
+    Last30Days,
+    ThisYear,
+    LastYear,
+    Last12Months,
+}
+
+impl DatePreset {
+    pub const ALL: [DatePreset; 5] = [
+        DatePreset::Last7Days,
+        DatePreset::Last30Days,
+        DatePreset::ThisYear,
+        DatePreset::LastYear,
+        DatePreset::Last12Months,
+    ];
+
+    fn words(self) -> S {
+        match self {
+            DatePreset::Last7Days => S::Last7Days,
+            DatePreset::Last30Days => S::Last30Days,
+            DatePreset::ThisYear => S::ThisYear,
+            DatePreset::LastYear => S::LastYear,
+            DatePreset::Last12Months => S::Last12Months,
+        }
+    }
+
+    /// The local days of the preset, as of `today` (both ends included).
+    pub fn range(self, today: Date) -> (Date, Date) {
+        let back = |days: i64| {
+            today
+                .checked_sub(jiff::Span::new().days(days))
+                .unwrap_or(today)
+        };
+        let jan1 = |y: i16| Date::new(y, 1, 1).unwrap_or(today);
+        match self {
+            DatePreset::Last7Days => (back(6), today),
+            DatePreset::Last30Days => (back(29), today),
+            DatePreset::ThisYear => (jan1(today.year()), today),
+            DatePreset::LastYear => {
+                let y = today.year() - 1;
+                (jan1(y), Date::new(y, 12, 31).unwrap_or(today))
+            }
+            DatePreset::Last12Months => (
+                today
+                    .checked_sub(jiff::Span::new().years(1))
+                    .and_then(|d| d.tomorrow())
+                    .unwrap_or(today),
+                today,
+            ),
+        }
+    }
+}
+
 /// Whose recordings to list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserPick {
@@ -1115,6 +1171,29 @@ impl ZvmApp {
                         }
                     });
             }
+            // Presets fill the two dates (local days) and list at once.
+            let mut preset = None;
+            egui::ComboBox::from_id_salt("presets")
+                .selected_text("…")
+                .width(30.0)
+                .show_ui(ui, |ui| {
+                    for p in DatePreset::ALL {
+                        if ui.selectable_label(false, t(p.words())).clicked() {
+                            preset = Some(p);
+                        }
+                    }
+                });
+            if let Some(p) = preset {
+                let today = jiff::Timestamp::now()
+                    .to_zoned(self.list.time_zone().clone())
+                    .date();
+                let (from, to) = p.range(today);
+                self.from_text = from.to_string();
+                self.to_text = to.to_string();
+                if !self.listing {
+                    self.start_list();
+                }
+            }
             let list = ui.add_enabled(!self.listing, egui::Button::new(t(S::List)));
             if list.clicked() {
                 self.start_list();
@@ -1803,5 +1882,25 @@ fn path_edit(ui: &mut Ui, p: &mut PathBuf) {
 impl eframe::App for ZvmApp {
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         ZvmApp::ui(self, ui);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_presets_are_whole_local_days_ending_today() {
+        let today: Date = "2026-03-05".parse().unwrap();
+        let r = |p: DatePreset| {
+            let (a, b) = p.range(today);
+            (a.to_string(), b.to_string())
+        };
+        let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(r(DatePreset::Last7Days), s("2026-02-27", "2026-03-05"));
+        assert_eq!(r(DatePreset::Last30Days), s("2026-02-04", "2026-03-05"));
+        assert_eq!(r(DatePreset::ThisYear), s("2026-01-01", "2026-03-05"));
+        assert_eq!(r(DatePreset::LastYear), s("2025-01-01", "2025-12-31"));
+        assert_eq!(r(DatePreset::Last12Months), s("2025-03-06", "2026-03-05"));
     }
 }

@@ -210,11 +210,16 @@ pub enum S {
     SecretKeepFailed,
     TemplateProblem,
     KeptInKeyringElse,
+    Last7Days,
+    Last30Days,
+    ThisYear,
+    LastYear,
+    Last12Months,
 }
 
 impl S {
     /// Every key, for the table's own tests.
-    pub const ALL: [S; 191] = [
+    pub const ALL: [S; 196] = [
         S::AppTitle,
         S::ScreenSettings,
         S::ScreenSignIn,
@@ -406,6 +411,11 @@ impl S {
         S::SecretKeepFailed,
         S::TemplateProblem,
         S::KeptInKeyringElse,
+        S::Last7Days,
+        S::Last30Days,
+        S::ThisYear,
+        S::LastYear,
+        S::Last12Months,
     ];
 }
 
@@ -633,6 +643,11 @@ fn en(s: S) -> &'static str {
         SecretKeepFailed => "The client secret could not be kept:",
         TemplateProblem => "This template cannot be used:",
         KeptInKeyringElse => "Kept in the system's keyring where there is one, else in",
+        Last7Days => "Last 7 days",
+        Last30Days => "Last 30 days",
+        ThisYear => "This year",
+        LastYear => "Last year",
+        Last12Months => "Last 12 months",
     }
 }
 
@@ -844,6 +859,11 @@ fn ja(s: S) -> &'static str {
         SecretKeepFailed => "クライアントシークレットを保存できませんでした：",
         TemplateProblem => "このテンプレートは使えません：",
         KeptInKeyringElse => "システムのキーリングがあればそこに、なければ次の場所に保存：",
+        Last7Days => "過去 7 日",
+        Last30Days => "過去 30 日",
+        ThisYear => "今年",
+        LastYear => "昨年",
+        Last12Months => "過去 12 か月",
     }
 }
 

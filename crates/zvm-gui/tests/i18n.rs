@@ -93,6 +93,7 @@ fn the_screens_draw_no_english_literal_of_their_own() {
         "confirm-close",
         "confirm-remove",
         "problems-%Y%m%d-%H%M%S.txt",
+        "presets",
         // A cargo feature's name in `cfg!`.
         "native-dialogs",
     ];
