@@ -13,6 +13,7 @@ use zvm_engine::{Event, KeepReason, MoveCandidate, UserSelection};
 use crate::backend::{
     Backend, Cmd, ConnectSpec, JobKind, JobSpec, MeetingSel, Msg, Problem, TokenView,
 };
+use crate::date_picker::date_picker;
 use crate::elide::elide_path;
 use crate::i18n::{Lang, S};
 use crate::model::{
@@ -1141,10 +1142,15 @@ impl ZvmApp {
             ui.label(t(S::NotConnected));
         }
         ui.horizontal(|ui| {
+            let today = jiff::Timestamp::now()
+                .to_zoned(self.list.time_zone().clone())
+                .date();
             ui.label(t(S::From));
             ui.add(egui::TextEdit::singleline(&mut self.from_text).desired_width(90.0));
+            date_picker(ui, lang, "from", &mut self.from_text, today);
             ui.label(t(S::To));
             ui.add(egui::TextEdit::singleline(&mut self.to_text).desired_width(90.0));
+            date_picker(ui, lang, "to", &mut self.to_text, today);
             if self.settings.auth_mode == AuthMode::ServerToServer {
                 ui.label(t(S::User));
                 let current = match &self.user_pick {

@@ -215,11 +215,15 @@ pub enum S {
     ThisYear,
     LastYear,
     Last12Months,
+    PickDate,
+    PrevMonth,
+    NextMonth,
+    Weekdays,
 }
 
 impl S {
     /// Every key, for the table's own tests.
-    pub const ALL: [S; 196] = [
+    pub const ALL: [S; 200] = [
         S::AppTitle,
         S::ScreenSettings,
         S::ScreenSignIn,
@@ -416,6 +420,10 @@ impl S {
         S::ThisYear,
         S::LastYear,
         S::Last12Months,
+        S::PickDate,
+        S::PrevMonth,
+        S::NextMonth,
+        S::Weekdays,
     ];
 }
 
@@ -648,6 +656,10 @@ fn en(s: S) -> &'static str {
         ThisYear => "This year",
         LastYear => "Last year",
         Last12Months => "Last 12 months",
+        PickDate => "Pick…",
+        PrevMonth => "Previous month",
+        NextMonth => "Next month",
+        Weekdays => "Mo Tu We Th Fr Sa Su",
     }
 }
 
@@ -864,6 +876,10 @@ fn ja(s: S) -> &'static str {
         ThisYear => "今年",
         LastYear => "昨年",
         Last12Months => "過去 12 か月",
+        PickDate => "選ぶ…",
+        PrevMonth => "前の月",
+        NextMonth => "次の月",
+        Weekdays => "月 火 水 木 金 土 日",
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod date_picker;
 pub mod elide;
 pub mod fonts;
 pub mod i18n;

@@ -1070,6 +1070,43 @@ fn closing_the_window_while_copying_asks_first() {
     assert!(!h.state_mut().hold_close());
 }
 
+#[test]
+fn the_calendar_beside_a_date_field_writes_the_picked_day() {
+    let mut app = demo_app();
+    app.screen = Screen::Recordings;
+    let mut h = harness(app);
+    h.run_steps(2);
+    assert_eq!(h.state().from_text, "2026-10-01");
+    // The first "Pick…" is the From field's: its month opens, a day click writes the day.
+    h.get_all_by_label("Pick…")
+        .next()
+        .expect("a calendar button")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("2026-10");
+    assert_eq!(
+        h.query_all_by_label("15").count(),
+        1,
+        "one calendar is open"
+    );
+    h.get_by_label("15").click();
+    h.run_steps(2);
+    assert_eq!(h.state().from_text, "2026-10-15");
+    // The next month, then a day of it, in the To field's calendar.
+    h.get_all_by_label("Pick…")
+        .nth(1)
+        .expect("the To calendar")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("2026-11");
+    h.get_by_label("▶").click();
+    h.run_steps(2);
+    h.get_by_label("2026-12");
+    h.get_by_label("3").click();
+    h.run_steps(2);
+    assert_eq!(h.state().to_text, "2026-12-03");
+}
+
 // ---- snapshots: deterministic content (tests/support) fed through the same message path as
 // the engine ----
 

@@ -94,6 +94,8 @@ fn the_screens_draw_no_english_literal_of_their_own() {
         "confirm-remove",
         "problems-%Y%m%d-%H%M%S.txt",
         "presets",
+        "from",
+        "to",
         // A cargo feature's name in `cfg!`.
         "native-dialogs",
     ];
