@@ -701,7 +701,7 @@ impl ZvmApp {
     pub fn screen_ready(&self, s: Screen) -> bool {
         match s {
             Screen::Setup | Screen::Settings | Screen::Log => true,
-            Screen::SignIn => crate::setup::is_ready(&self.settings),
+            Screen::SignIn => self.connection.is_some() || crate::setup::is_ready(&self.settings),
             Screen::Recordings => self.connection.is_some() || !self.list.rows.is_empty(),
             Screen::Move => !self.list.rows.is_empty() || self.move_plan.is_some(),
             Screen::Transfers => !self.transfers.rows.is_empty() || self.job != JobState::Idle,
