@@ -630,7 +630,7 @@ impl ZvmApp {
         egui::Panel::top("top").show(ui, |ui| self.top_bar(ui));
         egui::Panel::left("nav")
             .resizable(false)
-            .exact_size(150.0)
+            .exact_size(150.0 * self.settings.text_scale)
             .show(ui, |ui| self.nav(ui));
         self.apply_appearance(ui.ctx());
         egui::CentralPanel::default().show(ui, |ui| match self.screen {
@@ -1141,15 +1141,16 @@ impl ZvmApp {
         if self.connection.is_none() {
             ui.label(t(S::NotConnected));
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let today = jiff::Timestamp::now()
                 .to_zoned(self.list.time_zone().clone())
                 .date();
             ui.label(t(S::From));
-            ui.add(egui::TextEdit::singleline(&mut self.from_text).desired_width(90.0));
+            let date_w = 90.0 * self.settings.text_scale;
+            ui.add(egui::TextEdit::singleline(&mut self.from_text).desired_width(date_w));
             date_picker(ui, lang, "from", &mut self.from_text, today);
             ui.label(t(S::To));
-            ui.add(egui::TextEdit::singleline(&mut self.to_text).desired_width(90.0));
+            ui.add(egui::TextEdit::singleline(&mut self.to_text).desired_width(date_w));
             date_picker(ui, lang, "to", &mut self.to_text, today);
             if self.settings.auth_mode == AuthMode::ServerToServer {
                 ui.label(t(S::User));
@@ -1208,7 +1209,7 @@ impl ZvmApp {
                 ui.label(t(S::Listing));
             }
         });
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(t(S::Filter));
             if ui
                 .add(egui::TextEdit::singleline(&mut self.filter_text).desired_width(180.0))
@@ -1242,7 +1243,7 @@ impl ZvmApp {
                 }
             });
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(
                 RichText::new(format!(
                     "{}: {} {} · {}",
@@ -1290,16 +1291,26 @@ impl ZvmApp {
     fn recordings_table(&mut self, ui: &mut Ui) {
         let lang = self.lang();
         let t = |s| lang.t(s);
-        const DATE_W: f32 = 118.0;
-        const TYPES_W: f32 = 150.0;
-        const LEN_W: f32 = 56.0;
-        const SIZE_W: f32 = 80.0;
-        const STATUS_W: f32 = 128.0;
-        let row_h = 20.0;
+        // Widths in points at normal text size; larger text widens them all.
+        let k = self.settings.text_scale;
+        let (date_w, size_w, status_w) = (118.0 * k, 80.0 * k, 128.0 * k);
+        let row_h = 20.0 * k;
         let gap = ui.spacing().item_spacing.x;
-        // Seven cells, six gaps between them, and room for the scroll bar.
-        let fixed = DATE_W + TYPES_W + LEN_W + SIZE_W + STATUS_W + 6.0 * gap + 16.0;
-        let flexible = (ui.available_width() - fixed).max(160.0);
+        // The file types and the length go first when the window is too narrow for every
+        // column at this text size: the topic, date, size and status always show whole.
+        let room = ui.available_width() - (date_w + size_w + status_w + 16.0 + 6.0 * gap);
+        let types_w = if room - 150.0 * k >= 260.0 * k {
+            150.0 * k
+        } else {
+            0.0
+        };
+        let len_w = if room - types_w - 56.0 * k >= 260.0 * k {
+            56.0 * k
+        } else {
+            0.0
+        };
+        let fixed = date_w + types_w + len_w + size_w + status_w + 6.0 * gap + 16.0;
+        let flexible = (ui.available_width() - fixed).max(160.0 * k);
         let topic_w = (flexible * 0.62).floor();
         let host_w = flexible - topic_w;
         let (key, ascending) = self.list.sorting();
@@ -1334,12 +1345,16 @@ impl ZvmApp {
                 );
             };
             head(ui, topic_w, S::ColTopic, Some(SortKey::Topic));
-            head(ui, DATE_W, S::ColDate, Some(SortKey::Date));
+            head(ui, date_w, S::ColDate, Some(SortKey::Date));
             head(ui, host_w, S::ColHost, Some(SortKey::Host));
-            head(ui, TYPES_W, S::ColTypes, None);
-            head(ui, LEN_W, S::ColDuration, Some(SortKey::Duration));
-            head(ui, SIZE_W, S::ColSize, Some(SortKey::Size));
-            head(ui, STATUS_W, S::ColStatus, Some(SortKey::Status));
+            if types_w > 0.0 {
+                head(ui, types_w, S::ColTypes, None);
+            }
+            if len_w > 0.0 {
+                head(ui, len_w, S::ColDuration, Some(SortKey::Duration));
+            }
+            head(ui, size_w, S::ColSize, Some(SortKey::Size));
+            head(ui, status_w, S::ColStatus, Some(SortKey::Status));
         });
         if let Some(k) = sort {
             self.list.sort_by(k);
@@ -1378,16 +1393,20 @@ impl ZvmApp {
                                 }
                             },
                         );
-                        cell(ui, DATE_W, r.when.as_str());
+                        cell(ui, date_w, r.when.as_str());
                         cell(ui, host_w, r.host.as_str());
-                        cell(ui, TYPES_W, lang.file_types(&r.types));
-                        let len = if r.duration_min > 0 {
-                            format!("{} {minutes}", r.duration_min)
-                        } else {
-                            String::new()
-                        };
-                        cell(ui, LEN_W, len);
-                        cell(ui, SIZE_W, human_bytes(r.bytes));
+                        if types_w > 0.0 {
+                            cell(ui, types_w, lang.file_types(&r.types));
+                        }
+                        if len_w > 0.0 {
+                            let len = if r.duration_min > 0 {
+                                format!("{} {minutes}", r.duration_min)
+                            } else {
+                                String::new()
+                            };
+                            cell(ui, len_w, len);
+                        }
+                        cell(ui, size_w, human_bytes(r.bytes));
                         let (st, color) = match r.status {
                             RowStatus::InCloud => (t(S::StInCloud), None),
                             RowStatus::Downloaded => (
@@ -1405,7 +1424,7 @@ impl ZvmApp {
                             Some(c) => RichText::new(st).color(c),
                             None => RichText::new(st),
                         };
-                        cell(ui, STATUS_W, text);
+                        cell(ui, status_w, text);
                     });
                 }
             });
@@ -1457,7 +1476,7 @@ impl ZvmApp {
             ("–".into(), "–".into())
         };
         ui.label(format!("{}: {rate} · {}: {eta}", t(S::Rate), t(S::Eta)));
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let running = matches!(self.job, JobState::Running(JobKind::Download));
             if ui
                 .add_enabled(running, egui::Button::new(t(S::Pause)))
@@ -1532,23 +1551,21 @@ impl ZvmApp {
     fn transfers_table(&mut self, ui: &mut Ui) {
         let lang = self.lang();
         let t = |s| lang.t(s);
-        const STATE_W: f32 = 170.0;
-        const BAR_W: f32 = 90.0;
-        const BYTES_W: f32 = 132.0;
-        const SPEED_W: f32 = 80.0;
-        const LEFT_W: f32 = 44.0;
-        let row_h = 20.0;
+        let k = self.settings.text_scale;
+        let (state_w, bar_w, bytes_w, speed_w, left_w) =
+            (170.0 * k, 90.0 * k, 132.0 * k, 80.0 * k, 44.0 * k);
+        let row_h = 20.0 * k;
         let gap = ui.spacing().item_spacing.x;
         let path_w = (ui.available_width()
-            - (STATE_W + BAR_W + BYTES_W + SPEED_W + LEFT_W + 5.0 * gap + 16.0))
+            - (state_w + bar_w + bytes_w + speed_w + left_w + 5.0 * gap + 16.0))
             .max(120.0);
         ui.horizontal(|ui| {
             for (w, s) in [
-                (STATE_W, S::ColState),
-                (BAR_W, S::ColProgress),
-                (BYTES_W, S::ColSize),
-                (SPEED_W, S::ColSpeed),
-                (LEFT_W, S::ColLeft),
+                (state_w, S::ColState),
+                (bar_w, S::ColProgress),
+                (bytes_w, S::ColSize),
+                (speed_w, S::ColSpeed),
+                (left_w, S::ColLeft),
                 (path_w, S::ColFile),
             ] {
                 cell(ui, w, RichText::new(t(s)).strong());
@@ -1586,18 +1603,18 @@ impl ZvmApp {
                             }
                             TfState::Skipped => (RichText::new(t(S::TfSkipped)), 1.0),
                         };
-                        let state = cell(ui, STATE_W, label);
+                        let state = cell(ui, state_w, label);
                         if let TfState::Failed(detail) = &r.state {
                             state.on_hover_text(detail.as_str());
                         }
-                        let mut bar = egui::ProgressBar::new(frac).desired_width(BAR_W);
+                        let mut bar = egui::ProgressBar::new(frac).desired_width(bar_w);
                         if matches!(r.state, TfState::Failed(_)) {
                             bar = bar.fill(error);
                         }
                         ui.add(bar);
                         cell(
                             ui,
-                            BYTES_W,
+                            bytes_w,
                             format!("{} / {}", human_bytes(r.done), human_bytes(r.size)),
                         );
                         let active = r.state == TfState::Active;
@@ -1606,12 +1623,12 @@ impl ZvmApp {
                             None if active => t(S::Measuring).to_string(),
                             _ => String::new(),
                         };
-                        cell(ui, SPEED_W, speed);
+                        cell(ui, speed_w, speed);
                         let left = match r.eta_secs() {
                             Some(s) if active => human_secs(s),
                             _ => String::new(),
                         };
-                        cell(ui, LEFT_W, left);
+                        cell(ui, left_w, left);
                         let ctx = ui.ctx().clone();
                         let mut measure = |c: char| ctx.fonts_mut(|f| f.glyph_width(&body, c));
                         let shown = elide_path(&r.file.path, path_w - 4.0, &mut measure);
