@@ -775,6 +775,58 @@ fn user_sign_in_through_the_browser_with_pkce_shows_the_stored_token_but_never_t
             "the {key} is shown in the window"
         );
     }
+
+    // Sign out: the connection is forgotten and the stored sign-in removed (the CLI's too).
+    click_nav(&mut h, "Sign in");
+    h.get_by_label("Sign out").click();
+    h.step();
+    wait_for(&mut h, "the sign-out", 30, |a| {
+        a.connection.is_none() && a.token.as_ref().is_some_and(|t| !t.present)
+    });
+    assert!(!token_file.exists(), "the token file is removed");
+    assert_eq!(h.state().screen, Screen::SignIn);
+    h.get_by_label("Not connected yet.");
+}
+
+#[test]
+fn the_problem_log_can_be_copied_and_saved_in_the_windows_language() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = demo_app();
+    app.settings.state_path = dir.path().join("state.sqlite3");
+    app.settings.language = Lang::Ja;
+    app.screen = Screen::Log;
+    let lines = app.log.len();
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("すべてコピー").click();
+    h.run_steps(1);
+    let copied: Vec<String> = h
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            egui::OutputCommand::CopyText(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copied.len(), 1, "one copy");
+    assert_eq!(copied[0].lines().count(), lines, "every line of the log");
+    assert!(
+        copied[0].contains("ダウンロードできませんでした"),
+        "{}",
+        copied[0]
+    );
+    h.get_by_label("ファイルに保存").click();
+    h.run_steps(2);
+    let saved: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().contains("problems-"))
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(std::fs::read_to_string(&saved[0]).expect("read"), copied[0]);
+    h.get_by_label_contains(&saved[0].display().to_string());
 }
 
 #[test]
