@@ -736,7 +736,7 @@ mod tests {
 
     #[test]
     fn rows_are_in_local_time_and_the_date_range_is_in_local_days() {
-        let tokyo = TimeZone::get("Asia/Tokyo").expect("the bundled tzdb has Asia/Tokyo");
+        let tokyo = TimeZone::get("Asia/Tokyo").expect("the time-zone database (/usr/share/zoneinfo, or the one bundled on Windows) has Asia/Tokyo");
         let mut l = RecordingList::default();
         l.set_time_zone(tokyo.clone());
         // 23:30 UTC on the 28th is 08:30 on the 29th in Tokyo.

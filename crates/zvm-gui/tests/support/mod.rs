@@ -17,7 +17,7 @@ use zvm_state::FileStatus;
 
 /// The teacher's zone of the demo.
 pub fn tokyo() -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::get("Asia/Tokyo").expect("the bundled tzdb has Asia/Tokyo")
+    jiff::tz::TimeZone::get("Asia/Tokyo").expect("the time-zone database (/usr/share/zoneinfo, or the one bundled on Windows) has Asia/Tokyo")
 }
 
 pub fn demo_rows() -> Vec<Recording> {
