@@ -363,6 +363,10 @@ fn sign_in_list_select_download_and_the_cli_state_says_done() {
         shown, default_range,
         "after sign-in the range's meetings are listed"
     );
+    assert!(
+        h.state().list.rows.iter().any(|r| r.duration_min > 0),
+        "Zoom's duration reaches the length column"
+    );
     let first = &h.state().list.rows[h.state().list.visible[0]];
     h.get_by_label(&first.topic.clone());
 

@@ -75,6 +75,7 @@ pub fn demo_rows() -> Vec<Recording> {
                 files,
                 statuses[k],
             );
+            r.duration_min = 30 + (i as u32 * 7) % 60;
             // The meetings of the demo's move plan (one to remove, two that stay).
             r.selected = matches!(i, 0 | 2 | 4);
             r
