@@ -59,6 +59,8 @@ pub struct Recording {
     pub duration_min: u32,
     /// Lower-cased topic and host for the text filter.
     search: String,
+    /// How many bytes of `search` are the lower-cased topic.
+    topic_len: usize,
 }
 
 impl Recording {
@@ -78,7 +80,13 @@ impl Recording {
         types.dedup();
         let types = types.join(" ");
         let bytes = files.iter().map(|f| f.size).sum();
-        let search = format!("{} {} {}", topic, host, types).to_lowercase();
+        let topic_lower = topic.to_lowercase();
+        let topic_len = topic_lower.len();
+        let search = format!(
+            "{topic_lower} {} {}",
+            host.to_lowercase(),
+            types.to_lowercase()
+        );
         Recording {
             uuid,
             host_id,
@@ -96,7 +104,13 @@ impl Recording {
             selected: false,
             duration_min: 0,
             search,
+            topic_len,
         }
+    }
+
+    /// The topic lower-cased (the start of the search text), for sorting without allocating.
+    fn search_topic(&self) -> &str {
+        &self.search[..self.topic_len]
     }
 
     /// The meeting's length in minutes (Zoom's `duration`; negative or absent: 0).
@@ -157,6 +171,28 @@ pub enum SortKey {
     Duration,
     Size,
     Status,
+}
+
+/// The order of rows `a` and `b` of `rows` by `key`; ties keep the listing's order, so the
+/// order never jumps between frames.
+fn compare(
+    rows: &[Recording],
+    key: SortKey,
+    ascending: bool,
+    a: usize,
+    b: usize,
+) -> std::cmp::Ordering {
+    let (x, y) = (&rows[a], &rows[b]);
+    let o = match key {
+        SortKey::Date => x.start.cmp(&y.start),
+        SortKey::Topic => x.search_topic().cmp(y.search_topic()),
+        SortKey::Host => x.host.cmp(&y.host),
+        SortKey::Duration => x.duration_min.cmp(&y.duration_min),
+        SortKey::Size => x.bytes.cmp(&y.bytes),
+        SortKey::Status => (x.status as u8).cmp(&(y.status as u8)),
+    };
+    let o = if ascending { o } else { o.reverse() };
+    o.then(a.cmp(&b))
 }
 
 /// The window's time zone (UTC until told).
@@ -255,22 +291,9 @@ impl RecordingList {
     }
 
     fn resort(&mut self) {
-        let rows = &self.rows;
-        let (key, ascending) = (self.sort, self.ascending);
-        self.visible.sort_by(|a, b| {
-            let (x, y) = (&rows[*a], &rows[*b]);
-            let o = match key {
-                SortKey::Date => x.start.cmp(&y.start),
-                SortKey::Topic => x.topic.to_lowercase().cmp(&y.topic.to_lowercase()),
-                SortKey::Host => x.host.cmp(&y.host),
-                SortKey::Duration => x.duration_min.cmp(&y.duration_min),
-                SortKey::Size => x.bytes.cmp(&y.bytes),
-                SortKey::Status => (x.status as u8).cmp(&(y.status as u8)),
-            };
-            let o = if ascending { o } else { o.reverse() };
-            // Ties keep the listing's order, so the order never jumps between frames.
-            o.then(a.cmp(b))
-        });
+        let (rows, key, ascending) = (&self.rows, self.sort, self.ascending);
+        self.visible
+            .sort_by(|a, b| compare(rows, key, ascending, *a, *b));
     }
 
     fn refilter(&mut self) {
@@ -281,11 +304,9 @@ impl RecordingList {
     }
 
     /// Adds a batch of listed meetings (a meeting listed again replaces its row and keeps
-    /// its tick). Sorting makes a batch cost O(shown · log shown): the listing arrives in
-    /// batches of a hundred, so a 100,000-row listing sorts about a thousand times, once per
-    /// batch, never per frame.
+    /// its tick), in the shown order.
     pub fn extend(&mut self, batch: Vec<Recording>) {
-        let mut added = false;
+        let mut added: Vec<usize> = Vec::new();
         for mut r in batch {
             r.localize(&self.tz.0);
             for f in &r.files {
@@ -304,8 +325,7 @@ impl RecordingList {
             let i = self.rows.len();
             self.by_uuid.insert(r.uuid.clone(), i);
             if self.passes(&r) {
-                self.visible.push(i);
-                added = true;
+                added.push(i);
             }
             if r.selected {
                 self.selected_count += 1;
@@ -313,8 +333,27 @@ impl RecordingList {
             }
             self.rows.push(r);
         }
-        if added {
-            self.resort();
+        if !added.is_empty() {
+            // The new rows are sorted among themselves and merged into the shown order:
+            // O(shown + batch · log batch) per batch, so a listing that arrives in a thousand
+            // batches never sorts the whole list a thousand times.
+            let (rows, key, ascending) = (&self.rows, self.sort, self.ascending);
+            added.sort_by(|a, b| compare(rows, key, ascending, *a, *b));
+            let old = std::mem::take(&mut self.visible);
+            let mut merged = Vec::with_capacity(old.len() + added.len());
+            let (mut x, mut y) = (old.into_iter().peekable(), added.into_iter().peekable());
+            while let (Some(&a), Some(&b)) = (x.peek(), y.peek()) {
+                if compare(rows, key, ascending, a, b).is_le() {
+                    merged.push(a);
+                    x.next();
+                } else {
+                    merged.push(b);
+                    y.next();
+                }
+            }
+            merged.extend(x);
+            merged.extend(y);
+            self.visible = merged;
         }
     }
 
@@ -777,6 +816,24 @@ mod tests {
         assert_eq!(l.rows[0].when, "2026-11-28 23:30");
         let fixed = TimeZone::fixed(jiff::tz::offset(-5));
         assert_eq!(zone_label(&fixed), "UTC-05:00");
+    }
+
+    #[test]
+    fn rows_arriving_in_batches_are_merged_into_the_shown_order() {
+        let day = |i: usize, d: u32| {
+            let mut r = rec(i, "t", 1);
+            r.start = format!("2026-11-{d:02}T00:00:00Z").parse().unwrap();
+            r
+        };
+        let mut l = RecordingList::default();
+        l.extend(vec![day(0, 5), day(1, 20)]);
+        l.extend(vec![day(2, 10), day(3, 25), day(4, 1)]);
+        l.extend(vec![day(5, 15)]);
+        assert_eq!(
+            l.visible,
+            vec![3, 1, 5, 2, 0, 4],
+            "newest first across batches"
+        );
     }
 
     #[test]
