@@ -22,6 +22,7 @@ pub mod failure;
 pub mod outcome;
 pub mod parse;
 pub mod run_context;
+pub mod secret_store;
 pub mod serve_settings;
 pub mod settings;
 pub mod token_store;

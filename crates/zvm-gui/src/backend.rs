@@ -212,6 +212,9 @@ pub enum Cmd {
     ExecuteMove,
     /// Stop the running download or move (pause and cancel).
     Stop,
+    /// Forget the connection, and the stored sign-in of user OAuth (the CLI's too: it is the
+    /// same store).
+    SignOut(ConnectSpec),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,6 +271,8 @@ pub enum Msg {
     },
     /// Something went wrong: shown in the Problems screen, in the window's language.
     Problem(Problem),
+    /// The connection is forgotten (and the stored sign-in removed).
+    SignedOut,
 }
 
 /// A problem to show: its cause (which the window puts in its own words, through its string
@@ -281,10 +286,20 @@ pub struct Problem {
 
 impl Problem {
     pub fn of(f: &Failure) -> Problem {
+        // These causes are raised with the window's own English explanation, which the
+        // cause's sentence already says in the user's language: no detail beside it.
+        let own_words = matches!(
+            f.cause,
+            Cause::NoDestination
+                | Cause::NoStatePath
+                | Cause::NotConnected
+                | Cause::NoClientId
+                | Cause::NothingPlanned
+        );
         Problem {
             cause: f.cause,
             subject: String::new(),
-            detail: f.detail(),
+            detail: if own_words { String::new() } else { f.detail() },
         }
     }
 
@@ -451,6 +466,7 @@ async fn handle(cmd: Cmd, shared: Shared, out: Outbox) {
             failed_job(JobKind::Move, r, &out)
         }
         Cmd::Stop => Ok(()),
+        Cmd::SignOut(spec) => sign_out(&spec, &shared, &out),
     };
     if let Err(e) = result {
         out.send(Msg::Problem(Problem::of(&e)));
@@ -494,8 +510,9 @@ async fn connect(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<()
                     .await
                     .map_err(zerr)?,
             );
+            // The account's ID: the window says "Account ID" beside it in its language.
             (
-                format!("account {}", spec.account_id),
+                spec.account_id.clone(),
                 users.into_iter().map(|u| (u.id, u.email)).collect(),
             )
         }
@@ -573,6 +590,15 @@ fn token_status(spec: &ConnectSpec, out: &Outbox) -> Result<(), Failure> {
     };
     out.send(Msg::TokenState(view));
     Ok(())
+}
+
+fn sign_out(spec: &ConnectSpec, shared: &Shared, out: &Outbox) -> Result<(), Failure> {
+    lock(shared).client = None;
+    if spec.mode == AuthMode::User {
+        spec.token_store()?.clear().map_err(zerr)?;
+    }
+    out.send(Msg::SignedOut);
+    token_status(spec, out)
 }
 
 fn client_of(shared: &Shared) -> Result<ZoomClient, Failure> {
@@ -716,15 +742,18 @@ impl AsyncMeetingFn for &mut Collector {
                 size: f.file_size,
             })
             .collect();
-        self.batch.push(Recording::new(
-            meeting.uuid.clone(),
-            meeting.host_id.clone(),
-            host.to_string(),
-            meeting.topic.clone(),
-            meeting.start_time.clone(),
-            files,
-            status,
-        ));
+        self.batch.push(
+            Recording::new(
+                meeting.uuid.clone(),
+                meeting.host_id.clone(),
+                host.to_string(),
+                meeting.topic.clone(),
+                meeting.start_time.clone(),
+                files,
+                status,
+            )
+            .with_duration(meeting.duration),
+        );
         if self.batch.len() >= 100 {
             self.flush();
         }

@@ -7,11 +7,15 @@
 
 pub mod app;
 pub mod backend;
+pub mod date_picker;
+pub mod elide;
 pub mod fonts;
 pub mod i18n;
 pub mod i18n_causes;
 pub mod i18n_events;
 pub mod model;
+pub mod name_preview;
 pub mod settings;
+pub mod setup;
 
 pub use app::{Screen, ZvmApp};

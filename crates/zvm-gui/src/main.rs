@@ -10,10 +10,12 @@ use zvm_gui::settings::{GuiSettings, SettingsFiles};
 
 fn main() -> eframe::Result {
     let files = SettingsFiles::default_places();
-    let (settings, load_error) = match GuiSettings::load(&files) {
+    let (mut settings, load_error) = match GuiSettings::load(&files) {
         Ok(s) => (s, None),
         Err(e) => (GuiSettings::default(), Some(Problem::of(&e.into_failure()))),
     };
+    // A secret kept on this computer fills the field when no config file or variable does.
+    settings.fill_kept_secret();
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1100.0, 720.0])

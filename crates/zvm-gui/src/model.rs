@@ -2,10 +2,16 @@
 //! and selection totals, so 100,000 rows cost nothing per frame), the transfers (per-file rows
 //! built from engine events; overall figures, rate and ETA read from the engine's accounting),
 //! and the log of problems.
+//!
+//! Times are shown in the computer's time zone (a class at 18:30 in Tokyo says 18:30), and
+//! the date range the user picks is in local days; only the backend speaks Zoom's UTC days.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
+use jiff::Timestamp;
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 
 use zvm_engine::events::{FailureClass, FileRef, KeepReason, Notice, SkipReason};
 use zvm_engine::{Event, RunStats};
@@ -34,9 +40,14 @@ pub struct Recording {
     pub host: String,
     pub topic: String,
     pub start_time: String,
-    /// The meeting's UTC day (what Zoom's listing filters on).
+    /// When the meeting started.
+    pub start: Timestamp,
+    /// The meeting's UTC day (what Zoom's listing filters on; the backend finds the meeting
+    /// again by it).
     pub date: Date,
-    /// `YYYY-MM-DD HH:MM` in UTC, for the table.
+    /// The meeting's day in the window's time zone (what the date range filters on).
+    pub local_date: Date,
+    /// `YYYY-MM-DD HH:MM` in the window's time zone, for the table.
     pub when: String,
     pub files: Vec<RecFile>,
     /// `MP4 M4A CHAT`... for the table.
@@ -44,8 +55,12 @@ pub struct Recording {
     pub bytes: u64,
     pub status: RowStatus,
     pub selected: bool,
+    /// The meeting's length in minutes, as Zoom reports it (0: not said).
+    pub duration_min: u32,
     /// Lower-cased topic and host for the text filter.
     search: String,
+    /// How many bytes of `search` are the lower-cased topic.
+    topic_len: usize,
 }
 
 impl Recording {
@@ -59,28 +74,134 @@ impl Recording {
         status: RowStatus,
     ) -> Recording {
         let ts = zvm_engine::artifacts::parse_time(&start_time);
-        let utc = ts.to_zoned(jiff::tz::TimeZone::UTC);
+        let utc = ts.to_zoned(TimeZone::UTC);
         let mut types: Vec<&str> = files.iter().map(|f| f.file_type.as_str()).collect();
         types.sort_unstable();
         types.dedup();
         let types = types.join(" ");
         let bytes = files.iter().map(|f| f.size).sum();
-        let search = format!("{} {} {}", topic, host, types).to_lowercase();
+        let topic_lower = topic.to_lowercase();
+        let topic_len = topic_lower.len();
+        let search = format!(
+            "{topic_lower} {} {}",
+            host.to_lowercase(),
+            types.to_lowercase()
+        );
         Recording {
             uuid,
             host_id,
             host,
             topic,
             start_time,
+            start: ts,
             date: utc.date(),
-            when: utc.strftime("%Y-%m-%d %H:%M").to_string(),
+            local_date: utc.date(),
+            when: local_when(&TimeZone::UTC, ts),
             files,
             types,
             bytes,
             status,
             selected: false,
+            duration_min: 0,
             search,
+            topic_len,
         }
+    }
+
+    /// The topic lower-cased (the start of the search text), for sorting without allocating.
+    fn search_topic(&self) -> &str {
+        &self.search[..self.topic_len]
+    }
+
+    /// The meeting's length in minutes (Zoom's `duration`; negative or absent: 0).
+    pub fn with_duration(mut self, minutes: i64) -> Recording {
+        self.duration_min = u32::try_from(minutes).unwrap_or(0);
+        self
+    }
+
+    /// Puts the row's day and time in `tz`.
+    fn localize(&mut self, tz: &TimeZone) {
+        self.local_date = self.start.to_zoned(tz.clone()).date();
+        self.when = local_when(tz, self.start);
+    }
+}
+
+/// `YYYY-MM-DD HH:MM` of `ts` in `tz`.
+pub fn local_when(tz: &TimeZone, ts: Timestamp) -> String {
+    ts.to_zoned(tz.clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// A Zoom time (`2026-11-28T09:30:00Z`) as `YYYY-MM-DD HH:MM` in `tz`.
+pub fn local_when_of(tz: &TimeZone, zoom_time: &str) -> String {
+    local_when(tz, zvm_engine::artifacts::parse_time(zoom_time))
+}
+
+/// The zone's name for labels: its IANA name (`Asia/Tokyo`), else its offset (`UTC+09:00`).
+pub fn zone_label(tz: &TimeZone) -> String {
+    if let Some(name) = tz.iana_name() {
+        return name.to_string();
+    }
+    let offset = tz.to_offset(Timestamp::now());
+    let secs = offset.seconds();
+    let sign = if secs < 0 { '-' } else { '+' };
+    let secs = secs.unsigned_abs();
+    format!("UTC{sign}{:02}:{:02}", secs / 3600, (secs / 60) % 60)
+}
+
+/// The UTC days to ask Zoom for so that every meeting of the local days `from..=to` is
+/// listed: a zone is less than a day from UTC, so one day more on each side covers it (the
+/// list then keeps the local days only).
+pub fn utc_days_covering(from: Date, to: Date) -> (Date, Date) {
+    (
+        from.yesterday().unwrap_or(from),
+        to.tomorrow().unwrap_or(to),
+    )
+}
+
+/// What the list is ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// Newest first by default.
+    #[default]
+    Date,
+    Topic,
+    Host,
+    Duration,
+    Size,
+    Status,
+}
+
+/// The order of rows `a` and `b` of `rows` by `key`; ties keep the listing's order, so the
+/// order never jumps between frames.
+fn compare(
+    rows: &[Recording],
+    key: SortKey,
+    ascending: bool,
+    a: usize,
+    b: usize,
+) -> std::cmp::Ordering {
+    let (x, y) = (&rows[a], &rows[b]);
+    let o = match key {
+        SortKey::Date => x.start.cmp(&y.start),
+        SortKey::Topic => x.search_topic().cmp(y.search_topic()),
+        SortKey::Host => x.host.cmp(&y.host),
+        SortKey::Duration => x.duration_min.cmp(&y.duration_min),
+        SortKey::Size => x.bytes.cmp(&y.bytes),
+        SortKey::Status => (x.status as u8).cmp(&(y.status as u8)),
+    };
+    let o = if ascending { o } else { o.reverse() };
+    o.then(a.cmp(&b))
+}
+
+/// The window's time zone (UTC until told).
+#[derive(Clone)]
+struct Zone(TimeZone);
+
+impl Default for Zone {
+    fn default() -> Zone {
+        Zone(TimeZone::UTC)
     }
 }
 
@@ -89,7 +210,15 @@ impl Recording {
 pub struct RecordingList {
     pub rows: Vec<Recording>,
     filter: String,
-    /// Indices into `rows` that pass the filter, in order.
+    /// The local days the user asked for (Zoom is asked for a day more on each side).
+    days: Option<(Date, Date)>,
+    /// Show only meetings not yet downloaded whole.
+    only_pending: bool,
+    sort: SortKey,
+    /// Smallest first (oldest first for dates).
+    ascending: bool,
+    tz: Zone,
+    /// Indices into `rows` that pass the filter, in the sort order.
     pub visible: Vec<usize>,
     pub selected_count: usize,
     pub selected_bytes: u64,
@@ -102,14 +231,84 @@ impl RecordingList {
     pub fn clear(&mut self) {
         *self = RecordingList {
             filter: std::mem::take(&mut self.filter),
+            days: self.days,
+            only_pending: self.only_pending,
+            sort: self.sort,
+            ascending: self.ascending,
+            tz: self.tz.clone(),
             ..RecordingList::default()
         };
     }
 
+    /// Shows the rows' days and times in `tz`.
+    pub fn set_time_zone(&mut self, tz: TimeZone) {
+        for r in &mut self.rows {
+            r.localize(&tz);
+        }
+        self.tz = Zone(tz);
+        self.refilter();
+    }
+
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.tz.0
+    }
+
+    /// Keeps only meetings of the local days `from..=to` (`None`: every listed meeting).
+    pub fn set_days(&mut self, days: Option<(Date, Date)>) {
+        if self.days != days {
+            self.days = days;
+            self.refilter();
+        }
+    }
+
+    /// Shows only meetings not yet downloaded whole (in the cloud, or partly here).
+    pub fn set_only_pending(&mut self, on: bool) {
+        if self.only_pending != on {
+            self.only_pending = on;
+            self.refilter();
+        }
+    }
+
+    pub fn only_pending(&self) -> bool {
+        self.only_pending
+    }
+
+    /// Orders the list by `key`; the same key again turns the order round.
+    pub fn sort_by(&mut self, key: SortKey) {
+        if self.sort == key {
+            self.ascending = !self.ascending;
+        } else {
+            self.sort = key;
+            // Dates, sizes and lengths read best largest first; words from A.
+            self.ascending = matches!(key, SortKey::Topic | SortKey::Host | SortKey::Status);
+        }
+        self.resort();
+    }
+
+    /// The order now: the key, and whether smallest first.
+    pub fn sorting(&self) -> (SortKey, bool) {
+        (self.sort, self.ascending)
+    }
+
+    fn resort(&mut self) {
+        let (rows, key, ascending) = (&self.rows, self.sort, self.ascending);
+        self.visible
+            .sort_by(|a, b| compare(rows, key, ascending, *a, *b));
+    }
+
+    fn refilter(&mut self) {
+        self.visible = (0..self.rows.len())
+            .filter(|&i| self.passes(&self.rows[i]))
+            .collect();
+        self.resort();
+    }
+
     /// Adds a batch of listed meetings (a meeting listed again replaces its row and keeps
-    /// its tick). Costs O(batch), not O(rows): the listing arrives in many small batches.
+    /// its tick), in the shown order.
     pub fn extend(&mut self, batch: Vec<Recording>) {
+        let mut added: Vec<usize> = Vec::new();
         for mut r in batch {
+            r.localize(&self.tz.0);
             for f in &r.files {
                 if !self.types_seen.contains(&f.file_type) {
                     self.types_seen.insert(f.file_type.clone());
@@ -126,7 +325,7 @@ impl RecordingList {
             let i = self.rows.len();
             self.by_uuid.insert(r.uuid.clone(), i);
             if self.passes(&r) {
-                self.visible.push(i);
+                added.push(i);
             }
             if r.selected {
                 self.selected_count += 1;
@@ -134,10 +333,37 @@ impl RecordingList {
             }
             self.rows.push(r);
         }
+        if !added.is_empty() {
+            // The new rows are sorted among themselves and merged into the shown order:
+            // O(shown + batch · log batch) per batch, so a listing that arrives in a thousand
+            // batches never sorts the whole list a thousand times.
+            let (rows, key, ascending) = (&self.rows, self.sort, self.ascending);
+            added.sort_by(|a, b| compare(rows, key, ascending, *a, *b));
+            let old = std::mem::take(&mut self.visible);
+            let mut merged = Vec::with_capacity(old.len() + added.len());
+            let (mut x, mut y) = (old.into_iter().peekable(), added.into_iter().peekable());
+            while let (Some(&a), Some(&b)) = (x.peek(), y.peek()) {
+                if compare(rows, key, ascending, a, b).is_le() {
+                    merged.push(a);
+                    x.next();
+                } else {
+                    merged.push(b);
+                    y.next();
+                }
+            }
+            merged.extend(x);
+            merged.extend(y);
+            self.visible = merged;
+        }
     }
 
     fn passes(&self, r: &Recording) -> bool {
-        self.filter.is_empty() || r.search.contains(&self.filter)
+        let in_days = self
+            .days
+            .is_none_or(|(from, to)| r.local_date >= from && r.local_date <= to);
+        let pending =
+            !self.only_pending || matches!(r.status, RowStatus::InCloud | RowStatus::Partial);
+        in_days && pending && (self.filter.is_empty() || r.search.contains(&self.filter))
     }
 
     pub fn set_filter(&mut self, text: &str) {
@@ -146,9 +372,7 @@ impl RecordingList {
             return;
         }
         self.filter = f;
-        self.visible = (0..self.rows.len())
-            .filter(|&i| self.passes(&self.rows[i]))
-            .collect();
+        self.refilter();
     }
 
     pub fn set_selected(&mut self, i: usize, on: bool) {
@@ -215,7 +439,47 @@ pub struct TransferRow {
     /// Where the latest attempt started (bytes kept from an earlier, paused run).
     pub offset: u64,
     pub state: TfState,
+    /// What failed, when the file failed (the window's words for it; the error's own
+    /// words are in `TfState::Failed`).
+    pub failure: Option<FailureClass>,
+    /// This file's speed in bytes per second, measured from its own progress.
+    pub rate: Option<f64>,
+    /// The start of the current measuring window: when, and how many bytes were here.
+    window: Option<(Instant, u64)>,
 }
+
+impl TransferRow {
+    /// Seconds left for this file at its own speed.
+    pub fn eta_secs(&self) -> Option<u64> {
+        let left = self.size.saturating_sub(self.done);
+        match self.rate {
+            Some(r) if r > 1.0 && left > 0 => Some((left as f64 / r).ceil() as u64),
+            _ => None,
+        }
+    }
+
+    /// Takes a progress report at `now`: a file's speed is measured over a second or more
+    /// (a single chunk says nothing), and smoothed so the figure does not flicker.
+    fn progress(&mut self, done: u64, now: Instant) {
+        self.done = done;
+        let Some((since, from)) = self.window else {
+            self.window = Some((now, done));
+            return;
+        };
+        let dt = now.saturating_duration_since(since).as_secs_f64();
+        if dt >= MEASURE_SECS {
+            let sample = done.saturating_sub(from) as f64 / dt;
+            self.rate = Some(match self.rate {
+                Some(r) => 0.5 * r + 0.5 * sample,
+                None => sample,
+            });
+            self.window = Some((now, done));
+        }
+    }
+}
+
+/// How long a file's speed is measured over before it is shown.
+const MEASURE_SECS: f64 = 1.0;
 
 /// Transfers of the current job: one row per file, built from engine events, and the job's
 /// figures, read from the engine's accounting ([`RunStats`]) and never counted here, so the
@@ -259,6 +523,9 @@ impl Transfers {
             done: 0,
             offset: 0,
             state: TfState::Queued,
+            failure: None,
+            rate: None,
+            window: None,
         });
         self.index.insert(key, i);
         i
@@ -268,8 +535,14 @@ impl Transfers {
         self.active.retain(|&a| a != i);
     }
 
-    /// Applies one engine event to the file's row.
+    /// Applies one engine event to the file's row, as of now.
     pub fn apply(&mut self, e: &Event) {
+        self.apply_at(e, Instant::now());
+    }
+
+    /// Applies one engine event that arrived at `now` (per-file speeds are measured from
+    /// these instants; tests and snapshots give their own).
+    pub fn apply_at(&mut self, e: &Event, now: Instant) {
         match e {
             Event::FileQueued { file, size } => {
                 self.slot(file, *size);
@@ -280,6 +553,9 @@ impl Transfers {
                 row.state = TfState::Active;
                 row.offset = *offset;
                 row.done = *offset;
+                row.failure = None;
+                row.rate = None;
+                row.window = Some((now, *offset));
                 if !self.active.contains(&i) {
                     self.active.push(i);
                 }
@@ -291,18 +567,21 @@ impl Transfers {
                     .index
                     .get(&(file.meeting_uuid.clone(), file.file_id.clone()))
                 {
-                    self.rows[i].done = *bytes_done;
+                    self.rows[i].progress(*bytes_done, now);
                 }
             }
             Event::FileDone { file, size, .. } => {
                 let i = self.slot(file, *size);
                 self.rows[i].done = *size;
                 self.rows[i].state = TfState::Done;
+                self.rows[i].rate = None;
                 self.deactivate(i);
             }
-            Event::FileFailed { file, error, .. } => {
+            Event::FileFailed { file, error, class } => {
                 let i = self.slot(file, 0);
                 self.rows[i].state = TfState::Failed(error.clone());
+                self.rows[i].failure = Some(*class);
+                self.rows[i].rate = None;
                 self.deactivate(i);
             }
             _ => {}
@@ -332,10 +611,21 @@ impl Transfers {
         for &i in &self.active {
             if self.rows[i].state == TfState::Active {
                 self.rows[i].state = TfState::Queued;
+                self.rows[i].rate = None;
+                self.rows[i].window = None;
             }
         }
         self.active.clear();
         self.rate = 0.0;
+    }
+
+    /// The meetings with a file that failed in this job.
+    pub fn failed_meetings(&self) -> std::collections::BTreeSet<String> {
+        self.rows
+            .iter()
+            .filter(|r| matches!(r.state, TfState::Failed(_)))
+            .map(|r| r.file.meeting_uuid.clone())
+            .collect()
     }
 
     /// Seconds left at the current rate.
@@ -480,6 +770,92 @@ mod tests {
         l.set_selected(0, false);
         assert_eq!((l.selected_count, l.selected_bytes), (2, 65));
         l.set_filter("");
+        assert_eq!(l.visible.len(), 3);
+    }
+
+    #[test]
+    fn rows_are_in_local_time_and_the_date_range_is_in_local_days() {
+        let tokyo = TimeZone::get("Asia/Tokyo").expect("the time-zone database (/usr/share/zoneinfo, or the one bundled on Windows) has Asia/Tokyo");
+        let mut l = RecordingList::default();
+        l.set_time_zone(tokyo.clone());
+        // 23:30 UTC on the 28th is 08:30 on the 29th in Tokyo.
+        l.extend(vec![rec(0, "朝の会", 10)]);
+        let r = &l.rows[0];
+        assert_eq!(r.when, "2026-11-29 08:30");
+        assert_eq!(r.local_date.to_string(), "2026-11-29");
+        assert_eq!(
+            r.date.to_string(),
+            "2026-11-28",
+            "the backend's day stays UTC"
+        );
+        assert_eq!(zone_label(&tokyo), "Asia/Tokyo");
+        assert_eq!(
+            local_when_of(&tokyo, "2026-11-28T09:30:00Z"),
+            "2026-11-28 18:30"
+        );
+        // The Tokyo day the class was held shows it; the UTC day does not.
+        l.set_days(Some((
+            "2026-11-29".parse().unwrap(),
+            "2026-11-29".parse().unwrap(),
+        )));
+        assert_eq!(l.visible, vec![0]);
+        l.set_days(Some((
+            "2026-11-28".parse().unwrap(),
+            "2026-11-28".parse().unwrap(),
+        )));
+        assert!(l.visible.is_empty());
+        // Zoom is asked for the UTC days around the local ones.
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        assert_eq!(
+            utc_days_covering(d("2026-11-29"), d("2026-11-29")),
+            (d("2026-11-28"), d("2026-11-30"))
+        );
+        // Back in UTC the same row moves to its UTC day.
+        l.set_time_zone(TimeZone::UTC);
+        assert_eq!(l.visible, vec![0]);
+        assert_eq!(l.rows[0].when, "2026-11-28 23:30");
+        let fixed = TimeZone::fixed(jiff::tz::offset(-5));
+        assert_eq!(zone_label(&fixed), "UTC-05:00");
+    }
+
+    #[test]
+    fn rows_arriving_in_batches_are_merged_into_the_shown_order() {
+        let day = |i: usize, d: u32| {
+            let mut r = rec(i, "t", 1);
+            r.start = format!("2026-11-{d:02}T00:00:00Z").parse().unwrap();
+            r
+        };
+        let mut l = RecordingList::default();
+        l.extend(vec![day(0, 5), day(1, 20)]);
+        l.extend(vec![day(2, 10), day(3, 25), day(4, 1)]);
+        l.extend(vec![day(5, 15)]);
+        assert_eq!(
+            l.visible,
+            vec![3, 1, 5, 2, 0, 4],
+            "newest first across batches"
+        );
+    }
+
+    #[test]
+    fn sorting_and_the_not_yet_downloaded_filter() {
+        let mut l = RecordingList::default();
+        let mut rows = vec![rec(0, "b", 30), rec(1, "A", 10), rec(2, "c", 20)];
+        rows[0].start = "2026-11-01T00:00:00Z".parse().unwrap();
+        rows[1].start = "2026-11-03T00:00:00Z".parse().unwrap();
+        rows[2].start = "2026-11-02T00:00:00Z".parse().unwrap();
+        rows[1].status = RowStatus::Downloaded;
+        rows[2].status = RowStatus::Partial;
+        l.extend(rows);
+        assert_eq!(l.visible, vec![1, 2, 0], "newest first");
+        l.sort_by(SortKey::Date);
+        assert_eq!(l.visible, vec![0, 2, 1], "the same key again: oldest first");
+        l.sort_by(SortKey::Topic);
+        assert_eq!(l.visible, vec![1, 0, 2], "topics from A, case aside");
+        l.sort_by(SortKey::Size);
+        assert_eq!(l.visible, vec![0, 2, 1], "largest first");
+        l.set_only_pending(true);
+        assert_eq!(l.visible, vec![0, 2], "the downloaded meeting is left out");
+        l.set_only_pending(false);
         assert_eq!(l.visible.len(), 3);
     }
 

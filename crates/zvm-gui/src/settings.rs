@@ -20,6 +20,20 @@ use zvm_app::{Layer, Origin, Settings, SettingsError};
 
 use crate::i18n::Lang;
 
+/// Light or dark, or as the system says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// How large the window's text is, as a factor of egui's sizes (the original app used
+/// large fonts; 1.25 and 1.5 are offered).
+pub const TEXT_SCALES: [f32; 3] = [1.0, 1.25, 1.5];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMode {
@@ -34,6 +48,9 @@ pub enum AuthMode {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuiSettings {
     pub language: Lang,
+    pub theme: Theme,
+    /// One of [`TEXT_SCALES`].
+    pub text_scale: f32,
     pub auth_mode: AuthMode,
     pub account_id: String,
     pub client_id: String,
@@ -86,6 +103,9 @@ pub struct GuiSettings {
 #[serde(default, deny_unknown_fields)]
 struct GuiFile {
     language: Lang,
+    theme: Theme,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text_scale: Option<f32>,
     auth_mode: Option<AuthMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     token_dir: Option<PathBuf>,
@@ -214,6 +234,11 @@ impl GuiSettings {
         };
         GuiSettings {
             language,
+            theme: gui.map(|g| g.theme).unwrap_or_default(),
+            text_scale: gui
+                .and_then(|g| g.text_scale)
+                .filter(|v| TEXT_SCALES.contains(v))
+                .unwrap_or(1.0),
             auth_mode,
             account_id: z.account_id.clone().unwrap_or_default(),
             client_id: z.client_id.clone().unwrap_or_default(),
@@ -335,6 +360,8 @@ impl GuiSettings {
         overlay.zoom.client_secret = None;
         let file = GuiFile {
             language: self.language,
+            theme: self.theme,
+            text_scale: Some(self.text_scale).filter(|v| *v != 1.0),
             auth_mode: Some(self.auth_mode),
             token_dir: Some(self.token_dir.clone()).filter(|p| !p.as_os_str().is_empty()),
             overlay,
@@ -344,6 +371,47 @@ impl GuiSettings {
         }
         let text = toml::to_string_pretty(&file).map_err(std::io::Error::other)?;
         std::fs::write(path, text)
+    }
+
+    /// Saves the window's own choices (language, theme, text size) at once, keeping
+    /// everything else `gui.toml` holds: a language picked in the title bar is there at the
+    /// next start without pressing Save.
+    pub fn save_choices(&self, files: &SettingsFiles) -> Result<(), LoadError> {
+        let Some(path) = &files.gui else {
+            return Ok(());
+        };
+        let mut file = read_gui_file(path)?;
+        file.language = self.language;
+        file.theme = self.theme;
+        file.text_scale = Some(self.text_scale).filter(|v| *v != 1.0);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| LoadError::GuiRead {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        let text = toml::to_string_pretty(&file).map_err(|e| LoadError::Gui {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+        std::fs::write(path, text).map_err(|source| LoadError::GuiRead {
+            path: path.clone(),
+            source,
+        })
+    }
+
+    /// Fills the client secret from the secret store when neither config.toml nor the
+    /// environment gave one (a secret typed once and kept, see `zvm_app::secret_store`).
+    pub fn fill_kept_secret(&mut self) {
+        if !self.client_secret.trim().is_empty() {
+            return;
+        }
+        if let Some(dir) = self.resolved_token_dir() {
+            let store = zvm_app::secret_store::SecretStore::choose(&dir, self.token_store);
+            if let Ok(Some(secret)) = store.load() {
+                self.client_secret = secret;
+            }
+        }
     }
 
     /// The state database: the configured one or the CLI's default.

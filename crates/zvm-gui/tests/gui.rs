@@ -9,22 +9,27 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use sha2::Digest;
 use tokio_util::sync::CancellationToken;
 use zoom_sim::{AccountSpec, FaultConfig, ManifestMeeting, SimConfig, Simulator};
 use zvm_dest::LocalDestination;
 use zvm_engine::events::{FailureClass, FileRef, Notice, SkipReason};
-use zvm_engine::{Engine, Event, KeepReason, RunStats, SyncOptions, UserSelection};
+use zvm_engine::{Engine, Event, KeepReason, SyncOptions, UserSelection};
 use zvm_gui::app::JobState;
-use zvm_gui::backend::{JobKind, Msg, Problem, TokenView};
+use zvm_gui::backend::{JobKind, Msg};
 use zvm_gui::fonts::{self, FontSource};
 use zvm_gui::i18n::Lang;
-use zvm_gui::model::{RecFile, Recording, RowStatus};
+use zvm_gui::model::{Recording, RowStatus};
 use zvm_gui::settings::{AuthMode, GuiSettings};
 use zvm_gui::{Screen, ZvmApp};
 use zvm_state::{FileStatus, SqliteState, StateStore};
 use zvm_zoom::{ClientConfig, Credentials, Secret, ZoomClient};
+
+mod support;
+// Every test window runs in Tokyo, so the local-day listing (Zoom asked for the UTC days
+// around the local ones) is what these tests go through.
+use support::{demo_app, demo_rows, fileref, tokyo};
 
 /// A simulator on its own runtime, plus the folders of one test.
 struct Ctx {
@@ -98,6 +103,8 @@ impl Ctx {
             token_store: zvm_app::token_store::StoreKind::FileOnly,
             transfers: 4,
             transfers_auto: false,
+            // "Open folder" and links are noted, not opened, on the test machine.
+            open_browser: false,
             ..GuiSettings::default()
         }
     }
@@ -145,7 +152,8 @@ impl Ctx {
     }
 }
 
-fn harness(app: ZvmApp) -> Harness<'static, ZvmApp> {
+fn harness(mut app: ZvmApp) -> Harness<'static, ZvmApp> {
+    app.set_time_zone(tokyo());
     // The simulator's hostile topics carry emoji, which no bundled font draws (tofu, as in
     // the app); the snapshot test below keeps egui's strict missing-glyph check.
     Harness::builder()
@@ -188,11 +196,12 @@ fn wait_for(
     }
 }
 
-fn utc_date(start_time: &str) -> jiff::civil::Date {
+/// The meeting's day in Tokyo.
+fn local_date(start_time: &str) -> jiff::civil::Date {
     start_time
         .parse::<jiff::Timestamp>()
         .expect("manifest time")
-        .to_zoned(jiff::tz::TimeZone::UTC)
+        .to_zoned(tokyo())
         .date()
 }
 
@@ -206,22 +215,25 @@ fn click_nav(h: &mut Harness<'_, ZvmApp>, label: &str) {
     h.step();
 }
 
-/// Clicks through Sign in with the Server-to-Server app and waits until connected.
+/// Clicks through Sign in with the Server-to-Server app and waits until connected and the
+/// first listing (of the default range) is in.
 fn sign_in(h: &mut Harness<'_, ZvmApp>) {
     click_nav(h, "Sign in");
     h.get_by_label("Connect with the Server-to-Server app")
         .click();
-    wait_for(h, "the S2S sign-in", 30, |a| a.connection.is_some());
+    wait_for(h, "the S2S sign-in and the first listing", 60, |a| {
+        a.connection.is_some() && !a.listing
+    });
 }
 
-/// The UTC days of the newest `n` meetings.
+/// The Tokyo days of the newest `n` meetings.
 fn newest_range(sim: &Simulator, n: usize) -> (jiff::civil::Date, jiff::civil::Date) {
     let manifest = sim.manifest();
     let mut ms: Vec<&ManifestMeeting> = manifest.meetings.iter().collect();
     ms.sort_by(|a, b| b.start_time.cmp(&a.start_time));
     (
-        utc_date(&ms[n.min(ms.len()) - 1].start_time),
-        utc_date(&ms[0].start_time),
+        local_date(&ms[n.min(ms.len()) - 1].start_time),
+        local_date(&ms[0].start_time),
     )
 }
 
@@ -243,7 +255,7 @@ fn list_range(
         .meetings
         .iter()
         .filter(|m| {
-            let d = utc_date(&m.start_time);
+            let d = local_date(&m.start_time);
             d >= from && d <= to && !m.files.is_empty()
         })
         .cloned()
@@ -303,6 +315,11 @@ fn meetings_of<'a>(
 fn sign_in_list_select_download_and_the_cli_state_says_done() {
     let ctx = Ctx::start(account(40, (8 << 10, 64 << 10)));
     let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    assert_eq!(
+        h.state().screen,
+        Screen::SignIn,
+        "set up: the window opens on Sign in"
+    );
     sign_in(&mut h);
     let conn = h.state().connection.clone().expect("connected");
     assert_eq!(conn.mode, AuthMode::ServerToServer);
@@ -310,6 +327,48 @@ fn sign_in_list_select_download_and_the_cli_state_says_done() {
         !h.state().users.is_empty(),
         "the admin user picker is filled"
     );
+    // Signing in leads to the recordings of the default range, already listed: the Tokyo
+    // days from the From to the To field.
+    assert_eq!(h.state().screen, Screen::Recordings);
+    let (from, to) = {
+        let a = h.state();
+        (
+            a.from_text.parse::<jiff::civil::Date>().expect("from"),
+            a.to_text.parse::<jiff::civil::Date>().expect("to"),
+        )
+    };
+    let default_range: BTreeSet<String> = ctx
+        .sim
+        .manifest()
+        .meetings
+        .iter()
+        .filter(|m| {
+            let d = local_date(&m.start_time);
+            d >= from && d <= to && !m.files.is_empty()
+        })
+        .map(|m| m.uuid.clone())
+        .collect();
+    assert!(
+        !default_range.is_empty(),
+        "the default range holds meetings"
+    );
+    let shown: BTreeSet<String> = h
+        .state()
+        .list
+        .visible
+        .iter()
+        .map(|&i| h.state().list.rows[i].uuid.clone())
+        .collect();
+    assert_eq!(
+        shown, default_range,
+        "after sign-in the range's meetings are listed"
+    );
+    assert!(
+        h.state().list.rows.iter().any(|r| r.duration_min > 0),
+        "Zoom's duration reaches the length column"
+    );
+    let first = &h.state().list.rows[h.state().list.visible[0]];
+    h.get_by_label(&first.topic.clone());
 
     let in_range = list_newest(&mut h, &ctx.sim, 8);
     let listed: BTreeSet<String> = h.state().list.rows.iter().map(|r| r.uuid.clone()).collect();
@@ -352,6 +411,19 @@ fn sign_in_list_select_download_and_the_cli_state_says_done() {
         copied >= picked.len(),
         "every file of the selection is verified and equal"
     );
+    // The end-of-run summary: what was copied, "Open folder", and "Retry failed" (nothing
+    // failed: disabled).
+    h.get_by_label("The run has finished.");
+    h.get_by_label("Every file arrived whole.");
+    assert!(
+        h.get_by_label("Retry failed")
+            .accesskit_node()
+            .is_disabled(),
+        "nothing to retry"
+    );
+    h.get_by_label("Open folder").click();
+    h.step();
+    assert_eq!(h.state().last_opened.as_deref(), Some(ctx.dest.as_path()));
 
     // Listing again derives "downloaded" from the state store and the destination.
     click_nav(&mut h, "Recordings");
@@ -486,7 +558,30 @@ fn move_shows_what_will_be_deleted_and_deletes_only_after_confirmation() {
     );
     ctx.check_copied(&meetings_of(&in_range, &picked));
 
-    h.get_by_label("Remove these from the cloud").click();
+    // The remove button says what and how much; it asks once more before anything goes.
+    let bytes: u64 = cands.iter().map(|c| c.bytes).sum();
+    let words = format!(
+        "Remove {} meetings, {} from the cloud",
+        cands.len(),
+        zvm_gui::model::human_bytes(bytes)
+    );
+    h.get_by_label(&words).click();
+    h.run_steps(2);
+    assert!(h.state().confirm_remove, "a confirmation is open");
+    h.get_by_label("Remove from the Zoom cloud?");
+    assert!(ctx.sim.deletions().is_empty(), "asking deletes nothing");
+    // Cancel closes the question and deletes nothing.
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert!(!h.state().confirm_remove);
+    assert!(ctx.sim.deletions().is_empty(), "cancelled: nothing deleted");
+    h.get_by_label(&words).click();
+    h.run_steps(2);
+    // The question's own button (drawn last, above the screen).
+    h.get_all_by_label(&words)
+        .last()
+        .expect("the confirmation's button")
+        .click();
     h.step();
     wait_for(&mut h, "the deletion", 60, |a| a.move_result.is_some());
     let deleted: BTreeSet<String> = ctx
@@ -507,6 +602,15 @@ fn move_shows_what_will_be_deleted_and_deletes_only_after_confirmation() {
         h.state().move_result.map(|r| r.0),
         Some(planned.len() as u64)
     );
+    // Each deletion is in the audit log beside the state database.
+    let audit = std::fs::read_to_string(ctx.state.with_file_name("audit.jsonl"))
+        .expect("the audit log is written");
+    for u in &planned {
+        assert!(
+            audit.contains(u.as_str()),
+            "{u} is not in the audit log: {audit}"
+        );
+    }
     for u in &picked {
         let i = h.state().list.index_of(u).expect("row");
         assert_eq!(h.state().list.rows[i].status, RowStatus::Trashed);
@@ -551,7 +655,9 @@ fn what_the_cli_copied_the_gui_shows_as_downloaded_and_does_not_fetch_again() {
         let state = Arc::new(SqliteState::open(&ctx.state).expect("state"));
         let dest = Arc::new(LocalDestination::new(ctx.dest.clone()));
         let engine = Engine::new(zoom, state, dest, Arc::new(|_e: Event| {}));
-        let mut opts = SyncOptions::new(from, to);
+        // The CLI's days are UTC: the days around the Tokyo ones hold all their meetings.
+        let (utc_from, utc_to) = zvm_gui::model::utc_days_covering(from, to);
+        let mut opts = SyncOptions::new(utc_from, utc_to);
         opts.users = UserSelection::AllUsers;
         engine
             .sync(&opts, CancellationToken::new())
@@ -611,8 +717,14 @@ fn user_sign_in_through_the_browser_with_pkce_shows_the_stored_token_but_never_t
         .expect("the authorize page answers");
     assert!(status.is_success(), "{status}");
     wait_for(&mut h, "the user sign-in", 30, |a| {
-        a.connection.is_some() && a.token.as_ref().is_some_and(|t| t.present)
+        a.connection.is_some() && a.token.as_ref().is_some_and(|t| t.present) && !a.listing
     });
+    assert_eq!(
+        h.state().screen,
+        Screen::Recordings,
+        "signed in: the recordings"
+    );
+    click_nav(&mut h, "Sign in");
     let c = h.state().connection.clone().expect("connected");
     assert_eq!(c.mode, AuthMode::User);
     assert!(
@@ -632,12 +744,12 @@ fn user_sign_in_through_the_browser_with_pkce_shows_the_stored_token_but_never_t
     assert!(!mine.is_empty(), "the signed-in user has meetings");
     let from = mine
         .iter()
-        .map(|m| utc_date(&m.start_time))
+        .map(|m| local_date(&m.start_time))
         .min()
         .expect("min");
     let to = mine
         .iter()
-        .map(|m| utc_date(&m.start_time))
+        .map(|m| local_date(&m.start_time))
         .max()
         .expect("max");
     list_range(&mut h, &ctx.sim, from, to);
@@ -667,6 +779,58 @@ fn user_sign_in_through_the_browser_with_pkce_shows_the_stored_token_but_never_t
             "the {key} is shown in the window"
         );
     }
+
+    // Sign out: the connection is forgotten and the stored sign-in removed (the CLI's too).
+    click_nav(&mut h, "Sign in");
+    h.get_by_label("Sign out").click();
+    h.step();
+    wait_for(&mut h, "the sign-out", 30, |a| {
+        a.connection.is_none() && a.token.as_ref().is_some_and(|t| !t.present)
+    });
+    assert!(!token_file.exists(), "the token file is removed");
+    assert_eq!(h.state().screen, Screen::SignIn);
+    h.get_by_label("Not connected yet.");
+}
+
+#[test]
+fn the_problem_log_can_be_copied_and_saved_in_the_windows_language() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = demo_app();
+    app.settings.state_path = dir.path().join("state.sqlite3");
+    app.settings.language = Lang::Ja;
+    app.screen = Screen::Log;
+    let lines = app.log.len();
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("すべてコピー").click();
+    h.run_steps(1);
+    let copied: Vec<String> = h
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            egui::OutputCommand::CopyText(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copied.len(), 1, "one copy");
+    assert_eq!(copied[0].lines().count(), lines, "every line of the log");
+    assert!(
+        copied[0].contains("ダウンロードできませんでした"),
+        "{}",
+        copied[0]
+    );
+    h.get_by_label("ファイルに保存").click();
+    h.run_steps(2);
+    let saved: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().contains("problems-"))
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(std::fs::read_to_string(&saved[0]).expect("read"), copied[0]);
+    h.get_by_label_contains(&saved[0].display().to_string());
 }
 
 #[test]
@@ -713,10 +877,11 @@ fn ticking_a_file_type_downloads_only_that_type() {
     list_newest(&mut h, &ctx.sim, 6);
     assert!(h.state().list.types_seen.contains("MP4"));
     select_rows(&mut h, 2, |r| r.files.iter().any(|f| f.file_type == "MP4"));
-    // The checkbox of the type (a topic could be "MP4" too: take the type row's, drawn first).
-    h.get_all_by_label("MP4")
+    // The checkbox of the type, in words (a topic could say "video" too: take the type
+    // row's, drawn first).
+    h.get_all_by_label("video")
         .next()
-        .expect("an MP4 checkbox")
+        .expect("the video checkbox")
         .click();
     h.step();
     assert_eq!(
@@ -745,267 +910,388 @@ fn ticking_a_file_type_downloads_only_that_type() {
     }
 }
 
-// ---- snapshots: deterministic content fed through the same message path as the engine ----
-
-fn demo_rows() -> Vec<Recording> {
-    let topics = [
-        "定例会議 2026年度 第3回",
-        "Weekly standup",
-        "数学 I（2年B組）期末テスト解説",
-        "CON",
-        "a/b design review (2)",
-        "保護者会・オンライン説明会",
-        "Lab meeting",
-        "英語コミュニケーション",
-    ];
-    let statuses = [
-        RowStatus::Downloaded,
-        RowStatus::InCloud,
-        RowStatus::Partial,
-        RowStatus::InCloud,
-        RowStatus::Trashed,
-        RowStatus::InCloud,
-        RowStatus::Downloaded,
-        RowStatus::InCloud,
-    ];
-    (0..40)
-        .map(|i| {
-            let k = i % topics.len();
-            let files = vec![
-                RecFile {
-                    id: format!("f{i}a"),
-                    file_type: "MP4".into(),
-                    size: 150_000_000 + i as u64 * 7_340_033,
-                },
-                RecFile {
-                    id: format!("f{i}b"),
-                    file_type: "M4A".into(),
-                    size: 20_000_000 + i as u64 * 1_000_003,
-                },
-                RecFile {
-                    id: format!("f{i}c"),
-                    file_type: if k.is_multiple_of(2) {
-                        "TRANSCRIPT"
-                    } else {
-                        "CHAT"
-                    }
-                    .into(),
-                    size: 12_345 + i as u64 * 101,
-                },
-            ];
-            let mut r = Recording::new(
-                format!("uuid-{i}"),
-                format!("host{}", i % 3),
-                format!("teacher{}@school.example", i % 3),
-                topics[k].to_string(),
-                format!("2026-11-{:02}T{:02}:30:00Z", 28 - (i / 2) % 27, 9 + i % 8),
-                files,
-                statuses[k],
-            );
-            r.selected = i % 5 == 1;
-            r
-        })
-        .collect()
-}
-
-fn fileref(i: usize, name: &str) -> FileRef {
-    FileRef {
-        meeting_uuid: format!("uuid-{i}"),
-        file_id: format!("f{i}a"),
-        path: format!(
-            "teacher0@school.example/2026/2026-11-2{i} 0930 {name}/shared_screen_with_speaker_view.mp4"
-        ),
-    }
-}
-
-/// An app in a known state: connected, listed, three transfers under way, a move plan, a
-/// few problems; fixed paths and times so the pixels are the same on every run.
-fn demo_app() -> ZvmApp {
-    let settings = GuiSettings {
-        auth_mode: AuthMode::ServerToServer,
-        account_id: "AbCdEfGh-account".into(),
-        client_id: "zvm-client-id".into(),
-        client_secret: "not-a-real-secret".into(),
-        api_base: "https://api.zoom.us/v2".into(),
-        oauth_base: "https://zoom.us".into(),
-        destination: PathBuf::from("/home/you/ZoomRecordings"),
-        state_path: PathBuf::from("/home/you/.local/share/zvm/state.sqlite3"),
-        token_dir: PathBuf::from("/home/you/.config/zvm"),
-        transfers: 8,
-        transfers_auto: false,
-        bwlimit_mib: 20.0,
-        ..GuiSettings::default()
+#[test]
+fn first_run_opens_the_set_up_page_which_checks_each_field_and_keeps_the_choices() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = zvm_gui::settings::SettingsFiles {
+        config: Some(dir.path().join("config.toml")),
+        gui: Some(dir.path().join("gui.toml")),
     };
-    let mut app = ZvmApp::new(settings, None);
-    app.inject(Msg::Connected {
-        mode: AuthMode::ServerToServer,
-        who: "account AbCdEfGh-account".into(),
-        scopes: vec![
-            "cloud_recording:read:list_user_recordings:admin".into(),
-            "user:read:list_users:admin".into(),
-        ],
-        users: vec![
-            ("host0".into(), "teacher0@school.example".into()),
-            ("host1".into(), "teacher1@school.example".into()),
-        ],
-    });
-    app.inject(Msg::TokenState(TokenView {
-        present: true,
-        expires_at: jiff::Timestamp::now().as_second() + 3630,
-        has_refresh: true,
-        scopes: "cloud_recording:read:list_user_recordings".into(),
-        location: "/home/you/.config/zvm/zoom-token.json".into(),
+    let fresh = || GuiSettings {
+        client_id: String::new(),
+        client_secret: String::new(),
+        account_id: String::new(),
+        destination: PathBuf::new(),
+        token_dir: dir.path().join("home"),
+        token_store: zvm_app::token_store::StoreKind::FileOnly,
+        open_browser: false,
+        ..GuiSettings::load(&files).expect("no files: the defaults")
+    };
+    let mut h = harness(ZvmApp::new(fresh(), Some(files.clone())));
+    h.run_steps(2);
+    assert_eq!(
+        h.state().screen,
+        Screen::Setup,
+        "no Client ID: the set-up page"
+    );
+    // Sign in is not ready, and neither is the button that leads there.
+    assert!(h.get_by_label("Sign in").accesskit_node().is_disabled());
+    let go = "Save and continue to Sign in";
+    assert!(h.get_by_label(go).accesskit_node().is_disabled());
+    // Each missing field says so beside it, and the list under the button names them.
+    assert!(h.query_all_by_label("Required.").count() >= 2);
+    h.get_by_label("Client ID: Required.");
+    h.get_by_label("Save recordings to: Required.");
+    // The steps to create the Zoom app are open on a first run, with the link.
+    h.get_by_label_contains("Open the Zoom App Marketplace and sign in.");
+    h.get_by_label("Open the Zoom App Marketplace").click();
+    h.step();
+    assert_eq!(
+        h.state().last_link.as_deref(),
+        Some(zvm_gui::setup::MARKETPLACE_URL)
+    );
+    // A pasted key with a space in it is caught as typed.
+    h.state_mut().settings.client_id = "abc def".into();
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label_contains("Must not contain spaces")
+            .count()
+            >= 1
+    );
+    assert!(h.get_by_label(go).accesskit_node().is_disabled());
+    // A relative folder is refused with the reason.
+    h.state_mut().settings.destination = PathBuf::from("ZoomRecordings");
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label_contains("Give a full folder path")
+            .count()
+            >= 1
+    );
+    // Filled in right: the button goes on to Sign in, which is now ready.
+    h.state_mut().settings.client_id = "zvm-client".into();
+    h.state_mut().settings.client_secret = "typed-secret-value".into();
+    h.state_mut().settings.destination = dir.path().join("recordings");
+    h.run_steps(2);
+    h.get_by_label("The folder will be created.");
+    assert!(!h.get_by_label(go).accesskit_node().is_disabled());
+    h.get_by_label(go).click();
+    h.run_steps(2);
+    assert_eq!(h.state().screen, Screen::SignIn);
+    assert!(
+        !h.get_all_by_label("Sign in")
+            .next()
+            .expect("nav")
+            .accesskit_node()
+            .is_disabled()
+    );
+    // The language picked in the title bar is kept at once, without Save.
+    h.get_by_label("日本語").click();
+    h.run_steps(2);
+    let gui = std::fs::read_to_string(dir.path().join("gui.toml")).expect("gui.toml");
+    assert!(gui.contains("language = \"ja\""), "{gui}");
+    assert!(gui.contains("zvm-client"), "{gui}");
+    assert!(
+        !gui.contains("typed-secret-value"),
+        "the secret is not in gui.toml: {gui}"
+    );
+    // The secret is kept in the store (here the private file), and comes back at the next
+    // start with the language.
+    let mut next = GuiSettings {
+        token_dir: dir.path().join("home"),
+        token_store: zvm_app::token_store::StoreKind::FileOnly,
+        ..GuiSettings::load(&files).expect("loads")
+    };
+    assert_eq!(next.language, Lang::Ja);
+    assert_eq!(next.client_id, "zvm-client");
+    assert_eq!(next.client_secret, "", "not from the files");
+    next.fill_kept_secret();
+    assert_eq!(next.client_secret, "typed-secret-value");
+    let again = ZvmApp::new(next, Some(files.clone()));
+    assert_eq!(again.screen, Screen::SignIn, "set up: straight to Sign in");
+}
+
+#[test]
+fn a_failed_file_is_red_with_its_reason_and_retry_failed_fetches_its_meeting() {
+    let ctx = Ctx::start(account(12, (8 << 10, 16 << 10)));
+    let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    sign_in(&mut h);
+    let in_range = list_newest(&mut h, &ctx.sim, 2);
+    let picked = select_rows(&mut h, 1, |_| true);
+    // A run in which a file of the meeting failed, as the engine reports it (the simulator's
+    // faults are survived within a run by retries, so a lasting failure is fed here).
+    let row = h.state().list.rows[h.state().list.index_of(&picked[0]).expect("row")].clone();
+    let file = FileRef {
+        meeting_uuid: row.uuid.clone(),
+        file_id: row.files[0].id.clone(),
+        path: format!(
+            "teacher/2026/{}/shared_screen_with_speaker_view.mp4",
+            row.topic
+        ),
+    };
+    h.state_mut().last_download = vec![zvm_gui::backend::MeetingSel::of(&row)];
+    h.state_mut().inject(Msg::JobStarted(JobKind::Download));
+    h.state_mut().inject(Msg::Engine(Event::FileQueued {
+        file: file.clone(),
+        size: row.files[0].size,
     }));
-    app.from_text = "2026-10-01".into();
-    app.to_text = "2026-11-28".into();
-    app.inject(Msg::ListStarted);
-    app.inject(Msg::ListBatch(demo_rows()));
-    app.inject(Msg::ListDone);
-    app.list.recount();
-    app.file_types.insert("MP4".into());
-    app.inject(Msg::JobStarted(JobKind::Download));
-    let names = ["定例会議", "Weekly standup", "数学 I 期末テスト解説"];
-    for (i, name) in names.iter().enumerate() {
-        let size = 200_000_000 + i as u64 * 50_000_000;
-        app.inject(Msg::Engine(Event::FileQueued {
-            file: fileref(i, name),
-            size,
-        }));
-        app.inject(Msg::Engine(Event::FileStarted {
-            file: fileref(i, name),
-            size,
-            offset: 0,
-        }));
-        app.inject(Msg::Engine(Event::FileProgress {
-            file: fileref(i, name),
-            bytes_done: size / (i as u64 + 2),
-            size,
-        }));
-    }
-    app.inject(Msg::Engine(Event::FileDone {
-        file: fileref(3, "Lab meeting"),
-        size: 1_000_000,
-        sha256: None,
-    }));
-    app.inject(Msg::Engine(Event::FileFailed {
-        file: fileref(4, "英語コミュニケーション"),
+    h.state_mut().inject(Msg::Engine(Event::FileFailed {
+        file,
         class: FailureClass::Download,
         error: "download stalled: no data for 60s".into(),
     }));
-    // A file Zoom is still processing: not downloaded in this run, said in Problems.
-    app.inject(Msg::Engine(Event::FileSkipped {
-        file: FileRef {
-            meeting_uuid: "uuid-2".into(),
-            file_id: "f2c".into(),
-            path: "teacher2@school.example/2026/2026-11-27 1130 数学 I（2年B組）期末テスト解説/audio_transcript.vtt".into(),
-        },
-        size: 0,
-        reason: SkipReason::Processing,
-    }));
-    app.inject(Msg::Engine(Event::Warning {
-        message: Notice::SummariesNotOnPlan,
-    }));
-    // The engine's accounting of the run, as the backend forwards it: 3 files under way, 1
-    // done, 1 failed.
-    app.inject(Msg::Stats(RunStats {
-        meetings: 5,
-        files_queued: 5,
-        bytes_queued: 751_000_000,
-        bytes_done: 259_333_333,
-        files_verified: 1,
-        bytes_verified: 1_000_000,
-        files_failed: 1,
-        ..RunStats::default()
-    }));
-    // A failure with a cause: its sentence comes from the window's string table.
-    app.inject(Msg::Problem(Problem {
-        cause: zvm_app::Cause::DiskFull,
-        subject: "定例会議 2026年度 第3回".into(),
-        detail: "no space left to write teacher0@school.example/2026/audio_only.m4a".into(),
-    }));
-    // What stays in the cloud: a meeting with a file Zoom is still processing, and one whose
-    // download failed. The engine reports each as it plans, then hands over the plan.
-    let kept = vec![
-        (
-            "uuid-2".to_string(),
-            "数学 I（2年B組）期末テスト解説".to_string(),
-            KeepReason::Processing,
-        ),
-        (
-            "uuid-4".to_string(),
-            "英語コミュニケーション".to_string(),
-            KeepReason::NotVerified {
-                path: fileref(4, "英語コミュニケーション").path,
-                status: FileStatus::Failed,
-            },
-        ),
-    ];
-    for (uuid, topic, reason) in &kept {
-        app.inject(Msg::Engine(Event::DeleteSkipped {
-            meeting_uuid: uuid.clone(),
-            topic: topic.clone(),
-            reason: reason.clone(),
-        }));
-    }
-    app.inject(Msg::MovePlanned {
-        candidates: vec![zvm_engine::MoveCandidate {
-            meeting_uuid: "uuid-0".into(),
-            topic: "定例会議 2026年度 第3回".into(),
-            start_time: "2026-11-28T09:30:00Z".into(),
-            file_ids: None,
-            copies: vec![
-                (
-                    "teacher0@school.example/2026/2026-11-28 1830 定例会議 2026年度 第3回/shared_screen_with_speaker_view.mp4".into(),
-                    157_340_033,
-                    None,
-                ),
-                (
-                    "teacher0@school.example/2026/2026-11-28 1830 定例会議 2026年度 第3回/audio_only.m4a".into(),
-                    20_000_003,
-                    None,
-                ),
-            ],
-            bytes: 177_340_036,
-        }],
-        kept: kept.clone(),
+    h.state_mut().inject(Msg::JobDone {
+        kind: JobKind::Download,
+        cancelled: false,
+        summary: Default::default(),
     });
-    for (i, l) in app.log.iter_mut().enumerate() {
-        l.at = format!("10:1{i}:00");
+    click_nav(&mut h, "Transfers");
+    h.run_steps(2);
+    // The row says failed and why, in the window's words; the summary counts it.
+    let words = format!("failed: {}", Lang::En.failure_class(FailureClass::Download));
+    h.get_by_label(&words);
+    h.get_by_label_contains("Could not be copied: 1 file");
+    // Resume, which Problems advises for a failed download, is offered too.
+    assert!(
+        h.state().can_resume(),
+        "Resume after a finished run with a failed file"
+    );
+    assert!(!h.get_by_label("Resume").accesskit_node().is_disabled());
+    let retry = h.get_by_label("Retry failed");
+    assert!(!retry.accesskit_node().is_disabled());
+    retry.click();
+    h.step();
+    assert_eq!(h.state().job, JobState::Running(JobKind::Download));
+    wait_for(&mut h, "the retry", 120, |a| {
+        a.job == JobState::Finished(JobKind::Download)
+    });
+    assert!(
+        h.state()
+            .transfers
+            .rows
+            .iter()
+            .all(|r| !matches!(r.state, zvm_gui::model::TfState::Failed(_))),
+        "nothing is left failed"
+    );
+    h.get_by_label("Every file arrived whole.");
+    ctx.check_copied(&meetings_of(&in_range, &picked));
+}
+
+#[test]
+fn closing_the_window_while_copying_asks_first() {
+    let mut cfg = account(6, (2 << 20, 3 << 20));
+    cfg.faults = FaultConfig {
+        bandwidth_bps: 128 << 10,
+        ..FaultConfig::default()
+    };
+    let ctx = Ctx::start(cfg);
+    let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    sign_in(&mut h);
+    list_newest(&mut h, &ctx.sim, 1);
+    select_rows(&mut h, 1, |r| r.files.iter().any(|f| f.file_type == "MP4"));
+    h.get_by_label("Download selected").click();
+    h.step();
+    wait_for(&mut h, "a file under way", 60, |a| {
+        !a.transfers.active.is_empty()
+    });
+    let close = |h: &mut Harness<'_, ZvmApp>| {
+        h.input_mut()
+            .viewports
+            .entry(egui::ViewportId::ROOT)
+            .or_default()
+            .events
+            .push(egui::ViewportEvent::Close);
+        h.run_steps(2);
+    };
+    close(&mut h);
+    assert!(
+        h.state().confirm_close,
+        "the close is held back with a question"
+    );
+    h.get_by_label("Copying is under way");
+    h.get_by_label("Keep copying").click();
+    h.run_steps(2);
+    assert!(!h.state().confirm_close);
+    assert_eq!(
+        h.state().job,
+        JobState::Running(JobKind::Download),
+        "still copying"
+    );
+    close(&mut h);
+    h.get_by_label("Stop and close").click();
+    h.step();
+    wait_for(&mut h, "the copy to stop", 30, |a| {
+        a.job == JobState::Cancelled
+    });
+    // Asked to close again now, nothing holds the window.
+    assert!(!h.state_mut().hold_close());
+}
+
+#[test]
+fn the_calendar_beside_a_date_field_writes_the_picked_day() {
+    let mut app = demo_app();
+    app.screen = Screen::Recordings;
+    let mut h = harness(app);
+    h.run_steps(2);
+    assert_eq!(h.state().from_text, "2026-10-01");
+    // The first "Pick…" is the From field's: its month opens, a day click writes the day.
+    h.get_all_by_label("Pick…")
+        .next()
+        .expect("a calendar button")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("2026-10");
+    assert_eq!(
+        h.query_all_by_label("15").count(),
+        1,
+        "one calendar is open"
+    );
+    h.get_by_label("15").click();
+    h.run_steps(2);
+    assert_eq!(h.state().from_text, "2026-10-15");
+    // The next month, then a day of it, in the To field's calendar.
+    h.get_all_by_label("Pick…")
+        .nth(1)
+        .expect("the To calendar")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("2026-11");
+    h.get_by_label("▶").click();
+    h.run_steps(2);
+    h.get_by_label("2026-12");
+    h.get_by_label("3").click();
+    h.run_steps(2);
+    assert_eq!(h.state().to_text, "2026-12-03");
+}
+
+// ---- snapshots: deterministic content (tests/support) fed through the same message path as
+// the engine ----
+
+/// A harness drawing `app` with wgpu (software Vulkan) at `width` × 720.
+fn snapshot_harness(app: ZvmApp, width: f32) -> Harness<'static, ZvmApp> {
+    Harness::builder()
+        .with_size([width, 720.0])
+        .with_accessibility_check(false)
+        .wgpu()
+        .with_context_setup(|ctx| {
+            fonts::install(ctx, FontSource::Bundled);
+        })
+        .build_ui_state(|ui, app: &mut ZvmApp| app.ui(ui), app)
+}
+
+fn lang_tag(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en",
+        Lang::Ja => "ja",
     }
-    app
+}
+
+/// A first-run window: nothing set up yet.
+fn first_run_app() -> ZvmApp {
+    let settings = GuiSettings {
+        client_id: String::new(),
+        client_secret: String::new(),
+        account_id: String::new(),
+        destination: PathBuf::new(),
+        token_dir: PathBuf::from("/home/you/.config/zvm"),
+        token_store: zvm_app::token_store::StoreKind::FileOnly,
+        api_base: "https://api.zoom.us/v2".into(),
+        oauth_base: "https://zoom.us".into(),
+        ..GuiSettings::default()
+    };
+    ZvmApp::new(settings, None)
 }
 
 #[test]
 fn snapshots_of_every_screen_in_both_languages() {
     let mut failures = Vec::new();
+    let mut snap = |h: &mut Harness<'_, ZvmApp>, name: String| {
+        h.run_steps(3);
+        if let Err(e) = h.try_snapshot(&name) {
+            failures.push(format!("{name}: {e}"));
+        }
+    };
     for lang in [Lang::En, Lang::Ja] {
+        let tag = lang_tag(lang);
+        // The first run: the set-up page with every field's check.
+        let mut app = first_run_app();
+        app.settings.language = lang;
+        let mut h = snapshot_harness(app, 1100.0);
+        snap(&mut h, format!("firstrun_{tag}"));
+        drop(h);
+
         let mut app = demo_app();
         app.settings.language = lang;
-        let mut h = Harness::builder()
-            .with_size([1100.0, 720.0])
-            .with_accessibility_check(false)
-            .wgpu()
-            .with_context_setup(|ctx| {
-                fonts::install(ctx, FontSource::Bundled);
-            })
-            .build_ui_state(|ui, app: &mut ZvmApp| app.ui(ui), app);
+        let mut h = snapshot_harness(app, 1100.0);
         for screen in Screen::ALL {
             h.state_mut().screen = screen;
-            h.run_steps(3);
-            let name = format!(
-                "{}_{}",
-                format!("{screen:?}").to_lowercase(),
-                match lang {
-                    Lang::En => "en",
-                    Lang::Ja => "ja",
-                }
+            snap(
+                &mut h,
+                format!("{}_{tag}", format!("{screen:?}").to_lowercase()),
             );
-            if let Err(e) = h.try_snapshot(&name) {
-                failures.push(format!("{name}: {e}"));
+        }
+        // States: the red question before removing, the end-of-run summary, the question
+        // on close while copying.
+        h.state_mut().screen = Screen::Move;
+        h.state_mut().confirm_remove = true;
+        snap(&mut h, format!("move_confirm_{tag}"));
+        h.state_mut().confirm_remove = false;
+        h.state_mut().screen = Screen::Recordings;
+        h.state_mut().confirm_close = true;
+        snap(&mut h, format!("close_confirm_{tag}"));
+        h.state_mut().confirm_close = false;
+        h.state_mut().screen = Screen::Transfers;
+        h.state_mut().inject(Msg::JobDone {
+            kind: JobKind::Download,
+            cancelled: false,
+            summary: Default::default(),
+        });
+        snap(&mut h, format!("transfers_done_{tag}"));
+        drop(h);
+
+        // Narrow (1024 px) and wide windows of the busiest screens.
+        for (width, size) in [(1024.0, "1024"), (1600.0, "1600")] {
+            let mut app = demo_app();
+            app.settings.language = lang;
+            let mut h = snapshot_harness(app, width);
+            for screen in [Screen::Recordings, Screen::Transfers] {
+                h.state_mut().screen = screen;
+                let name = format!("{}_{size}_{tag}", format!("{screen:?}").to_lowercase());
+                snap(&mut h, name);
             }
         }
-        // Japanese really rendered: the shaped text of the nav has no replacement glyphs.
-        if lang == Lang::Ja {
+
+        // Large text, light theme.
+        let mut app = demo_app();
+        app.settings.language = lang;
+        app.settings.text_scale = 1.5;
+        app.settings.theme = zvm_gui::settings::Theme::Light;
+        let mut h = snapshot_harness(app, 1100.0);
+        for screen in [Screen::Recordings, Screen::Settings] {
+            h.state_mut().screen = screen;
+            let name = format!("{}_large_light_{tag}", format!("{screen:?}").to_lowercase());
+            snap(&mut h, name);
+        }
+    }
+    // The README's picture: a real idle window (signed in, listed, nothing running).
+    let mut app = demo_app();
+    app.job = JobState::Idle;
+    app.transfers.clear();
+    app.move_plan = None;
+    app.log.clear();
+    app.screen = Screen::Recordings;
+    let mut h = snapshot_harness(app, 1100.0);
+    snap(&mut h, "hero_idle_en".to_string());
+    drop(h);
+    assert!(failures.is_empty(), "snapshots differ: {failures:#?}");
+}
+
+#[test]
+fn the_japanese_demo_says_its_reasons_in_japanese() {
+    let mut app = demo_app();
+    app.settings.language = Lang::Ja;
+    let mut h = harness(app);
+    {
+        {
             h.state_mut().screen = Screen::Recordings;
             h.run_steps(2);
             assert!(h.query_all_by_label("レコーディング").count() >= 1);
@@ -1045,22 +1331,29 @@ fn snapshots_of_every_screen_in_both_languages() {
             );
         }
     }
-    assert!(failures.is_empty(), "snapshots differ: {failures:#?}");
 }
 
 #[test]
-fn the_bundled_font_covers_the_japanese_in_the_string_table() {
-    // egui draws a replacement box for a missing glyph; check the font holds every char the
-    // Japanese table uses, plus the topics of the snapshot rows.
+fn the_bundled_fonts_draw_every_character_of_the_string_table_in_both_languages() {
+    // egui draws a replacement box for a missing glyph (and the snapshots refuse one):
+    // every character of every key, cause and file type in both languages, the sort arrows,
+    // and the topics of the snapshot rows, is in egui's fonts or the bundled CJK font.
+    use zvm_gui::i18n::S;
     let ctx = egui::Context::default();
     fonts::install(&ctx, FontSource::Bundled);
     let mut text: String = demo_rows().iter().map(|r| r.topic.clone()).collect();
-    for s in ja_samples() {
-        text.push_str(s);
+    text.push_str("▲▼…·–");
+    for lang in [Lang::En, Lang::Ja] {
+        for s in S::ALL {
+            text.push_str(lang.t(s));
+        }
+        for c in zvm_gui::i18n_causes::ALL_CAUSES {
+            text.push_str(lang.cause(c));
+        }
     }
     let mut out = ctx.run_ui(egui::RawInput::default(), |_| {});
     out.textures_delta.clear();
-    let missing: Vec<char> = ctx.fonts_mut(|f| {
+    let missing: BTreeSet<char> = ctx.fonts_mut(|f| {
         let font = egui::FontId::proportional(14.0);
         text.chars()
             .filter(|c| !c.is_ascii())
@@ -1071,30 +1364,8 @@ fn the_bundled_font_covers_the_japanese_in_the_string_table() {
     out.textures_delta.clear();
     assert!(
         missing.is_empty(),
-        "glyphs missing from the bundled font: {missing:?}"
+        "glyphs missing from the bundled fonts: {missing:?}"
     );
-}
-
-fn ja_samples() -> Vec<&'static str> {
-    use zvm_gui::i18n::S;
-    [
-        S::ScreenSettings,
-        S::ScreenSignIn,
-        S::ScreenRecordings,
-        S::ScreenTransfers,
-        S::ScreenMove,
-        S::ScreenLog,
-        S::MoveIntro,
-        S::WillDelete,
-        S::ConfirmDelete,
-        S::OpenThisAddress,
-        S::BandwidthLimit,
-        S::VerifyHash,
-        S::NoStoredToken,
-    ]
-    .into_iter()
-    .map(|s| Lang::Ja.t(s))
-    .collect()
 }
 
 #[test]

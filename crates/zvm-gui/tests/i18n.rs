@@ -16,9 +16,11 @@ use zvm_gui::fonts::{self, FontSource};
 use zvm_gui::i18n::{Lang, S};
 use zvm_gui::i18n_causes::ALL_CAUSES;
 use zvm_gui::i18n_events::notice_detail;
-use zvm_gui::settings::GuiSettings;
+use zvm_gui::settings::{AuthMode, GuiSettings};
 use zvm_gui::{Screen, ZvmApp};
 use zvm_state::FileStatus;
+
+mod support;
 
 /// Keys whose words are the same in both languages on purpose (a product name).
 const SAME_IN_BOTH: &[S] = &[S::AppTitle];
@@ -84,12 +86,39 @@ fn worded_literals(source: &str) -> Vec<(usize, String)> {
 fn the_screens_draw_no_english_literal_of_their_own() {
     // Literals that are not words for the user: egui widget ids and the test module's data.
     const NOT_SHOWN: &[&str] = &["top", "nav", "settings", "user"];
-    let source = include_str!("../src/app.rs");
-    let main = source.split("#[cfg(test)]").next().unwrap_or(source);
-    let shown: Vec<(usize, String)> = worded_literals(main)
-        .into_iter()
-        .filter(|(_, l)| !NOT_SHOWN.contains(&l.as_str()))
-        .collect();
+    // More widget ids, and the file name pattern of a saved log (a name, not words).
+    const NOT_SHOWN_APP: &[&str] = &[
+        "advanced",
+        "advanced-grid",
+        "confirm-close",
+        "confirm-remove",
+        "problems-%Y%m%d-%H%M%S.txt",
+        "presets",
+        "from",
+        "to",
+        // A cargo feature's name in `cfg!`.
+        "native-dialogs",
+    ];
+    const NOT_SHOWN_SETUP: &[&str] = &[
+        "how-to-create-app",
+        "https://marketplace.zoom.us/develop/create",
+        "http://127.0.0.1",
+        "http://localhost",
+        "http://[::1]",
+        "https://",
+    ];
+    let mut shown: Vec<(usize, String)> = Vec::new();
+    for (source, skip) in [
+        (include_str!("../src/app.rs"), NOT_SHOWN),
+        (include_str!("../src/setup.rs"), NOT_SHOWN_SETUP),
+    ] {
+        let main = source.split("#[cfg(test)]").next().unwrap_or(source);
+        shown.extend(
+            worded_literals(main).into_iter().filter(|(_, l)| {
+                !skip.contains(&l.as_str()) && !NOT_SHOWN_APP.contains(&l.as_str())
+            }),
+        );
+    }
     assert!(
         shown.is_empty(),
         "app.rs draws words that are not in the string table (use Lang::t): {shown:#?}"
@@ -529,4 +558,240 @@ fn the_japanese_screens_fed_every_engine_message_show_no_english_sentence() {
         assert!(line.contains(notice_detail(&n)), "{line}");
     }
     assert!(bad.is_empty(), "English in the Japanese window: {bad:#?}");
+}
+
+// ---- every screen of the Japanese window, word by word ----
+
+/// Names, units and codes the Japanese window shows as they are. Longer names first: each is
+/// taken out of the text before the words are looked at.
+const KEPT_AS_IS: &[&str] = &[
+    "Zoom Video Mover",
+    "Zoom App Marketplace",
+    "Server-to-Server OAuth",
+    "Server-to-Server",
+    "App Credentials",
+    "AI Companion",
+    "SHA-256",
+    "cloud_recording:read:list_user_recordings:admin",
+    "cloud_recording:read",
+    "cloud_recording:write",
+    "cloud_recording:delete",
+    "user:read:list_users:admin",
+    "http://127.0.0.1",
+    "https://",
+    "http://",
+    "YYYY-MM-DD",
+    "English",
+    // The command line's name, and the plan names config.toml takes, typed as they are.
+    "zvm",
+    "free、pro、business",
+];
+
+/// Single words that are names or units in any language.
+const WORDS_AS_IS: &[&str] = &["Zoom", "ID", "API", "AI", "KiB", "MiB", "GiB", "TiB", "UTC"];
+
+/// The words (two ASCII letters or more in a row) of `text` that are neither data, names
+/// nor units: English the window shows untranslated.
+fn untranslated_words(text: &str, data: &[String]) -> Vec<String> {
+    // A path cut in the middle to fit its column: each piece around "…" is part of the data.
+    let pieces: Vec<&str> = text.split('…').collect();
+    if pieces.len() > 1
+        && pieces
+            .iter()
+            .all(|p| p.trim().is_empty() || data.iter().any(|d| d.contains(p.trim())))
+    {
+        return Vec::new();
+    }
+    let mut rest = text.to_string();
+    let mut cut: Vec<&str> = data.iter().map(String::as_str).collect();
+    cut.extend(KEPT_AS_IS);
+    // Longest first, so a name is not broken by a shorter one inside it.
+    cut.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    for d in cut.iter().filter(|d| !d.is_empty()) {
+        rest = rest.replace(d, " ");
+    }
+    rest.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 2 && !WORDS_AS_IS.contains(w))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_untranslated_word_check_finds_english_and_lets_names_and_data_be() {
+    let data = vec![
+        "Weekly standup".to_string(),
+        "teacher0@school.example".to_string(),
+    ];
+    assert_eq!(
+        untranslated_words(
+            "保存先: Weekly standup (teacher0@school.example) 12.5 MiB",
+            &data
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        untranslated_words("Zoom App Marketplace を開く", &data),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        untranslated_words("状態: downloaded", &data),
+        vec!["downloaded"]
+    );
+    assert_eq!(
+        untranslated_words("Time left: –", &data),
+        vec!["Time", "left"]
+    );
+}
+
+/// Everything the demo window holds that is data: topics, hosts, paths, settings values,
+/// scopes, the errors' own words beside the window's sentences.
+fn demo_data(app: &ZvmApp) -> Vec<String> {
+    let mut d: Vec<String> = Vec::new();
+    for r in &app.list.rows {
+        d.extend([r.topic.clone(), r.host.clone(), r.uuid.clone()]);
+    }
+    for r in &app.transfers.rows {
+        d.push(r.file.path.clone());
+        if let zvm_gui::model::TfState::Failed(e) = &r.state {
+            d.push(e.clone());
+        }
+    }
+    for l in &app.log {
+        d.extend([l.subject.clone(), l.text.clone()]);
+    }
+    if let Some((cands, kept)) = &app.move_plan {
+        for c in cands {
+            d.push(c.topic.clone());
+            d.extend(c.copies.iter().map(|(p, _, _)| p.clone()));
+        }
+        for (_, topic, reason) in kept {
+            d.push(topic.clone());
+            if let KeepReason::NotVerified { path, .. } = reason {
+                d.push(path.clone());
+            }
+        }
+    }
+    if let Some(c) = &app.connection {
+        d.push(c.who.clone());
+        d.extend(c.scopes.iter().cloned());
+    }
+    if let Some(t) = &app.token {
+        d.extend([t.scopes.clone(), t.location.clone()]);
+    }
+    for (id, email) in &app.users {
+        d.extend([id.clone(), email.clone()]);
+    }
+    let s = &app.settings;
+    d.extend([
+        s.account_id.clone(),
+        s.client_id.clone(),
+        s.api_base.clone(),
+        s.oauth_base.clone(),
+        s.plan.clone(),
+        s.folder_template.clone(),
+        s.file_template.clone(),
+        s.destination.display().to_string(),
+        s.state_path.display().to_string(),
+        s.token_dir.display().to_string(),
+        app.secret_place.0.display().to_string(),
+        zvm_gui::model::zone_label(app.list.time_zone()),
+    ]);
+    d.extend(app.file_types.iter().cloned());
+    if let Ok(p) = zvm_gui::name_preview::preview(&s.folder_template, &s.file_template) {
+        d.push(p);
+    }
+    d
+}
+
+#[test]
+fn no_screen_or_question_of_the_japanese_window_shows_an_untranslated_word() {
+    let mut failures = Vec::new();
+    let mut seen = 0;
+    let mut check = |h: &Harness<'_, ZvmApp>, what: &str| {
+        let data = demo_data(h.state());
+        for t in shown_texts(h) {
+            seen += 1;
+            let words = untranslated_words(&t, &data);
+            if !words.is_empty() {
+                failures.push(format!("{what}: {words:?} in {t:?}"));
+            }
+        }
+    };
+    let build = |app: ZvmApp| {
+        Harness::builder()
+            .with_size([1400.0, 1600.0])
+            .with_accessibility_check(false)
+            .allow_missing_glyphs()
+            .with_context_setup(|ctx| {
+                fonts::install(ctx, FontSource::Bundled);
+            })
+            .build_ui_state(|ui, app: &mut ZvmApp| app.ui(ui), app)
+    };
+
+    // The first run: the set-up page with every field's problem said, in both sign-in modes.
+    for mode in [AuthMode::User, AuthMode::ServerToServer] {
+        let mut app = ZvmApp::new(
+            GuiSettings {
+                language: Lang::Ja,
+                auth_mode: mode,
+                client_id: "has space".into(),
+                client_secret: String::new(),
+                account_id: String::new(),
+                destination: "relative".into(),
+                api_base: "http://api.zoom.us".into(),
+                token_store: zvm_app::token_store::StoreKind::FileOnly,
+                token_dir: "/home/you/.config/zvm".into(),
+                ..GuiSettings::default()
+            },
+            None,
+        );
+        app.screen = Screen::Setup;
+        let mut h = build(app);
+        h.run_steps(3);
+        check(&h, &format!("Setup {mode:?}"));
+    }
+
+    // Every screen of a busy window, then its states.
+    let mut app = support::demo_app();
+    app.settings.language = Lang::Ja;
+    let mut h = build(app);
+    for screen in Screen::ALL {
+        h.state_mut().screen = screen;
+        h.run_steps(3);
+        check(&h, &format!("{screen:?}"));
+    }
+    // Settings with the advanced fields open.
+    h.state_mut().screen = Screen::Settings;
+    h.run_steps(2);
+    h.get_by_label(Lang::Ja.t(S::Advanced)).click();
+    h.run_steps(3);
+    check(&h, "Settings, advanced");
+    // The questions, and the end of a run.
+    h.state_mut().screen = Screen::Move;
+    h.state_mut().confirm_remove = true;
+    h.run_steps(3);
+    check(&h, "Move, confirmation");
+    h.state_mut().confirm_remove = false;
+    h.state_mut().confirm_close = true;
+    h.run_steps(3);
+    check(&h, "close confirmation");
+    h.state_mut().confirm_close = false;
+    h.state_mut().inject(Msg::JobDone {
+        kind: JobKind::Download,
+        cancelled: false,
+        summary: Default::default(),
+    });
+    h.state_mut().screen = Screen::Transfers;
+    h.run_steps(3);
+    check(&h, "Transfers, finished");
+    // Signed out, and nothing set: the Sign in screen's own words.
+    h.state_mut().inject(Msg::SignedOut);
+    h.state_mut().screen = Screen::SignIn;
+    h.run_steps(3);
+    check(&h, "Sign in, signed out");
+    assert!(seen > 200, "the screens were read ({seen} texts)");
+    assert!(
+        failures.is_empty(),
+        "English in the Japanese window: {failures:#?}"
+    );
 }

@@ -184,3 +184,36 @@ fn automatic_downloads_reach_the_engine_as_auto_mode() {
     assert!(!spec.base.adaptive);
     assert_eq!(spec.base.transfers, 3);
 }
+
+#[test]
+fn the_windows_own_choices_are_saved_at_once_and_keep_the_rest_of_the_gui_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = files(dir.path());
+    std::fs::write(dir.path().join("config.toml"), EVERY_KEY).expect("write");
+    let mut s = GuiSettings::load(&f).expect("loads");
+    s.transfers = 7;
+    s.save(&f).expect("save");
+    // Later the language, theme and text size change in the window, without Save.
+    let mut s = GuiSettings::load(&f).expect("loads");
+    s.language = Lang::Ja;
+    s.theme = super::Theme::Light;
+    s.text_scale = 1.5;
+    s.transfers = 2;
+    s.save_choices(&f).expect("choices saved");
+    let back = GuiSettings::load(&f).expect("loads");
+    assert_eq!(back.language, Lang::Ja);
+    assert_eq!(back.theme, super::Theme::Light);
+    assert_eq!(back.text_scale, 1.5);
+    assert_eq!(
+        back.transfers, 7,
+        "unsaved edits stay unsaved; saved ones stay"
+    );
+    // A text size the window does not offer falls back to normal.
+    let text = std::fs::read_to_string(dir.path().join("gui.toml")).expect("read");
+    std::fs::write(
+        dir.path().join("gui.toml"),
+        text.replace("text_scale = 1.5", "text_scale = 9.0"),
+    )
+    .expect("write");
+    assert_eq!(GuiSettings::load(&f).expect("loads").text_scale, 1.0);
+}

@@ -1,0 +1,294 @@
+//! The first-run set-up page: the few things a first copy needs (how to sign in, the Zoom
+//! app's keys, a folder), each field checked as it is typed with the reason beside it, the
+//! steps (and a link) to create the Zoom app, and a button that goes on to Sign in only when
+//! everything is right. The checks are plain functions so that the page, the navigation
+//! (which tabs are ready) and the tests agree on what "ready" means.
+
+use std::path::Path;
+
+use egui::{RichText, Ui};
+
+use crate::i18n::{Lang, S};
+use crate::settings::{AuthMode, GuiSettings};
+
+/// Where the Zoom app is created.
+pub const MARKETPLACE_URL: &str = "https://marketplace.zoom.us/develop/create";
+
+/// The width of the labels in front of the fields.
+const LABEL_W: f32 = 190.0;
+
+/// A row under a field, lined up with the field.
+fn indented(ui: &mut Ui, add: impl FnOnce(&mut Ui)) {
+    ui.horizontal(|ui| {
+        ui.add_space(LABEL_W + ui.spacing().item_spacing.x);
+        add(ui);
+    });
+}
+
+/// What is wrong with a field (a key of the string table), or `None` when it is fine.
+pub type Check = Option<S>;
+
+/// A key or ID pasted from Zoom: present, and without spaces (a pasted line break or blank
+/// is the usual mistake).
+pub fn check_key(value: &str) -> Check {
+    let v = value.trim();
+    if v.is_empty() {
+        Some(S::NeedValue)
+    } else if v.chars().any(char::is_whitespace) {
+        Some(S::NoSpaces)
+    } else {
+        None
+    }
+}
+
+/// The folder for recordings: a full path, a folder if it exists, else creatable (its
+/// parent exists).
+pub fn check_folder(path: &Path) -> Check {
+    if path.as_os_str().is_empty() {
+        return Some(S::NeedValue);
+    }
+    if !path.is_absolute() {
+        return Some(S::NeedAbsoluteFolder);
+    }
+    if path.exists() {
+        return (!path.is_dir()).then_some(S::NotAFolder);
+    }
+    match path.parent() {
+        Some(p) if p.is_dir() => None,
+        _ => Some(S::ParentMissing),
+    }
+}
+
+/// A Zoom address: https, or http to this computer (the simulator, a local proxy).
+pub fn check_address(value: &str) -> Check {
+    let v = value.trim();
+    if v.is_empty() {
+        return Some(S::NeedValue);
+    }
+    let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| v.starts_with(p));
+    (!(v.starts_with("https://") || local)).then_some(S::NeedHttps)
+}
+
+/// Every check of the page, in the page's order: (what, problem).
+pub fn checks(s: &GuiSettings) -> Vec<(S, Check)> {
+    let mut out = Vec::new();
+    if s.auth_mode == AuthMode::ServerToServer {
+        out.push((S::AccountId, check_key(&s.account_id)));
+    }
+    out.push((S::ClientId, check_key(&s.client_id)));
+    // User OAuth with PKCE works without a secret; Server-to-Server needs it.
+    if s.auth_mode == AuthMode::ServerToServer || !s.client_secret.trim().is_empty() {
+        out.push((S::ClientSecret, check_key(&s.client_secret)));
+    }
+    out.push((S::Destination, check_folder(&s.destination)));
+    out.push((S::ApiBase, check_address(&s.api_base)));
+    out.push((S::OauthBase, check_address(&s.oauth_base)));
+    out
+}
+
+/// True when signing in can be tried.
+pub fn is_ready(s: &GuiSettings) -> bool {
+    checks(s).iter().all(|(_, c)| c.is_none())
+}
+
+/// What the page asks the app to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupAction {
+    None,
+    /// Open the Zoom App Marketplace in the browser.
+    OpenMarketplace,
+    /// Pick the folder with the system's dialog.
+    Browse,
+    /// Save, keep the secret if asked, and go to Sign in.
+    Continue,
+}
+
+/// A field's verdict under it: a tick, or the reason in the warning colour.
+pub fn verdict(ui: &mut Ui, lang: Lang, check: Check) {
+    match check {
+        None => {
+            ui.label(
+                RichText::new(lang.t(S::FieldOk))
+                    .color(ui.visuals().widgets.inactive.fg_stroke.color),
+            );
+        }
+        Some(problem) => {
+            ui.label(RichText::new(lang.t(problem)).color(ui.visuals().warn_fg_color));
+        }
+    }
+}
+
+/// Draws the page; returns what the user asked for.
+pub fn page(
+    ui: &mut Ui,
+    lang: Lang,
+    s: &mut GuiSettings,
+    remember_secret: &mut bool,
+    secret_place: &(std::path::PathBuf, bool),
+) -> SetupAction {
+    let t = |k| lang.t(k);
+    let mut action = SetupAction::None;
+    ui.heading(t(S::ScreenSetup));
+    ui.label(t(S::SetupIntro));
+    ui.add_space(6.0);
+    ui.label(RichText::new(t(S::SetupStep1)).strong());
+    ui.horizontal(|ui| {
+        ui.label(t(S::AuthMode));
+        ui.radio_value(&mut s.auth_mode, AuthMode::User, t(S::AuthUser));
+        ui.radio_value(&mut s.auth_mode, AuthMode::ServerToServer, t(S::AuthS2S));
+    });
+    egui::CollapsingHeader::new(t(S::HowToCreateApp))
+        .id_salt("how-to-create-app")
+        .default_open(s.client_id.trim().is_empty())
+        .show(ui, |ui| {
+            ui.label(t(match s.auth_mode {
+                AuthMode::User => S::AppStepsUser,
+                AuthMode::ServerToServer => S::AppStepsS2S,
+            }));
+            if ui.link(t(S::OpenMarketplace)).clicked() {
+                action = SetupAction::OpenMarketplace;
+            }
+        });
+    ui.add_space(6.0);
+    ui.label(RichText::new(t(S::SetupStep2)).strong());
+    // Label, field, verdict: one row each, the fields lined up.
+    let field = |ui: &mut Ui, label: &str, value: &mut String, password: bool| {
+        ui.horizontal(|ui| {
+            ui.add_sized([LABEL_W, 20.0], egui::Label::new(label));
+            ui.add(
+                egui::TextEdit::singleline(value)
+                    .password(password)
+                    .desired_width(320.0),
+            );
+        })
+        .inner
+    };
+    if s.auth_mode == AuthMode::ServerToServer {
+        field(ui, t(S::AccountId), &mut s.account_id, false);
+        indented(ui, |ui| verdict(ui, lang, check_key(&s.account_id)));
+    }
+    field(ui, t(S::ClientId), &mut s.client_id, false);
+    indented(ui, |ui| verdict(ui, lang, check_key(&s.client_id)));
+    field(ui, t(S::ClientSecret), &mut s.client_secret, true);
+    // User OAuth with PKCE needs no secret: an empty one is fine there.
+    if !(s.auth_mode == AuthMode::User && s.client_secret.trim().is_empty()) {
+        indented(ui, |ui| verdict(ui, lang, check_key(&s.client_secret)));
+    }
+    indented(ui, |ui| {
+        ui.checkbox(remember_secret, t(S::RememberSecret));
+    });
+    indented(ui, |ui| {
+        let (file, keyring_maybe) = secret_place;
+        let words = if *keyring_maybe {
+            t(S::KeptInKeyringElse)
+        } else {
+            t(S::SecretKeptIn)
+        };
+        ui.weak(format!("{words} {}", file.display()));
+    });
+    ui.add_space(6.0);
+    ui.label(RichText::new(t(S::SetupStep3)).strong());
+    ui.horizontal(|ui| {
+        ui.add_sized([LABEL_W, 20.0], egui::Label::new(t(S::Destination)));
+        let mut text = s.destination.to_string_lossy().into_owned();
+        if ui
+            .add(egui::TextEdit::singleline(&mut text).desired_width(320.0))
+            .changed()
+        {
+            s.destination = text.into();
+        }
+        if cfg!(feature = "native-dialogs") && ui.button(t(S::Browse)).clicked() {
+            action = SetupAction::Browse;
+        }
+    });
+    let folder = check_folder(&s.destination);
+    indented(ui, |ui| {
+        if folder.is_none() && !s.destination.exists() {
+            ui.label(t(S::FolderWillBeCreated));
+        } else {
+            verdict(ui, lang, folder);
+        }
+    });
+    ui.add_space(10.0);
+    let ready = is_ready(s);
+    if ui
+        .add_enabled(
+            ready,
+            egui::Button::new(RichText::new(t(S::ContinueToSignIn)).strong()),
+        )
+        .clicked()
+    {
+        action = SetupAction::Continue;
+    }
+    if !ready {
+        // Say what is left (the advanced addresses are not on this page: Settings has them).
+        for (what, check) in checks(s) {
+            if let Some(problem) = check {
+                ui.label(
+                    RichText::new(format!("{}: {}", t(what), t(problem)))
+                        .color(ui.visuals().warn_fg_color),
+                );
+            }
+        }
+    }
+    action
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_folders_and_addresses_are_checked_with_a_reason() {
+        assert_eq!(check_key(""), Some(S::NeedValue));
+        assert_eq!(check_key("  "), Some(S::NeedValue));
+        assert_eq!(check_key("abc def"), Some(S::NoSpaces));
+        assert_eq!(check_key(" AbC_12-x \n"), None);
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check_folder(Path::new("")), Some(S::NeedValue));
+        assert_eq!(
+            check_folder(Path::new("relative/dir")),
+            Some(S::NeedAbsoluteFolder)
+        );
+        assert_eq!(check_folder(dir.path()), None);
+        assert_eq!(check_folder(&dir.path().join("new")), None);
+        assert_eq!(
+            check_folder(&dir.path().join("no").join("new")),
+            Some(S::ParentMissing)
+        );
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        assert_eq!(check_folder(&file), Some(S::NotAFolder));
+        assert_eq!(check_address("https://api.zoom.us/v2"), None);
+        assert_eq!(check_address("http://127.0.0.1:8080"), None);
+        assert_eq!(check_address("http://api.zoom.us"), Some(S::NeedHttps));
+        assert_eq!(check_address("api.zoom.us"), Some(S::NeedHttps));
+    }
+
+    #[test]
+    fn ready_needs_every_field_the_sign_in_method_needs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = GuiSettings {
+            auth_mode: AuthMode::User,
+            client_id: String::new(),
+            client_secret: String::new(),
+            account_id: String::new(),
+            destination: dir.path().join("rec"),
+            api_base: "https://api.zoom.us/v2".into(),
+            oauth_base: "https://zoom.us".into(),
+            ..GuiSettings::default()
+        };
+        assert!(!is_ready(&s), "no client ID");
+        s.client_id = "abc".into();
+        assert!(is_ready(&s), "user OAuth with PKCE needs no secret");
+        s.auth_mode = AuthMode::ServerToServer;
+        assert!(!is_ready(&s), "S2S needs the account ID and the secret");
+        s.account_id = "acc".into();
+        s.client_secret = "sec".into();
+        assert!(is_ready(&s));
+        s.destination = "relative".into();
+        assert!(!is_ready(&s));
+    }
+}
