@@ -64,7 +64,10 @@ impl PartHasher {
 /// computes: 32 hex digits, optionally `-N`. Others (SSE-KMS, some gateways) are not
 /// comparable and are left unchecked.
 pub(crate) fn md5_shaped(etag: &str) -> Option<String> {
-    let e = etag.trim_start_matches("W/").trim_matches('"').to_ascii_lowercase();
+    let e = etag
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .to_ascii_lowercase();
     let (hexpart, count) = match e.split_once('-') {
         Some((h, n)) => (h, Some(n)),
         None => (e.as_str(), None),
@@ -91,7 +94,10 @@ mod tests {
         assert_eq!(etag_of(b"", 8, 3), "d41d8cd98f00b204e9800998ecf8427e");
         assert_eq!(etag_of(b"hello", 8, 2), hex::encode(Md5::digest(b"hello")));
         // Exactly one part is still a single PUT.
-        assert_eq!(etag_of(b"12345678", 8, 3), hex::encode(Md5::digest(b"12345678")));
+        assert_eq!(
+            etag_of(b"12345678", 8, 3),
+            hex::encode(Md5::digest(b"12345678"))
+        );
     }
 
     #[test]

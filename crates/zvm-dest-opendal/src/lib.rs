@@ -48,3 +48,15 @@ pub fn open(url: &DestUrl, creds: &RemoteCredentials) -> Result<Arc<dyn Destinat
         }),
     }
 }
+
+#[cfg(all(test, not(feature = "s3")))]
+mod tests {
+    #[test]
+    fn a_build_without_s3_says_how_to_get_it() {
+        let url = super::DestUrl::parse("s3://b/p").expect("a valid URL");
+        let e = super::open(&url, &super::RemoteCredentials::default())
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("--features s3"), "{e}");
+    }
+}

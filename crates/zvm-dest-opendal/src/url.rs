@@ -120,9 +120,7 @@ impl S3Url {
             .map_err(|_| bad("the prefix is not valid UTF-8".into()))?;
         let prefix = path.trim_matches('/').to_string();
         if prefix.split('/').any(|c| c == "." || c == "..") || prefix.contains("//") {
-            return Err(bad(
-                "the prefix has an empty, `.` or `..` component".into(),
-            ));
+            return Err(bad("the prefix has an empty, `.` or `..` component".into()));
         }
         let mut out = S3Url {
             bucket,
@@ -262,7 +260,9 @@ mod tests {
 
     #[test]
     fn s3_urls_name_bucket_prefix_and_options() {
-        let u = s3("s3://rec-bucket/zoom/2026%20archive/?endpoint=http://127.0.0.1:9000&region=eu-west-1&part_size=16MiB&verify_etag=false");
+        let u = s3(
+            "s3://rec-bucket/zoom/2026%20archive/?endpoint=http://127.0.0.1:9000&region=eu-west-1&part_size=16MiB&verify_etag=false",
+        );
         assert_eq!(u.bucket, "rec-bucket");
         assert_eq!(u.prefix, "zoom/2026 archive");
         assert_eq!(u.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
@@ -289,12 +289,21 @@ mod tests {
         for (url, says) in cases {
             let msg = DestUrl::parse(url).unwrap_err().to_string();
             assert!(msg.contains(says), "{url}: {msg}");
-            assert!(!msg.contains("hunter2"), "{url}: the message shows a secret: {msg}");
+            assert!(
+                !msg.contains("hunter2"),
+                "{url}: the message shows a secret: {msg}"
+            );
         }
         let unknown = DestUrl::parse("ftp://x/y").unwrap_err().to_string();
-        assert!(unknown.contains("unknown destination kind ftp://"), "{unknown}");
+        assert!(
+            unknown.contains("unknown destination kind ftp://"),
+            "{unknown}"
+        );
         let later = DestUrl::parse("webdav://host/dav").unwrap_err().to_string();
-        assert!(later.contains("cannot write to webdav:// destinations yet"), "{later}");
+        assert!(
+            later.contains("cannot write to webdav:// destinations yet"),
+            "{later}"
+        );
     }
 
     #[test]

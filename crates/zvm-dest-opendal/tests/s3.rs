@@ -36,14 +36,19 @@ async fn conformance_against_an_s3_server() {
     let all = keys(&ep, &bucket).await;
     assert!(!all.is_empty());
     for k in &all {
-        assert!(k.starts_with("zoom/recordings/"), "{k} is outside the prefix");
+        assert!(
+            k.starts_with("zoom/recordings/"),
+            "{k} is outside the prefix"
+        );
         assert!(
             !k.ends_with(".part") && !k.contains(".zvm-write-probe"),
             "{k} was left behind"
         );
     }
     assert!(
-        all.contains(&"zoom/recordings/2026/03/2026-03-04 定例会議/録画 – 画面共有.mp4".to_string()),
+        all.contains(
+            &"zoom/recordings/2026/03/2026-03-04 定例会議/録画 – 画面共有.mp4".to_string()
+        ),
         "{all:?}"
     );
 }
@@ -175,7 +180,11 @@ async fn a_busy_server_is_retried_and_the_upload_completes() {
         part.write_all(c).await.unwrap();
     }
     part.finalize(data.len() as u64).await.unwrap();
-    assert!(proxy.refused() >= 2, "the proxy refused {}", proxy.refused());
+    assert!(
+        proxy.refused() >= 2,
+        "the proxy refused {}",
+        proxy.refused()
+    );
     assert!(object(&ep, &bucket, "busy.mp4").await.unwrap() == data);
 }
 

@@ -176,7 +176,11 @@ pub async fn reopen_at_smaller_offset_is_refused(dest: &dyn Destination) {
         "a refused resume leaves the .part alone"
     );
     let mut part = dest.open_partial(rel, 0).await.unwrap();
-    assert_eq!(dest.partial_len(rel).await.unwrap(), Some(0), "offset 0 starts over");
+    assert_eq!(
+        dest.partial_len(rel).await.unwrap(),
+        Some(0),
+        "offset 0 starts over"
+    );
     part.write_all(b"new").await.unwrap();
     part.finalize(3).await.unwrap();
     assert_eq!(dest.sha256_final(rel).await.unwrap(), sha_hex(b"new"));

@@ -166,6 +166,11 @@ impl Proxy {
         self.state.refused.load(Ordering::Relaxed)
     }
 
+    /// Bytes of upload request bodies seen.
+    pub fn upload_bytes(&self) -> u64 {
+        self.state.upload_bytes.load(Ordering::Relaxed)
+    }
+
     /// Upload requests seen (PUT and POST).
     pub fn uploads(&self) -> u64 {
         self.state.uploads.load(Ordering::Relaxed)
@@ -226,6 +231,11 @@ async fn forward(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
         if k != "host" && k != "content-length" && k != "transfer-encoding" {
             out = out.header(k, v);
         }
+    }
+    if is_upload {
+        // Objects readable without signing, so that tests can read the bucket back with
+        // plain GETs (moto refuses unsigned reads of private objects).
+        out = out.header("x-amz-acl", "public-read");
     }
     let resp = match out.body(body).send().await {
         Ok(r) => r,
