@@ -120,9 +120,13 @@ impl Cause {
 
     pub fn of_dest(e: &DestError) -> Cause {
         match e {
-            DestError::NoSpace { .. } => Cause::DiskFull,
-            DestError::ReadOnly { .. } | DestError::PermissionDenied { .. } => Cause::NotWritable,
-            DestError::SizeMismatch { .. } => Cause::CopyMismatch,
+            DestError::NoSpace { .. } | DestError::RemoteFull { .. } => Cause::DiskFull,
+            DestError::ReadOnly { .. }
+            | DestError::PermissionDenied { .. }
+            | DestError::RemoteDenied { .. } => Cause::NotWritable,
+            DestError::SizeMismatch { .. } | DestError::RemoteMismatch { .. } => {
+                Cause::CopyMismatch
+            }
             _ => Cause::DestinationOther,
         }
     }

@@ -7,7 +7,8 @@
 //!   own settings are a layer over the same file);
 //! - [`connection`]: credentials, the token store ([`token_store`], the OS keyring for every
 //!   front end), the browser opener ([`browser`]) and the simulator's client;
-//! - [`run_context`]: the run lock, the state database and the destination;
+//! - [`run_context`]: the run lock, the state database and the destination
+//!   ([`destination`]: a folder or a URL such as `s3://bucket/prefix`);
 //! - [`serve_settings`]: `zvm serve`'s `[serve]` section, resolved and checked;
 //! - [`failure`] and [`outcome`]: typed failure causes and run outcomes that each front end
 //!   renders its own way (exit codes, words in its language).
@@ -18,6 +19,7 @@
 pub mod browser;
 pub mod config;
 pub mod connection;
+pub mod destination;
 pub mod failure;
 pub mod outcome;
 pub mod parse;

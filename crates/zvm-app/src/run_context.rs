@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use zvm_dest::LocalDestination;
+use zvm_dest::{Destination, LocalDestination};
 use zvm_state::{RunLock, SqliteState};
 
 use crate::failure::{Cause, Failure};
@@ -37,7 +37,7 @@ pub fn audit_path(given: Option<&Path>, state: &Path) -> PathBuf {
 pub struct RunContext {
     pub state_path: PathBuf,
     pub state: Arc<SqliteState>,
-    pub destination: Arc<LocalDestination>,
+    pub destination: Arc<dyn Destination>,
     _lock: RunLock,
 }
 
@@ -45,12 +45,24 @@ impl RunContext {
     /// Takes the run lock of `state_path` (another run holding it is [`Cause::StateBusy`]),
     /// then opens the state and the destination.
     pub fn open(state_path: &Path, destination: &Path) -> Result<RunContext, Failure> {
+        Self::open_to(
+            state_path,
+            Arc::new(LocalDestination::new(destination.to_path_buf())),
+        )
+    }
+
+    /// Like [`RunContext::open`], for a destination already opened (a folder or a remote
+    /// service, see [`crate::destination::open_destination`]).
+    pub fn open_to(
+        state_path: &Path,
+        destination: Arc<dyn Destination>,
+    ) -> Result<RunContext, Failure> {
         let lock = RunLock::acquire(state_path)?;
         let state = SqliteState::open(state_path)?;
         Ok(RunContext {
             state_path: state_path.to_path_buf(),
             state: Arc::new(state),
-            destination: Arc::new(LocalDestination::new(destination.to_path_buf())),
+            destination,
             _lock: lock,
         })
     }

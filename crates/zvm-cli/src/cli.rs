@@ -163,7 +163,9 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct MoveArgs {
-    /// Destination folder. Default: `destination` from the config file.
+    /// Destination folder, or a URL such as s3://bucket/prefix?endpoint=URL&region=R (builds
+    /// with the `s3` feature; keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY). Default:
+    /// `destination` from the config file.
     #[arg(env = "ZVM_DEST", value_name = "DEST")]
     pub dest: Option<PathBuf>,
     #[command(flatten)]
@@ -324,7 +326,9 @@ pub struct ListingArgs {
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// Destination folder. Default: `destination` from the config file.
+    /// Destination folder, or a URL such as s3://bucket/prefix?endpoint=URL&region=R (builds
+    /// with the `s3` feature; keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY). Default:
+    /// `destination` from the config file.
     #[arg(env = "ZVM_DEST", value_name = "DEST")]
     pub dest: Option<PathBuf>,
     #[command(flatten)]

@@ -161,7 +161,8 @@ pub(crate) fn state_path(
 /// Opens the state with the run lock held, and the destination, for as long as the returned
 /// context lives.
 pub(crate) fn open_run(state: &Path, dest: &Path) -> Result<RunContext, Failure> {
-    Ok(RunContext::open(state, dest)?)
+    let destination = zvm_app::destination::open_destination(dest)?;
+    Ok(RunContext::open_to(state, destination)?)
 }
 
 pub(crate) async fn list(

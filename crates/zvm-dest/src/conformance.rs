@@ -1,4 +1,5 @@
-//! The conformance suite every [`Destination`] implementation must pass (local now, S3 later).
+//! The conformance suite every [`Destination`] implementation must pass (the local disk, and
+//! S3-compatible storage in `zvm-dest-opendal`).
 //! It pins what the engine relies on: resume offsets, truncation when reopening at a smaller
 //! offset, no final name before `finalize`, the size check that keeps the `.part`,
 //! `write_atomic`, refusal of unsafe paths and `sha256_final`; and, for destinations that
@@ -119,6 +120,10 @@ pub async fn write_resume_finalize(dest: &dyn Destination) {
 }
 
 pub async fn reopen_at_smaller_offset_truncates(dest: &dyn Destination) {
+    if !dest.truncates_partials() {
+        reopen_at_smaller_offset_is_refused(dest).await;
+        return;
+    }
     let rel = "trunc/a.m4a";
     let data = pattern(50_000, 2);
     let mut part = dest.open_partial(rel, 0).await.unwrap();
@@ -151,6 +156,34 @@ pub async fn reopen_at_smaller_offset_truncates(dest: &dyn Destination) {
         dest.sha256_final("trunc/b.bin").await.unwrap(),
         sha_hex(b"new")
     );
+}
+
+/// For destinations that cannot cut an upload in progress: resuming below its length is an
+/// error that leaves it as it was, and offset 0 still starts over.
+pub async fn reopen_at_smaller_offset_is_refused(dest: &dyn Destination) {
+    let rel = "trunc/refused.m4a";
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    part.write_all(&pattern(40_000, 99)).await.unwrap();
+    part.sync().await.unwrap();
+    drop(part);
+    assert!(
+        dest.open_partial(rel, 10_000).await.is_err(),
+        "a destination that cannot truncate must refuse to resume below the .part's length"
+    );
+    assert_eq!(
+        dest.partial_len(rel).await.unwrap(),
+        Some(40_000),
+        "a refused resume leaves the .part alone"
+    );
+    let mut part = dest.open_partial(rel, 0).await.unwrap();
+    assert_eq!(
+        dest.partial_len(rel).await.unwrap(),
+        Some(0),
+        "offset 0 starts over"
+    );
+    part.write_all(b"new").await.unwrap();
+    part.finalize(3).await.unwrap();
+    assert_eq!(dest.sha256_final(rel).await.unwrap(), sha_hex(b"new"));
 }
 
 pub async fn resume_beyond_end_is_refused(dest: &dyn Destination) {

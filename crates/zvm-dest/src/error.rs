@@ -62,6 +62,45 @@ pub enum DestError {
     )]
     Unsupported { what: &'static str, path: String },
 
+    // --- Remote destinations (object stores, WebDAV, ...): `location` is a URL-like name
+    // without credentials, e.g. `s3://bucket/prefix/2026/03/x.mp4`. ---
+    #[error(
+        "the storage service refused to store {location}: it is full or over its quota ({detail}); free space or raise the quota, then run zvm again"
+    )]
+    RemoteFull { location: String, detail: String },
+
+    #[error(
+        "access denied while trying to {op} {location} ({detail}): check that the credentials zvm uses may read and write there (for S3: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and the bucket policy), or choose another destination"
+    )]
+    RemoteDenied {
+        op: &'static str,
+        location: String,
+        detail: String,
+    },
+
+    #[error(
+        "{location} does not match what was uploaded: {detail}; it was removed and the file will be uploaded again"
+    )]
+    RemoteMismatch { location: String, detail: String },
+
+    #[error(
+        "the name {location} is {len} bytes, more than the {limit} bytes this service allows: choose a shorter naming template or destination prefix"
+    )]
+    NameTooLong {
+        location: String,
+        len: usize,
+        limit: usize,
+    },
+
+    #[error("cannot {op} {location}: {detail}")]
+    Remote {
+        op: &'static str,
+        location: String,
+        detail: String,
+        /// A fault of the connection or a busy server: trying again may succeed.
+        transient: bool,
+    },
+
     #[error("cannot {op} {}: {source}", path.display())]
     Io {
         op: &'static str,
@@ -88,6 +127,30 @@ impl DestError {
             io::ErrorKind::ReadOnlyFilesystem => DestError::ReadOnly { op, path, source },
             _ => DestError::Io { op, path, source },
         }
+    }
+
+    /// Whether the same transfer may succeed if tried again: a short file (resumed), a
+    /// remote copy that did not match (uploaded again), a network fault on the way to a
+    /// remote destination. Everything else about a destination does not change by retrying.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DestError::SizeMismatch { .. } | DestError::RemoteMismatch { .. } => true,
+            DestError::Remote { transient, .. } => *transient,
+            _ => false,
+        }
+    }
+
+    /// Errors that make every further write pointless (full, read-only, no permission): a
+    /// run stops instead of failing every remaining file one by one.
+    pub fn is_destination_fatal(&self) -> bool {
+        matches!(
+            self,
+            DestError::NoSpace { .. }
+                | DestError::ReadOnly { .. }
+                | DestError::PermissionDenied { .. }
+                | DestError::RemoteFull { .. }
+                | DestError::RemoteDenied { .. }
+        )
     }
 
     /// A background task died (it panicked or the runtime is shutting down).

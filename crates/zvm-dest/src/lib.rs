@@ -1,8 +1,8 @@
 //! Destinations: where recordings end up. The [`Destination`] trait is what the engine writes
 //! through: stream into `<rel>.part`, resume from its length, then [`PartialFile::finalize`]
 //! checks the size, fsyncs and renames to the final name, so a final name only ever holds a
-//! complete file. [`LocalDestination`] implements it on the local filesystem; an S3-compatible
-//! implementation comes later. With the `conformance` feature, the `conformance` module holds the test
+//! complete file. [`LocalDestination`] implements it on the local filesystem; the
+//! `zvm-dest-opendal` crate implements it on object stores and other services. With the `conformance` feature, the `conformance` module holds the test
 //! suite every implementation must pass.
 //!
 //! A large file may instead arrive as several ranges at once (a segmented download): those go
@@ -65,6 +65,14 @@ pub trait Destination: Send + Sync + 'static {
     async fn sha256_final(&self, rel: &str) -> Result<String, DestError>;
     /// Removes `<rel>.part`; absent is not an error.
     async fn remove_partial(&self, rel: &str) -> Result<(), DestError>;
+
+    /// Whether `open_partial` at an offset below the `.part`'s length keeps the bytes before
+    /// it (a file on disk can be cut there). An upload in progress cannot: its bytes are
+    /// already on their way, so such a destination refuses that and resumes only at the
+    /// `.part`'s length or starts over at 0, which is all the engine asks for.
+    fn truncates_partials(&self) -> bool {
+        true
+    }
 
     // --- Segmented downloads: one file written at several offsets at once. ---
 

@@ -26,13 +26,6 @@ impl EngineError {
     /// Errors that make every further write pointless (disk full, read-only, no permission):
     /// the run stops instead of failing every remaining file one by one.
     pub fn is_destination_fatal(&self) -> bool {
-        matches!(
-            self,
-            EngineError::Dest(
-                DestError::NoSpace { .. }
-                    | DestError::ReadOnly { .. }
-                    | DestError::PermissionDenied { .. }
-            )
-        )
+        matches!(self, EngineError::Dest(d) if d.is_destination_fatal())
     }
 }

@@ -609,11 +609,13 @@ impl TransferError {
     }
 
     fn dest(e: DestError) -> Self {
-        match e {
-            // A short file can be resumed; everything else about the disk is not going to
-            // change by trying again.
-            DestError::SizeMismatch { .. } => TransferError::Transient(e.into()),
-            _ => TransferError::Fatal(e.into()),
+        // A short file can be resumed and a network fault on the way to a remote destination
+        // may pass; everything else about the destination is not going to change by trying
+        // again.
+        if e.is_transient() {
+            TransferError::Transient(e.into())
+        } else {
+            TransferError::Fatal(e.into())
         }
     }
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Uploads to an S3-compatible server: zvm (sync from the simulator straight into the bucket,
+# no temporary file) against `rclone copy` of the same files from the local disk to the same
+# server, and zvm's peak RSS at -j 8 with large files. The figures in BENCHMARKS.md
+# ("Destinations: S3") come from this script.
+#
+# Usage: bench/dest-bench.sh [runs, default 3]
+#   FILES, SIZE:       the throughput set (default 16 files of 64MiB)
+#   BIG_FILES, BIG_SIZE: the RSS set at -j 8 (default 8 files of 1GiB; the issue's 10 GiB
+#                      recordings scaled down to what the disk and moto's spool hold)
+#   ZVM_BENCH_S3_ENDPOINT: an S3-compatible server to use instead of starting moto's
+# Needs: moto_server (pip install 'moto[server]'), rclone (Debian's), /usr/bin/time.
+source "$(dirname "$0")/common.sh"
+RUNS=${1:-3}
+FILES=${FILES:-16}
+SIZE=${SIZE:-64MiB}
+BIG_FILES=${BIG_FILES:-8}
+BIG_SIZE=${BIG_SIZE:-1GiB}
+command -v rclone >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone; }
+[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }
+(cd "$ROOT" && cargo build --release -q --locked -p zvm-cli --features s3 && cargo build --release -q --locked -p zoom-sim)
+
+export AWS_ACCESS_KEY_ID=bench-key AWS_SECRET_ACCESS_KEY=bench-secret
+S3=${ZVM_BENCH_S3_ENDPOINT:-}
+S3_PID=""
+if [ -z "$S3" ]; then
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  # moto keeps objects over its spool size in temporary files: large uploads go to disk.
+  TMPDIR="$WORK" moto_server -H 127.0.0.1 -p "$port" > "$WORK/moto.log" 2>&1 &
+  S3_PID=$!
+  S3="http://127.0.0.1:$port"
+  for _ in $(seq 1 120); do curl -fs -o /dev/null "$S3/" && break; sleep 0.5; done
+fi
+trap '[ -n "$S3_PID" ] && kill "$S3_PID" 2>/dev/null; cleanup' EXIT
+mkbucket() { curl -fs -X PUT "$S3/$1" -o /dev/null; }
+rclone_s3=(--s3-provider Other --s3-endpoint "$S3" --s3-access-key-id "$AWS_ACCESS_KEY_ID"
+  --s3-secret-access-key "$AWS_SECRET_ACCESS_KEY" --s3-region us-east-1 --s3-force-path-style=true)
+
+bytes_of() { numfmt --from=iec "${1%B}" 2>/dev/null || numfmt --from=iec "${1%iB}"; }
+
+# --- throughput: FILES x SIZE, -j 8 / --transfers 8 ---
+start_sim --preset big --meetings "$FILES" --files-per-meeting 1 --file-size "$SIZE" --no-rate-limits --years 1
+total=$(( FILES * $(bytes_of "$SIZE") ))
+# The same files on the local disk for rclone, fetched once from the simulator.
+mkdir -p "$WORK/src"
+token=$(sim_token)
+i=0
+while read -r u; do
+  i=$((i + 1))
+  curl -fs -H "Authorization: Bearer $token" -o "$WORK/src/f$i.mp4" "$u"
+done < <(sim_urls)
+echo "set: $FILES x $SIZE ($total bytes), S3 server $S3"
+for r in $(seq 1 "$RUNS"); do
+  b=zvm-$r; mkbucket "$b"
+  rm -f "$WORK/z.db"*
+  /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN/zvm" sync "s3://$b/z?endpoint=$S3" --all-users --from 13m \
+    --state "$WORK/z.db" -j 8 --plan unlimited --quiet > "$WORK/cmd.log" 2>&1 || { cat "$WORK/cmd.log"; exit 1; }
+  read -r zw zrss < "$WORK/t"
+  b=rclone-$r; mkbucket "$b"
+  /usr/bin/time -f "%e %M" -o "$WORK/t" rclone copy "$WORK/src" ":s3:$b/r" "${rclone_s3[@]}" --transfers 8 \
+    > "$WORK/cmd.log" 2>&1 || { cat "$WORK/cmd.log"; exit 1; }
+  read -r rw rrss < "$WORK/t"
+  echo "run $r: zvm ${zw}s ($(echo "scale=1; $total / $zw / 1048576" | bc) MiB/s, peak RSS ${zrss} KiB)  rclone ${rw}s ($(echo "scale=1; $total / $rw / 1048576" | bc) MiB/s, peak RSS ${rrss} KiB)  zvm/rclone throughput $(echo "scale=3; $rw / $zw" | bc)"
+  echo "$zw" >> "$WORK/zw"; echo "$rw" >> "$WORK/rw"
+done
+zm=$(median < "$WORK/zw"); rm_=$(median < "$WORK/rw")
+echo "median: zvm ${zm}s, rclone ${rm_}s, zvm/rclone throughput $(echo "scale=3; $rm_ / $zm" | bc)"
+rm -rf "$WORK/src"
+stop_sim
+
+# --- peak RSS at -j 8 with large files ---
+start_sim --preset big --meetings "$BIG_FILES" --files-per-meeting 1 --file-size "$BIG_SIZE" --no-rate-limits --years 1
+mkbucket zvm-big
+rm -f "$WORK/z.db"*
+/usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN/zvm" sync "s3://zvm-big/z?endpoint=$S3" --all-users --from 13m \
+  --state "$WORK/z.db" -j 8 --plan unlimited --quiet > "$WORK/cmd.log" 2>&1 || { cat "$WORK/cmd.log"; exit 1; }
+read -r bw brss < "$WORK/t"
+echo "large: $BIG_FILES x $BIG_SIZE at -j 8: ${bw}s, zvm peak RSS ${brss} KiB ($(( brss / 1024 )) MiB)"

@@ -1,0 +1,463 @@
+//! [`ObjectDestination`]: a [`Destination`] on an object store reached through OpenDAL.
+//!
+//! An object cannot be appended to or cut, and the bytes of a multipart upload in progress
+//! cannot be read back, so the `.part` of the local disk becomes an upload in progress:
+//!
+//! - `open_partial(rel, 0)` starts a multipart writer for the final key. Bytes stream into
+//!   it and go out as parts of `part_size` bytes; at most a few parts per file are held in
+//!   memory, and nothing touches the local disk.
+//! - The upload is not visible under its key until the service completes it
+//!   (CompleteMultipartUpload, or the single PUT of a small file), which S3 does atomically.
+//!   So the final key never holds a partial file, without a temporary key to copy from.
+//! - Within one run, an upload whose writer is dropped (the download broke off) is parked
+//!   with its length: `partial_len` reports it and `open_partial(rel, that length)` goes on
+//!   with the same upload, so a fault of Zoom's connection costs no bytes already sent.
+//!   Resuming below that length is refused ([`Destination::truncates_partials`] is false).
+//! - Across runs nothing is kept: OpenDAL does not let a new writer take over an upload id
+//!   of an earlier process, so a file interrupted by a crash starts over (the abandoned
+//!   upload's parts stay with the service until a lifecycle rule removes them; README).
+//! - `sync` has nothing to make durable (no byte is readable before completion) and
+//!   returns at once.
+//! - `finalize` completes the upload, then reads the object's size and ETag back from the
+//!   service: the size must be the expected one and, where the ETag is an MD5, it must be
+//!   the one computed from the bytes sent. A mismatch removes the object and is an error
+//!   the engine retries, so the state never calls an unproven object verified.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use opendal::{ErrorKind, Operator};
+use sha2::{Digest, Sha256};
+use zvm_dest::{DestError, Destination, PartialFile, validate_rel};
+
+use crate::errors;
+use crate::etag::{PartHasher, md5_shaped};
+
+/// HEADs in flight at once when the planner asks for the sizes of many files.
+const STAT_CONCURRENCY: usize = 16;
+
+/// Distinguishes concurrent write probes of one process.
+static PROBE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// How an object store is used, apart from the OpenDAL operator itself.
+#[derive(Clone, Debug)]
+pub struct ObjectSettings {
+    /// What the user sees, without credentials: `s3://bucket/prefix`.
+    pub name: String,
+    /// Multipart part size: what one file holds in memory is a few of these.
+    pub part_size: usize,
+    /// Compare the ETag with the MD5 computed from the bytes sent.
+    pub verify_etag: bool,
+    /// Longest key the service accepts, in bytes, and the length of the prefix every key
+    /// gets (counted against it).
+    pub key_limit: usize,
+    pub prefix_len: usize,
+}
+
+/// An object store under a prefix (the operator's root).
+pub struct ObjectDestination {
+    op: Operator,
+    settings: Arc<ObjectSettings>,
+    uploads: Arc<Uploads>,
+}
+
+/// Uploads in progress in this process, by key.
+#[derive(Default)]
+struct Uploads(Mutex<HashMap<String, Arc<Slot>>>);
+
+impl Uploads {
+    fn get(&self, key: &str) -> Option<Arc<Slot>> {
+        self.lock().get(key).cloned()
+    }
+    fn insert(&self, key: &str, slot: Arc<Slot>) {
+        self.lock().insert(key.to_string(), slot);
+    }
+    fn remove(&self, key: &str) -> Option<Arc<Slot>> {
+        self.lock().remove(key)
+    }
+    /// Removes `slot` if it is still the one registered for `key`.
+    fn remove_if(&self, key: &str, slot: &Arc<Slot>) {
+        let mut map = self.lock();
+        if map.get(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            map.remove(key);
+        }
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Slot>>> {
+        // A panic elsewhere while holding the lock leaves a usable map.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One upload in progress: its length (read by `partial_len` while a writer is open) and
+/// the upload itself while parked (`None` while a [`ObjectPartial`] holds it).
+struct Slot {
+    len: AtomicU64,
+    parked: Mutex<Option<Upload>>,
+}
+
+impl Slot {
+    fn take(&self) -> Option<Upload> {
+        self.parked.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+    fn park(&self, u: Upload) {
+        *self.parked.lock().unwrap_or_else(|p| p.into_inner()) = Some(u);
+    }
+}
+
+struct Upload {
+    writer: opendal::Writer,
+    hasher: PartHasher,
+}
+
+impl ObjectDestination {
+    pub fn new(op: Operator, settings: ObjectSettings) -> Self {
+        Self {
+            op,
+            settings: Arc::new(settings),
+            uploads: Arc::default(),
+        }
+    }
+
+    /// The key of `rel` under the root, after validation and the service's length limit.
+    fn key(&self, rel: &str) -> Result<String, DestError> {
+        validate_rel(rel)?;
+        let s = &self.settings;
+        let len = s.prefix_len + rel.len();
+        if len > s.key_limit {
+            return Err(DestError::NameTooLong {
+                location: self.location(rel),
+                len,
+                limit: s.key_limit,
+            });
+        }
+        Ok(rel.to_string())
+    }
+
+    fn location(&self, rel: &str) -> String {
+        format!("{}/{rel}", self.settings.name.trim_end_matches('/'))
+    }
+
+    async fn start_upload(&self, key: &str, rel: &str) -> Result<Upload, DestError> {
+        let writer = self
+            .op
+            .writer_with(key)
+            .chunk(self.settings.part_size)
+            .concurrent(1)
+            .await
+            .map_err(|e| errors::of("start an upload to", &self.location(rel), &e))?;
+        Ok(Upload {
+            writer,
+            hasher: PartHasher::new(self.settings.part_size),
+        })
+    }
+}
+
+/// Best effort: tells the service to drop an upload's parts.
+async fn abort(mut u: Upload) {
+    let _ = u.writer.abort().await;
+}
+
+#[async_trait]
+impl Destination for ObjectDestination {
+    fn describe(&self) -> String {
+        self.settings.name.clone()
+    }
+
+    async fn check_writable(&self) -> Result<(), DestError> {
+        let probe = format!(
+            ".zvm-write-probe-{}-{}",
+            std::process::id(),
+            PROBE_COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let location = self.location(&probe);
+        self.op
+            .write(&probe, Bytes::from_static(b"zvm"))
+            .await
+            .map_err(|e| errors::of("write a test object at", &location, &e))?;
+        self.op
+            .delete(&probe)
+            .await
+            .map_err(|e| errors::of("remove the test object", &location, &e))
+    }
+
+    async fn stat_final(&self, rel: &str) -> Result<Option<u64>, DestError> {
+        let key = self.key(rel)?;
+        match self.op.stat(&key).await {
+            Ok(meta) if meta.is_file() => Ok(Some(meta.content_length())),
+            Ok(_) => Err(DestError::Remote {
+                op: "stat",
+                location: self.location(rel),
+                detail: "something other than a file is in the way; move it aside".into(),
+                transient: false,
+            }),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(errors::of("stat", &self.location(rel), &e)),
+        }
+    }
+
+    async fn stat_final_many(&self, rels: &[String]) -> Vec<Result<Option<u64>, DestError>> {
+        // One HEAD per object, several at once: an object store has no batch stat.
+        let asks: Vec<_> = rels.iter().map(|r| self.stat_final(r)).collect();
+        futures::stream::iter(asks)
+            .buffered(STAT_CONCURRENCY)
+            .collect()
+            .await
+    }
+
+    async fn partial_len(&self, rel: &str) -> Result<Option<u64>, DestError> {
+        let key = self.key(rel)?;
+        Ok(self
+            .uploads
+            .get(&key)
+            .map(|s| s.len.load(Ordering::Acquire)))
+    }
+
+    async fn open_partial(
+        &self,
+        rel: &str,
+        offset: u64,
+    ) -> Result<Box<dyn PartialFile>, DestError> {
+        let key = self.key(rel)?;
+        let location = self.location(rel);
+        let (slot, upload) = if offset == 0 {
+            if let Some(old) = self.uploads.remove(&key)
+                && let Some(u) = old.take()
+            {
+                abort(u).await;
+            }
+            let upload = self.start_upload(&key, rel).await?;
+            let slot = Arc::new(Slot {
+                len: AtomicU64::new(0),
+                parked: Mutex::new(None),
+            });
+            self.uploads.insert(&key, slot.clone());
+            (slot, upload)
+        } else {
+            let Some(slot) = self.uploads.get(&key) else {
+                return Err(DestError::ResumeBeyondEnd {
+                    offset,
+                    actual: 0,
+                    path: PathBuf::from(location),
+                });
+            };
+            let have = slot.len.load(Ordering::Acquire);
+            if offset > have {
+                return Err(DestError::ResumeBeyondEnd {
+                    offset,
+                    actual: have,
+                    path: PathBuf::from(location),
+                });
+            }
+            if offset < have {
+                return Err(DestError::Unsupported {
+                    what: "resuming an upload below the bytes it has sent",
+                    path: location,
+                });
+            }
+            let Some(upload) = slot.take() else {
+                return Err(DestError::Unsupported {
+                    what: "a second writer of an upload in progress",
+                    path: location,
+                });
+            };
+            (slot, upload)
+        };
+        Ok(Box::new(ObjectPartial {
+            op: self.op.clone(),
+            settings: self.settings.clone(),
+            uploads: self.uploads.clone(),
+            key,
+            location,
+            slot,
+            upload: Some(upload),
+            len: offset,
+        }))
+    }
+
+    async fn write_atomic(&self, rel: &str, bytes: &[u8]) -> Result<(), DestError> {
+        let key = self.key(rel)?;
+        // One PUT: the object is replaced whole or not at all.
+        self.op
+            .write(&key, bytes.to_vec())
+            .await
+            .map(drop)
+            .map_err(|e| errors::of("write", &self.location(rel), &e))
+    }
+
+    async fn sha256_final(&self, rel: &str) -> Result<String, DestError> {
+        let key = self.key(rel)?;
+        let location = self.location(rel);
+        let read_err = |e: std::io::Error| DestError::Remote {
+            op: "read back",
+            location: location.clone(),
+            detail: e.to_string(),
+            transient: true,
+        };
+        let reader = self
+            .op
+            .reader(&key)
+            .await
+            .map_err(|e| errors::of("read back", &location, &e))?;
+        let mut stream = reader
+            .into_bytes_stream(..)
+            .await
+            .map_err(|e| errors::of("read back", &location, &e))?;
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = stream.try_next().await.map_err(read_err)? {
+            hasher.update(&chunk);
+        }
+        Ok(hex::encode(hasher.finalize()))
+    }
+
+    async fn remove_partial(&self, rel: &str) -> Result<(), DestError> {
+        let key = self.key(rel)?;
+        if let Some(slot) = self.uploads.remove(&key)
+            && let Some(u) = slot.take()
+        {
+            abort(u).await;
+        }
+        Ok(())
+    }
+
+    fn truncates_partials(&self) -> bool {
+        false
+    }
+}
+
+/// An upload in progress, written by one transfer. Dropping it parks the upload (see the
+/// module docs); an error of the service ends it.
+struct ObjectPartial {
+    op: Operator,
+    settings: Arc<ObjectSettings>,
+    uploads: Arc<Uploads>,
+    key: String,
+    location: String,
+    slot: Arc<Slot>,
+    /// `None` once the upload failed or was completed.
+    upload: Option<Upload>,
+    len: u64,
+}
+
+impl ObjectPartial {
+    fn ended(&self) -> DestError {
+        DestError::Remote {
+            op: "go on with the upload of",
+            location: self.location.clone(),
+            detail: "it failed earlier and was abandoned".into(),
+            transient: true,
+        }
+    }
+
+    /// The upload cannot go on: drop it at the service and forget it here, so the next
+    /// attempt starts the file over.
+    async fn give_up(&mut self) {
+        self.uploads.remove_if(&self.key, &self.slot);
+        if let Some(u) = self.upload.take() {
+            abort(u).await;
+        }
+    }
+
+    /// Removes an object that failed its proof (best effort: the error says why anyway).
+    async fn discard_object(&self) {
+        let _ = self.op.delete(&self.key).await;
+    }
+}
+
+impl Drop for ObjectPartial {
+    fn drop(&mut self) {
+        if let Some(u) = self.upload.take() {
+            self.slot.park(u);
+        }
+    }
+}
+
+#[async_trait]
+impl PartialFile for ObjectPartial {
+    async fn write_all(&mut self, buf: &[u8]) -> Result<(), DestError> {
+        self.write_bytes(Bytes::copy_from_slice(buf)).await
+    }
+
+    async fn write_bytes(&mut self, data: Bytes) -> Result<(), DestError> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let n = data.len() as u64;
+        let Some(u) = self.upload.as_mut() else {
+            return Err(self.ended());
+        };
+        u.hasher.update(&data);
+        if let Err(e) = u.writer.write(data).await {
+            let err = errors::of("upload", &self.location, &e);
+            self.give_up().await;
+            return Err(err);
+        }
+        self.len += n;
+        self.slot.len.store(self.len, Ordering::Release);
+        Ok(())
+    }
+
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    async fn sync(&mut self) -> Result<(), DestError> {
+        // Nothing to make durable: no byte of an upload is readable before it completes.
+        Ok(())
+    }
+
+    async fn finalize(mut self: Box<Self>, expected_size: u64) -> Result<u64, DestError> {
+        if self.len != expected_size {
+            // Kept (parked on drop) for the retry to go on with, like a short `.part`.
+            return Err(DestError::SizeMismatch {
+                expected: expected_size,
+                actual: self.len,
+                path: PathBuf::from(self.location.clone()),
+            });
+        }
+        let Some(mut u) = self.upload.take() else {
+            return Err(self.ended());
+        };
+        self.uploads.remove_if(&self.key, &self.slot);
+        if let Err(e) = u.writer.close().await {
+            let err = errors::of("complete the upload of", &self.location, &e);
+            abort(u).await;
+            return Err(err);
+        }
+        // The proof: what the service now holds under the key, asked anew.
+        let meta = self
+            .op
+            .stat(&self.key)
+            .await
+            .map_err(|e| errors::of("check the uploaded", &self.location, &e))?;
+        if meta.content_length() != expected_size {
+            self.discard_object().await;
+            return Err(DestError::RemoteMismatch {
+                location: self.location.clone(),
+                detail: format!(
+                    "the service holds {} bytes where {expected_size} were sent",
+                    meta.content_length()
+                ),
+            });
+        }
+        if self.settings.verify_etag
+            && let Some(etag) = meta.etag().and_then(md5_shaped)
+        {
+            let want = u.hasher.expected_etag();
+            if etag != want {
+                self.discard_object().await;
+                return Err(DestError::RemoteMismatch {
+                    location: self.location.clone(),
+                    detail: format!(
+                        "its ETag is {etag} where the bytes sent give {want} (if the bucket encrypts with SSE-KMS or SSE-C, add ?verify_etag=false to the URL)"
+                    ),
+                });
+            }
+        }
+        Ok(expected_size)
+    }
+}

@@ -1,0 +1,130 @@
+//! S3 and S3-compatible services: an [`ObjectDestination`] on OpenDAL's S3 service, with
+//! the endpoint, region and credentials from the URL, the config file or the usual AWS
+//! environment variables, in that order.
+
+use opendal::Operator;
+use opendal::layers::RetryLayer;
+use opendal::services::S3;
+
+use crate::object::{ObjectDestination, ObjectSettings};
+use crate::url::{RemoteCredentials, S3Url, UrlError};
+
+/// Default multipart part size: S3's minimum, so that a file in flight holds as little as
+/// S3 allows in memory. 10 000 parts of it make files up to 48.8 GiB; `?part_size=` for more.
+pub const DEFAULT_PART_SIZE: usize = crate::url::S3_MIN_PART;
+
+/// S3 keys are at most 1024 bytes of UTF-8.
+const S3_KEY_LIMIT: usize = 1024;
+
+/// Attempts of one request on a temporary error (5xx, 429, a broken connection) before the
+/// error reaches the engine, which then tries the file again.
+const RETRIES: usize = 6;
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestination, UrlError> {
+    let name = if u.prefix.is_empty() {
+        format!("s3://{}", u.bucket)
+    } else {
+        format!("s3://{}/{}", u.bucket, u.prefix)
+    };
+    let endpoint = u
+        .endpoint
+        .clone()
+        .or_else(|| creds.endpoint.clone())
+        .or_else(|| env("AWS_ENDPOINT_URL_S3"))
+        .or_else(|| env("AWS_ENDPOINT_URL"));
+    let region = u
+        .region
+        .clone()
+        .or_else(|| creds.region.clone())
+        .or_else(|| env("AWS_REGION"))
+        .or_else(|| env("AWS_DEFAULT_REGION"));
+    let region = match (region, &endpoint) {
+        (Some(r), _) => r,
+        // S3-compatible servers accept any region name in the signature.
+        (None, Some(_)) => "us-east-1".to_string(),
+        (None, None) => return Err(UrlError::MissingRegion { url: name }),
+    };
+    let key_id = creds
+        .access_key_id
+        .clone()
+        .or_else(|| env("AWS_ACCESS_KEY_ID"));
+    let secret = creds
+        .secret_access_key
+        .clone()
+        .or_else(|| env("AWS_SECRET_ACCESS_KEY"));
+    let token = creds
+        .session_token
+        .clone()
+        .or_else(|| env("AWS_SESSION_TOKEN"));
+
+    let mut b = S3::default()
+        .bucket(&u.bucket)
+        .root(&format!("/{}", u.prefix))
+        .region(&region);
+    if let Some(e) = &endpoint {
+        b = b.endpoint(e);
+    }
+    match (key_id, secret) {
+        (Some(id), Some(secret)) => {
+            b = b
+                .access_key_id(&id)
+                .secret_access_key(&secret)
+                // The keys are given: no profile files, no instance metadata to wait for.
+                .disable_config_load()
+                .disable_ec2_metadata();
+            if let Some(t) = token {
+                b = b.session_token(&t);
+            }
+        }
+        // A named profile: the signer reads ~/.aws/credentials and ~/.aws/config itself.
+        _ if env("AWS_PROFILE").is_some() => {}
+        _ => return Err(UrlError::MissingCredentials { url: name }),
+    }
+
+    install_transport();
+    let op = Operator::new(b)
+        .map_err(|e| UrlError::Setup {
+            url: name.clone(),
+            detail: format!("{}: {}", e.kind(), e.message()),
+        })?
+        .layer(RetryLayer::new().with_max_times(RETRIES).with_jitter());
+    let prefix_len = if u.prefix.is_empty() {
+        0
+    } else {
+        u.prefix.len() + 1
+    };
+    Ok(ObjectDestination::new(
+        op,
+        ObjectSettings {
+            name,
+            part_size: u.part_size.unwrap_or(DEFAULT_PART_SIZE),
+            verify_etag: u.verify_etag,
+            key_limit: S3_KEY_LIMIT,
+            prefix_len,
+        },
+    ))
+}
+
+/// OpenDAL's HTTP client: reqwest with rustls (certificates verified, the system's roots),
+/// on the same TLS provider as zvm's Zoom client. Installed once per process; OpenDAL keeps
+/// the first one installed. `opendal::install_default` is not used: without OpenDAL's own
+/// transport feature it installs none, and with it it brings another TLS provider.
+fn install_transport() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap_or_default();
+        opendal::HttpTransporter::install_default(
+            opendal_http_transport_reqwest::ReqwestTransport::new(client),
+        );
+    });
+}

@@ -1,0 +1,234 @@
+//! The S3 destination against a real S3-compatible server (the one `.ci/run` starts): the
+//! shared conformance suite of zvm-dest, unchanged, then what only an object store shows:
+//! no temporary objects, the proof after the upload, a full bucket, a busy server.
+
+mod support;
+
+use std::sync::Arc;
+
+use support::{KEY_ID, Mode, Proxy, SECRET, keys, new_bucket, object, s3_endpoint};
+use zvm_dest::{DestError, Destination, conformance};
+use zvm_dest_opendal::{DestUrl, RemoteCredentials, open};
+
+fn creds() -> RemoteCredentials {
+    RemoteCredentials {
+        access_key_id: Some(KEY_ID.into()),
+        secret_access_key: Some(SECRET.into()),
+        ..Default::default()
+    }
+}
+
+fn dest_at(endpoint: &str, bucket: &str, prefix: &str) -> Arc<dyn Destination> {
+    let url = format!("s3://{bucket}/{prefix}?endpoint={endpoint}&region=us-east-1");
+    open(&DestUrl::parse(&url).expect("a valid URL"), &creds()).expect("open the S3 destination")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_against_an_s3_server() {
+    let Some(ep) = s3_endpoint("conformance_against_an_s3_server") else {
+        return;
+    };
+    let bucket = new_bucket(&ep, "conformance").await;
+    let dest = dest_at(&ep, &bucket, "zoom/recordings");
+    conformance::run_all(dest.as_ref()).await;
+    // Everything the suite finalized is under the prefix, and no upload left anything else
+    // behind: no `.part` objects, no probe objects.
+    let all = keys(&ep, &bucket).await;
+    assert!(!all.is_empty());
+    for k in &all {
+        assert!(
+            k.starts_with("zoom/recordings/"),
+            "{k} is outside the prefix"
+        );
+        assert!(
+            !k.ends_with(".part") && !k.contains(".zvm-write-probe"),
+            "{k} was left behind"
+        );
+    }
+    assert!(
+        all.contains(
+            &"zoom/recordings/2026/03/2026-03-04 定例会議/録画 – 画面共有.mp4".to_string()
+        ),
+        "{all:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_has_no_key_until_its_upload_completes_and_then_holds_every_byte() {
+    let Some(ep) = s3_endpoint("final key") else {
+        return;
+    };
+    let bucket = new_bucket(&ep, "finalkey").await;
+    let dest = dest_at(&ep, &bucket, "");
+    // Three parts' worth (5 MiB each, the default) and a tail: a multipart upload.
+    let data = conformance::pattern(16 * 1024 * 1024 + 4321, 8);
+    let mut part = dest.open_partial("m/video.mp4", 0).await.unwrap();
+    for c in data.chunks(100_000) {
+        part.write_all(c).await.unwrap();
+    }
+    part.sync().await.unwrap();
+    assert_eq!(
+        keys(&ep, &bucket).await,
+        Vec::<String>::new(),
+        "parts already sent must not show under any key"
+    );
+    assert_eq!(
+        part.finalize(data.len() as u64).await.unwrap(),
+        data.len() as u64
+    );
+    assert_eq!(keys(&ep, &bucket).await, vec!["m/video.mp4".to_string()]);
+    let stored = object(&ep, &bucket, "m/video.mp4").await.unwrap();
+    assert!(stored == data, "the object differs from the bytes sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_whose_etag_is_not_what_was_sent_is_refused_and_removed() {
+    let Some(ep) = s3_endpoint("etag proof") else {
+        return;
+    };
+    let bucket = new_bucket(&ep, "etag").await;
+    let proxy = Proxy::start(&ep, Mode::WrongEtag).await;
+    let dest = dest_at(&proxy.endpoint, &bucket, "p");
+    for size in [1000usize, 11 * 1024 * 1024] {
+        let rel = format!("e/{size}.mp4");
+        let data = conformance::pattern(size, 3);
+        let mut part = dest.open_partial(&rel, 0).await.unwrap();
+        part.write_all(&data).await.unwrap();
+        match part.finalize(size as u64).await {
+            Err(e @ DestError::RemoteMismatch { .. }) => {
+                assert!(e.is_transient(), "a mismatch is uploaded again");
+                let msg = e.to_string();
+                assert!(msg.contains("ETag") && msg.contains(&rel), "{msg}");
+            }
+            other => panic!("{size} bytes: expected a mismatch, got {other:?}"),
+        }
+        assert_eq!(
+            dest.stat_final(&rel).await.unwrap(),
+            None,
+            "an unproven object must not stay under its final name"
+        );
+    }
+    // The same uploads with the proof left off (SSE-KMS buckets) are accepted.
+    let lenient = open(
+        &DestUrl::parse(&format!(
+            "s3://{bucket}/p?endpoint={}&verify_etag=false",
+            proxy.endpoint
+        ))
+        .unwrap(),
+        &creds(),
+    )
+    .unwrap();
+    let mut part = lenient.open_partial("e/ok.mp4", 0).await.unwrap();
+    part.write_all(b"fine").await.unwrap();
+    part.finalize(4).await.unwrap();
+    assert_eq!(lenient.stat_final("e/ok.mp4").await.unwrap(), Some(4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_bucket_stops_the_run_with_a_clear_error_and_leaves_no_object() {
+    let Some(ep) = s3_endpoint("full bucket") else {
+        return;
+    };
+    let bucket = new_bucket(&ep, "full").await;
+    let proxy = Proxy::start(&ep, Mode::Pass).await;
+    let dest = dest_at(&proxy.endpoint, &bucket, "zoom");
+    dest.check_writable().await.unwrap();
+    proxy.set_mode(Mode::FullAfter(0));
+    let data = conformance::pattern(12 * 1024 * 1024, 4);
+    let mut part = dest.open_partial("full/video.mp4", 0).await.unwrap();
+    let mut failed = None;
+    for c in data.chunks(256 * 1024) {
+        if let Err(e) = part.write_all(c).await {
+            failed = Some(e);
+            break;
+        }
+    }
+    let err = match failed {
+        Some(e) => e,
+        None => part.finalize(data.len() as u64).await.unwrap_err(),
+    };
+    assert!(
+        matches!(err, DestError::RemoteFull { .. }),
+        "expected RemoteFull, got {err:?}"
+    );
+    assert!(err.is_destination_fatal(), "a full bucket stops the run");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("s3://") && msg.contains("full/video.mp4") && msg.contains("raise the quota"),
+        "{msg}"
+    );
+    assert!(!msg.contains(SECRET) && !msg.contains(KEY_ID), "{msg}");
+    assert_eq!(keys(&ep, &bucket).await, Vec::<String>::new());
+    assert_eq!(
+        dest.partial_len("full/video.mp4").await.unwrap(),
+        None,
+        "a failed upload is forgotten: the next attempt starts over"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_server_is_retried_and_the_upload_completes() {
+    let Some(ep) = s3_endpoint("busy server") else {
+        return;
+    };
+    let bucket = new_bucket(&ep, "busy").await;
+    let proxy = Proxy::start(&ep, Mode::BusyEvery(3)).await;
+    let dest = dest_at(&proxy.endpoint, &bucket, "");
+    let data = conformance::pattern(21 * 1024 * 1024, 5);
+    let mut part = dest.open_partial("busy.mp4", 0).await.unwrap();
+    for c in data.chunks(1 << 20) {
+        part.write_all(c).await.unwrap();
+    }
+    part.finalize(data.len() as u64).await.unwrap();
+    assert!(
+        proxy.refused() >= 2,
+        "the proxy refused {}",
+        proxy.refused()
+    );
+    assert!(object(&ep, &bucket, "busy.mp4").await.unwrap() == data);
+}
+
+#[tokio::test]
+async fn keys_longer_than_s3_allows_are_refused_with_the_fix() {
+    // No server needed: the name is checked before any request.
+    let url = "s3://b/some/prefix?endpoint=http://127.0.0.1:9&region=x";
+    let dest = open(&DestUrl::parse(url).unwrap(), &creds()).unwrap();
+    let long = format!("{}/x.mp4", "n".repeat(1020));
+    match dest.stat_final(&long).await {
+        Err(e @ DestError::NameTooLong { .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("1024") && msg.contains("shorter naming template"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected NameTooLong, got {other:?}"),
+    }
+    // Just under the limit with the prefix ("some/prefix/" is 12 bytes) is fine to ask for.
+    let fits = "n".repeat(1024 - 12);
+    assert!(!matches!(
+        dest.partial_len(&fits).await,
+        Err(DestError::NameTooLong { .. })
+    ));
+}
+
+#[test]
+fn missing_credentials_and_region_are_clear_errors() {
+    // Run with the variables cleared in a child process would be cleaner; here the
+    // config-file credentials are empty and the URL names an endpoint, so only the
+    // environment could supply keys.
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() || std::env::var_os("AWS_PROFILE").is_some()
+    {
+        support::skip_or_fail("AWS credentials are set in this environment");
+        return;
+    }
+    let url = DestUrl::parse("s3://bucket/p?endpoint=http://127.0.0.1:9").unwrap();
+    let msg = open(&url, &RemoteCredentials::default())
+        .err()
+        .expect("no credentials")
+        .to_string();
+    assert!(
+        msg.contains("s3://bucket/p") && msg.contains("AWS_ACCESS_KEY_ID"),
+        "{msg}"
+    );
+}
