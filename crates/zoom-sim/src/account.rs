@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::config::AccountSpec;
+use crate::text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -260,7 +261,7 @@ impl Account {
                 let re = rs.checked_add((duration * 60).seconds()).unwrap_or(rs);
                 files.push(SimFile {
                     id: format!("{}-{}", rand_id(rng, 8), file_counter),
-                    key: rng.next_u64(),
+                    key: text::binary_key(rng.next_u64()),
                     file_type: ft.into(),
                     file_extension: ext.into(),
                     recording_type: Some(rt.into()),
@@ -337,6 +338,9 @@ impl Account {
                 }
             }
             for f in &mut files {
+                if let Some((key, size)) = text::as_text(&f.file_type, f.key, &topic) {
+                    (f.key, f.size) = (key, size);
+                }
                 if rng.random_bool(spec.processing_fraction.clamp(0.0, 1.0)) {
                     f.processing = true;
                 }

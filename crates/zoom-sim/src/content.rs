@@ -20,8 +20,16 @@ fn block_seed(key: u64, block: u64) -> u64 {
     wyrand(&mut s)
 }
 
-/// Fills `buf` with the file's bytes starting at `offset`.
+/// Fills `buf` with the file's bytes starting at `offset` (a text file's from its document,
+/// see [`crate::text`]; zeros past its end).
 pub fn fill(key: u64, offset: u64, buf: &mut [u8]) {
+    if let Some(doc) = crate::text::document(key) {
+        let from = usize::try_from(offset).unwrap_or(usize::MAX).min(doc.len());
+        let n = buf.len().min(doc.len() - from);
+        buf[..n].copy_from_slice(&doc[from..from + n]);
+        buf[n..].fill(0);
+        return;
+    }
     let mut pos = offset;
     let mut out = 0usize;
     while out < buf.len() {

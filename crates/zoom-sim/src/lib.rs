@@ -30,6 +30,7 @@ pub mod replies;
 pub mod routes;
 pub mod state;
 pub mod summaries;
+pub mod text;
 pub mod throttle;
 pub mod webhook;
 

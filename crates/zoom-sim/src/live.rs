@@ -102,22 +102,27 @@ pub fn add_meeting(st: &Shared, new: &NewMeeting) -> anyhow::Result<ManifestMeet
         ("M4A", "M4A", "audio_only", m4a),
         ("TRANSCRIPT", "VTT", "audio_transcript", vtt),
     ];
+    let topic = new.topic.clone().unwrap_or_else(|| "Added meeting".into());
     let files: Vec<SimFile> = kinds
         .iter()
         .enumerate()
-        .map(|(k, (ft, ext, rt, size))| SimFile {
-            id: format!("live-{n}-{k}"),
-            key: rng.next_u64(),
-            file_type: (*ft).into(),
-            file_extension: (*ext).into(),
-            recording_type: Some((*rt).into()),
-            size: *size,
-            recording_start: stamp(start),
-            recording_end: stamp(end),
-            processing: *ft == "TRANSCRIPT" && new.transcript_processing,
-            has_play_url: true,
-            cloud: CloudState::Present,
-            file_name: None,
+        .map(|(k, (ft, ext, rt, size))| {
+            let key = crate::text::binary_key(rng.next_u64());
+            let (key, size) = crate::text::as_text(ft, key, &topic).unwrap_or((key, *size));
+            SimFile {
+                id: format!("live-{n}-{k}"),
+                key,
+                file_type: (*ft).into(),
+                file_extension: (*ext).into(),
+                recording_type: Some((*rt).into()),
+                size,
+                recording_start: stamp(start),
+                recording_end: stamp(end),
+                processing: *ft == "TRANSCRIPT" && new.transcript_processing,
+                has_play_url: true,
+                cloud: CloudState::Present,
+                file_name: None,
+            }
         })
         .collect();
     let mut uuid_bytes = [0u8; 16];
@@ -128,7 +133,7 @@ pub fn add_meeting(st: &Shared, new: &NewMeeting) -> anyhow::Result<ManifestMeet
         id: rng.random_range(81_000_000_000i64..99_999_999_999),
         host_index,
         host_id,
-        topic: new.topic.clone().unwrap_or_else(|| "Added meeting".into()),
+        topic,
         start,
         timezone: "UTC".into(),
         duration,

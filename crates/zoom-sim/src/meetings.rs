@@ -113,6 +113,29 @@ pub fn serves_summary(st: &Shared, m: &SimMeeting) -> bool {
 /// the two always agree.
 pub fn summary_json(m: &SimMeeting) -> Value {
     let start = m.start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    // What the meeting was about, in its language: an archive's search finds it.
+    let subject = crate::text::summary_subject(m.id, &m.topic);
+    let (overview, details, next_steps, content) = if crate::text::is_japanese(&m.topic) {
+        (
+            format!("{subject}について話し合い、次のステップに合意しました。"),
+            json!([
+                {"label": "議題", "summary": format!("{subject}の確認と次回の日程。")},
+                {"label": "進捗", "summary": "ほとんどの項目は予定どおりです。"}
+            ]),
+            json!(["議事録を送る", "次回の会議を予約する"]),
+            format!("## 要約\n\n- {subject}について話し合った\n- 次のステップに合意した\n"),
+        )
+    } else {
+        (
+            format!("The meeting discussed {subject} and agreed on next steps."),
+            json!([
+                {"label": "Topic", "summary": format!("A review of {subject}.")},
+                {"label": "Progress", "summary": "Most items are on track."}
+            ]),
+            json!(["Send the minutes", "Book the next session"]),
+            format!("## Summary\n\n- Discussed {subject}\n- Next steps agreed\n"),
+        )
+    };
     json!({
         "meeting_uuid": m.uuid,
         "meeting_id": m.id,
@@ -122,13 +145,10 @@ pub fn summary_json(m: &SimMeeting) -> Value {
         "summary_title": format!("Meeting summary for {}", m.topic),
         "summary_created_time": start,
         "summary_last_modified_time": start,
-        "summary_overview": "The team reviewed progress and agreed on next steps.",
-        "summary_details": [
-            {"label": "Progress", "summary": "Most items are on track."},
-            {"label": "議題", "summary": "予算の確認と次回の日程。"}
-        ],
-        "next_steps": ["Send the minutes", "Book the next session"],
-        "summary_content": "## Summary\n\n- Progress reviewed\n- Next steps agreed\n",
+        "summary_overview": overview,
+        "summary_details": details,
+        "next_steps": next_steps,
+        "summary_content": content,
     })
 }
 
