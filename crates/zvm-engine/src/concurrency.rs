@@ -417,6 +417,14 @@ impl Controller {
         self.target
     }
 
+    /// How long the next window lasts, given the run's window: half of it in slow start.
+    /// Climbing is measured in windows, and a run of a few large files (the adaptive bench's
+    /// scenario 1) is over in about two seconds: at full windows, auto spent the first second
+    /// settling and measuring before its first step.
+    pub fn window(&self, every: Duration) -> Duration {
+        if self.slow_start { every / 2 } else { every }
+    }
+
     fn cap(&self) -> usize {
         match self.server_limit {
             Some((n, _)) => n.min(self.ceiling),
@@ -563,7 +571,7 @@ pub(crate) async fn run_controller(
     let mut last = Instant::now();
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(ctl.window(every)) => {}
             _ = cancel.cancelled() => return,
         }
         let now = Instant::now();
@@ -650,6 +658,20 @@ mod tests {
             targets.push(c.target());
         }
         assert_eq!(targets, [8, 8, 16, 32, 64, 64]);
+    }
+
+    /// Windows are half the run's window while climbing, and the run's window once a step
+    /// did not pay (the later rules count windows of that length: a fall lasts 3 s).
+    #[test]
+    fn windows_are_short_only_while_climbing() {
+        let every = Duration::from_millis(500);
+        let mut c = Controller::new(AUTO_START, 64);
+        assert_eq!(c.window(every), every / 2);
+        for _ in 0..20 {
+            c.observe(win(line(c.target(), 16)));
+        }
+        assert_eq!(c.target(), 16);
+        assert_eq!(c.window(every), every);
     }
 
     #[test]
