@@ -341,6 +341,10 @@ const GAIN: f64 = 0.05;
 /// fault is a dip in throughput that one window would take for the step's effect).
 const TRIAL_WINDOWS: u32 = 2;
 const TRIAL_WINDOWS_WITH_FAULTS: u32 = 4;
+/// A doubling in slow start without a fault is judged on one window: a doubling that pays
+/// shows a gain far above `GAIN` at once, and a run of a few large files is over in the
+/// seconds that two windows per doubling spent climbing (adaptive bench, scenario 1).
+const SLOW_START_TRIAL_WINDOWS: u32 = 1;
 /// Windows without change before probing one step up again.
 const PROBE_AFTER: u32 = 10;
 /// Windows a server's "too many connections" is respected before probing past it.
@@ -413,6 +417,14 @@ impl Controller {
         self.target
     }
 
+    /// How long the next window lasts, given the run's window: half of it in slow start.
+    /// Climbing is measured in windows, and a run of a few large files (the adaptive bench's
+    /// scenario 1) is over in about two seconds: at full windows, auto spent the first second
+    /// settling and measuring before its first step.
+    pub fn window(&self, every: Duration) -> Duration {
+        if self.slow_start { every / 2 } else { every }
+    }
+
     fn cap(&self) -> usize {
         match self.server_limit {
             Some((n, _)) => n.min(self.ceiling),
@@ -448,6 +460,8 @@ impl Controller {
             t.faults += w.faults;
             let needed = if t.faults > 0 {
                 TRIAL_WINDOWS_WITH_FAULTS
+            } else if self.slow_start {
+                SLOW_START_TRIAL_WINDOWS
             } else {
                 TRIAL_WINDOWS
             };
@@ -557,7 +571,7 @@ pub(crate) async fn run_controller(
     let mut last = Instant::now();
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(ctl.window(every)) => {}
             _ = cancel.cancelled() => return,
         }
         let now = Instant::now();
@@ -630,6 +644,34 @@ mod tests {
             assert_eq!(line(t, best), line(64, best), "best {best}: {t}");
             assert!(t <= (best * 5 / 2).max(AUTO_START), "best {best}: {t}");
         }
+    }
+
+    /// A run of a few large files on a line that takes every connection it gets is over in
+    /// a few seconds: slow start must double once a window (500 ms) while each doubling
+    /// pays, after one window to settle and one to measure where it started.
+    #[test]
+    fn slow_start_doubles_once_a_window_while_it_pays() {
+        let mut c = Controller::new(AUTO_START, 64);
+        let mut targets = vec![c.target()];
+        for _ in 0..5 {
+            c.observe(win(line(c.target(), 64)));
+            targets.push(c.target());
+        }
+        assert_eq!(targets, [8, 8, 16, 32, 64, 64]);
+    }
+
+    /// Windows are half the run's window while climbing, and the run's window once a step
+    /// did not pay (the later rules count windows of that length: a fall lasts 3 s).
+    #[test]
+    fn windows_are_short_only_while_climbing() {
+        let every = Duration::from_millis(500);
+        let mut c = Controller::new(AUTO_START, 64);
+        assert_eq!(c.window(every), every / 2);
+        for _ in 0..20 {
+            c.observe(win(line(c.target(), 16)));
+        }
+        assert_eq!(c.target(), 16);
+        assert_eq!(c.window(every), every);
     }
 
     #[test]
