@@ -94,6 +94,15 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Run the whole job against a built-in fake Zoom account, into ./zvm-demo (no Zoom account needed).
     Demo(DemoArgs),
+    /// Search the transcripts, captions, chats and AI summaries copied so far (English,
+    /// Japanese, any language): each matching line with its meeting, time and file.
+    Search(SearchArgs),
+    /// Check the copies against the state: every file there, its size right, and with
+    /// --hash its SHA-256; --repair fetches damaged or missing files again from Zoom.
+    Verify(VerifyArgs),
+    /// What is in the Zoom cloud and what is copied, by host and year (from the state: no
+    /// request to Zoom).
+    Status(StatusArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish.
     #[command(
         after_help = "Install, e.g.:\n  bash: zvm completions bash > ~/.local/share/bash-completion/completions/zvm\n  zsh:  zvm completions zsh > ~/.zfunc/_zvm   (with fpath+=~/.zfunc before compinit)\n  fish: zvm completions fish > ~/.config/fish/completions/zvm.fish\n  PowerShell: zvm completions powershell | Out-String | Invoke-Expression   (in $PROFILE)"
@@ -107,6 +116,46 @@ pub enum Command {
     #[cfg(feature = "serve")]
     Serve(ServeArgs),
 }
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The words to find, all of them in one line (any order, any case); "quoted words" as
+    /// a phrase. Words of one or two characters (Japanese: 予算) work too, more slowly.
+    #[arg(required = true, value_name = "WORDS")]
+    pub words: Vec<String>,
+    /// The destination folder, to index what was copied since the last run. Default:
+    /// `destination` from the config file.
+    #[arg(long, env = "ZVM_DEST", value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+    /// At most this many lines, best matches first.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    /// Rebuild the index from the copied files (it lives beside the state database).
+    #[arg(long)]
+    pub rebuild: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Destination folder (or URL). Default: `destination` from the config file.
+    #[arg(env = "ZVM_DEST", value_name = "DEST")]
+    pub dest: Option<PathBuf>,
+    /// Also compare each file's SHA-256 with the one recorded at download (files copied
+    /// with --verify-hash; others are checked by size).
+    #[arg(long)]
+    pub hash: bool,
+    /// Fetch missing and damaged files again while Zoom still has them (a damaged copy is
+    /// kept as NAME.damaged until the new one is verified).
+    #[arg(long)]
+    pub repair: bool,
+    #[command(flatten)]
+    pub zoom: ZoomArgs,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {}
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -264,7 +313,7 @@ pub struct ZoomArgs {
 }
 
 /// Which recordings.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct SelectArgs {
     /// First day (UTC) to include: YYYY-MM-DD, or an age like 30d, 6m, 2y. Default: 6y.
     #[arg(long, env = "ZVM_FROM", value_name = "DATE")]

@@ -92,7 +92,7 @@ pub(crate) fn run_options(
 
 /// [`run_options`] with the flags of what a sync lists from Zoom (`--full`,
 /// `--recent-days`).
-fn run_options_listing(
+pub(crate) fn run_options_listing(
     select: &SelectArgs,
     t: Option<&TransferArgs>,
     zoom: Option<&ZoomArgs>,
@@ -436,7 +436,31 @@ pub(crate) async fn sync(
     let state_path = state_path(global, &settings)?;
     let run = open_run(&state_path, &dest)?;
     let zoom = connect::client(&settings.zoom).await?;
-    run_engine(global, zoom, &run, &opts).await
+    let code = run_engine(global, zoom, &run, &opts).await?;
+    crate::archive::index_after_run(global, &state_path, run.state.as_ref(), &dest).await;
+    Ok(code)
+}
+
+/// A sync of these meetings only, each asked of Zoom by its uuid (no listing): what
+/// `zvm verify --repair` fetches again.
+pub(crate) async fn sync_meetings(
+    global: &crate::cli::GlobalArgs,
+    zoom_args: &ZoomArgs,
+    transfer: &TransferArgs,
+    select: &SelectArgs,
+    cfg: &ConfigFile,
+    dest: &Path,
+    uuids: Vec<String>,
+) -> Result<u8, Failure> {
+    let (settings, mut opts) =
+        run_options_listing(select, Some(transfer), Some(zoom_args), None, cfg)?;
+    opts.by_uuid = Some(uuids);
+    let state_path = state_path(global, &settings)?;
+    let run = open_run(&state_path, dest)?;
+    let zoom = connect::client(&settings.zoom).await?;
+    let code = run_engine(global, zoom, &run, &opts).await?;
+    crate::archive::index_after_run(global, &state_path, run.state.as_ref(), dest).await;
+    Ok(code)
 }
 
 /// Runs a sync with progress rendering and Ctrl-C handling; returns the exit code.
@@ -506,6 +530,7 @@ pub(crate) async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Resul
     };
     let (_, opts) = run_options(&select, Some(&a.transfer), None, &cfg)?;
     let code = run_engine(global, zoom, &run, &opts).await?;
+    crate::archive::index_after_run(global, &state_path, run.state.as_ref(), &a.dir).await;
     if !global.json {
         output::note(format_args!(
             "The copy is in {}/ (one folder per host, year and meeting). Run `zvm demo` again: it only fetches what is new.",

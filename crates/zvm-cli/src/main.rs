@@ -4,6 +4,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod archive;
 mod cli;
 mod color;
 mod commands;
@@ -202,6 +203,9 @@ async fn run(cli: cli::Cli) -> Result<u8, Failure> {
         Command::Sync(a) => commands::sync(&cli.global, a, &config()?).await,
         Command::Move(a) => moving::move_cmd(&cli.global, a, &config()?).await,
         Command::Restore(a) => moving::restore_cmd(&cli.global, a, &config()?).await,
+        Command::Search(a) => archive::search(&cli.global, a, &config()?).await,
+        Command::Verify(a) => archive::verify(&cli.global, a, &config()?).await,
+        Command::Status(a) => archive::status(&cli.global, a, &config()?).await,
         Command::Demo(a) => {
             // The demo brings its own account but, as every run command, reports a broken
             // config.toml rather than ignoring it.

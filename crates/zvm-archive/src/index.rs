@@ -1,0 +1,365 @@
+//! The full-text index of the archive: every line of the transcripts, captions, chats and
+//! AI summaries copied so far, in an SQLite database beside the state (FTS5, trigram
+//! tokenizer; see [`crate::query`]). It is derived data: [`SearchIndex::update`] brings it
+//! level with the state (new and changed files indexed, files gone dropped), and deleting the
+//! file loses nothing but the time to rebuild it.
+//!
+//! A file's lines take consecutive rowids, recorded with its document, so replacing or
+//! dropping a file deletes a rowid range (an FTS5 table has no index on other columns).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use zvm_state::{FileRow, FileStatus, MeetingRow, StateStore};
+
+use crate::ArchiveError;
+use crate::extract::{self, TextFormat};
+use crate::query;
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS docs (
+        id INTEGER PRIMARY KEY,
+        meeting_uuid TEXT NOT NULL,
+        file_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT,
+        topic TEXT NOT NULL,
+        start_time TEXT NOT NULL,
+        host TEXT NOT NULL,
+        first_line INTEGER NOT NULL,
+        last_line INTEGER NOT NULL,
+        UNIQUE (meeting_uuid, file_id)
+    );
+    CREATE VIRTUAL TABLE IF NOT EXISTS lines USING fts5(
+        text, doc UNINDEXED, offset_ms UNINDEXED, tokenize = 'trigram'
+    );";
+
+/// One matching line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    pub meeting_uuid: String,
+    pub topic: String,
+    /// The meeting's start, RFC 3339 UTC.
+    pub start_time: String,
+    pub host: String,
+    /// The file, relative to the destination.
+    pub path: String,
+    /// `transcript`, `chat` or `summary`.
+    pub kind: String,
+    /// Milliseconds from the start of the recording; `None` in a summary.
+    pub offset_ms: Option<u64>,
+    pub text: String,
+}
+
+/// What an update did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IndexReport {
+    /// Files read and indexed (new, or changed since they were indexed).
+    pub indexed: u64,
+    /// Files already indexed as they are.
+    pub unchanged: u64,
+    /// Files dropped from the index (no longer verified in the state).
+    pub removed: u64,
+    /// Lines added.
+    pub lines: u64,
+    /// Bytes of text read.
+    pub bytes: u64,
+    /// Verified files that could not be read from the destination (relative paths): `zvm
+    /// verify` says why.
+    pub unreadable: Vec<String>,
+}
+
+/// Size of the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IndexSize {
+    pub files: u64,
+    pub lines: u64,
+}
+
+/// A text file of the state, with its meeting.
+struct Candidate {
+    row: FileRow,
+    format: TextFormat,
+    meeting: MeetingRow,
+}
+
+/// What the index holds of one file.
+struct Indexed {
+    id: i64,
+    path: String,
+    size: u64,
+    sha256: Option<String>,
+    first_line: i64,
+    last_line: i64,
+}
+
+/// The index, open.
+pub struct SearchIndex {
+    conn: Connection,
+}
+
+impl SearchIndex {
+    /// Where the index of a state database lives: beside it, `NAME.search.sqlite3`.
+    pub fn path_beside(state: &Path) -> PathBuf {
+        let stem = state
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "state".into());
+        state.with_file_name(format!("{stem}.search.sqlite3"))
+    }
+
+    /// Opens (creating if needed) the index at `path`.
+    pub fn open(path: &Path) -> Result<SearchIndex, ArchiveError> {
+        let at = |e: rusqlite::Error| ArchiveError::Index {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let conn = Connection::open(path).map_err(at)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(at)?;
+        // Derived data: a crash may lose the last update, never the state.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(at)?;
+        conn.execute_batch(SCHEMA).map_err(at)?;
+        Ok(SearchIndex { conn })
+    }
+
+    fn err(&self, e: rusqlite::Error) -> ArchiveError {
+        ArchiveError::Index {
+            path: self.conn.path().map(PathBuf::from).unwrap_or_default(),
+            source: e,
+        }
+    }
+
+    /// Files and lines in the index.
+    pub fn size(&self) -> Result<IndexSize, ArchiveError> {
+        let files: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM docs", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let lines: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM lines", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(IndexSize {
+            files: files as u64,
+            lines: lines as u64,
+        })
+    }
+
+    /// Empties the index (a rebuild is this, then [`SearchIndex::update`]).
+    pub fn clear(&mut self) -> Result<(), ArchiveError> {
+        self.conn
+            .execute_batch("DELETE FROM lines; DELETE FROM docs;")
+            .map_err(|e| self.err(e))
+    }
+
+    /// Brings the index level with the state: the verified text files under `root` (the
+    /// local destination) are indexed if new or changed, and files no longer verified are
+    /// dropped.
+    pub async fn update(
+        &mut self,
+        state: &dyn StateStore,
+        root: &Path,
+    ) -> Result<IndexReport, ArchiveError> {
+        let candidates = text_files(state).await?;
+        self.apply(candidates, root)
+    }
+
+    fn apply(
+        &mut self,
+        candidates: Vec<Candidate>,
+        root: &Path,
+    ) -> Result<IndexReport, ArchiveError> {
+        let mut report = IndexReport::default();
+        let path = self.conn.path().map(PathBuf::from).unwrap_or_default();
+        let at = |e| ArchiveError::Index {
+            path: path.clone(),
+            source: e,
+        };
+        let tx = self.conn.transaction().map_err(at)?;
+        let result = (|| -> Result<(), rusqlite::Error> {
+            let mut known: HashMap<(String, String), Indexed> = HashMap::new();
+            {
+                let mut q = tx.prepare(
+                    "SELECT id, meeting_uuid, file_id, path, size, sha256, first_line, last_line FROM docs",
+                )?;
+                let rows = q.query_map([], |r| {
+                    Ok((
+                        (r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                        Indexed {
+                            id: r.get(0)?,
+                            path: r.get(3)?,
+                            size: r.get::<_, i64>(4)? as u64,
+                            sha256: r.get(5)?,
+                            first_line: r.get(6)?,
+                            last_line: r.get(7)?,
+                        },
+                    ))
+                })?;
+                for row in rows {
+                    let (k, v) = row?;
+                    known.insert(k, v);
+                }
+            }
+            let mut next_line: i64 =
+                tx.query_row("SELECT coalesce(max(rowid), 0) + 1 FROM lines", [], |r| {
+                    r.get(0)
+                })?;
+            let drop_doc = |d: &Indexed| -> Result<(), rusqlite::Error> {
+                tx.execute(
+                    "DELETE FROM lines WHERE rowid BETWEEN ?1 AND ?2",
+                    params![d.first_line, d.last_line],
+                )?;
+                tx.execute("DELETE FROM docs WHERE id = ?1", params![d.id])?;
+                Ok(())
+            };
+            for c in candidates {
+                let key = (c.row.key.meeting_uuid.clone(), c.row.key.file_id.clone());
+                if let Some(old) = known.remove(&key) {
+                    if old.path == c.row.rel_path
+                        && old.size == c.row.expected_size
+                        && old.sha256 == c.row.sha256
+                    {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    drop_doc(&old)?;
+                }
+                let Ok(bytes) = std::fs::read(root.join(&c.row.rel_path)) else {
+                    report.unreadable.push(c.row.rel_path.clone());
+                    continue;
+                };
+                let lines = extract::lines(c.format, &bytes);
+                let first = next_line;
+                let last = first + lines.len() as i64 - 1;
+                tx.execute(
+                    "INSERT INTO docs (meeting_uuid, file_id, path, kind, size, sha256, topic,
+                         start_time, host, first_line, last_line)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    params![
+                        key.0,
+                        key.1,
+                        c.row.rel_path,
+                        c.format.label(),
+                        c.row.expected_size as i64,
+                        c.row.sha256,
+                        c.meeting.topic,
+                        c.meeting.start_time,
+                        c.meeting.host_email,
+                        first,
+                        last
+                    ],
+                )?;
+                let doc = tx.last_insert_rowid();
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO lines (rowid, text, doc, offset_ms) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for l in &lines {
+                    ins.execute(params![
+                        next_line,
+                        l.text,
+                        doc,
+                        l.offset_ms.map(|m| m as i64)
+                    ])?;
+                    next_line += 1;
+                }
+                report.indexed += 1;
+                report.lines += lines.len() as u64;
+                report.bytes += bytes.len() as u64;
+            }
+            for old in known.values() {
+                drop_doc(old)?;
+                report.removed += 1;
+            }
+            Ok(())
+        })();
+        result.map_err(at)?;
+        tx.commit().map_err(at)?;
+        Ok(report)
+    }
+
+    /// The lines matching `query` (every term, anywhere in the line, case-insensitive), best
+    /// first, at most `limit`.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>, ArchiveError> {
+        let c = query::conditions(query)?;
+        let mut sql = String::from(
+            "SELECT docs.meeting_uuid, docs.topic, docs.start_time, docs.host, docs.path,
+                    docs.kind, lines.offset_ms, lines.text
+             FROM lines JOIN docs ON docs.id = lines.doc WHERE 1",
+        );
+        let mut args: Vec<String> = Vec::new();
+        if let Some(m) = &c.fts {
+            args.push(m.clone());
+            sql.push_str(&format!(" AND lines MATCH ?{}", args.len()));
+        }
+        for l in &c.likes {
+            args.push(l.clone());
+            sql.push_str(&format!(" AND lines.text LIKE ?{} ESCAPE '\\'", args.len()));
+        }
+        sql.push_str(if c.fts.is_some() {
+            " ORDER BY lines.rank, docs.start_time DESC, lines.offset_ms"
+        } else {
+            " ORDER BY docs.start_time DESC, lines.offset_ms"
+        });
+        sql.push_str(&format!(" LIMIT {}", limit.min(i64::MAX as usize)));
+        let mut q = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = q
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok(Hit {
+                    meeting_uuid: r.get(0)?,
+                    topic: r.get(1)?,
+                    start_time: r.get(2)?,
+                    host: r.get(3)?,
+                    path: r.get(4)?,
+                    kind: r.get(5)?,
+                    offset_ms: r.get::<_, Option<i64>>(6)?.map(|m| m as u64),
+                    text: r.get(7)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Whether a file is in the index (for tests and reports).
+    pub fn holds(&self, meeting_uuid: &str, file_id: &str) -> Result<bool, ArchiveError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM docs WHERE meeting_uuid = ?1 AND file_id = ?2",
+                params![meeting_uuid, file_id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// The verified text files of the state, each with its meeting.
+async fn text_files(state: &dyn StateStore) -> Result<Vec<Candidate>, ArchiveError> {
+    let mut meetings: HashMap<String, Option<MeetingRow>> = HashMap::new();
+    let mut out = Vec::new();
+    for row in state.files_with_status(FileStatus::Verified).await? {
+        let Some(format) = TextFormat::of(&row.file_type, &row.rel_path) else {
+            continue;
+        };
+        let uuid = row.key.meeting_uuid.clone();
+        if !meetings.contains_key(&uuid) {
+            let m = state.meeting(&uuid).await?;
+            meetings.insert(uuid.clone(), m);
+        }
+        let Some(Some(meeting)) = meetings.get(&uuid) else {
+            continue;
+        };
+        out.push(Candidate {
+            row,
+            format,
+            meeting: meeting.clone(),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,137 @@
+//! `zvm status`: what is in the Zoom cloud and what is copied, by host and by year, from the
+//! state alone (no request to Zoom: it is as fresh as the last sync's listing). Counts the
+//! recordings Zoom holds (videos, audio, transcripts, chats, ...), not the files zvm writes
+//! itself (`meeting.json`, the summary), and says what `move` freed in the cloud and when.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+use zvm_state::{CloudState, FileKind, FileRow, FileStatus, StateStore};
+
+use crate::ArchiveError;
+
+/// Meetings, files and bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    pub meetings: u64,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// The figures of one host's year (or of everything).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatusRow {
+    /// The host's email; `None` in the total.
+    pub host: Option<String>,
+    /// The year the meetings started (UTC); `None` in the total.
+    pub year: Option<i32>,
+    /// Recordings Zoom holds, as of the last listing.
+    pub in_cloud: Figures,
+    /// Recordings copied and verified.
+    pub copied: Figures,
+    /// Recordings in the cloud and not copied yet (never tried, in progress, or failed).
+    pub pending: Figures,
+    /// Recordings zvm removed from the cloud (`move`), each only after its copy was proven.
+    pub freed: Figures,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatusReport {
+    /// By host, then year.
+    pub rows: Vec<StatusRow>,
+    pub total: StatusRow,
+    /// The audit log's entries, and the time of the last (RFC 3339 UTC).
+    pub removals: u64,
+    pub last_removal: Option<String>,
+}
+
+/// Per-category meeting sets while counting.
+#[derive(Default)]
+struct Tally {
+    row: StatusRow,
+    meetings: [BTreeSet<String>; 4],
+}
+
+impl Tally {
+    fn add(&mut self, which: usize, f: &FileRow) {
+        let fig = match which {
+            0 => &mut self.row.in_cloud,
+            1 => &mut self.row.copied,
+            2 => &mut self.row.pending,
+            _ => &mut self.row.freed,
+        };
+        fig.files += 1;
+        fig.bytes += f.expected_size;
+        if self.meetings[which].insert(f.key.meeting_uuid.clone()) {
+            fig.meetings += 1;
+        }
+    }
+}
+
+/// The report of `state`.
+pub async fn status(state: &dyn StateStore) -> Result<StatusReport, ArchiveError> {
+    let mut files = Vec::new();
+    for s in [
+        FileStatus::Pending,
+        FileStatus::Partial,
+        FileStatus::Verified,
+        FileStatus::Failed,
+    ] {
+        files.extend(state.files_with_status(s).await?);
+    }
+    let mut hosts: HashMap<String, (String, Option<i32>)> = HashMap::new();
+    let mut by: BTreeMap<(String, Option<i32>), Tally> = BTreeMap::new();
+    let mut total = Tally::default();
+    for f in files
+        .iter()
+        .filter(|f| matches!(f.kind, FileKind::Recording | FileKind::ParticipantAudio))
+    {
+        let uuid = &f.key.meeting_uuid;
+        if !hosts.contains_key(uuid) {
+            let m = state.meeting(uuid).await?;
+            let host_year = m.map_or((String::new(), None), |m| {
+                (
+                    m.host_email,
+                    m.start_time.get(..4).and_then(|y| y.parse().ok()),
+                )
+            });
+            hosts.insert(uuid.clone(), host_year);
+        }
+        let key = hosts[uuid].clone();
+        let tally = by.entry(key).or_default();
+        let copied = f.status == FileStatus::Verified;
+        let mut add = |which| {
+            tally.add(which, f);
+            total.add(which, f);
+        };
+        match f.cloud {
+            CloudState::Present => {
+                add(0);
+                if !copied {
+                    add(2);
+                }
+            }
+            CloudState::Trashed | CloudState::Deleted => add(3),
+            CloudState::Vanished => {}
+        }
+        if copied {
+            add(1);
+        }
+    }
+    let rows = by
+        .into_iter()
+        .map(|((host, year), t)| StatusRow {
+            host: Some(host),
+            year,
+            ..t.row
+        })
+        .collect();
+    let log = state.deletions().await?;
+    Ok(StatusReport {
+        rows,
+        total: total.row,
+        removals: log.len() as u64,
+        last_removal: log.iter().map(|d| d.at.clone()).max(),
+    })
+}
