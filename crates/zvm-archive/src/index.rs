@@ -80,6 +80,20 @@ pub struct IndexSize {
     pub lines: u64,
 }
 
+/// What the index keeps of a file besides its lines.
+#[derive(Debug, Clone)]
+pub struct DocMeta {
+    pub meeting_uuid: String,
+    pub file_id: String,
+    /// Relative to the destination.
+    pub path: String,
+    pub size: u64,
+    pub sha256: Option<String>,
+    pub topic: String,
+    pub start_time: String,
+    pub host: String,
+}
+
 /// A text file of the state, with its meeting.
 struct Candidate {
     row: FileRow,
@@ -235,39 +249,17 @@ impl SearchIndex {
                     continue;
                 };
                 let lines = extract::lines(c.format, &bytes);
-                let first = next_line;
-                let last = first + lines.len() as i64 - 1;
-                tx.execute(
-                    "INSERT INTO docs (meeting_uuid, file_id, path, kind, size, sha256, topic,
-                         start_time, host, first_line, last_line)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    params![
-                        key.0,
-                        key.1,
-                        c.row.rel_path,
-                        c.format.label(),
-                        c.row.expected_size as i64,
-                        c.row.sha256,
-                        c.meeting.topic,
-                        c.meeting.start_time,
-                        c.meeting.host_email,
-                        first,
-                        last
-                    ],
-                )?;
-                let doc = tx.last_insert_rowid();
-                let mut ins = tx.prepare_cached(
-                    "INSERT INTO lines (rowid, text, doc, offset_ms) VALUES (?1, ?2, ?3, ?4)",
-                )?;
-                for l in &lines {
-                    ins.execute(params![
-                        next_line,
-                        l.text,
-                        doc,
-                        l.offset_ms.map(|m| m as i64)
-                    ])?;
-                    next_line += 1;
-                }
+                let meta = DocMeta {
+                    meeting_uuid: key.0,
+                    file_id: key.1,
+                    path: c.row.rel_path.clone(),
+                    size: c.row.expected_size,
+                    sha256: c.row.sha256.clone(),
+                    topic: c.meeting.topic.clone(),
+                    start_time: c.meeting.start_time.clone(),
+                    host: c.meeting.host_email.clone(),
+                };
+                insert_doc(&tx, &meta, c.format, &lines, &mut next_line)?;
                 report.indexed += 1;
                 report.lines += lines.len() as u64;
                 report.bytes += bytes.len() as u64;
@@ -283,8 +275,8 @@ impl SearchIndex {
         Ok(report)
     }
 
-    /// The lines matching `query` (every term, anywhere in the line, case-insensitive), best
-    /// first, at most `limit`.
+    /// The lines matching `query` (every term, anywhere in the line, case-insensitive), the
+    /// most recently copied first, at most `limit`.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>, ArchiveError> {
         let c = query::conditions(query)?;
         let mut sql = String::from(
@@ -301,11 +293,10 @@ impl SearchIndex {
             args.push(l.clone());
             sql.push_str(&format!(" AND lines.text LIKE ?{} ESCAPE '\\'", args.len()));
         }
-        sql.push_str(if c.fts.is_some() {
-            " ORDER BY lines.rank, docs.start_time DESC, lines.offset_ms"
-        } else {
-            " ORDER BY docs.start_time DESC, lines.offset_ms"
-        });
+        // Newest copied first, in the index's own order: the full-text index walks its
+        // matches in rowid order and stops at the limit, where ranking them (bm25) would
+        // score every match first (a common word in 100,000 transcripts: seconds).
+        sql.push_str(" ORDER BY lines.rowid DESC");
         sql.push_str(&format!(" LIMIT {}", limit.min(i64::MAX as usize)));
         let mut q = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = q
@@ -336,6 +327,82 @@ impl SearchIndex {
             .optional()
             .map(|r| r.is_some())
             .map_err(|e| self.err(e))
+    }
+}
+
+/// Inserts a file's document and its lines (rowids from `next_line` on, consecutive).
+fn insert_doc(
+    tx: &rusqlite::Transaction<'_>,
+    meta: &DocMeta,
+    format: TextFormat,
+    lines: &[extract::Line],
+    next_line: &mut i64,
+) -> Result<(), rusqlite::Error> {
+    let first = *next_line;
+    let last = first + lines.len() as i64 - 1;
+    tx.execute(
+        "INSERT INTO docs (meeting_uuid, file_id, path, kind, size, sha256, topic,
+             start_time, host, first_line, last_line)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            meta.meeting_uuid,
+            meta.file_id,
+            meta.path,
+            format.label(),
+            meta.size as i64,
+            meta.sha256,
+            meta.topic,
+            meta.start_time,
+            meta.host,
+            first,
+            last
+        ],
+    )?;
+    let doc = tx.last_insert_rowid();
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO lines (rowid, text, doc, offset_ms) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for l in lines {
+        ins.execute(params![
+            *next_line,
+            l.text,
+            doc,
+            l.offset_ms.map(|m| m as i64)
+        ])?;
+        *next_line += 1;
+    }
+    Ok(())
+}
+
+impl SearchIndex {
+    /// Adds files given as bytes (new ones: a file already indexed is not replaced), in one
+    /// transaction; returns lines and bytes indexed. The update from the state reads files
+    /// from the destination instead; this is the same work without the state (benchmarks).
+    pub fn add_documents(
+        &mut self,
+        docs: impl IntoIterator<Item = (DocMeta, TextFormat, Vec<u8>)>,
+    ) -> Result<IndexReport, ArchiveError> {
+        let path = self.conn.path().map(PathBuf::from).unwrap_or_default();
+        let at = |e| ArchiveError::Index {
+            path: path.clone(),
+            source: e,
+        };
+        let tx = self.conn.transaction().map_err(at)?;
+        let mut report = IndexReport::default();
+        let mut next_line: i64 = tx
+            .query_row("SELECT coalesce(max(rowid), 0) + 1 FROM lines", [], |r| {
+                r.get(0)
+            })
+            .map_err(at)?;
+        for (meta, format, bytes) in docs {
+            let lines = extract::lines(format, &bytes);
+            insert_doc(&tx, &meta, format, &lines, &mut next_line).map_err(at)?;
+            report.indexed += 1;
+            report.lines += lines.len() as u64;
+            report.bytes += bytes.len() as u64;
+        }
+        tx.commit().map_err(at)?;
+        Ok(report)
     }
 }
 

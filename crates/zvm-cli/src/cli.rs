@@ -127,7 +127,7 @@ pub struct SearchArgs {
     /// `destination` from the config file.
     #[arg(long, env = "ZVM_DEST", value_name = "DIR")]
     pub dest: Option<PathBuf>,
-    /// At most this many lines, best matches first.
+    /// At most this many lines, the most recently copied first.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub limit: usize,
     /// Rebuild the index from the copied files (it lives beside the state database).
