@@ -89,6 +89,7 @@ fn main() {
         ("a speaker's name", "Chloé Dubois"),
         ("rare (no match)", "zqxwvu"),
         ("Japanese, 2 characters (no index: a scan)", "予算"),
+        ("2 characters, no match (a scan of every line)", "ゑゐ"),
     ];
     let reps = 25;
     println!("query latency over {reps} runs each, the first 20 hits (target: p95 < 50 ms):");
