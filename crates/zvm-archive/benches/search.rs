@@ -84,7 +84,7 @@ fn main() {
         ("English word", "photosynthesis"),
         ("English phrase", "\"the quarterly budget\""),
         ("English, two words", "homework Newton's"),
-        ("Japanese, 5 characters", "フランス革命"),
+        ("Japanese, 6 characters", "フランス革命"),
         ("Japanese phrase", "二次方程式の解の公式"),
         ("a speaker's name", "Chloé Dubois"),
         ("rare (no match)", "zqxwvu"),
