@@ -292,6 +292,19 @@ fn print_verify(global: &GlobalArgs, r: &VerifyReport) -> Result<(), Failure> {
     ))
 }
 
+/// One verification of `dest` against the state, under the run lock.
+async fn check(state_path: &Path, dest: &Path, hash: bool) -> Result<VerifyReport, Failure> {
+    let run = commands::open_run(state_path, dest)?;
+    zvm_archive::verify(
+        run.state.as_ref(),
+        run.destination.as_ref(),
+        local_folder(dest),
+        hash,
+    )
+    .await
+    .map_err(archive_failure)
+}
+
 pub(crate) async fn verify(
     global: &GlobalArgs,
     a: &VerifyArgs,
@@ -299,17 +312,7 @@ pub(crate) async fn verify(
 ) -> Result<u8, Failure> {
     let dest = commands::destination(&a.dest, cfg, "verify")?;
     let state_path = existing_state(global, cfg)?;
-    let report = {
-        let run = commands::open_run(&state_path, &dest)?;
-        zvm_archive::verify(
-            run.state.as_ref(),
-            run.destination.as_ref(),
-            local_folder(&dest),
-            a.hash,
-        )
-        .await
-        .map_err(archive_failure)?
-    };
+    let report = check(&state_path, &dest, a.hash).await?;
     print_verify(global, &report)?;
     if !a.repair || !report.damaged() {
         return Ok(if report.damaged() {
@@ -364,17 +367,7 @@ pub(crate) async fn verify(
     };
     let code =
         commands::sync_meetings(global, &a.zoom, &a.transfer, &select, cfg, &dest, uuids).await?;
-    let after = {
-        let run = commands::open_run(&state_path, &dest)?;
-        zvm_archive::verify(
-            run.state.as_ref(),
-            run.destination.as_ref(),
-            local_folder(&dest),
-            a.hash,
-        )
-        .await
-        .map_err(archive_failure)?
-    };
+    let after = check(&state_path, &dest, a.hash).await?;
     // The copies set aside are dropped once their files verify again.
     for aside in set_aside {
         let repaired = aside
