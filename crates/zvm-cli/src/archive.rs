@@ -9,6 +9,7 @@ use zvm_archive::{ProblemKind, SearchIndex, VerifyReport};
 use zvm_state::{SqliteState, StateStore};
 
 use crate::cli::{GlobalArgs, SearchArgs, SelectArgs, StatusArgs, VerifyArgs};
+use crate::indexing::local_folder;
 use crate::{Failure, commands, exit, output};
 
 /// The state file of these flags and config, which must exist (these commands read what
@@ -37,40 +38,6 @@ fn archive_failure(e: zvm_archive::ArchiveError) -> Failure {
         zvm_archive::ArchiveError::Query(q) => Failure::new(exit::USAGE, q),
         zvm_archive::ArchiveError::State(s) => state_failure(s),
         e @ zvm_archive::ArchiveError::Index { .. } => Failure::new(exit::STATE, e),
-    }
-}
-
-/// The local folder of a destination, `None` for a remote one (`s3://...`).
-fn local_folder(dest: &Path) -> Option<&Path> {
-    (!zvm_dest_opendal::is_remote(&dest.to_string_lossy())).then_some(dest)
-}
-
-/// After a run into a local folder: the new transcripts, chats and summaries go into the
-/// search index. A failure here is reported and does not change the run's exit code (the
-/// copy is what the run is for; `zvm search --rebuild` rebuilds the index).
-pub(crate) async fn index_after_run(
-    global: &GlobalArgs,
-    state_path: &Path,
-    state: &dyn StateStore,
-    dest: &Path,
-) {
-    let Some(root) = local_folder(dest) else {
-        return;
-    };
-    let result = async {
-        let mut index = SearchIndex::open(&SearchIndex::path_beside(state_path))?;
-        index.update(state, root).await
-    }
-    .await;
-    match result {
-        Ok(r) if r.indexed > 0 && !global.quiet && !global.json => output::note(format_args!(
-            "search index: {} new text files ({} lines); `zvm search WORDS` finds them",
-            r.indexed, r.lines
-        )),
-        Ok(_) => {}
-        Err(e) => output::note(format_args!(
-            "warning: the search index was not updated: {e}"
-        )),
     }
 }
 

@@ -437,7 +437,7 @@ pub(crate) async fn sync(
     let run = open_run(&state_path, &dest)?;
     let zoom = connect::client(&settings.zoom).await?;
     let code = run_engine(global, zoom, &run, &opts).await?;
-    crate::archive::index_after_run(global, &state_path, run.state.as_ref(), &dest).await;
+    crate::indexing::index_after_run(global, &state_path, run.state.as_ref(), &dest).await;
     Ok(code)
 }
 
@@ -459,7 +459,7 @@ pub(crate) async fn sync_meetings(
     let run = open_run(&state_path, dest)?;
     let zoom = connect::client(&settings.zoom).await?;
     let code = run_engine(global, zoom, &run, &opts).await?;
-    crate::archive::index_after_run(global, &state_path, run.state.as_ref(), dest).await;
+    crate::indexing::index_after_run(global, &state_path, run.state.as_ref(), dest).await;
     Ok(code)
 }
 
@@ -530,7 +530,7 @@ pub(crate) async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Resul
     };
     let (_, opts) = run_options(&select, Some(&a.transfer), None, &cfg)?;
     let code = run_engine(global, zoom, &run, &opts).await?;
-    crate::archive::index_after_run(global, &state_path, run.state.as_ref(), &a.dir).await;
+    crate::indexing::index_after_run(global, &state_path, run.state.as_ref(), &a.dir).await;
     if !global.json {
         output::note(format_args!(
             "The copy is in {}/ (one folder per host, year and meeting). Run `zvm demo` again: it only fetches what is new.",

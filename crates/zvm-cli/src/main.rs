@@ -10,6 +10,7 @@ mod color;
 mod commands;
 mod connect;
 mod generate;
+mod indexing;
 mod moving;
 mod output;
 mod reporter;

@@ -90,7 +90,7 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
     let _ = render.await;
     // The exit code says why planning failed (Zoom, the destination, the state), by cause.
     let plan = plan.map_err(zvm_app::Failure::from)?;
-    crate::archive::index_after_run(global, &sp, run.state.as_ref(), &dest).await;
+    crate::indexing::index_after_run(global, &sp, run.state.as_ref(), &dest).await;
     let mut summary: RunSummary = plan.sync.clone();
     summary.delete_skipped = plan.kept.len() as u64;
     if let Some(why) = &summary.stopped {
