@@ -17,8 +17,8 @@ use crate::date_picker::date_picker;
 use crate::elide::elide_path;
 use crate::i18n::{Lang, S};
 use crate::model::{
-    LogKind, LogLine, RecordingList, RowStatus, Said, SortKey, TfState, Transfers, human_bytes,
-    human_secs, local_when_of, utc_days_covering, zone_label,
+    FileState, Line, LogKind, LogLine, RecFile, RecordingList, RowStatus, Said, SortKey, TfState,
+    Transfers, human_bytes, human_secs, local_when_of, utc_days_covering, zone_label,
 };
 use crate::settings::{AuthMode, GuiSettings, SettingsFiles};
 
@@ -411,34 +411,20 @@ impl ZvmApp {
         }
     }
 
-    /// After a run, what the transfers say about each listed meeting of the run.
+    /// After a run, what the transfers say about each listed meeting of the run: its files
+    /// that arrived are copied, and the meeting is downloaded when every file Zoom has
+    /// ready is, else partly here (some files chosen, or one failed).
     fn refresh_row_statuses(&mut self) {
-        use std::collections::HashMap;
-        let mut per: HashMap<&str, (usize, usize)> = HashMap::new();
+        use std::collections::BTreeMap;
+        let mut arrived: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for r in &self.transfers.rows {
-            let e = per.entry(r.file.meeting_uuid.as_str()).or_default();
-            e.0 += 1;
-            if matches!(r.state, TfState::Done | TfState::Skipped) {
-                e.1 += 1;
+            let files = arrived.entry(r.file.meeting_uuid.as_str()).or_default();
+            if r.state == TfState::Done {
+                files.push(r.file.file_id.as_str());
             }
         }
-        let updates: Vec<(String, RowStatus)> = per
-            .into_iter()
-            .map(|(u, (n, ok))| {
-                let st = if ok == n {
-                    RowStatus::Downloaded
-                } else {
-                    RowStatus::Partial
-                };
-                (u.to_string(), st)
-            })
-            .collect();
-        for (u, st) in updates {
-            if let Some(i) = self.list.index_of(&u)
-                && self.list.rows[i].status != RowStatus::Trashed
-            {
-                self.list.rows[i].status = st;
-            }
+        for (uuid, ids) in arrived {
+            self.list.files_copied(uuid, &ids);
         }
     }
 
@@ -1359,14 +1345,35 @@ impl ZvmApp {
         if let Some(k) = sort {
             self.list.sort_by(k);
         }
-        let visible = self.list.visible.len();
+        let lines = self.list.line_count();
         let mut toggled: Vec<(usize, bool)> = Vec::new();
+        let mut file_toggled: Vec<(usize, usize, bool)> = Vec::new();
+        let mut opened: Vec<(usize, bool)> = Vec::new();
         let minutes = t(S::Minutes);
+        // A file's line leaves the date, host, type and length columns empty.
+        let skipped = 2 + usize::from(types_w > 0.0) + usize::from(len_w > 0.0);
+        let file_cols = FileColumns {
+            row_h,
+            topic: topic_w,
+            skip: date_w + host_w + types_w + len_w + skipped as f32 * gap,
+            size: size_w,
+            status: status_w,
+        };
         ScrollArea::vertical()
             .auto_shrink([false, false])
-            .show_rows(ui, row_h, visible, |ui, range| {
+            .show_rows(ui, row_h, lines, |ui, range| {
                 for k in range {
-                    let i = self.list.visible[k];
+                    let i = match self.list.line(k) {
+                        Line::Meeting(i) => i,
+                        Line::File(i, j) => {
+                            let r = &self.list.rows[i];
+                            let f = &r.files[j];
+                            if let Some(on) = file_line(ui, lang, f, r.selected, &file_cols) {
+                                file_toggled.push((i, j, on));
+                            }
+                            continue;
+                        }
+                    };
                     let r = &self.list.rows[i];
                     ui.horizontal(|ui| {
                         ui.set_height(row_h);
@@ -1376,10 +1383,29 @@ impl ZvmApp {
                             Layout::left_to_right(Align::Center),
                             |ui| {
                                 ui.set_width(topic_w);
+                                // The arrow opens the meeting to its files; its name for
+                                // assistive tools (and tests) says whose files.
+                                let arrow = if r.expanded { "▼" } else { "▶" };
+                                let open = ui.add(egui::Button::new(arrow).frame(false));
+                                let name = t(S::FilesOfMeeting).replace("{topic}", &r.topic);
+                                open.widget_info(|| {
+                                    egui::WidgetInfo::labeled(
+                                        egui::Role::Button,
+                                        true,
+                                        name.as_str(),
+                                    )
+                                });
+                                if open.clicked() {
+                                    opened.push((i, !r.expanded));
+                                }
                                 // The box and the topic beside it, cut to the column (a
                                 // long topic must not push the other columns right);
-                                // clicking the topic ticks the box too.
-                                let tick = ui.add(egui::Checkbox::without_text(&mut on));
+                                // clicking the topic ticks the box too. Some files ticked:
+                                // the box says so.
+                                let tick = ui.add(
+                                    egui::Checkbox::without_text(&mut on)
+                                        .indeterminate(r.selected && r.partly_chosen()),
+                                );
                                 let topic = ui.add(
                                     egui::Label::new(r.topic.as_str())
                                         .truncate()
@@ -1430,6 +1456,12 @@ impl ZvmApp {
             });
         for (i, on) in toggled {
             self.list.set_selected(i, on);
+        }
+        for (i, j, on) in file_toggled {
+            self.list.set_file_chosen(i, j, on);
+        }
+        for (i, open) in opened {
+            self.list.set_expanded(i, open);
         }
     }
 
@@ -1856,6 +1888,63 @@ impl ZvmApp {
             ),
         }
     }
+}
+
+/// Where a file's line of the Recordings table puts things (points).
+struct FileColumns {
+    row_h: f32,
+    /// The topic column, where the box and the type go (indented).
+    topic: f32,
+    /// The columns the line leaves empty, with their gaps.
+    skip: f32,
+    size: f32,
+    status: f32,
+}
+
+/// One file of an opened meeting, under it: its box and type in words, its size and where
+/// it stands. Returns the new tick when the box was clicked.
+fn file_line(
+    ui: &mut Ui,
+    lang: Lang,
+    f: &RecFile,
+    meeting_selected: bool,
+    cols: &FileColumns,
+) -> Option<bool> {
+    let mut changed = None;
+    ui.horizontal(|ui| {
+        ui.set_height(cols.row_h);
+        ui.allocate_ui_with_layout(
+            vec2(cols.topic, cols.row_h),
+            Layout::left_to_right(Align::Center),
+            |ui| {
+                ui.set_width(cols.topic);
+                // Under the meeting's own box.
+                ui.add_space(2.0 * ui.spacing().interact_size.y);
+                // Nothing to copy of a file Zoom is still processing: never ticked.
+                let can = f.state != FileState::Processing;
+                let mut on = meeting_selected && f.chosen && can;
+                let tick = ui.add_enabled(
+                    can,
+                    egui::Checkbox::new(&mut on, lang.file_type(&f.file_type)),
+                );
+                if tick.changed() {
+                    changed = Some(on);
+                }
+            },
+        );
+        ui.add_space(cols.skip);
+        cell(ui, cols.size, human_bytes(f.size));
+        let (words, color) = match f.state {
+            FileState::Copied => (
+                lang.t(S::FileCopied),
+                ui.visuals().widgets.inactive.fg_stroke.color,
+            ),
+            FileState::NotYet => (lang.t(S::FileNotYet), ui.visuals().text_color()),
+            FileState::Processing => (lang.t(S::FileProcessing), ui.visuals().warn_fg_color),
+        };
+        cell(ui, cols.status, RichText::new(words).color(color));
+    });
+    changed
 }
 
 fn cell(ui: &mut Ui, width: f32, text: impl Into<egui::WidgetText>) -> egui::Response {

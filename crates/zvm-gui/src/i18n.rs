@@ -219,11 +219,15 @@ pub enum S {
     PrevMonth,
     NextMonth,
     Weekdays,
+    FilesOfMeeting,
+    FileCopied,
+    FileNotYet,
+    FileProcessing,
 }
 
 impl S {
     /// Every key, for the table's own tests.
-    pub const ALL: [S; 200] = [
+    pub const ALL: [S; 204] = [
         S::AppTitle,
         S::ScreenSettings,
         S::ScreenSignIn,
@@ -424,6 +428,10 @@ impl S {
         S::PrevMonth,
         S::NextMonth,
         S::Weekdays,
+        S::FilesOfMeeting,
+        S::FileCopied,
+        S::FileNotYet,
+        S::FileProcessing,
     ];
 }
 
@@ -660,6 +668,10 @@ fn en(s: S) -> &'static str {
         PrevMonth => "Previous month",
         NextMonth => "Next month",
         Weekdays => "Mo Tu We Th Fr Sa Su",
+        FilesOfMeeting => "Files of {topic}",
+        FileCopied => "copied",
+        FileNotYet => "not yet",
+        FileProcessing => "processing",
     }
 }
 
@@ -880,6 +892,10 @@ fn ja(s: S) -> &'static str {
         PrevMonth => "前の月",
         NextMonth => "次の月",
         Weekdays => "月 火 水 木 金 土 日",
+        FilesOfMeeting => "{topic} のファイル",
+        FileCopied => "コピー済み",
+        FileNotYet => "未コピー",
+        FileProcessing => "Zoomで処理中",
     }
 }
 
