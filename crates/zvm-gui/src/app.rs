@@ -20,6 +20,7 @@ use crate::model::{
     FileState, Line, LogKind, LogLine, RecFile, RecordingList, RowStatus, Said, SortKey, TfState,
     Transfers, human_bytes, human_secs, local_when_of, utc_days_covering, zone_label,
 };
+use crate::notifications::{Notification, RunOutcome};
 use crate::settings::{AuthMode, GuiSettings, SettingsFiles};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +174,10 @@ pub struct ZvmApp {
     pub last_opened: Option<PathBuf>,
     /// The address a link of the window last opened (tests read it).
     pub last_link: Option<String>,
+    /// The notification the end of the last download decided on (tests read it).
+    pub last_notification: Option<Notification>,
+    /// Hand notifications to the OS (tests keep them in `last_notification` only).
+    pub deliver_notifications: bool,
     /// Keep the client secret on this computer (keyring or private file).
     pub remember_secret: bool,
     /// Where a kept secret goes, said on the set-up page: the file, and whether the
@@ -241,6 +246,8 @@ impl ZvmApp {
             notice: None,
             last_opened: None,
             last_link: None,
+            last_notification: None,
+            deliver_notifications: true,
             remember_secret: true,
             secret_place,
             saved_choices,
@@ -389,6 +396,9 @@ impl ZvmApp {
                     };
                 } else {
                     self.job = JobState::Finished(kind);
+                    if kind == JobKind::Download {
+                        self.notify_end_of_run();
+                    }
                 }
                 self.pause_requested = false;
                 self.refresh_row_statuses();
@@ -409,6 +419,27 @@ impl ZvmApp {
                 }
             }
         }
+    }
+
+    /// Tells the desktop that a download ended (unless the person turned it off): what was
+    /// copied and what failed, in the window's language. Never waits for the OS.
+    fn notify_end_of_run(&mut self) {
+        if !self.settings.notify_at_end {
+            return;
+        }
+        let tf = &self.transfers;
+        let n = crate::notifications::end_of_run(
+            self.lang(),
+            RunOutcome {
+                copied: tf.files_done,
+                bytes: tf.done_bytes,
+                failed: tf.failed_count(),
+            },
+        );
+        if self.deliver_notifications {
+            crate::notifications::send(n.clone());
+        }
+        self.last_notification = Some(n);
     }
 
     /// After a run, what the transfers say about each listed meeting of the run: its files
@@ -998,6 +1029,9 @@ impl ZvmApp {
                 ui.label("");
                 ui.checkbox(&mut s.participant_audio, t(S::ParticipantAudio));
                 ui.end_row();
+                ui.label("");
+                ui.checkbox(&mut s.notify_at_end, t(S::NotifyAtEnd));
+                ui.end_row();
             });
         ui.add_space(6.0);
         egui::CollapsingHeader::new(t(S::Advanced))
@@ -1538,11 +1572,7 @@ impl ZvmApp {
         let lang = self.lang();
         let t = |s| lang.t(s);
         let tf = &self.transfers;
-        let failed = tf
-            .rows
-            .iter()
-            .filter(|r| matches!(r.state, TfState::Failed(_)))
-            .count() as u64;
+        let failed = tf.failed_count();
         let mut open = false;
         let mut retry = false;
         egui::Frame::group(ui.style()).show(ui, |ui| {

@@ -223,11 +223,20 @@ pub enum S {
     FileCopied,
     FileNotYet,
     FileProcessing,
+    NotifyDoneTitle,
+    NotifyDoneBody,
+    NotifyPartialTitle,
+    NotifyPartialBody,
+    NotifyFailedTitle,
+    NotifyFailedBody,
+    NotifyNothingTitle,
+    NotifyNothingBody,
+    NotifyAtEnd,
 }
 
 impl S {
     /// Every key, for the table's own tests.
-    pub const ALL: [S; 204] = [
+    pub const ALL: [S; 213] = [
         S::AppTitle,
         S::ScreenSettings,
         S::ScreenSignIn,
@@ -432,6 +441,15 @@ impl S {
         S::FileCopied,
         S::FileNotYet,
         S::FileProcessing,
+        S::NotifyDoneTitle,
+        S::NotifyDoneBody,
+        S::NotifyPartialTitle,
+        S::NotifyPartialBody,
+        S::NotifyFailedTitle,
+        S::NotifyFailedBody,
+        S::NotifyNothingTitle,
+        S::NotifyNothingBody,
+        S::NotifyAtEnd,
     ];
 }
 
@@ -672,6 +690,17 @@ fn en(s: S) -> &'static str {
         FileCopied => "copied",
         FileNotYet => "not yet",
         FileProcessing => "processing",
+        NotifyDoneTitle => "Recordings copied",
+        NotifyDoneBody => "Copied {copied} ({size}), each checked.",
+        NotifyPartialTitle => "Some files were not copied",
+        NotifyPartialBody => {
+            "Copied {copied} ({size}); {failed} failed. Retry them from Transfers."
+        }
+        NotifyFailedTitle => "Nothing was copied",
+        NotifyFailedBody => "{failed} failed. The reasons are under Problems.",
+        NotifyNothingTitle => "Nothing new to copy",
+        NotifyNothingBody => "Everything chosen is already here.",
+        NotifyAtEnd => "Notify me when a download ends (system notification)",
     }
 }
 
@@ -896,6 +925,17 @@ fn ja(s: S) -> &'static str {
         FileCopied => "コピー済み",
         FileNotYet => "未コピー",
         FileProcessing => "Zoomで処理中",
+        NotifyDoneTitle => "レコーディングをコピーしました",
+        NotifyDoneBody => "{copied}（{size}）をコピーし、すべて確認しました。",
+        NotifyPartialTitle => "一部のファイルをコピーできませんでした",
+        NotifyPartialBody => {
+            "{copied}（{size}）をコピーしました。{failed}は失敗しました。「転送」画面から再試行できます。"
+        }
+        NotifyFailedTitle => "何もコピーできませんでした",
+        NotifyFailedBody => "{failed}が失敗しました。理由は「問題」画面にあります。",
+        NotifyNothingTitle => "新しくコピーするものはありません",
+        NotifyNothingBody => "選んだものはすべてコピー済みです。",
+        NotifyAtEnd => "ダウンロードが終わったら通知する（システム通知）",
     }
 }
 

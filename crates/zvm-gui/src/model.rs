@@ -821,6 +821,14 @@ impl Transfers {
         self.rate = 0.0;
     }
 
+    /// How many files failed in this job.
+    pub fn failed_count(&self) -> u64 {
+        self.rows
+            .iter()
+            .filter(|r| matches!(r.state, TfState::Failed(_)))
+            .count() as u64
+    }
+
     /// The meetings with a file that failed in this job.
     pub fn failed_meetings(&self) -> std::collections::BTreeSet<String> {
         self.rows

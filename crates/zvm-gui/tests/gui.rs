@@ -154,6 +154,8 @@ impl Ctx {
 
 fn harness(mut app: ZvmApp) -> Harness<'static, ZvmApp> {
     app.set_time_zone(tokyo());
+    // The end-of-run notification is decided (and read by the tests), not shown.
+    app.deliver_notifications = false;
     // The simulator's hostile topics carry emoji, which no bundled font draws (tofu, as in
     // the app); the snapshot test below keeps egui's strict missing-glyph check.
     Harness::builder()
@@ -1011,6 +1013,14 @@ fn a_meeting_opens_to_its_files_and_only_the_ticked_files_are_downloaded() {
         a.job == JobState::Finished(JobKind::Download)
     });
     assert!(h.state().log.is_empty(), "{:?}", h.state().log);
+    // The end of the run is told to the desktop with the run's own figures.
+    let told = h.state().last_notification.clone().expect("a notification");
+    assert_eq!(told.title, "Recordings copied");
+    let copied = h.state().transfers.files_done;
+    assert!(
+        copied >= chosen.len() as u64 && told.body.starts_with(&format!("Copied {copied} files (")),
+        "{told:?}"
+    );
 
     // The state knows exactly the ticked recording files of the meeting, each verified,
     // and each on disk equal to the simulator's.
@@ -1330,7 +1340,8 @@ fn the_calendar_beside_a_date_field_writes_the_picked_day() {
 // the engine ----
 
 /// A harness drawing `app` with wgpu (software Vulkan) at `width` × 720.
-fn snapshot_harness(app: ZvmApp, width: f32) -> Harness<'static, ZvmApp> {
+fn snapshot_harness(mut app: ZvmApp, width: f32) -> Harness<'static, ZvmApp> {
+    app.deliver_notifications = false;
     Harness::builder()
         .with_size([width, 720.0])
         .with_accessibility_check(false)

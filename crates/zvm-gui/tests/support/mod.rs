@@ -118,6 +118,8 @@ pub fn demo_app() -> ZvmApp {
         ..GuiSettings::default()
     };
     let mut app = ZvmApp::new(settings, None);
+    // A demo: the end-of-run notification is decided, not shown on the desktop.
+    app.deliver_notifications = false;
     app.set_time_zone(tokyo());
     app.inject(Msg::Connected {
         mode: AuthMode::ServerToServer,
