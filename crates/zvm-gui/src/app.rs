@@ -988,6 +988,9 @@ impl ZvmApp {
                     browse = cfg!(feature = "native-dialogs") && ui.button(t(S::Browse)).clicked();
                 });
                 ui.end_row();
+                ui.label("");
+                crate::setup::destination_verdict(ui, lang, &s.destination);
+                ui.end_row();
                 ui.label(t(S::FolderTemplate));
                 ui.add(egui::TextEdit::singleline(&mut s.folder_template).desired_width(360.0));
                 ui.end_row();
@@ -1595,8 +1598,15 @@ impl ZvmApp {
             } else {
                 ui.label(t(S::SummaryAllGood));
             }
+            // A bucket is no folder of this computer to open.
+            let folder = matches!(
+                zvm_app::destination::check_destination(&self.settings.destination),
+                Ok(zvm_app::destination::DestinationKind::Folder)
+            );
             ui.horizontal(|ui| {
-                open = ui.button(t(S::OpenFolder)).clicked();
+                open = ui
+                    .add_enabled(folder, egui::Button::new(t(S::OpenFolder)))
+                    .clicked();
                 retry = ui
                     .add_enabled(failed > 0, egui::Button::new(t(S::RetryFailed)))
                     .clicked();

@@ -17,9 +17,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use zvm_app::connection::{self, TokenPlace};
+use zvm_app::destination::open_destination;
 use zvm_app::run_context::RunContext;
 use zvm_app::{Cause, Failure, ZoomSettings};
-use zvm_dest::{Destination, LocalDestination};
+use zvm_dest::Destination;
 use zvm_engine::catalog::{self, AsyncMeetingFn, Catalog, LocalStatus};
 use zvm_engine::concurrency::MAX_TRANSFERS;
 use zvm_engine::{
@@ -634,7 +635,8 @@ async fn list(
     } else {
         None
     };
-    let dest = LocalDestination::new(job.destination.clone());
+    // What is here is read from the destination itself, a folder or a bucket.
+    let dest = open_destination(&job.destination)?;
     // Listing needs no state or destination of its own: the catalog only lists.
     let catalog = Catalog::new(client, Arc::new(|_e: Event| {}));
     let mut opts = job.base.clone();
@@ -662,7 +664,7 @@ async fn list(
 
 struct Collector {
     state: Option<Arc<dyn StateStore>>,
-    dest: LocalDestination,
+    dest: Arc<dyn Destination>,
     batch: Vec<Recording>,
     out: Outbox,
     /// Meetings Zoom listed in this run.
@@ -740,8 +742,8 @@ impl Collector {
 impl AsyncMeetingFn for &mut Collector {
     async fn call(&mut self, meeting: Meeting, host: &str) -> Result<(), EngineError> {
         self.seen.insert(meeting.uuid.clone());
-        let status = row_status(&meeting, self.state.as_deref(), &self.dest).await;
-        let states = file_states(&meeting, self.state.as_deref(), &self.dest).await;
+        let status = row_status(&meeting, self.state.as_deref(), &*self.dest).await;
+        let states = file_states(&meeting, self.state.as_deref(), &*self.dest).await;
         let files: Vec<RecFile> = meeting
             .recording_files
             .iter()
@@ -774,7 +776,7 @@ impl AsyncMeetingFn for &mut Collector {
 pub async fn row_status(
     meeting: &Meeting,
     state: Option<&dyn StateStore>,
-    dest: &LocalDestination,
+    dest: &dyn Destination,
 ) -> RowStatus {
     let Some(state) = state else {
         return RowStatus::InCloud;
@@ -793,7 +795,7 @@ pub async fn row_status(
 pub async fn file_states(
     meeting: &Meeting,
     state: Option<&dyn StateStore>,
-    dest: &LocalDestination,
+    dest: &dyn Destination,
 ) -> Vec<FileState> {
     let rows = match state {
         Some(s) => s.files_of_meeting(&meeting.uuid).await.unwrap_or_default(),
@@ -833,7 +835,9 @@ async fn run_job(
     // A move waiting for confirmation holds the run lock; a new job replaces it.
     lock(shared).pending_move = None;
     // The run lock, the state and the destination, opened as for the CLI.
-    let run = RunContext::open(&job.state_path, &job.destination)?;
+    // A folder, or a bucket when the build has S3: opened as the CLI opens it.
+    let destination = open_destination(&job.destination)?;
+    let run = RunContext::open_to(&job.state_path, destination)?;
     let engine = Engine::new(
         client,
         run.state.clone(),

@@ -232,11 +232,18 @@ pub enum S {
     NotifyNothingTitle,
     NotifyNothingBody,
     NotifyAtEnd,
+    DestHintRemote,
+    DestHintFolders,
+    DestFoldersOnly,
+    DestBadUrl,
+    DestUnknownKind,
+    DestNotYet,
+    RemoteWillBeChecked,
 }
 
 impl S {
     /// Every key, for the table's own tests.
-    pub const ALL: [S; 213] = [
+    pub const ALL: [S; 220] = [
         S::AppTitle,
         S::ScreenSettings,
         S::ScreenSignIn,
@@ -450,6 +457,13 @@ impl S {
         S::NotifyNothingTitle,
         S::NotifyNothingBody,
         S::NotifyAtEnd,
+        S::DestHintRemote,
+        S::DestHintFolders,
+        S::DestFoldersOnly,
+        S::DestBadUrl,
+        S::DestUnknownKind,
+        S::DestNotYet,
+        S::RemoteWillBeChecked,
     ];
 }
 
@@ -701,6 +715,17 @@ fn en(s: S) -> &'static str {
         NotifyNothingTitle => "Nothing new to copy",
         NotifyNothingBody => "Everything chosen is already here.",
         NotifyAtEnd => "Notify me when a download ends (system notification)",
+        DestHintRemote => {
+            "A folder, or s3://bucket/prefix for S3 and S3-compatible storage (add ?region=… or ?endpoint=…; keys from AWS_ACCESS_KEY_ID or AWS_PROFILE)."
+        }
+        DestHintFolders => "A folder on this computer. This build writes to folders only.",
+        DestFoldersOnly => {
+            "This build writes to folders only: an s3:// address needs zvm built with the s3 feature."
+        }
+        DestBadUrl => "This address is not a destination zvm can read; hover for why.",
+        DestUnknownKind => "Unknown kind of address: give a folder or an s3:// address.",
+        DestNotYet => "zvm cannot write there yet: give a folder or an s3:// address.",
+        RemoteWillBeChecked => "An address in the cloud: checked when a copy starts.",
     }
 }
 
@@ -936,6 +961,21 @@ fn ja(s: S) -> &'static str {
         NotifyNothingTitle => "新しくコピーするものはありません",
         NotifyNothingBody => "選んだものはすべてコピー済みです。",
         NotifyAtEnd => "ダウンロードが終わったら通知する（システム通知）",
+        DestHintRemote => {
+            "フォルダ、または S3 や S3 互換ストレージの s3://バケット/プレフィックス（?region=… や ?endpoint=… を付けられます。キーは AWS_ACCESS_KEY_ID か AWS_PROFILE から）。"
+        }
+        DestHintFolders => "このコンピューターのフォルダ。このビルドはフォルダにのみ保存します。",
+        DestFoldersOnly => {
+            "このビルドはフォルダにのみ保存します。s3:// のアドレスには s3 機能付きのビルドが必要です。"
+        }
+        DestBadUrl => {
+            "このアドレスは保存先として読み取れません。理由はマウスを重ねると表示されます。"
+        }
+        DestUnknownKind => {
+            "不明な種類のアドレスです。フォルダか s3:// のアドレスを指定してください。"
+        }
+        DestNotYet => "そこにはまだ保存できません。フォルダか s3:// のアドレスを指定してください。",
+        RemoteWillBeChecked => "クラウドのアドレスです。コピーの開始時に確認します。",
     }
 }
 
