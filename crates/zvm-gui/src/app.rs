@@ -1421,16 +1421,10 @@ impl ZvmApp {
                             |ui| {
                                 ui.set_width(topic_w);
                                 // The arrow opens the meeting to its files; its name for
-                                // assistive tools (and tests) says whose files.
-                                let arrow = if r.expanded { "▼" } else { "▶" };
-                                let open = ui.add(egui::Button::new(arrow).frame(false));
-                                let name = t(S::FilesOfMeeting).replace("{topic}", &r.topic);
-                                open.widget_info(|| {
-                                    egui::WidgetInfo::labeled(
-                                        egui::Role::Button,
-                                        true,
-                                        name.as_str(),
-                                    )
+                                // assistive tools (and tests) says whose files. Painted, not
+                                // a text button: one widget per row, nothing to lay out.
+                                let open = expand_arrow(ui, r.expanded, row_h, || {
+                                    t(S::FilesOfMeeting).replace("{topic}", &r.topic)
                                 });
                                 if open.clicked() {
                                     opened.push((i, !r.expanded));
@@ -1928,6 +1922,35 @@ impl ZvmApp {
             ),
         }
     }
+}
+
+/// The ▶/▼ before a meeting that opens it to its files: a triangle in a square of the row's
+/// height, named `name()` for assistive tools (asked for only when one listens).
+fn expand_arrow(ui: &mut Ui, open: bool, row_h: f32, name: impl Fn() -> String) -> egui::Response {
+    let (rect, response) = ui.allocate_exact_size(vec2(row_h * 0.8, row_h), egui::Sense::click());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, name()));
+    let color = ui.style().interact(&response).fg_stroke.color;
+    let c = rect.center();
+    let h = row_h * 0.2;
+    let points = if open {
+        vec![
+            c + vec2(-h, -h * 0.6),
+            c + vec2(h, -h * 0.6),
+            c + vec2(0.0, h * 0.8),
+        ]
+    } else {
+        vec![
+            c + vec2(-h * 0.6, -h),
+            c + vec2(h * 0.8, 0.0),
+            c + vec2(-h * 0.6, h),
+        ]
+    };
+    ui.painter().add(egui::Shape::convex_polygon(
+        points,
+        color,
+        egui::Stroke::NONE,
+    ));
+    response
 }
 
 /// Where a file's line of the Recordings table puts things (points).
