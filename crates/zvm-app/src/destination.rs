@@ -11,6 +11,36 @@ use zvm_dest_opendal::{DestUrl, RemoteCredentials, is_remote};
 
 use crate::failure::{Cause, Failure};
 
+pub use zvm_dest_opendal::UrlError;
+
+/// What a destination the user gave is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestinationKind {
+    Folder,
+    /// A URL of a service this build writes to, e.g. `s3`.
+    Remote {
+        scheme: String,
+    },
+}
+
+/// Checks `given` as [`open_destination`] reads it, without opening anything (no
+/// environment read, nothing contacted): a folder, or a URL of a service this build has.
+/// For front ends that check the field as it is typed; the error says what is wrong
+/// (a bad URL, an unknown kind, a service this build was built without).
+pub fn check_destination(given: &Path) -> Result<DestinationKind, UrlError> {
+    let text = given.to_string_lossy();
+    if !is_remote(&text) {
+        return Ok(DestinationKind::Folder);
+    }
+    let scheme = DestUrl::parse(&text)?.scheme();
+    // What `open` answers for a service whose feature is off, said before anything opens.
+    let built_in = scheme == "s3" && cfg!(feature = "s3");
+    if !built_in {
+        return Err(UrlError::NotBuiltIn { scheme });
+    }
+    Ok(DestinationKind::Remote { scheme })
+}
+
 /// Opens `given`: a URL when it starts with `scheme://`, else a folder. Credentials of
 /// remote services come from their usual environment variables (AWS_ACCESS_KEY_ID, ...).
 /// Nothing is contacted yet; the engine's first step checks the destination is writable.
@@ -32,6 +62,37 @@ mod tests {
     fn folders_stay_folders() {
         let d = open_destination(Path::new("/data/ZoomRecordings")).expect("a folder");
         assert_eq!(d.describe(), "/data/ZoomRecordings");
+    }
+
+    #[test]
+    fn a_destination_is_checked_as_it_would_be_opened() {
+        let kind = |p: &str| check_destination(Path::new(p));
+        assert!(matches!(
+            kind("/data/ZoomRecordings"),
+            Ok(DestinationKind::Folder)
+        ));
+        assert!(matches!(kind("C:\\Zoom"), Ok(DestinationKind::Folder)));
+        match kind("s3://bucket/zoom?region=eu-west-1") {
+            Ok(DestinationKind::Remote { scheme }) if cfg!(feature = "s3") => {
+                assert_eq!(scheme, "s3")
+            }
+            Err(e @ UrlError::NotBuiltIn { .. }) if !cfg!(feature = "s3") => {
+                assert!(e.to_string().contains("--features s3"), "{e}")
+            }
+            other => panic!("s3 with the feature {}: {other:?}", cfg!(feature = "s3")),
+        }
+        assert!(matches!(
+            kind("s3:///no-bucket"),
+            Err(UrlError::Invalid { .. })
+        ));
+        assert!(matches!(
+            kind("dropbox://x"),
+            Err(UrlError::NotYetSupported { .. })
+        ));
+        assert!(matches!(
+            kind("nosuchkind://x"),
+            Err(UrlError::UnknownScheme { .. })
+        ));
     }
 
     #[test]

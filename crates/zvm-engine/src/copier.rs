@@ -12,7 +12,7 @@
 //!
 //! A re-run sends no request for files already verified.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -33,7 +33,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::events::{Event, FileRef, Notice, RunSummary, SkipReason};
 use crate::options::SyncOptions;
-use crate::planner::{self, Decision, Folders, MeetingInput};
+use crate::planner::{self, Decision, Folders, MeetingInput, MeetingPlan};
 use crate::queue::JobQueue;
 use crate::segmented::SegmentRun;
 use crate::transfer::Worker;
@@ -182,6 +182,12 @@ impl Engine {
             totals: (0, 0, 0),
             rows: HashMap::new(),
             sizes: HashMap::new(),
+            chosen_files: opts
+                .chosen
+                .iter()
+                .flatten()
+                .filter_map(|c| Some((c.uuid.clone(), c.files.clone()?)))
+                .collect(),
         };
         let res = self
             .catalog()
@@ -234,6 +240,21 @@ struct PlanStage<'a> {
     rows: HashMap<String, Vec<FileRow>>,
     /// Sizes on the destination of the current batch's verified files, by path.
     sizes: HashMap<String, Option<u64>>,
+    /// The files chosen inside a chosen meeting, by meeting uuid (a meeting not here takes
+    /// every file the filters take).
+    chosen_files: HashMap<String, BTreeSet<String>>,
+}
+
+/// Leaves out of `plan` the files not among `chosen` (file ids): they count as filtered,
+/// so nothing is fetched, reported or waited for, and the meeting is complete once the
+/// chosen ones are.
+fn keep_chosen_files(plan: &mut MeetingPlan, chosen: &BTreeSet<String>) {
+    for f in &mut plan.files {
+        if !chosen.contains(&f.file_id) {
+            f.decision = Decision::Filtered;
+            f.rel_path.clear();
+        }
+    }
 }
 
 impl AsyncMeetingFn for &mut PlanStage<'_> {
@@ -255,15 +276,7 @@ impl AsyncMeetingFn for &mut PlanStage<'_> {
     ) -> Result<bool, EngineError> {
         let folder = self.folders.folder_for(meeting, host_label, self.namer);
         let (rows, local_sizes) = self.peek(meeting).await?;
-        let plan = planner::plan_meeting(&MeetingInput {
-            meeting,
-            host: host_label,
-            folder: &folder,
-            rows: &rows,
-            local_sizes: &local_sizes,
-            filters: &self.opts.filters,
-            namer: self.namer,
-        });
+        let plan = self.plan(meeting, host_label, &folder, &rows, &local_sizes);
         Ok(!plan.is_complete())
     }
 
@@ -277,6 +290,30 @@ impl AsyncMeetingFn for &mut PlanStage<'_> {
 }
 
 impl PlanStage<'_> {
+    /// The planner's decisions for one meeting, less the files not chosen inside it.
+    fn plan(
+        &self,
+        meeting: &Meeting,
+        host_label: &str,
+        folder: &str,
+        rows: &[FileRow],
+        local_sizes: &HashMap<String, Option<u64>>,
+    ) -> MeetingPlan {
+        let mut plan = planner::plan_meeting(&MeetingInput {
+            meeting,
+            host: host_label,
+            folder,
+            rows,
+            local_sizes,
+            filters: &self.opts.filters,
+            namer: self.namer,
+        });
+        if let Some(chosen) = self.chosen_files.get(&meeting.uuid) {
+            keep_chosen_files(&mut plan, chosen);
+        }
+        plan
+    }
+
     /// Reads the state rows of a batch of meetings in one call, then the sizes on the
     /// destination of the files those rows say are verified with the size Zoom lists, in one
     /// call: a re-sync then costs two round trips per page, not two per meeting.
@@ -352,15 +389,7 @@ impl PlanStage<'_> {
         self.tally.listed(&meeting);
         let folder = self.folders.folder_for(&meeting, host_label, self.namer);
         let (rows, local_sizes) = self.lookup(&meeting).await?;
-        let plan = planner::plan_meeting(&MeetingInput {
-            meeting: &meeting,
-            host: host_label,
-            folder: &folder,
-            rows: &rows,
-            local_sizes: &local_sizes,
-            filters: &self.opts.filters,
-            namer: self.namer,
-        });
+        let plan = self.plan(&meeting, host_label, &folder, &rows, &local_sizes);
         let fref = |f: &planner::FilePlan| FileRef {
             meeting_uuid: meeting.uuid.clone(),
             file_id: f.file_id.clone(),
@@ -493,5 +522,52 @@ impl PlanStage<'_> {
             artifacts::run_details(&queue, &opts, &job).await
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planner::FilePlan;
+
+    fn file(id: &str, decision: Decision) -> FilePlan {
+        FilePlan {
+            file_id: id.into(),
+            rel_path: format!("m/{id}.mp4"),
+            size: 10,
+            decision,
+        }
+    }
+
+    #[test]
+    fn files_not_chosen_inside_a_meeting_are_left_out_and_do_not_hold_it_open() {
+        let mut plan = MeetingPlan {
+            folder: "m".into(),
+            files: vec![
+                file("video", Decision::Fetch { copy: None }),
+                file("audio", Decision::Fetch { copy: None }),
+                file("chat", Decision::Done),
+            ],
+            artifacts_done: true,
+        };
+        let chosen: BTreeSet<String> = ["video".to_string(), "chat".to_string()].into();
+        keep_chosen_files(&mut plan, &chosen);
+        let fetched: Vec<&str> = plan.fetches().map(|f| f.file_id.as_str()).collect();
+        assert_eq!(fetched, ["video"], "only the chosen file still to fetch");
+        assert_eq!(plan.files[1].decision, Decision::Filtered);
+        assert!(
+            plan.files[1].rel_path.is_empty(),
+            "no name for a file not taken"
+        );
+        assert_eq!(
+            plan.files[2].decision,
+            Decision::Done,
+            "a chosen file keeps its decision"
+        );
+
+        // Once the chosen video is here, the meeting needs nothing more, though its audio
+        // was never fetched.
+        plan.files[0].decision = Decision::Done;
+        assert!(plan.is_complete());
     }
 }

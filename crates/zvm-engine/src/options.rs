@@ -161,6 +161,10 @@ pub struct ChosenMeeting {
     pub user: UserSelection,
     /// The day to list (both ends of the listing window).
     pub date: Date,
+    /// Only these recording files of the meeting, by Zoom's file id (`None`: every file the
+    /// filters take). The person ticked files inside the meeting; the others are left out
+    /// of the run as a filtered file type is.
+    pub files: Option<BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone)]

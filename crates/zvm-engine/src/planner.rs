@@ -20,7 +20,8 @@ use crate::options::Filters;
 /// What the planner decided for one recording file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// Left out by the file-type filter.
+    /// Left out by the file-type filter (or, in the copier, not among the files chosen in
+    /// the meeting).
     Filtered,
     /// Zoom is still processing it: a later run takes it.
     Processing,

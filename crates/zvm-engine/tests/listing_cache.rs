@@ -591,6 +591,7 @@ async fn filters_dates_and_hosts_work_on_stored_months_and_the_stored_listing_ne
                 uuid: m.uuid.clone(),
                 user: UserSelection::User(m.host_id.clone()),
                 date: start_day(m),
+                files: None,
             })
             .collect(),
     );

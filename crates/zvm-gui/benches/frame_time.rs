@@ -34,21 +34,9 @@ fn rows() -> Vec<Recording> {
     (0..ROWS)
         .map(|i| {
             let files = vec![
-                RecFile {
-                    id: format!("{i}-mp4"),
-                    file_type: "MP4".into(),
-                    size: 100_000_000 + i as u64,
-                },
-                RecFile {
-                    id: format!("{i}-m4a"),
-                    file_type: "M4A".into(),
-                    size: 10_000_000 + i as u64,
-                },
-                RecFile {
-                    id: format!("{i}-chat"),
-                    file_type: "CHAT".into(),
-                    size: 2_000 + i as u64,
-                },
+                RecFile::new(format!("{i}-mp4"), "MP4", 100_000_000 + i as u64),
+                RecFile::new(format!("{i}-m4a"), "M4A", 10_000_000 + i as u64),
+                RecFile::new(format!("{i}-chat"), "CHAT", 2_000 + i as u64),
             ];
             Recording::new(
                 format!("uuid-{i}"),

@@ -17,9 +17,10 @@ use crate::date_picker::date_picker;
 use crate::elide::elide_path;
 use crate::i18n::{Lang, S};
 use crate::model::{
-    LogKind, LogLine, RecordingList, RowStatus, Said, SortKey, TfState, Transfers, human_bytes,
-    human_secs, local_when_of, utc_days_covering, zone_label,
+    FileState, Line, LogKind, LogLine, RecFile, RecordingList, RowStatus, Said, SortKey, TfState,
+    Transfers, human_bytes, human_secs, local_when_of, utc_days_covering, zone_label,
 };
+use crate::notifications::{Notification, RunOutcome};
 use crate::settings::{AuthMode, GuiSettings, SettingsFiles};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +174,10 @@ pub struct ZvmApp {
     pub last_opened: Option<PathBuf>,
     /// The address a link of the window last opened (tests read it).
     pub last_link: Option<String>,
+    /// The notification the end of the last download decided on (tests read it).
+    pub last_notification: Option<Notification>,
+    /// Hand notifications to the OS (tests keep them in `last_notification` only).
+    pub deliver_notifications: bool,
     /// Keep the client secret on this computer (keyring or private file).
     pub remember_secret: bool,
     /// Where a kept secret goes, said on the set-up page: the file, and whether the
@@ -241,6 +246,8 @@ impl ZvmApp {
             notice: None,
             last_opened: None,
             last_link: None,
+            last_notification: None,
+            deliver_notifications: true,
             remember_secret: true,
             secret_place,
             saved_choices,
@@ -389,6 +396,9 @@ impl ZvmApp {
                     };
                 } else {
                     self.job = JobState::Finished(kind);
+                    if kind == JobKind::Download {
+                        self.notify_end_of_run();
+                    }
                 }
                 self.pause_requested = false;
                 self.refresh_row_statuses();
@@ -411,34 +421,41 @@ impl ZvmApp {
         }
     }
 
-    /// After a run, what the transfers say about each listed meeting of the run.
+    /// Tells the desktop that a download ended (unless the person turned it off): what was
+    /// copied and what failed, in the window's language. Never waits for the OS.
+    fn notify_end_of_run(&mut self) {
+        if !self.settings.notify_at_end {
+            return;
+        }
+        let tf = &self.transfers;
+        let n = crate::notifications::end_of_run(
+            self.lang(),
+            RunOutcome {
+                copied: tf.files_done,
+                bytes: tf.done_bytes,
+                failed: tf.failed_count(),
+            },
+        );
+        if self.deliver_notifications {
+            crate::notifications::send(n.clone());
+        }
+        self.last_notification = Some(n);
+    }
+
+    /// After a run, what the transfers say about each listed meeting of the run: its files
+    /// that arrived are copied, and the meeting is downloaded when every file Zoom has
+    /// ready is, else partly here (some files chosen, or one failed).
     fn refresh_row_statuses(&mut self) {
-        use std::collections::HashMap;
-        let mut per: HashMap<&str, (usize, usize)> = HashMap::new();
+        use std::collections::BTreeMap;
+        let mut arrived: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for r in &self.transfers.rows {
-            let e = per.entry(r.file.meeting_uuid.as_str()).or_default();
-            e.0 += 1;
-            if matches!(r.state, TfState::Done | TfState::Skipped) {
-                e.1 += 1;
+            let files = arrived.entry(r.file.meeting_uuid.as_str()).or_default();
+            if r.state == TfState::Done {
+                files.push(r.file.file_id.as_str());
             }
         }
-        let updates: Vec<(String, RowStatus)> = per
-            .into_iter()
-            .map(|(u, (n, ok))| {
-                let st = if ok == n {
-                    RowStatus::Downloaded
-                } else {
-                    RowStatus::Partial
-                };
-                (u.to_string(), st)
-            })
-            .collect();
-        for (u, st) in updates {
-            if let Some(i) = self.list.index_of(&u)
-                && self.list.rows[i].status != RowStatus::Trashed
-            {
-                self.list.rows[i].status = st;
-            }
+        for (uuid, ids) in arrived {
+            self.list.files_copied(uuid, &ids);
         }
     }
 
@@ -971,6 +988,9 @@ impl ZvmApp {
                     browse = cfg!(feature = "native-dialogs") && ui.button(t(S::Browse)).clicked();
                 });
                 ui.end_row();
+                ui.label("");
+                crate::setup::destination_verdict(ui, lang, &s.destination);
+                ui.end_row();
                 ui.label(t(S::FolderTemplate));
                 ui.add(egui::TextEdit::singleline(&mut s.folder_template).desired_width(360.0));
                 ui.end_row();
@@ -1011,6 +1031,9 @@ impl ZvmApp {
                 ui.end_row();
                 ui.label("");
                 ui.checkbox(&mut s.participant_audio, t(S::ParticipantAudio));
+                ui.end_row();
+                ui.label("");
+                ui.checkbox(&mut s.notify_at_end, t(S::NotifyAtEnd));
                 ui.end_row();
             });
         ui.add_space(6.0);
@@ -1359,14 +1382,35 @@ impl ZvmApp {
         if let Some(k) = sort {
             self.list.sort_by(k);
         }
-        let visible = self.list.visible.len();
+        let lines = self.list.line_count();
         let mut toggled: Vec<(usize, bool)> = Vec::new();
+        let mut file_toggled: Vec<(usize, usize, bool)> = Vec::new();
+        let mut opened: Vec<(usize, bool)> = Vec::new();
         let minutes = t(S::Minutes);
+        // A file's line leaves the date, host, type and length columns empty.
+        let skipped = 2 + usize::from(types_w > 0.0) + usize::from(len_w > 0.0);
+        let file_cols = FileColumns {
+            row_h,
+            topic: topic_w,
+            skip: date_w + host_w + types_w + len_w + skipped as f32 * gap,
+            size: size_w,
+            status: status_w,
+        };
         ScrollArea::vertical()
             .auto_shrink([false, false])
-            .show_rows(ui, row_h, visible, |ui, range| {
+            .show_rows(ui, row_h, lines, |ui, range| {
                 for k in range {
-                    let i = self.list.visible[k];
+                    let i = match self.list.line(k) {
+                        Line::Meeting(i) => i,
+                        Line::File(i, j) => {
+                            let r = &self.list.rows[i];
+                            let f = &r.files[j];
+                            if let Some(on) = file_line(ui, lang, f, r.selected, &file_cols) {
+                                file_toggled.push((i, j, on));
+                            }
+                            continue;
+                        }
+                    };
                     let r = &self.list.rows[i];
                     ui.horizontal(|ui| {
                         ui.set_height(row_h);
@@ -1376,10 +1420,23 @@ impl ZvmApp {
                             Layout::left_to_right(Align::Center),
                             |ui| {
                                 ui.set_width(topic_w);
+                                // The arrow opens the meeting to its files; its name for
+                                // assistive tools (and tests) says whose files. Painted, not
+                                // a text button: one widget per row, nothing to lay out.
+                                let open = expand_arrow(ui, r.expanded, row_h, || {
+                                    t(S::FilesOfMeeting).replace("{topic}", &r.topic)
+                                });
+                                if open.clicked() {
+                                    opened.push((i, !r.expanded));
+                                }
                                 // The box and the topic beside it, cut to the column (a
                                 // long topic must not push the other columns right);
-                                // clicking the topic ticks the box too.
-                                let tick = ui.add(egui::Checkbox::without_text(&mut on));
+                                // clicking the topic ticks the box too. Some files ticked:
+                                // the box says so.
+                                let tick = ui.add(
+                                    egui::Checkbox::without_text(&mut on)
+                                        .indeterminate(r.selected && r.partly_chosen()),
+                                );
                                 let topic = ui.add(
                                     egui::Label::new(r.topic.as_str())
                                         .truncate()
@@ -1430,6 +1487,12 @@ impl ZvmApp {
             });
         for (i, on) in toggled {
             self.list.set_selected(i, on);
+        }
+        for (i, j, on) in file_toggled {
+            self.list.set_file_chosen(i, j, on);
+        }
+        for (i, open) in opened {
+            self.list.set_expanded(i, open);
         }
     }
 
@@ -1506,11 +1569,7 @@ impl ZvmApp {
         let lang = self.lang();
         let t = |s| lang.t(s);
         let tf = &self.transfers;
-        let failed = tf
-            .rows
-            .iter()
-            .filter(|r| matches!(r.state, TfState::Failed(_)))
-            .count() as u64;
+        let failed = tf.failed_count();
         let mut open = false;
         let mut retry = false;
         egui::Frame::group(ui.style()).show(ui, |ui| {
@@ -1533,8 +1592,15 @@ impl ZvmApp {
             } else {
                 ui.label(t(S::SummaryAllGood));
             }
+            // A bucket is no folder of this computer to open.
+            let folder = matches!(
+                zvm_app::destination::check_destination(&self.settings.destination),
+                Ok(zvm_app::destination::DestinationKind::Folder)
+            );
             ui.horizontal(|ui| {
-                open = ui.button(t(S::OpenFolder)).clicked();
+                open = ui
+                    .add_enabled(folder, egui::Button::new(t(S::OpenFolder)))
+                    .clicked();
                 retry = ui
                     .add_enabled(failed > 0, egui::Button::new(t(S::RetryFailed)))
                     .clicked();
@@ -1856,6 +1922,92 @@ impl ZvmApp {
             ),
         }
     }
+}
+
+/// The ▶/▼ before a meeting that opens it to its files: a triangle in a square of the row's
+/// height, named `name()` for assistive tools (asked for only when one listens).
+fn expand_arrow(ui: &mut Ui, open: bool, row_h: f32, name: impl Fn() -> String) -> egui::Response {
+    let (rect, response) = ui.allocate_exact_size(vec2(row_h * 0.8, row_h), egui::Sense::click());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, name()));
+    let color = ui.style().interact(&response).fg_stroke.color;
+    let c = rect.center();
+    let h = row_h * 0.2;
+    let points = if open {
+        vec![
+            c + vec2(-h, -h * 0.6),
+            c + vec2(h, -h * 0.6),
+            c + vec2(0.0, h * 0.8),
+        ]
+    } else {
+        vec![
+            c + vec2(-h * 0.6, -h),
+            c + vec2(h * 0.8, 0.0),
+            c + vec2(-h * 0.6, h),
+        ]
+    };
+    ui.painter().add(egui::Shape::convex_polygon(
+        points,
+        color,
+        egui::Stroke::NONE,
+    ));
+    response
+}
+
+/// Where a file's line of the Recordings table puts things (points).
+struct FileColumns {
+    row_h: f32,
+    /// The topic column, where the box and the type go (indented).
+    topic: f32,
+    /// The columns the line leaves empty, with their gaps.
+    skip: f32,
+    size: f32,
+    status: f32,
+}
+
+/// One file of an opened meeting, under it: its box and type in words, its size and where
+/// it stands. Returns the new tick when the box was clicked.
+fn file_line(
+    ui: &mut Ui,
+    lang: Lang,
+    f: &RecFile,
+    meeting_selected: bool,
+    cols: &FileColumns,
+) -> Option<bool> {
+    let mut changed = None;
+    ui.horizontal(|ui| {
+        ui.set_height(cols.row_h);
+        ui.allocate_ui_with_layout(
+            vec2(cols.topic, cols.row_h),
+            Layout::left_to_right(Align::Center),
+            |ui| {
+                ui.set_width(cols.topic);
+                // Under the meeting's own box.
+                ui.add_space(2.0 * ui.spacing().interact_size.y);
+                // Nothing to copy of a file Zoom is still processing: never ticked.
+                let can = f.state != FileState::Processing;
+                let mut on = meeting_selected && f.chosen && can;
+                let tick = ui.add_enabled(
+                    can,
+                    egui::Checkbox::new(&mut on, lang.file_type(&f.file_type)),
+                );
+                if tick.changed() {
+                    changed = Some(on);
+                }
+            },
+        );
+        ui.add_space(cols.skip);
+        cell(ui, cols.size, human_bytes(f.size));
+        let (words, color) = match f.state {
+            FileState::Copied => (
+                lang.t(S::FileCopied),
+                ui.visuals().widgets.inactive.fg_stroke.color,
+            ),
+            FileState::NotYet => (lang.t(S::FileNotYet), ui.visuals().text_color()),
+            FileState::Processing => (lang.t(S::FileProcessing), ui.visuals().warn_fg_color),
+        };
+        cell(ui, cols.status, RichText::new(words).color(color));
+    });
+    changed
 }
 
 fn cell(ui: &mut Ui, width: f32, text: impl Into<egui::WidgetText>) -> egui::Response {

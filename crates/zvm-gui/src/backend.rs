@@ -7,7 +7,7 @@
 //! same selection, which continues each file from its `.part` with a `Range` request and sends
 //! no request at all for files already verified.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -17,9 +17,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use zvm_app::connection::{self, TokenPlace};
+use zvm_app::destination::open_destination;
 use zvm_app::run_context::RunContext;
 use zvm_app::{Cause, Failure, ZoomSettings};
-use zvm_dest::LocalDestination;
+use zvm_dest::Destination;
 use zvm_engine::catalog::{self, AsyncMeetingFn, Catalog, LocalStatus};
 use zvm_engine::concurrency::MAX_TRANSFERS;
 use zvm_engine::{
@@ -33,7 +34,7 @@ use zvm_zoom::{
     ZoomClient,
 };
 
-use crate::model::{RecFile, Recording, RowStatus};
+use crate::model::{FileState, RecFile, Recording, RowStatus};
 use crate::settings::{AuthMode, GuiSettings};
 
 /// How to reach Zoom, resolved from the settings when the user presses a button.
@@ -155,6 +156,7 @@ impl JobSpec {
                         UserSelection::Me
                     },
                     date: m.date,
+                    files: m.files.clone(),
                 })
                 .collect(),
         );
@@ -174,6 +176,8 @@ pub struct MeetingSel {
     pub host_id: String,
     pub host_email: String,
     pub date: Date,
+    /// The files ticked inside it, by id, when only some are (`None`: all of them).
+    pub files: Option<BTreeSet<String>>,
 }
 
 impl MeetingSel {
@@ -184,6 +188,7 @@ impl MeetingSel {
             host_id: r.host_id.clone(),
             host_email: r.host.clone(),
             date: r.date,
+            files: r.chosen_files(),
         }
     }
 }
@@ -630,7 +635,8 @@ async fn list(
     } else {
         None
     };
-    let dest = LocalDestination::new(job.destination.clone());
+    // What is here is read from the destination itself, a folder or a bucket.
+    let dest = open_destination(&job.destination)?;
     // Listing needs no state or destination of its own: the catalog only lists.
     let catalog = Catalog::new(client, Arc::new(|_e: Event| {}));
     let mut opts = job.base.clone();
@@ -658,7 +664,7 @@ async fn list(
 
 struct Collector {
     state: Option<Arc<dyn StateStore>>,
-    dest: LocalDestination,
+    dest: Arc<dyn Destination>,
     batch: Vec<Recording>,
     out: Outbox,
     /// Meetings Zoom listed in this run.
@@ -702,10 +708,14 @@ impl Collector {
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|f| f.kind == zvm_state::FileKind::Recording)
-                .map(|f| RecFile {
-                    id: f.key.file_id,
-                    file_type: f.file_type,
-                    size: f.expected_size,
+                .map(|f| {
+                    // Gone from the cloud: what the state says is all there is.
+                    let state = if f.status == zvm_state::FileStatus::Verified {
+                        FileState::Copied
+                    } else {
+                        FileState::NotYet
+                    };
+                    RecFile::new(f.key.file_id, f.file_type, f.expected_size).with_state(state)
                 })
                 .collect();
             self.seen.insert(m.uuid.clone());
@@ -732,14 +742,14 @@ impl Collector {
 impl AsyncMeetingFn for &mut Collector {
     async fn call(&mut self, meeting: Meeting, host: &str) -> Result<(), EngineError> {
         self.seen.insert(meeting.uuid.clone());
-        let status = row_status(&meeting, self.state.as_deref(), &self.dest).await;
+        let status = row_status(&meeting, self.state.as_deref(), &*self.dest).await;
+        let states = file_states(&meeting, self.state.as_deref(), &*self.dest).await;
         let files: Vec<RecFile> = meeting
             .recording_files
             .iter()
-            .map(|f| RecFile {
-                id: f.id.clone(),
-                file_type: f.file_type.as_str().to_string(),
-                size: f.file_size,
+            .zip(states)
+            .map(|(f, state)| {
+                RecFile::new(f.id.clone(), f.file_type.as_str(), f.file_size).with_state(state)
             })
             .collect();
         self.batch.push(
@@ -766,7 +776,7 @@ impl AsyncMeetingFn for &mut Collector {
 pub async fn row_status(
     meeting: &Meeting,
     state: Option<&dyn StateStore>,
-    dest: &LocalDestination,
+    dest: &dyn Destination,
 ) -> RowStatus {
     let Some(state) = state else {
         return RowStatus::InCloud;
@@ -777,6 +787,40 @@ pub async fn row_status(
         LocalStatus::Downloaded => RowStatus::Downloaded,
         LocalStatus::Trashed => RowStatus::Trashed,
     }
+}
+
+/// Where each recording file of `meeting` stands here, in its order: processing at Zoom,
+/// copied (the catalog's proof: verified in the state at the size Zoom lists, and present
+/// at that size), or not yet.
+pub async fn file_states(
+    meeting: &Meeting,
+    state: Option<&dyn StateStore>,
+    dest: &dyn Destination,
+) -> Vec<FileState> {
+    let rows = match state {
+        Some(s) => s.files_of_meeting(&meeting.uuid).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut out = Vec::with_capacity(meeting.recording_files.len());
+    for f in &meeting.recording_files {
+        if f.is_processing() {
+            out.push(FileState::Processing);
+            continue;
+        }
+        let copied = match rows.iter().find(|r| r.key.file_id == f.id) {
+            Some(r) if catalog::needs_stat(r, f.file_size) => {
+                let on_disk = dest.stat_final(&r.rel_path).await.ok().flatten();
+                catalog::check_copy(r, f.file_size, on_disk, false).is_proven()
+            }
+            _ => false,
+        };
+        out.push(if copied {
+            FileState::Copied
+        } else {
+            FileState::NotYet
+        });
+    }
+    out
 }
 
 /// A download or the first phase of a move over the selection, as one run.
@@ -791,7 +835,9 @@ async fn run_job(
     // A move waiting for confirmation holds the run lock; a new job replaces it.
     lock(shared).pending_move = None;
     // The run lock, the state and the destination, opened as for the CLI.
-    let run = RunContext::open(&job.state_path, &job.destination)?;
+    // A folder, or a bucket when the build has S3: opened as the CLI opens it.
+    let destination = open_destination(&job.destination)?;
+    let run = RunContext::open_to(&job.state_path, destination)?;
     let engine = Engine::new(
         client,
         run.state.clone(),

@@ -219,11 +219,31 @@ pub enum S {
     PrevMonth,
     NextMonth,
     Weekdays,
+    FilesOfMeeting,
+    FileCopied,
+    FileNotYet,
+    FileProcessing,
+    NotifyDoneTitle,
+    NotifyDoneBody,
+    NotifyPartialTitle,
+    NotifyPartialBody,
+    NotifyFailedTitle,
+    NotifyFailedBody,
+    NotifyNothingTitle,
+    NotifyNothingBody,
+    NotifyAtEnd,
+    DestHintRemote,
+    DestHintFolders,
+    DestFoldersOnly,
+    DestBadUrl,
+    DestUnknownKind,
+    DestNotYet,
+    RemoteWillBeChecked,
 }
 
 impl S {
     /// Every key, for the table's own tests.
-    pub const ALL: [S; 200] = [
+    pub const ALL: [S; 220] = [
         S::AppTitle,
         S::ScreenSettings,
         S::ScreenSignIn,
@@ -424,6 +444,26 @@ impl S {
         S::PrevMonth,
         S::NextMonth,
         S::Weekdays,
+        S::FilesOfMeeting,
+        S::FileCopied,
+        S::FileNotYet,
+        S::FileProcessing,
+        S::NotifyDoneTitle,
+        S::NotifyDoneBody,
+        S::NotifyPartialTitle,
+        S::NotifyPartialBody,
+        S::NotifyFailedTitle,
+        S::NotifyFailedBody,
+        S::NotifyNothingTitle,
+        S::NotifyNothingBody,
+        S::NotifyAtEnd,
+        S::DestHintRemote,
+        S::DestHintFolders,
+        S::DestFoldersOnly,
+        S::DestBadUrl,
+        S::DestUnknownKind,
+        S::DestNotYet,
+        S::RemoteWillBeChecked,
     ];
 }
 
@@ -660,6 +700,32 @@ fn en(s: S) -> &'static str {
         PrevMonth => "Previous month",
         NextMonth => "Next month",
         Weekdays => "Mo Tu We Th Fr Sa Su",
+        FilesOfMeeting => "Files of {topic}",
+        FileCopied => "copied",
+        FileNotYet => "not yet",
+        FileProcessing => "processing",
+        NotifyDoneTitle => "Recordings copied",
+        NotifyDoneBody => "Copied {copied} ({size}), each checked.",
+        NotifyPartialTitle => "Some files were not copied",
+        NotifyPartialBody => {
+            "Copied {copied} ({size}); {failed} failed. Retry them from Transfers."
+        }
+        NotifyFailedTitle => "Nothing was copied",
+        NotifyFailedBody => "{failed} failed. The reasons are under Problems.",
+        NotifyNothingTitle => "Nothing new to copy",
+        NotifyNothingBody => "Everything chosen is already here.",
+        NotifyAtEnd => "Notify me when a download ends (system notification)",
+        DestHintRemote => {
+            "A folder, or s3://bucket/prefix for S3 and S3-compatible storage (add ?region=… or ?endpoint=…; keys from AWS_ACCESS_KEY_ID or AWS_PROFILE)."
+        }
+        DestHintFolders => "A folder on this computer. This build writes to folders only.",
+        DestFoldersOnly => {
+            "This build writes to folders only: an s3:// address needs zvm built with the s3 feature."
+        }
+        DestBadUrl => "This address is not a destination zvm can read; hover for why.",
+        DestUnknownKind => "Unknown kind of address: give a folder or an s3:// address.",
+        DestNotYet => "zvm cannot write there yet: give a folder or an s3:// address.",
+        RemoteWillBeChecked => "An address in the cloud: checked when a copy starts.",
     }
 }
 
@@ -880,6 +946,36 @@ fn ja(s: S) -> &'static str {
         PrevMonth => "前の月",
         NextMonth => "次の月",
         Weekdays => "月 火 水 木 金 土 日",
+        FilesOfMeeting => "{topic} のファイル",
+        FileCopied => "コピー済み",
+        FileNotYet => "未コピー",
+        FileProcessing => "Zoomで処理中",
+        NotifyDoneTitle => "レコーディングをコピーしました",
+        NotifyDoneBody => "{copied}（{size}）をコピーし、すべて確認しました。",
+        NotifyPartialTitle => "一部のファイルをコピーできませんでした",
+        NotifyPartialBody => {
+            "{copied}（{size}）をコピーしました。{failed}は失敗しました。「転送」画面から再試行できます。"
+        }
+        NotifyFailedTitle => "何もコピーできませんでした",
+        NotifyFailedBody => "{failed}が失敗しました。理由は「問題」画面にあります。",
+        NotifyNothingTitle => "新しくコピーするものはありません",
+        NotifyNothingBody => "選んだものはすべてコピー済みです。",
+        NotifyAtEnd => "ダウンロードが終わったら通知する（システム通知）",
+        DestHintRemote => {
+            "フォルダ、または S3 や S3 互換ストレージの s3://バケット/プレフィックス（?region=… や ?endpoint=… を付けられます。キーは AWS_ACCESS_KEY_ID か AWS_PROFILE から）。"
+        }
+        DestHintFolders => "このコンピューターのフォルダ。このビルドはフォルダにのみ保存します。",
+        DestFoldersOnly => {
+            "このビルドはフォルダにのみ保存します。s3:// のアドレスには s3 機能付きのビルドが必要です。"
+        }
+        DestBadUrl => {
+            "このアドレスは保存先として読み取れません。理由はマウスを重ねると表示されます。"
+        }
+        DestUnknownKind => {
+            "不明な種類のアドレスです。フォルダか s3:// のアドレスを指定してください。"
+        }
+        DestNotYet => "そこにはまだ保存できません。フォルダか s3:// のアドレスを指定してください。",
+        RemoteWillBeChecked => "クラウドのアドレスです。コピーの開始時に確認します。",
     }
 }
 

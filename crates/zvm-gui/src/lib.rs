@@ -15,6 +15,7 @@ pub mod i18n_causes;
 pub mod i18n_events;
 pub mod model;
 pub mod name_preview;
+pub mod notifications;
 pub mod settings;
 pub mod setup;
 

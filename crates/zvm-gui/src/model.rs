@@ -24,11 +24,54 @@ pub enum RowStatus {
     Trashed,
 }
 
+/// Where one recording file of a meeting stands here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FileState {
+    /// No proven copy here yet.
+    #[default]
+    NotYet,
+    /// Verified in the state database and present at that size.
+    Copied,
+    /// Zoom is still processing it: there is nothing to copy yet.
+    Processing,
+}
+
+/// One recording file of a listed meeting.
 #[derive(Debug, Clone)]
 pub struct RecFile {
     pub id: String,
     pub file_type: String,
     pub size: u64,
+    pub state: FileState,
+    /// Ticked inside its meeting: a download of the meeting takes it. Every file is, until
+    /// the person unticks some.
+    pub chosen: bool,
+}
+
+impl RecFile {
+    pub fn new(id: impl Into<String>, file_type: impl Into<String>, size: u64) -> RecFile {
+        RecFile {
+            id: id.into(),
+            file_type: file_type.into(),
+            size,
+            state: FileState::NotYet,
+            chosen: true,
+        }
+    }
+
+    pub fn with_state(mut self, state: FileState) -> RecFile {
+        self.state = state;
+        self
+    }
+}
+
+/// A line of the Recordings table: a meeting, or one file of an opened meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    /// `rows[i]`.
+    Meeting(usize),
+    /// File `j` of `rows[i]`.
+    File(usize, usize),
 }
 
 /// One listed meeting.
@@ -55,6 +98,8 @@ pub struct Recording {
     pub bytes: u64,
     pub status: RowStatus,
     pub selected: bool,
+    /// Its files are shown under it (to tick some).
+    pub expanded: bool,
     /// The meeting's length in minutes, as Zoom reports it (0: not said).
     pub duration_min: u32,
     /// Lower-cased topic and host for the text filter.
@@ -102,9 +147,38 @@ impl Recording {
             bytes,
             status,
             selected: false,
+            expanded: false,
             duration_min: 0,
             search,
             topic_len,
+        }
+    }
+
+    /// The bytes a download of this meeting takes: its ticked files.
+    pub fn chosen_bytes(&self) -> u64 {
+        self.files.iter().filter(|f| f.chosen).map(|f| f.size).sum()
+    }
+
+    /// Some of its files are unticked (but not all).
+    pub fn partly_chosen(&self) -> bool {
+        self.files.iter().any(|f| !f.chosen) && self.files.iter().any(|f| f.chosen)
+    }
+
+    /// The ids of the ticked files when only some are (`None`: the whole meeting).
+    pub fn chosen_files(&self) -> Option<std::collections::BTreeSet<String>> {
+        self.files.iter().any(|f| !f.chosen).then(|| {
+            self.files
+                .iter()
+                .filter(|f| f.chosen)
+                .map(|f| f.id.clone())
+                .collect()
+        })
+    }
+
+    /// Every file ticked again (what a fresh tick of the meeting means).
+    fn choose_all_files(&mut self) {
+        for f in &mut self.files {
+            f.chosen = true;
         }
     }
 
@@ -225,6 +299,11 @@ pub struct RecordingList {
     by_uuid: HashMap<String, usize>,
     /// Every file type seen in the listing (for the file-type choice).
     pub types_seen: std::collections::BTreeSet<String>,
+    /// How many rows are opened to their files.
+    expanded: usize,
+    /// The table's lines while a row is opened: `visible` with each opened row's files
+    /// after it (empty while none is, when the lines are `visible` itself).
+    lines: Vec<Line>,
 }
 
 impl RecordingList {
@@ -294,6 +373,56 @@ impl RecordingList {
         let (rows, key, ascending) = (&self.rows, self.sort, self.ascending);
         self.visible
             .sort_by(|a, b| compare(rows, key, ascending, *a, *b));
+        self.relines();
+    }
+
+    /// Rebuilds the table's lines after the shown rows or the opened ones changed: nothing
+    /// to do (and no cost per row) while no row is opened.
+    fn relines(&mut self) {
+        self.lines.clear();
+        if self.expanded == 0 {
+            return;
+        }
+        for &i in &self.visible {
+            self.lines.push(Line::Meeting(i));
+            if self.rows[i].expanded {
+                self.lines
+                    .extend((0..self.rows[i].files.len()).map(|j| Line::File(i, j)));
+            }
+        }
+    }
+
+    /// How many lines the table has.
+    pub fn line_count(&self) -> usize {
+        if self.expanded == 0 {
+            self.visible.len()
+        } else {
+            self.lines.len()
+        }
+    }
+
+    /// The table's `k`-th line.
+    pub fn line(&self, k: usize) -> Line {
+        if self.expanded == 0 {
+            Line::Meeting(self.visible[k])
+        } else {
+            self.lines[k]
+        }
+    }
+
+    /// Opens row `i` to its files, or closes it.
+    pub fn set_expanded(&mut self, i: usize, open: bool) {
+        if let Some(r) = self.rows.get_mut(i)
+            && r.expanded != open
+        {
+            r.expanded = open;
+            if open {
+                self.expanded += 1;
+            } else {
+                self.expanded -= 1;
+            }
+            self.relines();
+        }
     }
 
     fn refilter(&mut self) {
@@ -315,11 +444,23 @@ impl RecordingList {
                 }
             }
             if let Some(&i) = self.by_uuid.get(&r.uuid) {
-                r.selected = self.rows[i].selected;
-                if r.selected {
-                    self.selected_bytes = self.selected_bytes - self.rows[i].bytes + r.bytes;
+                let old = &self.rows[i];
+                r.selected = old.selected;
+                r.expanded = old.expanded;
+                for f in &mut r.files {
+                    if let Some(o) = old.files.iter().find(|o| o.id == f.id) {
+                        f.chosen = o.chosen;
+                    }
                 }
+                if r.selected {
+                    self.selected_bytes =
+                        self.selected_bytes - old.chosen_bytes() + r.chosen_bytes();
+                }
+                let reline = r.expanded && r.files.len() != old.files.len();
                 self.rows[i] = r;
+                if reline {
+                    self.relines();
+                }
                 continue;
             }
             let i = self.rows.len();
@@ -329,7 +470,10 @@ impl RecordingList {
             }
             if r.selected {
                 self.selected_count += 1;
-                self.selected_bytes += r.bytes;
+                self.selected_bytes += r.chosen_bytes();
+            }
+            if r.expanded {
+                self.expanded += 1;
             }
             self.rows.push(r);
         }
@@ -354,6 +498,7 @@ impl RecordingList {
             merged.extend(x);
             merged.extend(y);
             self.visible = merged;
+            self.relines();
         }
     }
 
@@ -375,19 +520,52 @@ impl RecordingList {
         self.refilter();
     }
 
+    /// Ticks (or unticks) meeting `i`, with all its files: a tick of the meeting itself
+    /// means the whole meeting.
     pub fn set_selected(&mut self, i: usize, on: bool) {
         if let Some(r) = self.rows.get_mut(i)
             && r.selected != on
         {
-            r.selected = on;
             if on {
+                r.choose_all_files();
                 self.selected_count += 1;
-                self.selected_bytes += r.bytes;
+                self.selected_bytes += r.chosen_bytes();
             } else {
                 self.selected_count -= 1;
-                self.selected_bytes -= r.bytes;
+                self.selected_bytes -= r.chosen_bytes();
+                r.choose_all_files();
+            }
+            r.selected = on;
+        }
+    }
+
+    /// Ticks (or unticks) file `j` of meeting `i`. Ticking a file of a meeting not ticked
+    /// takes that file alone; unticking its last ticked file unticks the meeting.
+    pub fn set_file_chosen(&mut self, i: usize, j: usize, on: bool) {
+        let Some(r) = self.rows.get_mut(i) else {
+            return;
+        };
+        if j >= r.files.len() {
+            return;
+        }
+        let before = if r.selected { r.chosen_bytes() } else { 0 };
+        if on && !r.selected {
+            for f in &mut r.files {
+                f.chosen = false;
+            }
+            r.files[j].chosen = true;
+            r.selected = true;
+            self.selected_count += 1;
+        } else if r.selected {
+            r.files[j].chosen = on;
+            if !r.files.iter().any(|f| f.chosen) {
+                r.selected = false;
+                r.choose_all_files();
+                self.selected_count -= 1;
             }
         }
+        let after = if r.selected { r.chosen_bytes() } else { 0 };
+        self.selected_bytes = self.selected_bytes - before + after;
     }
 
     /// Selects (or clears) every row the filter shows.
@@ -403,7 +581,7 @@ impl RecordingList {
             .rows
             .iter()
             .filter(|r| r.selected)
-            .map(|r| r.bytes)
+            .map(Recording::chosen_bytes)
             .sum();
     }
 
@@ -415,6 +593,30 @@ impl RecordingList {
         if let Some(&i) = self.by_uuid.get(uuid) {
             self.rows[i].status = status;
         }
+    }
+
+    /// A run worked on meeting `uuid` and these of its files arrived: they are copied now,
+    /// and the meeting is downloaded if every file Zoom has ready is, else partly here
+    /// (unless it is trashed).
+    pub fn files_copied(&mut self, uuid: &str, ids: &[&str]) {
+        let Some(&i) = self.by_uuid.get(uuid) else {
+            return;
+        };
+        let r = &mut self.rows[i];
+        for f in &mut r.files {
+            if ids.contains(&f.id.as_str()) {
+                f.state = FileState::Copied;
+            }
+        }
+        let mut ready = r.files.iter().filter(|f| f.state != FileState::Processing);
+        if r.status == RowStatus::Trashed || ready.clone().next().is_none() {
+            return;
+        }
+        r.status = if ready.all(|f| f.state == FileState::Copied) {
+            RowStatus::Downloaded
+        } else {
+            RowStatus::Partial
+        };
     }
 
     pub fn index_of(&self, uuid: &str) -> Option<usize> {
@@ -619,6 +821,14 @@ impl Transfers {
         self.rate = 0.0;
     }
 
+    /// How many files failed in this job.
+    pub fn failed_count(&self) -> u64 {
+        self.rows
+            .iter()
+            .filter(|r| matches!(r.state, TfState::Failed(_)))
+            .count() as u64
+    }
+
     /// The meetings with a file that failed in this job.
     pub fn failed_meetings(&self) -> std::collections::BTreeSet<String> {
         self.rows
@@ -741,11 +951,7 @@ mod tests {
             "host@example.com".into(),
             topic.into(),
             "2026-11-28T23:30:00Z".into(),
-            vec![RecFile {
-                id: format!("f{i}"),
-                file_type: "MP4".into(),
-                size: bytes,
-            }],
+            vec![RecFile::new(format!("f{i}"), "MP4", bytes)],
             RowStatus::InCloud,
         )
     }
@@ -857,6 +1063,80 @@ mod tests {
         assert_eq!(l.visible, vec![0, 2], "the downloaded meeting is left out");
         l.set_only_pending(false);
         assert_eq!(l.visible.len(), 3);
+    }
+
+    #[test]
+    fn files_inside_a_meeting_are_ticked_counted_and_shown_under_it() {
+        let mut l = RecordingList::default();
+        let mut m = rec(0, "three files", 100);
+        m.files.push(RecFile::new("f0-audio", "M4A", 20));
+        m.files.push(RecFile::new("f0-chat", "CHAT", 3));
+        m.bytes = 123;
+        l.extend(vec![m, rec(1, "other", 7)]);
+        let (i, other) = (l.index_of("u0").unwrap(), l.index_of("u1").unwrap());
+        assert_eq!(l.line_count(), 2);
+
+        // Opened: its three files are lines under it, the other meeting after them.
+        l.set_expanded(i, true);
+        let lines: Vec<Line> = (0..l.line_count()).map(|k| l.line(k)).collect();
+        let first = lines.iter().position(|x| *x == Line::Meeting(i)).unwrap();
+        assert_eq!(
+            lines[first..first + 4],
+            [
+                Line::Meeting(i),
+                Line::File(i, 0),
+                Line::File(i, 1),
+                Line::File(i, 2)
+            ]
+        );
+        assert!(lines.contains(&Line::Meeting(other)));
+        // Still so after sorting; a filter that hides it hides its files.
+        l.sort_by(SortKey::Size);
+        assert_eq!(l.line_count(), 5);
+        l.set_filter("other");
+        assert_eq!(l.line_count(), 1);
+        l.set_filter("");
+
+        // A file ticked alone selects the meeting with that file only.
+        l.set_file_chosen(i, 1, true);
+        assert_eq!((l.selected_count, l.selected_bytes), (1, 20));
+        assert_eq!(
+            l.rows[i].chosen_files(),
+            Some(["f0-audio".to_string()].into())
+        );
+        l.set_file_chosen(i, 2, true);
+        assert_eq!(l.selected_bytes, 23);
+        assert!(l.rows[i].partly_chosen());
+        // Its last ticked file unticked: the meeting is no longer selected.
+        l.set_file_chosen(i, 1, false);
+        l.set_file_chosen(i, 2, false);
+        assert_eq!((l.selected_count, l.selected_bytes), (0, 0));
+        // Ticking the meeting takes every file; unticking one leaves the rest.
+        l.set_selected(i, true);
+        assert_eq!((l.selected_count, l.selected_bytes), (1, 123));
+        assert_eq!(l.rows[i].chosen_files(), None, "the whole meeting");
+        l.set_file_chosen(i, 0, false);
+        assert_eq!(l.selected_bytes, 23);
+        // Listed again: the choice stays, and so does the opening.
+        l.extend(vec![{
+            let mut m = rec(0, "three files", 100);
+            m.files.push(RecFile::new("f0-audio", "M4A", 20));
+            m.files.push(RecFile::new("f0-chat", "CHAT", 3));
+            m
+        }]);
+        assert_eq!((l.selected_count, l.selected_bytes), (1, 23));
+        assert_eq!(l.line_count(), 5);
+        l.recount();
+        assert_eq!(l.selected_bytes, 23, "a full recount agrees");
+
+        // A run copied the audio: copied, and the meeting only partly here.
+        l.files_copied("u0", &["f0-audio"]);
+        assert_eq!(l.rows[i].files[1].state, FileState::Copied);
+        assert_eq!(l.rows[i].status, RowStatus::Partial);
+        l.files_copied("u0", &["f0", "f0-chat"]);
+        assert_eq!(l.rows[i].status, RowStatus::Downloaded);
+        l.set_expanded(i, false);
+        assert_eq!(l.line_count(), 2);
     }
 
     fn stats(queued: u64, done: u64, verified: (u64, u64), rate: f64) -> RunStats {

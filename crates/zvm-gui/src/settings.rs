@@ -96,6 +96,8 @@ pub struct GuiSettings {
     pub min_segment: u64,
     /// Open the sign-in address in the browser (tests play the browser themselves).
     pub open_browser: bool,
+    /// A system notification when a download ends (the GUI's own choice, in `gui.toml`).
+    pub notify_at_end: bool,
 }
 
 /// `gui.toml`: the GUI's own choices, and its overlay over `config.toml`.
@@ -109,6 +111,9 @@ struct GuiFile {
     auth_mode: Option<AuthMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     token_dir: Option<PathBuf>,
+    /// `false` when the end-of-run notification is turned off (absent: on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notifications: Option<bool>,
     #[serde(skip_serializing_if = "is_empty_layer")]
     overlay: ConfigFile,
 }
@@ -265,6 +270,7 @@ impl GuiSettings {
             segments: s.segments,
             min_segment: s.min_segment,
             open_browser: true,
+            notify_at_end: gui.and_then(|g| g.notifications).unwrap_or(true),
         }
     }
 
@@ -364,6 +370,7 @@ impl GuiSettings {
             text_scale: Some(self.text_scale).filter(|v| *v != 1.0),
             auth_mode: Some(self.auth_mode),
             token_dir: Some(self.token_dir.clone()).filter(|p| !p.as_os_str().is_empty()),
+            notifications: (!self.notify_at_end).then_some(false),
             overlay,
         };
         if let Some(dir) = path.parent() {

@@ -59,6 +59,56 @@ pub fn check_folder(path: &Path) -> Check {
     }
 }
 
+/// Where recordings go: a folder ([`check_folder`]), or a URL such as `s3://bucket/prefix`
+/// when this build writes to that service. The URL is checked by `zvm-app`, as every front
+/// end opens it; the second part is the check's own words (for a hover), when it has some.
+pub fn check_destination(path: &Path) -> (Check, Option<String>) {
+    use zvm_app::destination::{DestinationKind, UrlError, check_destination};
+    match check_destination(path) {
+        Ok(DestinationKind::Folder) => (check_folder(path), None),
+        Ok(DestinationKind::Remote { .. }) => (None, None),
+        Err(e) => {
+            let problem = match e {
+                UrlError::NotBuiltIn { .. } => S::DestFoldersOnly,
+                UrlError::UnknownScheme { .. } => S::DestUnknownKind,
+                UrlError::NotYetSupported { .. } => S::DestNotYet,
+                _ => S::DestBadUrl,
+            };
+            (Some(problem), Some(e.to_string()))
+        }
+    }
+}
+
+/// What the destination field takes in this build, said beside it.
+pub fn destination_hint() -> S {
+    if cfg!(feature = "s3") {
+        S::DestHintRemote
+    } else {
+        S::DestHintFolders
+    }
+}
+
+/// The destination's verdict under its field: the reason (the check's own words on hover),
+/// whether a new folder will be made or a cloud address is checked later, and the hint.
+pub fn destination_verdict(ui: &mut Ui, lang: Lang, destination: &Path) {
+    let (check, detail) = check_destination(destination);
+    ui.vertical(|ui| {
+        let remote = zvm_app::destination::check_destination(destination)
+            .is_ok_and(|k| k != zvm_app::destination::DestinationKind::Folder);
+        if check.is_none() && remote {
+            ui.label(lang.t(S::RemoteWillBeChecked));
+        } else if check.is_none() && !destination.exists() {
+            ui.label(lang.t(S::FolderWillBeCreated));
+        } else {
+            let shown = ui.scope(|ui| verdict(ui, lang, check)).response;
+            if let Some(d) = detail {
+                shown.on_hover_text(d);
+            }
+        }
+        ui.weak(lang.t(destination_hint()));
+    });
+}
+
 /// A Zoom address: https, or http to this computer (the simulator, a local proxy).
 pub fn check_address(value: &str) -> Check {
     let v = value.trim();
@@ -82,7 +132,7 @@ pub fn checks(s: &GuiSettings) -> Vec<(S, Check)> {
     if s.auth_mode == AuthMode::ServerToServer || !s.client_secret.trim().is_empty() {
         out.push((S::ClientSecret, check_key(&s.client_secret)));
     }
-    out.push((S::Destination, check_folder(&s.destination)));
+    out.push((S::Destination, check_destination(&s.destination).0));
     out.push((S::ApiBase, check_address(&s.api_base)));
     out.push((S::OauthBase, check_address(&s.oauth_base)));
     out
@@ -203,14 +253,7 @@ pub fn page(
             action = SetupAction::Browse;
         }
     });
-    let folder = check_folder(&s.destination);
-    indented(ui, |ui| {
-        if folder.is_none() && !s.destination.exists() {
-            ui.label(t(S::FolderWillBeCreated));
-        } else {
-            verdict(ui, lang, folder);
-        }
-    });
+    indented(ui, |ui| destination_verdict(ui, lang, &s.destination));
     ui.add_space(10.0);
     let ready = is_ready(s);
     if ui
@@ -268,6 +311,50 @@ mod tests {
     }
 
     #[test]
+    fn the_destination_takes_a_folder_or_an_address_this_build_writes_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let check = |p: &str| check_destination(Path::new(p)).0;
+        assert_eq!(check_destination(dir.path()), (None, None));
+        assert_eq!(
+            check("relative/dir"),
+            Some(S::NeedAbsoluteFolder),
+            "a folder's checks"
+        );
+        let s3 = check_destination(Path::new(
+            "s3://school-zoom/recordings?region=ap-northeast-1",
+        ));
+        if cfg!(feature = "s3") {
+            assert_eq!(s3, (None, None));
+            assert_eq!(destination_hint(), S::DestHintRemote);
+        } else {
+            // A build without S3 says so at once, in the window's words, with how to get it.
+            assert_eq!(s3.0, Some(S::DestFoldersOnly));
+            assert!(s3.1.unwrap().contains("--features s3"));
+            assert_eq!(destination_hint(), S::DestHintFolders);
+        }
+        // A bad URL: the window's sentence, and the parser's reason for the hover.
+        let (problem, why) = check_destination(Path::new("s3:///recordings"));
+        assert_eq!(problem, Some(S::DestBadUrl));
+        assert!(
+            why.unwrap().contains("bucket"),
+            "the reason names what is missing"
+        );
+        assert_eq!(check("dropbox://Zoom"), Some(S::DestNotYet));
+        assert_eq!(check("nosuchkind://x"), Some(S::DestUnknownKind));
+        // Each sentence is the table's, in both languages.
+        for s in [
+            S::DestFoldersOnly,
+            S::DestBadUrl,
+            S::DestNotYet,
+            S::DestUnknownKind,
+        ] {
+            assert_ne!(Lang::En.t(s), Lang::Ja.t(s));
+        }
+        assert!(Lang::En.t(S::DestFoldersOnly).contains("folders only"));
+        assert!(Lang::Ja.t(S::DestFoldersOnly).contains("フォルダにのみ"));
+    }
+
+    #[test]
     fn ready_needs_every_field_the_sign_in_method_needs() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = GuiSettings {
@@ -290,5 +377,11 @@ mod tests {
         assert!(is_ready(&s));
         s.destination = "relative".into();
         assert!(!is_ready(&s));
+        s.destination = "s3://school-zoom/recordings".into();
+        assert_eq!(
+            is_ready(&s),
+            cfg!(feature = "s3"),
+            "a bucket, where the build has S3"
+        );
     }
 }

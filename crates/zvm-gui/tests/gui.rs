@@ -20,7 +20,7 @@ use zvm_gui::app::JobState;
 use zvm_gui::backend::{JobKind, Msg};
 use zvm_gui::fonts::{self, FontSource};
 use zvm_gui::i18n::Lang;
-use zvm_gui::model::{Recording, RowStatus};
+use zvm_gui::model::{FileState, Recording, RowStatus};
 use zvm_gui::settings::{AuthMode, GuiSettings};
 use zvm_gui::{Screen, ZvmApp};
 use zvm_state::{FileStatus, SqliteState, StateStore};
@@ -154,6 +154,8 @@ impl Ctx {
 
 fn harness(mut app: ZvmApp) -> Harness<'static, ZvmApp> {
     app.set_time_zone(tokyo());
+    // The end-of-run notification is decided (and read by the tests), not shown.
+    app.deliver_notifications = false;
     // The simulator's hostile topics carry emoji, which no bundled font draws (tofu, as in
     // the app); the snapshot test below keeps egui's strict missing-glyph check.
     Harness::builder()
@@ -910,6 +912,177 @@ fn ticking_a_file_type_downloads_only_that_type() {
     }
 }
 
+/// Every file under `dir`, relative to it.
+fn files_under(dir: &std::path::Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if let Ok(rel) = p.strip_prefix(dir) {
+                out.insert(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_meeting_opens_to_its_files_and_only_the_ticked_files_are_downloaded() {
+    let ctx = Ctx::start(account(20, (8 << 10, 16 << 10)));
+    let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    sign_in(&mut h);
+    let in_range = list_newest(&mut h, &ctx.sim, 8);
+    // A meeting with a unique topic and at least three files, one of a type it has once
+    // (its box is found by the type's words: the last such box drawn, under the meeting).
+    let lang = Lang::En;
+    let (i, topic, left_out) = {
+        let l = &h.state().list;
+        l.visible
+            .iter()
+            .find_map(|&i| {
+                let r = &l.rows[i];
+                let unique = l.rows.iter().filter(|o| o.topic == r.topic).count() == 1;
+                let once = r.files.iter().find(|f| {
+                    r.files
+                        .iter()
+                        .filter(|o| o.file_type == f.file_type)
+                        .count()
+                        == 1
+                        && lang.file_type(&f.file_type) != f.file_type
+                })?;
+                (unique && !r.topic.trim().is_empty() && r.files.len() >= 3)
+                    .then(|| (i, r.topic.clone(), once.clone()))
+            })
+            .expect("a listed meeting with three files, one of a type it has once")
+    };
+    let uuid = h.state().list.rows[i].uuid.clone();
+    let lines_before = h.state().list.line_count();
+
+    // Open it: its files are lines under it, each with its type in words, size and state.
+    h.get_by_label(&format!("Files of {topic}")).click();
+    h.step();
+    let n_files = h.state().list.rows[i].files.len();
+    assert_eq!(h.state().list.line_count(), lines_before + n_files);
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label("not yet").count() >= n_files,
+        "each file says it is not copied yet"
+    );
+    let words = lang.file_type(&left_out.file_type);
+
+    // Tick the meeting (all its files), then untick one file.
+    h.get_by_label(&topic).click();
+    h.step();
+    let whole = h.state().list.rows[i].bytes;
+    assert_eq!(h.state().list.selected_bytes, whole);
+    h.get_all_by_label(words)
+        .last()
+        .expect("the file's box under the meeting")
+        .click();
+    h.step();
+    {
+        let l = &h.state().list;
+        let r = &l.rows[i];
+        assert!(r.selected, "the meeting stays ticked with its other files");
+        assert!(
+            !r.files.iter().find(|f| f.id == left_out.id).unwrap().chosen,
+            "the clicked file is unticked"
+        );
+        assert_eq!(
+            (l.selected_count, l.selected_bytes),
+            (1, whole - left_out.size),
+            "the selection counts only the ticked files"
+        );
+    }
+    let chosen: BTreeSet<String> = h.state().list.rows[i]
+        .files
+        .iter()
+        .filter(|f| f.chosen)
+        .map(|f| f.id.clone())
+        .collect();
+
+    h.get_by_label("Download selected").click();
+    h.step();
+    wait_for(&mut h, "the download", 60, |a| {
+        a.job == JobState::Finished(JobKind::Download)
+    });
+    assert!(h.state().log.is_empty(), "{:?}", h.state().log);
+    // The end of the run is told to the desktop with the run's own figures.
+    let told = h.state().last_notification.clone().expect("a notification");
+    assert_eq!(told.title, "Recordings copied");
+    let copied = h.state().transfers.files_done;
+    assert!(
+        copied >= chosen.len() as u64 && told.body.starts_with(&format!("Copied {copied} files (")),
+        "{told:?}"
+    );
+
+    // The state knows exactly the ticked recording files of the meeting, each verified,
+    // and each on disk equal to the simulator's.
+    let rows = ctx.rt.block_on(async {
+        SqliteState::open(&ctx.state)
+            .expect("state")
+            .files_of_meeting(&uuid)
+            .await
+            .expect("rows")
+    });
+    let recorded: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r.kind == zvm_state::FileKind::Recording)
+        .map(|r| r.key.file_id.clone())
+        .collect();
+    assert_eq!(recorded, chosen, "only the ticked files were planned");
+    let m = in_range
+        .iter()
+        .find(|m| m.uuid == uuid)
+        .expect("the meeting is in the manifest");
+    for id in &chosen {
+        let row = rows.iter().find(|r| &r.key.file_id == id).unwrap();
+        assert_eq!(row.status, FileStatus::Verified, "{}", row.rel_path);
+        let f = m.files.iter().find(|f| &f.id == id).unwrap();
+        let bytes = std::fs::read(ctx.dest.join(&row.rel_path)).expect("the copy");
+        assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), f.sha256_hex());
+    }
+    // Nothing on disk the state does not account for: the unticked file is nowhere, under
+    // any name, not even as a .part.
+    let known: BTreeSet<String> = rows.iter().map(|r| r.rel_path.clone()).collect();
+    for path in files_under(&ctx.dest) {
+        assert!(
+            known.contains(&path),
+            "{path} is on disk but not a file the run took"
+        );
+    }
+
+    // The window says so: the ticked files copied, the other not yet, the meeting partly
+    // here; and a new listing, from the state and the disk, says the same.
+    for pass in ["after the run", "listed again"] {
+        let l = &h.state().list;
+        let r = &l.rows[l.index_of(&uuid).expect("listed")];
+        for f in &r.files {
+            let want = if chosen.contains(&f.id) {
+                FileState::Copied
+            } else {
+                FileState::NotYet
+            };
+            assert_eq!(f.state, want, "{pass}: {} ({})", f.id, f.file_type);
+        }
+        assert_eq!(r.status, RowStatus::Partial, "{pass}");
+        if pass == "after the run" {
+            click_nav(&mut h, "Recordings");
+            h.get_by_label("Show recordings").click();
+            h.step();
+            wait_for(&mut h, "the second listing", 60, |a| {
+                !a.listing && a.list.index_of(&uuid).is_some()
+            });
+        }
+    }
+}
+
 #[test]
 fn first_run_opens_the_set_up_page_which_checks_each_field_and_keeps_the_choices() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1167,7 +1340,8 @@ fn the_calendar_beside_a_date_field_writes_the_picked_day() {
 // the engine ----
 
 /// A harness drawing `app` with wgpu (software Vulkan) at `width` × 720.
-fn snapshot_harness(app: ZvmApp, width: f32) -> Harness<'static, ZvmApp> {
+fn snapshot_harness(mut app: ZvmApp, width: f32) -> Harness<'static, ZvmApp> {
+    app.deliver_notifications = false;
     Harness::builder()
         .with_size([width, 720.0])
         .with_accessibility_check(false)
@@ -1229,6 +1403,18 @@ fn snapshots_of_every_screen_in_both_languages() {
                 format!("{}_{tag}", format!("{screen:?}").to_lowercase()),
             );
         }
+        // A meeting opened to its files (one copied, one unticked, one processing at Zoom).
+        h.state_mut().screen = Screen::Recordings;
+        let i = h
+            .state()
+            .list
+            .index_of("uuid-2")
+            .expect("the demo's partial meeting");
+        h.state_mut().list.set_expanded(i, true);
+        h.state_mut().list.set_file_chosen(i, 1, false);
+        snap(&mut h, format!("recordings_files_{tag}"));
+        h.state_mut().list.set_file_chosen(i, 1, true);
+        h.state_mut().list.set_expanded(i, false);
         // States: the red question before removing, the end-of-run summary, the question
         // on close while copying.
         h.state_mut().screen = Screen::Move;

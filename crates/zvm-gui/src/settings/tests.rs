@@ -217,3 +217,23 @@ fn the_windows_own_choices_are_saved_at_once_and_keep_the_rest_of_the_gui_file()
     .expect("write");
     assert_eq!(GuiSettings::load(&f).expect("loads").text_scale, 1.0);
 }
+
+#[test]
+fn the_end_of_run_notification_is_on_until_turned_off_and_stays_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = files(dir.path());
+    let mut s = GuiSettings::load(&f).expect("loads");
+    assert!(s.notify_at_end, "on by default");
+    s.save(&f).expect("save");
+    let text = std::fs::read_to_string(dir.path().join("gui.toml")).expect("read");
+    assert!(
+        !text.contains("notifications"),
+        "the default is not written: {text}"
+    );
+    s.notify_at_end = false;
+    s.save(&f).expect("save");
+    assert!(!GuiSettings::load(&f).expect("loads").notify_at_end);
+    s.notify_at_end = true;
+    s.save(&f).expect("save");
+    assert!(GuiSettings::load(&f).expect("loads").notify_at_end);
+}

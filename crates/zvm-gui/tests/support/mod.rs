@@ -11,7 +11,7 @@ use zvm_engine::events::{FailureClass, FileRef, Notice, SkipReason};
 use zvm_engine::{Event, KeepReason, RunStats};
 use zvm_gui::ZvmApp;
 use zvm_gui::backend::{JobKind, Msg, Problem, TokenView};
-use zvm_gui::model::{RecFile, Recording, RowStatus};
+use zvm_gui::model::{FileState, RecFile, Recording, RowStatus};
 use zvm_gui::settings::{AuthMode, GuiSettings};
 use zvm_state::FileStatus;
 
@@ -45,27 +45,33 @@ pub fn demo_rows() -> Vec<Recording> {
         .map(|i| {
             let k = i % topics.len();
             let files = vec![
-                RecFile {
-                    id: format!("f{i}a"),
-                    file_type: "MP4".into(),
-                    size: 150_000_000 + i as u64 * 7_340_033,
-                },
-                RecFile {
-                    id: format!("f{i}b"),
-                    file_type: "M4A".into(),
-                    size: 20_000_000 + i as u64 * 1_000_003,
-                },
-                RecFile {
-                    id: format!("f{i}c"),
-                    file_type: if k.is_multiple_of(2) {
+                RecFile::new(format!("f{i}a"), "MP4", 150_000_000 + i as u64 * 7_340_033),
+                RecFile::new(format!("f{i}b"), "M4A", 20_000_000 + i as u64 * 1_000_003),
+                RecFile::new(
+                    format!("f{i}c"),
+                    if k.is_multiple_of(2) {
                         "TRANSCRIPT"
                     } else {
                         "CHAT"
-                    }
-                    .into(),
-                    size: 12_345 + i as u64 * 101,
-                },
+                    },
+                    12_345 + i as u64 * 101,
+                ),
             ];
+            // Where each file stands, as the listing would say: all here for a downloaded
+            // meeting, the video only for a partial one, whose transcript Zoom is still
+            // processing.
+            let files = files
+                .into_iter()
+                .enumerate()
+                .map(|(j, f)| {
+                    let state = match (statuses[k], j) {
+                        (RowStatus::Downloaded, _) | (RowStatus::Partial, 0) => FileState::Copied,
+                        (RowStatus::Partial, 2) => FileState::Processing,
+                        _ => FileState::NotYet,
+                    };
+                    f.with_state(state)
+                })
+                .collect();
             let mut r = Recording::new(
                 format!("uuid-{i}"),
                 format!("host{}", i % 3),
@@ -112,6 +118,8 @@ pub fn demo_app() -> ZvmApp {
         ..GuiSettings::default()
     };
     let mut app = ZvmApp::new(settings, None);
+    // A demo: the end-of-run notification is decided, not shown on the desktop.
+    app.deliver_notifications = false;
     app.set_time_zone(tokyo());
     app.inject(Msg::Connected {
         mode: AuthMode::ServerToServer,
