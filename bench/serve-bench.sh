@@ -2,7 +2,11 @@
 # Load test of `zvm serve`'s HTTP side (issue #16): 100 connections at once x 50 requests,
 # first of distinct signed webhook events, then of GET /metrics; success %, req/s, mean and
 # p95 latency; events lost (accepted with 200 but not in the state's queue: must be 0); and
-# the daemon's resident memory when idle (after start, before any request).
+# the daemon's resident memory when idle (after start, before any request). To tell where
+# the time goes: the same load on GET /healthz first (the HTTP exchange alone, the ceiling
+# on this machine), the CPU seconds the daemon, the simulator and the load generator each
+# used during the webhook load, how far the worker got through the queued events by the end
+# of it, and the load average before and after.
 #
 # The daemon runs against the simulator (release builds of zvm and zoom-sim); the load
 # generator is bench/serve-load.rs (`cargo run --example serve-load -p zvm-serve`).
@@ -28,15 +32,31 @@ sleep 2
 IDLE_RSS_KIB=$(awk '/^VmRSS:/ {print $2}' /proc/$SERVE_PID/status)
 echo "idle RSS: $IDLE_RSS_KIB KiB ($(echo "scale=1; $IDLE_RSS_KIB/1024" | bc) MiB)"
 
+# CPU seconds (user + system) a process has used so far (USER_HZ = 100).
+cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "--- /healthz (the HTTP exchange alone): $CONNS connections x $REQS requests"
+"$LOAD" --base "$BASE" --target healthz --connections "$CONNS" --requests "$REQS"
+
 echo "--- webhooks: $CONNS connections x $REQS distinct signed events"
+D0=$(cpu_s $SERVE_PID); S0=$(cpu_s $SIM_PID)
 "$LOAD" --base "$BASE" --target webhook --connections "$CONNS" --requests "$REQS" | tee "$WORK/webhook.txt"
+D1=$(cpu_s $SERVE_PID); S1=$(cpu_s $SIM_PID)
+echo "CPU s during the webhook load: daemon $(echo "$D1 - $D0" | bc), simulator $(echo "$S1 - $S0" | bc), load generator $(grep -o 'load_cpu_s=[0-9.]*' "$WORK/webhook.txt" | cut -d= -f2)"
 RUN=$(grep -o 'run=[0-9]*' "$WORK/webhook.txt" | cut -d= -f2)
 OK=$(grep -o ' ok=[0-9]*' "$WORK/webhook.txt" | cut -d= -f2)
 QUEUED=$(python3 - "$STATE" "$RUN" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
+like = (f"load-{sys.argv[2]}-%",)
 print(c.execute("SELECT COUNT(DISTINCT meeting_uuid) FROM webhook_events WHERE meeting_uuid LIKE ?",
-                (f"load-{sys.argv[2]}-%",)).fetchone()[0])
+                like).fetchone()[0])
+by = dict(c.execute("SELECT status, COUNT(*) FROM webhook_events WHERE meeting_uuid LIKE ? "
+                    "GROUP BY status", like).fetchall())
+tried = c.execute("SELECT COUNT(*) FROM webhook_events WHERE meeting_uuid LIKE ? AND "
+                  "(status != 'queued' OR attempts > 0)", like).fetchone()[0]
+print(f"worker by the end of the load: {tried} events taken up, by status {by}", file=sys.stderr)
 PY
 )
 echo "accepted (200): $OK, in the queue: $QUEUED, events lost: $((OK - QUEUED))"
@@ -45,6 +65,7 @@ echo "--- /metrics: $CONNS connections x $REQS requests"
 "$LOAD" --base "$BASE" --target metrics --connections "$CONNS" --requests "$REQS"
 
 echo "RSS after the load: $(awk '/^VmRSS:/ {print $2}' /proc/$SERVE_PID/status) KiB"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 START=$(date +%s.%N)
 kill -TERM $SERVE_PID
 wait $SERVE_PID; CODE=$?

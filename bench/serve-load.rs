@@ -5,11 +5,14 @@
 //! meeting uuid and `event_ts`), signed now with the secret token as Zoom signs, so each
 //! one must be queued (a ready-made load tool such as oha or wrk sends one body over and
 //! over, which the daemon rightly refuses as replays). `--target metrics`: GET /metrics.
+//! `--target healthz`: GET /healthz, a request the daemon does nothing for: the ceiling of
+//! the HTTP exchange itself on this machine, to tell the webhook's own cost from it.
 //!
-//! Prints one line of figures, and the run id that names this run's meetings
+//! Prints one line of figures (with the CPU seconds this generator used, `load_cpu_s`: it
+//! shares the cores with the daemon), and the run id that names this run's meetings
 //! (`load-RUNID-C-R`), so the script can count them in the daemon's queue.
 //!
-//! Usage: serve-load --base http://127.0.0.1:8080 --secret TOKEN [--target webhook|metrics]
+//! Usage: serve-load --base http://127.0.0.1:8080 --secret TOKEN [--target webhook|metrics|healthz]
 //!                   [--connections 100] [--requests 50] [--path /zoom/webhook]
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -73,8 +76,8 @@ async fn connection(a: &Args, run: u64, c: usize) -> Vec<(Duration, u16)> {
         .expect("client");
     let mut out = Vec::with_capacity(a.requests);
     for r in 0..a.requests {
-        let req = if a.target == "metrics" {
-            client.get(format!("{}/metrics", a.base))
+        let req = if a.target == "metrics" || a.target == "healthz" {
+            client.get(format!("{}/{}", a.base, a.target))
         } else {
             let body = serde_json::json!({
                 "event": "recording.completed",
@@ -106,6 +109,23 @@ async fn connection(a: &Args, run: u64, c: usize) -> Vec<(Duration, u16)> {
         out.push((started.elapsed(), status));
     }
     out
+}
+
+/// CPU seconds (user + system) this process has used: fields 14 and 15 of
+/// /proc/self/stat, in clock ticks of 1/100 s (Linux's USER_HZ). 0 where there is no /proc.
+fn own_cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // The command name (field 2) may hold spaces: count fields after its closing ')'.
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    ticks as f64 / 100.0
 }
 
 fn jiff_now_secs() -> u64 {
@@ -151,7 +171,7 @@ async fn main() {
         *statuses.entry(*s).or_insert(0u64) += 1;
     }
     println!(
-        "target={} connections={} requests={} ok={} success={:.3}% wall_s={:.3} rps={:.0} mean_ms={:.2} p50_ms={:.2} p95_ms={:.2} p99_ms={:.2} max_ms={:.2} statuses={:?} run={}",
+        "target={} connections={} requests={} ok={} success={:.3}% wall_s={:.3} rps={:.0} mean_ms={:.2} p50_ms={:.2} p95_ms={:.2} p99_ms={:.2} max_ms={:.2} statuses={:?} load_cpu_s={:.2} run={}",
         a.target,
         a.connections,
         total,
@@ -165,6 +185,7 @@ async fn main() {
         pct(0.99),
         lat.last().copied().unwrap_or(0.0),
         statuses,
+        own_cpu_secs(),
         run
     );
 }
