@@ -1,6 +1,7 @@
 //! The worker that drains the webhook queue through the engine, one event at a time:
 //! a meeting to copy is asked of Zoom by its uuid and copied (no listing); a meeting that
-//! left the cloud or came back is recorded in the state.
+//! left the cloud is recorded in the state (and leaves the stored listings, so no sync asks
+//! Zoom for it again); one that came back is recorded and copied like a new one.
 //!
 //! An event is marked done only when its work finished; a failed attempt is counted and
 //! tried again after a delay, up to a budget, then set aside as failed (visible in
@@ -143,14 +144,17 @@ impl Worker {
                 }
             }
             Work::BackInCloud { meeting_uuid } => {
-                match self
+                if let Err(e) = self
                     .state
                     .set_cloud_state(&meeting_uuid, None, CloudState::Present)
                     .await
                 {
-                    Ok(()) => Handled::Done,
-                    Err(e) => Handled::Failed(e.to_string()),
+                    return Handled::Failed(e.to_string());
                 }
+                // Its month's stored listing forgot it when it left (see LeftCloud), so a
+                // scheduled sync would not see it until that month is listed again: copy
+                // now what of it is not here (nothing, when the copy is whole).
+                self.copy(meeting_uuid).await
             }
         }
     }
