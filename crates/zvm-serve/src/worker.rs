@@ -8,9 +8,8 @@
 //! `/status`). A stop (SIGTERM) cancels the run in flight: its files keep their `.part`,
 //! the event stays queued, and the next start takes it up again.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
@@ -66,9 +65,10 @@ pub struct Worker {
 
 impl Worker {
     pub async fn run(self) {
-        let mut not_before: HashMap<i64, Instant> = HashMap::new();
         while !self.stop.is_cancelled() {
-            let batch = match self.state.queued_webhooks(BATCH).await {
+            // Events waiting out a failed attempt's delay are left in the state, not
+            // handed out: however many there are, a newer event is never held up by them.
+            let due = match self.state.due_webhooks(BATCH, self.retry.delay).await {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the webhook queue");
@@ -76,19 +76,9 @@ impl Worker {
                     continue;
                 }
             };
-            let now = Instant::now();
-            let due: Vec<WebhookEventRow> = batch
-                .into_iter()
-                .filter(|r| not_before.get(&r.id).is_none_or(|t| *t <= now))
-                .collect();
             if due.is_empty() {
-                let wait = not_before
-                    .values()
-                    .map(|t| t.saturating_duration_since(now))
-                    .min()
-                    .unwrap_or(IDLE_POLL)
-                    .min(IDLE_POLL);
-                self.pause(wait).await;
+                // A new event wakes us; a failed one is due again within its delay.
+                self.pause(self.retry.delay.min(IDLE_POLL)).await;
                 continue;
             }
             for row in due {
@@ -96,14 +86,10 @@ impl Worker {
                     return;
                 }
                 let result = match self.handle(&row).await {
-                    Handled::Done => {
-                        not_before.remove(&row.id);
-                        self.state.webhook_done(row.id).await
-                    }
+                    Handled::Done => self.state.webhook_done(row.id).await,
                     Handled::Failed(error) => {
                         let give_up = row.attempts + 1 >= self.retry.max_attempts;
                         tracing::warn!(id = row.id, event = %row.event, attempt = row.attempts + 1, give_up, %error, "webhook event's work failed");
-                        not_before.insert(row.id, Instant::now() + self.retry.delay);
                         self.state
                             .webhook_attempt_failed(row.id, &error, give_up)
                             .await

@@ -6,18 +6,21 @@
 //! read back with a Prometheus text parser, counts what the daemon did; a meeting recorded
 //! while the daemon runs arrives through the simulator's own webhooks, and its transcript,
 //! finished later, through `recording.transcript_completed`; a scheduled move frees the
-//! cloud of what it proved copied, and `/metrics` counts the bytes freed.
+//! cloud of what it proved copied, and `/metrics` counts the bytes freed; events whose work
+//! failed and waits to be tried again never hold up a newer one.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{SECRET, account, listing_requests, sha256_of, start, start_with, wait_for};
+use common::{
+    SECRET, account, listing_requests, sha256_of, start, start_full, start_with, wait_for,
+};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zoom_sim::{ManifestMeeting, Simulator, WebhookEvent};
-use zvm_serve::Schedules;
+use zvm_serve::{EventRetry, Schedules};
 use zvm_state::{FileKind, FileStatus, StateStore};
 
 /// A meeting whose files are all complete, and one more meeting than it.
@@ -420,5 +423,68 @@ async fn a_scheduled_move_trashes_what_it_copied_and_counts_the_bytes_freed() {
         .unwrap();
     assert!(status["schedules"]["move"]["last"].is_string(), "{status}");
     assert!(status["schedules"]["move"]["next"].is_string(), "{status}");
+    d.daemon.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_waiting_to_be_tried_again_do_not_hold_up_a_new_one() {
+    let sim = Simulator::start(account()).await.expect("simulator");
+    // A failed event is tried again only after an hour: far beyond this test.
+    let d = start_full(
+        &sim,
+        |_| Schedules::default(),
+        EventRetry {
+            max_attempts: 5,
+            delay: Duration::from_secs(3600),
+        },
+    )
+    .await;
+    // More failing events than the worker takes from the queue at once (64): meetings
+    // Zoom does not have (404).
+    let now = jiff::Timestamp::now().as_second();
+    let ts = now.to_string();
+    for i in 0..70 {
+        let body = serde_json::json!({
+            "event": "recording.completed",
+            "event_ts": now * 1000 + i,
+            "payload": {"account_id": "a", "object": {"uuid": format!("not-in-zoom-{i}")}},
+        })
+        .to_string();
+        let r = post(
+            &d.webhook_url(),
+            Some(&ts),
+            Some(&sign(SECRET, &ts, &body)),
+            &body,
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+    }
+    wait_for("every failing event to be tried once", || async {
+        let events = d.state.webhook_events().await.unwrap();
+        events.len() == 70 && events.iter().all(|e| e.attempts == 1)
+    })
+    .await;
+
+    // A real meeting's event, behind them: copied now, not in an hour.
+    let meeting = a_complete_meeting(&sim);
+    let body = sim
+        .webhook_body(&WebhookEvent::RecordingCompleted {
+            meeting_uuid: meeting.uuid.clone(),
+        })
+        .expect("envelope");
+    let status = sim
+        .deliver_webhook(&d.webhook_url(), SECRET, &body)
+        .await
+        .expect("webhook sent");
+    assert_eq!(status, 200);
+    wait_for("the new event to be done", || async {
+        d.state.webhook_counts().await.unwrap().done == 1
+    })
+    .await;
+    let rows = d.state.files_of_meeting(&meeting.uuid).await.unwrap();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r.status == FileStatus::Verified),
+        "{rows:?}"
+    );
     d.daemon.shutdown().await;
 }

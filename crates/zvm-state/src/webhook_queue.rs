@@ -196,6 +196,32 @@ impl SqliteState {
         .await
     }
 
+    /// Up to `limit` queued events whose work is due, oldest first: those never tried, and
+    /// those whose last failed attempt is at least `retry_delay` old. Events waiting out
+    /// their delay are passed over, so any number of them never holds up a newer event.
+    pub async fn due_webhooks(
+        &self,
+        limit: u32,
+        retry_delay: std::time::Duration,
+    ) -> Result<Vec<WebhookEventRow>, StateError> {
+        // `updated_at` is written by NOW in the same fixed-width format as this cut-off, so
+        // the text comparison is a time comparison.
+        let cutoff = format!("-{:.3} seconds", retry_delay.as_secs_f64());
+        self.with(move |c, p| {
+            let rows: Vec<(WebhookEventRow, String)> = c
+                .prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE status = 'queued'
+                       AND (attempts = 0
+                            OR updated_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2))
+                     ORDER BY id LIMIT ?1"
+                ))
+                .and_then(|mut st| st.query_map(params![limit, cutoff], event_row)?.collect())
+                .map_err(|e| StateError::from_sqlite(p, e))?;
+            rows.into_iter().map(with_status).collect()
+        })
+        .await
+    }
+
     /// Every stored event, oldest first (tests and `/status`).
     pub async fn webhook_events(&self) -> Result<Vec<WebhookEventRow>, StateError> {
         self.with(move |c, p| {
@@ -392,6 +418,39 @@ mod tests {
             .map(|r| r.dedup_key)
             .collect();
         assert_eq!(keys, ["old", "a", "b"]);
+    }
+
+    #[tokio::test]
+    async fn events_waiting_out_their_retry_delay_are_passed_over() {
+        let st = SqliteState::open_in_memory().unwrap();
+        let mut ids = Vec::new();
+        for k in ["failed-1", "failed-2", "new"] {
+            match st.enqueue_webhook(&event(k)).await.unwrap() {
+                Enqueued::New(id) => ids.push(id),
+                Enqueued::Duplicate => unreachable!(),
+            }
+        }
+        st.webhook_attempt_failed(ids[0], "boom", false)
+            .await
+            .unwrap();
+        st.webhook_attempt_failed(ids[1], "boom", false)
+            .await
+            .unwrap();
+        let keys = |rows: Vec<WebhookEventRow>| -> Vec<String> {
+            rows.into_iter().map(|r| r.dedup_key).collect()
+        };
+        let hour = std::time::Duration::from_secs(3600);
+        // Within their hour: only the new one, even with room for one event only.
+        assert_eq!(keys(st.due_webhooks(1, hour).await.unwrap()), ["new"]);
+        // No delay: all of them, oldest first.
+        assert_eq!(
+            keys(
+                st.due_webhooks(10, std::time::Duration::ZERO)
+                    .await
+                    .unwrap()
+            ),
+            ["failed-1", "failed-2", "new"]
+        );
     }
 
     #[tokio::test]

@@ -80,6 +80,15 @@ pub async fn start(sim: &Simulator) -> Running {
 
 /// A daemon whose schedules `schedules` makes (given the daemon's folder, for the audit log).
 pub async fn start_with(sim: &Simulator, schedules: impl FnOnce(&Path) -> Schedules) -> Running {
+    start_full(sim, schedules, EventRetry::default()).await
+}
+
+/// A daemon with those schedules and this retry of failed events.
+pub async fn start_full(
+    sim: &Simulator,
+    schedules: impl FnOnce(&Path) -> Schedules,
+    retry: EventRetry,
+) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
     let dest = dir.path().join("dest");
     let state = Arc::new(SqliteState::open(&dir.path().join("state.sqlite3")).expect("state"));
@@ -89,7 +98,7 @@ pub async fn start_with(sim: &Simulator, schedules: impl FnOnce(&Path) -> Schedu
         secret: SecretToken::new(SECRET),
         sync: sync_options(),
         schedules: schedules(dir.path()),
-        retry: EventRetry::default(),
+        retry,
     };
     let daemon = Daemon::start(
         opts,
