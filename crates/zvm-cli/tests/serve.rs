@@ -7,6 +7,8 @@
 //!   start resumes the `.part` (a ranged request) and finishes;
 //! - a schedule missed while the daemon was down runs once at start, not once per missed
 //!   time, and not at all when it was not missed (read from the `--log-format json` log).
+//! - `[serve] time_zone`: a cron expression's next time (in `/status`) is on that zone's
+//!   clock; a zone the system does not know stops the start with exit 2, naming the key.
 
 #![allow(clippy::print_stderr)]
 
@@ -508,6 +510,7 @@ async fn cron_expressions_follow_the_configured_time_zone() {
     );
     let before = jiff::Timestamp::now();
     let serve = Serve::start(&sim, dir.path(), &[]).await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let status: serde_json::Value = reqwest::get(format!("{}/status", serve.base))
         .await
         .unwrap()
