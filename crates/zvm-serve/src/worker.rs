@@ -3,7 +3,8 @@
 //! left the cloud is recorded in the state (and leaves the stored listings, so no sync asks
 //! Zoom for it again); one that came back is recorded and copied like a new one.
 //!
-//! An event is marked done only when its work finished; a failed attempt is counted and
+//! The worker yields to the webhook handlers during a burst of events (see [`QUIET`]). An
+//! event is marked done only when its work finished; a failed attempt is counted and
 //! tried again after a delay, up to a budget, then set aside as failed (visible in
 //! `/status`). A stop (SIGTERM) cancels the run in flight: its files keep their `.part`,
 //! the event stays queued, and the next start takes it up again.
@@ -24,6 +25,16 @@ const IDLE_POLL: Duration = Duration::from_secs(30);
 
 /// Events taken from the queue per look.
 const BATCH: u32 = 64;
+
+/// Webhooks first: when an event wakes the idle worker, it waits until no other event has
+/// arrived for this long before it starts copying...
+const QUIET: Duration = Duration::from_millis(200);
+
+/// ...but no longer than this after the first one. Within a burst of webhooks (Zoom
+/// delivering what it held during an outage, many meetings ending on the hour) every engine
+/// run would share the cores and the state with the handlers that must answer Zoom within
+/// its 3 s; a copy that starts a few seconds later loses nothing.
+const MAX_DEFER: Duration = Duration::from_secs(5);
 
 /// How failed events are tried again.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +89,9 @@ impl Worker {
             };
             if due.is_empty() {
                 // A new event wakes us; a failed one is due again within its delay.
-                self.pause(self.retry.delay.min(IDLE_POLL)).await;
+                if self.pause(self.retry.delay.min(IDLE_POLL)).await {
+                    self.settle().await;
+                }
                 continue;
             }
             for row in due {
@@ -103,12 +116,29 @@ impl Worker {
         }
     }
 
-    /// Waits for a wake-up, the stop, or `d`.
-    async fn pause(&self, d: Duration) {
+    /// Waits for a wake-up, the stop, or `d`; `true` when a new event woke it.
+    async fn pause(&self, d: Duration) -> bool {
         tokio::select! {
-            () = self.wake.notified() => {}
-            () = self.stop.cancelled() => {}
-            () = tokio::time::sleep(d) => {}
+            () = self.wake.notified() => true,
+            () = self.stop.cancelled() => false,
+            () = tokio::time::sleep(d) => false,
+        }
+    }
+
+    /// Waits while events keep arriving: until none came for [`QUIET`], at most
+    /// [`MAX_DEFER`] in all (see there why).
+    async fn settle(&self) {
+        let until = tokio::time::Instant::now() + MAX_DEFER;
+        loop {
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = self.stop.cancelled() => return,
+                () = tokio::time::sleep(QUIET.min(left)) => return,
+            }
         }
     }
 
