@@ -196,9 +196,10 @@ impl SqliteState {
         .await
     }
 
-    /// Up to `limit` queued events whose work is due, oldest first: those never tried, and
-    /// those whose last failed attempt is at least `retry_delay` old. Events waiting out
-    /// their delay are passed over, so any number of them never holds up a newer event.
+    /// Up to `limit` queued events whose work is due: first those never tried, oldest
+    /// first, then those whose last failed attempt is at least `retry_delay` old. Events
+    /// waiting out their delay are passed over, and a new event comes before the retries,
+    /// so failing events, however many, never hold up a newer one.
     pub async fn due_webhooks(
         &self,
         limit: u32,
@@ -213,7 +214,7 @@ impl SqliteState {
                     "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE status = 'queued'
                        AND (attempts = 0
                             OR updated_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2))
-                     ORDER BY id LIMIT ?1"
+                     ORDER BY attempts > 0, id LIMIT ?1"
                 ))
                 .and_then(|mut st| st.query_map(params![limit, cutoff], event_row)?.collect())
                 .map_err(|e| StateError::from_sqlite(p, e))?;
@@ -442,14 +443,14 @@ mod tests {
         let hour = std::time::Duration::from_secs(3600);
         // Within their hour: only the new one, even with room for one event only.
         assert_eq!(keys(st.due_webhooks(1, hour).await.unwrap()), ["new"]);
-        // No delay: all of them, oldest first.
+        // No delay: all of them, the new one first, then the retries, oldest first.
         assert_eq!(
             keys(
                 st.due_webhooks(10, std::time::Duration::ZERO)
                     .await
                     .unwrap()
             ),
-            ["failed-1", "failed-2", "new"]
+            ["new", "failed-1", "failed-2"]
         );
     }
 
