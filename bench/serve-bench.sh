@@ -66,6 +66,7 @@ echo "accepted (200): $OK, in the queue: $QUEUED, events lost: $((OK - QUEUED))"
 # The worker copies each queued event (here: meetings Zoom does not have, so each attempt
 # fails and waits a minute). Its first pass is waited for (at most 90 s), so that the
 # /metrics load does not share the cores with it; how long it took is the worker's pace.
+STILL=0
 W0=$(date +%s.%N)
 for _ in $(seq 1 180); do
   LEFT=$(python3 - "$STATE" "$RUN" <<'PY'
@@ -76,9 +77,13 @@ print(c.execute("SELECT COUNT(*) FROM webhook_events WHERE meeting_uuid LIKE ? A
 PY
 )
   [ "$LEFT" = 0 ] && break
+  # No progress for 10 s: the worker is not taking these events (see its log).
+  [ "$LEFT" = "${SEEN:-}" ] && STILL=$((STILL + 1)) || STILL=0
+  SEEN=$LEFT
+  [ "$STILL" -ge 20 ] && break
   sleep 0.5
 done
-echo "worker: first attempt at every event $( [ "$LEFT" = 0 ] && echo done || echo "NOT done ($LEFT left)") $(echo "$(date +%s.%N) - $W0" | bc) s after the load ended"
+echo "worker: first attempt at every event $( [ "$LEFT" = 0 ] && echo done || echo "NOT done ($LEFT left, no progress)") $(echo "$(date +%s.%N) - $W0" | bc) s after the load ended"
 
 echo "--- /metrics: $CONNS connections x $REQS requests"
 "$LOAD" --base "$BASE" --target metrics --connections "$CONNS" --requests "$REQS"
