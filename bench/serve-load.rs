@@ -54,7 +54,10 @@ fn args() -> Result<Args, String> {
         }
     }
     if !["webhook", "metrics", "healthz"].contains(&a.target.as_str()) {
-        return Err(format!("--target {}: use webhook, metrics or healthz", a.target));
+        return Err(format!(
+            "--target {}: use webhook, metrics or healthz",
+            a.target
+        ));
     }
     if a.base.is_empty() || (a.target == "webhook" && a.secret.is_empty()) {
         return Err("give --base, and --secret (or ZVM_WEBHOOK_SECRET_TOKEN) for webhooks".into());
