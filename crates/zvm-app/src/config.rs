@@ -74,10 +74,11 @@ pub struct ServeConfig {
     /// A sync at this interval, e.g. "15m" (or `sync_cron`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_every: Option<String>,
-    /// A sync at the times of this cron expression, UTC (or `sync_every`).
+    /// A sync at the times of this cron expression, in `time_zone` (or `sync_every`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_cron: Option<String>,
-    /// A move at the times of this cron expression, UTC, e.g. "0 3 * * *" (or `move_every`).
+    /// A move at the times of this cron expression, in `time_zone`, e.g. "0 3 * * *" (or
+    /// `move_every`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub move_cron: Option<String>,
     /// A move at this interval, e.g. "1d" (or `move_cron`).
@@ -89,6 +90,10 @@ pub struct ServeConfig {
     /// What a scheduled move does in the cloud: "trash" (default) or "delete".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub move_action: Option<String>,
+    /// The time zone of the cron expressions, an IANA name such as "Europe/Berlin"
+    /// (default: the system's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 impl ServeConfig {

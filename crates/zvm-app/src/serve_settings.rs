@@ -1,10 +1,13 @@
 //! `zvm serve`'s own settings (`[serve]` in config.toml, with its flags and environment as a
 //! layer over it) resolved into checked values: where to listen, the webhook's path and
-//! secret token, and the schedules as given (the daemon parses their intervals and cron
-//! expressions, naming the key in its errors).
+//! secret token, the schedules as given (the daemon parses their intervals and cron
+//! expressions, naming the key in its errors) and the time zone their cron expressions are
+//! read in.
 
 use std::net::SocketAddr;
 use std::time::Duration;
+
+use jiff::tz::TimeZone;
 
 use crate::config::ServeConfig;
 
@@ -40,6 +43,9 @@ pub struct ServeSettings {
     pub moves: Option<ScheduleSpec>,
     pub move_older_than: Option<Duration>,
     pub move_action: MoveAction,
+    /// The wall clock of the cron expressions: `time_zone`, else the system's (UTC when the
+    /// system's cannot be found out).
+    pub time_zone: TimeZone,
 }
 
 /// A `[serve]` value that cannot be used.
@@ -57,6 +63,10 @@ pub enum ServeSettingsError {
     Age(String),
     #[error("[serve] move_action = {0:?}: use \"trash\" (recoverable for 30 days) or \"delete\"")]
     Action(String),
+    #[error(
+        "[serve] time_zone = {0:?} is not a time zone this system knows ({1}): use an IANA name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\" (the names are those under /usr/share/zoneinfo; install the tzdata package if it is empty)"
+    )]
+    TimeZone(String, String),
 }
 
 /// Resolves the layers, first that sets a key wins (flags and environment, then the file).
@@ -112,6 +122,14 @@ pub fn resolve(layers: &[&ServeConfig]) -> Result<ServeSettings, ServeSettingsEr
         Some("delete") => MoveAction::Delete,
         Some(other) => return Err(ServeSettingsError::Action(other.to_owned())),
     };
+    let time_zone = match first(layers, |l| l.time_zone.clone()) {
+        Some(name) => TimeZone::get(name.trim())
+            .map_err(|e| ServeSettingsError::TimeZone(name.clone(), e.to_string()))?,
+        None => TimeZone::try_system().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot find the system's time zone; cron expressions are read in UTC (set time_zone in [serve])");
+            TimeZone::UTC
+        }),
+    };
     Ok(ServeSettings {
         listen,
         path,
@@ -120,6 +138,7 @@ pub fn resolve(layers: &[&ServeConfig]) -> Result<ServeSettings, ServeSettingsEr
         moves,
         move_older_than,
         move_action,
+        time_zone,
     })
 }
 
@@ -217,5 +236,31 @@ mod tests {
             ..ServeConfig::default()
         });
         assert!(e.contains("trash"), "{e}");
+        let e = bad(ServeConfig {
+            time_zone: Some("Mars/Olympus_Mons".into()),
+            ..ServeConfig::default()
+        });
+        assert!(
+            e.contains("time_zone")
+                && e.contains("Mars/Olympus_Mons")
+                && e.contains("Europe/Berlin"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_time_zone_is_the_one_named_else_the_system_s() {
+        let s = resolve(&[&ServeConfig {
+            time_zone: Some("Asia/Tokyo".into()),
+            ..ServeConfig::default()
+        }])
+        .unwrap();
+        assert_eq!(s.time_zone.iana_name(), Some("Asia/Tokyo"));
+        let s = resolve(&[&ServeConfig::default()]).unwrap();
+        assert_eq!(
+            s.time_zone,
+            TimeZone::try_system().unwrap_or(TimeZone::UTC),
+            "the system's"
+        );
     }
 }

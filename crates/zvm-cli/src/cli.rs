@@ -202,9 +202,14 @@ pub struct ServeArgs {
     /// Sync at this interval, e.g. 15m (`sync_every` in [serve]).
     #[arg(long, env = "ZVM_SYNC_EVERY", value_name = "INTERVAL")]
     pub sync_every: Option<String>,
-    /// Move at the times of this cron expression, UTC, e.g. "0 3 * * *" (`move_cron`).
+    /// Move at the times of this cron expression, e.g. "0 3 * * *" (`move_cron`), read in
+    /// --time-zone.
     #[arg(long, env = "ZVM_MOVE_CRON", value_name = "CRON")]
     pub move_cron: Option<String>,
+    /// The time zone of the cron expressions, an IANA name such as Europe/Berlin (default:
+    /// the system's; `time_zone` in [serve]).
+    #[arg(long, value_name = "ZONE")]
+    pub time_zone: Option<String>,
     /// What a scheduled move keeps in the cloud: recordings younger than this, e.g. 30d.
     #[arg(long, env = "ZVM_MOVE_OLDER_THAN", value_name = "AGE")]
     pub move_older_than: Option<String>,

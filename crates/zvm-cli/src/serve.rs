@@ -20,10 +20,10 @@ fn bad_settings(e: impl std::fmt::Display) -> Failure {
     zvm_app::Failure::new(Cause::BadSettings, e.to_string()).into()
 }
 
-fn schedule(spec: &ScheduleSpec) -> Result<When, Failure> {
+fn schedule(spec: &ScheduleSpec, zone: &jiff::tz::TimeZone) -> Result<When, Failure> {
     match spec {
         ScheduleSpec::Every { key, value } => When::every(key, value),
-        ScheduleSpec::Cron { key, value } => When::cron(key, value),
+        ScheduleSpec::Cron { key, value } => When::cron(key, value, zone.clone()),
     }
     .map_err(bad_settings)
 }
@@ -38,6 +38,7 @@ pub async fn serve(global: &GlobalArgs, a: &ServeArgs, cfg: &ConfigFile) -> Resu
         sync_every: a.sync_every.clone(),
         move_cron: a.move_cron.clone(),
         move_older_than: a.move_older_than.clone(),
+        time_zone: a.time_zone.clone(),
         ..ServeConfig::default()
     };
     let serve = serve_settings::resolve(&[&flags, &cfg.serve]).map_err(bad_settings)?;
@@ -48,7 +49,11 @@ pub async fn serve(global: &GlobalArgs, a: &ServeArgs, cfg: &ConfigFile) -> Resu
     })?;
     let state_file = state_path(global, &settings)?;
     let mut schedules = Schedules {
-        sync: serve.sync.as_ref().map(schedule).transpose()?,
+        sync: serve
+            .sync
+            .as_ref()
+            .map(|s| schedule(s, &serve.time_zone))
+            .transpose()?,
         moves: None,
     };
     if let Some(spec) = &serve.moves {
@@ -60,7 +65,21 @@ pub async fn serve(global: &GlobalArgs, a: &ServeArgs, cfg: &ConfigFile) -> Resu
             older_than: serve.move_older_than,
             audit_log: run_context::audit_path(None, &state_file),
         };
-        schedules.moves = Some((schedule(spec)?, mopts));
+        schedules.moves = Some((schedule(spec, &serve.time_zone)?, mopts));
+    }
+    if serve
+        .sync
+        .iter()
+        .chain(&serve.moves)
+        .any(|s| matches!(s, ScheduleSpec::Cron { .. }))
+    {
+        tracing::info!(
+            time_zone = serve
+                .time_zone
+                .iana_name()
+                .unwrap_or("the system's (unnamed)"),
+            "cron expressions are read on this time zone's clock"
+        );
     }
     let run = open_run(&state_file, &dest)?;
 

@@ -7,6 +7,8 @@
 //!   start resumes the `.part` (a ranged request) and finishes;
 //! - a schedule missed while the daemon was down runs once at start, not once per missed
 //!   time, and not at all when it was not missed (read from the `--log-format json` log).
+//! - `[serve] time_zone`: a cron expression's next time (in `/status`) is on that zone's
+//!   clock; a zone the system does not know stops the start with exit 2, naming the key.
 
 #![allow(clippy::print_stderr)]
 
@@ -483,4 +485,91 @@ async fn a_schedule_missed_while_down_runs_once_at_start() {
     assert_eq!(code, Some(0), "{}", common::tail(&log));
     assert_eq!(scheduled_starts(&log), 0, "{}", common::tail(&log));
     assert_eq!(listing_requests(&sim), listed);
+}
+
+/// Writes `[serve]` settings into the config.toml that `Serve::start`'s zvm reads.
+fn write_serve_config(dir: &Path, serve_section: &str) {
+    let config_dir = dir.join("home").join("config").join("zvm");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!("[serve]\n{serve_section}"),
+    )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cron_expressions_follow_the_configured_time_zone() {
+    let sim = Simulator::start(account(164, 1, 10_000))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    write_serve_config(
+        dir.path(),
+        "move_cron = \"0 3 * * *\"\ntime_zone = \"Asia/Tokyo\"\n",
+    );
+    let before = jiff::Timestamp::now();
+    let serve = Serve::start(&sim, dir.path(), &[]).await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let status: serde_json::Value = reqwest::get(format!("{}/status", serve.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (code, _, log) = serve.terminate().await;
+    assert_eq!(code, Some(0), "{}", common::tail(&log));
+    let next: jiff::Timestamp = status["schedules"]["move"]["next"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no next move in {status}"))
+        .parse()
+        .unwrap();
+    // The next 03:00 on Tokyo's clock (18:00 UTC), within the coming day.
+    let in_tokyo = next.to_zoned(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap());
+    assert_eq!(
+        (in_tokyo.hour(), in_tokyo.minute(), in_tokyo.second()),
+        (3, 0, 0),
+        "{next} is {in_tokyo}"
+    );
+    assert!(next > before && next <= before + jiff::SignedDuration::from_hours(24));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_time_zone_is_refused_at_start_with_exit_2() {
+    let sim = Simulator::start(account(165, 1, 10_000))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    write_serve_config(
+        dir.path(),
+        "move_cron = \"0 3 * * *\"\ntime_zone = \"Mars/Olympus_Mons\"\n",
+    );
+    let home = dir.path().join("home");
+    let out = common::zvm_against(&sim, &home)
+        .env("ZVM_WEBHOOK_SECRET_TOKEN", SECRET)
+        .args([
+            "serve",
+            &dir.path().join("dest").display().to_string(),
+            "--all-users",
+            "--state",
+            &dir.path().join("state.sqlite3").display().to_string(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .await
+        .expect("run zvm serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("time_zone")
+            && stderr.contains("Mars/Olympus_Mons")
+            && stderr.contains("Europe/Berlin"),
+        "says what, where and how to fix: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("listening"),
+        "it did not start"
+    );
 }

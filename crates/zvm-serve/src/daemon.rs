@@ -14,6 +14,7 @@ use zvm_engine::{Engine, SyncOptions};
 use zvm_state::SqliteState;
 use zvm_zoom::ZoomClient;
 
+use crate::group_commit::QueueWriter;
 use crate::http::{self, Intake};
 use crate::observe::{EventLog, Metrics};
 use crate::replay::ReplayGuard;
@@ -107,6 +108,7 @@ impl Daemon {
             secret: opts.secret.clone(),
             replay: ReplayGuard::default(),
             state: state.clone(),
+            queue: QueueWriter::start(state.clone()),
             wake: wake.clone(),
             metrics: metrics.clone(),
             accepting: AtomicBool::new(true),

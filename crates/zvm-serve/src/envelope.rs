@@ -40,7 +40,7 @@ pub enum Work {
     Copy { meeting_uuid: String },
     /// The meeting left the cloud (trashed or deleted in Zoom): record it.
     LeftCloud { meeting_uuid: String },
-    /// The meeting came back from the trash: record it.
+    /// The meeting came back from the trash: record it, and copy what of it is missing.
     BackInCloud { meeting_uuid: String },
 }
 

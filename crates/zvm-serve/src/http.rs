@@ -1,10 +1,12 @@
 //! The daemon's HTTP side: the webhook endpoint (signature, replay, durable queue, then
 //! 200), `/metrics`, `/status`, `/healthz` and `/readyz`.
 //!
-//! The webhook handler does no work beyond one insert into the state: Zoom counts an answer
-//! slower than 3 s as failed and retries, so the work is the workers' (see `worker`). An
-//! insert that takes longer than [`ENQUEUE_DEADLINE`] is answered 503 and Zoom retries;
-//! the retry is harmless whether or not the slow insert landed (the queue's key).
+//! The webhook handler does no work beyond storing the event in the state's queue, through
+//! the group commit (`group_commit`: the events arriving together share one transaction):
+//! Zoom counts an answer slower than 3 s as failed and retries, so the work is the workers'
+//! (see `worker`). An event not committed within [`ENQUEUE_DEADLINE`] is answered 503 and
+//! Zoom retries; the retry is harmless whether or not the slow insert landed (the queue's
+//! key).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::Notify;
 use zvm_state::{Enqueued, NewWebhookEvent, SqliteState};
+
+use crate::group_commit::QueueWriter;
 
 use crate::envelope::{self, Incoming};
 use crate::observe::{Metrics, WebhookResult};
@@ -36,6 +40,8 @@ pub struct Intake {
     pub secret: SecretToken,
     pub replay: ReplayGuard,
     pub state: Arc<SqliteState>,
+    /// Stores accepted events (in `state`), many per commit.
+    pub queue: QueueWriter,
     /// Wakes the workers when an event is queued.
     pub wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,
@@ -127,7 +133,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, headers: HeaderMap, body: By
                 meeting_uuid: Some(meeting_uuid.clone()),
                 body: envelope::body_to_store(&body),
             };
-            match tokio::time::timeout(ENQUEUE_DEADLINE, intake.state.enqueue_webhook(&row)).await {
+            match tokio::time::timeout(ENQUEUE_DEADLINE, intake.queue.enqueue(row)).await {
                 Ok(Ok(Enqueued::New(id))) => {
                     intake.metrics.webhook(WebhookResult::Queued);
                     tracing::info!(id, %event, meeting = %meeting_uuid, "webhook event queued");

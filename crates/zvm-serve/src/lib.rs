@@ -3,7 +3,8 @@
 //!
 //! Zoom's webhooks arrive at [`http`]'s endpoint, are checked ([`signature`]: HMAC,
 //! 5-minute window, constant-time; [`replay`]: the same request twice), read
-//! ([`envelope`]) and queued durably in the state before Zoom gets its 200. The [`worker`]
+//! ([`envelope`]) and queued durably in the state before Zoom gets its 200 ([`group_commit`]:
+//! the events arriving together share one commit). The [`worker`]
 //! drains the queue through the engine (a meeting copied by its uuid, with no listing), and
 //! [`schedule`] runs periodic syncs and moves. [`observe`] keeps the Prometheus metrics and
 //! [`status`] the `/status` snapshot. [`daemon`] starts and stops them together. No clap,
@@ -11,6 +12,7 @@
 
 pub mod daemon;
 pub mod envelope;
+pub mod group_commit;
 pub mod http;
 pub mod observe;
 pub mod replay;

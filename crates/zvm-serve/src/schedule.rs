@@ -6,7 +6,8 @@
 //! stored listing trusted for `full_listing_days`, 7 by default, so everything is listed
 //! again weekly). The last run of each schedule is kept in the state: after downtime a
 //! schedule whose time passed runs once at start (not once per missed time), then keeps its
-//! rhythm. Cron expressions are read in UTC.
+//! rhythm. Cron expressions are read on the wall clock of a time zone (`[serve] time_zone`,
+//! the system's by default): "0 3 * * *" is 03:00 there, summer and winter.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -14,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use tokio_util::sync::CancellationToken;
 use zvm_engine::{Engine, MoveOptions, SyncOptions};
 use zvm_state::{SqliteState, StateStore};
@@ -26,8 +28,11 @@ use crate::status::{LISTING_COMPLETE, ScheduleTimes};
 pub enum When {
     /// At this interval after its last run.
     Every(Duration),
-    /// At the times of a cron expression (UTC).
-    Cron(Box<croner::Cron>),
+    /// At the times of a cron expression, read on the wall clock of `zone`.
+    Cron {
+        cron: Box<croner::Cron>,
+        zone: TimeZone,
+    },
 }
 
 /// A schedule that cannot be read.
@@ -68,10 +73,14 @@ impl When {
         Ok(When::Every(Duration::from_secs(secs)))
     }
 
-    /// A five-field cron expression (`key` names the setting in errors).
-    pub fn cron(key: &'static str, value: &str) -> Result<When, ScheduleError> {
+    /// A five-field cron expression on the wall clock of `zone` (`key` names the setting
+    /// in errors).
+    pub fn cron(key: &'static str, value: &str, zone: TimeZone) -> Result<When, ScheduleError> {
         croner::Cron::from_str(value)
-            .map(|c| When::Cron(Box::new(c)))
+            .map(|c| When::Cron {
+                cron: Box::new(c),
+                zone,
+            })
             .map_err(|e| ScheduleError::Cron {
                 key,
                 value: value.to_owned(),
@@ -86,11 +95,7 @@ impl When {
                 let span = jiff::SignedDuration::try_from(*d).ok()?;
                 t.checked_add(span).ok()
             }
-            When::Cron(c) => {
-                let at = chrono::DateTime::<chrono::Utc>::from_timestamp(t.as_second(), 0)?;
-                let next = c.find_next_occurrence(&at, false).ok()?;
-                Timestamp::from_second(next.timestamp()).ok()
-            }
+            When::Cron { cron, zone } => next_on_wall_clock(cron, zone, t),
         }
     }
 
@@ -99,9 +104,40 @@ impl When {
     fn first(&self, now: Timestamp) -> Option<Timestamp> {
         match self {
             When::Every(_) => Some(now),
-            When::Cron(_) => self.next_after(now),
+            When::Cron { .. } => self.next_after(now),
         }
     }
+}
+
+/// The first time after `t` at which the wall clock of `zone` shows a time of `cron`.
+///
+/// croner counts on chrono's clocks, and chrono alone knows no IANA zones: it is given the
+/// zone's wall-clock time dressed as UTC, and its answer, a wall-clock time, is placed back
+/// in the zone by jiff. A wall-clock time that a DST change skips runs at the same time
+/// after the change (02:30 on the spring-forward night: 03:30); one that happens twice
+/// runs the first time only (once a day, as the expression says).
+fn next_on_wall_clock(cron: &croner::Cron, zone: &TimeZone, t: Timestamp) -> Option<Timestamp> {
+    let dressed_as_utc = |civil: jiff::civil::DateTime| {
+        let secs = civil.to_zoned(TimeZone::UTC).ok()?.timestamp().as_second();
+        chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0)
+    };
+    let mut wall = t.to_zoned(zone.clone()).datetime();
+    // A few rounds at most: a candidate not after `t` only happens in the repeated hour
+    // of a DST change; the next round looks past it.
+    for _ in 0..4 {
+        let next = cron
+            .find_next_occurrence(&dressed_as_utc(wall)?, false)
+            .ok()?;
+        wall = Timestamp::from_second(next.timestamp())
+            .ok()?
+            .to_zoned(TimeZone::UTC)
+            .datetime();
+        let at = zone.to_ambiguous_zoned(wall).compatible().ok()?.timestamp();
+        if at > t {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// The daemon's schedules (none by default: webhooks only).
@@ -333,7 +369,7 @@ mod tests {
             every.next_after(ts("2026-01-01T00:00:00Z")),
             Some(ts("2026-01-01T00:15:00Z"))
         );
-        let cron = When::cron("move_cron", "0 3 * * *").unwrap();
+        let cron = When::cron("move_cron", "0 3 * * *", TimeZone::UTC).unwrap();
         assert_eq!(
             cron.next_after(ts("2026-01-01T02:59:59Z")),
             Some(ts("2026-01-01T03:00:00Z"))
@@ -344,13 +380,58 @@ mod tests {
         );
     }
 
+    fn zone(name: &str) -> TimeZone {
+        TimeZone::get(name).unwrap_or_else(|e| panic!("{name}: {e} (is tzdata installed?)"))
+    }
+
+    #[test]
+    fn cron_expressions_are_read_on_the_zone_s_wall_clock() {
+        // 03:00 in Tokyo (UTC+9, no DST) is 18:00 UTC the day before.
+        let tokyo = When::cron("move_cron", "0 3 * * *", zone("Asia/Tokyo")).unwrap();
+        assert_eq!(
+            tokyo.next_after(ts("2026-01-01T00:00:00Z")),
+            Some(ts("2026-01-01T18:00:00Z"))
+        );
+        assert_eq!(
+            tokyo.next_after(ts("2026-01-01T18:00:00Z")),
+            Some(ts("2026-01-02T18:00:00Z"))
+        );
+        // New York: 03:00 is 08:00 UTC in winter and 07:00 UTC in summer.
+        let ny = zone("America/New_York");
+        let three = When::cron("move_cron", "0 3 * * *", ny.clone()).unwrap();
+        assert_eq!(
+            three.next_after(ts("2026-01-15T12:00:00Z")),
+            Some(ts("2026-01-16T08:00:00Z"))
+        );
+        assert_eq!(
+            three.next_after(ts("2026-07-15T12:00:00Z")),
+            Some(ts("2026-07-16T07:00:00Z"))
+        );
+        // 02:30 does not exist on 2026-03-08 (02:00 EST -> 03:00 EDT): it runs at 03:30
+        // EDT, once.
+        let skipped = When::cron("move_cron", "30 2 * * *", ny.clone()).unwrap();
+        let first = skipped.next_after(ts("2026-03-08T05:00:00Z")).unwrap();
+        assert_eq!(first, ts("2026-03-08T07:30:00Z"));
+        assert_eq!(skipped.next_after(first), Some(ts("2026-03-09T06:30:00Z")));
+        // 01:30 happens twice on 2026-11-01 (EDT, then EST): it runs once, the first time.
+        let twice = When::cron("move_cron", "30 1 * * *", ny).unwrap();
+        let first = twice.next_after(ts("2026-11-01T04:00:00Z")).unwrap();
+        assert_eq!(first, ts("2026-11-01T05:30:00Z"));
+        assert_eq!(twice.next_after(first), Some(ts("2026-11-02T06:30:00Z")));
+        // From inside the repeated hour, past its first 01:30: the next day's.
+        assert_eq!(
+            twice.next_after(ts("2026-11-01T06:10:00Z")),
+            Some(ts("2026-11-02T06:30:00Z"))
+        );
+    }
+
     #[test]
     fn bad_schedules_say_what_and_how() {
         for bad in ["", "15", "0m", "m", "15x", "-1h"] {
             let e = When::every("sync_every", bad).unwrap_err().to_string();
             assert!(e.contains("sync_every") && e.contains("15m"), "{bad}: {e}");
         }
-        let e = When::cron("move_cron", "every night")
+        let e = When::cron("move_cron", "every night", TimeZone::UTC)
             .unwrap_err()
             .to_string();
         assert!(e.contains("move_cron") && e.contains("0 3 * * *"), "{e}");

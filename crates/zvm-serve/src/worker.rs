@@ -1,15 +1,16 @@
 //! The worker that drains the webhook queue through the engine, one event at a time:
 //! a meeting to copy is asked of Zoom by its uuid and copied (no listing); a meeting that
-//! left the cloud or came back is recorded in the state.
+//! left the cloud is recorded in the state (and leaves the stored listings, so no sync asks
+//! Zoom for it again); one that came back is recorded and copied like a new one.
 //!
-//! An event is marked done only when its work finished; a failed attempt is counted and
+//! The worker yields to the webhook handlers during a burst of events (see [`QUIET`]). An
+//! event is marked done only when its work finished; a failed attempt is counted and
 //! tried again after a delay, up to a budget, then set aside as failed (visible in
 //! `/status`). A stop (SIGTERM) cancels the run in flight: its files keep their `.part`,
 //! the event stays queued, and the next start takes it up again.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
@@ -24,6 +25,16 @@ const IDLE_POLL: Duration = Duration::from_secs(30);
 
 /// Events taken from the queue per look.
 const BATCH: u32 = 64;
+
+/// Webhooks first: when an event wakes the idle worker, it waits until no other event has
+/// arrived for this long before it starts copying...
+const QUIET: Duration = Duration::from_millis(200);
+
+/// ...but no longer than this after the first one. Within a burst of webhooks (Zoom
+/// delivering what it held during an outage, many meetings ending on the hour) every engine
+/// run would share the cores and the state with the handlers that must answer Zoom within
+/// its 3 s; a copy that starts a few seconds later loses nothing.
+const MAX_DEFER: Duration = Duration::from_secs(5);
 
 /// How failed events are tried again.
 #[derive(Debug, Clone, Copy)]
@@ -65,9 +76,10 @@ pub struct Worker {
 
 impl Worker {
     pub async fn run(self) {
-        let mut not_before: HashMap<i64, Instant> = HashMap::new();
         while !self.stop.is_cancelled() {
-            let batch = match self.state.queued_webhooks(BATCH).await {
+            // Events waiting out a failed attempt's delay are left in the state, not
+            // handed out: however many there are, a newer event is never held up by them.
+            let due = match self.state.due_webhooks(BATCH, self.retry.delay).await {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the webhook queue");
@@ -75,19 +87,11 @@ impl Worker {
                     continue;
                 }
             };
-            let now = Instant::now();
-            let due: Vec<WebhookEventRow> = batch
-                .into_iter()
-                .filter(|r| not_before.get(&r.id).is_none_or(|t| *t <= now))
-                .collect();
             if due.is_empty() {
-                let wait = not_before
-                    .values()
-                    .map(|t| t.saturating_duration_since(now))
-                    .min()
-                    .unwrap_or(IDLE_POLL)
-                    .min(IDLE_POLL);
-                self.pause(wait).await;
+                // A new event wakes us; a failed one is due again within its delay.
+                if self.pause(self.retry.delay.min(IDLE_POLL)).await {
+                    self.settle().await;
+                }
                 continue;
             }
             for row in due {
@@ -95,14 +99,10 @@ impl Worker {
                     return;
                 }
                 let result = match self.handle(&row).await {
-                    Handled::Done => {
-                        not_before.remove(&row.id);
-                        self.state.webhook_done(row.id).await
-                    }
+                    Handled::Done => self.state.webhook_done(row.id).await,
                     Handled::Failed(error) => {
                         let give_up = row.attempts + 1 >= self.retry.max_attempts;
                         tracing::warn!(id = row.id, event = %row.event, attempt = row.attempts + 1, give_up, %error, "webhook event's work failed");
-                        not_before.insert(row.id, Instant::now() + self.retry.delay);
                         self.state
                             .webhook_attempt_failed(row.id, &error, give_up)
                             .await
@@ -116,12 +116,29 @@ impl Worker {
         }
     }
 
-    /// Waits for a wake-up, the stop, or `d`.
-    async fn pause(&self, d: Duration) {
+    /// Waits for a wake-up, the stop, or `d`; `true` when a new event woke it.
+    async fn pause(&self, d: Duration) -> bool {
         tokio::select! {
-            () = self.wake.notified() => {}
-            () = self.stop.cancelled() => {}
-            () = tokio::time::sleep(d) => {}
+            () = self.wake.notified() => true,
+            () = self.stop.cancelled() => false,
+            () = tokio::time::sleep(d) => false,
+        }
+    }
+
+    /// Waits while events keep arriving: until none came for [`QUIET`], at most
+    /// [`MAX_DEFER`] in all (see there why).
+    async fn settle(&self) {
+        let until = tokio::time::Instant::now() + MAX_DEFER;
+        loop {
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = self.stop.cancelled() => return,
+                () = tokio::time::sleep(QUIET.min(left)) => return,
+            }
         }
     }
 
@@ -143,14 +160,17 @@ impl Worker {
                 }
             }
             Work::BackInCloud { meeting_uuid } => {
-                match self
+                if let Err(e) = self
                     .state
                     .set_cloud_state(&meeting_uuid, None, CloudState::Present)
                     .await
                 {
-                    Ok(()) => Handled::Done,
-                    Err(e) => Handled::Failed(e.to_string()),
+                    return Handled::Failed(e.to_string());
                 }
+                // Its month's stored listing forgot it when it left (see LeftCloud), so a
+                // scheduled sync would not see it until that month is listed again: copy
+                // now what of it is not here (nothing, when the copy is whole).
+                self.copy(meeting_uuid).await
             }
         }
     }

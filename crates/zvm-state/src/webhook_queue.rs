@@ -115,28 +115,68 @@ fn with_status(
     Ok(row)
 }
 
-impl SqliteState {
-    /// Stores an accepted event as `queued`, unless one with its key is stored already.
-    /// Returns once the row is committed: the caller may then answer Zoom.
-    pub async fn enqueue_webhook(&self, e: &NewWebhookEvent) -> Result<Enqueued, StateError> {
-        let e = e.clone();
-        self.with(move |c, p| {
-            let inserted = c
-                .prepare_cached(&format!(
-                    "INSERT INTO webhook_events (dedup_key, event, meeting_uuid, body, status,
-                        received_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, 'queued', {NOW}, {NOW})
-                     ON CONFLICT(dedup_key) DO NOTHING"
-                ))
-                .and_then(|mut st| {
-                    st.execute(params![e.dedup_key, e.event, e.meeting_uuid, e.body])
-                })
-                .map_err(|err| StateError::from_sqlite(p, err))?;
-            Ok(if inserted == 1 {
-                Enqueued::New(c.last_insert_rowid())
+/// The inserts of [`SqliteState::enqueue_webhooks`], in one immediate transaction.
+fn insert_events(
+    c: &mut rusqlite::Connection,
+    events: &[NewWebhookEvent],
+) -> rusqlite::Result<Vec<Enqueued>> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut out = Vec::with_capacity(events.len());
+    {
+        let mut st = tx.prepare_cached(&format!(
+            "INSERT INTO webhook_events (dedup_key, event, meeting_uuid, body, status,
+                received_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'queued', {NOW}, {NOW})
+             ON CONFLICT(dedup_key) DO NOTHING"
+        ))?;
+        for e in events {
+            let inserted = st.execute(params![e.dedup_key, e.event, e.meeting_uuid, e.body])?;
+            out.push(if inserted == 1 {
+                Enqueued::New(tx.last_insert_rowid())
             } else {
                 Enqueued::Duplicate
-            })
+            });
+        }
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+impl SqliteState {
+    /// Stores an accepted event as `queued`, unless one with its key is stored already.
+    /// Returns once the row is committed durably (see [`Self::enqueue_webhooks`]): the
+    /// caller may then answer Zoom.
+    pub async fn enqueue_webhook(&self, e: &NewWebhookEvent) -> Result<Enqueued, StateError> {
+        let mut done = self.enqueue_webhooks(vec![e.clone()]).await?;
+        done.pop().ok_or_else(|| StateError::Invalid {
+            what: "a batch of one webhook event gave no outcome".into(),
+        })
+    }
+
+    /// Stores accepted events in one transaction (the daemon's group commit: every event
+    /// waiting is written with one commit), each as `queued` unless one with its key is
+    /// stored already, a key twice in `events` included. The outcomes are in the order of
+    /// `events`; all are stored or none.
+    ///
+    /// The commit is made with `synchronous=FULL`: SQLite syncs the WAL to disk before the
+    /// commit returns, so an event the caller then answers 200 survives a power cut, not
+    /// only a crash of the process. The rest of the state keeps `NORMAL` (a lost progress
+    /// row costs a re-check; a lost event would be a recording never copied). Batching is
+    /// what makes the sync affordable: one per batch, not one per event.
+    pub async fn enqueue_webhooks(
+        &self,
+        events: Vec<NewWebhookEvent>,
+    ) -> Result<Vec<Enqueued>, StateError> {
+        self.with(move |c, p| {
+            let err = |e| StateError::from_sqlite(p, e);
+            c.execute_batch("PRAGMA synchronous=FULL").map_err(err)?;
+            let outcome = insert_events(c, &events).map_err(err);
+            // Back to the connection's setting whatever happened; a failure here would
+            // leave only more syncing than needed, never less.
+            let restored = c.execute_batch("PRAGMA synchronous=NORMAL").map_err(err);
+            let outcome = outcome?;
+            restored?;
+            Ok(outcome)
         })
         .await
     }
@@ -150,6 +190,33 @@ impl SqliteState {
                      ORDER BY id LIMIT ?1"
                 ))
                 .and_then(|mut st| st.query_map([limit], event_row)?.collect())
+                .map_err(|e| StateError::from_sqlite(p, e))?;
+            rows.into_iter().map(with_status).collect()
+        })
+        .await
+    }
+
+    /// Up to `limit` queued events whose work is due: first those never tried, oldest
+    /// first, then those whose last failed attempt is at least `retry_delay` old. Events
+    /// waiting out their delay are passed over, and a new event comes before the retries,
+    /// so failing events, however many, never hold up a newer one.
+    pub async fn due_webhooks(
+        &self,
+        limit: u32,
+        retry_delay: std::time::Duration,
+    ) -> Result<Vec<WebhookEventRow>, StateError> {
+        // `updated_at` is written by NOW in the same fixed-width format as this cut-off, so
+        // the text comparison is a time comparison.
+        let cutoff = format!("-{:.3} seconds", retry_delay.as_secs_f64());
+        self.with(move |c, p| {
+            let rows: Vec<(WebhookEventRow, String)> = c
+                .prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE status = 'queued'
+                       AND (attempts = 0
+                            OR updated_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2))
+                     ORDER BY attempts > 0, id LIMIT ?1"
+                ))
+                .and_then(|mut st| st.query_map(params![limit, cutoff], event_row)?.collect())
                 .map_err(|e| StateError::from_sqlite(p, e))?;
             rows.into_iter().map(with_status).collect()
         })
@@ -316,6 +383,74 @@ mod tests {
                 done: 1,
                 failed: 1
             }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_stored_in_order_with_its_duplicates_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite3");
+        let st = SqliteState::open(&path).unwrap();
+        st.enqueue_webhook(&event("old")).await.unwrap();
+        let got = st
+            .enqueue_webhooks(vec![event("a"), event("old"), event("b"), event("a")])
+            .await
+            .unwrap();
+        assert!(matches!(got[0], Enqueued::New(_)), "{got:?}");
+        assert_eq!(got[1], Enqueued::Duplicate, "stored by an earlier batch");
+        assert!(matches!(got[2], Enqueued::New(_)), "{got:?}");
+        assert_eq!(got[3], Enqueued::Duplicate, "twice in one batch");
+        // The rest of the state keeps its own durability setting (1 = NORMAL).
+        let sync: i64 = st
+            .with(|c, p| {
+                c.query_row("PRAGMA synchronous", [], |r| r.get(0))
+                    .map_err(|e| StateError::from_sqlite(p, e))
+            })
+            .await
+            .unwrap();
+        assert_eq!(sync, 1);
+        drop(st);
+        let st = SqliteState::open(&path).unwrap();
+        let keys: Vec<String> = st
+            .queued_webhooks(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.dedup_key)
+            .collect();
+        assert_eq!(keys, ["old", "a", "b"]);
+    }
+
+    #[tokio::test]
+    async fn events_waiting_out_their_retry_delay_are_passed_over() {
+        let st = SqliteState::open_in_memory().unwrap();
+        let mut ids = Vec::new();
+        for k in ["failed-1", "failed-2", "new"] {
+            match st.enqueue_webhook(&event(k)).await.unwrap() {
+                Enqueued::New(id) => ids.push(id),
+                Enqueued::Duplicate => unreachable!(),
+            }
+        }
+        st.webhook_attempt_failed(ids[0], "boom", false)
+            .await
+            .unwrap();
+        st.webhook_attempt_failed(ids[1], "boom", false)
+            .await
+            .unwrap();
+        let keys = |rows: Vec<WebhookEventRow>| -> Vec<String> {
+            rows.into_iter().map(|r| r.dedup_key).collect()
+        };
+        let hour = std::time::Duration::from_secs(3600);
+        // Within their hour: only the new one, even with room for one event only.
+        assert_eq!(keys(st.due_webhooks(1, hour).await.unwrap()), ["new"]);
+        // No delay: all of them, the new one first, then the retries, oldest first.
+        assert_eq!(
+            keys(
+                st.due_webhooks(10, std::time::Duration::ZERO)
+                    .await
+                    .unwrap()
+            ),
+            ["new", "failed-1", "failed-2"]
         );
     }
 
