@@ -1,0 +1,42 @@
+//! The HTTP client every HTTP-based service sends through: reqwest with rustls (certificates
+//! verified against the system's roots), on the same TLS provider as zvm's Zoom client.
+
+use std::sync::OnceLock;
+
+fn builder() -> reqwest::ClientBuilder {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(30))
+}
+
+/// OpenDAL's client.
+fn client() -> reqwest::Client {
+    builder().build().unwrap_or_default()
+}
+
+/// The client of streamed uploads (WebDAV's PUT), one per process: it follows no redirect,
+/// which would turn a PUT into a GET (301/302) or need a body already sent (307/308).
+pub(crate) fn upload_client() -> reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+/// Installs [`client`] as OpenDAL's HTTP transport, once per process (OpenDAL keeps the
+/// first one installed). `opendal::install_default` is not used: without OpenDAL's own
+/// transport feature it installs none, and with it it brings another TLS provider.
+pub(crate) fn install() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        opendal::HttpTransporter::install_default(
+            opendal_http_transport_reqwest::ReqwestTransport::new(client()),
+        );
+    });
+}
