@@ -67,6 +67,9 @@ pub struct ObjectSettings {
     /// Write to `<key>.part` and rename on completion (services where a file being
     /// written is visible under its name).
     pub staging: bool,
+    /// After the rename, wait until the file can be read under its final name (see
+    /// [`await_readable`]).
+    pub await_readable: bool,
     /// Longest key the service accepts, in bytes, and the length of the prefix every key
     /// gets (counted against it).
     pub key_limit: usize,
@@ -145,6 +148,7 @@ impl ObjectDestination {
     }
 
     /// Uploads through `starter` instead of OpenDAL's writer.
+    #[cfg(feature = "webdav")]
     pub(crate) fn with_starter(mut self, starter: Arc<dyn StartUpload>) -> Self {
         self.starter = Some(starter);
         self
@@ -202,9 +206,62 @@ fn staged_name(key: &str) -> String {
 /// Best effort: tells the service to drop an upload's parts, and removes a staged file.
 async fn abort(op: &Operator, mut u: Upload) {
     u.sink.abort().await;
-    if let Some(staged) = &u.staged_at {
-        let _ = op.delete(staged).await;
+    let staged = u.staged_at.take();
+    // The writer goes first: on SFTP dropping it is what closes the file.
+    drop(u);
+    if let Some(staged) = staged {
+        let _ = remove(op, &staged, true).await;
     }
+}
+
+/// Times a renamed file is looked for before it counts as missing.
+const READABLE_ATTEMPTS: u32 = 40;
+
+/// Waits until `path` can be opened and read. OpenDAL's SFTP writer sends the close of a
+/// file without waiting for it, and a server that stores a file only on its close while
+/// answering `stat` from what it was told (rclone's `serve sftp`) reports the renamed file
+/// before it can be read: it counts as stored only once its first byte reads back. Servers
+/// that write as they go (OpenSSH) answer on the first attempt.
+async fn await_readable(op: &Operator, path: &str, size: u64) -> opendal::Result<()> {
+    if size == 0 {
+        return Ok(());
+    }
+    let mut last = None;
+    for _ in 0..READABLE_ATTEMPTS {
+        match op.read_with(path).range(0..1).await {
+            Ok(b) if b.len() == 1 => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => last = Some(e),
+            Err(e) => return Err(e),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Err(last
+        .unwrap_or_else(|| opendal::Error::new(ErrorKind::Unexpected, "the file reads back empty"))
+        .set_temporary())
+}
+
+/// Times a file service is asked again to remove a file that came back.
+const REMOVE_ATTEMPTS: u32 = 20;
+
+/// Removes `path`. On file services (`recheck`) it is then looked for, and removed again if
+/// it is back: OpenDAL's SFTP writer closes a file without waiting for the server, and a
+/// server that runs requests in parallel and only writes a file out on its close (rclone's
+/// `serve sftp`) may apply that close after the removal, bringing the file back.
+async fn remove(op: &Operator, path: &str, recheck: bool) -> opendal::Result<()> {
+    op.delete(path).await?;
+    if !recheck {
+        return Ok(());
+    }
+    for _ in 0..REMOVE_ATTEMPTS {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        match op.stat(path).await {
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+            Ok(_) => op.delete(path).await?,
+        }
+    }
+    Ok(())
 }
 
 /// Renames `from` to `to`, replacing `to`. Services whose rename refuses an existing target
@@ -236,6 +293,20 @@ impl Destination for ObjectDestination {
             PROBE_COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let location = self.location(&probe);
+        if self.settings.staging {
+            // A folder, not a file: its creation and removal leave no open file whose late
+            // close could bring it back (see `remove`).
+            let dir = format!("{probe}/");
+            self.op
+                .create_dir(&dir)
+                .await
+                .map_err(|e| errors::of("create a test folder at", &location, &e))?;
+            return self
+                .op
+                .delete(&dir)
+                .await
+                .map_err(|e| errors::of("remove the test folder", &location, &e));
+        }
         self.op
             .write(&probe, Bytes::from_static(b"zvm"))
             .await
@@ -330,6 +401,7 @@ impl Destination for ObjectDestination {
         };
         Ok(Box::new(ObjectPartial {
             op: self.op.clone(),
+            settings: self.settings.clone(),
             uploads: self.uploads.clone(),
             key,
             location,
@@ -358,7 +430,13 @@ impl Destination for ObjectDestination {
             .map_err(|e| errors::of("write", &location, &e))?;
         rename_replacing(&self.op, &staged, &key)
             .await
-            .map_err(|e| errors::of("rename into place", &location, &e))
+            .map_err(|e| errors::of("rename into place", &location, &e))?;
+        if self.settings.await_readable {
+            await_readable(&self.op, &key, bytes.len() as u64)
+                .await
+                .map_err(|e| errors::of("read back", &location, &e))?;
+        }
+        Ok(())
     }
 
     async fn sha256_final(&self, rel: &str) -> Result<String, DestError> {
@@ -395,8 +473,7 @@ impl Destination for ObjectDestination {
         }
         if self.settings.staging {
             // Also one an earlier run left behind (deleting an absent file succeeds).
-            self.op
-                .delete(&staged_name(&key))
+            remove(&self.op, &staged_name(&key), true)
                 .await
                 .map_err(|e| errors::of("remove the partial", &self.location(rel), &e))?;
         }
@@ -412,6 +489,7 @@ impl Destination for ObjectDestination {
 /// module docs); an error of the service ends it.
 struct ObjectPartial {
     op: Operator,
+    settings: Arc<ObjectSettings>,
     uploads: Arc<Uploads>,
     key: String,
     location: String,
@@ -533,20 +611,34 @@ impl PartialFile for ObjectPartial {
             abort(&self.op, u).await;
             return Err(err);
         }
+        // The writer goes now: OpenDAL's SFTP writer closes the file only when dropped (and
+        // without waiting for the server), so it must not stay open while the file is
+        // checked and renamed.
+        let Upload {
+            sink,
+            hasher,
+            staged_at,
+        } = u;
+        drop(sink);
         // The proof: what the service now holds, asked anew. A staged file is checked before
         // it takes the final name, and again under it.
-        let written_to = u.staged_at.clone().unwrap_or_else(|| self.key.clone());
+        let written_to = staged_at.clone().unwrap_or_else(|| self.key.clone());
         let meta = self.prove_size(&written_to, expected_size).await?;
-        if let Some(staged) = &u.staged_at {
+        if let Some(staged) = &staged_at {
             if let Err(e) = rename_replacing(&self.op, staged, &self.key).await {
                 let err = errors::of("rename into place", &self.location, &e);
                 self.discard(staged).await;
                 return Err(err);
             }
             self.prove_size(&self.key, expected_size).await?;
+            if self.settings.await_readable {
+                await_readable(&self.op, &self.key, expected_size)
+                    .await
+                    .map_err(|e| errors::of("read back", &self.location, &e))?;
+            }
             return Ok(expected_size);
         }
-        if let Some(hasher) = &u.hasher
+        if let Some(hasher) = &hasher
             && let Some(etag) = meta.etag().and_then(md5_shaped)
         {
             let want = hasher.expected_etag();

@@ -105,6 +105,7 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
             verify_etag: u.verify_etag,
             // A multipart upload appears whole on completion, atomically.
             staging: false,
+            await_readable: false,
             key_limit: S3_KEY_LIMIT,
             prefix_len,
         },

@@ -72,6 +72,7 @@ pub(crate) fn open(u: &SftpUrl, creds: &RemoteCredentials) -> Result<ObjectDesti
             part_size: WRITE_CHUNK,
             verify_etag: false,
             staging: true,
+            await_readable: true,
             key_limit: PATH_LIMIT,
             prefix_len: u.path.len() + 1,
         },

@@ -107,6 +107,7 @@ pub(crate) fn open(
             part_size: crate::url::S3_MIN_PART,
             verify_etag: false,
             staging: true,
+            await_readable: false,
             key_limit: PATH_LIMIT,
             prefix_len,
         },

@@ -36,8 +36,12 @@ async fn conformance_against_an_sftp_server() {
             f.starts_with("zoom/recordings/"),
             "{f} is outside the folder"
         );
+        // The suite leaves two uploads unfinished on purpose (a refused resume, a size
+        // mismatch), as it leaves their `.part` on a local disk; any other is a leftover.
+        let unfinished = ["beyond/x.bin.part", "mismatch/short.mp4.part"];
         assert!(
-            !f.ends_with(".part") && !f.contains(".zvm-write-probe"),
+            (!f.ends_with(".part") || unfinished.iter().any(|u| f.ends_with(u)))
+                && !f.contains(".zvm-write-probe"),
             "{f} was left behind"
         );
     }

@@ -195,6 +195,9 @@ pub enum Mode {
 
 struct ProxyState {
     upstream: String,
+    /// The proxy's own address: WebDAV's `Destination` header (MOVE) names it, and the
+    /// server must be given its own address there instead.
+    own: String,
     mode: Mutex<Mode>,
     upload_bytes: AtomicU64,
     uploads: AtomicU64,
@@ -210,8 +213,13 @@ pub struct Proxy {
 
 impl Proxy {
     pub async fn start(upstream: &str, mode: Mode) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the proxy");
+        let addr: SocketAddr = listener.local_addr().expect("proxy address");
         let state = Arc::new(ProxyState {
             upstream: upstream.to_string(),
+            own: format!("http://{addr}"),
             mode: Mutex::new(mode),
             upload_bytes: AtomicU64::new(0),
             uploads: AtomicU64::new(0),
@@ -221,10 +229,6 @@ impl Proxy {
         let app = axum::Router::new()
             .fallback(forward)
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the proxy");
-        let addr: SocketAddr = listener.local_addr().expect("proxy address");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -305,7 +309,10 @@ async fn forward(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
         .client
         .request(parts.method.clone(), format!("{}{path}", st.upstream));
     for (k, v) in &parts.headers {
-        if k != "host" && k != "content-length" && k != "transfer-encoding" {
+        if k == "destination" {
+            let to = v.to_str().unwrap_or("").replacen(&st.own, &st.upstream, 1);
+            out = out.header(k, to);
+        } else if k != "host" && k != "content-length" && k != "transfer-encoding" {
             out = out.header(k, v);
         }
     }
