@@ -1,6 +1,7 @@
 //! The destination a run writes to, from what the user gave: a folder, or a URL such as
-//! `s3://bucket/prefix?endpoint=...` for the services this build supports (the `s3` feature;
-//! see `zvm-dest-opendal`). Every front end opens it here, so a bad URL or missing
+//! `s3://bucket/prefix?endpoint=...`, `webdavs://host/path` or `sftp://user@host/path` for
+//! the services this build supports (the `s3`, `webdav` and `sftp` features; see
+//! `zvm-dest-opendal`). Every front end opens it here, so a bad URL or missing
 //! credentials read the same everywhere.
 
 use std::path::Path;
@@ -42,7 +43,8 @@ pub fn check_destination(given: &Path) -> Result<DestinationKind, UrlError> {
 }
 
 /// Opens `given`: a URL when it starts with `scheme://`, else a folder. Credentials of
-/// remote services come from their usual environment variables (AWS_ACCESS_KEY_ID, ...).
+/// remote services come from their usual places (AWS_ACCESS_KEY_ID, ...,
+/// ZVM_WEBDAV_USER/ZVM_WEBDAV_PASSWORD, ssh's own keys and agent for SFTP).
 /// Nothing is contacted yet; the engine's first step checks the destination is writable.
 pub fn open_destination(given: &Path) -> Result<Arc<dyn Destination>, Failure> {
     let text = given.to_string_lossy();

@@ -1,6 +1,8 @@
 //! Destinations beyond the local disk, on Apache OpenDAL: S3 and S3-compatible storage
-//! (MinIO, Ceph, R2, Wasabi, ...) now, each service behind its own Cargo feature so that the
-//! core of zvm builds without them. A destination is a URL (`s3://bucket/prefix?...`),
+//! (MinIO, Ceph, R2, Wasabi, ...), WebDAV and SFTP, each service behind its own Cargo
+//! feature (`s3`, `webdav`, `sftp`) so that the core of zvm builds without them. A
+//! destination is a URL (`s3://bucket/prefix?...`, `webdavs://host/path`,
+//! `sftp://user@host/path`),
 //! parsed by [`DestUrl::parse`] and opened by [`open`] into an `Arc<dyn Destination>` the
 //! engine writes through like the local disk.
 //!
@@ -8,11 +10,12 @@
 //! large build, and the engine, the state and their tests depend on `zvm-dest`; keeping them
 //! here means only the binaries that ask for a remote destination compile them.
 //!
-//! Uploads stream: bytes go from the download to the service in parts (S3 multipart), with
-//! no temporary file on the local disk and a bounded number of parts in memory per file
-//! (see [`object`]). A file appears under its final name only when the service completes
-//! the upload, which S3 does atomically; it is then read back (size, and the ETag where it
-//! is an MD5) before the engine may call it verified.
+//! Uploads stream: bytes go from the download to the service in parts (S3 multipart), in a
+//! chunked PUT (WebDAV) or in SFTP writes, with no temporary file on the local disk and a
+//! bounded amount in memory per file (see [`object`]). A file appears under its final name
+//! only when complete: S3 completes an upload atomically; WebDAV and SFTP files are written
+//! as `<name>.part` and renamed. It is then read back (size, and S3's ETag where it is an
+//! MD5) before the engine may call it verified.
 
 #[cfg(feature = "object-store")]
 mod errors;
@@ -20,16 +23,24 @@ mod errors;
 mod etag;
 #[cfg(feature = "object-store")]
 pub mod object;
+#[cfg(feature = "object-store")]
+mod sink;
+#[cfg(feature = "object-store")]
+mod transport;
 mod url;
 
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "sftp")]
+mod sftp;
+#[cfg(feature = "webdav")]
+mod webdav;
 
 use std::sync::Arc;
 
 use zvm_dest::Destination;
 
-pub use url::{DestUrl, RemoteCredentials, UrlError, is_remote};
+pub use url::{DestUrl, RemoteCredentials, SftpUrl, UrlError, WebdavUrl, is_remote};
 
 #[cfg(feature = "object-store")]
 pub use object::ObjectDestination;
@@ -42,6 +53,10 @@ pub fn open(url: &DestUrl, creds: &RemoteCredentials) -> Result<Arc<dyn Destinat
     match url {
         #[cfg(feature = "s3")]
         DestUrl::S3(s) => Ok(Arc::new(s3::open(s, creds)?)),
+        #[cfg(feature = "webdav")]
+        DestUrl::Webdav(w) => Ok(Arc::new(webdav::open(w, creds)?)),
+        #[cfg(feature = "sftp")]
+        DestUrl::Sftp(s) => Ok(Arc::new(sftp::open(s, creds)?)),
         #[allow(unreachable_patterns)]
         other => Err(UrlError::NotBuiltIn {
             scheme: other.scheme(),
@@ -49,14 +64,36 @@ pub fn open(url: &DestUrl, creds: &RemoteCredentials) -> Result<Arc<dyn Destinat
     }
 }
 
-#[cfg(all(test, not(feature = "s3")))]
+#[cfg(all(test, not(all(feature = "s3", feature = "webdav", feature = "sftp"))))]
 mod tests {
-    #[test]
-    fn a_build_without_s3_says_how_to_get_it() {
-        let url = super::DestUrl::parse("s3://b/p").expect("a valid URL");
+    /// A build without a service's feature refuses its URLs saying which feature to build.
+    fn refused_with(url: &str, feature: &str) {
+        let url = super::DestUrl::parse(url).expect("a valid URL");
         let e = super::open(&url, &super::RemoteCredentials::default())
             .err()
             .expect("refused");
-        assert!(e.to_string().contains("--features s3"), "{e}");
+        assert!(
+            e.to_string().contains(&format!("--features {feature}")),
+            "{e}"
+        );
+    }
+
+    #[cfg(not(feature = "s3"))]
+    #[test]
+    fn a_build_without_s3_says_how_to_get_it() {
+        refused_with("s3://b/p", "s3");
+    }
+
+    #[cfg(not(feature = "webdav"))]
+    #[test]
+    fn a_build_without_webdav_says_how_to_get_it() {
+        refused_with("webdavs://h/p", "webdav");
+        refused_with("webdav://127.0.0.1/p", "webdav");
+    }
+
+    #[cfg(not(feature = "sftp"))]
+    #[test]
+    fn a_build_without_sftp_says_how_to_get_it() {
+        refused_with("sftp://u@h/p", "sftp");
     }
 }

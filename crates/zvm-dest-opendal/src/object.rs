@@ -1,4 +1,6 @@
-//! [`ObjectDestination`]: a [`Destination`] on an object store reached through OpenDAL.
+//! [`ObjectDestination`]: a [`Destination`] on a storage service reached through OpenDAL:
+//! an object store (S3), or a file service (WebDAV, SFTP) where a file is written under a
+//! temporary name and renamed (see "Staging" below).
 //!
 //! An object cannot be appended to or cut, and the bytes of a multipart upload in progress
 //! cannot be read back, so the `.part` of the local disk becomes an upload in progress:
@@ -22,6 +24,14 @@
 //!   service: the size must be the expected one and, where the ETag is an MD5, it must be
 //!   the one computed from the bytes sent. A mismatch removes the object and is an error
 //!   the engine retries, so the state never calls an unproven object verified.
+//!
+//! Staging (WebDAV, SFTP): a file written to those services is visible, growing, under the
+//! name it is written to, so the bytes go to `<key>.part`, and `finalize` checks that
+//! file's size, renames it to the final name (replacing: WebDAV `MOVE` with `Overwrite: T`,
+//! SFTP's `posix-rename`, else remove and rename) and reads the final file's size back.
+//! Those services offer no checksum, so the proof is the size (and `--verify-hash`'s
+//! SHA-256 read back). An abandoned upload's `.part` is removed; one a crash left behind is
+//! overwritten when the file starts over.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -37,6 +47,7 @@ use zvm_dest::{DestError, Destination, PartialFile, validate_rel};
 
 use crate::errors;
 use crate::etag::{PartHasher, md5_shaped};
+use crate::sink::{StartUpload, UploadSink};
 
 /// HEADs in flight at once when the planner asks for the sizes of many files.
 const STAT_CONCURRENCY: usize = 16;
@@ -53,6 +64,12 @@ pub struct ObjectSettings {
     pub part_size: usize,
     /// Compare the ETag with the MD5 computed from the bytes sent.
     pub verify_etag: bool,
+    /// Write to `<key>.part` and rename on completion (services where a file being
+    /// written is visible under its name).
+    pub staging: bool,
+    /// After the rename, wait until the file can be read under its final name (see
+    /// [`await_readable`]).
+    pub await_readable: bool,
     /// Longest key the service accepts, in bytes, and the length of the prefix every key
     /// gets (counted against it).
     pub key_limit: usize,
@@ -64,6 +81,9 @@ pub struct ObjectDestination {
     op: Operator,
     settings: Arc<ObjectSettings>,
     uploads: Arc<Uploads>,
+    /// How an upload is started where OpenDAL's writer does not stream (WebDAV's holds the
+    /// whole file in memory); `None`: OpenDAL's writer.
+    starter: Option<Arc<dyn StartUpload>>,
 }
 
 /// Uploads in progress in this process, by key.
@@ -110,8 +130,11 @@ impl Slot {
 }
 
 struct Upload {
-    writer: opendal::Writer,
-    hasher: PartHasher,
+    sink: Box<dyn UploadSink>,
+    /// The parts' MD5s, when an ETag is to be checked.
+    hasher: Option<PartHasher>,
+    /// The temporary name the bytes go to (staging), removed if the upload is abandoned.
+    staged_at: Option<String>,
 }
 
 impl ObjectDestination {
@@ -120,7 +143,15 @@ impl ObjectDestination {
             op,
             settings: Arc::new(settings),
             uploads: Arc::default(),
+            starter: None,
         }
+    }
+
+    /// Uploads through `starter` instead of OpenDAL's writer.
+    #[cfg(feature = "webdav")]
+    pub(crate) fn with_starter(mut self, starter: Arc<dyn StartUpload>) -> Self {
+        self.starter = Some(starter);
+        self
     }
 
     /// The key of `rel` under the root, after validation and the service's length limit.
@@ -143,23 +174,110 @@ impl ObjectDestination {
     }
 
     async fn start_upload(&self, key: &str, rel: &str) -> Result<Upload, DestError> {
-        let writer = self
-            .op
-            .writer_with(key)
-            .chunk(self.settings.part_size)
-            .concurrent(1)
-            .await
-            .map_err(|e| errors::of("start an upload to", &self.location(rel), &e))?;
+        let staged_at = self.settings.staging.then(|| staged_name(key));
+        let target = staged_at.as_deref().unwrap_or(key);
+        let sink: Box<dyn UploadSink> = match &self.starter {
+            Some(s) => s.start(target).await,
+            None => self
+                .op
+                .writer_with(target)
+                .chunk(self.settings.part_size)
+                .concurrent(1)
+                .await
+                .map(|w| Box::new(w) as Box<dyn UploadSink>),
+        }
+        .map_err(|e| errors::of("start an upload to", &self.location(rel), &e))?;
         Ok(Upload {
-            writer,
-            hasher: PartHasher::new(self.settings.part_size),
+            sink,
+            hasher: self
+                .settings
+                .verify_etag
+                .then(|| PartHasher::new(self.settings.part_size)),
+            staged_at,
         })
     }
 }
 
-/// Best effort: tells the service to drop an upload's parts.
-async fn abort(mut u: Upload) {
-    let _ = u.writer.abort().await;
+/// Where a staged upload of `key` is written until it is complete.
+fn staged_name(key: &str) -> String {
+    format!("{key}{}", zvm_dest::PART_SUFFIX)
+}
+
+/// Best effort: tells the service to drop an upload's parts, and removes a staged file.
+async fn abort(op: &Operator, mut u: Upload) {
+    u.sink.abort().await;
+    let staged = u.staged_at.take();
+    // The writer goes first: on SFTP dropping it is what closes the file.
+    drop(u);
+    if let Some(staged) = staged {
+        let _ = remove(op, &staged, true).await;
+    }
+}
+
+/// Times a renamed file is looked for before it counts as missing.
+const READABLE_ATTEMPTS: u32 = 40;
+
+/// Waits until `path` can be opened and read. OpenDAL's SFTP writer sends the close of a
+/// file without waiting for it, and a server that stores a file only on its close while
+/// answering `stat` from what it was told (rclone's `serve sftp`) reports the renamed file
+/// before it can be read: it counts as stored only once its first byte reads back. Servers
+/// that write as they go (OpenSSH) answer on the first attempt.
+async fn await_readable(op: &Operator, path: &str, size: u64) -> opendal::Result<()> {
+    if size == 0 {
+        return Ok(());
+    }
+    let mut last = None;
+    for _ in 0..READABLE_ATTEMPTS {
+        match op.read_with(path).range(0..1).await {
+            Ok(b) if b.len() == 1 => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => last = Some(e),
+            Err(e) => return Err(e),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Err(last
+        .unwrap_or_else(|| opendal::Error::new(ErrorKind::Unexpected, "the file reads back empty"))
+        .set_temporary())
+}
+
+/// Times a file service is asked again to remove a file that came back.
+const REMOVE_ATTEMPTS: u32 = 20;
+
+/// Removes `path`. On file services (`recheck`) it is then looked for, and removed again if
+/// it is back: OpenDAL's SFTP writer closes a file without waiting for the server, and a
+/// server that runs requests in parallel and only writes a file out on its close (rclone's
+/// `serve sftp`) may apply that close after the removal, bringing the file back.
+async fn remove(op: &Operator, path: &str, recheck: bool) -> opendal::Result<()> {
+    op.delete(path).await?;
+    if !recheck {
+        return Ok(());
+    }
+    for _ in 0..REMOVE_ATTEMPTS {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        match op.stat(path).await {
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+            Ok(_) => op.delete(path).await?,
+        }
+    }
+    Ok(())
+}
+
+/// Renames `from` to `to`, replacing `to`. Services whose rename refuses an existing target
+/// (SFTP servers without `posix-rename`) get it removed first: the old file there is being
+/// replaced anyway, and the new one is complete and checked.
+async fn rename_replacing(op: &Operator, from: &str, to: &str) -> opendal::Result<()> {
+    match op.rename(from, to).await {
+        Ok(()) => Ok(()),
+        Err(first) => match op.stat(to).await {
+            Ok(_) => {
+                op.delete(to).await?;
+                op.rename(from, to).await
+            }
+            Err(_) => Err(first),
+        },
+    }
 }
 
 #[async_trait]
@@ -175,6 +293,20 @@ impl Destination for ObjectDestination {
             PROBE_COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let location = self.location(&probe);
+        if self.settings.staging {
+            // A folder, not a file: its creation and removal leave no open file whose late
+            // close could bring it back (see `remove`).
+            let dir = format!("{probe}/");
+            self.op
+                .create_dir(&dir)
+                .await
+                .map_err(|e| errors::of("create a test folder at", &location, &e))?;
+            return self
+                .op
+                .delete(&dir)
+                .await
+                .map_err(|e| errors::of("remove the test folder", &location, &e));
+        }
         self.op
             .write(&probe, Bytes::from_static(b"zvm"))
             .await
@@ -228,7 +360,7 @@ impl Destination for ObjectDestination {
             if let Some(old) = self.uploads.remove(&key)
                 && let Some(u) = old.take()
             {
-                abort(u).await;
+                abort(&self.op, u).await;
             }
             let upload = self.start_upload(&key, rel).await?;
             let slot = Arc::new(Slot {
@@ -281,12 +413,30 @@ impl Destination for ObjectDestination {
 
     async fn write_atomic(&self, rel: &str, bytes: &[u8]) -> Result<(), DestError> {
         let key = self.key(rel)?;
-        // One PUT: the object is replaced whole or not at all.
+        let location = self.location(rel);
+        if !self.settings.staging {
+            // One PUT: the object is replaced whole or not at all.
+            return self
+                .op
+                .write(&key, bytes.to_vec())
+                .await
+                .map(drop)
+                .map_err(|e| errors::of("write", &location, &e));
+        }
+        let staged = staged_name(&key);
         self.op
-            .write(&key, bytes.to_vec())
+            .write(&staged, bytes.to_vec())
             .await
-            .map(drop)
-            .map_err(|e| errors::of("write", &self.location(rel), &e))
+            .map_err(|e| errors::of("write", &location, &e))?;
+        rename_replacing(&self.op, &staged, &key)
+            .await
+            .map_err(|e| errors::of("rename into place", &location, &e))?;
+        if self.settings.await_readable {
+            await_readable(&self.op, &key, bytes.len() as u64)
+                .await
+                .map_err(|e| errors::of("read back", &location, &e))?;
+        }
+        Ok(())
     }
 
     async fn sha256_final(&self, rel: &str) -> Result<String, DestError> {
@@ -319,7 +469,13 @@ impl Destination for ObjectDestination {
         if let Some(slot) = self.uploads.remove(&key)
             && let Some(u) = slot.take()
         {
-            abort(u).await;
+            abort(&self.op, u).await;
+        }
+        if self.settings.staging {
+            // Also one an earlier run left behind (deleting an absent file succeeds).
+            remove(&self.op, &staged_name(&key), true)
+                .await
+                .map_err(|e| errors::of("remove the partial", &self.location(rel), &e))?;
         }
         Ok(())
     }
@@ -358,13 +514,38 @@ impl ObjectPartial {
     async fn give_up(&mut self) {
         self.uploads.remove_if(&self.key, &self.slot);
         if let Some(u) = self.upload.take() {
-            abort(u).await;
+            abort(&self.op, u).await;
         }
     }
 
     /// Removes an object that failed its proof (best effort: the error says why anyway).
-    async fn discard_object(&self) {
-        let _ = self.op.delete(&self.key).await;
+    async fn discard(&self, name: &str) {
+        let _ = self.op.delete(name).await;
+    }
+
+    /// Reads back the size of what the service holds under `name`; a different size removes
+    /// it and is a mismatch (the file is uploaded again).
+    async fn prove_size(
+        &self,
+        name: &str,
+        expected_size: u64,
+    ) -> Result<opendal::Metadata, DestError> {
+        let meta = self
+            .op
+            .stat(name)
+            .await
+            .map_err(|e| errors::of("check the uploaded", &self.location, &e))?;
+        if meta.content_length() != expected_size {
+            self.discard(name).await;
+            return Err(DestError::RemoteMismatch {
+                location: self.location.clone(),
+                detail: format!(
+                    "the service holds {} bytes where {expected_size} were sent",
+                    meta.content_length()
+                ),
+            });
+        }
+        Ok(meta)
     }
 }
 
@@ -390,8 +571,10 @@ impl PartialFile for ObjectPartial {
         let Some(u) = self.upload.as_mut() else {
             return Err(self.ended());
         };
-        u.hasher.update(&data);
-        if let Err(e) = u.writer.write(data).await {
+        if let Some(h) = u.hasher.as_mut() {
+            h.update(&data);
+        }
+        if let Err(e) = u.sink.write(data).await {
             let err = errors::of("upload", &self.location, &e);
             self.give_up().await;
             return Err(err);
@@ -423,33 +606,44 @@ impl PartialFile for ObjectPartial {
             return Err(self.ended());
         };
         self.uploads.remove_if(&self.key, &self.slot);
-        if let Err(e) = u.writer.close().await {
+        if let Err(e) = u.sink.close().await {
             let err = errors::of("complete the upload of", &self.location, &e);
-            abort(u).await;
+            abort(&self.op, u).await;
             return Err(err);
         }
-        // The proof: what the service now holds under the key, asked anew.
-        let meta = self
-            .op
-            .stat(&self.key)
-            .await
-            .map_err(|e| errors::of("check the uploaded", &self.location, &e))?;
-        if meta.content_length() != expected_size {
-            self.discard_object().await;
-            return Err(DestError::RemoteMismatch {
-                location: self.location.clone(),
-                detail: format!(
-                    "the service holds {} bytes where {expected_size} were sent",
-                    meta.content_length()
-                ),
-            });
+        // The writer goes now: OpenDAL's SFTP writer closes the file only when dropped (and
+        // without waiting for the server), so it must not stay open while the file is
+        // checked and renamed.
+        let Upload {
+            sink,
+            hasher,
+            staged_at,
+        } = u;
+        drop(sink);
+        // The proof: what the service now holds, asked anew. A staged file is checked before
+        // it takes the final name, and again under it.
+        let written_to = staged_at.clone().unwrap_or_else(|| self.key.clone());
+        let meta = self.prove_size(&written_to, expected_size).await?;
+        if let Some(staged) = &staged_at {
+            if let Err(e) = rename_replacing(&self.op, staged, &self.key).await {
+                let err = errors::of("rename into place", &self.location, &e);
+                self.discard(staged).await;
+                return Err(err);
+            }
+            self.prove_size(&self.key, expected_size).await?;
+            if self.settings.await_readable {
+                await_readable(&self.op, &self.key, expected_size)
+                    .await
+                    .map_err(|e| errors::of("read back", &self.location, &e))?;
+            }
+            return Ok(expected_size);
         }
-        if self.settings.verify_etag
+        if let Some(hasher) = &hasher
             && let Some(etag) = meta.etag().and_then(md5_shaped)
         {
-            let want = u.hasher.expected_etag();
+            let want = hasher.expected_etag();
             if etag != want {
-                self.discard_object().await;
+                self.discard(&self.key).await;
                 return Err(DestError::RemoteMismatch {
                     location: self.location.clone(),
                     detail: format!(

@@ -85,7 +85,7 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
         _ => return Err(UrlError::MissingCredentials { url: name }),
     }
 
-    install_transport();
+    crate::transport::install();
     let op = Operator::new(b)
         .map_err(|e| UrlError::Setup {
             url: name.clone(),
@@ -103,28 +103,11 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
             name,
             part_size: u.part_size.unwrap_or(DEFAULT_PART_SIZE),
             verify_etag: u.verify_etag,
+            // A multipart upload appears whole on completion, atomically.
+            staging: false,
+            await_readable: false,
             key_limit: S3_KEY_LIMIT,
             prefix_len,
         },
     ))
-}
-
-/// OpenDAL's HTTP client: reqwest with rustls (certificates verified, the system's roots),
-/// on the same TLS provider as zvm's Zoom client. Installed once per process; OpenDAL keeps
-/// the first one installed. `opendal::install_default` is not used: without OpenDAL's own
-/// transport feature it installs none, and with it it brings another TLS provider.
-fn install_transport() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if rustls::crypto::CryptoProvider::get_default().is_none() {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        }
-        let client = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(30))
-            .build()
-            .unwrap_or_default();
-        opendal::HttpTransporter::install_default(
-            opendal_http_transport_reqwest::ReqwestTransport::new(client),
-        );
-    });
 }

@@ -6,10 +6,7 @@ use percent_encoding::percent_decode_str;
 
 /// Schemes zvm knows of. Only those with a `DestUrl` variant are written to; the others are
 /// recognised so that the error says "not yet" instead of "unknown".
-const PLANNED: [&str; 7] = [
-    "webdav", "webdavs", "sftp", "azblob", "gcs", "gdrive", "onedrive",
-];
-const PLANNED_TOO: [&str; 1] = ["dropbox"];
+const PLANNED: [&str; 5] = ["azblob", "gcs", "gdrive", "onedrive", "dropbox"];
 
 /// S3 allows part numbers 1..=10 000 and parts of at least 5 MiB (but the last).
 pub const S3_MIN_PART: usize = 5 * 1024 * 1024;
@@ -21,6 +18,10 @@ pub const S3_MAX_PART: usize = 5 * 1024 * 1024 * 1024;
 pub enum DestUrl {
     /// `s3://bucket/prefix?endpoint=...&region=...&part_size=...&verify_etag=...`
     S3(S3Url),
+    /// `webdavs://host[:port]/path` (HTTPS), or `webdav://` (plain HTTP, this machine only).
+    Webdav(WebdavUrl),
+    /// `sftp://[user@]host[:port]/path?key=...&known_hosts=...`
+    Sftp(SftpUrl),
 }
 
 impl DestUrl {
@@ -33,9 +34,9 @@ impl DestUrl {
         let scheme = scheme.to_ascii_lowercase();
         match scheme.as_str() {
             "s3" => S3Url::parse(text).map(DestUrl::S3),
-            s if PLANNED.contains(&s) || PLANNED_TOO.contains(&s) => {
-                Err(UrlError::NotYetSupported { scheme })
-            }
+            "webdav" | "webdavs" => WebdavUrl::parse(text).map(DestUrl::Webdav),
+            "sftp" => SftpUrl::parse(text).map(DestUrl::Sftp),
+            s if PLANNED.contains(&s) => Err(UrlError::NotYetSupported { scheme }),
             _ => Err(UrlError::UnknownScheme { scheme }),
         }
     }
@@ -44,6 +45,9 @@ impl DestUrl {
     pub fn scheme(&self) -> String {
         match self {
             DestUrl::S3(_) => "s3".into(),
+            // One feature builds both.
+            DestUrl::Webdav(_) => "webdav".into(),
+            DestUrl::Sftp(_) => "sftp".into(),
         }
     }
 }
@@ -170,6 +174,196 @@ impl S3Url {
     }
 }
 
+/// `webdavs://host[:port]/path` or `webdav://host[:port]/path`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebdavUrl {
+    /// `https://host[:port]`, or `http://...` for a server on this machine.
+    pub endpoint: String,
+    /// The folder on the server, without leading or trailing `/` (may be empty).
+    pub path: String,
+}
+
+impl WebdavUrl {
+    fn parse(text: &str) -> Result<WebdavUrl, UrlError> {
+        let bad = |reason: String| UrlError::Invalid {
+            url: redact(text),
+            reason,
+        };
+        let (u, path) = parse_with_path(text).map_err(bad)?;
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err(bad(
+                "credentials do not belong in the URL (other users can see command lines): set ZVM_WEBDAV_USER and ZVM_WEBDAV_PASSWORD in the environment instead".into(),
+            ));
+        }
+        if let Some((k, _)) = u.query_pairs().next() {
+            return Err(bad(format!(
+                "unknown option {:?}; webdav:// takes no options",
+                k.as_ref()
+            )));
+        }
+        let host = u
+            .host()
+            .ok_or_else(|| bad("no server: write it as webdavs://HOST/path".into()))?;
+        let tls = u.scheme().eq_ignore_ascii_case("webdavs");
+        // A password sent over plain HTTP can be read by anyone on the way: only a server on
+        // this machine may be reached without TLS.
+        if !tls && !is_loopback(&host) {
+            return Err(bad(format!(
+                "webdav:// is plain HTTP, which would send the password and the recordings unencrypted over the network: use webdavs://{}… (HTTPS); plain webdav:// is only for a server on this machine (localhost, 127.0.0.1, ::1)",
+                u.host_str().unwrap_or("")
+            )));
+        }
+        let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+        let scheme = if tls { "https" } else { "http" };
+        Ok(WebdavUrl {
+            endpoint: format!("{scheme}://{}{port}", host_for_url(&host)),
+            path,
+        })
+    }
+}
+
+/// `sftp://[user@]host[:port]/path` and its options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SftpUrl {
+    /// The login name; else the one `ssh` picks (~/.ssh/config, then the local user).
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+    /// The folder on the server, absolute, without a trailing `/`.
+    pub path: String,
+    /// `key=PATH`: the private key to log in with; else ssh's own (ssh-agent, ~/.ssh/id_*,
+    /// ~/.ssh/config).
+    pub key: Option<String>,
+    /// `known_hosts=add` trusts a server not yet in ~/.ssh/known_hosts on first contact
+    /// (and checks it ever after); the default refuses servers not in it.
+    pub add_unknown_host: bool,
+}
+
+impl SftpUrl {
+    fn parse(text: &str) -> Result<SftpUrl, UrlError> {
+        let bad = |reason: String| UrlError::Invalid {
+            url: redact(text),
+            reason,
+        };
+        let (u, path) = parse_with_path(text).map_err(bad)?;
+        if u.password().is_some() {
+            return Err(bad(
+                "a password does not belong in the URL (other users can see command lines), and zvm logs in to SFTP servers with keys only: load your key into ssh-agent, or give ?key=PATH".into(),
+            ));
+        }
+        let host = u
+            .host()
+            .ok_or_else(|| bad("no server: write it as sftp://USER@HOST/path".into()))?;
+        if path.is_empty() {
+            return Err(bad(
+                "no folder: write it as sftp://USER@HOST/path/to/folder (the path is absolute on the server)".into(),
+            ));
+        }
+        let user = (!u.username().is_empty()).then(|| {
+            percent_decode_str(u.username())
+                .decode_utf8_lossy()
+                .into_owned()
+        });
+        let mut out = SftpUrl {
+            user,
+            host: host_for_url(&host),
+            port: u.port(),
+            path: format!("/{path}"),
+            key: None,
+            add_unknown_host: false,
+        };
+        for (k, v) in u.query_pairs() {
+            match k.as_ref() {
+                "key" => {
+                    if v.is_empty() {
+                        return Err(bad("key= needs the path of a private key file".into()));
+                    }
+                    out.key = Some(v.into_owned());
+                }
+                "known_hosts" => {
+                    out.add_unknown_host = match v.as_ref() {
+                        "strict" => false,
+                        "add" => true,
+                        "accept" => {
+                            return Err(bad(
+                                "known_hosts=accept would turn off the check of the server's identity; use known_hosts=add (trust on first contact, checked ever after) or add the server to ~/.ssh/known_hosts".into(),
+                            ));
+                        }
+                        _ => {
+                            return Err(bad(format!("known_hosts {v:?} must be strict or add")));
+                        }
+                    }
+                }
+                other => {
+                    return Err(bad(format!(
+                        "unknown option {other:?}; sftp:// takes key and known_hosts"
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The destination as `ssh` takes it: `ssh://[user@]host[:port]`.
+    pub fn ssh_destination(&self) -> String {
+        let user = self
+            .user
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        let port = self.port.map(|p| format!(":{p}")).unwrap_or_default();
+        format!("ssh://{user}{}{port}", self.host)
+    }
+}
+
+/// Parses a URL whose path is a folder: refuses `.`/`..`/empty components (before the URL
+/// parser resolves them away) and returns the decoded path without outer `/`.
+fn parse_with_path(text: &str) -> Result<(url::Url, String), String> {
+    let raw_path = text
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['?', '#']).next().unwrap_or(""))
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(_, p)| p)
+        .unwrap_or("");
+    if raw_path.split('/').any(|c| {
+        matches!(
+            c.to_ascii_lowercase().as_str(),
+            "." | ".." | "%2e" | "%2e%2e"
+        )
+    }) {
+        return Err("the path has a `.` or `..` component".into());
+    }
+    let u = url::Url::parse(text).map_err(|e| e.to_string())?;
+    let path = percent_decode_str(u.path())
+        .decode_utf8()
+        .map_err(|_| "the path is not valid UTF-8".to_string())?;
+    let path = path.trim_matches('/').to_string();
+    if path.contains("//") || path.contains('\\') || path.contains('\0') {
+        return Err("the path has an empty component, a backslash or a NUL".into());
+    }
+    Ok((u, path))
+}
+
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        // URLs of schemes the URL standard does not know keep IPv4 addresses as text.
+        url::Host::Domain(d) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.parse::<std::net::Ipv4Addr>()
+                    .is_ok_and(|a| a.is_loopback())
+        }
+        url::Host::Ipv4(a) => a.is_loopback(),
+        url::Host::Ipv6(a) => a.is_loopback(),
+    }
+}
+
+fn host_for_url(host: &url::Host<&str>) -> String {
+    match host {
+        url::Host::Ipv6(a) => format!("[{a}]"),
+        other => other.to_string(),
+    }
+}
+
 /// `123`, `8MiB`, `512KiB`, `1GiB` (also `MB`/`M`, taken as binary units).
 fn parse_size(s: &str) -> Option<usize> {
     let s = s.trim();
@@ -203,13 +397,32 @@ fn redact(text: &str) -> String {
 /// Credentials and connection settings given by the caller (a front end's own settings);
 /// each field that is `None` falls back to the service's usual environment variable. The
 /// CLI gives none yet: config.toml has no table for them (README).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RemoteCredentials {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
     pub session_token: Option<String>,
     pub endpoint: Option<String>,
     pub region: Option<String>,
+    /// WebDAV's login, else ZVM_WEBDAV_USER / ZVM_WEBDAV_PASSWORD.
+    pub webdav_user: Option<String>,
+    pub webdav_password: Option<String>,
+}
+
+/// Never prints a secret, even in a debug dump.
+impl std::fmt::Debug for RemoteCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |o: &Option<String>| if o.is_some() { "<set>" } else { "<unset>" };
+        f.debug_struct("RemoteCredentials")
+            .field("access_key_id", &set(&self.access_key_id))
+            .field("secret_access_key", &set(&self.secret_access_key))
+            .field("session_token", &set(&self.session_token))
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("webdav_user", &self.webdav_user)
+            .field("webdav_password", &set(&self.webdav_password))
+            .finish()
+    }
 }
 
 /// A destination URL that cannot be used. Shown as-is to the person running zvm.
@@ -219,12 +432,12 @@ pub enum UrlError {
     Invalid { url: String, reason: String },
 
     #[error(
-        "unknown destination kind {scheme}://: give a folder, or an s3:// URL (s3://bucket/prefix)"
+        "unknown destination kind {scheme}://: give a folder, or a URL: s3://bucket/prefix, webdavs://host/path, sftp://user@host/path"
     )]
     UnknownScheme { scheme: String },
 
     #[error(
-        "zvm cannot write to {scheme}:// destinations yet (it writes to folders and to s3://); copy to a folder or an S3-compatible bucket instead"
+        "zvm cannot write to {scheme}:// destinations yet (it writes to folders, s3://, webdav(s):// and sftp://); copy to one of those instead"
     )]
     NotYetSupported { scheme: String },
 
@@ -299,10 +512,101 @@ mod tests {
             unknown.contains("unknown destination kind ftp://"),
             "{unknown}"
         );
-        let later = DestUrl::parse("webdav://host/dav").unwrap_err().to_string();
+        let later = DestUrl::parse("azblob://container/x")
+            .unwrap_err()
+            .to_string();
         assert!(
-            later.contains("cannot write to webdav:// destinations yet"),
+            later.contains("cannot write to azblob:// destinations yet"),
             "{later}"
+        );
+    }
+
+    #[test]
+    fn webdav_urls_are_https_or_this_machine() {
+        let w = |t: &str| match DestUrl::parse(t) {
+            Ok(DestUrl::Webdav(w)) => w,
+            other => panic!("{t}: {other:?}"),
+        };
+        let u = w("webdavs://cloud.example.org/remote.php/dav/files/anna/Zoom%202026/");
+        assert_eq!(u.endpoint, "https://cloud.example.org");
+        assert_eq!(u.path, "remote.php/dav/files/anna/Zoom 2026");
+        assert_eq!(w("webdavs://nas:8443").endpoint, "https://nas:8443");
+        assert_eq!(w("webdavs://nas:8443").path, "");
+        for local in [
+            "webdav://127.0.0.1:8080/dav",
+            "webdav://localhost/dav",
+            "webdav://[::1]:80/dav",
+            "webdav://127.9.9.9/x",
+        ] {
+            assert!(w(local).endpoint.starts_with("http://"), "{local}");
+        }
+        assert_eq!(w("webdav://[::1]:80/dav").endpoint, "http://[::1]:80");
+        let cases = [
+            ("webdav://nas.local/dav", "use webdavs://nas.local"),
+            ("webdav://10.0.0.5/dav", "plain HTTP"),
+            ("webdavs://anna:hunter2@host/dav", "ZVM_WEBDAV_PASSWORD"),
+            ("webdavs://host/dav?x=1", "unknown option \"x\""),
+            ("webdavs://host/a/../b", "`..`"),
+            ("webdavs:///dav", "no server"),
+        ];
+        for (url, says) in cases {
+            let msg = DestUrl::parse(url).unwrap_err().to_string();
+            assert!(msg.contains(says), "{url}: {msg}");
+            assert!(!msg.contains("hunter2"), "{url}: {msg}");
+        }
+    }
+
+    #[test]
+    fn sftp_urls_name_user_host_port_folder_and_options() {
+        let s = match DestUrl::parse(
+            "sftp://backup@files.example.org:2222/srv/zoom%20rec/?key=/home/a/.ssh/zvm_key&known_hosts=add",
+        ) {
+            Ok(DestUrl::Sftp(s)) => s,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(s.user.as_deref(), Some("backup"));
+        assert_eq!(s.host, "files.example.org");
+        assert_eq!(s.port, Some(2222));
+        assert_eq!(s.path, "/srv/zoom rec");
+        assert_eq!(s.key.as_deref(), Some("/home/a/.ssh/zvm_key"));
+        assert!(s.add_unknown_host);
+        assert_eq!(s.ssh_destination(), "ssh://backup@files.example.org:2222");
+        let bare = match DestUrl::parse("sftp://nas/data") {
+            Ok(DestUrl::Sftp(s)) => s,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            (&bare.user, bare.port, bare.add_unknown_host),
+            (&None, None, false)
+        );
+        assert_eq!(bare.ssh_destination(), "ssh://nas");
+        let cases = [
+            ("sftp://u:hunter2@nas/data", "keys only"),
+            ("sftp://u@nas", "no folder"),
+            ("sftp://u@nas/", "no folder"),
+            ("sftp://u@nas/d?known_hosts=accept", "turn off the check"),
+            ("sftp://u@nas/d?known_hosts=maybe", "strict or add"),
+            ("sftp://u@nas/d?password=x", "unknown option \"password\""),
+            ("sftp://u@nas/d/../../etc", "`..`"),
+        ];
+        for (url, says) in cases {
+            let msg = DestUrl::parse(url).unwrap_err().to_string();
+            assert!(msg.contains(says), "{url}: {msg}");
+            assert!(!msg.contains("hunter2"), "{url}: {msg}");
+        }
+    }
+
+    #[test]
+    fn credentials_never_show_in_debug_output() {
+        let c = RemoteCredentials {
+            secret_access_key: Some("s3-secret".into()),
+            webdav_password: Some("dav-secret".into()),
+            ..Default::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("s3-secret") && !shown.contains("dav-secret"),
+            "{shown}"
         );
     }
 

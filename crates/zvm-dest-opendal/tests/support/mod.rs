@@ -1,8 +1,10 @@
-//! What the tests of remote destinations share: the S3-compatible server that `.ci/run`
-//! starts (its address in `ZVM_TEST_S3_ENDPOINT`), a fresh bucket per test, and a proxy in
-//! front of the server that plays the failures a real service has (a full bucket, a busy
-//! server, a stored object that is not what was sent). Also used by the zvm-cli tests
-//! (through `#[path]`).
+//! What the tests of remote destinations share: the servers that `.ci/run` starts (the
+//! S3-compatible one at `ZVM_TEST_S3_ENDPOINT`; the WebDAV and SFTP ones at
+//! `ZVM_TEST_WEBDAV_URL` and `ZVM_TEST_SFTP_URL`, serving the folders `ZVM_TEST_WEBDAV_DIR`
+//! and `ZVM_TEST_SFTP_DIR`), a fresh bucket or folder per test, and a proxy in front of a
+//! server that plays the failures a real service has (a full bucket, a busy server, a
+//! stored object that is not what was sent). Also used by the zvm-cli tests (through
+//! `#[path]`).
 
 #![allow(dead_code)]
 
@@ -15,6 +17,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 
+// The zvm-cli tests include this module beside their own `common`, which loads the same
+// file: one skip rule for both, loaded twice.
+#[allow(clippy::duplicate_mod)]
 #[path = "../../../zvm-cli/tests/common/skip.rs"]
 mod skip;
 pub use skip::skip_or_fail;
@@ -41,8 +46,80 @@ pub fn s3_endpoint(test: &str) -> Option<String> {
 
 static BUCKETS: AtomicU64 = AtomicU64::new(0);
 
+/// The login the WebDAV test server takes (`.ci/run` starts it with these).
+pub const WEBDAV_USER: &str = "zvm";
+pub const WEBDAV_PASSWORD: &str = "zvm-test-password";
+
+/// A file service `.ci/run` started: its URL (`webdav://127.0.0.1:PORT`,
+/// `sftp://zvm@127.0.0.1:PORT`) and the folder on this machine it serves, where a test reads
+/// back what the server stored.
+pub struct FileServer {
+    pub url: String,
+    pub dir: std::path::PathBuf,
+}
+
+impl FileServer {
+    /// A fresh, empty folder on the server for one test: its URL and its folder on disk.
+    pub fn new_folder(&self, what: &str) -> (String, std::path::PathBuf) {
+        let name = format!(
+            "zvm-{what}-{}-{}",
+            std::process::id(),
+            BUCKETS.fetch_add(1, Ordering::Relaxed)
+        );
+        (format!("{}/{name}", self.url), self.dir.join(name))
+    }
+}
+
+fn file_server(test: &str, url_var: &str, dir_var: &str) -> Option<FileServer> {
+    match (std::env::var(url_var), std::env::var(dir_var)) {
+        (Ok(url), Ok(dir)) if !url.is_empty() && !dir.is_empty() => Some(FileServer {
+            url: url.trim_end_matches('/').to_string(),
+            dir: dir.into(),
+        }),
+        _ => {
+            skip_or_fail(&format!(
+                "{test}: no test server ({url_var} and {dir_var} are not set; .ci/run starts one)"
+            ));
+            None
+        }
+    }
+}
+
+/// The WebDAV test server, or `None` (after [`skip_or_fail`]) without one.
+pub fn webdav_server(test: &str) -> Option<FileServer> {
+    file_server(test, "ZVM_TEST_WEBDAV_URL", "ZVM_TEST_WEBDAV_DIR")
+}
+
+/// The SFTP test server, or `None` (after [`skip_or_fail`]) without one. `ssh` must trust it
+/// (`.ci/run` puts an `ssh` on PATH whose config holds its host key and the client key).
+pub fn sftp_server(test: &str) -> Option<FileServer> {
+    file_server(test, "ZVM_TEST_SFTP_URL", "ZVM_TEST_SFTP_DIR")
+}
+
+/// Every file under `dir`, as `/`-separated paths relative to it, sorted.
+pub fn files_under(dir: &std::path::Path) -> Vec<String> {
+    fn walk(base: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let rel = p.strip_prefix(base).expect("under the base");
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
 /// reqwest is built without a TLS provider of its own (the workspace's rustls with ring).
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
 }
@@ -118,6 +195,9 @@ pub enum Mode {
 
 struct ProxyState {
     upstream: String,
+    /// The proxy's own address: WebDAV's `Destination` header (MOVE) names it, and the
+    /// server must be given its own address there instead.
+    own: String,
     mode: Mutex<Mode>,
     upload_bytes: AtomicU64,
     uploads: AtomicU64,
@@ -133,8 +213,13 @@ pub struct Proxy {
 
 impl Proxy {
     pub async fn start(upstream: &str, mode: Mode) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the proxy");
+        let addr: SocketAddr = listener.local_addr().expect("proxy address");
         let state = Arc::new(ProxyState {
             upstream: upstream.to_string(),
+            own: format!("http://{addr}"),
             mode: Mutex::new(mode),
             upload_bytes: AtomicU64::new(0),
             uploads: AtomicU64::new(0),
@@ -144,10 +229,6 @@ impl Proxy {
         let app = axum::Router::new()
             .fallback(forward)
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the proxy");
-        let addr: SocketAddr = listener.local_addr().expect("proxy address");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -228,7 +309,10 @@ async fn forward(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
         .client
         .request(parts.method.clone(), format!("{}{path}", st.upstream));
     for (k, v) in &parts.headers {
-        if k != "host" && k != "content-length" && k != "transfer-encoding" {
+        if k == "destination" {
+            let to = v.to_str().unwrap_or("").replacen(&st.own, &st.upstream, 1);
+            out = out.header(k, to);
+        } else if k != "host" && k != "content-length" && k != "transfer-encoding" {
             out = out.header(k, v);
         }
     }

@@ -1,0 +1,48 @@
+//! The HTTP client every HTTP-based service sends through: reqwest with rustls (certificates
+//! verified against the system's roots), on the same TLS provider as zvm's Zoom client.
+
+#[cfg(feature = "webdav")]
+use std::sync::OnceLock;
+
+fn builder() -> reqwest::ClientBuilder {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(30))
+}
+
+/// OpenDAL's client.
+fn client() -> reqwest::Client {
+    builder().build().unwrap_or_default()
+}
+
+/// The client of streamed uploads (WebDAV's PUT), one per process: it follows no redirect,
+/// which would turn a PUT into a GET (301/302) or need a body already sent (307/308), and
+/// keeps no idle connection: a streamed body cannot be sent again, so a PUT must not go out
+/// on a kept connection the server may be closing at that moment (a connection costs
+/// nothing next to a recording).
+#[cfg(feature = "webdav")]
+pub(crate) fn upload_client() -> reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+/// Installs [`client`] as OpenDAL's HTTP transport, once per process (OpenDAL keeps the
+/// first one installed). `opendal::install_default` is not used: without OpenDAL's own
+/// transport feature it installs none, and with it it brings another TLS provider.
+pub(crate) fn install() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        opendal::HttpTransporter::install_default(
+            opendal_http_transport_reqwest::ReqwestTransport::new(client()),
+        );
+    });
+}
