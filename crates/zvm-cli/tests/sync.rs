@@ -289,7 +289,29 @@ async fn sigkill_mid_run_then_rerun_refetches_only_what_was_in_flight() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let killed_pid = child.id().expect("pid");
-    // tokio's kill is SIGKILL on Unix: no chance to clean up.
+    // The kill must land while a file is in flight. Files of one size on equal lines finish
+    // together, so there are instants with no `.part` at all (every transfer between its
+    // rename and its next file's first bytes): zvm is stopped (SIGSTOP) until one is seen,
+    // and killed while stopped, so nothing moves between the look and the kill.
+    let signal = |sig: &str| {
+        std::process::Command::new("kill")
+            .args([sig, &killed_pid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    loop {
+        assert!(signal("-STOP"), "SIGSTOP zvm");
+        if common::files_under(&ctx.dest)
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with(".part"))
+        {
+            break;
+        }
+        assert!(signal("-CONT"), "SIGCONT zvm");
+        assert!(tokio::time::Instant::now() < deadline, "no file in flight");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // tokio's kill is SIGKILL on Unix: no chance to clean up (a stopped process dies too).
     child.kill().await.expect("kill");
     let at_kill = ctx.sim.stats().bytes_served;
     assert!(at_kill < total, "the kill landed before the end");
