@@ -132,14 +132,23 @@ impl SearchIndex {
             path: path.to_path_buf(),
             source: e,
         };
-        let conn = Connection::open(path).map_err(at)?;
+        let conn = Connection::open(path).map_err(&at)?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(at)?;
+            .map_err(&at)?;
         // Derived data: a crash may lose the last update, never the state.
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(at)?;
-        conn.execute_batch(SCHEMA).map_err(at)?;
+            .map_err(&at)?;
+        conn.execute_batch(SCHEMA).map_err(&at)?;
         Ok(SearchIndex { conn })
+    }
+
+    /// A maker of this index's errors that holds no borrow of `self` (a transaction does).
+    fn error_at(&self) -> impl Fn(rusqlite::Error) -> ArchiveError + use<> {
+        let path = self.conn.path().map(PathBuf::from).unwrap_or_default();
+        move |e| ArchiveError::Index {
+            path: path.clone(),
+            source: e,
+        }
     }
 
     fn err(&self, e: rusqlite::Error) -> ArchiveError {
@@ -190,12 +199,8 @@ impl SearchIndex {
         root: &Path,
     ) -> Result<IndexReport, ArchiveError> {
         let mut report = IndexReport::default();
-        let path = self.conn.path().map(PathBuf::from).unwrap_or_default();
-        let at = |e| ArchiveError::Index {
-            path: path.clone(),
-            source: e,
-        };
-        let tx = self.conn.transaction().map_err(at)?;
+        let at = self.error_at();
+        let tx = self.conn.transaction().map_err(&at)?;
         let result = (|| -> Result<(), rusqlite::Error> {
             let mut known: HashMap<(String, String), Indexed> = HashMap::new();
             {
@@ -220,10 +225,7 @@ impl SearchIndex {
                     known.insert(k, v);
                 }
             }
-            let mut next_line: i64 =
-                tx.query_row("SELECT coalesce(max(rowid), 0) + 1 FROM lines", [], |r| {
-                    r.get(0)
-                })?;
+            let mut next_line: i64 = first_free_line(&tx)?;
             let drop_doc = |d: &Indexed| -> Result<(), rusqlite::Error> {
                 tx.execute(
                     "DELETE FROM lines WHERE rowid BETWEEN ?1 AND ?2",
@@ -270,8 +272,8 @@ impl SearchIndex {
             }
             Ok(())
         })();
-        result.map_err(at)?;
-        tx.commit().map_err(at)?;
+        result.map_err(&at)?;
+        tx.commit().map_err(&at)?;
         Ok(report)
     }
 
@@ -330,6 +332,13 @@ impl SearchIndex {
     }
 }
 
+/// The rowid the next file's first line takes (lines of a file are consecutive).
+fn first_free_line(tx: &rusqlite::Transaction<'_>) -> Result<i64, rusqlite::Error> {
+    tx.query_row("SELECT coalesce(max(rowid), 0) + 1 FROM lines", [], |r| {
+        r.get(0)
+    })
+}
+
 /// Inserts a file's document and its lines (rowids from `next_line` on, consecutive).
 fn insert_doc(
     tx: &rusqlite::Transaction<'_>,
@@ -382,26 +391,18 @@ impl SearchIndex {
         &mut self,
         docs: impl IntoIterator<Item = (DocMeta, TextFormat, Vec<u8>)>,
     ) -> Result<IndexReport, ArchiveError> {
-        let path = self.conn.path().map(PathBuf::from).unwrap_or_default();
-        let at = |e| ArchiveError::Index {
-            path: path.clone(),
-            source: e,
-        };
-        let tx = self.conn.transaction().map_err(at)?;
+        let at = self.error_at();
+        let tx = self.conn.transaction().map_err(&at)?;
         let mut report = IndexReport::default();
-        let mut next_line: i64 = tx
-            .query_row("SELECT coalesce(max(rowid), 0) + 1 FROM lines", [], |r| {
-                r.get(0)
-            })
-            .map_err(at)?;
+        let mut next_line = first_free_line(&tx).map_err(&at)?;
         for (meta, format, bytes) in docs {
             let lines = extract::lines(format, &bytes);
-            insert_doc(&tx, &meta, format, &lines, &mut next_line).map_err(at)?;
+            insert_doc(&tx, &meta, format, &lines, &mut next_line).map_err(&at)?;
             report.indexed += 1;
             report.lines += lines.len() as u64;
             report.bytes += bytes.len() as u64;
         }
-        tx.commit().map_err(at)?;
+        tx.commit().map_err(&at)?;
         Ok(report)
     }
 }
