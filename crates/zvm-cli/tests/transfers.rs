@@ -40,10 +40,7 @@ async fn auto_comes_down_to_what_the_server_allows() {
     let started = events(&out.stdout, "run_started");
     assert_eq!(started.len(), 1);
     assert_eq!(started[0]["auto"], true, "auto is the default");
-    assert_eq!(
-        started[0]["transfers"],
-        zvm_engine::concurrency::AUTO_START
-    );
+    assert_eq!(started[0]["transfers"], zvm_engine::concurrency::AUTO_START);
     let changes = events(&out.stdout, "transfers_changed");
     let refused: Vec<_> = changes
         .iter()
