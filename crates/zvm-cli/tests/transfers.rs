@@ -27,7 +27,7 @@ fn events(stdout: &str, kind: &str) -> Vec<serde_json::Value> {
 }
 
 /// A CDN that serves two downloads at once and answers 429 beyond: auto mode (which starts
-/// with 8) comes down to what the server allows, and the copy is complete and exact.
+/// with 16) comes down to what the server allows, and the copy is complete and exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_comes_down_to_what_the_server_allows() {
     let mut cfg = capped_account(61, 30);
@@ -40,7 +40,7 @@ async fn auto_comes_down_to_what_the_server_allows() {
     let started = events(&out.stdout, "run_started");
     assert_eq!(started.len(), 1);
     assert_eq!(started[0]["auto"], true, "auto is the default");
-    assert_eq!(started[0]["transfers"], 8);
+    assert_eq!(started[0]["transfers"], zvm_engine::concurrency::AUTO_START);
     let changes = events(&out.stdout, "transfers_changed");
     let refused: Vec<_> = changes
         .iter()
