@@ -17,6 +17,7 @@ use zvm_zoom::ZoomClient;
 use crate::group_commit::QueueWriter;
 use crate::http::{self, Intake};
 use crate::observe::{EventLog, Metrics};
+use crate::outcomes::MeetingOutcomes;
 use crate::replay::ReplayGuard;
 use crate::schedule::{Scheduler, Schedules};
 use crate::signature::SecretToken;
@@ -92,8 +93,10 @@ impl Daemon {
             addr: opts.listen,
             source,
         })?;
+        let outcomes = Arc::new(MeetingOutcomes::default());
         let events = Arc::new(EventLog {
             metrics: metrics.clone(),
+            outcomes: outcomes.clone(),
         });
         let engine = Engine::new(zoom, state.clone(), dest.clone(), events);
         let stop = CancellationToken::new();
@@ -122,6 +125,7 @@ impl Daemon {
                 engine: engine.clone(),
                 state: state.clone(),
                 template: opts.sync.clone(),
+                outcomes,
                 wake,
                 run_slot: run_slot.clone(),
                 stop: stop.clone(),
