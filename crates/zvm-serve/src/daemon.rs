@@ -98,7 +98,7 @@ impl Daemon {
             metrics: metrics.clone(),
             outcomes: outcomes.clone(),
         });
-        let engine = Engine::new(zoom, state.clone(), dest.clone(), events);
+        let engine = Engine::new(zoom.clone(), state.clone(), dest.clone(), events);
         let stop = CancellationToken::new();
         let wake = Arc::new(Notify::new());
         let run_slot = Arc::new(Mutex::new(()));
@@ -114,6 +114,7 @@ impl Daemon {
             queue: QueueWriter::start(state.clone()),
             wake: wake.clone(),
             metrics: metrics.clone(),
+            zoom,
             accepting: AtomicBool::new(true),
             status: status.clone(),
             clock: http::system_clock,
