@@ -684,7 +684,7 @@ async fn an_expired_download_token_falls_back_to_the_oauth_token() {
     let pages = stats
         .requests
         .get("GET /rec/download/{id}")
-        .and_then(|by| by.get(&200))
+        .and_then(|by| by.get(&200u16))
         .copied()
         .unwrap_or(0);
     assert!(pages >= 1, "{:?}", stats.requests);

@@ -170,7 +170,9 @@ fn download_token(
         return None;
     }
     let age_ms = u64::try_from(now_ms.saturating_sub(event_ts_ms.unwrap_or(now_ms))).unwrap_or(0);
-    let valid_for = DOWNLOAD_TOKEN_LIFE.checked_sub(Duration::from_millis(age_ms))?;
+    let valid_for = DOWNLOAD_TOKEN_LIFE
+        .checked_sub(Duration::from_millis(age_ms))
+        .filter(|left| !left.is_zero())?;
     Some(DownloadToken {
         token: Secret::new(token),
         urls,

@@ -27,10 +27,13 @@ impl DownloadGrants {
             return;
         };
         if let Ok(mut g) = self.by_url.lock() {
-            // A grant outlives its meeting's copy by a day at most: forget the expired
-            // ones here, so the map does not grow with every event of a long-running daemon.
-            let now = Instant::now();
-            g.retain(|_, (_, t)| *t > now);
+            // A grant outlives its meeting's copy by a day at most: the expired ones are
+            // forgotten whenever the map has doubled (amortised: not a sweep per grant in
+            // a burst), so it does not grow with every event of a long-running daemon.
+            if g.len() >= 64 && g.len().is_power_of_two() {
+                let now = Instant::now();
+                g.retain(|_, (_, t)| *t > now);
+            }
             g.insert(download_url.to_owned(), (token, until));
         }
     }
