@@ -66,7 +66,12 @@ fn meeting_of(st: &Shared, id: &str) -> Option<String> {
         .account
         .meetings
         .iter()
-        .find(|m| m.files.iter().chain(m.participant_audio.iter()).any(|f| f.id == id))
+        .find(|m| {
+            m.files
+                .iter()
+                .chain(m.participant_audio.iter())
+                .any(|f| f.id == id)
+        })
         .map(|m| m.uuid.clone())
 }
 
@@ -109,25 +114,24 @@ pub async fn web_download(
     let f = st.faults();
     let token = bearer(&headers).or_else(|| q.get("access_token").cloned());
     let credential = credential(&st, token.as_deref(), &id);
-    let resp =
-        if credential == Credential::Refused || st.roll(f.html_prob) {
-            // Zoom answers a download without a valid token with 200 and a page, not 401.
-            html_page()
-        } else if lookup(&st, &id).is_none() {
-            no_recording()
-        } else {
-            let expires = st.now_secs() + st.cfg.cdn_link_ttl_secs as i64;
-            let cdn = st.cdn_url();
-            let loc = format!(
-                "{cdn}/file/{id}?expires={expires}&signature={}",
-                sign(&st, &id, expires)
-            );
-            Response::builder()
-                .status(StatusCode::FOUND)
-                .header(header::LOCATION, loc)
-                .body(Body::empty())
-                .unwrap_or_default()
-        };
+    let resp = if credential == Credential::Refused || st.roll(f.html_prob) {
+        // Zoom answers a download without a valid token with 200 and a page, not 401.
+        html_page()
+    } else if lookup(&st, &id).is_none() {
+        no_recording()
+    } else {
+        let expires = st.now_secs() + st.cfg.cdn_link_ttl_secs as i64;
+        let cdn = st.cdn_url();
+        let loc = format!(
+            "{cdn}/file/{id}?expires={expires}&signature={}",
+            sign(&st, &id, expires)
+        );
+        Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, loc)
+            .body(Body::empty())
+            .unwrap_or_default()
+    };
     st.record("GET /rec/download/{id}", resp.status().as_u16());
     if credential == Credential::DownloadToken {
         st.record(BY_DOWNLOAD_TOKEN, resp.status().as_u16());

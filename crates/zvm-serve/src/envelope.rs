@@ -227,7 +227,10 @@ mod tests {
         };
         let d = download.expect("a download token");
         assert_eq!(d.token.expose(), "DL");
-        assert_eq!(d.urls, ["https://z/rec/download/a", "https://z/rec/download/p"]);
+        assert_eq!(
+            d.urls,
+            ["https://z/rec/download/a", "https://z/rec/download/p"]
+        );
         assert_eq!(d.valid_for, Duration::from_secs(22 * 3600));
         // A day after the event: nothing left of it.
         let Incoming::Event { download, .. } = parse_at(b, 1000 + 24 * hour_ms).unwrap() else {
@@ -236,7 +239,10 @@ mod tests {
         assert_eq!(download, None);
         // No token, or no file to download: none.
         let none = br#"{"event":"recording.completed","event_ts":1,"payload":{"object":{"uuid":"U==","recording_files":[{"download_url":"https://z/a"}]}}}"#;
-        assert!(matches!(parse(none).unwrap(), Incoming::Event { download: None, .. }));
+        assert!(matches!(
+            parse(none).unwrap(),
+            Incoming::Event { download: None, .. }
+        ));
     }
 
     #[test]

@@ -260,7 +260,13 @@ impl Worker {
                         .unwrap_or_default()
                 )),
                 None => {
-                    tracing::info!(meetings = n, failed = failed.len(), files = s.files_downloaded, bytes = s.bytes_downloaded, "meetings copied");
+                    tracing::info!(
+                        meetings = n,
+                        failed = failed.len(),
+                        files = s.files_downloaded,
+                        bytes = s.bytes_downloaded,
+                        "meetings copied"
+                    );
                     Copied::Each(failed)
                 }
             },

@@ -98,7 +98,10 @@ fn assert_copied(d: &common::Running, rows: &[zvm_state::FileRow], m: &ManifestM
 async fn events_queued_together_are_copied_in_one_run_without_listing_each_settled() {
     let sim = Simulator::start(account()).await.expect("simulator");
     let meetings = complete_meetings(&sim);
-    assert!(meetings.len() >= 3, "the account has several complete meetings");
+    assert!(
+        meetings.len() >= 3,
+        "the account has several complete meetings"
+    );
     let mut events = Vec::new();
     for m in &meetings {
         let body = sim
@@ -133,7 +136,9 @@ async fn events_queued_together_are_copied_in_one_run_without_listing_each_settl
     }
     let events = d.state.webhook_events().await.unwrap();
     assert!(
-        events.iter().all(|e| e.status == WebhookStatus::Done && e.attempts == 0),
+        events
+            .iter()
+            .all(|e| e.status == WebhookStatus::Done && e.attempts == 0),
         "{events:?}"
     );
     // One engine run, no listing, each meeting asked of Zoom once.
@@ -157,7 +162,10 @@ async fn events_queued_together_are_copied_in_one_run_without_listing_each_settl
 async fn a_failing_meeting_neither_holds_up_nor_marks_the_others() {
     let sim = Simulator::start(account()).await.expect("simulator");
     let meetings = complete_meetings(&sim);
-    assert!(meetings.len() >= 2, "the account has several complete meetings");
+    assert!(
+        meetings.len() >= 2,
+        "the account has several complete meetings"
+    );
     let body = |uuid: &str| {
         sim.webhook_body(&WebhookEvent::RecordingCompleted {
             meeting_uuid: uuid.to_owned(),
@@ -203,7 +211,10 @@ async fn a_failing_meeting_neither_holds_up_nor_marks_the_others() {
         "{failed:?}"
     );
     assert!(
-        failed.last_error.as_deref().is_some_and(|e| e.contains("404")),
+        failed
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("404")),
         "{failed:?}"
     );
     // The others are done and copied, in the same single run.

@@ -334,8 +334,8 @@ impl SqliteState {
         self.with(move |c, p| {
             let failed = i64::from(error.is_some());
             c.prepare_cached(&set_webhook_sql())
-            .and_then(|mut st| st.execute(params![id, status.as_str(), failed, error]))
-            .map_err(|e| StateError::from_sqlite(p, e))?;
+                .and_then(|mut st| st.execute(params![id, status.as_str(), failed, error]))
+                .map_err(|e| StateError::from_sqlite(p, e))?;
             Ok(())
         })
         .await

@@ -75,14 +75,26 @@ mod tests {
     #[test]
     fn a_grant_is_offered_until_it_expires_or_is_refused() {
         let g = DownloadGrants::default();
-        g.grant("https://z/rec/download/a", Secret::new("t-a"), Duration::from_secs(3600));
-        g.grant("https://z/rec/download/b", Secret::new("t-b"), Duration::ZERO);
+        g.grant(
+            "https://z/rec/download/a",
+            Secret::new("t-a"),
+            Duration::from_secs(3600),
+        );
+        g.grant(
+            "https://z/rec/download/b",
+            Secret::new("t-b"),
+            Duration::ZERO,
+        );
         assert_eq!(
-            g.token_for("https://z/rec/download/a").map(|t| t.expose().to_owned()),
+            g.token_for("https://z/rec/download/a")
+                .map(|t| t.expose().to_owned()),
             Some("t-a".into())
         );
         assert!(g.token_for("https://z/rec/download/b").is_none(), "expired");
-        assert!(g.token_for("https://z/rec/download/c").is_none(), "never granted");
+        assert!(
+            g.token_for("https://z/rec/download/c").is_none(),
+            "never granted"
+        );
         g.refused("https://z/rec/download/a");
         assert!(g.token_for("https://z/rec/download/a").is_none());
         assert!(g.is_empty());
