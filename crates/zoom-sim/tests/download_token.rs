@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{http, start};
+use common::{http, s2s_answer, start};
 use serde_json::Value;
 use zoom_sim::{SimConfig, Simulator, WebhookEvent};
 
@@ -74,14 +74,19 @@ async fn a_download_token_downloads_its_own_meeting_only_for_a_day() {
     assert!(!let_through(http().get(&url_b).bearer_auth(&token_a)).await);
     // The simulator tells the downloads a download token let through.
     assert_eq!(sim.stats().count(zoom_sim::download::BY_DOWNLOAD_TOKEN), 2);
-    // The API does not take it.
-    let api = http()
-        .get(format!("{}/users/me", sim.api_base_url()))
-        .bearer_auth(&token_a)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(api.status(), 401);
+    // The API does not take it, where it takes an access token.
+    let me = |token: String| {
+        http()
+            .get(format!("{}/users/me", sim.api_base_url()))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(me(token_a.clone()).await.unwrap().status(), 401);
+    let access = s2s_answer(&sim).await["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+    assert_eq!(me(access).await.unwrap().status(), 200);
 
     // Still good just before its day is over, refused after.
     sim.advance_clock(24 * 3600 - 120);
