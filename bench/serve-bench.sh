@@ -12,6 +12,8 @@
 # generator is bench/serve-load.rs (`cargo run --example serve-load -p zvm-serve`).
 # Usage: bench/serve-bench.sh [connections, default 100] [requests each, default 50]
 # ZVM_BIN=path: run that zvm binary instead of this tree's release build (to compare builds).
+# WORKER_WAIT_S=n: wait at most n s for the worker's first pass over the events (default 300);
+# STALL_S=n: call it a stall after n s without progress (default 60).
 source "$(dirname "$0")/common.sh"
 CONNS=${1:-100}
 REQS=${2:-50}
@@ -63,12 +65,19 @@ PY
 )
 echo "accepted (200): $OK, in the queue: $QUEUED, events lost: $((OK - QUEUED))"
 
-# The worker copies each queued event (here: meetings Zoom does not have, so each attempt
-# fails and waits a minute). Its first pass is waited for (at most 90 s), so that the
-# /metrics load does not share the cores with it; how long it took is the worker's pace.
-STILL=0
+# The worker copies the queued events (here: meetings Zoom does not have, so each attempt
+# fails and waits a minute). Its first pass is waited for, so that the /metrics load does
+# not share the cores with it; how long it took is the worker's pace. The wait ends when
+# every event was tried, when no event was taken up for STALL_S s (default 60: the worker
+# settles a batch of up to 1,000 events when its one run ends, and a run asks Zoom for each
+# meeting at the plan's rate; a stall: said so), or after
+# WORKER_WAIT_S seconds (default 300; said so: still progressing). The wait is timed by the clock, not by a count of
+# polls (each poll starts python, slow on a busy machine).
 W0=$(date +%s.%N)
-for _ in $(seq 1 180); do
+LAST_MOVE=$(date +%s)
+SEEN=""
+WHY=""
+while :; do
   LEFT=$(python3 - "$STATE" "$RUN" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
@@ -76,14 +85,15 @@ print(c.execute("SELECT COUNT(*) FROM webhook_events WHERE meeting_uuid LIKE ? A
                 "AND attempts = 0", (f"load-{sys.argv[2]}-%",)).fetchone()[0])
 PY
 )
-  [ "$LEFT" = 0 ] && break
-  # No progress for 10 s: the worker is not taking these events (see its log).
-  [ "$LEFT" = "${SEEN:-}" ] && STILL=$((STILL + 1)) || STILL=0
+  NOW=$(date +%s)
+  [ "$LEFT" = 0 ] && { WHY="done"; break; }
+  [ "$LEFT" != "$SEEN" ] && LAST_MOVE=$NOW
   SEEN=$LEFT
-  [ "$STILL" -ge 20 ] && break
+  [ $((NOW - LAST_MOVE)) -ge "${STALL_S:-60}" ] && { WHY="STALLED ($LEFT left, none taken up for ${STALL_S:-60} s)"; break; }
+  [ "$(echo "$NOW - $W0 >= ${WORKER_WAIT_S:-300}" | bc)" = 1 ] && { WHY="NOT done after ${WORKER_WAIT_S:-300} s ($LEFT left, still progressing)"; break; }
   sleep 0.5
 done
-echo "worker: first attempt at every event $( [ "$LEFT" = 0 ] && echo done || echo "NOT done ($LEFT left, no progress)") $(echo "$(date +%s.%N) - $W0" | bc) s after the load ended"
+echo "worker: first attempt at every event: $WHY, $(echo "$(date +%s.%N) - $W0" | bc) s after the load ended"
 
 echo "--- /metrics: $CONNS connections x $REQS requests"
 "$LOAD" --base "$BASE" --target metrics --connections "$CONNS" --requests "$REQS"

@@ -24,6 +24,7 @@ use crate::oauth::{bearer, check_token};
 use crate::replies::no_recording;
 use crate::state::{AppState, Shared};
 use crate::throttle::{LineClock, begin_response, sleep_until, take_turn};
+use crate::webhook::download_token_grants;
 
 const HTML_PAGE: &str = "<!DOCTYPE html><html><head><title>Zoom</title></head><body><p>Only the host can download this recording. Please sign in to your Zoom account.</p></body></html>";
 
@@ -58,6 +59,50 @@ fn lookup(st: &Shared, id: &str) -> Option<(u64, u64, String)> {
     })
 }
 
+/// The uuid of the meeting a file (recording or participant audio) belongs to.
+fn meeting_of(st: &Shared, id: &str) -> Option<String> {
+    let world = st.world.read().ok()?;
+    world
+        .account
+        .meetings
+        .iter()
+        .find(|m| {
+            m.files
+                .iter()
+                .chain(m.participant_audio.iter())
+                .any(|f| f.id == id)
+        })
+        .map(|m| m.uuid.clone())
+}
+
+/// The credential a download came with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credential {
+    /// An API access token: any file.
+    AccessToken,
+    /// A webhook's `download_token`: the files of its own meeting, unexpired.
+    DownloadToken,
+    /// None, or one that does not let this file through.
+    Refused,
+}
+
+/// Route under which the simulator counts the downloads a `download_token` let through
+/// (besides `GET /rec/download/{id}`), so a test can tell which credential a client used.
+pub const BY_DOWNLOAD_TOKEN: &str = "GET /rec/download/{id} with a download_token";
+
+fn credential(st: &Shared, token: Option<&str>, id: &str) -> Credential {
+    let Some(token) = token else {
+        return Credential::Refused;
+    };
+    if check_token(st, token).is_some() {
+        Credential::AccessToken
+    } else if meeting_of(st, id).is_some_and(|m| download_token_grants(st, token, &m)) {
+        Credential::DownloadToken
+    } else {
+        Credential::Refused
+    }
+}
+
 /// `GET /rec/download/{id}`: token check, then 302 to the CDN.
 pub async fn web_download(
     State(st): State<AppState>,
@@ -68,26 +113,29 @@ pub async fn web_download(
     st.injected_latency().await;
     let f = st.faults();
     let token = bearer(&headers).or_else(|| q.get("access_token").cloned());
-    let resp =
-        if token.as_deref().and_then(|t| check_token(&st, t)).is_none() || st.roll(f.html_prob) {
-            // Zoom answers a download without a valid token with 200 and a page, not 401.
-            html_page()
-        } else if lookup(&st, &id).is_none() {
-            no_recording()
-        } else {
-            let expires = st.now_secs() + st.cfg.cdn_link_ttl_secs as i64;
-            let cdn = st.cdn_url();
-            let loc = format!(
-                "{cdn}/file/{id}?expires={expires}&signature={}",
-                sign(&st, &id, expires)
-            );
-            Response::builder()
-                .status(StatusCode::FOUND)
-                .header(header::LOCATION, loc)
-                .body(Body::empty())
-                .unwrap_or_default()
-        };
+    let credential = credential(&st, token.as_deref(), &id);
+    let resp = if credential == Credential::Refused || st.roll(f.html_prob) {
+        // Zoom answers a download without a valid token with 200 and a page, not 401.
+        html_page()
+    } else if lookup(&st, &id).is_none() {
+        no_recording()
+    } else {
+        let expires = st.now_secs() + st.cfg.cdn_link_ttl_secs as i64;
+        let cdn = st.cdn_url();
+        let loc = format!(
+            "{cdn}/file/{id}?expires={expires}&signature={}",
+            sign(&st, &id, expires)
+        );
+        Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, loc)
+            .body(Body::empty())
+            .unwrap_or_default()
+    };
     st.record("GET /rec/download/{id}", resp.status().as_u16());
+    if credential == Credential::DownloadToken {
+        st.record(BY_DOWNLOAD_TOKEN, resp.status().as_u16());
+    }
     resp
 }
 

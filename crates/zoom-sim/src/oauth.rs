@@ -283,7 +283,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 /// Issues an S2S-equivalent access token directly, acting as the first user (for the
-/// control plane, webhooks' `download_token`, and curl/aria2 in benchmarks).
+/// control plane, and curl/aria2 in benchmarks).
 pub fn issue_token(st: &Shared) -> String {
     let t = st.fresh_token("sim-at-");
     if let Ok(mut s) = st.sessions.lock() {

@@ -140,6 +140,14 @@ pub struct World {
     pub deletions: Vec<DeletionRecord>,
 }
 
+/// What a webhook's `download_token` grants: the downloads of one meeting's files, for a
+/// day. It is not an API token (the `/v2` API refuses it).
+#[derive(Debug, Clone)]
+pub struct DownloadGrant {
+    pub meeting_uuid: String,
+    pub expires_at: i64,
+}
+
 /// What the simulator issued and later checks.
 #[derive(Default)]
 pub struct Sessions {
@@ -149,6 +157,9 @@ pub struct Sessions {
     pub refresh_tokens: HashMap<String, usize>,
     pub codes: HashMap<String, CodeInfo>,
     pub page_tokens: HashMap<String, PageToken>,
+    /// A webhook's `download_token` -> the one meeting whose files it downloads, and until
+    /// when (see `webhook::issue_download_token`).
+    pub download_tokens: HashMap<String, DownloadGrant>,
 }
 
 /// The fault knobs and the state they drive.

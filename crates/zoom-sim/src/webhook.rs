@@ -22,8 +22,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::meetings::meeting_json;
-use crate::oauth::issue_token;
-use crate::state::Shared;
+use crate::state::{DownloadGrant, Shared};
 use crate::{ManifestFile, ManifestMeeting};
 
 /// Zoom's waits before each retry of a failed delivery: +5, +20 and +60 minutes.
@@ -59,6 +58,37 @@ pub enum WebhookEvent {
     RecordingRecovered { meeting_uuid: String },
     /// `endpoint.url_validation` with this plain token.
     UrlValidation { plain_token: String },
+}
+
+/// How long a webhook's `download_token` downloads its meeting's files: Zoom documents
+/// about 24 hours (zoom-api.md §1).
+pub const DOWNLOAD_TOKEN_TTL_SECS: i64 = 24 * 3600;
+
+/// A `download_token` for one meeting's files, as a recording event carries it: accepted
+/// by `download_url` (bearer or `?access_token=`) for that meeting only, until it expires
+/// on the simulator's clock; refused by the API.
+pub fn issue_download_token(st: &Shared, meeting_uuid: &str) -> String {
+    let t = st.fresh_token("sim-dlt-");
+    if let Ok(mut s) = st.sessions.lock() {
+        s.download_tokens.insert(
+            t.clone(),
+            DownloadGrant {
+                meeting_uuid: meeting_uuid.to_owned(),
+                expires_at: st.now_secs() + DOWNLOAD_TOKEN_TTL_SECS,
+            },
+        );
+    }
+    t
+}
+
+/// Whether `token` is a download token for `meeting_uuid`'s files, unexpired.
+pub fn download_token_grants(st: &Shared, token: &str, meeting_uuid: &str) -> bool {
+    let Ok(s) = st.sessions.lock() else {
+        return false;
+    };
+    s.download_tokens
+        .get(token)
+        .is_some_and(|g| g.meeting_uuid == meeting_uuid && g.expires_at > st.now_secs())
 }
 
 pub fn signature(secret: &str, timestamp: &str, body: &str) -> String {
@@ -97,7 +127,7 @@ pub fn envelope(st: &Shared, event: &WebhookEvent) -> anyhow::Result<String> {
             "payload": {"account_id": account, "object": recording_object(st, uuid)?},
         });
         if token {
-            v["download_token"] = issue_token(st).into();
+            v["download_token"] = issue_download_token(st, uuid).into();
         }
         Ok(v)
     };

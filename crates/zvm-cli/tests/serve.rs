@@ -9,6 +9,9 @@
 //!   time, and not at all when it was not missed (read from the `--log-format json` log).
 //! - `[serve] time_zone`: a cron expression's next time (in `/status`) is on that zone's
 //!   clock; a zone the system does not know stops the start with exit 2, naming the key.
+//! - a webhook's `download_token`: the meeting's downloads use it (the simulator counts
+//!   what it let through), it is in neither the debug log nor the state file; once expired
+//!   at Zoom, the downloads go on with the OAuth token.
 
 #![allow(clippy::print_stderr)]
 
@@ -59,10 +62,16 @@ struct Serve {
 
 impl Serve {
     async fn start(sim: &Simulator, dir: &Path, extra: &[&str]) -> Serve {
+        Serve::start_logging(sim, dir, extra, "info").await
+    }
+
+    /// Started with the log filter `ZVM_LOG=log`.
+    async fn start_logging(sim: &Simulator, dir: &Path, extra: &[&str], log: &str) -> Serve {
         let home = dir.join("home");
         std::fs::create_dir_all(&home).unwrap();
         let mut cmd = common::zvm_against(sim, &home);
-        cmd.env("ZVM_PLAN", "business")
+        cmd.env("ZVM_LOG", log)
+            .env("ZVM_PLAN", "business")
             .env("ZVM_WEBHOOK_SECRET_TOKEN", SECRET)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -572,4 +581,113 @@ async fn an_unknown_time_zone_is_refused_at_start_with_exit_2() {
         !String::from_utf8_lossy(&out.stdout).contains("listening"),
         "it did not start"
     );
+}
+
+/// Whether `needle` occurs in the file (and its WAL, where SQLite's last writes are).
+fn file_contains(path: &Path, needle: &str) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    [path.to_path_buf(), std::path::PathBuf::from(wal)]
+        .iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .any(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+}
+
+/// The `recording.completed` body of `m` and the `download_token` in it.
+fn completed_with_token(sim: &Simulator, m: &ManifestMeeting) -> (String, String) {
+    let body = sim
+        .webhook_body(&WebhookEvent::RecordingCompleted {
+            meeting_uuid: m.uuid.clone(),
+        })
+        .expect("envelope");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let token = v["download_token"].as_str().expect("a token").to_owned();
+    (body, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_s_download_token_downloads_its_meeting_and_is_never_logged_or_stored() {
+    let sim = Simulator::start(account(162, 2, 64 << 10))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("state.sqlite3");
+    let meeting = the_meeting(&sim);
+    let (body, token) = completed_with_token(&sim, &meeting);
+
+    let serve = Serve::start_logging(&sim, dir.path(), &[], "debug").await;
+    let status = sim
+        .deliver_webhook(&serve.webhook_url(), SECRET, &body)
+        .await
+        .expect("webhook");
+    assert_eq!(status, 200);
+    wait_for("the event to be done", || event_done(&state_file)).await;
+    check_copied(&state_file, &dir.path().join("dest"), &meeting).await;
+    // Every download of the meeting went with the webhook's token, none with the OAuth one.
+    let stats = sim.stats();
+    assert!(stats.download_requests() > 0);
+    assert_eq!(
+        stats.count(zoom_sim::download::BY_DOWNLOAD_TOKEN),
+        stats.download_requests(),
+        "{:?}",
+        stats.requests
+    );
+    let (code, _, log) = serve.terminate().await;
+    assert_eq!(code, Some(0));
+    assert!(log.contains("DEBUG"), "the log is at debug level");
+    assert!(!log.contains(&token), "the download token is in the log");
+    assert!(
+        !file_contains(&state_file, &token),
+        "the download token is in the state"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_download_token_falls_back_to_the_oauth_token() {
+    let sim = Simulator::start(account(163, 2, 64 << 10))
+        .await
+        .expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("state.sqlite3");
+    let meeting = the_meeting(&sim);
+    let (body, _) = completed_with_token(&sim, &meeting);
+    let serve = Serve::start(&sim, dir.path(), &[]).await;
+    // A day and an hour later at Zoom the token has expired; the daemon cannot know it
+    // (its clock says the event is new), so it offers the token first.
+    sim.advance_clock(25 * 3600);
+    // Signed on the daemon's clock: the simulator's is a day ahead now.
+    let ts = jiff::Timestamp::now().as_second().to_string();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let r = reqwest::Client::new()
+        .post(serve.webhook_url())
+        .header("content-type", "application/json")
+        .header("x-zm-request-timestamp", &ts)
+        .header(
+            "x-zm-signature",
+            zoom_sim::webhook::signature(SECRET, &ts, &body),
+        )
+        .body(body.clone())
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(r.status(), 200);
+    wait_for("the event to be done", || event_done(&state_file)).await;
+    check_copied(&state_file, &dir.path().join("dest"), &meeting).await;
+    let stats = sim.stats();
+    assert_eq!(
+        stats.count(zoom_sim::download::BY_DOWNLOAD_TOKEN),
+        0,
+        "{:?}",
+        stats.requests
+    );
+    // The token was tried: Zoom's "only the host" page (200) answered it once per file.
+    let pages = stats
+        .requests
+        .get("GET /rec/download/{id}")
+        .and_then(|by| by.get(&200u16))
+        .copied()
+        .unwrap_or(0);
+    assert!(pages >= 1, "{:?}", stats.requests);
+    let (code, _, _) = serve.terminate().await;
+    assert_eq!(code, Some(0));
 }

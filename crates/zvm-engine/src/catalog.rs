@@ -42,7 +42,7 @@ use zvm_zoom::{AdminListing, UserStatusFilter, ZoomClient, ZoomError};
 
 use crate::admin_listings::{self, Probe};
 use crate::error::EngineError;
-use crate::events::{Event, EventSink, Notice};
+use crate::events::{Event, EventSink, FailureClass, FileRef, Notice};
 use crate::options::{SyncOptions, UserSelection};
 use crate::windows::{self, Source, Window};
 
@@ -294,7 +294,7 @@ impl Catalog {
     /// `opts.by_uuid`: each meeting asked of Zoom by its uuid, no listing. The meeting
     /// comes with its details (participant audio), as a refreshed stored meeting does, so
     /// it is handed over through `call_refreshed`. A meeting Zoom cannot give ends the walk
-    /// with its error: the caller asked for exactly these.
+    /// with its error (the caller asked for exactly these), unless `by_uuid_keep_going`.
     async fn fetch_by_uuid<F>(
         &self,
         uuids: &[String],
@@ -314,8 +314,24 @@ impl Catalog {
                 continue;
             }
             let meeting = tokio::select! {
-                m = self.zoom.get_meeting_recordings(uuid) => m?,
+                m = self.zoom.get_meeting_recordings(uuid) => m,
                 () = cancel.cancelled() => break,
+            };
+            let meeting = match meeting {
+                Ok(m) => m,
+                Err(e) if opts.by_uuid_keep_going => {
+                    self.events.emit(Event::FileFailed {
+                        file: FileRef {
+                            meeting_uuid: uuid.clone(),
+                            file_id: String::new(),
+                            path: uuid.clone(),
+                        },
+                        class: FailureClass::Details,
+                        error: e.to_string(),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
             };
             let host = windows::host_label(&meeting, &meeting.host_id);
             if !(opts.filters.admits(&meeting) && opts.filters.wants_host(&host, &meeting)) {

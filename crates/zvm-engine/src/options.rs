@@ -205,6 +205,13 @@ pub struct SyncOptions {
     /// told which meeting finished. When set, `chosen`, `users`, `from` and `to` are not
     /// used; the filters still apply.
     pub by_uuid: Option<Vec<String>>,
+    /// With `by_uuid`: a meeting Zoom cannot give (gone, refused, failing after its retries)
+    /// is reported as an [`Event::FileFailed`](crate::Event::FileFailed) of class `Details`
+    /// naming the meeting (no file id, its uuid as the path) and the run goes on to the next
+    /// one, so one meeting's failure holds up none of the others (the daemon copies many
+    /// meetings in one run and settles each webhook by its own meeting). `false` (sync,
+    /// `verify --repair`): that meeting's error ends the run.
+    pub by_uuid_keep_going: bool,
     /// What is listed from Zoom and what is taken from the stored listing.
     pub listing: ListingPolicy,
     /// Connections one file may use at once (segmented downloads); they come out of the
@@ -236,6 +243,7 @@ impl SyncOptions {
             detail_concurrency: 16,
             chosen: None,
             by_uuid: None,
+            by_uuid_keep_going: false,
             listing: ListingPolicy::default(),
             segments: crate::segments::Segments::Auto,
             min_segment: crate::segments::DEFAULT_MIN_SEGMENT,

@@ -17,6 +17,7 @@ use zvm_zoom::ZoomClient;
 use crate::group_commit::QueueWriter;
 use crate::http::{self, Intake};
 use crate::observe::{EventLog, Metrics};
+use crate::outcomes::MeetingOutcomes;
 use crate::replay::ReplayGuard;
 use crate::schedule::{Scheduler, Schedules};
 use crate::signature::SecretToken;
@@ -92,10 +93,12 @@ impl Daemon {
             addr: opts.listen,
             source,
         })?;
+        let outcomes = Arc::new(MeetingOutcomes::default());
         let events = Arc::new(EventLog {
             metrics: metrics.clone(),
+            outcomes: outcomes.clone(),
         });
-        let engine = Engine::new(zoom, state.clone(), dest.clone(), events);
+        let engine = Engine::new(zoom.clone(), state.clone(), dest.clone(), events);
         let stop = CancellationToken::new();
         let wake = Arc::new(Notify::new());
         let run_slot = Arc::new(Mutex::new(()));
@@ -111,6 +114,7 @@ impl Daemon {
             queue: QueueWriter::start(state.clone()),
             wake: wake.clone(),
             metrics: metrics.clone(),
+            zoom,
             accepting: AtomicBool::new(true),
             status: status.clone(),
             clock: http::system_clock,
@@ -122,6 +126,7 @@ impl Daemon {
                 engine: engine.clone(),
                 state: state.clone(),
                 template: opts.sync.clone(),
+                outcomes,
                 wake,
                 run_slot: run_slot.clone(),
                 stop: stop.clone(),

@@ -1,9 +1,16 @@
 //! What an accepted webhook asks for: Zoom's envelope (`event`, `event_ts`, `payload`) read
-//! leniently, the meeting it names, the key that Zoom's retries of it share, and the work
-//! it means for the daemon.
+//! leniently, the meeting it names, the key that Zoom's retries of it share, the work it
+//! means for the daemon, and the `download_token` it may carry for its meeting's files.
+
+use std::time::Duration;
 
 use serde::Deserialize;
 use sha2::Digest;
+use zvm_zoom::Secret;
+
+/// How long a webhook's `download_token` downloads, from the event's time: Zoom documents
+/// about 24 hours (zoom-api.md §1).
+pub const DOWNLOAD_TOKEN_LIFE: Duration = Duration::from_secs(24 * 3600);
 
 /// The envelope; unknown fields are ignored (Zoom adds fields).
 #[derive(Debug, Deserialize)]
@@ -11,6 +18,8 @@ struct Envelope {
     event: String,
     #[serde(default)]
     event_ts: Option<i64>,
+    #[serde(default)]
+    download_token: Option<String>,
     #[serde(default)]
     payload: Payload,
 }
@@ -31,6 +40,26 @@ struct Object {
     /// `meeting.summary_completed` names it here.
     #[serde(default)]
     meeting_uuid: Option<String>,
+    /// Recording events list the meeting's files, each with its `download_url`.
+    #[serde(default)]
+    recording_files: Vec<FileUrl>,
+    #[serde(default)]
+    participant_audio_files: Vec<FileUrl>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FileUrl {
+    #[serde(default)]
+    download_url: Option<String>,
+}
+
+/// A webhook's `download_token` and the download URLs of its meeting's files, which it
+/// downloads until `valid_for` has passed (from now).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadToken {
+    pub token: Secret,
+    pub urls: Vec<String>,
+    pub valid_for: Duration,
 }
 
 /// What an event asks the daemon to do.
@@ -68,6 +97,9 @@ pub enum Incoming {
         event: String,
         meeting_uuid: String,
         dedup_key: String,
+        /// The event's `download_token` for its meeting's files, when it has one and it is
+        /// still valid (never stored: see [`body_to_store`]).
+        download: Option<DownloadToken>,
     },
     /// A signed event this daemon has nothing to do for (answered 200, not queued).
     Ignored { event: String },
@@ -78,8 +110,13 @@ pub enum Incoming {
 #[error("the body is not a Zoom webhook envelope: {0}")]
 pub struct Malformed(String);
 
-/// Reads a verified body.
+/// Reads a verified body (a download token's life counted to now).
 pub fn parse(body: &[u8]) -> Result<Incoming, Malformed> {
+    parse_at(body, jiff::Timestamp::now().as_millisecond())
+}
+
+/// [`parse`] at the time `now_ms` (Unix milliseconds).
+pub fn parse_at(body: &[u8], now_ms: i64) -> Result<Incoming, Malformed> {
     let env: Envelope = serde_json::from_slice(body).map_err(|e| Malformed(e.to_string()))?;
     if env.event == "endpoint.url_validation" {
         let plain_token = env
@@ -92,10 +129,11 @@ pub fn parse(body: &[u8]) -> Result<Incoming, Malformed> {
     if work_of(&env.event, "").is_none() {
         return Ok(Incoming::Ignored { event: env.event });
     }
-    let meeting_uuid = env
-        .payload
-        .object
-        .and_then(|o| o.uuid.or(o.meeting_uuid))
+    let object = env.payload.object.unwrap_or_default();
+    let download = download_token(env.download_token, &object, env.event_ts, now_ms);
+    let meeting_uuid = object
+        .uuid
+        .or(object.meeting_uuid)
         .filter(|u| !u.is_empty())
         .ok_or_else(|| Malformed(format!("{} names no meeting uuid", env.event)))?;
     // Zoom's retries of one event carry the same name, `event_ts` and meeting; a new event
@@ -108,6 +146,37 @@ pub fn parse(body: &[u8]) -> Result<Incoming, Malformed> {
         event: env.event,
         meeting_uuid,
         dedup_key,
+        download,
+    })
+}
+
+/// The event's download token with its files' URLs, if it has both and time is left on it
+/// (counted from `event_ts`, or from now when the event has none).
+fn download_token(
+    token: Option<String>,
+    object: &Object,
+    event_ts_ms: Option<i64>,
+    now_ms: i64,
+) -> Option<DownloadToken> {
+    let token = token.filter(|t| !t.is_empty())?;
+    let urls: Vec<String> = object
+        .recording_files
+        .iter()
+        .chain(&object.participant_audio_files)
+        .filter_map(|f| f.download_url.clone())
+        .filter(|u| !u.is_empty())
+        .collect();
+    if urls.is_empty() {
+        return None;
+    }
+    let age_ms = u64::try_from(now_ms.saturating_sub(event_ts_ms.unwrap_or(now_ms))).unwrap_or(0);
+    let valid_for = DOWNLOAD_TOKEN_LIFE
+        .checked_sub(Duration::from_millis(age_ms))
+        .filter(|left| !left.is_zero())?;
+    Some(DownloadToken {
+        token: Secret::new(token),
+        urls,
+        valid_for,
     })
 }
 
@@ -147,6 +216,33 @@ mod tests {
         let stored = body_to_store(b);
         assert!(!stored.contains("SECRET-dl"), "{stored}");
         assert!(stored.contains("U=="), "{stored}");
+    }
+
+    #[test]
+    fn a_download_token_comes_with_its_files_urls_and_what_is_left_of_its_day() {
+        let hour_ms = 3_600_000;
+        let b = br#"{"event":"recording.completed","event_ts":1000,"download_token":"DL","payload":{"object":{"uuid":"U==","recording_files":[{"download_url":"https://z/rec/download/a"},{"id":"x"}],"participant_audio_files":[{"download_url":"https://z/rec/download/p"}]}}}"#;
+        let Incoming::Event { download, .. } = parse_at(b, 1000 + 2 * hour_ms).unwrap() else {
+            panic!("an event")
+        };
+        let d = download.expect("a download token");
+        assert_eq!(d.token.expose(), "DL");
+        assert_eq!(
+            d.urls,
+            ["https://z/rec/download/a", "https://z/rec/download/p"]
+        );
+        assert_eq!(d.valid_for, Duration::from_secs(22 * 3600));
+        // A day after the event: nothing left of it.
+        let Incoming::Event { download, .. } = parse_at(b, 1000 + 24 * hour_ms).unwrap() else {
+            panic!("an event")
+        };
+        assert_eq!(download, None);
+        // No token, or no file to download: none.
+        let none = br#"{"event":"recording.completed","event_ts":1,"payload":{"object":{"uuid":"U==","recording_files":[{"download_url":"https://z/a"}]}}}"#;
+        assert!(matches!(
+            parse(none).unwrap(),
+            Incoming::Event { download: None, .. }
+        ));
     }
 
     #[test]

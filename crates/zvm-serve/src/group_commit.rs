@@ -59,6 +59,15 @@ async fn write_batches(state: Arc<SqliteState>, mut rx: mpsc::Receiver<(NewWebho
         let n = events.len();
         match state.enqueue_webhooks(events).await {
             Ok(outcomes) if outcomes.len() == n => {
+                let new = outcomes
+                    .iter()
+                    .filter(|o| matches!(o, Enqueued::New(_)))
+                    .count();
+                tracing::info!(
+                    new,
+                    duplicates = n - new,
+                    "webhook events queued (committed together)"
+                );
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // A handler that gave up (its deadline) is gone: its event is stored
                     // anyway, and Zoom's retry of it is a duplicate.
@@ -78,7 +87,6 @@ async fn write_batches(state: Arc<SqliteState>, mut rx: mpsc::Receiver<(NewWebho
                 }
             }
         }
-        tracing::trace!(events = n, "webhook events committed together");
     }
 }
 

@@ -5,7 +5,8 @@
 //! 5-minute window, constant-time; [`replay`]: the same request twice), read
 //! ([`envelope`]) and queued durably in the state before Zoom gets its 200 ([`group_commit`]:
 //! the events arriving together share one commit). The [`worker`]
-//! drains the queue through the engine (a meeting copied by its uuid, with no listing), and
+//! drains the queue through the engine (the meetings of a batch of events copied by their
+//! uuids in one run, with no listing; [`outcomes`] tells which of them failed), and
 //! [`schedule`] runs periodic syncs and moves. [`observe`] keeps the Prometheus metrics and
 //! [`status`] the `/status` snapshot. [`daemon`] starts and stops them together. No clap,
 //! no printing: the daemon reports through `tracing` and the engine's events.
@@ -15,6 +16,7 @@ pub mod envelope;
 pub mod group_commit;
 pub mod http;
 pub mod observe;
+pub mod outcomes;
 pub mod replay;
 pub mod schedule;
 pub mod signature;

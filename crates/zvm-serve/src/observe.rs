@@ -56,6 +56,7 @@ pub struct Metrics {
     bytes_copied: Counter,
     rate_limited: Counter,
     bytes_freed: Counter,
+    engine_runs: Counter,
     queue_depth: Gauge,
     transfers_active: Gauge,
     throughput: Gauge,
@@ -115,6 +116,11 @@ impl Metrics {
             "Bytes of recordings removed from the Zoom cloud by scheduled moves.",
         );
         describe(
+            "zvm_engine_runs_total",
+            None,
+            "Engine runs started: the worker's (one per batch of webhook events) and the schedules'.",
+        );
+        describe(
             "zvm_webhooks_total",
             None,
             "Webhook requests by result (queued, duplicate, ignored, url_validation, refused, malformed, unavailable).",
@@ -155,6 +161,7 @@ impl Metrics {
             bytes_copied: counter("zvm_bytes_copied_total"),
             rate_limited: counter("zvm_api_rate_limited_total"),
             bytes_freed: counter("zvm_cloud_bytes_freed_total"),
+            engine_runs: counter("zvm_engine_runs_total"),
             queue_depth: gauge("zvm_queue_depth"),
             transfers_active: gauge("zvm_transfers_active"),
             throughput: gauge("zvm_throughput_bytes_per_second"),
@@ -249,6 +256,7 @@ impl Metrics {
                 self.bytes_copied.increment(*size);
             }
             Event::FileFailed { class, .. } => self.failure(*class).increment(1),
+            Event::RunStarted { .. } => self.engine_runs.increment(1),
             _ => {}
         }
     }
@@ -258,11 +266,14 @@ impl Metrics {
 /// prints; the daemon's log is where a person reads what it did).
 pub struct EventLog {
     pub metrics: Arc<Metrics>,
+    /// Which meetings of the worker's run failed (it settles each event by its meeting).
+    pub outcomes: Arc<crate::outcomes::MeetingOutcomes>,
 }
 
 impl EventSink for EventLog {
     fn emit(&self, e: Event) {
         self.metrics.on_event(&e);
+        self.outcomes.record(&e);
         match &e {
             Event::FileDone { file, size, .. } => {
                 tracing::info!(meeting = %file.meeting_uuid, path = %file.path, size, "file copied")

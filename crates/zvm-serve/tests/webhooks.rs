@@ -439,8 +439,8 @@ async fn events_waiting_to_be_tried_again_do_not_hold_up_a_new_one() {
         },
     )
     .await;
-    // More failing events than the worker takes from the queue at once (64): meetings
-    // Zoom does not have (404).
+    // Failing events: meetings Zoom does not have (404). Waiting out their hour, they are
+    // not handed out again, however many there are.
     let now = jiff::Timestamp::now().as_second();
     let ts = now.to_string();
     for i in 0..70 {

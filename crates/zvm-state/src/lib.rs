@@ -25,7 +25,9 @@ pub mod conformance;
 pub use error::StateError;
 pub use lock::RunLock;
 pub use sqlite::SqliteState;
-pub use webhook_queue::{Enqueued, NewWebhookEvent, WebhookCounts, WebhookEventRow, WebhookStatus};
+pub use webhook_queue::{
+    Enqueued, NewWebhookEvent, WebhookCounts, WebhookEventRow, WebhookOutcome, WebhookStatus,
+};
 
 /// Identifies one file of one meeting: Zoom's recording file id within a meeting UUID (or an
 /// engine-chosen id such as `"meeting.json"` for artifacts the engine writes itself).

@@ -86,6 +86,36 @@ pub struct WebhookCounts {
     pub failed: u64,
 }
 
+/// How one event's work ended (see [`SqliteState::settle_webhooks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    /// Done: never handed out again.
+    Done(i64),
+    /// An attempt failed: counted, the error kept; the event stays queued, or is set aside
+    /// as failed when `give_up`.
+    Failed {
+        id: i64,
+        error: String,
+        give_up: bool,
+    },
+}
+
+impl WebhookOutcome {
+    fn id(&self) -> i64 {
+        match self {
+            WebhookOutcome::Done(id) | WebhookOutcome::Failed { id, .. } => *id,
+        }
+    }
+}
+
+/// Sets an event's status; `?3` is 1 for a failed attempt (counted), 0 otherwise.
+fn set_webhook_sql() -> String {
+    format!(
+        "UPDATE webhook_events SET status = ?2, attempts = attempts + ?3,
+            last_error = COALESCE(?4, last_error), updated_at = {NOW} WHERE id = ?1"
+    )
+}
+
 const EVENT_COLUMNS: &str =
     "id, dedup_key, event, meeting_uuid, body, status, attempts, last_error, received_at";
 
@@ -258,6 +288,43 @@ impl SqliteState {
         self.set_webhook(id, status, Some(error.to_owned())).await
     }
 
+    /// Records the outcomes of many events' work in one transaction (the worker settles a
+    /// whole batch at once): each as [`Self::webhook_done`] or
+    /// [`Self::webhook_attempt_failed`] would.
+    pub async fn settle_webhooks(&self, outcomes: Vec<WebhookOutcome>) -> Result<(), StateError> {
+        self.with(move |c, p| {
+            let err = |e| StateError::from_sqlite(p, e);
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(err)?;
+            {
+                let mut st = tx.prepare_cached(&set_webhook_sql()).map_err(err)?;
+                for o in &outcomes {
+                    let (status, error) = match o {
+                        WebhookOutcome::Done(_) => (WebhookStatus::Done, None),
+                        WebhookOutcome::Failed { error, give_up, .. } => (
+                            if *give_up {
+                                WebhookStatus::Failed
+                            } else {
+                                WebhookStatus::Queued
+                            },
+                            Some(error.as_str()),
+                        ),
+                    };
+                    st.execute(params![
+                        o.id(),
+                        status.as_str(),
+                        i64::from(error.is_some()),
+                        error
+                    ])
+                    .map_err(err)?;
+                }
+            }
+            tx.commit().map_err(err)
+        })
+        .await
+    }
+
     async fn set_webhook(
         &self,
         id: i64,
@@ -266,12 +333,9 @@ impl SqliteState {
     ) -> Result<(), StateError> {
         self.with(move |c, p| {
             let failed = i64::from(error.is_some());
-            c.prepare_cached(&format!(
-                "UPDATE webhook_events SET status = ?2, attempts = attempts + ?3,
-                    last_error = COALESCE(?4, last_error), updated_at = {NOW} WHERE id = ?1"
-            ))
-            .and_then(|mut st| st.execute(params![id, status.as_str(), failed, error]))
-            .map_err(|e| StateError::from_sqlite(p, e))?;
+            c.prepare_cached(&set_webhook_sql())
+                .and_then(|mut st| st.execute(params![id, status.as_str(), failed, error]))
+                .map_err(|e| StateError::from_sqlite(p, e))?;
             Ok(())
         })
         .await
@@ -451,6 +515,46 @@ mod tests {
                     .unwrap()
             ),
             ["new", "failed-1", "failed-2"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_outcomes_settles_each_event_as_told() {
+        let st = SqliteState::open_in_memory().unwrap();
+        let mut ids = Vec::new();
+        for k in ["done", "retry", "give-up"] {
+            match st.enqueue_webhook(&event(k)).await.unwrap() {
+                Enqueued::New(id) => ids.push(id),
+                Enqueued::Duplicate => unreachable!(),
+            }
+        }
+        st.settle_webhooks(vec![
+            WebhookOutcome::Done(ids[0]),
+            WebhookOutcome::Failed {
+                id: ids[1],
+                error: "404".into(),
+                give_up: false,
+            },
+            WebhookOutcome::Failed {
+                id: ids[2],
+                error: "gone".into(),
+                give_up: true,
+            },
+        ])
+        .await
+        .unwrap();
+        let rows = st.webhook_events().await.unwrap();
+        let got: Vec<(WebhookStatus, u32, Option<&str>)> = rows
+            .iter()
+            .map(|r| (r.status, r.attempts, r.last_error.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (WebhookStatus::Done, 0, None),
+                (WebhookStatus::Queued, 1, Some("404")),
+                (WebhookStatus::Failed, 1, Some("gone")),
+            ]
         );
     }
 

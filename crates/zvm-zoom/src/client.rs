@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::auth::{Credentials, TokenSource, join};
+use crate::download_grants::DownloadGrants;
 use crate::error::{AdminListing, ZoomError};
 use crate::http::{
     MAX_REDIRECTS, api_client, check_redirect, check_url, download_client, same_host,
@@ -228,6 +229,9 @@ pub struct ZoomClient {
     /// Set once Zoom answered a summary request 400 code 200 (AI Companion is not on the
     /// account's plan): from then on no summary is asked for (see [`Self::meeting_summary`]).
     summaries_not_on_plan: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Webhooks' download tokens by download URL, tried before the OAuth token (see
+    /// [`Self::grant_download_token`]).
+    download_grants: std::sync::Arc<DownloadGrants>,
 }
 
 struct Answer {
@@ -255,8 +259,21 @@ impl ZoomClient {
             download_throttles: Default::default(),
             cdn_wants_token: Default::default(),
             summaries_not_on_plan: Default::default(),
+            download_grants: Default::default(),
             cfg,
         })
+    }
+
+    /// A webhook's `download_token` for `download_url`, valid for `valid_for`: the
+    /// downloads of that URL send it instead of the OAuth token while it is valid, and go on
+    /// with the OAuth token once the download host refuses it (see [`DownloadGrants`]).
+    pub fn grant_download_token(&self, download_url: &str, token: Secret, valid_for: Duration) {
+        self.download_grants.grant(download_url, token, valid_for);
+    }
+
+    /// Download tokens held now.
+    pub fn download_tokens_held(&self) -> usize {
+        self.download_grants.len()
     }
 
     /// The token source (status, logout).
@@ -633,6 +650,23 @@ impl ZoomClient {
     ) -> Result<Download, ZoomError> {
         use std::sync::atomic::Ordering;
         let origin = check_url(download_url)?;
+        if let Some(token) = self.download_grants.token_for(download_url) {
+            match self.download_once(&origin, &token, range).await {
+                Ok(d) => return Ok(d),
+                Err(e) if is_auth_problem(&e) => {
+                    // Expired at Zoom, or not for this file: the OAuth token from now on.
+                    tracing::debug!(url = %RedactedUrl(download_url), "the webhook's download token was refused; using the OAuth token");
+                    self.download_grants.refused(download_url);
+                }
+                Err(e) => {
+                    if matches!(e.status(), Some(429 | 503)) {
+                        self.download_throttles
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    return Err(e);
+                }
+            }
+        }
         let mut refreshed = false;
         loop {
             let token = self.tokens.access_token().await?;

@@ -1,12 +1,13 @@
 //! Zoom API client for Zoom Video Mover: credentials and tokens ([`auth`]), lenient models
 //! ([`models`]), the client with listing in one-month windows (`window`) per user or for
 //! the whole account, summaries and the summary listing, deletion and downloads
-//! ([`client`]), the per-category pacer ([`pacer`]), the single error classifier
-//! ([`error`]) and retry policy ([`retry`]), and redaction of secrets ([`redact`]).
-//! It knows nothing of files or state.
+//! ([`client`]; webhooks' download tokens: [`download_grants`]), the per-category pacer
+//! ([`pacer`]), the single error classifier ([`error`]) and retry policy ([`retry`]), and
+//! redaction of secrets ([`redact`]). It knows nothing of files or state.
 
 pub mod auth;
 pub mod client;
+pub mod download_grants;
 pub mod error;
 pub mod http;
 pub mod models;

@@ -89,7 +89,17 @@ pub async fn start_full(
     schedules: impl FnOnce(&Path) -> Schedules,
     retry: EventRetry,
 ) -> Running {
-    let dir = tempfile::tempdir().expect("tempdir");
+    start_in(sim, tempfile::tempdir().expect("tempdir"), schedules, retry).await
+}
+
+/// A daemon on the state `dir/state.sqlite3` (a test may have queued events in it first)
+/// and the destination `dir/dest`.
+pub async fn start_in(
+    sim: &Simulator,
+    dir: tempfile::TempDir,
+    schedules: impl FnOnce(&Path) -> Schedules,
+    retry: EventRetry,
+) -> Running {
     let dest = dir.path().join("dest");
     let state = Arc::new(SqliteState::open(&dir.path().join("state.sqlite3")).expect("state"));
     let opts = ServeOptions {
