@@ -6,12 +6,15 @@
 //! suite (`zvm_state::conformance`). The database is named by a `postgres://` URL
 //! ([`is_postgres_url`]); every message that names it shows the URL without its password
 //! ([`redact_url`]). The schema is versioned and migrated when a store opens, under an
-//! advisory lock, so that workers starting together do not race (see `migrations`).
+//! advisory lock, so that workers starting together do not race (see `migrations`). Work
+//! is shared between workers by leases (see `leases`).
 
+mod leases;
 mod location;
 mod migrations;
 mod store;
 
+pub use leases::Lease;
 pub use location::{is_postgres_url, redact_url};
 pub use migrations::SCHEMA_VERSION;
-pub use store::PostgresState;
+pub use store::{PostgresState, RunLock};

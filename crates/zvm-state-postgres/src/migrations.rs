@@ -85,6 +85,17 @@ const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL,
         PRIMARY KEY (meeting_uuid, file_id)
     );",
+    // 2: work shared by several workers (see `leases`): one row per meeting, held by at
+    // most one worker until `expires_at`; `leased` counts how often it was handed out.
+    "CREATE TABLE work_leases (
+        meeting_uuid TEXT COLLATE \"C\" PRIMARY KEY,
+        holder TEXT,
+        expires_at TIMESTAMPTZ,
+        done BOOLEAN NOT NULL DEFAULT FALSE,
+        leased BIGINT NOT NULL DEFAULT 0,
+        CHECK ((holder IS NULL) = (expires_at IS NULL))
+    );
+    CREATE INDEX work_leases_open ON work_leases (meeting_uuid) WHERE NOT done;",
 ];
 
 /// The schema version this zvm writes: the number of migrations.

@@ -33,6 +33,21 @@ const MEETING_COLUMNS: &str = "uuid, meeting_id, host_id, host_email, topic, sta
 
 const LISTED_COLUMNS: &str = "uuid, start_time, host, json";
 
+/// The first key of the run lock's advisory lock ("zvmr"); the second is the schema's name.
+const RUN_LOCK_KEY: i32 = 0x7a76_6d72;
+
+/// The run lock of a database, held until dropped (see [`PostgresState::try_run_lock`]).
+pub struct RunLock {
+    _client: tokio_postgres::Client,
+    _connection: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for RunLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunLock").finish_non_exhaustive()
+    }
+}
+
 /// Connections per store: enough for the engine's parallel transfers (each holds one only
 /// for a statement), few enough that a fleet of workers stays well under the server's
 /// default `max_connections` (100).
@@ -42,6 +57,8 @@ const POOL_SIZE: usize = 8;
 #[derive(Clone)]
 pub struct PostgresState {
     pool: Pool,
+    /// For connections outside the pool (the run lock).
+    config: Arc<tokio_postgres::Config>,
     /// The URL without its password, for messages.
     location: Arc<str>,
 }
@@ -101,7 +118,7 @@ impl PostgresState {
             config.application_name("zvm");
         }
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -113,7 +130,11 @@ impl PostgresState {
             .map_err(|e| StateError::Invalid {
                 what: format!("the state database {location}: {e}"),
             })?;
-        let store = Self { pool, location };
+        let store = Self {
+            pool,
+            config: Arc::new(config),
+            location,
+        };
         let mut client = store.client().await?;
         migrate(raw(&mut client), &store.location).await?;
         Ok(store)
@@ -122,6 +143,44 @@ impl PostgresState {
     /// The database's URL without its password.
     pub fn location(&self) -> &str {
         &self.location
+    }
+
+    /// Takes the run lock of this database (of the schema the connection works in), as
+    /// the SQLite store's lock file does for a state file: while it is held, another run
+    /// asking for it gets [`StateError::ServerBusy`]. It is a session advisory lock on a
+    /// connection of its own, so the server releases it when the run ends or dies (its
+    /// connection closes), never left behind by a crash.
+    pub async fn try_run_lock(&self) -> Result<RunLock, StateError> {
+        let (client, connection) =
+            self.config
+                .connect(NoTls)
+                .await
+                .map_err(|e| StateError::Unreachable {
+                    location: self.location.to_string(),
+                    detail: describe(&e),
+                })?;
+        let connection = tokio::spawn(async move {
+            // The lock goes with the connection; an error here only ends it sooner.
+            let _ = connection.await;
+        });
+        let held: bool = client
+            .query_one(
+                "SELECT pg_try_advisory_lock($1, hashtext(COALESCE(current_schema(), '')))",
+                &[&RUN_LOCK_KEY],
+            )
+            .await
+            .map_err(|e| self.err(e))?
+            .try_get(0)
+            .map_err(|e| self.err(e))?;
+        if !held {
+            return Err(StateError::ServerBusy {
+                location: self.location.to_string(),
+            });
+        }
+        Ok(RunLock {
+            _client: client,
+            _connection: connection,
+        })
     }
 
     pub(crate) async fn client(&self) -> Result<Object, StateError> {

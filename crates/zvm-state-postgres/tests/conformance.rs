@@ -134,3 +134,32 @@ async fn a_malformed_url_is_a_clear_error_without_the_password() {
     assert!(!shown.contains("hunter2"), "the password leaked: {shown}");
     assert!(shown.contains("postgres://user:password@host"), "{shown}");
 }
+
+/// The run lock: a second run on the same database is refused while the first holds it,
+/// and may run once it is gone (the server releases it with the first run's connection).
+#[tokio::test]
+async fn one_run_at_a_time_holds_the_run_lock() {
+    let Some(db) = TestDb::create("one_run_at_a_time").await else {
+        return;
+    };
+    let first = PostgresState::open(&db.url()).await.unwrap();
+    let second = PostgresState::open(&db.url()).await.unwrap();
+    let held = first.try_run_lock().await.unwrap();
+    let err = second.try_run_lock().await.unwrap_err();
+    assert!(matches!(err, StateError::ServerBusy { .. }), "{err:?}");
+    assert!(err.to_string().contains("another zvm run"), "{err}");
+    drop(held);
+    // The server sees the connection close a moment later; until then the lock is held.
+    let mut tries = 0;
+    let _lock = loop {
+        match second.try_run_lock().await {
+            Ok(lock) => break lock,
+            Err(StateError::ServerBusy { .. }) if tries < 600 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("the lock was not released with its connection: {e}"),
+        }
+    };
+    db.drop_schema().await;
+}

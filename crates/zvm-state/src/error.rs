@@ -75,6 +75,12 @@ pub enum StateError {
     #[error("state database error in {location}: {detail}")]
     Server { location: String, detail: String },
 
+    /// Another zvm run holds the run lock of a state database server (PostgreSQL).
+    #[error(
+        "another zvm run is using the state database {location}; wait for that run to finish or stop it, or pass a different --state database"
+    )]
+    ServerBusy { location: String },
+
     /// The server's schema is newer than this zvm knows.
     #[error(
         "the state database {location} was written by a newer zvm (schema version {found}, this zvm knows up to {supported}); upgrade zvm or pass a different --state database"
