@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use zvm_app::config::ConfigFile;
-use zvm_app::run_context;
 use zvm_archive::{ProblemKind, SearchIndex, VerifyReport};
 use zvm_state::{SqliteState, StateStore};
 
@@ -15,7 +14,7 @@ use crate::{Failure, commands, exit, output};
 /// The state file of these flags and config, which must exist (these commands read what
 /// earlier runs recorded; opening a missing one would create an empty state).
 fn existing_state(global: &GlobalArgs, cfg: &ConfigFile) -> Result<PathBuf, Failure> {
-    let path = run_context::state_path(global.state.as_deref().or(cfg.state.as_deref()))?;
+    let path = crate::state_db::state_file(global.state.as_deref().or(cfg.state.as_deref()))?;
     if !path.exists() {
         return Err(Failure::new(
             exit::STATE,

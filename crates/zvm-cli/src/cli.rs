@@ -27,8 +27,10 @@ pub struct GlobalArgs {
     #[arg(long, env = "ZVM_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// State database (SQLite). Default: state.sqlite3 in the OS data dir.
-    #[arg(long, env = "ZVM_STATE", global = true, value_name = "FILE")]
+    /// State database: a SQLite file, or for `zvm sync` a PostgreSQL database
+    /// (postgres://user:password@host:port/db, zvm built with the `postgres` feature).
+    /// Default: state.sqlite3 in the OS data dir.
+    #[arg(long, env = "ZVM_STATE", global = true, value_name = "FILE|URL")]
     pub state: Option<PathBuf>,
 
     /// One JSON event per line on stdout instead of progress bars (for scripts).

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use zvm_app::config::ConfigFile;
-use zvm_app::run_context::{self, RunContext};
+use zvm_app::run_context::RunContext;
 use zvm_app::{Cause, Layer, Origin, Outcome, Settings, parse};
 use zvm_engine::{Catalog, Engine, Event, RunSummary, SyncOptions, UserSelection};
 
@@ -153,9 +153,7 @@ pub(crate) fn state_path(
     global: &crate::cli::GlobalArgs,
     settings: &Settings,
 ) -> Result<PathBuf, Failure> {
-    Ok(run_context::state_path(
-        global.state.as_deref().or(settings.state.as_deref()),
-    )?)
+    crate::state_db::state_file(global.state.as_deref().or(settings.state.as_deref()))
 }
 
 /// Opens the state with the run lock held, and the destination, for as long as the returned
@@ -433,10 +431,27 @@ pub(crate) async fn sync(
         Some(&a.listing),
         cfg,
     )?;
+    // A PostgreSQL state (`--state postgres://...`): its run lock is held in the database
+    // for as long as `pg` lives; no search index, which has no folder beside it to live in.
+    if let Some(url) =
+        crate::state_db::postgres_url(global.state.as_deref().or(settings.state.as_deref()))
+    {
+        let pg = crate::state_db::open_postgres(&url).await?;
+        let destination = zvm_app::destination::open_destination(&dest)?;
+        let zoom = connect::client(&settings.zoom).await?;
+        return run_engine(global, zoom, pg.state.clone(), destination, &opts).await;
+    }
     let state_path = state_path(global, &settings)?;
     let run = open_run(&state_path, &dest)?;
     let zoom = connect::client(&settings.zoom).await?;
-    let code = run_engine(global, zoom, &run, &opts).await?;
+    let code = run_engine(
+        global,
+        zoom,
+        run.state.clone(),
+        run.destination.clone(),
+        &opts,
+    )
+    .await?;
     crate::indexing::index_after_run(global, &state_path, run.state.as_ref(), &dest).await;
     Ok(code)
 }
@@ -458,7 +473,14 @@ pub(crate) async fn sync_meetings(
     let state_path = state_path(global, &settings)?;
     let run = open_run(&state_path, dest)?;
     let zoom = connect::client(&settings.zoom).await?;
-    let code = run_engine(global, zoom, &run, &opts).await?;
+    let code = run_engine(
+        global,
+        zoom,
+        run.state.clone(),
+        run.destination.clone(),
+        &opts,
+    )
+    .await?;
     crate::indexing::index_after_run(global, &state_path, run.state.as_ref(), dest).await;
     Ok(code)
 }
@@ -467,17 +489,13 @@ pub(crate) async fn sync_meetings(
 async fn run_engine(
     global: &crate::cli::GlobalArgs,
     zoom: zvm_zoom::ZoomClient,
-    run: &RunContext,
+    state: Arc<dyn zvm_state::StateStore>,
+    destination: Arc<dyn zvm_dest::Destination>,
     opts: &SyncOptions,
 ) -> Result<u8, Failure> {
     let (tx, rx) = mpsc::unbounded_channel();
     let mode = reporter::Mode::choose(global.json, global.quiet);
-    let engine = Engine::new(
-        zoom,
-        run.state.clone(),
-        run.destination.clone(),
-        Arc::new(tx),
-    );
+    let engine = Engine::new(zoom, state, destination, Arc::new(tx));
     let render = tokio::spawn(reporter::run(mode, rx, engine.monitor()));
     let cancel = CancellationToken::new();
     cancel_on_ctrl_c(&cancel, true);
@@ -529,7 +547,14 @@ pub(crate) async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Resul
         min_duration: None,
     };
     let (_, opts) = run_options(&select, Some(&a.transfer), None, &cfg)?;
-    let code = run_engine(global, zoom, &run, &opts).await?;
+    let code = run_engine(
+        global,
+        zoom,
+        run.state.clone(),
+        run.destination.clone(),
+        &opts,
+    )
+    .await?;
     crate::indexing::index_after_run(global, &state_path, run.state.as_ref(), &a.dir).await;
     if !global.json {
         output::note(format_args!(

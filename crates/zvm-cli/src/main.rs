@@ -16,6 +16,7 @@ mod output;
 mod reporter;
 #[cfg(feature = "serve")]
 mod serve;
+mod state_db;
 
 use std::process::ExitCode;
 

@@ -203,7 +203,7 @@ pub async fn restore_cmd(
     a: &RestoreArgs,
     cfg: &ConfigFile,
 ) -> Result<u8, Failure> {
-    let sp = run_context::state_path(global.state.as_deref().or(cfg.state.as_deref()))?;
+    let sp = crate::state_db::state_file(global.state.as_deref().or(cfg.state.as_deref()))?;
     let audit = run_context::audit_path(a.audit_log.as_deref(), &sp);
     // Restore touches no destination: the state under its lock, the client and the events.
     let run = StateContext::open(&sp)?;

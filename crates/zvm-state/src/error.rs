@@ -63,6 +63,34 @@ pub enum StateError {
         file_id: String,
     },
 
+    /// A state database server (PostgreSQL) could not be reached or refused the login.
+    /// `location` is its URL without the password.
+    #[error(
+        "cannot connect to the state database {location}: {detail}; check that the server is running and reachable, and the user, password and database name in the --state URL"
+    )]
+    Unreachable { location: String, detail: String },
+
+    /// A state database server (PostgreSQL) failed a query. `location` is its URL without
+    /// the password.
+    #[error("state database error in {location}: {detail}")]
+    Server { location: String, detail: String },
+
+    /// Another zvm run holds the run lock of a state database server (PostgreSQL).
+    #[error(
+        "another zvm run is using the state database {location}; wait for that run to finish or stop it, or pass a different --state database"
+    )]
+    ServerBusy { location: String },
+
+    /// The server's schema is newer than this zvm knows.
+    #[error(
+        "the state database {location} was written by a newer zvm (schema version {found}, this zvm knows up to {supported}); upgrade zvm or pass a different --state database"
+    )]
+    ServerTooNew {
+        location: String,
+        found: i64,
+        supported: i64,
+    },
+
     #[error("invalid value in the state: {what}")]
     Invalid { what: String },
 

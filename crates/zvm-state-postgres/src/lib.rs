@@ -1,0 +1,20 @@
+//! Run state in PostgreSQL: [`PostgresState`], the [`zvm_state::StateStore`] that several
+//! zvm workers on one or many machines can share, where one SQLite file on one machine no
+//! longer suffices (issue 19).
+//!
+//! It keeps the same rows as the embedded SQLite store and passes the same conformance
+//! suite (`zvm_state::conformance`). The database is named by a `postgres://` URL
+//! ([`is_postgres_url`]); every message that names it shows the URL without its password
+//! ([`redact_url`]). The schema is versioned and migrated when a store opens, under an
+//! advisory lock, so that workers starting together do not race (see `migrations`). Work
+//! is shared between workers by leases (see `leases`).
+
+mod leases;
+mod location;
+mod migrations;
+mod store;
+
+pub use leases::Lease;
+pub use location::{is_postgres_url, redact_url};
+pub use migrations::SCHEMA_VERSION;
+pub use store::{PostgresState, RunLock};
