@@ -3,7 +3,9 @@
 //! Each frame: the 8 transfers report progress, and the run its figures, through the same
 //! channel the engine thread uses (drained inside the frame), the list scrolls by a wheel
 //! step, and the frame is laid out and tessellated (what egui does on the CPU before the GPU
-//! draws). Prints p50/p99/max per screen. Run: `cargo bench -p zvm-gui --bench frame_time`.
+//! draws). Prints p50/p99/max per screen, and on Recordings the most rows a frame laid out
+//! and whether any frame sorted or filtered the list (work per listed row). Run:
+//! `cargo bench -p zvm-gui --bench frame_time`.
 
 #![allow(clippy::print_stdout)]
 
@@ -111,6 +113,8 @@ fn main() {
     };
     assert!(h.query_by_label(&first).is_some(), "the first row is drawn");
     let mut done = 0u64;
+    let visits_before = h.state().list.row_visits();
+    let mut most_drawn = 0;
     for screen in [Screen::Recordings, Screen::Transfers] {
         h.state_mut().screen = screen;
         h.hover_at(egui::pos2(600.0, 500.0));
@@ -151,12 +155,19 @@ fn main() {
             if frame >= 30 {
                 times.push(elapsed);
             }
+            if screen == Screen::Recordings {
+                most_drawn = most_drawn.max(h.state().rows_drawn);
+            }
         }
         if screen == Screen::Recordings {
             // The wheel really moved the list: the first row is out of view, a later one is in.
             assert!(
                 h.query_by_label(&first).is_none(),
                 "the list did not scroll"
+            );
+            println!(
+                "Recordings: at most {most_drawn} of {ROWS} rows laid out in a frame; rows sorted or filtered during the frames: {}",
+                h.state().list.row_visits() - visits_before
             );
         }
         times.sort();

@@ -1,6 +1,9 @@
-//! The window: six screens (Settings, Sign in, Recordings, Transfers, Move, Problems) drawn
-//! from [`crate::model`] data, and buttons that send [`Cmd`]s to the engine thread. Nothing
-//! here waits: each frame first drains the engine's messages, then draws.
+//! The window: its screens (Set up, Settings, Sign in, Recordings, Transfers, Move, Search,
+//! Problems) drawn from [`crate::model`] and [`crate::search`] data, and buttons that send
+//! [`Cmd`]s to the engine thread. Nothing here waits: each frame first drains the engine's
+//! messages, then draws.
+
+mod search_screen;
 
 use std::path::PathBuf;
 
@@ -21,6 +24,7 @@ use crate::model::{
     Transfers, human_bytes, human_secs, local_when_of, utc_days_covering, zone_label,
 };
 use crate::notifications::{Notification, RunOutcome};
+use crate::search::SearchView;
 use crate::settings::{AuthMode, GuiSettings, SettingsFiles};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,17 +35,19 @@ pub enum Screen {
     Recordings,
     Transfers,
     Move,
+    Search,
     Log,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 7] = [
+    pub const ALL: [Screen; 8] = [
         Screen::Setup,
         Screen::Settings,
         Screen::SignIn,
         Screen::Recordings,
         Screen::Transfers,
         Screen::Move,
+        Screen::Search,
         Screen::Log,
     ];
 
@@ -53,6 +59,7 @@ impl Screen {
             Screen::Recordings => S::ScreenRecordings,
             Screen::Transfers => S::ScreenTransfers,
             Screen::Move => S::ScreenMove,
+            Screen::Search => S::ScreenSearch,
             Screen::Log => S::ScreenLog,
         }
     }
@@ -169,6 +176,11 @@ pub struct ZvmApp {
     pub move_plan: Option<MovePlanView>,
     pub move_result: Option<(u64, u64)>,
     pub log: Vec<LogLine>,
+    /// The Search screen: the words asked and the lines found.
+    pub search: SearchView,
+    /// Lines of the Recordings table laid out in the last frame that drew it: those in
+    /// view, however long the list (a test reads it).
+    pub rows_drawn: usize,
     pub notice: Option<String>,
     /// The folder "Open folder" last opened (tests read it; the window opens it).
     pub last_opened: Option<PathBuf>,
@@ -243,6 +255,8 @@ impl ZvmApp {
             move_plan: None,
             move_result: None,
             log: Vec::new(),
+            search: SearchView::default(),
+            rows_drawn: 0,
             notice: None,
             last_opened: None,
             last_link: None,
@@ -410,11 +424,35 @@ impl ZvmApp {
                 self.job = JobState::Finished(JobKind::Move);
             }
             Msg::Problem(p) => self.log_problem(p),
+            Msg::SearchAnswer { number, answer } => {
+                let tz = self.list.time_zone().clone();
+                let dest = self.settings.destination.clone();
+                self.search.answer(number, answer, &tz, &dest);
+            }
+            Msg::IndexRebuilt(outcome) => {
+                self.search.rebuild_ended(outcome);
+                self.ask_search();
+            }
+            Msg::IndexUpdated(Ok(())) => {
+                // New lines may match what is shown: asked again (once the screen was seen).
+                if self.search.index != crate::search::IndexState::Unknown {
+                    self.ask_search();
+                }
+            }
+            Msg::IndexUpdated(Err(detail)) => self.log_line(
+                LogKind::Warning,
+                String::new(),
+                Said::Key(S::IndexNotUpdated),
+                detail,
+            ),
             Msg::SignedOut => {
                 self.connection = None;
                 self.users.clear();
                 self.login_url = None;
-                if !matches!(self.screen, Screen::Setup | Screen::Settings | Screen::Log) {
+                if !matches!(
+                    self.screen,
+                    Screen::Setup | Screen::Settings | Screen::Log | Screen::Search
+                ) {
                     self.screen = Screen::SignIn;
                 }
             }
@@ -573,7 +611,9 @@ impl ZvmApp {
         }
         match self.job {
             JobState::Paused | JobState::Cancelled => true,
-            JobState::Finished(JobKind::Download) => !self.transfers.failed_meetings().is_empty(),
+            // Asked every frame: the count is kept, the failed meetings are gathered only
+            // when Resume is pressed.
+            JobState::Finished(JobKind::Download) => self.transfers.failed_count() > 0,
             _ => false,
         }
     }
@@ -657,6 +697,7 @@ impl ZvmApp {
             Screen::Recordings => self.recordings_screen(ui),
             Screen::Transfers => self.transfers_screen(ui),
             Screen::Move => self.move_screen(ui),
+            Screen::Search => self.search_screen(ui),
             Screen::Log => self.log_screen(ui),
         });
         if self.confirm_close {
@@ -717,7 +758,8 @@ impl ZvmApp {
     /// Move once connected, Transfers once something was started.
     pub fn screen_ready(&self, s: Screen) -> bool {
         match s {
-            Screen::Setup | Screen::Settings | Screen::Log => true,
+            // Searching what is already copied needs no connection.
+            Screen::Setup | Screen::Settings | Screen::Log | Screen::Search => true,
             Screen::SignIn => self.connection.is_some() || crate::setup::is_ready(&self.settings),
             Screen::Recordings => self.connection.is_some() || !self.list.rows.is_empty(),
             Screen::Move => !self.list.rows.is_empty() || self.move_plan.is_some(),
@@ -1396,10 +1438,12 @@ impl ZvmApp {
             size: size_w,
             status: status_w,
         };
+        let mut drawn = 0;
         ScrollArea::vertical()
             .auto_shrink([false, false])
             .show_rows(ui, row_h, lines, |ui, range| {
                 for k in range {
+                    drawn += 1;
                     let i = match self.list.line(k) {
                         Line::Meeting(i) => i,
                         Line::File(i, j) => {
@@ -1485,6 +1529,7 @@ impl ZvmApp {
                     });
                 }
             });
+        self.rows_drawn = drawn;
         for (i, on) in toggled {
             self.list.set_selected(i, on);
         }

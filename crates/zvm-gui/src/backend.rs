@@ -35,6 +35,7 @@ use zvm_zoom::{
 };
 
 use crate::model::{FileState, RecFile, Recording, RowStatus};
+use crate::search::{RebuildOutcome, SHOWN_HITS, SearchAnswer};
 use crate::settings::{AuthMode, GuiSettings};
 
 /// How to reach Zoom, resolved from the settings when the user presses a button.
@@ -220,6 +221,18 @@ pub enum Cmd {
     /// Forget the connection, and the stored sign-in of user OAuth (the CLI's too: it is the
     /// same store).
     SignOut(ConnectSpec),
+    /// Search the index `index` for `query` (empty: only whether an index is there); the
+    /// answer carries `number`.
+    Search {
+        index: PathBuf,
+        query: String,
+        number: u64,
+    },
+    /// Rebuild the search index of this state from the files copied to its destination.
+    RebuildIndex {
+        state_path: PathBuf,
+        destination: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,6 +291,15 @@ pub enum Msg {
     Problem(Problem),
     /// The connection is forgotten (and the stored sign-in removed).
     SignedOut,
+    /// The answer to search question `number`.
+    SearchAnswer {
+        number: u64,
+        answer: SearchAnswer,
+    },
+    /// A rebuild of the search index ended.
+    IndexRebuilt(RebuildOutcome),
+    /// A download added its text files to the search index (or could not: why).
+    IndexUpdated(Result<(), String>),
 }
 
 /// A problem to show: its cause (which the window puts in its own words, through its string
@@ -472,6 +494,27 @@ async fn handle(cmd: Cmd, shared: Shared, out: Outbox) {
         }
         Cmd::Stop => Ok(()),
         Cmd::SignOut(spec) => sign_out(&spec, &shared, &out),
+        Cmd::Search {
+            index,
+            query,
+            number,
+        } => {
+            // SQLite is synchronous: the query runs on a blocking thread, off the runtime's
+            // workers (and off the UI thread, which only drew the box).
+            let answer = tokio::task::spawn_blocking(move || search(&index, &query))
+                .await
+                .unwrap_or_else(|e| SearchAnswer::Failed(e.to_string()));
+            out.send(Msg::SearchAnswer { number, answer });
+            Ok(())
+        }
+        Cmd::RebuildIndex {
+            state_path,
+            destination,
+        } => {
+            let outcome = rebuild_index(&state_path, &destination).await;
+            out.send(Msg::IndexRebuilt(outcome));
+            Ok(())
+        }
     };
     if let Err(e) = result {
         out.send(Msg::Problem(Problem::of(&e)));
@@ -880,6 +923,10 @@ async fn run_job(
     if let Some(stats) = monitor.snapshot() {
         out.send(Msg::Stats(stats));
     }
+    // What arrived is searchable once the window says the run is over, as after `zvm sync`.
+    if kind == JobKind::Download {
+        index_after_download(&job, run.state.as_ref(), out).await;
+    }
     out.send(Msg::JobDone {
         kind,
         cancelled: total.cancelled,
@@ -898,6 +945,89 @@ async fn run_job(
         out.send(Msg::MovePlanned { candidates, kept });
     }
     Ok(())
+}
+
+/// The answer to a search: `NoIndex` without an index file or with an empty one (opening
+/// would create one, so its absence is checked first).
+fn search(index_path: &std::path::Path, query: &str) -> SearchAnswer {
+    if !index_path.exists() {
+        return SearchAnswer::NoIndex;
+    }
+    let index = match zvm_archive::SearchIndex::open(index_path) {
+        Ok(i) => i,
+        Err(e) => return SearchAnswer::Failed(e.to_string()),
+    };
+    match index.size() {
+        Ok(s) if s.files == 0 => return SearchAnswer::NoIndex,
+        Ok(_) => {}
+        Err(e) => return SearchAnswer::Failed(e.to_string()),
+    }
+    if query.trim().is_empty() {
+        return SearchAnswer::Hits(Vec::new());
+    }
+    match index.search(query, SHOWN_HITS) {
+        Ok(hits) => SearchAnswer::Hits(hits),
+        Err(zvm_archive::ArchiveError::Query(q)) => SearchAnswer::BadQuery(q.to_string()),
+        Err(e) => SearchAnswer::Failed(e.to_string()),
+    }
+}
+
+/// Empties the index beside `state_path` and indexes again every verified text file in
+/// `destination` (a folder), as `zvm search --rebuild`.
+async fn rebuild_index(
+    state_path: &std::path::Path,
+    destination: &std::path::Path,
+) -> RebuildOutcome {
+    if !matches!(
+        zvm_app::destination::check_destination(destination),
+        Ok(zvm_app::destination::DestinationKind::Folder)
+    ) || destination.as_os_str().is_empty()
+    {
+        return RebuildOutcome::NotAFolder;
+    }
+    if !state_path.exists() {
+        return RebuildOutcome::NothingCopied;
+    }
+    let result = async {
+        // Reading the state needs no run lock (WAL), as the listing reads it.
+        let state = SqliteState::open(state_path).map_err(|e| e.to_string())?;
+        let mut index =
+            zvm_archive::SearchIndex::open(&zvm_archive::SearchIndex::path_beside(state_path))
+                .map_err(|e| e.to_string())?;
+        index.clear().map_err(|e| e.to_string())?;
+        index
+            .update(&state, destination)
+            .await
+            .map_err(|e| e.to_string())?;
+        let size = index.size().map_err(|e| e.to_string())?;
+        Ok::<_, String>(RebuildOutcome::Rebuilt {
+            files: size.files,
+            lines: size.lines,
+        })
+    }
+    .await;
+    result.unwrap_or_else(RebuildOutcome::Failed)
+}
+
+/// After a download into a folder: its transcripts, chats and summaries go into the search
+/// index (as `zvm sync` does). A failure is reported and changes nothing of the run.
+async fn index_after_download(job: &JobSpec, state: &dyn StateStore, out: &Outbox) {
+    if !matches!(
+        zvm_app::destination::check_destination(&job.destination),
+        Ok(zvm_app::destination::DestinationKind::Folder)
+    ) {
+        return;
+    }
+    let result = async {
+        let mut index = zvm_archive::SearchIndex::open(&zvm_archive::SearchIndex::path_beside(
+            &job.state_path,
+        ))?;
+        index.update(state, &job.destination).await
+    }
+    .await;
+    out.send(Msg::IndexUpdated(
+        result.map(|_| ()).map_err(|e| e.to_string()),
+    ));
 }
 
 /// How often the window gets the run's figures while it runs: often enough for the rate and

@@ -170,6 +170,24 @@ pub enum S {
     KeepCopying,
     StopAndClose,
     ScreenSetup,
+    ScreenSearch,
+    SearchHint,
+    SearchNoIndex,
+    SearchRebuildHint,
+    RebuildIndex,
+    RebuildingIndex,
+    IndexRebuilt,
+    RebuildNothingCopied,
+    RebuildNotAFolder,
+    RebuildFailed,
+    Searching,
+    MatchingLines,
+    FirstMatches,
+    NoMatch,
+    BadQuery,
+    SearchFailed,
+    OpenFile,
+    IndexNotUpdated,
     SetupIntro,
     SetupStep1,
     SetupStep2,
@@ -243,7 +261,7 @@ pub enum S {
 
 impl S {
     /// Every key, for the table's own tests.
-    pub const ALL: [S; 220] = [
+    pub const ALL: [S; 238] = [
         S::AppTitle,
         S::ScreenSettings,
         S::ScreenSignIn,
@@ -395,6 +413,24 @@ impl S {
         S::KeepCopying,
         S::StopAndClose,
         S::ScreenSetup,
+        S::ScreenSearch,
+        S::SearchHint,
+        S::SearchNoIndex,
+        S::SearchRebuildHint,
+        S::RebuildIndex,
+        S::RebuildingIndex,
+        S::IndexRebuilt,
+        S::RebuildNothingCopied,
+        S::RebuildNotAFolder,
+        S::RebuildFailed,
+        S::Searching,
+        S::MatchingLines,
+        S::FirstMatches,
+        S::NoMatch,
+        S::BadQuery,
+        S::SearchFailed,
+        S::OpenFile,
+        S::IndexNotUpdated,
         S::SetupIntro,
         S::SetupStep1,
         S::SetupStep2,
@@ -643,6 +679,34 @@ fn en(s: S) -> &'static str {
         KeepCopying => "Keep copying",
         StopAndClose => "Stop and close",
         ScreenSetup => "Set up",
+        ScreenSearch => "Search",
+        SearchHint => "Words said in a class, or written in its chat or summary",
+        SearchNoIndex => {
+            "No search index yet. Copy some recordings first (Recordings, then Download): their transcripts, chats and summaries become searchable as they arrive."
+        }
+        SearchRebuildHint => {
+            "Copied earlier, or with the command line? Rebuild the index from the copied files."
+        }
+        RebuildIndex => "Rebuild the index",
+        RebuildingIndex => "Rebuilding the index…",
+        IndexRebuilt => "Index rebuilt: {files} files, {lines} lines.",
+        RebuildNothingCopied => {
+            "Nothing was copied with these settings yet: copy some recordings first."
+        }
+        RebuildNotAFolder => {
+            "The index is built from copied files in a folder on this computer, and the destination is not one."
+        }
+        RebuildFailed => "The index could not be rebuilt:",
+        Searching => "Searching…",
+        MatchingLines => "Matching lines: {n}",
+        FirstMatches => "(the first {n}, most recently copied first)",
+        NoMatch => "No line holds these words.",
+        BadQuery => "These words cannot be searched:",
+        SearchFailed => "The search index cannot be read (rebuild it):",
+        OpenFile => "Open file",
+        IndexNotUpdated => {
+            "The search index was not updated after the download (rebuild it under Search):"
+        }
         SetupIntro => {
             "Three things are needed before the first copy: a Zoom app of your own, its keys, and a folder for the recordings."
         }
@@ -889,6 +953,34 @@ fn ja(s: S) -> &'static str {
         KeepCopying => "コピーを続ける",
         StopAndClose => "止めて閉じる",
         ScreenSetup => "はじめに",
+        ScreenSearch => "検索",
+        SearchHint => "授業で話した言葉、またはチャットや要約に書かれた言葉",
+        SearchNoIndex => {
+            "検索インデックスはまだありません。まずレコーディングをコピーしてください（「レコーディング」から「ダウンロード」）。文字起こし、チャット、要約はコピーされると検索できるようになります。"
+        }
+        SearchRebuildHint => {
+            "以前に、またはコマンドラインでコピーしましたか？ コピーしたファイルからインデックスを作り直せます。"
+        }
+        RebuildIndex => "インデックスを作り直す",
+        RebuildingIndex => "インデックスを作り直しています…",
+        IndexRebuilt => "インデックスを作り直しました（{files} ファイル、{lines} 行）。",
+        RebuildNothingCopied => {
+            "この設定ではまだ何もコピーされていません。まずレコーディングをコピーしてください。"
+        }
+        RebuildNotAFolder => {
+            "インデックスはこのコンピューターのフォルダにコピーしたファイルから作ります。保存先がフォルダではありません。"
+        }
+        RebuildFailed => "インデックスを作り直せませんでした：",
+        Searching => "検索しています…",
+        MatchingLines => "一致した行：{n}",
+        FirstMatches => "（最近コピーしたものから先頭の {n} 行）",
+        NoMatch => "この言葉を含む行はありません。",
+        BadQuery => "この言葉では検索できません：",
+        SearchFailed => "検索インデックスを読めません（作り直してください）：",
+        OpenFile => "ファイルを開く",
+        IndexNotUpdated => {
+            "ダウンロード後に検索インデックスを更新できませんでした（「検索」画面で作り直してください）："
+        }
         SetupIntro => {
             "最初のコピーの前に、Zoom アプリ、そのキー、レコーディングの保存先フォルダの 3 つが必要です。"
         }

@@ -304,6 +304,10 @@ pub struct RecordingList {
     /// The table's lines while a row is opened: `visible` with each opened row's files
     /// after it (empty while none is, when the lines are `visible` itself).
     lines: Vec<Line>,
+    /// Rows looked at by sorting, filtering and laying out the table's lines since the list
+    /// was cleared: work in
+    /// proportion to the listing, which a frame must never do (a test reads it).
+    row_visits: std::cell::Cell<u64>,
 }
 
 impl RecordingList {
@@ -371,9 +375,21 @@ impl RecordingList {
 
     fn resort(&mut self) {
         let (rows, key, ascending) = (&self.rows, self.sort, self.ascending);
+        self.visit(self.visible.len());
         self.visible
             .sort_by(|a, b| compare(rows, key, ascending, *a, *b));
         self.relines();
+    }
+
+    /// Counts `n` rows looked at (see `row_visits`).
+    fn visit(&self, n: usize) {
+        self.row_visits.set(self.row_visits.get() + n as u64);
+    }
+
+    /// How many rows sorting, filtering and laying out lines have looked at so far: a frame
+    /// that leaves it unchanged did no work per listed row.
+    pub fn row_visits(&self) -> u64 {
+        self.row_visits.get()
     }
 
     /// Rebuilds the table's lines after the shown rows or the opened ones changed: nothing
@@ -383,6 +399,7 @@ impl RecordingList {
         if self.expanded == 0 {
             return;
         }
+        self.visit(self.visible.len());
         for &i in &self.visible {
             self.lines.push(Line::Meeting(i));
             if self.rows[i].expanded {
@@ -426,6 +443,7 @@ impl RecordingList {
     }
 
     fn refilter(&mut self) {
+        self.visit(self.rows.len());
         self.visible = (0..self.rows.len())
             .filter(|&i| self.passes(&self.rows[i]))
             .collect();
@@ -483,6 +501,7 @@ impl RecordingList {
             // batches never sorts the whole list a thousand times.
             let (rows, key, ascending) = (&self.rows, self.sort, self.ascending);
             added.sort_by(|a, b| compare(rows, key, ascending, *a, *b));
+            self.visit(self.visible.len() + added.len());
             let old = std::mem::take(&mut self.visible);
             let mut merged = Vec::with_capacity(old.len() + added.len());
             let (mut x, mut y) = (old.into_iter().peekable(), added.into_iter().peekable());
@@ -570,12 +589,14 @@ impl RecordingList {
 
     /// Selects (or clears) every row the filter shows.
     pub fn select_visible(&mut self, on: bool) {
+        self.visit(self.visible.len());
         for k in 0..self.visible.len() {
             self.set_selected(self.visible[k], on);
         }
     }
 
     pub fn recount(&mut self) {
+        self.visit(self.rows.len());
         self.selected_count = self.rows.iter().filter(|r| r.selected).count();
         self.selected_bytes = self
             .rows
@@ -586,6 +607,7 @@ impl RecordingList {
     }
 
     pub fn selected(&self) -> impl Iterator<Item = &Recording> {
+        self.visit(self.rows.len());
         self.rows.iter().filter(|r| r.selected)
     }
 
@@ -706,6 +728,9 @@ pub struct Transfers {
     earlier_bytes: u64,
     /// The latest figures of the job's current run.
     run: RunStats,
+    /// Rows failed now, kept as rows change state: the Transfers screen asks every frame,
+    /// and counting the rows there would cost a frame in proportion to the job.
+    failed_rows: u64,
 }
 
 impl Transfers {
@@ -733,6 +758,18 @@ impl Transfers {
         i
     }
 
+    /// Row `i` is now in `state` (the count of failed rows follows).
+    fn set_state(&mut self, i: usize, state: TfState) {
+        let was_failed = matches!(self.rows[i].state, TfState::Failed(_));
+        let is_failed = matches!(state, TfState::Failed(_));
+        match (was_failed, is_failed) {
+            (false, true) => self.failed_rows += 1,
+            (true, false) => self.failed_rows -= 1,
+            _ => {}
+        }
+        self.rows[i].state = state;
+    }
+
     fn deactivate(&mut self, i: usize) {
         self.active.retain(|&a| a != i);
     }
@@ -751,8 +788,8 @@ impl Transfers {
             }
             Event::FileStarted { file, size, offset } => {
                 let i = self.slot(file, *size);
+                self.set_state(i, TfState::Active);
                 let row = &mut self.rows[i];
-                row.state = TfState::Active;
                 row.offset = *offset;
                 row.done = *offset;
                 row.failure = None;
@@ -775,13 +812,13 @@ impl Transfers {
             Event::FileDone { file, size, .. } => {
                 let i = self.slot(file, *size);
                 self.rows[i].done = *size;
-                self.rows[i].state = TfState::Done;
+                self.set_state(i, TfState::Done);
                 self.rows[i].rate = None;
                 self.deactivate(i);
             }
             Event::FileFailed { file, error, class } => {
                 let i = self.slot(file, 0);
-                self.rows[i].state = TfState::Failed(error.clone());
+                self.set_state(i, TfState::Failed(error.clone()));
                 self.rows[i].failure = Some(*class);
                 self.rows[i].rate = None;
                 self.deactivate(i);
@@ -821,12 +858,9 @@ impl Transfers {
         self.rate = 0.0;
     }
 
-    /// How many files failed in this job.
+    /// How many files failed in this job (kept as rows change: no work per row).
     pub fn failed_count(&self) -> u64 {
-        self.rows
-            .iter()
-            .filter(|r| matches!(r.state, TfState::Failed(_)))
-            .count() as u64
+        self.failed_rows
     }
 
     /// The meetings with a file that failed in this job.
@@ -1148,6 +1182,55 @@ mod tests {
             rate,
             ..RunStats::default()
         }
+    }
+
+    #[test]
+    fn the_failed_count_follows_a_file_that_fails_and_then_arrives_on_a_retry() {
+        let f = |id: &str| FileRef {
+            meeting_uuid: "m".into(),
+            file_id: id.into(),
+            path: format!("x/{id}.mp4"),
+        };
+        let mut t = Transfers::default();
+        let failed = |id: &str| Event::FileFailed {
+            file: f(id),
+            class: zvm_engine::events::FailureClass::Download,
+            error: "stalled".into(),
+        };
+        for id in ["a", "b", "c"] {
+            t.apply(&Event::FileQueued {
+                file: f(id),
+                size: 10,
+            });
+        }
+        t.apply(&failed("a"));
+        let ev = failed("b");
+        t.apply(&ev);
+        // Reported twice: still one failed file.
+        t.apply(&ev);
+        assert_eq!(t.failed_count(), 2);
+        assert_eq!(t.failed_meetings().len(), 1);
+        // The retry starts `a` again and it arrives; `b` stays failed.
+        t.apply(&Event::FileStarted {
+            file: f("a"),
+            size: 10,
+            offset: 0,
+        });
+        assert_eq!(t.failed_count(), 1);
+        t.apply(&Event::FileDone {
+            file: f("a"),
+            size: 10,
+            sha256: None,
+        });
+        assert_eq!(t.failed_count(), 1);
+        let counted = t
+            .rows
+            .iter()
+            .filter(|r| matches!(r.state, TfState::Failed(_)))
+            .count() as u64;
+        assert_eq!(t.failed_count(), counted);
+        t.clear();
+        assert_eq!(t.failed_count(), 0);
     }
 
     #[test]

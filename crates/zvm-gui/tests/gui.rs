@@ -21,6 +21,7 @@ use zvm_gui::backend::{JobKind, Msg};
 use zvm_gui::fonts::{self, FontSource};
 use zvm_gui::i18n::Lang;
 use zvm_gui::model::{FileState, Recording, RowStatus};
+use zvm_gui::search::{IndexState, Outcome, clock};
 use zvm_gui::settings::{AuthMode, GuiSettings};
 use zvm_gui::{Screen, ZvmApp};
 use zvm_state::{FileStatus, SqliteState, StateStore};
@@ -107,6 +108,42 @@ impl Ctx {
             open_browser: false,
             ..GuiSettings::default()
         }
+    }
+
+    /// The run `zvm sync DEST --all-users --state STATE` makes of the Tokyo days
+    /// `from..=to`: the same engine, state file and destination, through the library calls
+    /// the CLI uses (the search index is the CLI's own step, not made here).
+    fn cli_sync(&self, from: jiff::civil::Date, to: jiff::civil::Date) -> zvm_engine::RunSummary {
+        let ctx = self;
+        ctx.rt.block_on(async {
+            let c = ctx.sim.credentials();
+            let cfg = ClientConfig {
+                api_base: ctx.sim.api_base_url(),
+                oauth_base: ctx.sim.oauth_base_url(),
+                ..ClientConfig::default()
+            };
+            let zoom = ZoomClient::new(
+                cfg,
+                Credentials::ServerToServer {
+                    account_id: c.account_id.clone(),
+                    client_id: c.client_id.clone(),
+                    client_secret: Secret::new(c.client_secret.clone()),
+                },
+            )
+            .expect("client");
+            std::fs::create_dir_all(ctx.state.parent().expect("state dir")).expect("state dir");
+            let state = Arc::new(SqliteState::open(&ctx.state).expect("state"));
+            let dest = Arc::new(LocalDestination::new(ctx.dest.clone()));
+            let engine = Engine::new(zoom, state, dest, Arc::new(|_e: Event| {}));
+            // The CLI's days are UTC: the days around the Tokyo ones hold all their meetings.
+            let (utc_from, utc_to) = zvm_gui::model::utc_days_covering(from, to);
+            let mut opts = SyncOptions::new(utc_from, utc_to);
+            opts.users = UserSelection::AllUsers;
+            engine
+                .sync(&opts, CancellationToken::new())
+                .await
+                .expect("the CLI-side sync runs")
+        })
     }
 
     /// Every file the engine should have copied for `m`: recordings and participant audio.
@@ -635,37 +672,7 @@ fn move_shows_what_will_be_deleted_and_deletes_only_after_confirmation() {
 fn what_the_cli_copied_the_gui_shows_as_downloaded_and_does_not_fetch_again() {
     let ctx = Ctx::start(account(30, (8 << 10, 32 << 10)));
     let (from, to) = newest_range(&ctx.sim, 6);
-    // The run `zvm sync DEST --all-users --state STATE` makes: the same engine, state file
-    // and destination, through the library calls the CLI uses.
-    let summary = ctx.rt.block_on(async {
-        let c = ctx.sim.credentials();
-        let cfg = ClientConfig {
-            api_base: ctx.sim.api_base_url(),
-            oauth_base: ctx.sim.oauth_base_url(),
-            ..ClientConfig::default()
-        };
-        let zoom = ZoomClient::new(
-            cfg,
-            Credentials::ServerToServer {
-                account_id: c.account_id.clone(),
-                client_id: c.client_id.clone(),
-                client_secret: Secret::new(c.client_secret.clone()),
-            },
-        )
-        .expect("client");
-        std::fs::create_dir_all(ctx.state.parent().expect("state dir")).expect("state dir");
-        let state = Arc::new(SqliteState::open(&ctx.state).expect("state"));
-        let dest = Arc::new(LocalDestination::new(ctx.dest.clone()));
-        let engine = Engine::new(zoom, state, dest, Arc::new(|_e: Event| {}));
-        // The CLI's days are UTC: the days around the Tokyo ones hold all their meetings.
-        let (utc_from, utc_to) = zvm_gui::model::utc_days_covering(from, to);
-        let mut opts = SyncOptions::new(utc_from, utc_to);
-        opts.users = UserSelection::AllUsers;
-        engine
-            .sync(&opts, CancellationToken::new())
-            .await
-            .expect("the CLI-side sync runs")
-    });
+    let summary = ctx.cli_sync(from, to);
     assert!(
         summary.files_downloaded > 0 && summary.files_failed == 0,
         "{summary:?}"
@@ -689,6 +696,252 @@ fn what_the_cli_copied_the_gui_shows_as_downloaded_and_does_not_fetch_again() {
         tf.rows.is_empty() && tf.total_bytes == 0,
         "nothing is fetched again: {} files queued",
         tf.rows.len()
+    );
+}
+
+/// A completed transcript of a meeting held in Japanese (or not), from the simulator's
+/// manifest.
+fn transcript_of(sim: &Simulator, japanese: bool) -> (ManifestMeeting, zoom_sim::ManifestFile) {
+    sim.manifest()
+        .meetings
+        .iter()
+        .filter(|m| zoom_sim::text::is_japanese(&m.topic) == japanese)
+        .find_map(|m| {
+            m.files
+                .iter()
+                .find(|f| f.file_type == "TRANSCRIPT" && f.is_completed())
+                .map(|f| (m.clone(), f.clone()))
+        })
+        .unwrap_or_else(|| panic!("no transcript (japanese: {japanese}): pick another seed"))
+}
+
+/// Types `words` into the Search screen's box, in place of what it held.
+fn type_search(h: &mut Harness<'_, ZvmApp>, words: &str) {
+    h.get_by_role(egui::accesskit::Role::TextInput).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.get_by_role(egui::accesskit::Role::TextInput)
+        .type_text(words);
+    h.step();
+}
+
+#[test]
+fn search_finds_english_and_japanese_lines_of_the_copied_files() {
+    let ctx = Ctx::start(account(24, (8 << 10, 16 << 10)));
+    // Every meeting copied as `zvm sync` copies them; no index yet.
+    let manifest = ctx.sim.manifest();
+    let days: Vec<jiff::civil::Date> = manifest
+        .meetings
+        .iter()
+        .map(|m| local_date(&m.start_time))
+        .collect();
+    let (from, to) = (
+        *days.iter().min().expect("meetings"),
+        *days.iter().max().expect("meetings"),
+    );
+    let summary = ctx.cli_sync(from, to);
+    assert!(
+        summary.files_downloaded > 0 && summary.files_failed == 0,
+        "{summary:?}"
+    );
+
+    // No index: the screen says how to get one, and its button builds it from the copies.
+    let mut h = harness(ZvmApp::new(ctx.settings(), None));
+    click_nav(&mut h, "Search");
+    wait_for(&mut h, "the index check", 30, |a| {
+        a.search.index == IndexState::Missing
+    });
+    assert!(
+        h.query_by_label_contains("Copy some recordings first")
+            .is_some(),
+        "the empty state says what to do"
+    );
+    h.get_by_label("Rebuild the index").click();
+    h.step();
+    wait_for(&mut h, "the rebuilt index", 60, |a| {
+        a.search.index == IndexState::Present
+    });
+    assert!(h.query_by_label_contains("Index rebuilt:").is_some());
+    assert!(
+        zvm_archive::SearchIndex::path_beside(&ctx.state).exists(),
+        "the index is the CLI's, beside the state"
+    );
+
+    for japanese in [false, true] {
+        let (m, f) = transcript_of(&ctx.sim, japanese);
+        let cue = &zoom_sim::text::cues(f.key)[2];
+        assert_eq!(
+            zoom_sim::text::is_japanese(&cue.text),
+            japanese,
+            "{}",
+            cue.text
+        );
+        type_search(&mut h, &cue.text);
+        assert_eq!(
+            h.state().search.query,
+            cue.text,
+            "the box holds the typed words"
+        );
+        wait_for(&mut h, "the answer", 30, |a| {
+            matches!(a.search.outcome, Outcome::Found(_))
+        });
+        let said = format!("{}: {}", cue.speaker, cue.text);
+        let at = clock(cue.start_ms);
+        let found = h
+            .state()
+            .search
+            .lines()
+            .iter()
+            .find(|l| l.meeting_uuid == m.uuid && l.text == said)
+            .unwrap_or_else(|| panic!("{said:?} of {:?} not found", m.topic))
+            .clone();
+        for l in h.state().search.lines() {
+            assert!(
+                l.text.contains(&cue.text),
+                "a line without the words: {l:?}"
+            );
+        }
+        // Where and when it was said: the second of the cue, the meeting's time in Tokyo
+        // with the zone, its host, and the transcript on disk.
+        assert_eq!(found.at.as_deref(), Some(at.as_str()));
+        let tokyo_time = m
+            .start_time
+            .parse::<jiff::Timestamp>()
+            .expect("manifest time")
+            .to_zoned(tokyo())
+            .strftime("%Y-%m-%d %H:%M JST")
+            .to_string();
+        assert_eq!(found.when, tokyo_time);
+        assert_eq!(found.host, m.host_email);
+        assert!(found.path.ends_with(".vtt"), "{}", found.path);
+        assert!(found.file.is_file(), "{} is on disk", found.file.display());
+        // Drawn: the line itself (the captions may say it too), where it was said, the
+        // meeting's time and the file.
+        let drawn = |h: &Harness<'_, ZvmApp>, label: &str| h.query_all_by_label(label).count();
+        assert!(drawn(&h, &said) > 0, "{said:?} is drawn");
+        assert!(
+            h.query_all_by_label_contains(&at).count() > 0,
+            "{at} is drawn"
+        );
+        assert!(drawn(&h, &tokyo_time) > 0, "{tokyo_time} is drawn");
+        assert!(drawn(&h, &found.path) > 0, "the path is drawn");
+    }
+
+    // "Open folder" and "Open file" of the first line open what it names.
+    let first = h.state().search.lines()[0].file.clone();
+    h.get_all_by_label("Open folder")
+        .next()
+        .expect("a button")
+        .click();
+    h.step();
+    assert_eq!(h.state().last_opened.as_deref(), first.parent());
+    h.get_all_by_label("Open file")
+        .next()
+        .expect("a button")
+        .click();
+    h.step();
+    assert_eq!(h.state().last_opened.as_deref(), Some(first.as_path()));
+
+    // Words no line holds, and words that cannot be searched, are said so.
+    type_search(&mut h, "zzqqxxvv");
+    wait_for(&mut h, "the answer", 30, |a| {
+        a.search.outcome == Outcome::Found(Vec::new())
+    });
+    assert!(h.query_by_label("No line holds these words.").is_some());
+    type_search(&mut h, "\"open");
+    wait_for(&mut h, "the answer", 30, |a| {
+        matches!(a.search.outcome, Outcome::BadQuery(_))
+    });
+    assert!(
+        h.query_by_label_contains("These words cannot be searched:")
+            .is_some()
+    );
+}
+
+/// `n` listed meetings of three files each, as the frame-time bench lists them.
+fn many_rows(n: usize) -> Vec<Recording> {
+    (0..n)
+        .map(|i| {
+            let files = vec![
+                zvm_gui::model::RecFile::new(format!("{i}-mp4"), "MP4", 100_000_000 + i as u64),
+                zvm_gui::model::RecFile::new(format!("{i}-m4a"), "M4A", 10_000_000 + i as u64),
+                zvm_gui::model::RecFile::new(format!("{i}-chat"), "CHAT", 2_000 + i as u64),
+            ];
+            Recording::new(
+                format!("uuid-{i}"),
+                format!("host{}", i % 50),
+                format!("user{}@example.com", i % 50),
+                format!("Meeting #{i}"),
+                format!(
+                    "2026-{:02}-{:02}T{:02}:00:00Z",
+                    1 + i % 12,
+                    1 + i % 28,
+                    i % 24
+                ),
+                files,
+                RowStatus::InCloud,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_frame_lays_out_only_the_rows_in_view_and_sorts_nothing_however_long_the_list() {
+    const ROWS: usize = 100_000;
+    let mut h = harness(ZvmApp::new(GuiSettings::default(), None));
+    h.state_mut().inject(Msg::ListStarted);
+    h.state_mut().inject(Msg::ListBatch(many_rows(ROWS)));
+    h.state_mut().inject(Msg::ListDone);
+    h.state_mut().screen = Screen::Recordings;
+    h.run_steps(2);
+    let first = {
+        let list = &h.state().list;
+        list.rows[list.visible[0]].topic.clone()
+    };
+    assert!(
+        h.query_by_label(&first).is_some(),
+        "the newest row is drawn"
+    );
+    let visits = h.state().list.row_visits();
+    // The window is 720 points high and a row 20: whatever the list's length, a frame lays
+    // out at most a window's height of rows.
+    let in_view = 720 / 20 + 2;
+    h.hover_at(egui::pos2(600.0, 500.0));
+    let mut frames = 0;
+    let mut check = |h: &mut Harness<'_, ZvmApp>, what: &str| {
+        for _ in 0..15 {
+            h.event(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(0.0, -400.0),
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Unknown,
+                modifiers: egui::Modifiers::NONE,
+            });
+            h.step();
+            frames += 1;
+            let drawn = h.state().rows_drawn;
+            assert!(
+                drawn > 0 && drawn <= in_view,
+                "{what}: frame {frames} laid out {drawn} of {ROWS} rows (at most {in_view} are in view)"
+            );
+        }
+    };
+    check(&mut h, "scrolling");
+    assert!(h.query_by_label(&first).is_none(), "the list scrolled");
+    // A meeting opened to its files: its lines are laid out once, not again each frame.
+    let i = h.state().list.visible[40];
+    h.state_mut().list.set_expanded(i, true);
+    let visits_open = h.state().list.row_visits();
+    assert!(
+        visits_open > visits,
+        "opening a meeting lays out the lines (once)"
+    );
+    check(&mut h, "with a meeting open");
+    assert_eq!(
+        h.state().list.row_visits(),
+        visits_open,
+        "frames sorted, filtered or laid out the whole list again"
     );
 }
 
@@ -1432,6 +1685,15 @@ fn snapshots_of_every_screen_in_both_languages() {
             summary: Default::default(),
         });
         snap(&mut h, format!("transfers_done_{tag}"));
+        // Search before any index: what to do, and the button that builds one.
+        h.state_mut().screen = Screen::Search;
+        h.state_mut().search.query.clear();
+        let number = h.state_mut().search.ask();
+        h.state_mut().inject(Msg::SearchAnswer {
+            number,
+            answer: zvm_gui::search::SearchAnswer::NoIndex,
+        });
+        snap(&mut h, format!("search_empty_{tag}"));
         drop(h);
 
         // Narrow (1024 px) and wide windows of the busiest screens.

@@ -16,6 +16,7 @@ use zvm_gui::fonts::{self, FontSource};
 use zvm_gui::i18n::{Lang, S};
 use zvm_gui::i18n_causes::ALL_CAUSES;
 use zvm_gui::i18n_events::notice_detail;
+use zvm_gui::search::{RebuildOutcome, SearchAnswer};
 use zvm_gui::settings::{AuthMode, GuiSettings};
 use zvm_gui::{Screen, ZvmApp};
 use zvm_state::FileStatus;
@@ -107,10 +108,16 @@ fn the_screens_draw_no_english_literal_of_their_own() {
         "http://[::1]",
         "https://",
     ];
+    // zvm-archive's names of the kinds of file, matched to be put in words.
+    const NOT_SHOWN_SEARCH: &[&str] = &["transcript", "chat", "summary"];
     let mut shown: Vec<(usize, String)> = Vec::new();
     for (source, skip) in [
         (include_str!("../src/app.rs"), NOT_SHOWN),
         (include_str!("../src/setup.rs"), NOT_SHOWN_SETUP),
+        (
+            include_str!("../src/app/search_screen.rs"),
+            NOT_SHOWN_SEARCH,
+        ),
     ] {
         let main = source.split("#[cfg(test)]").next().unwrap_or(source);
         shown.extend(
@@ -659,6 +666,17 @@ fn demo_data(app: &ZvmApp) -> Vec<String> {
     for l in &app.log {
         d.extend([l.subject.clone(), l.text.clone()]);
     }
+    // A found line's time ends with its zone's abbreviation (`JST`): a name, as the zone's
+    // IANA name below.
+    for l in app.search.lines() {
+        d.extend([
+            l.when.clone(),
+            l.topic.clone(),
+            l.host.clone(),
+            l.text.clone(),
+            l.path.clone(),
+        ]);
+    }
     if let Some((cands, kept)) = &app.move_plan {
         for c in cands {
             d.push(c.topic.clone());
@@ -784,6 +802,27 @@ fn no_screen_or_question_of_the_japanese_window_shows_an_untranslated_word() {
     h.state_mut().screen = Screen::Transfers;
     h.run_steps(3);
     check(&h, "Transfers, finished");
+    // The Search screen without an index, and after rebuilds that could not run.
+    h.state_mut().screen = Screen::Search;
+    let number = h.state_mut().search.ask();
+    h.state_mut().inject(Msg::SearchAnswer {
+        number,
+        answer: SearchAnswer::NoIndex,
+    });
+    h.run_steps(3);
+    check(&h, "Search, no index");
+    for outcome in [
+        RebuildOutcome::NothingCopied,
+        RebuildOutcome::NotAFolder,
+        RebuildOutcome::Rebuilt {
+            files: 3,
+            lines: 120,
+        },
+    ] {
+        h.state_mut().search.rebuild_ended(outcome.clone());
+        h.run_steps(3);
+        check(&h, &format!("Search, {outcome:?}"));
+    }
     // Signed out, and nothing set: the Sign in screen's own words.
     h.state_mut().inject(Msg::SignedOut);
     h.state_mut().screen = Screen::SignIn;

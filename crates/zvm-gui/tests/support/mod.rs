@@ -266,5 +266,80 @@ pub fn demo_app() -> ZvmApp {
     for (i, l) in app.log.iter_mut().enumerate() {
         l.at = format!("10:1{i}:00");
     }
+    demo_search(&mut app);
     app
+}
+
+/// The Search screen of the demo: "予算" asked, and lines of a transcript, a chat and a
+/// summary of two meetings answered (as the engine thread answers from the index).
+pub fn demo_search(app: &mut ZvmApp) {
+    let hit = |uuid: &str,
+               topic: &str,
+               start: &str,
+               file: &str,
+               kind: &str,
+               at: Option<u64>,
+               text: &str| {
+        let day = &start[..10];
+        zvm_archive::Hit {
+            meeting_uuid: uuid.into(),
+            topic: topic.into(),
+            start_time: start.into(),
+            host: "teacher0@school.example".into(),
+            path: format!("teacher0@school.example/2026/{day} {topic}/{file}"),
+            kind: kind.into(),
+            offset_ms: at,
+            text: text.into(),
+        }
+    };
+    let m0 = ("uuid-0", "定例会議 2026年度 第3回", "2026-11-28T09:30:00Z");
+    let m5 = (
+        "uuid-5",
+        "保護者会・オンライン説明会",
+        "2026-11-20T10:00:00Z",
+    );
+    let hits = vec![
+        hit(
+            m0.0,
+            m0.1,
+            m0.2,
+            "audio_transcript.vtt",
+            "transcript",
+            Some(754_000),
+            "佐藤: 来年度の予算について確認します",
+        ),
+        hit(
+            m0.0,
+            m0.1,
+            m0.2,
+            "chat.txt",
+            "chat",
+            Some(801_500),
+            "田中: 予算の資料を共有しました",
+        ),
+        hit(
+            m0.0,
+            m0.1,
+            m0.2,
+            "summary.json",
+            "summary",
+            None,
+            "予算案と行事の日程を決めました。",
+        ),
+        hit(
+            m5.0,
+            m5.1,
+            m5.2,
+            "audio_transcript.vtt",
+            "transcript",
+            Some(2_415_000),
+            "Suzuki: 修学旅行の予算は前年と同じです",
+        ),
+    ];
+    app.search.query = "予算".into();
+    let number = app.search.ask();
+    app.inject(Msg::SearchAnswer {
+        number,
+        answer: zvm_gui::search::SearchAnswer::Hits(hits),
+    });
 }
