@@ -144,11 +144,7 @@ mod tests {
             gcs_token: Some("ya29.test-token".into()),
             ..Default::default()
         };
-        let d = open(
-            &gcs("gcs://rec/zoom?endpoint=http://127.0.0.1:9"),
-            &creds,
-        )
-        .expect("opened");
+        let d = open(&gcs("gcs://rec/zoom?endpoint=http://127.0.0.1:9"), &creds).expect("opened");
         assert_eq!(zvm_dest::Destination::describe(&d), "gcs://rec/zoom");
         assert!(!format!("{creds:?}").contains("ya29.test-token"));
     }
