@@ -1,6 +1,7 @@
 //! The destination a run writes to, from what the user gave: a folder, or a URL such as
-//! `s3://bucket/prefix?endpoint=...`, `webdavs://host/path` or `sftp://user@host/path` for
-//! the services this build supports (the `s3`, `webdav` and `sftp` features; see
+//! `s3://bucket/prefix?endpoint=...`, `webdavs://host/path`, `sftp://user@host/path` or
+//! `azblob://container/prefix` for the services this build supports (the `s3`, `webdav`,
+//! `sftp` and `azblob` features; see
 //! `zvm-dest-opendal`). Every front end opens it here, so a bad URL or missing
 //! credentials read the same everywhere.
 
@@ -35,7 +36,14 @@ pub fn check_destination(given: &Path) -> Result<DestinationKind, UrlError> {
     }
     let scheme = DestUrl::parse(&text)?.scheme();
     // What `open` answers for a service whose feature is off, said before anything opens.
-    let built_in = scheme == "s3" && cfg!(feature = "s3");
+    let built_in = match scheme.as_str() {
+        "s3" => cfg!(feature = "s3"),
+        "webdav" => cfg!(feature = "webdav"),
+        "sftp" => cfg!(feature = "sftp"),
+        "azblob" => cfg!(feature = "azblob"),
+        "gcs" => cfg!(feature = "gcs"),
+        _ => false,
+    };
     if !built_in {
         return Err(UrlError::NotBuiltIn { scheme });
     }
@@ -44,7 +52,8 @@ pub fn check_destination(given: &Path) -> Result<DestinationKind, UrlError> {
 
 /// Opens `given`: a URL when it starts with `scheme://`, else a folder. Credentials of
 /// remote services come from their usual places (AWS_ACCESS_KEY_ID, ...,
-/// ZVM_WEBDAV_USER/ZVM_WEBDAV_PASSWORD, ssh's own keys and agent for SFTP).
+/// ZVM_WEBDAV_USER/ZVM_WEBDAV_PASSWORD, ssh's own keys and agent for SFTP,
+/// AZURE_STORAGE_ACCOUNT/AZURE_STORAGE_KEY or AZURE_STORAGE_CONNECTION_STRING for Azure).
 /// Nothing is contacted yet; the engine's first step checks the destination is writable.
 pub fn open_destination(given: &Path) -> Result<Arc<dyn Destination>, Failure> {
     let text = given.to_string_lossy();
@@ -82,6 +91,31 @@ mod tests {
                 assert!(e.to_string().contains("--features s3"), "{e}")
             }
             other => panic!("s3 with the feature {}: {other:?}", cfg!(feature = "s3")),
+        }
+        match kind("azblob://recordings/zoom") {
+            Ok(DestinationKind::Remote { scheme }) if cfg!(feature = "azblob") => {
+                assert_eq!(scheme, "azblob")
+            }
+            Err(e @ UrlError::NotBuiltIn { .. }) if !cfg!(feature = "azblob") => {
+                assert!(e.to_string().contains("--features azblob"), "{e}")
+            }
+            other => panic!(
+                "azblob with the feature {}: {other:?}",
+                cfg!(feature = "azblob")
+            ),
+        }
+        // Every service the build has is accepted, not only S3.
+        if cfg!(feature = "webdav") {
+            assert!(matches!(
+                kind("webdavs://nas/dav"),
+                Ok(DestinationKind::Remote { .. })
+            ));
+        }
+        if cfg!(feature = "sftp") {
+            assert!(matches!(
+                kind("sftp://u@nas/data"),
+                Ok(DestinationKind::Remote { .. })
+            ));
         }
         assert!(matches!(
             kind("s3:///no-bucket"),

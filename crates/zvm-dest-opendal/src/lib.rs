@@ -1,8 +1,9 @@
 //! Destinations beyond the local disk, on Apache OpenDAL: S3 and S3-compatible storage
-//! (MinIO, Ceph, R2, Wasabi, ...), WebDAV and SFTP, each service behind its own Cargo
-//! feature (`s3`, `webdav`, `sftp`) so that the core of zvm builds without them. A
-//! destination is a URL (`s3://bucket/prefix?...`, `webdavs://host/path`,
-//! `sftp://user@host/path`),
+//! (MinIO, Ceph, R2, Wasabi, ...), WebDAV, SFTP, Azure Blob Storage and Google Cloud
+//! Storage, each service behind its own Cargo feature (`s3`, `webdav`, `sftp`, `azblob`,
+//! `gcs`) so that the core of zvm builds
+//! without them. A destination is a URL (`s3://bucket/prefix?...`, `webdavs://host/path`,
+//! `sftp://user@host/path`, `azblob://container/prefix`, `gcs://bucket/prefix`),
 //! parsed by [`DestUrl::parse`] and opened by [`open`] into an `Arc<dyn Destination>` the
 //! engine writes through like the local disk.
 //!
@@ -11,11 +12,12 @@
 //! here means only the binaries that ask for a remote destination compile them.
 //!
 //! Uploads stream: bytes go from the download to the service in parts (S3 multipart), in a
-//! chunked PUT (WebDAV) or in SFTP writes, with no temporary file on the local disk and a
+//! chunked PUT (WebDAV), in SFTP writes or as Azure blocks, with no temporary file on the local disk and a
 //! bounded amount in memory per file (see [`object`]). A file appears under its final name
-//! only when complete: S3 completes an upload atomically; WebDAV and SFTP files are written
+//! only when complete: S3 completes an upload atomically, Azure commits a block list
+//! atomically; WebDAV and SFTP files are written
 //! as `<name>.part` and renamed. It is then read back (size, and S3's ETag where it is an
-//! MD5) before the engine may call it verified.
+//! MD5, Azure's Content-MD5 where it reports one) before the engine may call it verified.
 
 #[cfg(feature = "object-store")]
 mod errors;
@@ -29,6 +31,10 @@ mod sink;
 mod transport;
 mod url;
 
+#[cfg(feature = "azblob")]
+mod azblob;
+#[cfg(feature = "gcs")]
+mod gcs;
 #[cfg(feature = "s3")]
 mod s3;
 #[cfg(feature = "sftp")]
@@ -40,7 +46,9 @@ use std::sync::Arc;
 
 use zvm_dest::Destination;
 
-pub use url::{DestUrl, RemoteCredentials, SftpUrl, UrlError, WebdavUrl, is_remote};
+pub use url::{
+    AzblobUrl, DestUrl, GcsUrl, RemoteCredentials, SftpUrl, UrlError, WebdavUrl, is_remote,
+};
 
 #[cfg(feature = "object-store")]
 pub use object::ObjectDestination;
@@ -57,6 +65,10 @@ pub fn open(url: &DestUrl, creds: &RemoteCredentials) -> Result<Arc<dyn Destinat
         DestUrl::Webdav(w) => Ok(Arc::new(webdav::open(w, creds)?)),
         #[cfg(feature = "sftp")]
         DestUrl::Sftp(s) => Ok(Arc::new(sftp::open(s, creds)?)),
+        #[cfg(feature = "azblob")]
+        DestUrl::Azblob(a) => Ok(Arc::new(azblob::open(a, creds)?)),
+        #[cfg(feature = "gcs")]
+        DestUrl::Gcs(g) => Ok(Arc::new(gcs::open(g, creds)?)),
         #[allow(unreachable_patterns)]
         other => Err(UrlError::NotBuiltIn {
             scheme: other.scheme(),
@@ -64,7 +76,16 @@ pub fn open(url: &DestUrl, creds: &RemoteCredentials) -> Result<Arc<dyn Destinat
     }
 }
 
-#[cfg(all(test, not(all(feature = "s3", feature = "webdav", feature = "sftp"))))]
+#[cfg(all(
+    test,
+    not(all(
+        feature = "s3",
+        feature = "webdav",
+        feature = "sftp",
+        feature = "azblob",
+        feature = "gcs"
+    ))
+))]
 mod tests {
     /// A build without a service's feature refuses its URLs saying which feature to build.
     fn refused_with(url: &str, feature: &str) {
@@ -95,5 +116,17 @@ mod tests {
     #[test]
     fn a_build_without_sftp_says_how_to_get_it() {
         refused_with("sftp://u@h/p", "sftp");
+    }
+
+    #[cfg(not(feature = "azblob"))]
+    #[test]
+    fn a_build_without_azblob_says_how_to_get_it() {
+        refused_with("azblob://c/p", "azblob");
+    }
+
+    #[cfg(not(feature = "gcs"))]
+    #[test]
+    fn a_build_without_gcs_says_how_to_get_it() {
+        refused_with("gcs://b/p", "gcs");
     }
 }

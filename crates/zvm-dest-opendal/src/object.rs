@@ -29,7 +29,9 @@
 //! name it is written to, so the bytes go to `<key>.part`, and `finalize` checks that
 //! file's size, renames it to the final name (replacing: WebDAV `MOVE` with `Overwrite: T`,
 //! SFTP's `posix-rename`, else remove and rename) and reads the final file's size back.
-//! Those services offer no checksum, so the proof is the size (and `--verify-hash`'s
+//! (Azure Blob is an object store like S3: its block list is committed atomically; its ETag
+//! is no MD5, but the Content-MD5 it reports for a blob sent in one request is compared
+//! with the MD5 of the bytes sent.) Those services offer no checksum, so the proof is the size (and `--verify-hash`'s
 //! SHA-256 read back). An abandoned upload's `.part` is removed; one a crash left behind is
 //! overwritten when the file starts over.
 
@@ -39,10 +41,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64_STANDARD;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
+use md5::{Digest as _, Md5};
 use opendal::{ErrorKind, Operator};
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 use zvm_dest::{DestError, Destination, PartialFile, validate_rel};
 
 use crate::errors;
@@ -64,6 +69,9 @@ pub struct ObjectSettings {
     pub part_size: usize,
     /// Compare the ETag with the MD5 computed from the bytes sent.
     pub verify_etag: bool,
+    /// Compare the Content-MD5 the service reports for the stored object (where it reports
+    /// one: Azure, for a blob sent in one request) with the MD5 of the bytes sent.
+    pub verify_content_md5: bool,
     /// Write to `<key>.part` and rename on completion (services where a file being
     /// written is visible under its name).
     pub staging: bool,
@@ -133,6 +141,8 @@ struct Upload {
     sink: Box<dyn UploadSink>,
     /// The parts' MD5s, when an ETag is to be checked.
     hasher: Option<PartHasher>,
+    /// The MD5 of all the bytes, when a Content-MD5 is to be checked.
+    whole_md5: Option<Md5>,
     /// The temporary name the bytes go to (staging), removed if the upload is abandoned.
     staged_at: Option<String>,
 }
@@ -193,6 +203,7 @@ impl ObjectDestination {
                 .settings
                 .verify_etag
                 .then(|| PartHasher::new(self.settings.part_size)),
+            whole_md5: self.settings.verify_content_md5.then(Md5::new),
             staged_at,
         })
     }
@@ -574,6 +585,9 @@ impl PartialFile for ObjectPartial {
         if let Some(h) = u.hasher.as_mut() {
             h.update(&data);
         }
+        if let Some(h) = u.whole_md5.as_mut() {
+            h.update(&data);
+        }
         if let Err(e) = u.sink.write(data).await {
             let err = errors::of("upload", &self.location, &e);
             self.give_up().await;
@@ -617,6 +631,7 @@ impl PartialFile for ObjectPartial {
         let Upload {
             sink,
             hasher,
+            whole_md5,
             staged_at,
         } = u;
         drop(sink);
@@ -637,6 +652,21 @@ impl PartialFile for ObjectPartial {
                     .map_err(|e| errors::of("read back", &self.location, &e))?;
             }
             return Ok(expected_size);
+        }
+        if let Some(md5) = whole_md5
+            // GCS reports an empty MD5 for objects it has none for (multipart ones).
+            && let Some(reported) = meta.content_md5().filter(|m| !m.is_empty())
+        {
+            let want = BASE64_STANDARD.encode(md5.finalize());
+            if reported != want {
+                self.discard(&self.key).await;
+                return Err(DestError::RemoteMismatch {
+                    location: self.location.clone(),
+                    detail: format!(
+                        "its Content-MD5 is {reported} where the bytes sent give {want}"
+                    ),
+                });
+            }
         }
         if let Some(hasher) = &hasher
             && let Some(etag) = meta.etag().and_then(md5_shaped)

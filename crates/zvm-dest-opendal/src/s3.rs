@@ -103,6 +103,7 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
             name,
             part_size: u.part_size.unwrap_or(DEFAULT_PART_SIZE),
             verify_etag: u.verify_etag,
+            verify_content_md5: false,
             // A multipart upload appears whole on completion, atomically.
             staging: false,
             await_readable: false,

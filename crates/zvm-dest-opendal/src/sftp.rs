@@ -71,6 +71,7 @@ pub(crate) fn open(u: &SftpUrl, creds: &RemoteCredentials) -> Result<ObjectDesti
             name,
             part_size: WRITE_CHUNK,
             verify_etag: false,
+            verify_content_md5: false,
             staging: true,
             await_readable: true,
             key_limit: PATH_LIMIT,

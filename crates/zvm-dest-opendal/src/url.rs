@@ -6,7 +6,7 @@ use percent_encoding::percent_decode_str;
 
 /// Schemes zvm knows of. Only those with a `DestUrl` variant are written to; the others are
 /// recognised so that the error says "not yet" instead of "unknown".
-const PLANNED: [&str; 5] = ["azblob", "gcs", "gdrive", "onedrive", "dropbox"];
+const PLANNED: [&str; 3] = ["gdrive", "onedrive", "dropbox"];
 
 /// S3 allows part numbers 1..=10 000 and parts of at least 5 MiB (but the last).
 pub const S3_MIN_PART: usize = 5 * 1024 * 1024;
@@ -22,6 +22,10 @@ pub enum DestUrl {
     Webdav(WebdavUrl),
     /// `sftp://[user@]host[:port]/path?key=...&known_hosts=...`
     Sftp(SftpUrl),
+    /// `azblob://container/prefix?account=...&endpoint=...&part_size=...`
+    Azblob(AzblobUrl),
+    /// `gcs://bucket/prefix?endpoint=...&part_size=...`
+    Gcs(GcsUrl),
 }
 
 impl DestUrl {
@@ -36,6 +40,8 @@ impl DestUrl {
             "s3" => S3Url::parse(text).map(DestUrl::S3),
             "webdav" | "webdavs" => WebdavUrl::parse(text).map(DestUrl::Webdav),
             "sftp" => SftpUrl::parse(text).map(DestUrl::Sftp),
+            "azblob" => AzblobUrl::parse(text).map(DestUrl::Azblob),
+            "gcs" => GcsUrl::parse(text).map(DestUrl::Gcs),
             s if PLANNED.contains(&s) => Err(UrlError::NotYetSupported { scheme }),
             _ => Err(UrlError::UnknownScheme { scheme }),
         }
@@ -48,6 +54,8 @@ impl DestUrl {
             // One feature builds both.
             DestUrl::Webdav(_) => "webdav".into(),
             DestUrl::Sftp(_) => "sftp".into(),
+            DestUrl::Azblob(_) => "azblob".into(),
+            DestUrl::Gcs(_) => "gcs".into(),
         }
     }
 }
@@ -316,6 +324,200 @@ impl SftpUrl {
     }
 }
 
+/// `azblob://container/prefix` and its options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AzblobUrl {
+    pub container: String,
+    /// Name prefix under which blobs go, without leading or trailing `/` (may be empty).
+    pub prefix: String,
+    /// `account=`: the storage account (not a secret), else AZURE_STORAGE_ACCOUNT or the
+    /// connection string's.
+    pub account: Option<String>,
+    /// `endpoint=`: the Blob service, e.g. `http://127.0.0.1:10000/devstoreaccount1` for
+    /// Azurite; else `https://ACCOUNT.blob.core.windows.net`. Plain http only to this machine.
+    pub endpoint: Option<String>,
+    /// `part_size=`: the block size.
+    pub part_size: Option<usize>,
+}
+
+/// Azure allows blocks of up to 4000 MiB; below 64 KiB a file would need absurdly many.
+pub const AZURE_MIN_BLOCK: usize = 64 * 1024;
+pub const AZURE_MAX_BLOCK: usize = 4000 * 1024 * 1024;
+
+impl AzblobUrl {
+    fn parse(text: &str) -> Result<AzblobUrl, UrlError> {
+        let bad = |reason: String| UrlError::Invalid {
+            url: redact(text),
+            reason,
+        };
+        let (u, prefix) = parse_with_path(text).map_err(bad)?;
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err(bad(
+                "credentials do not belong in the URL (other users can see command lines): set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (or AZURE_STORAGE_CONNECTION_STRING) in the environment instead".into(),
+            ));
+        }
+        if u.port().is_some() {
+            return Err(bad(
+                "the part after azblob:// is the container, not a server: give the server as `?endpoint=https://host`".into(),
+            ));
+        }
+        let container = u.host_str().unwrap_or("").to_string();
+        if container.is_empty() {
+            return Err(bad(
+                "no container: write it as azblob://CONTAINER/prefix".into()
+            ));
+        }
+        let mut out = AzblobUrl {
+            container,
+            prefix,
+            account: None,
+            endpoint: None,
+            part_size: None,
+        };
+        for (k, v) in u.query_pairs() {
+            match k.as_ref() {
+                "endpoint" => out.endpoint = Some(service_endpoint(&v).map_err(bad)?),
+                "account" => {
+                    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        return Err(bad(format!(
+                            "account {v:?} is not a storage account name (letters and digits)"
+                        )));
+                    }
+                    out.account = Some(v.into_owned());
+                }
+                "part_size" => {
+                    let n = parse_size(&v).ok_or_else(|| {
+                        bad(format!("part_size {v:?} is not a size such as 8MiB"))
+                    })?;
+                    if !(AZURE_MIN_BLOCK..=AZURE_MAX_BLOCK).contains(&n) {
+                        return Err(bad(format!(
+                            "part_size {v:?} is outside 64KiB to 4000MiB (Azure's block sizes)"
+                        )));
+                    }
+                    out.part_size = Some(n);
+                }
+                other => {
+                    return Err(bad(format!(
+                        "unknown option {other:?}; azblob:// takes account, endpoint and part_size"
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `azblob://container/prefix`, as the user sees it.
+    pub fn display(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("azblob://{}", self.container)
+        } else {
+            format!("azblob://{}/{}", self.container, self.prefix)
+        }
+    }
+}
+
+/// `gcs://bucket/prefix` and its options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GcsUrl {
+    pub bucket: String,
+    /// Name prefix under which objects go, without leading or trailing `/` (may be empty).
+    pub prefix: String,
+    /// `endpoint=`: e.g. an emulator's `http://127.0.0.1:9023`; else Google's. Plain http
+    /// only to this machine.
+    pub endpoint: Option<String>,
+    /// `part_size=`: the multipart part size.
+    pub part_size: Option<usize>,
+}
+
+impl GcsUrl {
+    fn parse(text: &str) -> Result<GcsUrl, UrlError> {
+        let bad = |reason: String| UrlError::Invalid {
+            url: redact(text),
+            reason,
+        };
+        let (u, prefix) = parse_with_path(text).map_err(bad)?;
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err(bad(
+                "credentials do not belong in the URL (other users can see command lines): set GOOGLE_APPLICATION_CREDENTIALS to the path of a service-account key file instead".into(),
+            ));
+        }
+        if u.port().is_some() {
+            return Err(bad(
+                "the part after gcs:// is the bucket, not a server: give the server as `?endpoint=https://host`".into(),
+            ));
+        }
+        let bucket = u.host_str().unwrap_or("").to_string();
+        if bucket.is_empty() {
+            return Err(bad("no bucket: write it as gcs://BUCKET/prefix".into()));
+        }
+        let mut out = GcsUrl {
+            bucket,
+            prefix,
+            endpoint: None,
+            part_size: None,
+        };
+        for (k, v) in u.query_pairs() {
+            match k.as_ref() {
+                "endpoint" => out.endpoint = Some(service_endpoint(&v).map_err(bad)?),
+                "part_size" => {
+                    let n = parse_size(&v).ok_or_else(|| {
+                        bad(format!("part_size {v:?} is not a size such as 8MiB"))
+                    })?;
+                    if !(S3_MIN_PART..=S3_MAX_PART).contains(&n) {
+                        return Err(bad(format!(
+                            "part_size {v:?} is outside what GCS allows (5MiB to 5GiB)"
+                        )));
+                    }
+                    out.part_size = Some(n);
+                }
+                other => {
+                    return Err(bad(format!(
+                        "unknown option {other:?}; gcs:// takes endpoint and part_size"
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `gcs://bucket/prefix`, as the user sees it.
+    pub fn display(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("gcs://{}", self.bucket)
+        } else {
+            format!("gcs://{}/{}", self.bucket, self.prefix)
+        }
+    }
+}
+
+/// An endpoint option of a cloud service: `https://...`, or `http://...` only to this
+/// machine (an emulator): plain HTTP elsewhere would send the signed requests and the
+/// recordings unencrypted over the network. Returned without a trailing `/`.
+fn service_endpoint(v: &str) -> Result<String, String> {
+    let u = url::Url::parse(v).map_err(|e| format!("endpoint {v:?}: {e}"))?;
+    match u.scheme() {
+        "https" => {}
+        "http" => {
+            if !u.host().is_some_and(|h| is_loopback(&h)) {
+                return Err(format!(
+                    "endpoint {v:?} is plain HTTP to another machine, which would send the recordings unencrypted: use https://, or http:// only for an emulator on this machine (localhost, 127.0.0.1, ::1)"
+                ));
+            }
+        }
+        _ => {
+            return Err(format!(
+                "endpoint {v:?} must start with https:// (or http:// for an emulator on this machine)"
+            ));
+        }
+    }
+    if !u.username().is_empty() || u.password().is_some() || u.query().is_some() {
+        return Err(
+            "the endpoint must be a plain address: no login and no query (a SAS token goes in AZURE_STORAGE_SAS_TOKEN)".into(),
+        );
+    }
+    Ok(u.as_str().trim_end_matches('/').to_string())
+}
+
 /// Parses a URL whose path is a folder: refuses `.`/`..`/empty components (before the URL
 /// parser resolves them away) and returns the decoded path without outer `/`.
 fn parse_with_path(text: &str) -> Result<(url::Url, String), String> {
@@ -407,6 +609,17 @@ pub struct RemoteCredentials {
     /// WebDAV's login, else ZVM_WEBDAV_USER / ZVM_WEBDAV_PASSWORD.
     pub webdav_user: Option<String>,
     pub webdav_password: Option<String>,
+    /// Azure: the storage account, its key, a SAS token or a whole connection string, else
+    /// AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY / AZURE_STORAGE_SAS_TOKEN /
+    /// AZURE_STORAGE_CONNECTION_STRING.
+    pub azure_account: Option<String>,
+    pub azure_account_key: Option<String>,
+    pub azure_sas_token: Option<String>,
+    pub azure_connection_string: Option<String>,
+    /// Google Cloud Storage: a service-account key file (else
+    /// GOOGLE_APPLICATION_CREDENTIALS), or an OAuth access token.
+    pub gcs_credential_path: Option<String>,
+    pub gcs_token: Option<String>,
 }
 
 /// Never prints a secret, even in a debug dump.
@@ -421,6 +634,15 @@ impl std::fmt::Debug for RemoteCredentials {
             .field("region", &self.region)
             .field("webdav_user", &self.webdav_user)
             .field("webdav_password", &set(&self.webdav_password))
+            .field("azure_account", &self.azure_account)
+            .field("azure_account_key", &set(&self.azure_account_key))
+            .field("azure_sas_token", &set(&self.azure_sas_token))
+            .field(
+                "azure_connection_string",
+                &set(&self.azure_connection_string),
+            )
+            .field("gcs_credential_path", &self.gcs_credential_path)
+            .field("gcs_token", &set(&self.gcs_token))
             .finish()
     }
 }
@@ -432,12 +654,12 @@ pub enum UrlError {
     Invalid { url: String, reason: String },
 
     #[error(
-        "unknown destination kind {scheme}://: give a folder, or a URL: s3://bucket/prefix, webdavs://host/path, sftp://user@host/path"
+        "unknown destination kind {scheme}://: give a folder, or a URL: s3://bucket/prefix, webdavs://host/path, sftp://user@host/path, azblob://container/prefix, gcs://bucket/prefix"
     )]
     UnknownScheme { scheme: String },
 
     #[error(
-        "zvm cannot write to {scheme}:// destinations yet (it writes to folders, s3://, webdav(s):// and sftp://); copy to one of those instead"
+        "zvm cannot write to {scheme}:// destinations yet (it writes to folders, s3://, webdav(s)://, sftp://, azblob:// and gcs://); copy to one of those instead"
     )]
     NotYetSupported { scheme: String },
 
@@ -455,6 +677,16 @@ pub enum UrlError {
         "no region for {url}: add ?region=REGION to the URL or set AWS_REGION (for S3-compatible servers give their ?endpoint=URL; the region then defaults to us-east-1)"
     )]
     MissingRegion { url: String },
+
+    #[error(
+        "no credentials for {url}: set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, or AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_SAS_TOKEN with AZURE_STORAGE_ACCOUNT (or ?account= in the URL)"
+    )]
+    MissingAzureCredentials { url: String },
+
+    #[error(
+        "no credentials for {url}: set GOOGLE_APPLICATION_CREDENTIALS to the path of a service-account key file (JSON) with access to the bucket"
+    )]
+    MissingGcsCredentials { url: String },
 
     #[error("cannot set up {url}: {detail}")]
     Setup { url: String, detail: String },
@@ -512,13 +744,92 @@ mod tests {
             unknown.contains("unknown destination kind ftp://"),
             "{unknown}"
         );
-        let later = DestUrl::parse("azblob://container/x")
-            .unwrap_err()
-            .to_string();
+        let later = DestUrl::parse("dropbox://x").unwrap_err().to_string();
         assert!(
-            later.contains("cannot write to azblob:// destinations yet"),
+            later.contains("cannot write to dropbox:// destinations yet"),
             "{later}"
         );
+    }
+
+    #[test]
+    fn azblob_urls_name_container_prefix_and_options() {
+        let a = |t: &str| match DestUrl::parse(t) {
+            Ok(DestUrl::Azblob(a)) => a,
+            other => panic!("{t}: {other:?}"),
+        };
+        let u = a(
+            "azblob://recordings/zoom/2026%20archive/?account=zvmstore&endpoint=http://127.0.0.1:10000/devstoreaccount1/&part_size=8MiB",
+        );
+        assert_eq!(u.container, "recordings");
+        assert_eq!(u.prefix, "zoom/2026 archive");
+        assert_eq!(u.account.as_deref(), Some("zvmstore"));
+        assert_eq!(
+            u.endpoint.as_deref(),
+            Some("http://127.0.0.1:10000/devstoreaccount1")
+        );
+        assert_eq!(u.part_size, Some(8 << 20));
+        assert_eq!(u.display(), "azblob://recordings/zoom/2026 archive");
+        let bare = a("azblob://c");
+        assert_eq!((bare.prefix.as_str(), bare.endpoint.as_ref()), ("", None));
+        assert_eq!(bare.display(), "azblob://c");
+        assert_eq!(
+            a("azblob://c?endpoint=https://zvm.blob.core.windows.net")
+                .endpoint
+                .as_deref(),
+            Some("https://zvm.blob.core.windows.net")
+        );
+        let cases = [
+            ("azblob:///p", "no container"),
+            ("azblob://acct:hunter2@c/p", "AZURE_STORAGE_KEY"),
+            ("azblob://c:10000/p", "?endpoint="),
+            (
+                "azblob://c/p?endpoint=http://blob.example.org",
+                "unencrypted",
+            ),
+            ("azblob://c/p?endpoint=ftp://x", "https://"),
+            (
+                "azblob://c/p?endpoint=https://h/?sig=hunter2",
+                "AZURE_STORAGE_SAS_TOKEN",
+            ),
+            ("azblob://c/p?part_size=1KiB", "64KiB to 4000MiB"),
+            ("azblob://c/p?account=a.b", "storage account name"),
+            ("azblob://c/a/../b", "`..`"),
+            ("azblob://c/p?key=x", "unknown option \"key\""),
+        ];
+        for (url, says) in cases {
+            let msg = DestUrl::parse(url).unwrap_err().to_string();
+            assert!(msg.contains(says), "{url}: {msg}");
+            assert!(!msg.contains("hunter2"), "{url}: {msg}");
+        }
+    }
+
+    #[test]
+    fn gcs_urls_name_bucket_prefix_and_options() {
+        let g = |t: &str| match DestUrl::parse(t) {
+            Ok(DestUrl::Gcs(g)) => g,
+            other => panic!("{t}: {other:?}"),
+        };
+        let u = g("gcs://rec-bucket/zoom/a%20b/?endpoint=http://localhost:9023&part_size=16MiB");
+        assert_eq!(u.bucket, "rec-bucket");
+        assert_eq!(u.prefix, "zoom/a b");
+        assert_eq!(u.endpoint.as_deref(), Some("http://localhost:9023"));
+        assert_eq!(u.part_size, Some(16 << 20));
+        assert_eq!(u.display(), "gcs://rec-bucket/zoom/a b");
+        assert_eq!(g("gcs://b").display(), "gcs://b");
+        let cases = [
+            ("gcs:///p", "no bucket"),
+            ("gcs://k:hunter2@b/p", "GOOGLE_APPLICATION_CREDENTIALS"),
+            ("gcs://b:9023/p", "?endpoint="),
+            ("gcs://b/p?endpoint=http://10.1.2.3:9023", "unencrypted"),
+            ("gcs://b/p?part_size=1MiB", "5MiB to 5GiB"),
+            ("gcs://b/p/../q", "`..`"),
+            ("gcs://b/p?project=x", "unknown option \"project\""),
+        ];
+        for (url, says) in cases {
+            let msg = DestUrl::parse(url).unwrap_err().to_string();
+            assert!(msg.contains(says), "{url}: {msg}");
+            assert!(!msg.contains("hunter2"), "{url}: {msg}");
+        }
     }
 
     #[test]

@@ -106,6 +106,7 @@ pub(crate) fn open(
             // Unused: uploads do not go through OpenDAL's writer.
             part_size: crate::url::S3_MIN_PART,
             verify_etag: false,
+            verify_content_md5: false,
             staging: true,
             await_readable: false,
             key_limit: PATH_LIMIT,

@@ -4,7 +4,7 @@
 //! and `ZVM_TEST_SFTP_DIR`), a fresh bucket or folder per test, and a proxy in front of a
 //! server that plays the failures a real service has (a full bucket, a busy server, a
 //! stored object that is not what was sent). Also used by the zvm-cli tests (through
-//! `#[path]`).
+//! `#[path]`). Azurite's own helpers are in `azurite.rs`.
 
 #![allow(dead_code)]
 
@@ -191,6 +191,9 @@ pub enum Mode {
     /// Reports a wrong ETag when an object is asked about (HEAD), as if the server had stored
     /// other bytes; uploads themselves go through untouched.
     WrongEtag,
+    /// Reports a wrong Content-MD5 when an object is asked about (HEAD), as if an Azure
+    /// service had stored other bytes.
+    WrongContentMd5,
 }
 
 struct ProxyState {
@@ -343,7 +346,17 @@ async fn forward(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
             );
             continue;
         }
+        if k == "content-md5" && mode == Mode::WrongContentMd5 && parts.method == Method::HEAD {
+            continue;
+        }
         r.headers_mut().insert(k, v.clone());
+    }
+    if mode == Mode::WrongContentMd5 && parts.method == Method::HEAD && status.is_success() {
+        // The MD5 of "not these bytes", whatever the object holds.
+        r.headers_mut().insert(
+            "content-md5",
+            HeaderValue::from_static("q2LHrUhmJAHnNcPSNaE1tg=="),
+        );
     }
     r
 }
