@@ -114,6 +114,7 @@ impl PostgresState {
         mut config: tokio_postgres::Config,
         location: Arc<str>,
     ) -> Result<Self, StateError> {
+        refuse_plain_text_beyond_loopback(&config, &location)?;
         if config.get_application_name().is_none() {
             config.application_name("zvm");
         }
@@ -946,4 +947,45 @@ impl StateStore for PostgresState {
             .map_err(|e| self.err(e))?;
         Ok(())
     }
+}
+
+/// The connection is not encrypted (this build has no TLS for PostgreSQL yet), so the
+/// password and every row would cross the network in plain text: as with plain http, only a
+/// loopback address or a Unix socket is accepted.
+fn refuse_plain_text_beyond_loopback(
+    config: &tokio_postgres::Config,
+    location: &str,
+) -> Result<(), StateError> {
+    use tokio_postgres::config::Host;
+    let remote = config.get_hosts().iter().find_map(|h| match h {
+        Host::Tcp(name) if !is_loopback_name(name) => Some(name.clone()),
+        _ => None,
+    });
+    let remote = remote.or_else(|| {
+        config
+            .get_hostaddrs()
+            .iter()
+            .find(|a| !a.is_loopback())
+            .map(|a| a.to_string())
+    });
+    match remote {
+        None => Ok(()),
+        Some(host) => Err(StateError::Invalid {
+            what: format!(
+                "the state database {location} is on {host}, but zvm talks to PostgreSQL \
+                 without TLS and would send the password and the state unencrypted; use a \
+                 server on this machine (localhost, 127.0.0.1, ::1 or a Unix socket), e.g. \
+                 through an SSH tunnel: ssh -L 5432:localhost:5432 {host}"
+            ),
+        }),
+    }
+}
+
+fn is_loopback_name(name: &str) -> bool {
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback())
 }
