@@ -229,8 +229,8 @@ async fn bad_urls_and_missing_keys_exit_2_and_say_how_to_fix_them() {
         ("s3://b/p?colour=blue", "unknown option"),
         ("ftp://host/x", "unknown destination kind ftp://"),
         (
-            "azblob://container/x",
-            "cannot write to azblob:// destinations yet",
+            "gdrive://folder/x",
+            "cannot write to gdrive:// destinations yet",
         ),
     ] {
         let out = zvm(&ctx, &sync_args(&ctx, dest, &[])).await;
