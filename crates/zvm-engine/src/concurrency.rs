@@ -29,8 +29,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// reaching the 32 a fixed `-j 32` has from the start (the adaptive bench's scenario 2).
 /// Not 32, though that wins the short clean runs (scenarios 1 and 2: 0.78x and 0.92x `-j 32`
 /// against 1.18x and 1.15x from 16, 2026-11-30): against a CDN allowing 6 downloads the 26
-/// refused transfers kept retrying after auto had come down to 6, and every transfer seemed
-/// to slow at once, taking it to 4 (scenario 3: 1.30x the best fixed setting, against 1.0x).
+/// refused transfers kept their files and retried after auto had come down to 6, and every
+/// transfer seemed to slow at once, taking it to 4 (scenario 3: 1.30x the best fixed
+/// setting; 1.10x from 16, 1.0x from 8). Refused transfers beyond the target handing their
+/// files back would remove that cost (not built yet; BENCHMARKS.md, stop 17).
 pub const AUTO_START: usize = 16;
 
 /// The most transfers at once a front end offers, and the ceiling of auto mode (the idle
