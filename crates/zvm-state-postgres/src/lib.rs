@@ -12,6 +12,7 @@
 mod leases;
 mod location;
 mod migrations;
+mod server_errors;
 mod store;
 
 pub use leases::Lease;

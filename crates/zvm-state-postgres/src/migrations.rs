@@ -108,7 +108,7 @@ const LOCK_KEY: i32 = 0x007a_766d;
 /// Brings the schema the connection works in up to [`SCHEMA_VERSION`]. `location` names
 /// the database in errors (without its password).
 pub(crate) async fn migrate(client: &mut Client, location: &str) -> Result<(), StateError> {
-    let err = |e: tokio_postgres::Error| crate::store::server_error(location, &e);
+    let err = |e: tokio_postgres::Error| crate::server_errors::server_error(location, &e);
     let tx = client.transaction().await.map_err(err)?;
     // Held until this transaction ends: a second worker waits here, then sees our rows.
     tx.execute(

@@ -21,6 +21,7 @@ use zvm_state::{
 
 use crate::location::redact_url;
 use crate::migrations::migrate;
+use crate::server_errors::{describe, server_error};
 
 /// The server's clock as RFC 3339 UTC with milliseconds, as SQLite's store writes it.
 const NOW: &str =
@@ -68,28 +69,6 @@ impl std::fmt::Debug for PostgresState {
         f.debug_struct("PostgresState")
             .field("location", &self.location)
             .finish_non_exhaustive()
-    }
-}
-
-/// A failed query, with the server's own message where it sent one.
-pub(crate) fn server_error(location: &str, e: &tokio_postgres::Error) -> StateError {
-    StateError::Server {
-        location: location.to_string(),
-        detail: describe(e),
-    }
-}
-
-/// The server's message (with its detail) if it sent one, else the driver's.
-fn describe(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => match db.detail() {
-            Some(d) => format!("{} ({d})", db.message()),
-            None => db.message().to_string(),
-        },
-        None => match std::error::Error::source(e) {
-            Some(s) => format!("{e}: {s}"),
-            None => e.to_string(),
-        },
     }
 }
 
