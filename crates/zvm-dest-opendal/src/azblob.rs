@@ -14,8 +14,6 @@
 //! try managed identities over the network; zvm passes what it found explicitly and refuses
 //! to start without any, so that a missing key is a clear error, not a slow timeout.
 
-use opendal::Operator;
-use opendal::layers::RetryLayer;
 use opendal::services::Azblob;
 
 use crate::object::{ObjectDestination, ObjectSettings};
@@ -27,9 +25,6 @@ pub const DEFAULT_BLOCK_SIZE: usize = 4 * 1024 * 1024;
 
 /// Blob names are at most 1024 characters.
 const BLOB_NAME_LIMIT: usize = 1024;
-
-/// Attempts of one request on a temporary error before the engine sees it.
-const RETRIES: usize = 6;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -103,18 +98,8 @@ pub(crate) fn open(
     }
     b = b.container(&u.container).root(&format!("/{}", u.prefix));
 
-    crate::transport::install();
-    let op = Operator::new(b)
-        .map_err(|e| UrlError::Setup {
-            url: name.clone(),
-            detail: format!("{}: {}", e.kind(), e.message()),
-        })?
-        .layer(RetryLayer::new().with_max_times(RETRIES).with_jitter());
-    let prefix_len = if u.prefix.is_empty() {
-        0
-    } else {
-        u.prefix.len() + 1
-    };
+    let op = crate::transport::retrying_operator(b, &name)?;
+    let prefix_len = crate::transport::key_offset(&u.prefix);
     Ok(ObjectDestination::new(
         op,
         ObjectSettings {

@@ -11,8 +11,6 @@
 //! passes what it found explicitly and turns those off, so that a missing key is a clear
 //! error, not a slow timeout.
 
-use opendal::Operator;
-use opendal::layers::RetryLayer;
 use opendal::services::Gcs;
 
 use crate::object::{ObjectDestination, ObjectSettings};
@@ -23,9 +21,6 @@ pub const DEFAULT_PART_SIZE: usize = 8 * 1024 * 1024;
 
 /// Object names are at most 1024 bytes of UTF-8.
 const OBJECT_NAME_LIMIT: usize = 1024;
-
-/// Attempts of one request on a temporary error before the engine sees it.
-const RETRIES: usize = 6;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -61,18 +56,8 @@ pub(crate) fn open(u: &GcsUrl, creds: &RemoteCredentials) -> Result<ObjectDestin
         b = b.endpoint(e);
     }
 
-    crate::transport::install();
-    let op = Operator::new(b)
-        .map_err(|e| UrlError::Setup {
-            url: name.clone(),
-            detail: format!("{}: {}", e.kind(), e.message()),
-        })?
-        .layer(RetryLayer::new().with_max_times(RETRIES).with_jitter());
-    let prefix_len = if u.prefix.is_empty() {
-        0
-    } else {
-        u.prefix.len() + 1
-    };
+    let op = crate::transport::retrying_operator(b, &name)?;
+    let prefix_len = crate::transport::key_offset(&u.prefix);
     Ok(ObjectDestination::new(
         op,
         ObjectSettings {

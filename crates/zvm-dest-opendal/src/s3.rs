@@ -2,8 +2,6 @@
 //! the endpoint, region and credentials from the URL, the config file or the usual AWS
 //! environment variables, in that order.
 
-use opendal::Operator;
-use opendal::layers::RetryLayer;
 use opendal::services::S3;
 
 use crate::object::{ObjectDestination, ObjectSettings};
@@ -15,10 +13,6 @@ pub const DEFAULT_PART_SIZE: usize = crate::url::S3_MIN_PART;
 
 /// S3 keys are at most 1024 bytes of UTF-8.
 const S3_KEY_LIMIT: usize = 1024;
-
-/// Attempts of one request on a temporary error (5xx, 429, a broken connection) before the
-/// error reaches the engine, which then tries the file again.
-const RETRIES: usize = 6;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -85,18 +79,8 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
         _ => return Err(UrlError::MissingCredentials { url: name }),
     }
 
-    crate::transport::install();
-    let op = Operator::new(b)
-        .map_err(|e| UrlError::Setup {
-            url: name.clone(),
-            detail: format!("{}: {}", e.kind(), e.message()),
-        })?
-        .layer(RetryLayer::new().with_max_times(RETRIES).with_jitter());
-    let prefix_len = if u.prefix.is_empty() {
-        0
-    } else {
-        u.prefix.len() + 1
-    };
+    let op = crate::transport::retrying_operator(b, &name)?;
+    let prefix_len = crate::transport::key_offset(&u.prefix);
     Ok(ObjectDestination::new(
         op,
         ObjectSettings {

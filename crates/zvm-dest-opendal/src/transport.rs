@@ -46,3 +46,35 @@ pub(crate) fn install() {
         );
     });
 }
+
+/// Attempts of one request on a temporary error before the engine sees it (every service's
+/// operator; the streamed WebDAV PUT is retried whole by the engine instead).
+pub(crate) const RETRIES: usize = 6;
+
+/// The operator of a service's configured builder, with the shared HTTP client installed
+/// and OpenDAL's retries on temporary errors; a configuration OpenDAL refuses is named by
+/// the destination's URL.
+pub(crate) fn retrying_operator(
+    builder: impl opendal::Builder,
+    url: &str,
+) -> Result<opendal::Operator, crate::url::UrlError> {
+    install();
+    let op = opendal::Operator::new(builder).map_err(|e| crate::url::UrlError::Setup {
+        url: url.to_string(),
+        detail: format!("{}: {}", e.kind(), e.message()),
+    })?;
+    Ok(op.layer(
+        opendal::layers::RetryLayer::new()
+            .with_max_times(RETRIES)
+            .with_jitter(),
+    ))
+}
+
+/// Where a file's own path starts in an object key under `prefix` (after "prefix/").
+pub(crate) fn key_offset(prefix: &str) -> usize {
+    if prefix.is_empty() {
+        0
+    } else {
+        prefix.len() + 1
+    }
+}

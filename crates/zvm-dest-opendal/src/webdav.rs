@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use opendal::layers::RetryLayer;
 use opendal::services::Webdav;
 use opendal::{Error, ErrorKind, Operator};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -25,9 +24,6 @@ use crate::url::{RemoteCredentials, UrlError, WebdavUrl};
 
 /// Chunks of a download queued for the PUT at most (each the size the download delivers).
 pub const QUEUED_CHUNKS: usize = 16;
-
-/// Attempts of one request (other than the streamed PUT, which the engine retries whole).
-const RETRIES: usize = 6;
 
 /// Longest path most servers' file systems take (PATH_MAX).
 const PATH_LIMIT: usize = 4096;
@@ -77,13 +73,7 @@ pub(crate) fn open(
     if let Some((user, password)) = &login {
         b = b.username(user).password(password);
     }
-    crate::transport::install();
-    let op = Operator::new(b)
-        .map_err(|e| UrlError::Setup {
-            url: name.clone(),
-            detail: format!("{}: {}", e.kind(), e.message()),
-        })?
-        .layer(RetryLayer::new().with_max_times(RETRIES).with_jitter());
+    let op = crate::transport::retrying_operator(b, &name)?;
     let base = if u.path.is_empty() {
         u.endpoint.clone()
     } else {
@@ -94,11 +84,7 @@ pub(crate) fn open(
         base,
         login,
     };
-    let prefix_len = if u.path.is_empty() {
-        0
-    } else {
-        u.path.len() + 1
-    };
+    let prefix_len = crate::transport::key_offset(&u.path);
     Ok(ObjectDestination::new(
         op,
         ObjectSettings {
