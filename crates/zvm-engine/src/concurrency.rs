@@ -126,6 +126,12 @@ impl Gate {
         self.target.load(Ordering::Acquire)
     }
 
+    /// Whether more transfers hold a permit than the target allows (it was lowered while
+    /// they ran; their permits retire as they finish).
+    pub(crate) fn over_target(&self) -> bool {
+        self.debt.load(Ordering::Acquire) > 0
+    }
+
     /// Notes a connection's measured receive rate.
     pub(crate) fn note_stream_rate(&self, bytes_per_sec: f64) {
         let r = bytes_per_sec.clamp(0.0, 1e12) as u64;
