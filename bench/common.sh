@@ -3,7 +3,9 @@
 
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN="$ROOT/target/release"
+# ZVM_BENCH_BIN: a folder holding other builds of zvm and zoom-sim to measure (two builds of
+# one change compared in turn); nothing is built then.
+BIN="${ZVM_BENCH_BIN:-$ROOT/target/release}"
 WORK=$(mktemp -d /tmp/zvm-bench.XXXXXX)
 SIM_PID=""
 
@@ -14,6 +16,7 @@ cleanup() {
 trap cleanup EXIT
 
 build_release() {
+  [ -n "${ZVM_BENCH_BIN:-}" ] && return 0
   (cd "$ROOT" && cargo build --release -q -p zvm-cli -p zoom-sim)
 }
 

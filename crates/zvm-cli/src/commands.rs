@@ -174,7 +174,16 @@ pub(crate) async fn list(
     }
     let zoom = connect::client(&settings.zoom).await?;
     // Listing needs no state or destination: the catalog walks the same windows as a sync.
-    let catalog = Catalog::new(zoom, Arc::new(|_e: Event| {}));
+    // Its warnings go to stderr (the rows are stdout's): a refused account listing names the
+    // scope that would make every listing faster, and an admin who only lists must hear it too.
+    let catalog = Catalog::new(
+        zoom,
+        Arc::new(|e: Event| {
+            if let Event::Warning { message } = e {
+                output::note(format_args!("warning: {message}"));
+            }
+        }),
+    );
     let cancel = CancellationToken::new();
     let mut printer = ListPrinter {
         json: global.json,

@@ -199,6 +199,27 @@ async fn every_refusal_of_the_account_listing_falls_back_to_the_users_and_says_s
     );
     assert!(all.contains(ACCOUNT_SCOPE), "{}", tail(&all));
     ctx.verify_copy();
+    // `zvm list` says it too, on stderr, with the rows on stdout as JSON.
+    let out = ctx
+        .run(&["list", "--all-users", "--from", "37m", "--json"])
+        .await;
+    out.expect_code(0, "list with the account listing refused");
+    assert_eq!(
+        out.stderr
+            .matches("listing the account's recordings was refused")
+            .count(),
+        1,
+        "list: {}",
+        tail(&out.stderr)
+    );
+    assert!(out.stderr.contains(ACCOUNT_SCOPE), "{}", tail(&out.stderr));
+    assert!(
+        out.stdout
+            .lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "stdout holds only the rows: {}",
+        tail(&out.stdout)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,10 +27,12 @@ fn events(stdout: &str, kind: &str) -> Vec<serde_json::Value> {
 }
 
 /// A CDN that serves two downloads at once and answers 429 beyond: auto mode (which starts
-/// with 16) comes down to what the server allows, and the copy is complete and exact.
+/// with 32) comes down to what the server allows, and the copy is complete and exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_comes_down_to_what_the_server_allows() {
-    let mut cfg = capped_account(61, 30);
+    // 60 files of 0.2 s each, 2 at a time: 6 s in which transfers that kept asking would
+    // be refused again every second.
+    let mut cfg = capped_account(61, 60);
     cfg.faults.max_downloads = 2;
     let ctx = TestContext::start(cfg).await;
     let out = ctx.sync(&["--json"]).await;
@@ -56,13 +58,22 @@ async fn auto_comes_down_to_what_the_server_allows() {
         "it drops to what the server let through at once (2), not {first}: {changes:?}"
     );
     let s = ctx.sim.stats();
+    let refusals = s.requests["GET /cdn/file/{id}"]
+        .get(&429)
+        .copied()
+        .unwrap_or(0);
+    assert!(refusals > 0, "the server did refuse connections");
+    // The first AUTO_START downloads were asked at once and all but 2 refused. Once the
+    // transfers came down to 2, the refused ones beyond them gave their permits back and wait
+    // for one, instead of asking the server again every second while 2 others download:
+    // then the refusals stay near that first burst (a few more where a freed connection is
+    // still counted by the server when the next download asks, and room for a slow machine's
+    // controller lowering the transfers only after the first refused ones asked again). When
+    // they kept asking: 239 refusals here; 37 now (2026-11-30).
+    let bound = 2 * zvm_engine::concurrency::AUTO_START as u64 + 16;
     assert!(
-        s.requests["GET /cdn/file/{id}"]
-            .get(&429)
-            .copied()
-            .unwrap_or(0)
-            > 0,
-        "the server did refuse connections"
+        refusals <= bound,
+        "{refusals} downloads refused (more than {bound}): transfers beyond the target kept asking"
     );
 }
 

@@ -24,16 +24,14 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Transfers at once when the engine chooses: where auto mode starts. 16, not 8: a run of
-/// many small files spent its first half second at 8 and a quarter second at 16 before
-/// reaching the 32 a fixed `-j 32` has from the start (the adaptive bench's scenario 2).
-/// Not 32, though that wins the short clean runs (scenarios 1 and 2: 0.78x and 0.92x `-j 32`
-/// against 1.18x and 1.15x from 16, 2026-11-30): against a CDN allowing 6 downloads the 26
-/// refused transfers kept their files and retried after auto had come down to 6, and every
-/// transfer seemed to slow at once, taking it to 4 (scenario 3: 1.30x the best fixed
-/// setting; 1.10x from 16, 1.0x from 8). Refused transfers beyond the target handing their
-/// files back would remove that cost (not built yet; BENCHMARKS.md, stop 17).
-pub const AUTO_START: usize = 16;
+/// Transfers at once when the engine chooses: where auto mode starts. 32: a run of few large
+/// files or many small ones spent its first second climbing from 8 or 16 to the 32 a fixed
+/// `-j 32` has from the start (the adaptive bench's scenarios 1 and 2). Starting at 32 used to
+/// cost a server that allows fewer connections (scenario 3: 1.30x the best fixed setting), as
+/// the refused transfers kept asking every second after auto had come down; now they give
+/// their permits back (transfer.rs, `Ended::HandedBack`), and it costs no more than starting
+/// at 16 did (BENCHMARKS.md, 2026-11-30).
+pub const AUTO_START: usize = 32;
 
 /// The most transfers at once a front end offers, and the ceiling of auto mode (the idle
 /// download pool, `ClientConfig::download_connections`, is sized for it).
@@ -124,6 +122,12 @@ impl Gate {
 
     pub fn target(&self) -> usize {
         self.target.load(Ordering::Acquire)
+    }
+
+    /// Whether more transfers hold a permit than the target allows (it was lowered while
+    /// they ran; their permits retire as they finish).
+    pub(crate) fn over_target(&self) -> bool {
+        self.debt.load(Ordering::Acquire) > 0
     }
 
     /// Notes a connection's measured receive rate.

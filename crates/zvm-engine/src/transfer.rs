@@ -49,13 +49,14 @@ impl Engine {
         run: &RunCtx<'_>,
         mut pre: Option<Result<Opened, TransferError>>,
         near_end: &mut Option<oneshot::Sender<()>>,
-    ) -> bool {
+        handed_back: Option<HandedBack>,
+    ) -> Ended {
         let (opts, tally, cancel) = (run.opts, run.tally, run.cancel);
         // A large file with connections to spare goes in ranges (segmented.rs), reporting
         // itself; otherwise, or when its CDN ignores ranges, in one piece below.
         match self.run_segmented(job, &run.segmented(), near_end).await {
-            Some(SegmentedEnd::Verified) => return true,
-            Some(SegmentedEnd::Cancelled) => return false,
+            Some(SegmentedEnd::Verified) => return Ended::Done(true),
+            Some(SegmentedEnd::Cancelled) => return Ended::Done(false),
             Some(SegmentedEnd::Failed(e)) => {
                 if e.is_destination_fatal() {
                     let msg = e.to_string();
@@ -65,18 +66,19 @@ impl Engine {
                 } else {
                     self.fail(job, tally, &e).await;
                 }
-                return false;
+                return Ended::Done(false);
             }
             None => {}
         }
         let mut retries = FileRetries::new(&opts.retry);
-        // A wait the server asked for is not a new attempt in the state.
-        let mut after_throttle = false;
+        // A wait the server asked for is not a new attempt in the state (nor is taking up a
+        // file handed back after one).
+        let mut after_throttle = handed_back.is_some();
         // Bytes of this file counted as here in the run's accounting.
-        let mut credited = 0u64;
+        let mut credited = handed_back.map_or(0, |h| h.credited);
         loop {
             if cancel.is_cancelled() {
-                return false;
+                return Ended::Done(false);
             }
             if !after_throttle {
                 let _ = self.state.start_attempt(&job.key).await;
@@ -93,9 +95,9 @@ impl Engine {
                         size: job.size,
                         sha256: sha,
                     });
-                    return true;
+                    return Ended::Done(true);
                 }
-                Ok(None) => return false, // cancelled; the .part stays for the next run
+                Ok(None) => return Ended::Done(false), // cancelled; the .part stays for the next run
                 Err(TransferError::Fatal(e))
                 | Err(TransferError::Transient(e))
                 | Err(TransferError::Throttled(e, _))
@@ -105,11 +107,11 @@ impl Engine {
                     self.fail(job, tally, &e).await;
                     tally.stop(msg);
                     cancel.cancel();
-                    return false;
+                    return Ended::Done(false);
                 }
                 Err(TransferError::Fatal(e)) => {
                     self.fail(job, tally, &e).await;
-                    return false;
+                    return Ended::Done(false);
                 }
                 Err(TransferError::Throttled(e, asked)) => {
                     // The server is busy, not failing: wait as told, silently (the
@@ -117,10 +119,22 @@ impl Engine {
                     after_throttle = true;
                     let run_bytes = run.gate.bytes.load(Ordering::Relaxed);
                     match retries.throttled(asked, run_bytes) {
+                        // More transfers run than `-j auto` now wants (it lowered the
+                        // target on these very refusals): give the permit back, so the
+                        // surplus goes at once, and take the file up again with a permit.
+                        // Waiting here, the surplus kept asking the server every second
+                        // and held the run above what the server allows (the adaptive
+                        // bench's scenario 3).
+                        Next::Retry(d) if run.gate.over_target() => {
+                            return Ended::HandedBack(HandedBack {
+                                not_before: Instant::now() + d,
+                                credited,
+                            });
+                        }
                         Next::Retry(d) => (d, None),
                         Next::GiveUp => {
                             self.fail(job, tally, &e).await;
-                            return false;
+                            return Ended::Done(false);
                         }
                     }
                 }
@@ -131,7 +145,7 @@ impl Engine {
                         Next::Retry(d) => (d, Some(e)),
                         Next::GiveUp => {
                             self.fail(job, tally, &e).await;
-                            return false;
+                            return Ended::Done(false);
                         }
                     }
                 }
@@ -147,7 +161,7 @@ impl Engine {
             }
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
-                _ = cancel.cancelled() => return false,
+                _ = cancel.cancelled() => return Ended::Done(false),
             }
         }
     }
@@ -386,6 +400,23 @@ impl RunCtx<'_> {
     }
 }
 
+/// How a file's transfer ended for the worker that ran it.
+enum Ended {
+    /// Verified under its final name (`true`), or given up or cancelled.
+    Done(bool),
+    /// Refused by the server while more transfers ran than the target: the worker gave its
+    /// permit back and takes the file up again once it holds one.
+    HandedBack(HandedBack),
+}
+
+/// A file handed back after a refusal, and what its next transfer carries over.
+struct HandedBack {
+    /// Not asked again before the time the server said to wait.
+    not_before: Instant,
+    /// Bytes of the file already counted in the run's accounting.
+    credited: u64,
+}
+
 /// What a worker found to do.
 enum Work {
     Job(TransferJob),
@@ -473,6 +504,8 @@ impl Worker {
     pub(crate) async fn run(self) {
         let throttles_at_start = self.engine.zoom.download_throttles();
         let mut next: Option<(TransferJob, Option<Result<Opened, TransferError>>)> = None;
+        // A file this worker gave its permit back for (see [`Ended::HandedBack`]).
+        let mut resumed: Option<(TransferJob, HandedBack)> = None;
         let run = RunCtx {
             opts: &self.opts,
             tally: &self.tally,
@@ -482,16 +515,28 @@ impl Worker {
             segments: &self.segments,
         };
         loop {
+            if let Some((_, back)) = &resumed {
+                // The wait the server asked for, without a permit.
+                tokio::select! {
+                    _ = tokio::time::sleep_until(back.not_before.into()) => {}
+                    _ = self.cancel.cancelled() => break,
+                }
+            }
             let slot = tokio::select! {
                 s = self.gate.enter() => s,
                 _ = self.cancel.cancelled() => None,
             };
             let Some(slot) = slot else { break };
             let mut slot = Some(slot);
-            let (job, pre) = match next.take() {
-                Some(n) => n,
-                None => match self.take_work(&mut slot).await {
-                    Some(Work::Job(j)) => (j, None),
+            // The handed-back file first; a file opened early (pipelining) stays `next`
+            // until then (both when the early open came before the refusal).
+            let back = resumed.take();
+            let upcoming = if back.is_none() { next.take() } else { None };
+            let (job, pre, back) = match (back, upcoming) {
+                (Some((job, back)), _) => (job, None, Some(back)),
+                (None, Some((job, pre))) => (job, pre, None),
+                (None, None) => match self.take_work(&mut slot).await {
+                    Some(Work::Job(j)) => (j, None, None),
                     Some(Work::Help(file)) => {
                         file.work(&run.segmented(), false).await;
                         drop(slot);
@@ -500,20 +545,30 @@ impl Worker {
                     None => break,
                 },
             };
-            let pipelining =
-                self.opts.pipelining && self.engine.zoom.download_throttles() == throttles_at_start;
+            // Not while a file opened early still waits its turn (`next`).
+            let pipelining = next.is_none()
+                && self.opts.pipelining
+                && self.engine.zoom.download_throttles() == throttles_at_start;
             let (tx, rx) = oneshot::channel();
             let near_end = pipelining.then_some(tx);
             let transfer = async {
                 let mut near_end = near_end;
-                let verified = self
+                let ended = self
                     .engine
-                    .run_transfer(&job, &run, pre, &mut near_end)
+                    .run_transfer(&job, &run, pre, &mut near_end, back)
                     .await;
-                // Dropped here if it never fired (failure, cancel): the prefetch then ends.
+                // Dropped here if it never fired (failure, cancel, handed back): the
+                // prefetch then ends.
                 drop(near_end);
-                job.record.download_ended(&self.engine, verified).await;
-                self.segments.job_ended();
+                match ended {
+                    Ended::Done(verified) => {
+                        job.record.download_ended(&self.engine, verified).await;
+                        self.segments.job_ended();
+                        None
+                    }
+                    // Still this worker's job: not ended for its meeting or the segments.
+                    Ended::HandedBack(back) => Some(back),
+                }
             };
             let prefetch = async {
                 // Fires when the file is nearly done; dropped unfired otherwise.
@@ -529,9 +584,14 @@ impl Worker {
                 let opened = self.engine.open(&j, &self.gate).await;
                 Some((j, Some(opened)))
             };
-            let ((), fetched) = tokio::join!(transfer, prefetch);
-            next = fetched;
+            let (back, fetched) = tokio::join!(transfer, prefetch);
+            if fetched.is_some() {
+                next = fetched;
+            }
             drop(slot);
+            if let Some(back) = back {
+                resumed = Some((job, back));
+            }
         }
     }
 
