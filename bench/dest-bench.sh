@@ -11,6 +11,8 @@
 #                      file in flight holds is a few parts, whatever its size)
 #   RSS_RUNS:          runs of the RSS set (default: runs; 0 skips it)
 #   ZVM_BENCH_S3_ENDPOINT: an S3-compatible server to use instead of starting moto's
+#   ZVM_BASE:          another zvm binary (e.g. one built from main) measured in the same
+#                      runs, right before this tree's, for a before/after on the same load
 # Needs: moto_server (pip install 'moto[server]'), rclone (Debian's), /usr/bin/time.
 source "$(dirname "$0")/common.sh"
 RUNS=${1:-3}
@@ -60,7 +62,18 @@ done < <(sim_urls)
 have=$(du -cb "$WORK"/src/*.mp4 | tail -1 | cut -f1)
 [ "$have" = "$total" ] || { echo "the local copy for rclone holds $have bytes, not $total" >&2; exit 1; }
 echo "set: $FILES x $SIZE ($total bytes), S3 server $S3"
+BASE=${ZVM_BASE:-}
 for r in $(seq 1 "$RUNS"); do
+  if [ -n "$BASE" ]; then
+    b=base-$r; mkbucket "$b"
+    rm -f "$WORK/z.db"*
+    /usr/bin/time -f "%e %M" -o "$WORK/t" "$BASE" sync "s3://$b/z?endpoint=$S3" --all-users --from 13m \
+      --state "$WORK/z.db" -j 8 --plan unlimited --quiet > "$WORK/cmd.log" 2>&1 || { cat "$WORK/cmd.log"; exit 1; }
+    read -r bw_ brss_ < "$WORK/t"
+    rclone purge ":s3:base-$r" "${rclone_s3[@]}" >/dev/null 2>&1 || true
+    echo "run $r: base zvm ${bw_}s ($(echo "scale=1; $total / $bw_ / 1048576" | bc) MiB/s, peak RSS ${brss_} KiB)"
+    echo "$bw_" >> "$WORK/basew"
+  fi
   b=zvm-$r; mkbucket "$b"
   rm -f "$WORK/z.db"*
   /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN/zvm" sync "s3://$b/z?endpoint=$S3" --all-users --from 13m \
@@ -78,6 +91,10 @@ for r in $(seq 1 "$RUNS"); do
 done
 zm=$(median < "$WORK/zw"); rm_=$(median < "$WORK/rw")
 echo "median: zvm ${zm}s, rclone ${rm_}s, zvm/rclone throughput $(echo "scale=3; $rm_ / $zm" | bc)"
+if [ -n "$BASE" ]; then
+  bm=$(median < "$WORK/basew")
+  echo "median: base zvm ${bm}s, base/rclone throughput $(echo "scale=3; $rm_ / $bm" | bc)"
+fi
 rm -rf "$WORK/src"
 stop_sim
 
@@ -86,6 +103,15 @@ stop_sim
 start_sim --preset big --meetings "$BIG_FILES" --files-per-meeting 1 --file-size "$BIG_SIZE" --no-rate-limits --years 1
 mkbucket zvm-big
 for r in $(seq 1 "$RSS_RUNS"); do
+  if [ -n "$BASE" ]; then
+    rm -f "$WORK/z.db"*
+    /usr/bin/time -f "%e %M" -o "$WORK/t" "$BASE" sync "s3://zvm-big/z?endpoint=$S3" --all-users --from 13m \
+      --state "$WORK/z.db" -j 8 --plan unlimited --quiet > "$WORK/cmd.log" 2>&1 || { cat "$WORK/cmd.log"; exit 1; }
+    read -r bw_ brss_ < "$WORK/t"
+    rclone purge ":s3:zvm-big/z" "${rclone_s3[@]}" >/dev/null 2>&1 || true
+    echo "large run $r: base zvm ${bw_}s, peak RSS ${brss_} KiB ($(( brss_ / 1024 )) MiB)"
+    echo "$brss_" >> "$WORK/base_brss"
+  fi
   rm -f "$WORK/z.db"*
   /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN/zvm" sync "s3://zvm-big/z?endpoint=$S3" --all-users --from 13m \
     --state "$WORK/z.db" -j 8 --plan unlimited --quiet > "$WORK/cmd.log" 2>&1 || { cat "$WORK/cmd.log"; exit 1; }
@@ -95,3 +121,6 @@ for r in $(seq 1 "$RSS_RUNS"); do
   echo "$brss" >> "$WORK/brss"; echo "$bw" >> "$WORK/bw"
 done
 echo "large median: $(median < "$WORK/bw")s, zvm peak RSS $(( $(median < "$WORK/brss" | cut -d. -f1) / 1024 )) MiB"
+if [ -n "$BASE" ]; then
+  echo "large median: base zvm peak RSS $(( $(median < "$WORK/base_brss" | cut -d. -f1) / 1024 )) MiB"
+fi
