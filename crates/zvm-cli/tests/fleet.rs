@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use sha2::Digest;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator};
+use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator, WebhookEvent};
 
 const MIB: u64 = 1 << 20;
 const SECRET: &str = "fleet-test-secret";
@@ -69,7 +69,14 @@ struct Worker {
 }
 
 impl Worker {
-    async fn start(sim: &Simulator, dir: &Path, id: &str, dest: &str, state: &str) -> Worker {
+    async fn start(
+        sim: &Simulator,
+        dir: &Path,
+        id: &str,
+        dest: &str,
+        state: &str,
+        extra: &[&str],
+    ) -> Worker {
         let home = dir.join(id);
         std::fs::create_dir_all(&home).unwrap();
         let mut cmd = common::zvm_against(sim, &home);
@@ -99,12 +106,8 @@ impl Worker {
                 &TRANSFERS.to_string(),
                 "--segments",
                 "1",
-                // Every minute, the next one first: the three workers are up by then.
-                "--move-cron",
-                "* * * * *",
-                "--time-zone",
-                "UTC",
-            ]);
+            ])
+            .args(extra);
         let mut child = cmd.spawn().expect("spawn zvm serve");
         let log = Arc::new(Mutex::new(String::new()));
         let mut err = child.stderr.take().expect("stderr");
@@ -232,7 +235,9 @@ async fn three_workers_move_everything_once_when_one_is_killed_mid_transfer() {
 
     let mut workers = Vec::new();
     for id in ["w1", "w2", "w3"] {
-        workers.push(Worker::start(&sim, dir.path(), id, &dest, &state).await);
+        // A move every minute, the next one first: the three workers are up by then.
+        let schedule = ["--move-cron", "* * * * *", "--time-zone", "UTC"];
+        workers.push(Worker::start(&sim, dir.path(), id, &dest, &state, &schedule).await);
     }
     wait_for("three live workers", &workers, || async {
         db.count("SELECT COUNT(*) FROM workers WHERE NOT stopped").await == 3
@@ -425,5 +430,78 @@ async fn three_workers_move_everything_once_when_one_is_killed_mid_transfer() {
         2,
         "the two stopped cleanly"
     );
+    db.drop_schema().await;
+}
+
+/// A webhook may reach any worker behind the load balancer, and Zoom's retry of it another
+/// one: stored once, the meeting is copied once (by uuid: no listing), by whichever worker
+/// leases it, and no other meeting is touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_and_its_retry_at_two_workers_copy_the_meeting_once() {
+    let Some(endpoint) = s3::s3_endpoint("fleet webhook") else {
+        return;
+    };
+    let Some(db) = pg::TestDb::create("fleet_webhook").await else {
+        return;
+    };
+    let sim = Simulator::start(account(3)).await.expect("simulator");
+    let manifest = sim.manifest();
+    let meeting = manifest.meetings[0].clone();
+    let file = meeting.files[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = s3::new_bucket(&endpoint, "fleet-hook").await;
+    let proxy = s3::Proxy::start(&endpoint, s3::Mode::Pass).await;
+    let dest = format!(
+        "s3://{bucket}/zoom?endpoint={}&region=us-east-1",
+        proxy.endpoint
+    );
+    let state = db.url();
+    let mut workers = Vec::new();
+    for id in ["w1", "w2"] {
+        workers.push(Worker::start(&sim, dir.path(), id, &dest, &state, &[]).await);
+    }
+    let body = sim
+        .webhook_body(&WebhookEvent::RecordingCompleted {
+            meeting_uuid: meeting.uuid.clone(),
+        })
+        .expect("a webhook body");
+    for w in &workers {
+        let status = sim
+            .deliver_webhook(&format!("{}/zoom/webhook", w.base), SECRET, &body)
+            .await
+            .expect("delivered");
+        assert_eq!(status, 200, "{}", w.id);
+    }
+    wait_for("the meeting copied", &workers, || async {
+        db.count("SELECT COUNT(*) FROM work_leases WHERE done").await == 1
+    })
+    .await;
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM webhook_events").await,
+        1,
+        "Zoom's retry is stored once"
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM webhook_events WHERE status = 'done'")
+            .await,
+        1
+    );
+    let (by_hash, records) = bucket_contents(&endpoint, &bucket).await;
+    assert_eq!(records, 1, "only that meeting's record");
+    assert_eq!(
+        by_hash.get(&file.sha256_hex()).map(Vec::len),
+        Some(1),
+        "its file once, byte-identical: {by_hash:?}"
+    );
+    assert_eq!(by_hash.len(), 1, "nothing else: {by_hash:?}");
+    let stats = sim.stats();
+    assert_eq!(stats.downloads.get(&file.id).copied(), Some(1));
+    let listings: u64 = stats
+        .requests
+        .iter()
+        .filter(|(route, _)| route.ends_with("/recordings") && !route.contains("/meetings/"))
+        .map(|(_, by_status)| by_status.values().sum::<u64>())
+        .sum();
+    assert_eq!(listings, 0, "copied by uuid, with no listing");
     db.drop_schema().await;
 }
