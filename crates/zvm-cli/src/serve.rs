@@ -112,7 +112,10 @@ pub async fn serve(global: &GlobalArgs, a: &ServeArgs, cfg: &ConfigFile) -> Resu
         retry: EventRetry::default(),
     };
     let (daemon, run) = match pg_url {
-        Some(url) => (start_fleet_worker(a, &url, &dest, options, zoom, metrics).await?, None),
+        Some(url) => (
+            start_fleet_worker(a, &url, &dest, options, zoom, metrics).await?,
+            None,
+        ),
         None => {
             let run = open_run(&state_file, &dest)?;
             let daemon = Daemon::start(
@@ -168,16 +171,9 @@ async fn start_fleet_worker(
         .map_err(|e| Failure::from(zvm_app::Failure::from(e)))?;
     let destination = zvm_app::destination::open_destination(dest)?;
     tracing::info!(worker = %fleet.worker_id, database = state.location(), "zvm serve is a worker of the fleet on this database");
-    Daemon::start_fleet(
-        options,
-        fleet,
-        zoom,
-        Arc::new(state),
-        destination,
-        metrics,
-    )
-    .await
-    .map_err(|e| Failure::new(exit::USAGE, e))
+    Daemon::start_fleet(options, fleet, zoom, Arc::new(state), destination, metrics)
+        .await
+        .map_err(|e| Failure::new(exit::USAGE, e))
 }
 
 /// Without the `postgres` feature: a PostgreSQL state is refused with what to do.

@@ -7,6 +7,8 @@
 //! file is downloaded twice unless it was in flight at the kill; each meeting is trashed in
 //! Zoom exactly once; the rate limits are (all but) never hit.
 
+#![allow(clippy::print_stderr)]
+
 mod common;
 
 #[path = "../../zvm-state-postgres/tests/support/mod.rs"]
@@ -216,7 +218,9 @@ async fn three_workers_move_everything_once_when_one_is_killed_mid_transfer() {
         return;
     };
     let meetings = 12;
-    let sim = Simulator::start(account(meetings)).await.expect("simulator");
+    let sim = Simulator::start(account(meetings))
+        .await
+        .expect("simulator");
     let manifest = sim.manifest();
     let files: BTreeMap<String, (String, u64, String)> = manifest
         .files()
@@ -240,7 +244,9 @@ async fn three_workers_move_everything_once_when_one_is_killed_mid_transfer() {
         workers.push(Worker::start(&sim, dir.path(), id, &dest, &state, &schedule).await);
     }
     wait_for("three live workers", &workers, || async {
-        db.count("SELECT COUNT(*) FROM workers WHERE NOT stopped").await == 3
+        db.count("SELECT COUNT(*) FROM workers WHERE NOT stopped")
+            .await
+            == 3
     })
     .await;
 
@@ -341,7 +347,11 @@ async fn three_workers_move_everything_once_when_one_is_killed_mid_transfer() {
         assert_eq!(d.action, "trash", "{d:?}");
         *per_meeting.entry(d.meeting_uuid).or_default() += 1;
     }
-    assert_eq!(per_meeting.len(), meetings as usize, "every meeting trashed");
+    assert_eq!(
+        per_meeting.len(),
+        meetings as usize,
+        "every meeting trashed"
+    );
     assert!(
         per_meeting.values().all(|n| *n == 1),
         "a meeting trashed twice: {per_meeting:?}"
@@ -389,7 +399,10 @@ async fn three_workers_move_everything_once_when_one_is_killed_mid_transfer() {
         }
         // The killed worker's count is as of its last heartbeat: what it finished in its
         // last second (its transfers at most) may be missing.
-        assert!(files >= u64::from(meetings) - TRANSFERS as u64, "{what}: {fleet}");
+        assert!(
+            files >= u64::from(meetings) - TRANSFERS as u64,
+            "{what}: {fleet}"
+        );
         assert_eq!(fleet["work"]["open"], 0, "{what}: {fleet}");
     }
     let mut cmd = common::zvm_against(&sim, dir.path());
@@ -473,7 +486,9 @@ async fn a_webhook_and_its_retry_at_two_workers_copy_the_meeting_once() {
         assert_eq!(status, 200, "{}", w.id);
     }
     wait_for("the meeting copied", &workers, || async {
-        db.count("SELECT COUNT(*) FROM work_leases WHERE done").await == 1
+        db.count("SELECT COUNT(*) FROM work_leases WHERE done")
+            .await
+            == 1
     })
     .await;
     assert_eq!(

@@ -231,10 +231,19 @@ impl Daemon {
             }
             .run(),
         );
-        Ok(Self::serve(listener, addr, intake, stop, work, &opts.webhook_path))
+        Ok(Self::serve(
+            listener,
+            addr,
+            intake,
+            stop,
+            work,
+            &opts.webhook_path,
+        ))
     }
 
-    async fn bind(opts: &ServeOptions) -> Result<(tokio::net::TcpListener, SocketAddr), ServeError> {
+    async fn bind(
+        opts: &ServeOptions,
+    ) -> Result<(tokio::net::TcpListener, SocketAddr), ServeError> {
         if opts.secret.is_empty() {
             return Err(ServeError::NoSecret);
         }

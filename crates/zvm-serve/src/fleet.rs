@@ -230,10 +230,7 @@ impl FleetWorker {
                 }
             }
             if !settled.is_empty()
-                && let Err(e) = self
-                    .state
-                    .settle_claimed_webhooks(self.id(), settled)
-                    .await
+                && let Err(e) = self.state.settle_claimed_webhooks(self.id(), settled).await
             {
                 tracing::error!(error = %e, "cannot record the webhook events' outcomes");
             }
@@ -245,11 +242,7 @@ impl FleetWorker {
         while !self.stop.is_cancelled() {
             let leased = match self
                 .state
-                .lease_work(
-                    self.id(),
-                    self.opts.lease_ttl,
-                    self.opts.meetings_per_lease,
-                )
+                .lease_work(self.id(), self.opts.lease_ttl, self.opts.meetings_per_lease)
                 .await
             {
                 Ok(l) => l,
@@ -319,8 +312,12 @@ impl FleetWorker {
             };
             match r {
                 Ok(true) => {}
-                Ok(false) => tracing::warn!(meeting = %m, "lease lost before the meeting was settled: another worker has it"),
-                Err(e) => tracing::error!(meeting = %m, error = %e, "cannot settle a leased meeting (its lease expires)"),
+                Ok(false) => {
+                    tracing::warn!(meeting = %m, "lease lost before the meeting was settled: another worker has it")
+                }
+                Err(e) => {
+                    tracing::error!(meeting = %m, error = %e, "cannot settle a leased meeting (its lease expires)")
+                }
             }
         }
     }
@@ -489,8 +486,7 @@ impl Listed<'_> {
 impl AsyncMeetingFn for &mut Listed<'_> {
     async fn call(&mut self, meeting: Meeting, _host_label: &str) -> Result<(), EngineError> {
         let work = self.has_work(&meeting).await?;
-        self.meetings
-            .push((meeting.uuid, work, meeting.start_time));
+        self.meetings.push((meeting.uuid, work, meeting.start_time));
         Ok(())
     }
 }
@@ -583,7 +579,10 @@ impl JobRunner for FleetJobs {
                 }
             }
             let started = Timestamp::now();
-            tracing::info!(job = job.name(), "scheduled listing starts (this worker lists for the fleet)");
+            tracing::info!(
+                job = job.name(),
+                "scheduled listing starts (this worker lists for the fleet)"
+            );
             let offered = match self.list_and_offer(job, opts).await {
                 Ok(n) => n,
                 Err(e) => {
@@ -594,7 +593,11 @@ impl JobRunner for FleetJobs {
             if self.stop.is_cancelled() || !lock.is_held() {
                 return Ran::NotRun;
             }
-            tracing::info!(job = job.name(), meetings = offered, "scheduled listing offered work");
+            tracing::info!(
+                job = job.name(),
+                meetings = offered,
+                "scheduled listing offered work"
+            );
             self.work_wake.notify_one();
             // Recorded while the lock is held: the next worker to take it sees this run.
             let at = started.to_string();

@@ -11,9 +11,9 @@
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
-use zvm_state::{Enqueued, NewWebhookEvent, WebhookQueue};
 #[cfg(test)]
 use zvm_state::SqliteState;
+use zvm_state::{Enqueued, NewWebhookEvent, WebhookQueue};
 
 /// Events written in one transaction at most: bounds one commit's time, so the events
 /// behind it are not kept waiting long.
@@ -54,7 +54,9 @@ impl QueueWriter {
 }
 
 async fn write_batches(
-    state: Arc<dyn WebhookQueue>, mut rx: mpsc::Receiver<(NewWebhookEvent, Reply)>) {
+    state: Arc<dyn WebhookQueue>,
+    mut rx: mpsc::Receiver<(NewWebhookEvent, Reply)>,
+) {
     let mut waiting = Vec::with_capacity(MAX_BATCH);
     // recv_many waits for at least one, then takes whatever else is already there.
     while rx.recv_many(&mut waiting, MAX_BATCH).await > 0 {

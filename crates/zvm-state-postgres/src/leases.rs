@@ -302,7 +302,10 @@ impl PostgresState {
             )
             .await
             .map_err(|e| self.err(e))?;
-        let n = |i| self.get::<i64>(&r, i).map(|v| u64::try_from(v).unwrap_or(0));
+        let n = |i| {
+            self.get::<i64>(&r, i)
+                .map(|v| u64::try_from(v).unwrap_or(0))
+        };
         Ok(WorkCounts {
             open: n(0)?,
             held: n(1)?,

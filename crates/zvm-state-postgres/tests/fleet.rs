@@ -32,8 +32,7 @@ async fn stores(db: &TestDb, n: usize) -> Vec<PostgresState> {
 
 #[tokio::test]
 async fn events_are_stored_once_and_claimed_by_one_worker() {
-    let Some(db) = TestDb::create("events_are_stored_once_and_claimed_by_one_worker").await
-    else {
+    let Some(db) = TestDb::create("events_are_stored_once_and_claimed_by_one_worker").await else {
         return;
     };
     let s = stores(&db, 2).await;
@@ -45,7 +44,11 @@ async fn events_are_stored_once_and_claimed_by_one_worker() {
         .unwrap();
     assert!(matches!(first[..], [Enqueued::New(_), Enqueued::New(_)]));
     let again = b
-        .enqueue_webhooks(vec![event("k1", "m1"), event("k3", "m3"), event("k3", "m3")])
+        .enqueue_webhooks(vec![
+            event("k1", "m1"),
+            event("k3", "m3"),
+            event("k3", "m3"),
+        ])
         .await
         .unwrap();
     assert!(
@@ -79,7 +82,11 @@ async fn events_are_stored_once_and_claimed_by_one_worker() {
     // A copy event becomes the meeting's work, in one step that marks it done; a worker
     // cannot settle what another claims.
     let mine = if ca.is_empty() { &cb } else { &ca };
-    let (me, other) = if ca.is_empty() { ("b", "a") } else { ("a", "b") };
+    let (me, other) = if ca.is_empty() {
+        ("b", "a")
+    } else {
+        ("a", "b")
+    };
     let e = &mine[0];
     let meeting = e.meeting_uuid.clone().unwrap();
     assert!(
@@ -166,15 +173,17 @@ async fn a_dead_worker_s_claims_expire_and_failed_events_wait_their_delay() {
 #[tokio::test]
 async fn work_offered_again_while_held_gets_one_more_pass_and_failures_wait() {
     let Some(db) =
-        TestDb::create("work_offered_again_while_held_gets_one_more_pass_and_failures_wait")
-            .await
+        TestDb::create("work_offered_again_while_held_gets_one_more_pass_and_failures_wait").await
     else {
         return;
     };
     let s = stores(&db, 2).await;
     let (a, b) = (&s[0], &s[1]);
     let m = vec!["m1".to_string()];
-    assert_eq!(a.offer_work_for(&m, WorkAction::Copy, true).await.unwrap(), 1);
+    assert_eq!(
+        a.offer_work_for(&m, WorkAction::Copy, true).await.unwrap(),
+        1
+    );
     assert_eq!(a.lease_work("a", LONG, 5).await.unwrap().len(), 1);
     // A late transcript's webhook while "a" copies: finishing does not close the row.
     b.offer_work_for(&m, WorkAction::Copy, true).await.unwrap();
@@ -188,7 +197,11 @@ async fn work_offered_again_while_held_gets_one_more_pass_and_failures_wait() {
     b.offer_work_for(&m, WorkAction::Move, true).await.unwrap();
     let moved = a.lease_work("a", LONG, 5).await.unwrap();
     assert_eq!(moved[0].action, WorkAction::Move);
-    assert!(a.holds_work("a", "m1", Duration::from_secs(60)).await.unwrap());
+    assert!(
+        a.holds_work("a", "m1", Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
     assert!(!b.holds_work("b", "m1", Duration::ZERO).await.unwrap());
     assert!(
         !a.holds_work("a", "m1", LONG * 2).await.unwrap(),
@@ -196,20 +209,26 @@ async fn work_offered_again_while_held_gets_one_more_pass_and_failures_wait() {
     );
 
     // A failure waits its delay; the budget spent, the row is set aside.
+    assert!(a.fail_work("a", "m1", "boom", LONG, 2).await.unwrap());
     assert!(
-        a.fail_work("a", "m1", "boom", LONG, 2)
-            .await
-            .unwrap()
+        b.lease_work("b", LONG, 5).await.unwrap().is_empty(),
+        "waiting"
     );
-    assert!(b.lease_work("b", LONG, 5).await.unwrap().is_empty(), "waiting");
     db.admin(&format!(
         "UPDATE {}.work_leases SET not_before = NULL",
         db.schema
     ))
     .await;
     assert_eq!(b.lease_work("b", LONG, 5).await.unwrap().len(), 1);
-    assert!(b.fail_work("b", "m1", "boom", Duration::ZERO, 2).await.unwrap());
-    assert!(b.lease_work("b", LONG, 5).await.unwrap().is_empty(), "given up");
+    assert!(
+        b.fail_work("b", "m1", "boom", Duration::ZERO, 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        b.lease_work("b", LONG, 5).await.unwrap().is_empty(),
+        "given up"
+    );
     let c = b.work_counts().await.unwrap();
     assert_eq!((c.open, c.gave_up), (0, 1));
     db.drop_schema().await;

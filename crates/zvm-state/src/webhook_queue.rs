@@ -12,8 +12,8 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
-use crate::{StateError, StateStore};
 use crate::sqlite::{NOW, SqliteState};
+use crate::{StateError, StateStore};
 
 /// An accepted event to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]

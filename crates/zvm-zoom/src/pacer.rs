@@ -332,7 +332,10 @@ mod tests {
                 // Evenly spaced: at most floor(each) + 1 requests of one worker in a window.
                 if limit >= 2.0 * f64::from(workers) {
                     let worst = f64::from(workers) * (each.floor() + 1.0);
-                    assert!(worst <= limit, "{workers} workers at {each} of {limit}: {worst}");
+                    assert!(
+                        worst <= limit,
+                        "{workers} workers at {each} of {limit}: {worst}"
+                    );
                 }
             }
         }

@@ -893,6 +893,8 @@ async fn a_closed_range_in_one_attempt() -> TestResult {
 /// three unpaced clients met 14 to 21 in three runs here (each slows down after its own
 /// 429s, which bounds them), so at least 5 shows the case tests what it says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Both counts are printed (`--nocapture`): the figures the benchmarks quote.
+#[allow(clippy::print_stderr)]
 async fn three_processes_sharing_the_plan_s_limits_stay_under_them() -> TestResult {
     async fn run(shared: bool) -> Result<u64, Box<dyn std::error::Error>> {
         let conf = SimConfig {
