@@ -215,6 +215,14 @@ pub struct ServeArgs {
     /// What a scheduled move keeps in the cloud: recordings younger than this, e.g. 30d.
     #[arg(long, env = "ZVM_MOVE_OLDER_THAN", value_name = "AGE")]
     pub move_older_than: Option<String>,
+    /// On a PostgreSQL state (`--state postgres://...`) every `zvm serve` is a worker of a
+    /// fleet sharing it: this worker's name there (default: host, pid and start time).
+    #[arg(long, env = "ZVM_WORKER_ID", value_name = "NAME")]
+    pub worker_id: Option<String>,
+    /// A fleet worker's leases last this long unless renewed (default 30s; renewed six
+    /// times as often): a dead worker's meetings are taken over after it.
+    #[arg(long, env = "ZVM_LEASE_TTL", value_name = "INTERVAL")]
+    pub lease_ttl: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,8 @@ mod cli;
 mod color;
 mod commands;
 mod connect;
+#[cfg(all(feature = "postgres", feature = "serve"))]
+mod fleet_status;
 mod generate;
 mod indexing;
 mod moving;
@@ -207,7 +209,15 @@ async fn run(cli: cli::Cli) -> Result<u8, Failure> {
         Command::Restore(a) => moving::restore_cmd(&cli.global, a, &config()?).await,
         Command::Search(a) => archive::search(&cli.global, a, &config()?).await,
         Command::Verify(a) => archive::verify(&cli.global, a, &config()?).await,
-        Command::Status(a) => archive::status(&cli.global, a, &config()?).await,
+        Command::Status(a) => {
+            let cfg = config()?;
+            // On a fleet's PostgreSQL state: its workers and their shared work.
+            #[cfg(all(feature = "postgres", feature = "serve"))]
+            if let Some(url) = fleet_state(&cli.global, &cfg) {
+                return fleet_status::status(&cli.global, &url).await;
+            }
+            archive::status(&cli.global, a, &cfg).await
+        }
         Command::Demo(a) => {
             // The demo brings its own account but, as every run command, reports a broken
             // config.toml rather than ignoring it.
@@ -217,4 +227,10 @@ async fn run(cli: cli::Cli) -> Result<u8, Failure> {
         #[cfg(feature = "serve")]
         Command::Serve(a) => serve::serve(&cli.global, a, &config()?).await,
     }
+}
+
+/// The PostgreSQL URL of the state, when `--state` or the config names one.
+#[cfg(all(feature = "postgres", feature = "serve"))]
+fn fleet_state(global: &cli::GlobalArgs, cfg: &zvm_app::config::ConfigFile) -> Option<String> {
+    state_db::postgres_url(global.state.as_deref().or(cfg.state.as_deref()))
 }

@@ -1,6 +1,11 @@
 //! `zvm serve`: the daemon (zvm-serve) on the settings every command uses plus `[serve]`.
 //! Holds the run lock for as long as it runs; stops on SIGTERM or SIGINT (Ctrl-C): no new
 //! work, the transfer in flight cancelled with its `.part` kept, the state committed, exit 0.
+//!
+//! On a PostgreSQL state (`--state postgres://...`, the `postgres` feature) it is a worker
+//! of a fleet: no `--worker` flag, since a daemon on a shared database must share its work
+//! whatever it is told (a fleet of one is a fleet). It takes no run lock: the workers of a
+//! fleet share the database by leases (zvm-serve's `fleet`).
 
 use std::sync::Arc;
 
@@ -47,7 +52,14 @@ pub async fn serve(global: &GlobalArgs, a: &ServeArgs, cfg: &ConfigFile) -> Resu
             "no webhook secret token: set ZVM_WEBHOOK_SECRET_TOKEN or `webhook_secret_token` in [serve] (the Zoom app's Feature page shows it)",
         )
     })?;
-    let state_file = state_path(global, &settings)?;
+    let pg_url =
+        crate::state_db::postgres_url(global.state.as_deref().or(settings.state.as_deref()));
+    // A fleet worker has no state file: its audit log goes where a default state would.
+    let state_file = match &pg_url {
+        Some(_) => run_context::state_path(None)
+            .unwrap_or_else(|_| std::path::PathBuf::from("zvm-state.sqlite3")),
+        None => state_path(global, &settings)?,
+    };
     let mut schedules = Schedules {
         sync: serve
             .sync
@@ -81,8 +93,6 @@ pub async fn serve(global: &GlobalArgs, a: &ServeArgs, cfg: &ConfigFile) -> Resu
             "cron expressions are read on this time zone's clock"
         );
     }
-    let run = open_run(&state_file, &dest)?;
-
     // The client tells the metrics of every API request.
     let metrics = Metrics::new();
     let mut client_cfg = connection::client_config(&settings.zoom)?;
@@ -93,22 +103,33 @@ pub async fn serve(global: &GlobalArgs, a: &ServeArgs, cfg: &ConfigFile) -> Resu
     let creds = connection::credentials(&settings.zoom, &TokenPlace::default())?;
     let zoom = ZoomClient::new(client_cfg, creds).map_err(zvm_app::Failure::from)?;
 
-    let daemon = Daemon::start(
-        ServeOptions {
-            listen: serve.listen,
-            webhook_path: serve.path.clone(),
-            secret: SecretToken::new(secret),
-            sync: opts,
-            schedules,
-            retry: EventRetry::default(),
-        },
-        zoom,
-        run.state.clone(),
-        run.destination.clone() as Arc<dyn zvm_dest::Destination>,
-        metrics,
-    )
-    .await
-    .map_err(|e| Failure::new(exit::USAGE, e))?;
+    let options = ServeOptions {
+        listen: serve.listen,
+        webhook_path: serve.path.clone(),
+        secret: SecretToken::new(secret),
+        sync: opts,
+        schedules,
+        retry: EventRetry::default(),
+    };
+    let (daemon, run) = match pg_url {
+        Some(url) => (
+            start_fleet_worker(a, &url, &dest, options, zoom, metrics).await?,
+            None,
+        ),
+        None => {
+            let run = open_run(&state_file, &dest)?;
+            let daemon = Daemon::start(
+                options,
+                zoom,
+                run.state.clone(),
+                run.destination.clone() as Arc<dyn zvm_dest::Destination>,
+                metrics,
+            )
+            .await
+            .map_err(|e| Failure::new(exit::USAGE, e))?;
+            (daemon, Some(run))
+        }
+    };
     // One line on stdout for whoever started it (scripts, tests that asked for port 0); what
     // the daemon does goes to the log on stderr.
     println!(
@@ -121,6 +142,58 @@ pub async fn serve(global: &GlobalArgs, a: &ServeArgs, cfg: &ConfigFile) -> Resu
     daemon.shutdown().await;
     drop(run);
     Ok(exit::OK)
+}
+
+/// Starts this process as a worker of the fleet on the PostgreSQL state at `url`.
+#[cfg(feature = "postgres")]
+async fn start_fleet_worker(
+    a: &ServeArgs,
+    url: &str,
+    dest: &std::path::Path,
+    options: ServeOptions,
+    zoom: ZoomClient,
+    metrics: Arc<Metrics>,
+) -> Result<Daemon, Failure> {
+    let mut fleet = zvm_serve::fleet::FleetOptions::new(
+        a.worker_id
+            .clone()
+            .unwrap_or_else(zvm_serve::fleet::default_worker_id),
+    );
+    if let Some(ttl) = &a.lease_ttl {
+        let When::Every(ttl) = When::every("--lease-ttl", ttl).map_err(bad_settings)? else {
+            unreachable!("When::every gives an interval");
+        };
+        fleet.lease_ttl = ttl;
+        fleet.heartbeat = (ttl / 6).max(std::time::Duration::from_millis(200));
+    }
+    let state = zvm_state_postgres::PostgresState::open(url)
+        .await
+        .map_err(|e| Failure::from(zvm_app::Failure::from(e)))?;
+    let destination = zvm_app::destination::open_destination(dest)?;
+    tracing::info!(worker = %fleet.worker_id, database = state.location(), "zvm serve is a worker of the fleet on this database");
+    Daemon::start_fleet(options, fleet, zoom, Arc::new(state), destination, metrics)
+        .await
+        .map_err(|e| Failure::new(exit::USAGE, e))
+}
+
+/// Without the `postgres` feature: a PostgreSQL state is refused with what to do.
+#[cfg(not(feature = "postgres"))]
+async fn start_fleet_worker(
+    _a: &ServeArgs,
+    url: &str,
+    _dest: &std::path::Path,
+    _options: ServeOptions,
+    _zoom: ZoomClient,
+    _metrics: Arc<Metrics>,
+) -> Result<Daemon, Failure> {
+    // Without the feature this always fails, saying how to get a zvm that has it.
+    Err(match crate::state_db::open_postgres(url).await {
+        Err(e) => e,
+        Ok(_) => Failure::new(
+            exit::USAGE,
+            anyhow::anyhow!("this zvm cannot run a fleet worker"),
+        ),
+    })
 }
 
 /// SIGTERM (systemd's stop) or SIGINT (Ctrl-C).

@@ -1,6 +1,7 @@
 //! Where a command keeps its state: a SQLite file (the default), or a PostgreSQL database
 //! named by `--state postgres://user:password@host:port/db` (the `postgres` feature; `zvm
-//! sync` only so far: the other commands keep their state in a file). A state URL is never
+//! sync`, `zvm serve` (a fleet worker) and `zvm status` (the fleet's workers) only so far:
+//! the other commands keep their state in a file). A state URL is never
 //! printed with its password, and one given to a zvm built without the feature, or to a
 //! command that cannot use it, is refused before anything is created: read as a path it
 //! would become a SQLite file named after the URL.
@@ -28,8 +29,9 @@ pub(crate) fn state_file(given: Option<&Path>) -> Result<PathBuf, Failure> {
         return Err(Failure::new(
             exit::USAGE,
             anyhow::anyhow!(
-                "{} is a PostgreSQL database, and only `zvm sync` works on a PostgreSQL \
-                 state so far: this command keeps its state in a file; pass --state FILE",
+                "{} is a PostgreSQL database, and only `zvm sync`, `zvm serve` and `zvm \
+                 status` work on a PostgreSQL state so far: this command keeps its state in \
+                 a file; pass --state FILE",
                 shown(&url)
             ),
         ));

@@ -140,7 +140,7 @@ async fn other_commands_refuse_a_postgres_state() {
     let url = "postgres://zvm:hunter2-secret@db.example/zvm";
     let dest = ctx.dest.display().to_string();
     for args in [
-        vec!["status", "--state", url],
+        vec!["verify", dest.as_str(), "--state", url],
         vec!["move", dest.as_str(), "--all-users", "--state", url],
     ] {
         let mut cmd = ctx.zvm();
@@ -149,7 +149,7 @@ async fn other_commands_refuse_a_postgres_state() {
         out.expect_code(2, &format!("zvm {}", args[0]));
         assert!(
             out.stderr
-                .contains("only `zvm sync` works on a PostgreSQL state"),
+                .contains("work on a PostgreSQL state so far: this command keeps its state"),
             "zvm {}:\n{}",
             args[0],
             out.stderr

@@ -55,6 +55,9 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// A fleet worker could not register in the shared state.
+    #[error("{0}")]
+    State(zvm_state::StateError),
 }
 
 /// A running daemon.
@@ -77,22 +80,7 @@ impl Daemon {
         dest: Arc<dyn Destination>,
         metrics: Arc<Metrics>,
     ) -> Result<Daemon, ServeError> {
-        if opts.secret.is_empty() {
-            return Err(ServeError::NoSecret);
-        }
-        if !opts.webhook_path.starts_with('/') {
-            return Err(ServeError::BadPath(opts.webhook_path));
-        }
-        let listener = tokio::net::TcpListener::bind(opts.listen)
-            .await
-            .map_err(|source| ServeError::Bind {
-                addr: opts.listen,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
-            addr: opts.listen,
-            source,
-        })?;
+        let (listener, addr) = Self::bind(&opts).await?;
         let outcomes = Arc::new(MeetingOutcomes::default());
         let events = Arc::new(EventLog {
             metrics: metrics.clone(),
@@ -106,6 +94,7 @@ impl Daemon {
             monitor: engine.monitor(),
             destination: dest.describe(),
             schedules: Default::default(),
+            fleet: None,
         };
         let intake = Arc::new(Intake {
             secret: opts.secret.clone(),
@@ -138,6 +127,7 @@ impl Daemon {
             Scheduler {
                 engine,
                 state,
+                runner: None,
                 template: opts.sync,
                 schedules: opts.schedules,
                 run_slot,
@@ -148,23 +138,156 @@ impl Daemon {
             .run(),
         );
 
+        Ok(Self::serve(
+            listener,
+            addr,
+            intake,
+            stop,
+            work,
+            &opts.webhook_path,
+        ))
+    }
+
+    /// Starts a fleet worker on a PostgreSQL state shared with other workers (see
+    /// [`crate::fleet`]): the same HTTP side (webhooks stored in the shared queue before
+    /// the 200, `/metrics`, `/status` with every worker), the fleet's loops instead of the
+    /// lone daemon's worker, and the schedules listing for the fleet when this worker holds
+    /// the scheduler lock.
+    #[cfg(feature = "postgres")]
+    pub async fn start_fleet(
+        opts: ServeOptions,
+        fleet: crate::fleet::FleetOptions,
+        zoom: ZoomClient,
+        state: Arc<zvm_state_postgres::PostgresState>,
+        dest: Arc<dyn Destination>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Daemon, ServeError> {
+        use crate::fleet::{FleetJobs, FleetWorker, fleet_view};
+
+        let (listener, addr) = Self::bind(&opts).await?;
+        let outcomes = Arc::new(MeetingOutcomes::default());
+        let events = Arc::new(EventLog {
+            metrics: metrics.clone(),
+            outcomes: outcomes.clone(),
+        });
+        let engine = Engine::new(zoom.clone(), state.clone(), dest.clone(), events);
+        let stop = CancellationToken::new();
+        let events_wake = Arc::new(Notify::new());
+        let work_wake = Arc::new(Notify::new());
+        let status = StatusSource {
+            monitor: engine.monitor(),
+            destination: dest.describe(),
+            schedules: Default::default(),
+            fleet: Some(fleet_view(state.clone(), fleet.worker_id.clone())),
+        };
+        let worker = Arc::new(FleetWorker {
+            state: state.clone(),
+            opts: fleet,
+            engine: engine.clone(),
+            template: opts.sync.clone(),
+            moves: opts.schedules.moves.as_ref().map(|(_, m)| m.clone()),
+            outcomes,
+            run_slot: Arc::new(Mutex::new(())),
+            stop: stop.clone(),
+            retry: opts.retry,
+            events_wake: events_wake.clone(),
+            work_wake: work_wake.clone(),
+            files_copied: Default::default(),
+            bytes_copied: Default::default(),
+        });
+        worker.register().await.map_err(ServeError::State)?;
+        let intake = Arc::new(Intake {
+            secret: opts.secret.clone(),
+            replay: ReplayGuard::default(),
+            state: state.clone(),
+            queue: QueueWriter::start(state.clone()),
+            wake: events_wake,
+            metrics: metrics.clone(),
+            zoom,
+            accepting: AtomicBool::new(true),
+            status: status.clone(),
+            clock: http::system_clock,
+        });
+        let mut work = JoinSet::new();
+        work.spawn(worker.clone().heartbeat());
+        work.spawn(worker.clone().events());
+        work.spawn(worker.leases());
+        work.spawn(
+            Scheduler {
+                engine: engine.clone(),
+                state: state.clone(),
+                runner: Some(Arc::new(FleetJobs {
+                    state,
+                    engine,
+                    stop: stop.clone(),
+                    work_wake,
+                })),
+                template: opts.sync,
+                schedules: opts.schedules,
+                run_slot: Arc::new(Mutex::new(())),
+                stop: stop.clone(),
+                times: status.schedules.clone(),
+                metrics,
+            }
+            .run(),
+        );
+        Ok(Self::serve(
+            listener,
+            addr,
+            intake,
+            stop,
+            work,
+            &opts.webhook_path,
+        ))
+    }
+
+    async fn bind(
+        opts: &ServeOptions,
+    ) -> Result<(tokio::net::TcpListener, SocketAddr), ServeError> {
+        if opts.secret.is_empty() {
+            return Err(ServeError::NoSecret);
+        }
+        if !opts.webhook_path.starts_with('/') {
+            return Err(ServeError::BadPath(opts.webhook_path.clone()));
+        }
+        let listener = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: opts.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+            addr: opts.listen,
+            source,
+        })?;
+        Ok((listener, addr))
+    }
+
+    fn serve(
+        listener: tokio::net::TcpListener,
+        addr: SocketAddr,
+        intake: Arc<Intake>,
+        stop: CancellationToken,
+        work: JoinSet<()>,
+        webhook_path: &str,
+    ) -> Daemon {
         let close_listener = CancellationToken::new();
-        let app = http::router(intake.clone(), &opts.webhook_path);
+        let app = http::router(intake.clone(), webhook_path);
         let closing = close_listener.clone();
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move { closing.cancelled().await })
                 .await
         });
-        tracing::info!(%addr, path = %opts.webhook_path, "zvm serve listening");
-        Ok(Daemon {
+        tracing::info!(%addr, path = %webhook_path, "zvm serve listening");
+        Daemon {
             addr,
             intake,
             stop,
             close_listener,
             work,
             server,
-        })
+        }
     }
 
     /// Where it listens (the port chosen when 0 was asked).

@@ -11,7 +11,9 @@
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
-use zvm_state::{Enqueued, NewWebhookEvent, SqliteState};
+#[cfg(test)]
+use zvm_state::SqliteState;
+use zvm_state::{Enqueued, NewWebhookEvent, WebhookQueue};
 
 /// Events written in one transaction at most: bounds one commit's time, so the events
 /// behind it are not kept waiting long.
@@ -31,7 +33,7 @@ pub struct QueueWriter {
 
 impl QueueWriter {
     /// Starts the writer task on the current runtime.
-    pub fn start(state: Arc<SqliteState>) -> Self {
+    pub fn start(state: Arc<dyn WebhookQueue>) -> Self {
         let (tx, rx) = mpsc::channel(CHANNEL);
         tokio::spawn(write_batches(state, rx));
         Self { tx }
@@ -51,7 +53,10 @@ impl QueueWriter {
     }
 }
 
-async fn write_batches(state: Arc<SqliteState>, mut rx: mpsc::Receiver<(NewWebhookEvent, Reply)>) {
+async fn write_batches(
+    state: Arc<dyn WebhookQueue>,
+    mut rx: mpsc::Receiver<(NewWebhookEvent, Reply)>,
+) {
     let mut waiting = Vec::with_capacity(MAX_BATCH);
     // recv_many waits for at least one, then takes whatever else is already there.
     while rx.recv_many(&mut waiting, MAX_BATCH).await > 0 {

@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::Notify;
-use zvm_state::{Enqueued, NewWebhookEvent, SqliteState};
+use zvm_state::{Enqueued, NewWebhookEvent, WebhookQueue};
 use zvm_zoom::ZoomClient;
 
 use crate::group_commit::QueueWriter;
@@ -40,7 +40,8 @@ const MAX_BODY: usize = 1 << 20;
 pub struct Intake {
     pub secret: SecretToken,
     pub replay: ReplayGuard,
-    pub state: Arc<SqliteState>,
+    /// The state's queue (SQLite, or a fleet's PostgreSQL).
+    pub state: Arc<dyn WebhookQueue>,
     /// Stores accepted events (in `state`), many per commit.
     pub queue: QueueWriter,
     /// Wakes the workers when an event is queued.
@@ -177,7 +178,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, headers: HeaderMap, body: By
 }
 
 async fn metrics(State(intake): State<Arc<Intake>>) -> Response {
-    let now = intake.status.metrics_snapshot(&intake.state).await;
+    let now = intake.status.metrics_snapshot(&*intake.state).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         intake.metrics.render(now),
@@ -186,7 +187,7 @@ async fn metrics(State(intake): State<Arc<Intake>>) -> Response {
 }
 
 async fn status(State(intake): State<Arc<Intake>>) -> Response {
-    match intake.status.report(&intake.state).await {
+    match intake.status.report(&*intake.state).await {
         Ok(r) => axum::Json(r).into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,

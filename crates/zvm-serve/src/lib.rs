@@ -10,9 +10,14 @@
 //! [`schedule`] runs periodic syncs and moves. [`observe`] keeps the Prometheus metrics and
 //! [`status`] the `/status` snapshot. [`daemon`] starts and stops them together. No clap,
 //! no printing: the daemon reports through `tracing` and the engine's events.
+//!
+//! On a PostgreSQL state (feature `postgres`), the daemon is a fleet worker (`fleet`):
+//! several share the queue, the work (leased by meeting) and the account's rate limits.
 
 pub mod daemon;
 pub mod envelope;
+#[cfg(feature = "postgres")]
+pub mod fleet;
 pub mod group_commit;
 pub mod http;
 pub mod observe;

@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use tokio_util::sync::CancellationToken;
 use zvm_engine::{Engine, MoveOptions, SyncOptions};
-use zvm_state::{SqliteState, StateStore};
+use zvm_state::WebhookQueue;
 
 use crate::observe::Metrics;
 use crate::status::{LISTING_COMPLETE, ScheduleTimes};
@@ -148,13 +148,14 @@ pub struct Schedules {
 }
 
 #[derive(Debug, Clone)]
-enum Job {
+pub enum Job {
     Sync,
     Move(MoveOptions),
 }
 
 impl Job {
-    fn name(&self) -> &'static str {
+    /// The name its last run is recorded under.
+    pub fn name(&self) -> &'static str {
         match self {
             Job::Sync => "sync",
             Job::Move(_) => "move",
@@ -162,9 +163,40 @@ impl Job {
     }
 }
 
+/// How a job handed to a [`JobRunner`] ended.
+pub enum Ran {
+    /// It ran to its end (failed files included).
+    Finished,
+    /// It could not run, or was stopped.
+    NotRun,
+    /// Another worker of the fleet ran it at this time (RFC 3339): nothing to do now.
+    Elsewhere(Timestamp),
+    /// Another worker of the fleet is running it now: look again a little later.
+    Busy,
+}
+
+/// Runs the scheduled jobs somewhere else than on this daemon's engine: a fleet's worker
+/// turns the listing into shared work instead of copying it all itself (zvm-serve's
+/// `fleet`). `last` is this scheduler's last run of the job, to tell whether another
+/// worker ran it since.
+pub trait JobRunner: Send + Sync {
+    fn run<'a>(
+        &'a self,
+        job: &'a Job,
+        opts: &'a SyncOptions,
+        last: Option<Timestamp>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Ran> + Send + 'a>>;
+}
+
+/// How long a schedule waits before looking again while another worker runs it.
+const BUSY_RETRY: Duration = Duration::from_secs(30);
+
 pub struct Scheduler {
     pub engine: Engine,
-    pub state: Arc<SqliteState>,
+    /// The schedules' last runs (SQLite's, or the fleet's shared PostgreSQL).
+    pub state: Arc<dyn WebhookQueue>,
+    /// `None`: the jobs run on `engine` here.
+    pub runner: Option<Arc<dyn JobRunner>>,
     pub template: SyncOptions,
     pub schedules: Schedules,
     pub run_slot: Arc<tokio::sync::Mutex<()>>,
@@ -236,7 +268,21 @@ impl Scheduler {
                 () = tokio::time::sleep(wait) => {}
             }
             let started = Timestamp::now();
-            let finished = self.run_job(&slots[i].job).await;
+            let finished = match self.run_job(&slots[i].job, slots[i].last).await {
+                Ran::Finished => true,
+                Ran::NotRun => false,
+                Ran::Elsewhere(at) => {
+                    slots[i].last = Some(at);
+                    slots[i].next = slots[i].when.next_after(at).map(|n| n.max(started));
+                    continue;
+                }
+                Ran::Busy => {
+                    slots[i].next = jiff::SignedDuration::try_from(BUSY_RETRY)
+                        .ok()
+                        .and_then(|d| started.checked_add(d).ok());
+                    continue;
+                }
+            };
             if self.stop.is_cancelled() {
                 return;
             }
@@ -270,19 +316,22 @@ impl Scheduler {
 
     /// Runs one job; `true` when it ran to its end (failed files included: they are the
     /// next run's), `false` when it could not run or was stopped.
-    async fn run_job(&self, job: &Job) -> bool {
-        let _slot = tokio::select! {
-            s = self.run_slot.lock() => s,
-            () = self.stop.cancelled() => return false,
-        };
+    async fn run_job(&self, job: &Job, last: Option<Timestamp>) -> Ran {
         let mut opts = self.template.clone();
         // The daemon runs for months: "to" is always today.
         opts.to = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
         if opts.from > opts.to {
             opts.from = opts.to;
         }
+        if let Some(runner) = &self.runner {
+            return runner.run(job, &opts, last).await;
+        }
+        let _slot = tokio::select! {
+            s = self.run_slot.lock() => s,
+            () = self.stop.cancelled() => return Ran::NotRun,
+        };
         tracing::info!(job = job.name(), "scheduled run starts");
-        match job {
+        let finished = match job {
             Job::Sync => match self.engine.sync(&opts, self.stop.child_token()).await {
                 Ok(s) if s.cancelled => false,
                 Ok(s) => {
@@ -304,7 +353,8 @@ impl Scheduler {
                 }
             },
             Job::Move(m) => self.run_move(&opts, m).await,
-        }
+        };
+        if finished { Ran::Finished } else { Ran::NotRun }
     }
 
     async fn run_move(&self, opts: &SyncOptions, m: &MoveOptions) -> bool {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use zvm_engine::{RunMonitor, RunStats};
-use zvm_state::{SqliteState, StateError, StateStore, WebhookCounts};
+use zvm_state::{StateError, WebhookCounts, WebhookQueue};
 
 use crate::observe::Snapshot;
 
@@ -22,6 +22,13 @@ pub struct ScheduleTimes {
     pub next: Option<String>,
 }
 
+/// A future of the fleet's report (see [`FleetView`]).
+pub type FleetFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<FleetStatus, StateError>> + Send>>;
+
+/// Reads the fleet's workers and shared work from its database (zvm-serve's `fleet`).
+pub type FleetView = Arc<dyn Fn() -> FleetFuture + Send + Sync>;
+
 /// What `/status` and `/metrics` read besides the state.
 #[derive(Clone)]
 pub struct StatusSource {
@@ -30,6 +37,50 @@ pub struct StatusSource {
     pub destination: String,
     /// Filled in by the scheduler.
     pub schedules: Arc<Mutex<BTreeMap<String, ScheduleTimes>>>,
+    /// A fleet worker's view of the fleet; `None` for a daemon on its own.
+    pub fleet: Option<FleetView>,
+}
+
+/// Every worker of a fleet sharing one PostgreSQL state, and the work they share.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct FleetStatus {
+    /// The worker answering.
+    pub this_worker: String,
+    pub workers: Vec<WorkerStatus>,
+    pub work: WorkStatus,
+}
+
+/// One worker, as the database knows it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct WorkerStatus {
+    pub id: String,
+    pub host: String,
+    pub pid: u32,
+    /// Beating within its promised interval, not stopped.
+    pub live: bool,
+    /// Stopped cleanly (its leases were given back).
+    pub stopped: bool,
+    /// RFC 3339.
+    pub started: String,
+    pub last_heartbeat: String,
+    /// Meetings it holds leases on now.
+    pub leases: u64,
+    pub files_copied: u64,
+    pub bytes_copied: u64,
+    /// Bytes copied per second since it started (to its last heartbeat).
+    pub throughput_bps: f64,
+}
+
+/// The shared work rows (one per meeting).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, Default)]
+pub struct WorkStatus {
+    /// Not done yet (waiting or held).
+    pub open: u64,
+    /// Held by a live lease now.
+    pub held: u64,
+    pub done: u64,
+    /// Failed too often; waiting for new work to open them again.
+    pub gave_up: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,6 +91,9 @@ pub struct StatusReport {
     pub schedules: BTreeMap<String, ScheduleTimes>,
     /// The figures of the current or latest engine run, if any ran.
     pub run: Option<RunStats>,
+    /// A fleet worker: every worker of the fleet and the shared work.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetStatus>,
 }
 
 #[derive(Debug, Serialize)]
@@ -76,7 +130,7 @@ pub struct Storage {
 }
 
 impl StatusSource {
-    pub async fn report(&self, state: &SqliteState) -> Result<StatusReport, StateError> {
+    pub async fn report(&self, state: &dyn WebhookQueue) -> Result<StatusReport, StateError> {
         let totals = state.totals().await?;
         Ok(StatusReport {
             webhooks: state.webhook_counts().await?.into(),
@@ -93,12 +147,16 @@ impl StatusSource {
             },
             schedules: self.schedules.lock().map(|s| s.clone()).unwrap_or_default(),
             run: self.monitor.snapshot(),
+            fleet: match &self.fleet {
+                Some(view) => Some(view().await?),
+                None => None,
+            },
         })
     }
 
     /// The gauges of `/metrics`. A state that cannot be read leaves them at 0 rather than
     /// failing the scrape (the counters are still worth having).
-    pub async fn metrics_snapshot(&self, state: &SqliteState) -> Snapshot {
+    pub async fn metrics_snapshot(&self, state: &dyn WebhookQueue) -> Snapshot {
         let run = self.monitor.snapshot();
         let listing_age_secs = match state.last_scheduled_run(LISTING_COMPLETE).await {
             Ok(Some(at)) => at.parse::<jiff::Timestamp>().ok().map(|t| {

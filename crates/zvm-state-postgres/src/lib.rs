@@ -7,15 +7,19 @@
 //! ([`is_postgres_url`]); every message that names it shows the URL without its password
 //! ([`redact_url`]). The schema is versioned and migrated when a store opens, under an
 //! advisory lock, so that workers starting together do not race (see `migrations`). Work
-//! is shared between workers by leases (see `leases`).
+//! is shared between workers by leases (see `leases`); a fleet of `zvm serve` workers also
+//! shares the webhook queue (`queue`) and registers itself (`workers`).
 
 mod leases;
 mod location;
 mod migrations;
+mod queue;
 mod server_errors;
 mod store;
+mod workers;
 
-pub use leases::Lease;
+pub use leases::{Lease, WorkAction, WorkCounts};
 pub use location::{is_postgres_url, redact_url};
 pub use migrations::SCHEMA_VERSION;
 pub use store::{PostgresState, RunLock};
+pub use workers::WorkerRow;

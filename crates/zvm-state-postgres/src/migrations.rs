@@ -96,6 +96,50 @@ const MIGRATIONS: &[&str] = &[
         CHECK ((holder IS NULL) = (expires_at IS NULL))
     );
     CREATE INDEX work_leases_open ON work_leases (meeting_uuid) WHERE NOT done;",
+    // 3: a fleet of `zvm serve` workers on this database (issue 19). The webhook queue and
+    // the schedules' last runs, as SQLite's daemon keeps them, plus the claim of a worker
+    // on an event it is turning into work; the workers themselves (their heartbeats decide
+    // who is alive, and so each one's share of the account's rate limits); and what a work
+    // row asks (a copy, or a move: deleted in Zoom after its proof), its failed attempts,
+    // and `again`: new work arrived while a worker held the row, so finishing it does not
+    // make it done.
+    "CREATE TABLE webhook_events (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        dedup_key TEXT NOT NULL UNIQUE,
+        event TEXT NOT NULL,
+        meeting_uuid TEXT,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        last_error TEXT,
+        received_at TEXT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+        claimed_by TEXT,
+        claim_expires TIMESTAMPTZ
+    );
+    CREATE INDEX webhook_events_by_status ON webhook_events (status, id);
+    CREATE TABLE scheduled_runs (
+        name TEXT PRIMARY KEY,
+        last_run TEXT NOT NULL
+    );
+    CREATE TABLE workers (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid BIGINT NOT NULL,
+        started TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+        heartbeat TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+        ttl_ms BIGINT NOT NULL,
+        stopped BOOLEAN NOT NULL DEFAULT FALSE,
+        files_copied BIGINT NOT NULL DEFAULT 0,
+        bytes_copied BIGINT NOT NULL DEFAULT 0
+    );
+    ALTER TABLE work_leases
+        ADD COLUMN action TEXT NOT NULL DEFAULT 'copy',
+        ADD COLUMN failures BIGINT NOT NULL DEFAULT 0,
+        ADD COLUMN last_error TEXT,
+        ADD COLUMN not_before TIMESTAMPTZ,
+        ADD COLUMN gave_up BOOLEAN NOT NULL DEFAULT FALSE,
+        ADD COLUMN again BOOLEAN NOT NULL DEFAULT FALSE;",
 ];
 
 /// The schema version this zvm writes: the number of migrations.

@@ -37,10 +37,21 @@ const LISTED_COLUMNS: &str = "uuid, start_time, host, json";
 /// The first key of the run lock's advisory lock ("zvmr"); the second is the schema's name.
 const RUN_LOCK_KEY: i32 = 0x7a76_6d72;
 
+/// The first key of the fleet's scheduler lock ("zvms"): the one worker that lists.
+const SCHEDULER_LOCK_KEY: i32 = 0x7a76_6d73;
+
 /// The run lock of a database, held until dropped (see [`PostgresState::try_run_lock`]).
 pub struct RunLock {
     _client: tokio_postgres::Client,
     _connection: tokio::task::JoinHandle<()>,
+}
+
+impl RunLock {
+    /// Whether the lock is still held: its connection is open (a server restart or a
+    /// network cut closes it, and the server has released the lock).
+    pub fn is_held(&self) -> bool {
+        !self._connection.is_finished() && !self._client.is_closed()
+    }
 }
 
 impl std::fmt::Debug for RunLock {
@@ -131,6 +142,18 @@ impl PostgresState {
     /// connection of its own, so the server releases it when the run ends or dies (its
     /// connection closes), never left behind by a crash.
     pub async fn try_run_lock(&self) -> Result<RunLock, StateError> {
+        self.try_session_lock(RUN_LOCK_KEY).await
+    }
+
+    /// Takes the fleet's scheduler lock: the one worker of a fleet (zvm serve on this
+    /// database) that runs the schedules' listings. Like the run lock, the server releases
+    /// it when its holder dies; another worker asking meanwhile gets
+    /// [`StateError::ServerBusy`].
+    pub async fn try_scheduler_lock(&self) -> Result<RunLock, StateError> {
+        self.try_session_lock(SCHEDULER_LOCK_KEY).await
+    }
+
+    async fn try_session_lock(&self, key: i32) -> Result<RunLock, StateError> {
         let (client, connection) =
             self.config
                 .connect(NoTls)
@@ -146,7 +169,7 @@ impl PostgresState {
         let held: bool = client
             .query_one(
                 "SELECT pg_try_advisory_lock($1, hashtext(COALESCE(current_schema(), '')))",
-                &[&RUN_LOCK_KEY],
+                &[&key],
             )
             .await
             .map_err(|e| self.err(e))?

@@ -26,7 +26,8 @@ pub use error::StateError;
 pub use lock::RunLock;
 pub use sqlite::SqliteState;
 pub use webhook_queue::{
-    Enqueued, NewWebhookEvent, WebhookCounts, WebhookEventRow, WebhookOutcome, WebhookStatus,
+    Enqueued, NewWebhookEvent, WebhookCounts, WebhookEventRow, WebhookOutcome, WebhookQueue,
+    WebhookStatus,
 };
 
 /// Identifies one file of one meeting: Zoom's recording file id within a meeting UUID (or an

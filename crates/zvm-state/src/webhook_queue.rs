@@ -5,12 +5,15 @@
 //! chooses it: event name, `event_ts` and meeting), so a retry arriving after the first
 //! delivery was stored inserts nothing and is done once. The queue is a table, not memory:
 //! a daemon killed right after answering 200 finds the event still `queued` when it starts
-//! again. These are methods of [`SqliteState`] only: the engine never reads them.
+//! again. These are methods of [`SqliteState`]; the engine never reads them. The daemon's
+//! HTTP side reaches them through [`WebhookQueue`], which a PostgreSQL store shared by a
+//! fleet of daemons implements too (zvm-state-postgres).
 
+use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
-use crate::StateError;
 use crate::sqlite::{NOW, SqliteState};
+use crate::{StateError, StateStore};
 
 /// An accepted event to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +54,8 @@ impl WebhookStatus {
         }
     }
 
-    fn parse(s: &str) -> Result<Self, StateError> {
+    /// The status [`Self::as_str`] wrote.
+    pub fn parse(s: &str) -> Result<Self, StateError> {
         match s {
             "queued" => Ok(WebhookStatus::Queued),
             "done" => Ok(WebhookStatus::Done),
@@ -101,7 +105,8 @@ pub enum WebhookOutcome {
 }
 
 impl WebhookOutcome {
-    fn id(&self) -> i64 {
+    /// The event it settles.
+    pub fn id(&self) -> i64 {
         match self {
             WebhookOutcome::Done(id) | WebhookOutcome::Failed { id, .. } => *id,
         }
@@ -386,6 +391,44 @@ impl SqliteState {
             Ok(())
         })
         .await
+    }
+}
+
+/// The queue as the daemon's intake, `/status` and `/metrics` use it, whatever store holds
+/// it: stores accepted events durably, counts them, and keeps the schedules' last runs.
+/// Each store keeps SQLite's semantics: an event's key inserts it once, and a call returns
+/// only once what it wrote is durable.
+#[async_trait]
+pub trait WebhookQueue: StateStore {
+    /// Stores accepted events in one transaction, as [`SqliteState::enqueue_webhooks`].
+    async fn enqueue_webhooks(
+        &self,
+        events: Vec<NewWebhookEvent>,
+    ) -> Result<Vec<Enqueued>, StateError>;
+    /// How many events are queued, done and failed.
+    async fn webhook_counts(&self) -> Result<WebhookCounts, StateError>;
+    /// When the schedule `name` last ran (RFC 3339), if ever.
+    async fn last_scheduled_run(&self, name: &str) -> Result<Option<String>, StateError>;
+    /// Records that the schedule `name` ran at `at` (RFC 3339).
+    async fn record_scheduled_run(&self, name: &str, at: &str) -> Result<(), StateError>;
+}
+
+#[async_trait]
+impl WebhookQueue for SqliteState {
+    async fn enqueue_webhooks(
+        &self,
+        events: Vec<NewWebhookEvent>,
+    ) -> Result<Vec<Enqueued>, StateError> {
+        SqliteState::enqueue_webhooks(self, events).await
+    }
+    async fn webhook_counts(&self) -> Result<WebhookCounts, StateError> {
+        SqliteState::webhook_counts(self).await
+    }
+    async fn last_scheduled_run(&self, name: &str) -> Result<Option<String>, StateError> {
+        SqliteState::last_scheduled_run(self, name).await
+    }
+    async fn record_scheduled_run(&self, name: &str, at: &str) -> Result<(), StateError> {
+        SqliteState::record_scheduled_run(self, name, at).await
     }
 }
 

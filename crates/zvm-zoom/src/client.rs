@@ -239,6 +239,12 @@ struct Answer {
 }
 
 impl ZoomClient {
+    /// The client's pacer (shared by its clones): a fleet worker tells it its share of the
+    /// account's limits ([`Pacer::share_with`]).
+    pub fn pacer(&self) -> &Pacer {
+        &self.pacer
+    }
+
     /// Builds a client (refuses plain http to non-loopback hosts).
     pub fn new(cfg: ClientConfig, creds: Credentials) -> Result<Self, ZoomError> {
         let api_base = check_url(&cfg.api_base)?;

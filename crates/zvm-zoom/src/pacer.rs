@@ -1,9 +1,15 @@
 //! The pacer: one token bucket per Zoom rate-limit category (zoom-api.md §6), sized for the
 //! account's plan and shared by every clone of the client, so N workers together stay under
 //! the account's limits instead of each one discovering them through 429s.
+//!
+//! Several processes on one account (a fleet of `zvm serve` workers on one database) share
+//! the limits too: each is told how many are live ([`Pacer::share_with`]) and keeps to its
+//! share, so together they stay within the plan (see [`fleet_limit`]). One process alone
+//! (the default share of 1) is paced exactly as before.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
@@ -105,6 +111,30 @@ pub struct Pacer {
     slowdown: Arc<[std::sync::Mutex<Slowdown>; 4]>,
     /// The plan's requests per second per category (`None`: not paced).
     per_second: [Option<f64>; 4],
+    /// The processes sharing the account's limits, this one included (1: alone).
+    share: Arc<AtomicU32>,
+}
+
+/// The length of the window a category's limit is counted in, in seconds.
+fn window_secs(cat: Category) -> f64 {
+    match cat {
+        Category::ResourceIntensive => 60.0,
+        _ => 1.0,
+    }
+}
+
+/// One process's limit per window when `workers` processes share a limit of `limit` per
+/// window. Each process spaces its requests evenly, so any window holds at most its share
+/// plus one of its requests (the window may start just before one); with `(limit -
+/// workers) / workers` each, the processes together never exceed `limit` in any window,
+/// however their slots fall. A limit smaller than twice the number of workers cannot be
+/// shared that way; then a quarter of an even share each keeps the excess rare.
+pub fn fleet_limit(limit: f64, workers: u32) -> f64 {
+    let n = f64::from(workers.max(1));
+    if n <= 1.0 {
+        return limit;
+    }
+    ((limit - n) / n).max(limit / (4.0 * n))
 }
 
 /// A category's reaction to 429s: its pace is the plan's times `scale`, halved at each 429
@@ -156,7 +186,25 @@ impl Pacer {
             per_second: CATEGORIES.map(|c| {
                 quota(plan, c).map(|q| 1.0 / q.replenish_interval().as_secs_f64().max(1e-6))
             }),
+            share: Arc::new(AtomicU32::new(1)),
         }
+    }
+
+    /// Shares the account's limits with `workers` processes in all (this one included):
+    /// from now on each category goes at [`fleet_limit`] of its plan's limit. Called again
+    /// whenever the number changes (a fleet worker, at each heartbeat). Clones share it.
+    pub fn share_with(&self, workers: u32) {
+        self.share.store(workers.max(1), Ordering::Relaxed);
+    }
+
+    /// The pace of `cat` for this process: the plan's, or its share of it in a fleet.
+    fn own_rate(&self, cat: Category, plan_rate: f64) -> f64 {
+        let workers = self.share.load(Ordering::Relaxed);
+        if workers <= 1 {
+            return plan_rate;
+        }
+        let w = window_secs(cat);
+        fleet_limit(plan_rate * w, workers) / w
     }
 
     /// The plan.
@@ -196,10 +244,12 @@ impl Pacer {
                 s.scale = (s.scale * 2.0).min(1.0);
                 s.last_change = now;
             }
-            if s.scale >= 1.0 && s.hold_until <= now {
+            let own = self.own_rate(cat, rate);
+            // Alone, the plan's bucket above paces it; in a fleet its share is paced here.
+            if s.scale >= 1.0 && s.hold_until <= now && own >= rate {
                 return;
             }
-            let gap = std::time::Duration::from_secs_f64(1.0 / (rate * s.scale));
+            let gap = std::time::Duration::from_secs_f64(1.0 / (own * s.scale));
             let at = s.next.max(now).max(s.hold_until);
             s.next = at + gap;
             at
@@ -269,6 +319,42 @@ mod tests {
         assert!(
             took >= std::time::Duration::from_millis(990),
             "21 Medium slots in {took:?}"
+        );
+    }
+
+    #[test]
+    fn a_fleet_s_shares_never_add_up_to_more_than_the_limit() {
+        assert_eq!(fleet_limit(20.0, 1), 20.0);
+        for workers in 2..=8u32 {
+            for limit in [1.0, 2.0, 4.0, 10.0, 20.0, 30.0, 80.0] {
+                let each = fleet_limit(limit, workers);
+                assert!(each > 0.0, "{limit}/{workers}");
+                // Evenly spaced: at most floor(each) + 1 requests of one worker in a window.
+                if limit >= 2.0 * f64::from(workers) {
+                    let worst = f64::from(workers) * (each.floor() + 1.0);
+                    assert!(
+                        worst <= limit,
+                        "{workers} workers at {each} of {limit}: {worst}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A worker of three sharing Pro's Medium (20/s) goes at (20 - 3) / 3 = 5.67/s: seven
+    /// slots take at least six gaps of 176 ms, where alone they take 300 ms.
+    #[tokio::test]
+    async fn a_worker_of_three_keeps_to_its_share() {
+        let p = Pacer::new(Plan::Pro);
+        p.share_with(3);
+        let t = std::time::Instant::now();
+        for _ in 0..7 {
+            p.acquire(Category::Medium).await;
+        }
+        let took = t.elapsed();
+        assert!(
+            took >= std::time::Duration::from_millis(1000),
+            "7 slots of a third of Medium in {took:?}"
         );
     }
 
