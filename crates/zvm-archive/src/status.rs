@@ -2,10 +2,13 @@
 //! state alone (no request to Zoom: it is as fresh as the last sync's listing). Counts the
 //! recordings Zoom holds (videos, audio, transcripts, chats, ...), not the files zvm writes
 //! itself (`meeting.json`, the summary), and says what `move` freed in the cloud and when.
+//! Given the destination, [`stored`] also measures what zvm's copies take there now (for a
+//! remote one, the storage the service bills), asking it for each file's size.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
+use zvm_dest::Destination;
 use zvm_state::{CloudState, FileKind, FileRow, FileStatus, StateStore};
 
 use crate::ArchiveError;
@@ -44,6 +47,53 @@ pub struct StatusReport {
     /// The audit log's entries, and the time of the last (RFC 3339 UTC).
     pub removals: u64,
     pub last_removal: Option<String>,
+    /// What the copies take in the destination, when it was given ([`stored`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<Stored>,
+}
+
+/// Every file zvm copied to a destination (recordings and the files it writes itself),
+/// measured there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stored {
+    /// The destination, without credentials (`/data/Zoom`, `s3://bucket/prefix`).
+    pub location: String,
+    /// Files found, and their bytes as the destination reports them.
+    pub files: u64,
+    pub bytes: u64,
+    /// Files the state calls copied that the destination does not have (`zvm verify`
+    /// says more), and files it could not be asked about.
+    pub missing: u64,
+    pub unreadable: u64,
+}
+
+/// Asks `dest` for the size of every file the state calls verified (the destination's
+/// batch of stats: one blocking call on a local disk, HEADs a few at once on a service).
+pub async fn stored(
+    state: &dyn StateStore,
+    dest: &dyn Destination,
+) -> Result<Stored, ArchiveError> {
+    let paths: Vec<String> = state
+        .files_with_status(FileStatus::Verified)
+        .await?
+        .into_iter()
+        .map(|f| f.rel_path)
+        .collect();
+    let mut out = Stored {
+        location: dest.describe(),
+        ..Stored::default()
+    };
+    for size in dest.stat_final_many(&paths).await {
+        match size {
+            Ok(Some(n)) => {
+                out.files += 1;
+                out.bytes += n;
+            }
+            Ok(None) => out.missing += 1,
+            Err(_) => out.unreadable += 1,
+        }
+    }
+    Ok(out)
 }
 
 /// Per-category meeting sets while counting.
@@ -133,5 +183,6 @@ pub async fn status(state: &dyn StateStore) -> Result<StatusReport, ArchiveError
         total: total.row,
         removals: log.len() as u64,
         last_removal: log.iter().map(|d| d.at.clone()).max(),
+        destination: None,
     })
 }
