@@ -170,9 +170,10 @@ pub(crate) async fn status(
         "in the cloud",
         "copied",
         "not yet copied",
+        "processing at Zoom",
         "freed by move",
     ];
-    let mut rows: Vec<[String; 6]> = report
+    let mut rows: Vec<[String; 7]> = report
         .rows
         .iter()
         .map(|r| {
@@ -182,6 +183,7 @@ pub(crate) async fn status(
                 fig(&r.in_cloud),
                 fig(&r.copied),
                 fig(&r.pending),
+                fig(&r.processing),
                 fig(&r.freed),
             ]
         })
@@ -193,6 +195,7 @@ pub(crate) async fn status(
         fig(&t.in_cloud),
         fig(&t.copied),
         fig(&t.pending),
+        fig(&t.processing),
         fig(&t.freed),
     ]);
     let width = |i: usize| {
@@ -202,8 +205,8 @@ pub(crate) async fn status(
             .max()
             .unwrap_or(0)
     };
-    let w: Vec<usize> = (0..6).map(width).collect();
-    let fmt = |cells: [&str; 6]| {
+    let w: Vec<usize> = (0..7).map(width).collect();
+    let fmt = |cells: [&str; 7]| {
         cells
             .iter()
             .enumerate()
@@ -215,7 +218,7 @@ pub(crate) async fn status(
     };
     output::line(fmt(headers))?;
     for r in &rows {
-        output::line(fmt([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]))?;
+        output::line(fmt([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]]))?;
     }
     output::line(format_args!(
         "files / bytes of the recordings Zoom listed at the last sync (years in UTC); \
