@@ -4,7 +4,9 @@
 //! over repeated runs of each query), with the target (p95 under 50 ms).
 //!
 //! `cargo bench -p zvm-archive --bench search` (DOCS=100000 by default; DOCS=10000 for a
-//! quick look). Needs about 4x the text's size on disk in the temp dir.
+//! quick look). Needs about 4x the text's size on disk in the temp dir. With ONE_BY_ONE=1
+//! each transcript goes in alone, in its own transaction (`SearchIndex::put_document`), as
+//! a sync indexes files as they arrive; otherwise in batches of 5,000 (a rebuild).
 
 // A benchmark prints its figures: that is its output.
 #![allow(clippy::print_stdout)]
@@ -26,6 +28,7 @@ fn main() {
 
     let started = Instant::now();
     let (mut text_bytes, mut lines) = (0u64, 0u64);
+    let one_by_one = std::env::var("ONE_BY_ONE").is_ok_and(|v| v == "1");
     let batch = 5_000u64;
     let mut i = 0u64;
     while i < docs {
@@ -54,9 +57,18 @@ fn main() {
                 (meta, TextFormat::WebVtt, bytes)
             })
             .collect();
-        let r = index.add_documents(items).expect("index a batch");
-        text_bytes += r.bytes;
-        lines += r.lines;
+        if one_by_one {
+            for (meta, format, bytes) in items {
+                lines += index
+                    .put_document(&meta, format, &bytes)
+                    .expect("index one");
+                text_bytes += bytes.len() as u64;
+            }
+        } else {
+            let r = index.add_documents(items).expect("index a batch");
+            text_bytes += r.bytes;
+            lines += r.lines;
+        }
         i = end;
     }
     let secs = started.elapsed().as_secs_f64();
@@ -68,7 +80,12 @@ fn main() {
         .map(|m| m.len())
         .sum();
     let mb = text_bytes as f64 / 1e6;
-    println!("indexed {docs} transcripts: {lines} lines, {mb:.1} MB of text in {secs:.1} s");
+    let how = if one_by_one {
+        "one by one"
+    } else {
+        "in batches"
+    };
+    println!("indexed {docs} transcripts {how}: {lines} lines, {mb:.1} MB of text in {secs:.1} s");
     println!(
         "indexing speed: {:.2} MB/s (text, including the WebVTT parse)",
         mb / secs

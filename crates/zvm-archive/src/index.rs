@@ -1,8 +1,9 @@
 //! The full-text index of the archive: every line of the transcripts, captions, chats and
 //! AI summaries copied so far, in an SQLite database beside the state (FTS5, trigram
-//! tokenizer; see [`crate::query`]). It is derived data: [`SearchIndex::update`] brings it
-//! level with the state (new and changed files indexed, files gone dropped), and deleting the
-//! file loses nothing but the time to rebuild it.
+//! tokenizer; see [`crate::query`]). It is derived data: [`SearchIndex::update_from`] brings
+//! it level with the state (new and changed files indexed, files gone dropped), reading the
+//! files back through the destination, a local folder or a remote service alike, and
+//! deleting the file loses nothing but the time to rebuild it.
 //!
 //! A file's lines take consecutive rowids, recorded with its document, so replacing or
 //! dropping a file deletes a rowid range (an FTS5 table has no index on other columns).
@@ -10,8 +11,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use futures::StreamExt;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use zvm_dest::{Destination, LocalDestination};
 use zvm_state::{FileRow, FileStatus, MeetingRow, StateStore};
 
 use crate::ArchiveError;
@@ -38,6 +41,57 @@ const SCHEMA: &str = "
         text, doc UNINDEXED, offset_ms UNINDEXED, tokenize = 'trigram'
     );";
 
+/// The largest text file the index reads back: a day-long meeting's transcript is a few
+/// MB; a file over this is reported unreadable rather than held in memory.
+pub const MAX_TEXT_BYTES: u64 = 64 << 20;
+
+/// Files read back from the destination at once while the index catches up (a remote
+/// service answers each read after a round trip; a few in flight hide it).
+const READS_AT_ONCE: usize = 8;
+
+/// Bytes of text read before they are written to the index in one transaction: the memory
+/// an update holds, and the work a kill can lose.
+const BATCH_BYTES: usize = 16 << 20;
+
+/// Where the index reads copied files from, and how its results name them.
+#[derive(Clone, Copy)]
+pub struct Copies<'a> {
+    dest: &'a dyn Destination,
+    remote: bool,
+}
+
+impl<'a> Copies<'a> {
+    /// A local folder: results name a file by its path relative to the folder (front ends
+    /// join it to the folder they know).
+    pub fn folder(dest: &'a dyn Destination) -> Self {
+        Copies {
+            dest,
+            remote: false,
+        }
+    }
+
+    /// A remote destination: results name a file by its location, the destination's
+    /// description and the relative path (`s3://bucket/prefix/2026/...`: a description
+    /// holds no credentials).
+    pub fn remote(dest: &'a dyn Destination) -> Self {
+        Copies { dest, remote: true }
+    }
+
+    /// How results name the file at `rel`.
+    pub fn shown(&self, rel: &str) -> String {
+        shown_path(self.dest, self.remote, rel)
+    }
+}
+
+/// `rel`, or for a remote destination its location (see [`Copies::remote`]).
+pub(crate) fn shown_path(dest: &dyn Destination, remote: bool, rel: &str) -> String {
+    if remote {
+        format!("{}/{rel}", dest.describe().trim_end_matches('/'))
+    } else {
+        rel.to_string()
+    }
+}
+
 /// One matching line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hit {
@@ -46,7 +100,8 @@ pub struct Hit {
     /// The meeting's start, RFC 3339 UTC.
     pub start_time: String,
     pub host: String,
-    /// The file, relative to the destination.
+    /// The file: relative to the destination folder, or a remote destination's location
+    /// of it (`s3://bucket/prefix/...`).
     pub path: String,
     /// `transcript`, `chat` or `summary`.
     pub kind: String,
@@ -85,7 +140,7 @@ pub struct IndexSize {
 pub struct DocMeta {
     pub meeting_uuid: String,
     pub file_id: String,
-    /// Relative to the destination.
+    /// As results show it (see [`Copies::shown`]).
     pub path: String,
     pub size: u64,
     pub sha256: Option<String>,
@@ -99,6 +154,29 @@ struct Candidate {
     row: FileRow,
     format: TextFormat,
     meeting: MeetingRow,
+}
+
+impl Candidate {
+    /// What the index keeps of it, named as results show it.
+    fn meta(&self, shown: String) -> DocMeta {
+        DocMeta::of(&self.row, &self.meeting, shown)
+    }
+}
+
+impl DocMeta {
+    /// The document of a copied file of `meeting`, named `shown` in results.
+    pub fn of(row: &FileRow, meeting: &MeetingRow, shown: String) -> DocMeta {
+        DocMeta {
+            meeting_uuid: row.key.meeting_uuid.clone(),
+            file_id: row.key.file_id.clone(),
+            path: shown,
+            size: row.expected_size,
+            sha256: row.sha256.clone(),
+            topic: meeting.topic.clone(),
+            start_time: meeting.start_time.clone(),
+            host: meeting.host_email.clone(),
+        }
+    }
 }
 
 /// What the index holds of one file.
@@ -181,100 +259,166 @@ impl SearchIndex {
             .map_err(|e| self.err(e))
     }
 
-    /// Brings the index level with the state: the verified text files under `root` (the
-    /// local destination) are indexed if new or changed, and files no longer verified are
-    /// dropped.
+    /// [`SearchIndex::update_from`] a local folder.
     pub async fn update(
         &mut self,
         state: &dyn StateStore,
         root: &Path,
     ) -> Result<IndexReport, ArchiveError> {
-        let candidates = text_files(state).await?;
-        self.apply(candidates, root)
+        let dest = LocalDestination::new(root.to_path_buf());
+        self.update_from(state, Copies::folder(&dest)).await
     }
 
-    fn apply(
+    /// Brings the index level with the state: the verified text files of `copies` are
+    /// indexed if new or changed (read back through the destination), and files no longer
+    /// verified are dropped. No transaction is held while a file is read, and the files read
+    /// are written in batches: a remote destination's reads overlap, memory stays bounded.
+    pub async fn update_from(
         &mut self,
-        candidates: Vec<Candidate>,
-        root: &Path,
+        state: &dyn StateStore,
+        copies: Copies<'_>,
     ) -> Result<IndexReport, ArchiveError> {
+        let candidates = text_files(state).await?;
+        let mut known = self.known_docs()?;
         let mut report = IndexReport::default();
+        let mut stale = Vec::new();
+        let mut to_read = Vec::new();
+        for c in candidates {
+            let key = (c.row.key.meeting_uuid.clone(), c.row.key.file_id.clone());
+            let shown = copies.shown(&c.row.rel_path);
+            if let Some(old) = known.remove(&key) {
+                if old.path == shown
+                    && old.size == c.row.expected_size
+                    && old.sha256 == c.row.sha256
+                {
+                    report.unchanged += 1;
+                    continue;
+                }
+                stale.push(old);
+            }
+            to_read.push((c, shown));
+        }
+        report.removed = known.len() as u64;
+        stale.extend(known.into_values());
+        self.drop_docs(&stale)?;
+
+        let mut reads = futures::stream::iter(to_read.into_iter().map(|(c, shown)| async move {
+            let bytes = copies
+                .dest
+                .read_final(&c.row.rel_path, MAX_TEXT_BYTES)
+                .await;
+            (c, shown, bytes)
+        }))
+        .buffered(READS_AT_ONCE);
+        let mut batch: Vec<(DocMeta, TextFormat, Vec<u8>)> = Vec::new();
+        let mut batch_bytes = 0;
+        while let Some((c, shown, bytes)) = reads.next().await {
+            let Ok(bytes) = bytes else {
+                report.unreadable.push(c.row.rel_path.clone());
+                continue;
+            };
+            batch_bytes += bytes.len();
+            batch.push((c.meta(shown), c.format, bytes));
+            if batch_bytes >= BATCH_BYTES {
+                self.add_batch(std::mem::take(&mut batch), &mut report)?;
+                batch_bytes = 0;
+            }
+        }
+        self.add_batch(batch, &mut report)?;
+        Ok(report)
+    }
+
+    /// What the index holds of each file, by (meeting uuid, file id).
+    fn known_docs(&self) -> Result<HashMap<(String, String), Indexed>, ArchiveError> {
+        let at = self.error_at();
+        let mut q = self
+            .conn
+            .prepare(
+                "SELECT id, meeting_uuid, file_id, path, size, sha256, first_line, last_line FROM docs",
+            )
+            .map_err(&at)?;
+        let rows = q
+            .query_map([], |r| {
+                Ok((
+                    (r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                    Indexed {
+                        id: r.get(0)?,
+                        path: r.get(3)?,
+                        size: r.get::<_, i64>(4)? as u64,
+                        sha256: r.get(5)?,
+                        first_line: r.get(6)?,
+                        last_line: r.get(7)?,
+                    },
+                ))
+            })
+            .map_err(&at)?;
+        rows.collect::<Result<HashMap<_, _>, _>>().map_err(&at)
+    }
+
+    /// Drops files and their lines, in one transaction.
+    fn drop_docs(&mut self, docs: &[Indexed]) -> Result<(), ArchiveError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
         let at = self.error_at();
         let tx = self.conn.transaction().map_err(&at)?;
-        let result = (|| -> Result<(), rusqlite::Error> {
-            let mut known: HashMap<(String, String), Indexed> = HashMap::new();
-            {
-                let mut q = tx.prepare(
-                    "SELECT id, meeting_uuid, file_id, path, size, sha256, first_line, last_line FROM docs",
-                )?;
-                let rows = q.query_map([], |r| {
-                    Ok((
-                        (r.get::<_, String>(1)?, r.get::<_, String>(2)?),
-                        Indexed {
-                            id: r.get(0)?,
-                            path: r.get(3)?,
-                            size: r.get::<_, i64>(4)? as u64,
-                            sha256: r.get(5)?,
-                            first_line: r.get(6)?,
-                            last_line: r.get(7)?,
-                        },
-                    ))
-                })?;
-                for row in rows {
-                    let (k, v) = row?;
-                    known.insert(k, v);
-                }
-            }
-            let mut next_line: i64 = first_free_line(&tx)?;
-            let drop_doc = |d: &Indexed| -> Result<(), rusqlite::Error> {
-                tx.execute(
-                    "DELETE FROM lines WHERE rowid BETWEEN ?1 AND ?2",
-                    params![d.first_line, d.last_line],
-                )?;
-                tx.execute("DELETE FROM docs WHERE id = ?1", params![d.id])?;
-                Ok(())
-            };
-            for c in candidates {
-                let key = (c.row.key.meeting_uuid.clone(), c.row.key.file_id.clone());
-                if let Some(old) = known.remove(&key) {
-                    if old.path == c.row.rel_path
-                        && old.size == c.row.expected_size
-                        && old.sha256 == c.row.sha256
-                    {
-                        report.unchanged += 1;
-                        continue;
-                    }
-                    drop_doc(&old)?;
-                }
-                let Ok(bytes) = std::fs::read(root.join(&c.row.rel_path)) else {
-                    report.unreadable.push(c.row.rel_path.clone());
-                    continue;
-                };
-                let lines = extract::lines(c.format, &bytes);
-                let meta = DocMeta {
-                    meeting_uuid: key.0,
-                    file_id: key.1,
-                    path: c.row.rel_path.clone(),
-                    size: c.row.expected_size,
-                    sha256: c.row.sha256.clone(),
-                    topic: c.meeting.topic.clone(),
-                    start_time: c.meeting.start_time.clone(),
-                    host: c.meeting.host_email.clone(),
-                };
-                insert_doc(&tx, &meta, c.format, &lines, &mut next_line)?;
-                report.indexed += 1;
-                report.lines += lines.len() as u64;
-                report.bytes += bytes.len() as u64;
-            }
-            for old in known.values() {
-                drop_doc(old)?;
-                report.removed += 1;
-            }
-            Ok(())
-        })();
-        result.map_err(&at)?;
+        for d in docs {
+            drop_doc(&tx, d).map_err(&at)?;
+        }
+        tx.commit().map_err(&at)
+    }
+
+    /// Adds files read back (new to the index), in one transaction, counting them.
+    fn add_batch(
+        &mut self,
+        docs: Vec<(DocMeta, TextFormat, Vec<u8>)>,
+        report: &mut IndexReport,
+    ) -> Result<(), ArchiveError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let added = self.add_documents(docs)?;
+        report.indexed += added.indexed;
+        report.lines += added.lines;
+        report.bytes += added.bytes;
+        Ok(())
+    }
+
+    /// Indexes one file as it arrives, replacing what the index held of it: the lines of
+    /// `bytes` under `meta`, in one transaction. Returns the lines added.
+    pub fn put_document(
+        &mut self,
+        meta: &DocMeta,
+        format: TextFormat,
+        bytes: &[u8],
+    ) -> Result<u64, ArchiveError> {
+        let at = self.error_at();
+        let lines = extract::lines(format, bytes);
+        let tx = self.conn.transaction().map_err(&at)?;
+        let old = tx
+            .query_row(
+                "SELECT id, first_line, last_line FROM docs WHERE meeting_uuid = ?1 AND file_id = ?2",
+                params![meta.meeting_uuid, meta.file_id],
+                |r| {
+                    Ok(Indexed {
+                        id: r.get(0)?,
+                        path: String::new(),
+                        size: 0,
+                        sha256: None,
+                        first_line: r.get(1)?,
+                        last_line: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(&at)?;
+        if let Some(old) = old {
+            drop_doc(&tx, &old).map_err(&at)?;
+        }
+        let mut next_line = first_free_line(&tx).map_err(&at)?;
+        insert_doc(&tx, meta, format, &lines, &mut next_line).map_err(&at)?;
         tx.commit().map_err(&at)?;
-        Ok(report)
+        Ok(lines.len() as u64)
     }
 
     /// The lines matching `query` (every term, anywhere in the line, case-insensitive), the
@@ -332,6 +476,16 @@ impl SearchIndex {
     }
 }
 
+/// Deletes a file's document and its lines (a rowid range).
+fn drop_doc(tx: &rusqlite::Transaction<'_>, d: &Indexed) -> Result<(), rusqlite::Error> {
+    tx.execute(
+        "DELETE FROM lines WHERE rowid BETWEEN ?1 AND ?2",
+        params![d.first_line, d.last_line],
+    )?;
+    tx.execute("DELETE FROM docs WHERE id = ?1", params![d.id])?;
+    Ok(())
+}
+
 /// The rowid the next file's first line takes (lines of a file are consecutive).
 fn first_free_line(tx: &rusqlite::Transaction<'_>) -> Result<i64, rusqlite::Error> {
     tx.query_row("SELECT coalesce(max(rowid), 0) + 1 FROM lines", [], |r| {
@@ -386,7 +540,7 @@ fn insert_doc(
 impl SearchIndex {
     /// Adds files given as bytes (new ones: a file already indexed is not replaced), in one
     /// transaction; returns lines and bytes indexed. The update from the state reads files
-    /// from the destination instead; this is the same work without the state (benchmarks).
+    /// from the destination and adds them through this; benchmarks call it directly.
     pub fn add_documents(
         &mut self,
         docs: impl IntoIterator<Item = (DocMeta, TextFormat, Vec<u8>)>,
@@ -430,4 +584,61 @@ async fn text_files(state: &dyn StateStore) -> Result<Vec<Candidate>, ArchiveErr
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(path: &str) -> DocMeta {
+        DocMeta {
+            meeting_uuid: "m1".into(),
+            file_id: "f1".into(),
+            path: path.into(),
+            size: 10,
+            sha256: None,
+            topic: "Topic".into(),
+            start_time: "2026-11-30T09:00:00Z".into(),
+            host: "h@example.com".into(),
+        }
+    }
+
+    const FIRST: &str = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nplate tectonics\n\n00:00:03.000 --> 00:00:04.000\nsecond line\n";
+    const SECOND: &str = "WEBVTT\n\n00:00:05.000 --> 00:00:06.000\n光合成の話\n";
+
+    #[test]
+    fn a_file_put_again_replaces_its_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = SearchIndex::open(&dir.path().join("i.sqlite3")).unwrap();
+        assert_eq!(
+            index
+                .put_document(&meta("a.vtt"), TextFormat::WebVtt, FIRST.as_bytes())
+                .unwrap(),
+            2
+        );
+        assert_eq!(index.search("tectonics", 10).unwrap().len(), 1);
+        index
+            .put_document(
+                &meta("s3://b/p/a.vtt"),
+                TextFormat::WebVtt,
+                SECOND.as_bytes(),
+            )
+            .unwrap();
+        assert!(index.search("tectonics", 10).unwrap().is_empty());
+        let hits = index.search("光合成", 10).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].offset_ms, Some(5_000));
+        assert_eq!(hits[0].path, "s3://b/p/a.vtt");
+        assert_eq!(index.size().unwrap(), IndexSize { files: 1, lines: 1 });
+    }
+
+    #[test]
+    fn results_name_remote_files_by_their_location() {
+        let dest = LocalDestination::new(PathBuf::from("/data/Zoom"));
+        assert_eq!(Copies::folder(&dest).shown("u/2026/a.vtt"), "u/2026/a.vtt");
+        assert_eq!(
+            Copies::remote(&dest).shown("u/2026/a.vtt"),
+            "/data/Zoom/u/2026/a.vtt"
+        );
+    }
 }

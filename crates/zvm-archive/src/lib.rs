@@ -4,19 +4,22 @@
 //!
 //! - [`extract`]: the searchable lines of transcripts, captions, chats and summaries (pure);
 //! - [`query`]: a user's words as SQLite conditions (pure);
-//! - [`index`]: the FTS5 index beside the state, updated from it;
+//! - [`index`]: the FTS5 index beside the state, updated from it and the destination;
+//! - [`live`]: a run's state store that indexes each text file as it is verified;
 //! - [`verify`]: every verified file present, its size right, and its SHA-256 if asked;
 //! - [`status`]: counts and bytes by host and year, in the cloud and copied.
 
 pub mod extract;
 pub mod index;
+pub mod live;
 pub mod query;
 pub mod status;
 pub mod verify;
 
 use std::path::PathBuf;
 
-pub use index::{Hit, IndexReport, SearchIndex};
+pub use index::{Copies, Hit, IndexReport, SearchIndex};
+pub use live::IndexingState;
 pub use status::{StatusReport, status};
 pub use verify::{Problem, ProblemKind, VerifyReport, verify};
 

@@ -8,7 +8,7 @@ use zvm_archive::{ProblemKind, SearchIndex, VerifyReport};
 use zvm_state::{SqliteState, StateStore};
 
 use crate::cli::{GlobalArgs, SearchArgs, SelectArgs, StatusArgs, VerifyArgs};
-use crate::indexing::local_folder;
+use crate::indexing::{copies, local_folder};
 use crate::{Failure, commands, exit, output};
 
 /// The state file of these flags and config, which must exist (these commands read what
@@ -69,10 +69,14 @@ pub(crate) async fn search(
     if a.rebuild {
         index.clear().map_err(archive_failure)?;
     }
-    match dest.as_deref().and_then(local_folder) {
-        Some(root) => {
+    match dest.as_deref() {
+        Some(dest) => {
+            let destination = zvm_app::destination::open_destination(dest)?;
             let state = SqliteState::open(&state_path).map_err(state_failure)?;
-            let r = index.update(&state, root).await.map_err(archive_failure)?;
+            let r = index
+                .update_from(&state, copies(dest, destination.as_ref()))
+                .await
+                .map_err(archive_failure)?;
             if a.rebuild && !global.quiet {
                 output::note(format_args!(
                     "search index rebuilt: {} files, {} lines, {} bytes of text",
@@ -91,8 +95,9 @@ pub(crate) async fn search(
             return Err(Failure::new(
                 exit::USAGE,
                 anyhow::anyhow!(
-                    "--rebuild reads the copied files: give the destination folder with --dest \
-                     DIR (or `destination` in the config file)"
+                    "--rebuild reads the copied files: give the destination (a folder or a URL \
+                     such as s3://bucket/prefix) with --dest DEST (or `destination` in the \
+                     config file)"
                 ),
             ));
         }
@@ -138,12 +143,20 @@ pub(crate) async fn search(
 
 pub(crate) async fn status(
     global: &GlobalArgs,
-    _a: &StatusArgs,
+    a: &StatusArgs,
     cfg: &ConfigFile,
 ) -> Result<u8, Failure> {
     let state_path = existing_state(global, cfg)?;
     let state = SqliteState::open(&state_path).map_err(state_failure)?;
-    let report = zvm_archive::status(&state).await.map_err(archive_failure)?;
+    let mut report = zvm_archive::status(&state).await.map_err(archive_failure)?;
+    if let Some(dest) = &a.dest {
+        let destination = zvm_app::destination::open_destination(dest)?;
+        report.destination = Some(
+            zvm_archive::status::stored(&state, destination.as_ref())
+                .await
+                .map_err(archive_failure)?,
+        );
+    }
     if global.json {
         let line = serde_json::to_string(&report).map_err(|e| Failure::new(exit::USAGE, e))?;
         output::line(line)?;
@@ -157,9 +170,10 @@ pub(crate) async fn status(
         "in the cloud",
         "copied",
         "not yet copied",
+        "processing at Zoom",
         "freed by move",
     ];
-    let mut rows: Vec<[String; 6]> = report
+    let mut rows: Vec<[String; 7]> = report
         .rows
         .iter()
         .map(|r| {
@@ -169,6 +183,7 @@ pub(crate) async fn status(
                 fig(&r.in_cloud),
                 fig(&r.copied),
                 fig(&r.pending),
+                fig(&r.processing),
                 fig(&r.freed),
             ]
         })
@@ -180,6 +195,7 @@ pub(crate) async fn status(
         fig(&t.in_cloud),
         fig(&t.copied),
         fig(&t.pending),
+        fig(&t.processing),
         fig(&t.freed),
     ]);
     let width = |i: usize| {
@@ -189,8 +205,8 @@ pub(crate) async fn status(
             .max()
             .unwrap_or(0)
     };
-    let w: Vec<usize> = (0..6).map(width).collect();
-    let fmt = |cells: [&str; 6]| {
+    let w: Vec<usize> = (0..7).map(width).collect();
+    let fmt = |cells: [&str; 7]| {
         cells
             .iter()
             .enumerate()
@@ -202,13 +218,29 @@ pub(crate) async fn status(
     };
     output::line(fmt(headers))?;
     for r in &rows {
-        output::line(fmt([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]))?;
+        output::line(fmt([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]]))?;
     }
     output::line(format_args!(
         "files / bytes of the recordings Zoom listed at the last sync (years in UTC); \
          meetings: {} in the cloud, {} copied",
         t.in_cloud.meetings, t.copied.meetings
     ))?;
+    if let Some(d) = &report.destination {
+        let problems = if d.missing + d.unreadable > 0 {
+            format!(
+                "; {} missing and {} that could not be asked about: `zvm verify` says more",
+                d.missing, d.unreadable
+            )
+        } else {
+            String::new()
+        };
+        output::line(format_args!(
+            "stored in {}: {} files, {} (everything zvm copied there, measured now){problems}",
+            d.location,
+            d.files,
+            size(d.bytes)
+        ))?;
+    }
     if let Some(at) = &report.last_removal {
         output::line(format_args!(
             "move: {} removals in the audit log, the last at {}",

@@ -125,9 +125,9 @@ pub struct SearchArgs {
     /// a phrase. Words of one or two characters (Japanese: 予算) work too, more slowly.
     #[arg(required = true, value_name = "WORDS")]
     pub words: Vec<String>,
-    /// The destination folder, to index what was copied since the last run. Default:
-    /// `destination` from the config file.
-    #[arg(long, env = "ZVM_DEST", value_name = "DIR")]
+    /// The destination (a folder, or a URL such as s3://bucket/prefix), to index what was
+    /// copied since the last run. Default: `destination` from the config file.
+    #[arg(long, env = "ZVM_DEST", value_name = "DEST")]
     pub dest: Option<PathBuf>,
     /// At most this many lines, the most recently copied first.
     #[arg(long, default_value_t = 20, value_name = "N")]
@@ -157,7 +157,12 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// Also measure what the copies take in this destination (a folder, or a URL such as
+    /// s3://bucket/prefix): the size of every file zvm copied there, asked of it now.
+    #[arg(long, value_name = "DEST")]
+    pub dest: Option<PathBuf>,
+}
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

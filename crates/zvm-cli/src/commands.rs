@@ -453,15 +453,17 @@ pub(crate) async fn sync(
     let state_path = state_path(global, &settings)?;
     let run = open_run(&state_path, &dest)?;
     let zoom = connect::client(&settings.zoom).await?;
-    let code = run_engine(
+    let (state, live) = crate::indexing::indexing_state(&run, &dest);
+    let code = run_engine(global, zoom, state, run.destination.clone(), &opts).await?;
+    crate::indexing::index_after_run(
         global,
-        zoom,
-        run.state.clone(),
-        run.destination.clone(),
-        &opts,
+        &state_path,
+        run.state.as_ref(),
+        &dest,
+        run.destination.as_ref(),
+        live.as_deref(),
     )
-    .await?;
-    crate::indexing::index_after_run(global, &state_path, run.state.as_ref(), &dest).await;
+    .await;
     Ok(code)
 }
 
@@ -482,15 +484,17 @@ pub(crate) async fn sync_meetings(
     let state_path = state_path(global, &settings)?;
     let run = open_run(&state_path, dest)?;
     let zoom = connect::client(&settings.zoom).await?;
-    let code = run_engine(
+    let (state, live) = crate::indexing::indexing_state(&run, dest);
+    let code = run_engine(global, zoom, state, run.destination.clone(), &opts).await?;
+    crate::indexing::index_after_run(
         global,
-        zoom,
-        run.state.clone(),
-        run.destination.clone(),
-        &opts,
+        &state_path,
+        run.state.as_ref(),
+        dest,
+        run.destination.as_ref(),
+        live.as_deref(),
     )
-    .await?;
-    crate::indexing::index_after_run(global, &state_path, run.state.as_ref(), dest).await;
+    .await;
     Ok(code)
 }
 
@@ -556,15 +560,17 @@ pub(crate) async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Resul
         min_duration: None,
     };
     let (_, opts) = run_options(&select, Some(&a.transfer), None, &cfg)?;
-    let code = run_engine(
+    let (state, live) = crate::indexing::indexing_state(&run, &a.dir);
+    let code = run_engine(global, zoom, state, run.destination.clone(), &opts).await?;
+    crate::indexing::index_after_run(
         global,
-        zoom,
-        run.state.clone(),
-        run.destination.clone(),
-        &opts,
+        &state_path,
+        run.state.as_ref(),
+        &a.dir,
+        run.destination.as_ref(),
+        live.as_deref(),
     )
-    .await?;
-    crate::indexing::index_after_run(global, &state_path, run.state.as_ref(), &a.dir).await;
+    .await;
     if !global.json {
         output::note(format_args!(
             "The copy is in {}/ (one folder per host, year and meeting). Run `zvm demo` again: it only fetches what is new.",

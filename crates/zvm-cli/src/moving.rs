@@ -78,19 +78,23 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
     // Phase 1: sync and prove.
     let started = Instant::now();
     let (tx, rx) = mpsc::unbounded_channel();
-    let engine = Engine::new(
-        zoom.clone(),
-        run.state.clone(),
-        run.destination.clone(),
-        Arc::new(tx),
-    );
+    let (state, live) = crate::indexing::indexing_state(&run, &dest);
+    let engine = Engine::new(zoom.clone(), state, run.destination.clone(), Arc::new(tx));
     let render = tokio::spawn(reporter::run(mode, rx, engine.monitor()));
     let plan = engine.plan_move(&opts, &mopts, cancel.clone()).await;
     drop(engine);
     let _ = render.await;
     // The exit code says why planning failed (Zoom, the destination, the state), by cause.
     let plan = plan.map_err(zvm_app::Failure::from)?;
-    crate::indexing::index_after_run(global, &sp, run.state.as_ref(), &dest).await;
+    crate::indexing::index_after_run(
+        global,
+        &sp,
+        run.state.as_ref(),
+        &dest,
+        run.destination.as_ref(),
+        live.as_deref(),
+    )
+    .await;
     let mut summary: RunSummary = plan.sync.clone();
     summary.delete_skipped = plan.kept.len() as u64;
     if let Some(why) = &summary.stopped {

@@ -341,3 +341,89 @@ async fn status(ctx: &TestContext) -> Value {
     out.expect_code(0, "status");
     serde_json::from_str::<Value>(out.stdout.trim()).expect("a JSON report")
 }
+
+/// Files the simulator's account holds in the cloud still processing, by host and year.
+fn processing_by_host_year(manifest: &zoom_sim::Manifest) -> BTreeMap<(String, i64), u64> {
+    let mut out = BTreeMap::new();
+    for m in &manifest.meetings {
+        let year: i64 = m.start_time[..4].parse().expect("year");
+        let n = m
+            .files
+            .iter()
+            .filter(|f| !f.is_completed() && f.cloud == zoom_sim::CloudState::Present)
+            .count() as u64;
+        if n > 0 {
+            *out.entry((m.host_email.clone(), year)).or_default() += n;
+        }
+    }
+    out
+}
+
+/// `status` rows' `processing` file counts, by host and year (rows with none left out).
+fn status_processing(s: &Value) -> BTreeMap<(String, i64), u64> {
+    s["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["processing"]["files"].as_u64().unwrap_or(0) > 0)
+        .map(|r| {
+            (
+                (
+                    r["host"].as_str().unwrap_or_default().to_string(),
+                    r["year"].as_i64().unwrap_or_default(),
+                ),
+                r["processing"]["files"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_files_processing_at_zoom_and_not_yet_copied_until_they_complete() {
+    // The small account keeps a share of its files processing.
+    let ctx = TestContext::start(small_account(20_261_131, 60)).await;
+    ctx.sync(&[]).await.expect_code(0, "sync");
+    let manifest = ctx.sim.manifest();
+    let expected = processing_by_host_year(&manifest);
+    assert!(!expected.is_empty(), "the account has processing files");
+    let s = status(&ctx).await;
+    assert_eq!(status_processing(&s), expected, "{s}");
+    let total: u64 = expected.values().sum();
+    assert_eq!(s["total"]["processing"]["files"], total, "{s}");
+    // Listed and complete, minus copied: after a sync that exited 0, what is left pending.
+    let listed_complete = manifest
+        .meetings
+        .iter()
+        .flat_map(|m| m.files.iter().chain(m.participant_audio.iter()))
+        .filter(|f| f.is_completed() && f.cloud == zoom_sim::CloudState::Present)
+        .count() as u64;
+    let copied = s["total"]["copied"]["files"].as_u64().expect("copied");
+    assert_eq!(copied, listed_complete, "{s}");
+    assert_eq!(
+        s["total"]["pending"]["files"].as_u64(),
+        Some(listed_complete - copied),
+        "{s}"
+    );
+    let text = {
+        let state = ctx.state.display().to_string();
+        let out = ctx.run(&["--state", &state, "status"]).await;
+        out.expect_code(0, "status");
+        out.stdout
+    };
+    assert!(text.contains("processing at Zoom"), "{text}");
+
+    // Zoom finishes; a re-run copies the files and nothing is processing any more.
+    ctx.sim.complete_processing();
+    ctx.sync(&[]).await.expect_code(0, "second sync");
+    let manifest = ctx.sim.manifest();
+    assert!(processing_by_host_year(&manifest).is_empty());
+    let s = status(&ctx).await;
+    assert_eq!(s["total"]["processing"]["files"], 0, "{s}");
+    assert!(status_processing(&s).is_empty(), "{s}");
+    assert_eq!(s["total"]["pending"]["files"], 0, "{s}");
+    assert_eq!(
+        s["total"]["copied"]["files"].as_u64(),
+        Some(listed_complete + total),
+        "{s}"
+    );
+}

@@ -475,6 +475,33 @@ impl Destination for ObjectDestination {
         Ok(hex::encode(hasher.finalize()))
     }
 
+    async fn read_final(&self, rel: &str, limit: u64) -> Result<Vec<u8>, DestError> {
+        let key = self.key(rel)?;
+        let location = self.location(rel);
+        let mut stream = self
+            .op
+            .reader(&key)
+            .await
+            .map_err(|e| errors::of("read back", &location, &e))?
+            .into_bytes_stream(..)
+            .await
+            .map_err(|e| errors::of("read back", &location, &e))?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.try_next().await.map_err(|e| DestError::Remote {
+            op: "read back",
+            location: location.clone(),
+            detail: e.to_string(),
+            transient: true,
+        })? {
+            bytes.extend_from_slice(&chunk);
+            // Stops at the first chunk past the limit: dropping the stream ends the request.
+            if bytes.len() as u64 > limit {
+                return Err(DestError::TooLarge { location, limit });
+            }
+        }
+        Ok(bytes)
+    }
+
     async fn remove_partial(&self, rel: &str) -> Result<(), DestError> {
         let key = self.key(rel)?;
         if let Some(slot) = self.uploads.remove(&key)

@@ -26,6 +26,7 @@ pub async fn run_all(dest: &dyn Destination) {
     owned_and_borrowed_writes_keep_their_order(dest).await;
     finalize_replaces_an_existing_file(dest).await;
     write_atomic_roundtrip(dest).await;
+    read_final_is_bounded(dest).await;
     invalid_paths_are_refused(dest).await;
     unicode_names(dest).await;
     remove_partial_is_idempotent(dest).await;
@@ -340,6 +341,42 @@ pub async fn write_atomic_roundtrip(dest: &dyn Destination) {
         None,
         "write_atomic leaves no .part"
     );
+}
+
+/// `read_final` gives a final file's bytes, refuses one over the limit (and a missing one),
+/// and never reads a `.part` in progress.
+pub async fn read_final_is_bounded(dest: &dyn Destination) {
+    let rel = "readback/日本語 transcript.vtt";
+    let text = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n予算の確認\n".as_bytes();
+    dest.write_atomic(rel, text).await.unwrap();
+    let limit = text.len() as u64;
+    assert_eq!(dest.read_final(rel, limit).await.unwrap(), text);
+    assert!(
+        matches!(
+            dest.read_final(rel, limit - 1).await,
+            Err(DestError::TooLarge { limit: l, .. }) if l == limit - 1
+        ),
+        "a file over the limit is refused"
+    );
+    let big = "readback/big.bin";
+    dest.write_atomic(big, &pattern(300_000, 4)).await.unwrap();
+    assert!(matches!(
+        dest.read_final(big, 1000).await,
+        Err(DestError::TooLarge { .. })
+    ));
+    assert!(
+        dest.read_final("readback/absent.vtt", 1000).await.is_err(),
+        "a missing file is an error"
+    );
+    let mut p = dest.open_partial("readback/growing.vtt", 0).await.unwrap();
+    p.write_all(b"half").await.unwrap();
+    p.sync().await.unwrap();
+    assert!(
+        dest.read_final("readback/growing.vtt", 1000).await.is_err(),
+        "a file still being written is not read"
+    );
+    drop(p);
+    dest.remove_partial("readback/growing.vtt").await.unwrap();
 }
 
 /// Paths that could escape the root, refused by every method.

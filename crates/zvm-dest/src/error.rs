@@ -92,6 +92,11 @@ pub enum DestError {
         limit: usize,
     },
 
+    #[error(
+        "{location} is over {limit} bytes, more than zvm reads whole (it reads back only small text files: transcripts, chats, summaries)"
+    )]
+    TooLarge { location: String, limit: u64 },
+
     #[error("cannot {op} {location}: {detail}")]
     Remote {
         op: &'static str,

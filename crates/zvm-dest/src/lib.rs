@@ -66,6 +66,19 @@ pub trait Destination: Send + Sync + 'static {
     /// Removes `<rel>.part`; absent is not an error.
     async fn remove_partial(&self, rel: &str) -> Result<(), DestError>;
 
+    /// Reads a small final file whole: the transcripts, chats and summaries the search index
+    /// reads back after they are copied. One larger than `limit` bytes is refused
+    /// ([`DestError::TooLarge`]) without reading more than `limit + 1` bytes of it, so a
+    /// video under a text file's name cannot fill the memory. Destinations that cannot
+    /// read back refuse ([`DestError::Unsupported`]).
+    async fn read_final(&self, rel: &str, limit: u64) -> Result<Vec<u8>, DestError> {
+        let _ = limit;
+        Err(DestError::Unsupported {
+            what: "reading a file back",
+            path: rel.to_string(),
+        })
+    }
+
     /// Whether `open_partial` at an offset below the `.part`'s length keeps the bytes before
     /// it (a file on disk can be cut there). An upload in progress cannot: its bytes are
     /// already on their way, so such a destination refuses that and resumes only at the

@@ -326,6 +326,26 @@ impl Destination for LocalDestination {
         .await
     }
 
+    async fn read_final(&self, rel: &str, limit: u64) -> Result<Vec<u8>, DestError> {
+        let path = self.final_path(rel)?;
+        blocking("read", &path.clone(), move || {
+            let f = File::open(&path).map_err(|e| DestError::io("open", &path, e))?;
+            let mut bytes = Vec::new();
+            // One byte past the limit tells a file over it without reading the rest.
+            f.take(limit.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(|e| DestError::io("read", &path, e))?;
+            if bytes.len() as u64 > limit {
+                return Err(DestError::TooLarge {
+                    location: path.display().to_string(),
+                    limit,
+                });
+            }
+            Ok(bytes)
+        })
+        .await
+    }
+
     async fn remove_partial(&self, rel: &str) -> Result<(), DestError> {
         let path = self.part_path(rel)?;
         blocking(
