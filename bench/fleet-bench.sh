@@ -11,7 +11,9 @@
 # Usage: bench/fleet-bench.sh [meetings, default 24] [file size, default 16MiB]
 #        [per-connection cap, default 4MiB] [transfers per worker, default 2]
 # ZVM_BIN=path: that zvm (built with --features postgres) instead of this tree's release
-# build, e.g. target/debug/zvm.
+# build, e.g. target/debug/zvm. LINK=20MiB: the CDN's total bandwidth, shared by every
+# connection (the simulator's --link-bandwidth), to show where adding workers stops paying.
+# FLEETS="1 2 3 4": the fleet sizes measured (default 1 2 3).
 source "$(dirname "$0")/common.sh"
 MEETINGS=${1:-24}
 SIZE=${2:-16MiB}
@@ -30,13 +32,15 @@ export ZVM_WEBHOOK_SECRET_TOKEN="bench-secret-$RANDOM$RANDOM"
 sql() { PGOPTIONS=--client-min-messages=warning "$PSQL" "$1" -qtA -c "$2"; }
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); zvm: $ZVM"
-echo "account: $MEETINGS meetings x 1 file of $SIZE; CDN cap $CAP per connection; -j $J per worker"
-for WORKERS in 1 2 3; do
+LINK_ARGS=()
+[ -n "${LINK:-}" ] && LINK_ARGS=(--link-bandwidth "$LINK")
+echo "account: $MEETINGS meetings x 1 file of $SIZE; CDN cap $CAP per connection${LINK:+, $LINK in all}; -j $J per worker"
+for WORKERS in ${FLEETS:-1 2 3}; do
   SCHEMA="zvm_fleet_bench_$$_$WORKERS"
   sql "$URL" "CREATE SCHEMA $SCHEMA"
   STATE="$URL?options=-c%20search_path%3D$SCHEMA"
   "$SIM_BIN" --preset big --meetings "$MEETINGS" --files-per-meeting 1 --file-size "$SIZE" \
-    --bandwidth "$CAP" --no-rate-limits --years 1 --users 3 > "$WORK/sim.out" 2>&1 &
+    --bandwidth "$CAP" "${LINK_ARGS[@]}" --no-rate-limits --years 1 --users 3 > "$WORK/sim.out" 2>&1 &
   SIM_PID=$!
   for _ in $(seq 1 100); do grep -q '^ACCOUNT ' "$WORK/sim.out" 2>/dev/null && break; sleep 0.1; done
   set -a
