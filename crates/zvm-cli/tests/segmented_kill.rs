@@ -90,10 +90,15 @@ async fn sigkill_mid_file_then_rerun_fetches_no_written_range_again() {
     let mut cmd = ctx.zvm();
     cmd.args(&args);
     let mut child = cmd.spawn().expect("spawn zvm");
-    // Kill once the state shows several ranges under way and 4 MiB written: mid-file.
+    // Kill once the state shows several ranges under way and 4 MiB written: mid-file. The
+    // wait is bounded by the run itself (it may not end first) and a generous safety net: a
+    // 30 s bound failed once on a loaded machine, before the listing had even finished.
     let mut before_kill = None;
-    for _ in 0..600 {
+    for _ in 0..6000 {
         tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("zvm ended ({status}) before the state showed the file in several ranges");
+        }
         if let Some(r) = saved_ranges(&ctx, &key).await {
             let written: u64 = r.ranges.iter().map(|x| x.written).sum();
             let busy = r.ranges.iter().filter(|x| x.written > 0).count();
