@@ -105,8 +105,13 @@ fn main() {
         ("Japanese phrase", "二次方程式の解の公式"),
         ("a speaker's name", "Chloé Dubois"),
         ("rare (no match)", "zqxwvu"),
-        ("Japanese, 2 characters (no index: a scan)", "予算"),
-        ("2 characters, no match (a scan of every line)", "ゑゐ"),
+        ("Japanese, 2 characters", "予算"),
+        ("Japanese, 1 character", "健"),
+        ("English, 2 characters (a word)", "on"),
+        ("English, 1 character (a word)", "I"),
+        ("Japanese, 2 characters, no match", "ゑゐ"),
+        ("Japanese, 1 character, no match", "ゑ"),
+        ("English, 2 characters, no match", "zq"),
     ];
     let reps = 25;
     println!("query latency over {reps} runs each, the first 20 hits (target: p95 < 50 ms):");
