@@ -112,6 +112,8 @@ fn main() {
         ("Japanese, 2 characters, no match", "ゑゐ"),
         ("Japanese, 1 character, no match", "ゑ"),
         ("English, 2 characters, no match", "zq"),
+        ("a word and a 2-character one", "quarterly on"),
+        ("a common word and a 2-character miss", "the zq"),
     ];
     let reps = 25;
     println!("query latency over {reps} runs each, the first 20 hits (target: p95 < 50 ms):");
