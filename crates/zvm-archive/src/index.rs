@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use zvm_dest::{Destination, LocalDestination};
@@ -224,6 +225,17 @@ impl SearchIndex {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(&at)?;
         create_or_migrate(&mut conn).map_err(&at)?;
+        conn.create_scalar_function(
+            "zvm_short_term",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                let text = ctx.get_raw(0).as_str().unwrap_or("");
+                let term = ctx.get_raw(1).as_str().unwrap_or("");
+                Ok(short::line_has(text, term))
+            },
+        )
+        .map_err(&at)?;
         Ok(SearchIndex { conn })
     }
 
@@ -443,18 +455,20 @@ impl SearchIndex {
         match (&c.fts, &c.short) {
             (Some(long), short) => {
                 // The trigram index walks the lines with the long terms; each is checked
-                // for the short ones by its rowid (a seek, not a scan).
+                // for the short ones in hand (an FTS5 look-up per line took 0.5 ms).
                 sql = format!(
                     "{columns} FROM lines JOIN docs ON docs.id = lines.doc WHERE lines MATCH ?1"
                 );
                 args.push(long.clone());
                 if let Some(short) = short {
-                    args.push(short.clone());
-                    sql.push_str(&format!(
-                        " AND EXISTS (SELECT 1 FROM short_terms WHERE short_terms MATCH ?{}
-                           AND short_terms.rowid = lines.rowid)",
-                        args.len()
-                    ));
+                    // A short term in no line at all: nothing to walk for.
+                    if !self.short_terms_occur(short)? {
+                        return Ok(Vec::new());
+                    }
+                }
+                for t in &c.short_terms {
+                    args.push(t.clone());
+                    sql.push_str(&format!(" AND zvm_short_term(lines.text, ?{})", args.len()));
                 }
             }
             (None, Some(short)) => {
@@ -497,6 +511,19 @@ impl SearchIndex {
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Whether the short-term table has a line matching `expression`.
+    fn short_terms_occur(&self, expression: &str) -> Result<bool, ArchiveError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM short_terms WHERE short_terms MATCH ?1 LIMIT 1",
+                [expression],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(|e| self.err(e))
     }
 
     /// Whether a file is in the index (for tests and reports).

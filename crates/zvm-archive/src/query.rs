@@ -23,6 +23,8 @@ pub struct Conditions {
     /// An FTS5 `MATCH` expression, for the short-term table, of the shorter terms it
     /// serves.
     pub short: Option<String>,
+    /// Those terms themselves, to check a line found for the longer ones.
+    pub short_terms: Vec<String>,
     /// `LIKE` patterns (escaped with `\`) of every shorter term.
     pub likes: Vec<String>,
 }
@@ -61,12 +63,16 @@ pub fn conditions(query: &str) -> Result<Conditions, QueryError> {
     let mut phrases = Vec::new();
     let mut likes = Vec::new();
     let mut short = Vec::new();
+    let mut short_terms = Vec::new();
     for t in terms {
         if t.chars().count() >= 3 {
             // A phrase in double quotes is matched as written; quotes inside are doubled.
             phrases.push(format!("\"{}\"", t.replace('"', "\"\"")));
         } else {
-            short.extend(crate::short::phrase(&t));
+            if let Some(p) = crate::short::phrase(&t) {
+                short.push(p);
+                short_terms.push(t.clone());
+            }
             let escaped: String = t
                 .chars()
                 .flat_map(|c| match c {
@@ -80,6 +86,7 @@ pub fn conditions(query: &str) -> Result<Conditions, QueryError> {
     Ok(Conditions {
         fts: (!phrases.is_empty()).then(|| phrases.join(" AND ")),
         short: (!short.is_empty()).then(|| short.join(" AND ")),
+        short_terms,
         likes,
     })
 }

@@ -95,6 +95,19 @@ pub fn phrase(term: &str) -> Option<String> {
     indexed.then(|| format!("\"{term}\""))
 }
 
+/// Whether the line `text` holds `term` (one the table serves, see [`phrase`]) as the
+/// table would find it: a piece of an unspaced run, or a whole word in any case. The same
+/// answer as the table's, for a line in hand (one the trigram index found for the other
+/// terms), without a look-up per line.
+pub fn line_has(text: &str, term: &str) -> bool {
+    if term.chars().all(is_unspaced) {
+        return text.contains(term);
+    }
+    let term = term.to_lowercase();
+    text.split(|c: char| !is_word_char(c))
+        .any(|word| !word.is_empty() && word.chars().count() <= 2 && word.to_lowercase() == term)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +120,15 @@ mod tests {
         assert_eq!(tokens("AI予算 ai"), "AI 予 予算 算");
         assert_eq!(tokens("photosynthesis"), "");
         assert_eq!(tokens("猫、猫"), "猫");
+    }
+
+    #[test]
+    fn a_line_in_hand_checked_as_the_table_would() {
+        assert!(line_has("the AI's plan", "ai"));
+        assert!(line_has("AI予算", "AI"));
+        assert!(!line_has("we PAID", "AI"));
+        assert!(line_has("来年の予算", "予算"));
+        assert!(!line_has("予 算", "予算"));
     }
 
     #[test]
