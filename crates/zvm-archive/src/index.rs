@@ -623,17 +623,26 @@ fn add_short_terms(
     Ok(())
 }
 
-/// Creates the tables, and fills the short-term table from the lines when this opening
-/// created it over lines indexed before it existed: in one immediate transaction, so two
-/// processes opening an old index at once do not both fill it, and a kill leaves the old
-/// index as it was (the next opening fills it).
-fn create_or_migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let had_short: bool = tx.query_row(
+/// Whether the index has its short-term table.
+fn has_short_terms(conn: &Connection) -> Result<bool, rusqlite::Error> {
+    conn.query_row(
         "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'short_terms'",
         [],
         |r| r.get(0),
-    )?;
+    )
+}
+
+/// Creates the tables, and fills the short-term table from the lines when this opening
+/// created it over lines indexed before it existed: in one immediate transaction, so two
+/// processes opening an old index at once do not both fill it, and a kill leaves the old
+/// index as it was (the next opening fills it). An index that has the table is opened
+/// without taking the write lock (a sync may be writing to it while `zvm search` reads).
+fn create_or_migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    if has_short_terms(conn)? {
+        return conn.execute_batch(SCHEMA);
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let had_short = has_short_terms(&tx)?;
     tx.execute_batch(SCHEMA)?;
     if !had_short {
         let mut lines = tx.prepare("SELECT rowid, text FROM lines")?;
@@ -830,6 +839,23 @@ mod tests {
         // Opened again, it is not filled twice.
         let index = SearchIndex::open(&path).unwrap();
         assert_eq!(offsets(&index, "猫"), [Some(7_000)]);
+    }
+
+    #[test]
+    fn an_index_opens_while_another_process_writes_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("i.sqlite3");
+        let mut index = SearchIndex::open(&path).unwrap();
+        index
+            .put_document(&meta("a.vtt"), TextFormat::WebVtt, SHORT.as_bytes())
+            .unwrap();
+        drop(index);
+        // A sync indexing a file holds the write lock; `zvm search` opens and reads.
+        let writer = Connection::open(&path).unwrap();
+        writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let index = SearchIndex::open(&path).unwrap();
+        assert_eq!(offsets(&index, "猫"), [Some(7_000)]);
+        writer.execute_batch("COMMIT").unwrap();
     }
 
     #[test]
