@@ -792,6 +792,18 @@ mod tests {
         assert_eq!(offsets(&index, "の"), [Some(5_000)]);
         assert_eq!(offsets(&index, "猫"), [Some(7_000)]);
         assert_eq!(offsets(&index, "がい"), [Some(7_000)]);
+        // Thai, also written without spaces: a piece of a run.
+        let mut thai = meta("t.vtt");
+        thai.file_id = "f2".into();
+        index
+            .put_document(
+                &thai,
+                TextFormat::WebVtt,
+                "WEBVTT\n\n00:00:11.000 --> 00:00:12.000\nแมวของฉัน\n".as_bytes(),
+            )
+            .unwrap();
+        assert_eq!(offsets(&index, "มว"), [Some(11_000)]);
+        assert_eq!(offsets(&index, "ขอ"), [Some(11_000)]);
         // Every term must be in the line, short and long ones together.
         assert_eq!(offsets(&index, "budget AI"), [Some(1_000)]);
         assert_eq!(offsets(&index, "fee AI"), []);
@@ -812,7 +824,7 @@ mod tests {
         assert_eq!(offsets(&index, "話"), [Some(5_000)]);
         // (A short-term row left behind would not show in results, a line's own text is
         // checked too, but the table would grow with every replacement.)
-        assert_eq!(short_rows(&index), 1);
+        assert_eq!(short_rows(&index), 2, "the new line and the Thai file's");
         index.clear().unwrap();
         assert_eq!(offsets(&index, "話"), []);
         assert_eq!(short_rows(&index), 0);

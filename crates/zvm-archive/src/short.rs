@@ -5,7 +5,8 @@
 //! - its **words** of one or two characters (letters and digits between anything else:
 //!   `AI`, `OK`, `Q3`, the `s` of `Newton's`), so a short term in a spaced script is found
 //!   as a whole word, not inside a longer one (`AI` is not found in `PAID`);
-//! - for runs of **Japanese, Chinese and Korean** text, which has no spaces between words,
+//! - for runs of **Japanese, Chinese, Korean** (and Thai, Lao, Myanmar, Khmer) text, which
+//!   has no spaces between words,
 //!   every distinct piece of one and of two characters, so `予算` and `猫` are found
 //!   anywhere in a run, exactly as a substring search would.
 //!
@@ -16,12 +17,16 @@
 
 use std::collections::HashSet;
 
-/// Characters of scripts written without spaces between words (Han, kana, Hangul, and
-/// their compatibility and half-width forms): a short term made of these is a piece of a
-/// run, not a word.
+/// Characters of scripts written without spaces between words (Han, kana, Hangul, Thai,
+/// Lao, Myanmar, Khmer, and their compatibility and half-width forms): a short term made
+/// of these is a piece of a run, not a word.
 pub fn is_unspaced(c: char) -> bool {
     matches!(c,
-        '\u{3040}'..='\u{30FF}'     // hiragana, katakana (with ー)
+        '\u{0E00}'..='\u{0EFF}'     // Thai, Lao
+        | '\u{1000}'..='\u{109F}'   // Myanmar
+        | '\u{1780}'..='\u{17FF}'   // Khmer
+        | '\u{3005}'..='\u{3007}'   // 々 〆 〇
+        | '\u{3040}'..='\u{30FF}'   // hiragana, katakana (with ー)
         | '\u{3400}'..='\u{4DBF}'   // CJK extension A
         | '\u{4E00}'..='\u{9FFF}'   // CJK unified ideographs
         | '\u{AC00}'..='\u{D7AF}'   // Hangul syllables
@@ -120,6 +125,8 @@ mod tests {
         assert_eq!(tokens("AI予算 ai"), "AI 予 予算 算");
         assert_eq!(tokens("photosynthesis"), "");
         assert_eq!(tokens("猫、猫"), "猫");
+        assert_eq!(tokens("人々"), "人 人々 々");
+        assert_eq!(tokens("แมว"), "แ แม ม มว ว");
     }
 
     #[test]
@@ -140,6 +147,7 @@ mod tests {
         assert_eq!(phrase("OR").as_deref(), Some("\"OR\""));
         assert_eq!(phrase("a%"), None);
         assert_eq!(phrase("A猫"), None);
+        assert_eq!(phrase("มว").as_deref(), Some("\"มว\""));
         assert_eq!(phrase("abc"), None);
     }
 }
