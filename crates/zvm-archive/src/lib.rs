@@ -4,6 +4,7 @@
 //!
 //! - [`extract`]: the searchable lines of transcripts, captions, chats and summaries (pure);
 //! - [`query`]: a user's words as SQLite conditions (pure);
+//! - [`short`]: what the index keeps of each line for terms of one or two characters (pure);
 //! - [`index`]: the FTS5 index beside the state, updated from it and the destination;
 //! - [`live`]: a run's state store that indexes each text file as it is verified;
 //! - [`verify`]: every verified file present, its size right, and its SHA-256 if asked;
@@ -13,6 +14,7 @@ pub mod extract;
 pub mod index;
 pub mod live;
 pub mod query;
+pub mod short;
 pub mod status;
 pub mod verify;
 

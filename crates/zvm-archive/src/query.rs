@@ -1,8 +1,10 @@
 //! A user's search words as SQLite conditions. The index uses FTS5's trigram tokenizer,
 //! which finds any substring of three characters or more, in any script (Japanese has no
 //! spaces between words, so a word tokenizer would not do). A shorter term (Japanese words
-//! are often two characters: 予算) cannot use the index; it becomes a `LIKE` filter, which
-//! is exact but reads every line the other terms leave. Pure.
+//! are often two characters: 予算) cannot use it: the short-term table serves it (a whole
+//! word, or any piece of a Japanese run: see [`crate::short`]), and a `LIKE` filter keeps
+//! the result exact; a short term that table does not serve is only the `LIKE` filter, a
+//! scan of the lines the other terms leave. Pure.
 
 /// Why a query cannot run.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -18,7 +20,12 @@ pub enum QueryError {
 pub struct Conditions {
     /// An FTS5 `MATCH` expression of the terms of three characters or more.
     pub fts: Option<String>,
-    /// `LIKE` patterns (escaped with `\`) of the shorter terms.
+    /// An FTS5 `MATCH` expression, for the short-term table, of the shorter terms it
+    /// serves.
+    pub short: Option<String>,
+    /// Those terms themselves, to check a line found for the longer ones.
+    pub short_terms: Vec<String>,
+    /// `LIKE` patterns (escaped with `\`) of every shorter term.
     pub likes: Vec<String>,
 }
 
@@ -55,11 +62,17 @@ pub fn conditions(query: &str) -> Result<Conditions, QueryError> {
     }
     let mut phrases = Vec::new();
     let mut likes = Vec::new();
+    let mut short = Vec::new();
+    let mut short_terms = Vec::new();
     for t in terms {
         if t.chars().count() >= 3 {
             // A phrase in double quotes is matched as written; quotes inside are doubled.
             phrases.push(format!("\"{}\"", t.replace('"', "\"\"")));
         } else {
+            if let Some(p) = crate::short::phrase(&t) {
+                short.push(p);
+                short_terms.push(t.clone());
+            }
             let escaped: String = t
                 .chars()
                 .flat_map(|c| match c {
@@ -72,6 +85,8 @@ pub fn conditions(query: &str) -> Result<Conditions, QueryError> {
     }
     Ok(Conditions {
         fts: (!phrases.is_empty()).then(|| phrases.join(" AND ")),
+        short: (!short.is_empty()).then(|| short.join(" AND ")),
+        short_terms,
         likes,
     })
 }
@@ -95,8 +110,10 @@ mod tests {
         let c = conditions("予算 a% x_ budget").unwrap();
         assert_eq!(c.fts.as_deref(), Some(r#""budget""#));
         assert_eq!(c.likes, ["%予算%", "%a\\%%", "%x\\_%"]);
-        let c = conditions("予算").unwrap();
+        assert_eq!(c.short.as_deref(), Some(r#""予算""#));
+        let c = conditions("予算 AI").unwrap();
         assert_eq!(c.fts, None);
+        assert_eq!(c.short.as_deref(), Some(r#""予算" AND "AI""#));
     }
 
     #[test]
@@ -104,6 +121,7 @@ mod tests {
         let c = conditions(r#"NEAR(a b) OR col:x*"#).unwrap();
         assert_eq!(c.fts.as_deref(), Some(r#""NEAR(a" AND "col:x*""#));
         assert_eq!(c.likes, ["%b)%", "%OR%"]);
+        assert_eq!(c.short.as_deref(), Some(r#""OR""#));
     }
 
     #[test]
