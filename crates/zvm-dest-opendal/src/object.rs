@@ -225,8 +225,13 @@ async fn abort(op: &Operator, mut u: Upload) {
     }
 }
 
-/// Times a renamed file is looked for before it counts as missing.
-const READABLE_ATTEMPTS: u32 = 40;
+/// How long a renamed file is looked for before it counts as missing. Time, not a count of
+/// attempts: 40 looks 50 ms apart (2 s) ran out while CI's build loaded the machine and
+/// rclone's `serve sftp` had not yet written the file out (the SFTP conformance suite failed
+/// on `write_atomic`). A server that answers at once costs one look.
+const READABLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
+/// The first pause between looks; each is half as long again as the last, up to a second.
+const READABLE_FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Waits until `path` can be opened and read. OpenDAL's SFTP writer sends the close of a
 /// file without waiting for it, and a server that stores a file only on its close while
@@ -238,14 +243,20 @@ async fn await_readable(op: &Operator, path: &str, size: u64) -> opendal::Result
         return Ok(());
     }
     let mut last = None;
-    for _ in 0..READABLE_ATTEMPTS {
+    let began = std::time::Instant::now();
+    let mut pause = READABLE_FIRST_PAUSE;
+    loop {
         match op.read_with(path).range(0..1).await {
             Ok(b) if b.len() == 1 => return Ok(()),
             Ok(_) => {}
             Err(e) if e.kind() == ErrorKind::NotFound => last = Some(e),
             Err(e) => return Err(e),
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        if began.elapsed() >= READABLE_WITHIN {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 3 / 2).min(std::time::Duration::from_secs(1));
     }
     Err(last
         .unwrap_or_else(|| opendal::Error::new(ErrorKind::Unexpected, "the file reads back empty"))
