@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use tokio::sync::{Mutex, Notify};
 use tokio::task::JoinSet;
@@ -14,11 +14,9 @@ use zvm_engine::{Engine, SyncOptions};
 use zvm_state::SqliteState;
 use zvm_zoom::ZoomClient;
 
-use crate::group_commit::QueueWriter;
 use crate::http::{self, Intake};
 use crate::observe::{EventLog, Metrics};
 use crate::outcomes::MeetingOutcomes;
-use crate::replay::ReplayGuard;
 use crate::schedule::{Scheduler, Schedules};
 use crate::signature::SecretToken;
 use crate::status::StatusSource;
@@ -96,18 +94,14 @@ impl Daemon {
             schedules: Default::default(),
             fleet: None,
         };
-        let intake = Arc::new(Intake {
-            secret: opts.secret.clone(),
-            replay: ReplayGuard::default(),
-            state: state.clone(),
-            queue: QueueWriter::start(state.clone()),
-            wake: wake.clone(),
-            metrics: metrics.clone(),
+        let intake = Intake::new(
+            opts.secret.clone(),
+            state.clone(),
+            wake.clone(),
+            metrics.clone(),
             zoom,
-            accepting: AtomicBool::new(true),
-            status: status.clone(),
-            clock: http::system_clock,
-        });
+            status.clone(),
+        );
 
         let mut work = JoinSet::new();
         work.spawn(
@@ -196,18 +190,14 @@ impl Daemon {
             bytes_copied: Default::default(),
         });
         worker.register().await.map_err(ServeError::State)?;
-        let intake = Arc::new(Intake {
-            secret: opts.secret.clone(),
-            replay: ReplayGuard::default(),
-            state: state.clone(),
-            queue: QueueWriter::start(state.clone()),
-            wake: events_wake,
-            metrics: metrics.clone(),
+        let intake = Intake::new(
+            opts.secret.clone(),
+            state.clone(),
+            events_wake,
+            metrics.clone(),
             zoom,
-            accepting: AtomicBool::new(true),
-            status: status.clone(),
-            clock: http::system_clock,
-        });
+            status.clone(),
+        );
         let mut work = JoinSet::new();
         work.spawn(worker.clone().heartbeat());
         work.spawn(worker.clone().events());

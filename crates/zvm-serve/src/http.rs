@@ -56,6 +56,32 @@ pub struct Intake {
     pub clock: fn() -> i64,
 }
 
+impl Intake {
+    /// The webhook side of a daemon, lone or in a fleet: accepting, with a fresh replay
+    /// guard, its writer storing events in `queue`, and the system clock.
+    pub fn new(
+        secret: SecretToken,
+        queue: Arc<dyn WebhookQueue>,
+        wake: Arc<Notify>,
+        metrics: Arc<Metrics>,
+        zoom: ZoomClient,
+        status: StatusSource,
+    ) -> Arc<Intake> {
+        Arc::new(Intake {
+            secret,
+            replay: ReplayGuard::default(),
+            queue: QueueWriter::start(queue.clone()),
+            state: queue,
+            wake,
+            metrics,
+            zoom,
+            accepting: AtomicBool::new(true),
+            status,
+            clock: system_clock,
+        })
+    }
+}
+
 /// Unix seconds now.
 pub fn system_clock() -> i64 {
     jiff::Timestamp::now().as_second()
