@@ -84,31 +84,13 @@ fn key_of<'a>(path: &'a str, bucket: &str) -> &'a str {
     key
 }
 
-/// Percent-encodes each segment of a key for a plain request.
-fn encoded(key: &str) -> String {
-    key.split('/')
-        .map(|seg| {
-            seg.bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 /// An `Authorization` header for the test server: moto refuses anonymous reads of objects
 /// but does not check signatures.
 const AUTH: &str = "AWS4-HMAC-SHA256 Credential=zvm-test-key/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0";
 
 async fn object(ep: &str, bucket: &str, key: &str) -> Option<Vec<u8>> {
     let resp = s3::client()
-        .get(format!("{ep}/{bucket}/{}", encoded(key)))
+        .get(format!("{ep}/{bucket}/{}", s3::encoded_key(key)))
         .header("authorization", AUTH)
         .send()
         .await
@@ -121,7 +103,7 @@ async fn object(ep: &str, bucket: &str, key: &str) -> Option<Vec<u8>> {
 
 async fn put_object(ep: &str, bucket: &str, key: &str, bytes: Vec<u8>) {
     let resp = s3::client()
-        .put(format!("{ep}/{bucket}/{}", encoded(key)))
+        .put(format!("{ep}/{bucket}/{}", s3::encoded_key(key)))
         .header("authorization", AUTH)
         .body(bytes)
         .send()
@@ -132,7 +114,7 @@ async fn put_object(ep: &str, bucket: &str, key: &str, bytes: Vec<u8>) {
 
 async fn delete_object(ep: &str, bucket: &str, key: &str) {
     let resp = s3::client()
-        .delete(format!("{ep}/{bucket}/{}", encoded(key)))
+        .delete(format!("{ep}/{bucket}/{}", s3::encoded_key(key)))
         .header("authorization", AUTH)
         .send()
         .await

@@ -80,7 +80,7 @@ impl RemoteDest for S3 {
         object(
             &self.endpoint,
             &place.name,
-            &urlencode_path(&format!("zoom/{rel}")),
+            &support::encoded_key(&format!("zoom/{rel}")),
         )
         .await
     }
@@ -88,24 +88,6 @@ impl RemoteDest for S3 {
     fn bytes_in_flight(&self, _: &Place) -> Option<u64> {
         None
     }
-}
-
-/// Percent-encodes each segment of a key for a plain GET.
-fn urlencode_path(key: &str) -> String {
-    key.split('/')
-        .map(|seg| {
-            seg.bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Runs zvm with the test server's keys in the environment, as a user would.

@@ -183,21 +183,7 @@ async fn bucket_contents(endpoint: &str, bucket: &str) -> (BTreeMap<String, Vec<
             records += 1;
             continue;
         }
-        let path: String = key
-            .split('/')
-            .map(|seg| {
-                seg.bytes()
-                    .map(|b| {
-                        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                            (b as char).to_string()
-                        } else {
-                            format!("%{b:02X}")
-                        }
-                    })
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("/");
+        let path = s3::encoded_key(&key);
         let bytes = s3::object(endpoint, bucket, &path)
             .await
             .unwrap_or_else(|| panic!("{key} listed but not readable"));

@@ -166,6 +166,25 @@ pub async fn keys(endpoint: &str, bucket: &str) -> Vec<String> {
     out
 }
 
+/// A key as it goes in a plain request's path: each segment percent-encoded, the `/`
+/// between them kept (the names zvm makes hold spaces and Japanese).
+pub fn encoded_key(key: &str) -> String {
+    key.split('/')
+        .map(|seg| {
+            seg.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Bytes of an object, read with a plain GET.
 pub async fn object(endpoint: &str, bucket: &str, key: &str) -> Option<Vec<u8>> {
     let resp = client()
