@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::Digest;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use zoom_sim::{AccountSpec, FaultConfig, SimConfig, Simulator, WebhookEvent};
 
 const MIB: u64 = 1 << 20;
@@ -111,20 +111,7 @@ impl Worker {
             ])
             .args(extra);
         let mut child = cmd.spawn().expect("spawn zvm serve");
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut err = child.stderr.take().expect("stderr");
-        let sink = log.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = err.read(&mut buf).await {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let log = common::drain_stderr(&mut child);
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let first = tokio::time::timeout(Duration::from_secs(180), lines.next_line())
             .await

@@ -23,7 +23,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use zoom_sim::{AccountSpec, FaultConfig, ManifestMeeting, SimConfig, Simulator, WebhookEvent};
 use zvm_state::{SqliteState, WebhookStatus};
 
@@ -93,20 +93,7 @@ impl Serve {
             .args(extra);
         let mut child = cmd.spawn().expect("spawn zvm serve");
         // Drain stderr (the log) so that the pipe never fills.
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err = child.stderr.take().expect("stderr");
-        let sink = stderr.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = err.read(&mut buf).await {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let stderr = common::drain_stderr(&mut child);
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let line = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
             .await

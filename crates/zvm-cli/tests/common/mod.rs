@@ -369,3 +369,24 @@ pub fn utc_today() -> jiff::civil::Date {
 pub fn month_index(d: jiff::civil::Date) -> i64 {
     i64::from(d.year()) * 12 + i64::from(d.month())
 }
+
+/// Reads a spawned child's stderr (its log) to the end in the background, so the pipe never
+/// fills and blocks it; what it wrote so far is in the returned buffer.
+pub fn drain_stderr(child: &mut tokio::process::Child) -> std::sync::Arc<std::sync::Mutex<String>> {
+    use tokio::io::AsyncReadExt;
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut err = child.stderr.take().expect("stderr piped");
+    let sink = text.clone();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = err.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    text
+}
