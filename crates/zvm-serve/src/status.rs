@@ -10,6 +10,7 @@ use zvm_engine::{RunMonitor, RunStats};
 use zvm_state::{StateError, WebhookCounts, WebhookQueue};
 
 use crate::observe::Snapshot;
+use crate::state_gauges::StateGauges;
 
 /// The name under which a complete listing (a scheduled sync that listed all it asked
 /// for) is recorded among the schedules' last runs.
@@ -154,21 +155,20 @@ impl StatusSource {
         })
     }
 
-    /// The gauges of `/metrics`. A state that cannot be read leaves them at 0 rather than
-    /// failing the scrape (the counters are still worth having).
-    pub async fn metrics_snapshot(&self, state: &dyn WebhookQueue) -> Snapshot {
+    /// The gauges of `/metrics`: the run's figures now, the state's through `gauges`
+    /// (read at most once a second, however many scrape).
+    pub async fn metrics_snapshot(
+        &self,
+        state: &dyn WebhookQueue,
+        gauges: &StateGauges,
+    ) -> Snapshot {
         let run = self.monitor.snapshot();
-        let listing_age_secs = match state.last_scheduled_run(LISTING_COMPLETE).await {
-            Ok(Some(at)) => at.parse::<jiff::Timestamp>().ok().map(|t| {
-                (jiff::Timestamp::now().as_millisecond() - t.as_millisecond()) as f64 / 1000.0
-            }),
-            _ => None,
-        };
+        let from_state = gauges.figures(state).await;
         Snapshot {
-            queue_depth: state.webhook_counts().await.map(|c| c.queued).unwrap_or(0),
+            queue_depth: from_state.queue_depth,
             transfers_active: run.as_ref().map(|r| r.transfers_active).unwrap_or(0),
             throughput_bps: run.as_ref().map(|r| r.rate).unwrap_or(0.0),
-            listing_age_secs,
+            listing_age_secs: from_state.listing_age_secs,
         }
     }
 }

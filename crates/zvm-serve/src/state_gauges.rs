@@ -1,0 +1,131 @@
+//! The gauges of `/metrics` that come from the state (queue depth, time of the last complete
+//! listing), read from it at most once per [`FRESH_FOR`] however many scrapes arrive.
+//!
+//! Why: each read is a query on the state's one connection (counting the queue's rows), and
+//! concurrent scrapes each made their own, queued behind one another and behind the webhook
+//! commits: 100 scrapers at once got 2,008 answers/s with a p95 of 93 ms while webhooks got
+//! 20,939/s. Prometheus scrapes every 15 s or so, so a gauge a second old tells it nothing
+//! less. Scrapes arriving while a read runs wait for that read (one query, not one each).
+//! The counters are not cached: they are atomics, rendered fresh at every scrape.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+use zvm_state::WebhookQueue;
+
+use crate::status::LISTING_COMPLETE;
+
+/// How long a read of the state serves the scrapes that follow it.
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// What the state said, and when it was asked.
+#[derive(Debug, Clone, Copy)]
+struct Read {
+    at: Instant,
+    queue_depth: u64,
+    /// When the last complete listing ended.
+    last_listing: Option<jiff::Timestamp>,
+}
+
+/// The state's gauges, shared by the scrapes.
+#[derive(Debug, Default)]
+pub struct StateGauges {
+    last: Mutex<Option<Read>>,
+}
+
+/// The state's gauges as a scrape reports them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StateFigures {
+    pub queue_depth: u64,
+    /// Seconds since the last complete listing, counted to now (not to the read).
+    pub listing_age_secs: Option<f64>,
+}
+
+impl StateGauges {
+    /// The figures, read from `state` unless a read less than [`FRESH_FOR`] old is at hand.
+    /// A state that cannot be read gives 0 and no listing age rather than failing the
+    /// scrape (the counters are still worth having); such a read is not kept.
+    pub async fn figures(&self, state: &dyn WebhookQueue) -> StateFigures {
+        let mut last = self.last.lock().await;
+        let read = match *last {
+            Some(read) if read.at.elapsed() < FRESH_FOR => read,
+            _ => {
+                let read = read_state(state).await.ok();
+                *last = read;
+                read.unwrap_or(Read {
+                    at: Instant::now(),
+                    queue_depth: 0,
+                    last_listing: None,
+                })
+            }
+        };
+        drop(last);
+        StateFigures {
+            queue_depth: read.queue_depth,
+            listing_age_secs: read.last_listing.map(|t| {
+                (jiff::Timestamp::now().as_millisecond() - t.as_millisecond()) as f64 / 1000.0
+            }),
+        }
+    }
+}
+
+async fn read_state(state: &dyn WebhookQueue) -> Result<Read, zvm_state::StateError> {
+    let queue_depth = state.webhook_counts().await?.queued;
+    let last_listing = state
+        .last_scheduled_run(LISTING_COMPLETE)
+        .await?
+        .and_then(|at| at.parse::<jiff::Timestamp>().ok());
+    Ok(Read {
+        at: Instant::now(),
+        queue_depth,
+        last_listing,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use zvm_state::{NewWebhookEvent, SqliteState};
+
+    use super::*;
+
+    fn event(key: &str) -> NewWebhookEvent {
+        NewWebhookEvent {
+            dedup_key: key.into(),
+            event: "recording.completed".into(),
+            meeting_uuid: Some(format!("m-{key}")),
+            body: "{}".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_read_serves_the_scrapes_of_the_next_second_and_then_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = Arc::new(SqliteState::open(&dir.path().join("s.sqlite3")).unwrap());
+        let gauges = StateGauges::default();
+        state.enqueue_webhooks(vec![event("a")]).await.unwrap();
+        assert_eq!(gauges.figures(&*state).await.queue_depth, 1);
+        assert_eq!(gauges.figures(&*state).await.listing_age_secs, None);
+
+        // Within the second: the earlier read answers.
+        state.enqueue_webhooks(vec![event("b")]).await.unwrap();
+        state
+            .record_scheduled_run(LISTING_COMPLETE, "2026-01-01T00:00:00Z")
+            .await
+            .unwrap();
+        assert_eq!(gauges.figures(&*state).await.queue_depth, 1);
+
+        // Older than FRESH_FOR: read again; the listing's age counts to now.
+        tokio::time::sleep(FRESH_FOR + Duration::from_millis(50)).await;
+        let now = gauges.figures(&*state).await;
+        assert_eq!(now.queue_depth, 2);
+        let age = now.listing_age_secs.expect("the listing was recorded");
+        let expected = (jiff::Timestamp::now().as_second()
+            - "2026-01-01T00:00:00Z"
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+                .as_second()) as f64;
+        assert!((age - expected).abs() < 5.0, "{age} vs {expected}");
+    }
+}
