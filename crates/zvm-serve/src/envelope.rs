@@ -238,7 +238,8 @@ mod tests {
         };
         assert_eq!(stored_body, stored);
         // Without a token the body is kept as it came, byte for byte.
-        let plain = br#"{"event":"recording.completed", "event_ts":5,"payload":{"object":{"uuid":"U=="}}}"#;
+        let plain =
+            br#"{"event":"recording.completed", "event_ts":5,"payload":{"object":{"uuid":"U=="}}}"#;
         let Incoming::Event { stored_body, .. } = parse(plain).unwrap() else {
             panic!("an event")
         };

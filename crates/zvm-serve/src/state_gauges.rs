@@ -28,9 +28,16 @@ struct Read {
 }
 
 /// The state's gauges, shared by the scrapes.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StateGauges {
     last: Mutex<Option<Read>>,
+    fresh_for: Duration,
+}
+
+impl Default for StateGauges {
+    fn default() -> Self {
+        Self::fresh_for(FRESH_FOR)
+    }
 }
 
 /// The state's gauges as a scrape reports them.
@@ -42,15 +49,33 @@ pub struct StateFigures {
 }
 
 impl StateGauges {
-    /// The figures, read from `state` unless a read less than [`FRESH_FOR`] old is at hand.
+    /// Gauges whose reads serve the scrapes of the following `fresh_for`.
+    pub fn fresh_for(fresh_for: Duration) -> Self {
+        Self {
+            last: Mutex::new(None),
+            fresh_for,
+        }
+    }
+
+    /// The figures, read from `state` unless a read younger than its freshness is at hand.
     /// A state that cannot be read gives 0 and no listing age rather than failing the
     /// scrape (the counters are still worth having); such a read is not kept.
     pub async fn figures(&self, state: &dyn WebhookQueue) -> StateFigures {
+        self.figures_read_by(|| read_state(state)).await
+    }
+
+    /// [`Self::figures`], with `read` asking the state.
+    async fn figures_read_by<F, Fut>(&self, read: F) -> StateFigures
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Read, zvm_state::StateError>>,
+    {
+        // Held across the read: scrapes arriving meanwhile wait here and then take it.
         let mut last = self.last.lock().await;
         let read = match *last {
-            Some(read) if read.at.elapsed() < FRESH_FOR => read,
+            Some(read) if read.at.elapsed() < self.fresh_for => read,
             _ => {
-                let read = read_state(state).await.ok();
+                let read = read().await.ok();
                 *last = read;
                 read.unwrap_or(Read {
                     at: Instant::now(),
@@ -100,26 +125,29 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_read_serves_the_scrapes_of_the_next_second_and_then_is_read_again() {
+    async fn a_read_serves_the_scrapes_that_follow_until_it_is_stale() {
         let dir = tempfile::tempdir().unwrap();
         let state = Arc::new(SqliteState::open(&dir.path().join("s.sqlite3")).unwrap());
-        let gauges = StateGauges::default();
+        // Within its freshness (an hour: no slow machine ends it), a read answers.
+        let gauges = StateGauges::fresh_for(Duration::from_secs(3600));
         state.enqueue_webhooks(vec![event("a")]).await.unwrap();
+        assert_eq!(gauges.figures(&*state).await.queue_depth, 1);
+        state.enqueue_webhooks(vec![event("b")]).await.unwrap();
         assert_eq!(gauges.figures(&*state).await.queue_depth, 1);
         assert_eq!(gauges.figures(&*state).await.listing_age_secs, None);
 
-        // Within the second: the earlier read answers.
-        state.enqueue_webhooks(vec![event("b")]).await.unwrap();
+        // Once it is older than its freshness, the state is read again, and the listing's
+        // age counts to now.
+        let gauges = StateGauges::fresh_for(Duration::from_millis(50));
+        assert_eq!(gauges.figures(&*state).await.queue_depth, 2);
+        state.enqueue_webhooks(vec![event("c")]).await.unwrap();
         state
             .record_scheduled_run(LISTING_COMPLETE, "2026-01-01T00:00:00Z")
             .await
             .unwrap();
-        assert_eq!(gauges.figures(&*state).await.queue_depth, 1);
-
-        // Older than FRESH_FOR: read again; the listing's age counts to now.
-        tokio::time::sleep(FRESH_FOR + Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(60)).await;
         let now = gauges.figures(&*state).await;
-        assert_eq!(now.queue_depth, 2);
+        assert_eq!(now.queue_depth, 3);
         let age = now.listing_age_secs.expect("the listing was recorded");
         let expected = (jiff::Timestamp::now().as_second()
             - "2026-01-01T00:00:00Z"
@@ -127,5 +155,38 @@ mod tests {
                 .unwrap()
                 .as_second()) as f64;
         assert!((age - expected).abs() < 5.0, "{age} vs {expected}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn scrapes_arriving_together_share_one_read() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let gauges = Arc::new(StateGauges::fresh_for(Duration::from_secs(3600)));
+        let reads = Arc::new(AtomicU64::new(0));
+        let mut scrapes = tokio::task::JoinSet::new();
+        for _ in 0..50 {
+            let (g, reads) = (gauges.clone(), reads.clone());
+            scrapes.spawn(async move {
+                g.figures_read_by(|| async move {
+                    // A slow state: the other scrapes arrive while this read runs.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    let n = reads.fetch_add(1, Ordering::SeqCst) + 1;
+                    Ok(Read {
+                        at: Instant::now(),
+                        queue_depth: n,
+                        last_listing: None,
+                    })
+                })
+                .await
+                .queue_depth
+            });
+        }
+        while let Some(depth) = scrapes.join_next().await {
+            assert_eq!(
+                depth.unwrap(),
+                1,
+                "every scrape answered from the first read"
+            );
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
     }
 }
