@@ -209,10 +209,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, headers: HeaderMap, body: By
 }
 
 async fn metrics(State(intake): State<Arc<Intake>>) -> Response {
-    let now = intake
-        .status
-        .metrics_snapshot(&*intake.state, &intake.gauges)
-        .await;
+    let now = intake.gauges.snapshot(&intake.status, &*intake.state).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         intake.metrics.render(now),

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use zvm_state::WebhookQueue;
 
-use crate::status::LISTING_COMPLETE;
+use crate::observe::Snapshot;
+use crate::status::{LISTING_COMPLETE, StatusSource};
 
 /// How long a read of the state serves the scrapes that follow it.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
@@ -62,6 +63,19 @@ impl StateGauges {
     /// scrape (the counters are still worth having); such a read is not kept.
     pub async fn figures(&self, state: &dyn WebhookQueue) -> StateFigures {
         self.figures_read_by(|| read_state(state)).await
+    }
+
+    /// The gauges of a scrape: the current run's figures now, the state's through
+    /// [`Self::figures`].
+    pub async fn snapshot(&self, status: &StatusSource, state: &dyn WebhookQueue) -> Snapshot {
+        let run = status.monitor.snapshot();
+        let from_state = self.figures(state).await;
+        Snapshot {
+            queue_depth: from_state.queue_depth,
+            transfers_active: run.as_ref().map(|r| r.transfers_active).unwrap_or(0),
+            throughput_bps: run.as_ref().map(|r| r.rate).unwrap_or(0.0),
+            listing_age_secs: from_state.listing_age_secs,
+        }
     }
 
     /// [`Self::figures`], with `read` asking the state.

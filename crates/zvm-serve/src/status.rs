@@ -9,9 +9,6 @@ use serde::Serialize;
 use zvm_engine::{RunMonitor, RunStats};
 use zvm_state::{StateError, WebhookCounts, WebhookQueue};
 
-use crate::observe::Snapshot;
-use crate::state_gauges::StateGauges;
-
 /// The name under which a complete listing (a scheduled sync that listed all it asked
 /// for) is recorded among the schedules' last runs.
 pub const LISTING_COMPLETE: &str = "listing_complete";
@@ -153,22 +150,5 @@ impl StatusSource {
                 None => None,
             },
         })
-    }
-
-    /// The gauges of `/metrics`: the run's figures now, the state's through `gauges`
-    /// (read at most once a second, however many scrape).
-    pub async fn metrics_snapshot(
-        &self,
-        state: &dyn WebhookQueue,
-        gauges: &StateGauges,
-    ) -> Snapshot {
-        let run = self.monitor.snapshot();
-        let from_state = gauges.figures(state).await;
-        Snapshot {
-            queue_depth: from_state.queue_depth,
-            transfers_active: run.as_ref().map(|r| r.transfers_active).unwrap_or(0),
-            throughput_bps: run.as_ref().map(|r| r.rate).unwrap_or(0.0),
-            listing_age_secs: from_state.listing_age_secs,
-        }
     }
 }
