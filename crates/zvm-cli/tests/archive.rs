@@ -219,6 +219,7 @@ async fn verify_finds_truncated_flipped_and_missing_files_and_repair_restores_th
     );
 
     // Repair: only those three are downloaded again, and the copy is whole.
+    let records_before = meeting_records(&ctx.dest);
     let (_, cdn_before) = ctx.download_counts();
     let out = ctx
         .run(&["--state", &state, "verify", &dest, "--hash", "--repair"])
@@ -237,6 +238,9 @@ async fn verify_finds_truncated_flipped_and_missing_files_and_repair_restores_th
             "the damaged copy of {p} was kept after the repair"
         );
     }
+    // The repair asks Zoom for each damaged meeting by uuid, whose answer names the host by
+    // id only: the rewritten records still say what the sync's did (the host's email).
+    assert_eq!(meeting_records(&ctx.dest), records_before);
     let out = ctx
         .run(&["--json", "--state", &state, "verify", &dest, "--hash"])
         .await;
@@ -426,4 +430,23 @@ async fn status_shows_files_processing_at_zoom_and_not_yet_copied_until_they_com
         Some(listed_complete + total),
         "{s}"
     );
+}
+
+/// Every `meeting.json` under `dest`, by path, as text.
+fn meeting_records(dest: &std::path::Path) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    let mut dirs = vec![dest.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if entry.file_name() == "meeting.json" {
+                let text = std::fs::read_to_string(&path).expect("meeting.json");
+                found.insert(path.display().to_string(), text);
+            }
+        }
+    }
+    assert!(!found.is_empty(), "no meeting.json under {}", dest.display());
+    found
 }

@@ -172,6 +172,11 @@ pub struct Catalog {
     cache: Option<Arc<dyn StateStore>>,
 }
 
+/// Host id to host label, as learnt during one walk by uuid (see
+/// `Catalog::host_of_fetched`).
+#[derive(Default)]
+struct HostEmails(HashMap<String, String>);
+
 /// One listing request series: whose recordings, over which days.
 struct Scope<'a> {
     users: &'a UserSelection,
@@ -306,6 +311,7 @@ impl Catalog {
         F: AsyncMeetingFn,
     {
         let mut handed: HashSet<&str> = HashSet::new();
+        let mut hosts = HostEmails::default();
         for uuid in uuids {
             if cancel.is_cancelled() {
                 break;
@@ -333,7 +339,7 @@ impl Catalog {
                 }
                 Err(e) => return Err(e.into()),
             };
-            let host = windows::host_label(&meeting, &meeting.host_id);
+            let host = self.host_of_fetched(&meeting, &mut hosts).await?;
             if !(opts.filters.admits(&meeting) && opts.filters.wants_host(&host, &meeting)) {
                 continue;
             }
@@ -341,6 +347,49 @@ impl Catalog {
             f.call_refreshed(meeting, &host).await?;
         }
         Ok(())
+    }
+
+    /// The host label of a meeting asked by its uuid. Zoom's answer for one meeting names
+    /// its host by id only (no `host_email`, unlike a listing), so a copy by uuid would be
+    /// filed under the id where a sync files it under the email. In order: the email Zoom
+    /// gave, the label the state already holds for this meeting (a repair keeps the
+    /// folder's and `meeting.json`'s host; an id stored by an earlier build is not kept),
+    /// then the host's email from Zoom's user record,
+    /// asked once per host per walk. A host whose record cannot be read keeps its id, and
+    /// the run says so once for that host.
+    async fn host_of_fetched(
+        &self,
+        meeting: &Meeting,
+        hosts: &mut HostEmails,
+    ) -> Result<String, EngineError> {
+        if !meeting.host_email.is_empty() || meeting.host_id.is_empty() {
+            return Ok(windows::host_label(meeting, &meeting.host_id));
+        }
+        if let Some(state) = &self.cache
+            && let Some(row) = state.meeting(&meeting.uuid).await?
+            && !row.host_email.is_empty()
+            && row.host_email != meeting.host_id
+        {
+            return Ok(row.host_email);
+        }
+        if let Some(known) = hosts.0.get(&meeting.host_id) {
+            return Ok(known.clone());
+        }
+        let label = match self.zoom.get_user(&meeting.host_id).await {
+            Ok(user) if !user.email.is_empty() => user.email,
+            Ok(_) => meeting.host_id.clone(),
+            Err(e) => {
+                self.events.emit(Event::Warning {
+                    message: Notice::HostEmailUnknown {
+                        host_id: meeting.host_id.clone(),
+                        error: e.to_string(),
+                    },
+                });
+                meeting.host_id.clone()
+            }
+        };
+        hosts.0.insert(meeting.host_id.clone(), label.clone());
+        Ok(label)
     }
 
     /// Without the cache: the whole range of each user in one walk of the client's.

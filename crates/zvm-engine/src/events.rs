@@ -168,6 +168,10 @@ pub enum Notice {
     /// Zoom refused the AI Companion summary listing to this app or plan: each meeting is
     /// asked for its summary for the rest of the run. Granting `scope` saves those requests.
     SummaryListingRefused { scope: String, refusal: String },
+    /// A meeting asked by its uuid names its host by id only, and the host's user record
+    /// could not be read (`error`): its meetings copied by uuid are filed under `host_id`
+    /// instead of the host's email. Granting a user-read scope fixes it.
+    HostEmailUnknown { host_id: String, error: String },
 }
 
 impl fmt::Display for Notice {
@@ -221,6 +225,12 @@ impl fmt::Display for Notice {
                 "listing the account's AI Companion summaries was refused ({refusal}); asking \
                  each meeting for its summary instead. Grant the app the scope {scope} to make \
                  this faster"
+            ),
+            Notice::HostEmailUnknown { host_id, error } => write!(
+                f,
+                "the email of host {host_id} could not be read ({error}); its meetings copied by \
+                 uuid are filed under the host's id. Grant the app the scope \
+                 user:read:user:admin (classic user:read:admin) to file them under the email"
             ),
         }
     }

@@ -186,6 +186,12 @@ impl Lang {
             (Lang::Ja, SummaryListingRefused { scope, .. }) => format!(
                 "アカウントの AI Companion の要約一覧の取得が Zoom に許可されなかったため、ミーティングごとに要約を確認します（時間がかかります）。Zoom アプリにスコープ {scope} を追加すると速くなります"
             ),
+            (Lang::En, HostEmailUnknown { host_id, .. }) => format!(
+                "Zoom did not give the email of host {host_id}, so its meetings copied one by one are filed under the host's ID. Add the scope user:read:user:admin to the Zoom app to file them under the email"
+            ),
+            (Lang::Ja, HostEmailUnknown { host_id, .. }) => format!(
+                "ホスト {host_id} のメールアドレスを Zoom から取得できなかったため、個別にコピーしたミーティングはホストの ID のフォルダーに保存されます。Zoom アプリにスコープ user:read:user:admin を追加するとメールアドレスのフォルダーに保存されます"
+            ),
         }
     }
 
@@ -262,7 +268,8 @@ pub fn notice_detail(notice: &Notice) -> &str {
         | Notice::DetailsFailed { error }
         | Notice::RecordNotWritten { error, .. }
         | Notice::RecoverFailed { error, .. }
-        | Notice::RefreshFailed { error, .. } => error,
+        | Notice::RefreshFailed { error, .. }
+        | Notice::HostEmailUnknown { error, .. } => error,
         Notice::AccountListingRefused { refusal, .. }
         | Notice::SummaryListingRefused { refusal, .. } => refusal,
         Notice::SummariesNotOnPlan

@@ -265,6 +265,10 @@ fn every_notice() -> Vec<Notice> {
             scope: "meeting_summary:read:list_summaries:admin".into(),
             refusal: "HTTP 404".into(),
         },
+        Notice::HostEmailUnknown {
+            host_id: "h0St1d".into(),
+            error: ERROR.into(),
+        },
     ];
     let listed: BTreeSet<usize> = all
         .iter()
@@ -280,6 +284,7 @@ fn every_notice() -> Vec<Notice> {
             Notice::RefreshFailed { .. } => 8,
             Notice::AccountListingRefused { .. } => 9,
             Notice::SummaryListingRefused { .. } => 10,
+            Notice::HostEmailUnknown { .. } => 11,
         })
         .collect();
     assert_eq!(listed.len(), all.len(), "each variant listed once");

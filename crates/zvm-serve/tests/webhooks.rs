@@ -129,6 +129,21 @@ async fn a_signed_recording_completed_copies_that_meeting_without_listing_and_on
         sim.stats().requests
     );
     assert!(sim.stats().count("GET /v2/meetings/{uuid}/recordings") >= 1);
+    // Filed under the host's email, as a sync files it, though Zoom's answer for one
+    // meeting names the host by id only.
+    for row in &rows {
+        assert!(
+            row.rel_path.starts_with(&format!("{}/", meeting.host_email)),
+            "{} is not under the host's email {}",
+            row.rel_path,
+            meeting.host_email
+        );
+    }
+    let folder = rows[0].rel_path.split('/').take(3).collect::<Vec<_>>().join("/");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.dest.join(folder).join("meeting.json")).unwrap())
+            .unwrap();
+    assert_eq!(record["host"], meeting.host_email.as_str(), "{record}");
 
     // Zoom delivers the same event again (its retry: a new timestamp and signature): 200,
     // and nothing is queued or downloaded twice.
