@@ -240,7 +240,33 @@ async fn verify_finds_truncated_flipped_and_missing_files_and_repair_restores_th
     }
     // The repair asks Zoom for each damaged meeting by uuid, whose answer names the host by
     // id only: the rewritten records still say what the sync's did (the host's email).
-    assert_eq!(meeting_records(&ctx.dest), records_before);
+    let records_after = meeting_records(&ctx.dest);
+    let changed: Vec<String> = records_before
+        .iter()
+        .filter(|(path, text)| records_after.get(*path) != Some(*text))
+        .map(|(path, text)| {
+            let host = |t: &str| {
+                t.lines()
+                    .find(|l| l.contains("\"host\""))
+                    .map(str::trim)
+                    .map(String::from)
+            };
+            format!(
+                "{path}: {:?} became {:?}",
+                host(text),
+                records_after.get(path).and_then(|t| host(t))
+            )
+        })
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "records rewritten differently: {changed:#?}"
+    );
+    assert_eq!(
+        records_after.len(),
+        records_before.len(),
+        "records added or lost"
+    );
     let out = ctx
         .run(&["--json", "--state", &state, "verify", &dest, "--hash"])
         .await;
@@ -447,6 +473,10 @@ fn meeting_records(dest: &std::path::Path) -> BTreeMap<String, String> {
             }
         }
     }
-    assert!(!found.is_empty(), "no meeting.json under {}", dest.display());
+    assert!(
+        !found.is_empty(),
+        "no meeting.json under {}",
+        dest.display()
+    );
     found
 }

@@ -355,7 +355,11 @@ async fn verify_and_status_check_the_bucket_and_repair_restores_it() {
     }
     assert_eq!(now, sizes, "objects and their sizes after the repair");
     let s = status(&ctx, &dest).await;
-    assert_eq!(s["destination"]["bytes"], sizes.values().sum::<u64>(), "{s}");
+    assert_eq!(
+        s["destination"]["bytes"],
+        sizes.values().sum::<u64>(),
+        "{s}"
+    );
     assert_eq!(s["destination"]["missing"], 0, "{s}");
 }
 

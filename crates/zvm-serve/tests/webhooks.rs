@@ -133,13 +133,19 @@ async fn a_signed_recording_completed_copies_that_meeting_without_listing_and_on
     // meeting names the host by id only.
     for row in &rows {
         assert!(
-            row.rel_path.starts_with(&format!("{}/", meeting.host_email)),
+            row.rel_path
+                .starts_with(&format!("{}/", meeting.host_email)),
             "{} is not under the host's email {}",
             row.rel_path,
             meeting.host_email
         );
     }
-    let folder = rows[0].rel_path.split('/').take(3).collect::<Vec<_>>().join("/");
+    let folder = rows[0]
+        .rel_path
+        .split('/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
     let record: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.dest.join(folder).join("meeting.json")).unwrap())
             .unwrap();
