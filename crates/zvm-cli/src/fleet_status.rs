@@ -25,6 +25,7 @@ pub(crate) async fn status(global: &GlobalArgs, url: &str) -> Result<u8, Failure
         // How this zvm reached the database: its URL without the password, and the TLS
         // version the server reports for the connection (null: plain, on this machine).
         value["database"] = serde_json::json!({ "location": state.location(), "tls": tls });
+        value["schedules_differ"] = report.schedules_differ().into();
         output::line(value.to_string())?;
     } else {
         for line in text(&report) {
@@ -113,5 +114,20 @@ fn text(r: &FleetStatus) -> Vec<String> {
         "work: {} meetings open ({} leased now), {} done, {} given up",
         r.work.open, r.work.held, r.work.done, r.work.gave_up
     ));
+    if r.schedules_differ() {
+        out.push(
+            "warning: the live workers' schedules differ (only one lists for the fleet, so \
+             when it lists and what a move deletes depend on which); give every worker the \
+             same sync_every, move_cron, move_older_than and time_zone:"
+                .to_owned(),
+        );
+        for w in r
+            .workers
+            .iter()
+            .filter(|w| w.live && !w.schedules.is_empty())
+        {
+            out.push(format!("  {}: {}", w.id, w.schedules));
+        }
+    }
     out
 }

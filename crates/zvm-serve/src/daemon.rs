@@ -188,6 +188,8 @@ impl Daemon {
             work_wake: work_wake.clone(),
             files_copied: Default::default(),
             bytes_copied: Default::default(),
+            schedules: opts.schedules.describe(),
+            differing: Default::default(),
         });
         worker.register().await.map_err(ServeError::State)?;
         let intake = Intake::new(
