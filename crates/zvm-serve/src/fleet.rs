@@ -17,7 +17,10 @@
 //! - **schedules** ([`FleetJobs`]): the scheduler of every worker wakes at the schedule's
 //!   times, but only the one that takes the database's scheduler lock lists; it turns what
 //!   it lists into shared work (copies, or moves of meetings older than the cutoff) and
-//!   records the run, which the others then see and skip.
+//!   records the run, which the others then see and skip. A listing reads Zoom and the
+//!   state and writes no file, so it runs beside the leases loop's engine run rather than
+//!   waiting for the run slot; the engine runs themselves (copies, moves) take the slot one
+//!   at a time. Between workers, a meeting's files are one lease holder's.
 //!
 //! A worker killed (SIGKILL, a lost machine) stops renewing: its leases and claims expire
 //! and other workers take them over; what it had half-copied resumes from the state's
@@ -106,7 +109,8 @@ pub(crate) struct FleetWorker {
     /// Set when a move schedule exists: what a move's work does.
     pub moves: Option<MoveOptions>,
     pub outcomes: Arc<MeetingOutcomes>,
-    /// One engine run at a time in this process.
+    /// One engine run at a time in this process (shared with the scheduler, as in a lone
+    /// daemon): two runs into one destination must not work on one file at once.
     pub run_slot: Arc<Mutex<()>>,
     pub stop: CancellationToken,
     pub retry: EventRetry,
