@@ -33,8 +33,18 @@ fn password(db: &TestDb) -> String {
 
 /// `zvm status` with `args`, in a private HOME, with no Zoom credentials (it needs none).
 async fn zvm_status(home: &std::path::Path, args: &[&str]) -> RunOutput {
+    zvm_status_with(home, args, &[]).await
+}
+
+/// [`zvm_status`] with `env` added to its environment.
+async fn zvm_status_with(
+    home: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &std::path::Path)],
+) -> RunOutput {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_zvm"));
     cmd.env_clear()
+        .envs(env.iter().copied())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
@@ -138,6 +148,35 @@ async fn status_reaches_a_tls_server_verified_and_says_so() {
         refused.stderr.contains("sslrootcert=/path/to/ca.crt"),
         "{}",
         refused.stderr
+    );
+
+    // A machine without any CA certificates (the system's roots read from an empty file
+    // and folder, as on an image without ca-certificates): what to install, or the file to
+    // name instead.
+    let empty = home.path().join("no-roots");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("none.pem"), "").unwrap();
+    let none = zvm_status_with(
+        home.path(),
+        &["--state", &url],
+        &[
+            ("SSL_CERT_FILE", &empty.join("none.pem")),
+            ("SSL_CERT_DIR", &empty),
+        ],
+    )
+    .await;
+    assert_ne!(none.code, Some(0), "{}", none.all());
+    assert!(
+        !none.all().contains(&pw),
+        "the password leaked:\n{}",
+        none.all()
+    );
+    assert!(
+        none.stderr.contains("no CA certificates")
+            && none.stderr.contains("apt install ca-certificates")
+            && none.stderr.contains("sslrootcert=/path/to/ca.crt"),
+        "{}",
+        none.stderr
     );
     db.drop_schema().await;
 }

@@ -239,7 +239,7 @@ fn client_config(roots: &Roots, location: &str) -> Result<rustls::ClientConfig, 
             use rustls_platform_verifier::BuilderVerifierExt;
             builder
                 .with_platform_verifier()
-                .map_err(|e| tls_setup(location, &e))?
+                .map_err(|e| system_roots_setup(location, &e))?
                 .with_no_client_auth()
         }
         Roots::File(path) => {
@@ -255,6 +255,22 @@ fn client_config(roots: &Roots, location: &str) -> Result<rustls::ClientConfig, 
         }
     };
     Ok(config)
+}
+
+/// The platform verifier's failure; a machine without any CA certificates (a minimal
+/// image without its `ca-certificates` package) gets what to do rather than rustls' words.
+fn system_roots_setup(location: &str, e: &rustls::Error) -> StateError {
+    match e {
+        rustls::Error::General(m) if m.contains("No CA certificates") => StateError::Invalid {
+            what: format!(
+                "the state database {location}: cannot set up TLS: this machine has no CA \
+                 certificates to verify the server's certificate with: install the system's \
+                 (Debian/Ubuntu: apt install ca-certificates), or add sslrootcert=/path/to/ca.crt \
+                 (the certificate, PEM, of the CA that signed the server's certificate) to the URL"
+            ),
+        },
+        other => tls_setup(location, other),
+    }
 }
 
 fn tls_setup(location: &str, e: &rustls::Error) -> StateError {
