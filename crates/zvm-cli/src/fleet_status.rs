@@ -1,6 +1,7 @@
 //! `zvm status --state postgres://...`: every worker of the fleet sharing that database
 //! (live, dead or stopped; its leases, files and bytes copied, throughput) and the shared
-//! work, read from the database (the same report as a worker's `/status` `fleet` field).
+//! work, read from the database (the same report as a worker's `/status` `fleet` field),
+//! and how the database was reached (over TLS or not, as the server sees the connection).
 //! As text, or one JSON object with `--json`.
 
 use zvm_serve::status::FleetStatus;
@@ -15,15 +16,34 @@ pub(crate) async fn status(global: &GlobalArgs, url: &str) -> Result<u8, Failure
     let report = zvm_serve::fleet::fleet_status(&state, String::new())
         .await
         .map_err(|e| Failure::from(zvm_app::Failure::from(e)))?;
+    let tls = state
+        .connection_tls()
+        .await
+        .map_err(|e| Failure::from(zvm_app::Failure::from(e)))?;
     if global.json {
-        let line = serde_json::to_string(&report).map_err(|e| Failure::new(exit::USAGE, e))?;
-        output::line(line)?;
+        let mut value = serde_json::to_value(&report).map_err(|e| Failure::new(exit::USAGE, e))?;
+        // How this zvm reached the database: its URL without the password, and the TLS
+        // version the server reports for the connection (null: plain, on this machine).
+        value["database"] = serde_json::json!({ "location": state.location(), "tls": tls });
+        value["schedules_differ"] = report.schedules_differ().into();
+        output::line(value.to_string())?;
     } else {
         for line in text(&report) {
             output::line(line)?;
         }
+        output::line(database_line(state.location(), tls.as_deref()))?;
     }
     Ok(exit::OK)
+}
+
+/// The database and how it was reached, as the server sees the connection.
+fn database_line(location: &str, tls: Option<&str>) -> String {
+    match tls {
+        Some(version) => {
+            format!("database: {location} over TLS ({version}, the server's certificate verified)")
+        }
+        None => format!("database: {location} without TLS (a server on this machine)"),
+    }
 }
 
 /// The report as a table of workers and a line of work.
@@ -94,5 +114,20 @@ fn text(r: &FleetStatus) -> Vec<String> {
         "work: {} meetings open ({} leased now), {} done, {} given up",
         r.work.open, r.work.held, r.work.done, r.work.gave_up
     ));
+    if r.schedules_differ() {
+        out.push(
+            "warning: the live workers' schedules differ (only one lists for the fleet, so \
+             when it lists and what a move deletes depend on which); give every worker the \
+             same sync_every, move_cron, move_older_than and time_zone:"
+                .to_owned(),
+        );
+        for w in r
+            .workers
+            .iter()
+            .filter(|w| w.live && !w.schedules.is_empty())
+        {
+            out.push(format!("  {}: {}", w.id, w.schedules));
+        }
+    }
     out
 }

@@ -493,3 +493,85 @@ async fn a_webhook_and_its_retry_at_two_workers_copy_the_meeting_once() {
     assert_eq!(listings, 0, "copied by uuid, with no listing");
     db.drop_schema().await;
 }
+
+/// Workers whose schedules differ are told (only one lists for the fleet): each one's log
+/// warns, naming the other's settings, and `zvm status` warns with every live worker's.
+/// A local folder as destination: what is compared is the schedules, not the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_with_different_schedules_are_warned() {
+    let Some(db) = pg::TestDb::create("fleet_schedules_differ").await else {
+        return;
+    };
+    let sim = Simulator::start(account(2)).await.expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("dest");
+    let dest = dest.to_str().expect("a UTF-8 path");
+    let state = db.url();
+    let mut workers = vec![
+        Worker::start(
+            &sim,
+            dir.path(),
+            "w1",
+            dest,
+            &state,
+            &["--sync-every", "1h"],
+        )
+        .await,
+        Worker::start(
+            &sim,
+            dir.path(),
+            "w2",
+            dest,
+            &state,
+            &["--sync-every", "2h"],
+        )
+        .await,
+    ];
+    // Both registered their schedules before saying where they listen.
+    let mut cmd = common::zvm_against(&sim, dir.path());
+    cmd.args(["status", "--state", &state])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let text = common::run_cmd(cmd).await;
+    text.expect_code(0, "zvm status as text");
+    assert!(
+        text.stdout
+            .contains("warning: the live workers' schedules differ")
+            && text.stdout.contains("  w1: sync every 3600s; move none")
+            && text.stdout.contains("  w2: sync every 7200s; move none"),
+        "{}",
+        text.stdout
+    );
+    let mut cmd = common::zvm_against(&sim, dir.path());
+    cmd.args(["status", "--json", "--state", &state])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let json = common::run_cmd(cmd).await;
+    json.expect_code(0, "zvm status --json");
+    let v: serde_json::Value = serde_json::from_str(json.stdout.trim()).expect("one JSON object");
+    assert_eq!(v["schedules_differ"], true, "{v}");
+
+    const WARNING: &str = "this worker's schedules differ from other live workers'";
+    wait_for("both workers warned", &workers, || async {
+        workers.iter().all(|w| w.log().contains(WARNING))
+    })
+    .await;
+    assert!(
+        workers[1].log().contains("w1: sync every 3600s; move none"),
+        "{}",
+        workers[1].log()
+    );
+    assert!(
+        workers[0].log().contains("w2: sync every 7200s; move none"),
+        "{}",
+        workers[0].log()
+    );
+
+    for w in &mut workers {
+        let _ = w.child.start_kill();
+    }
+    for w in &mut workers {
+        let _ = w.child.wait().await;
+    }
+    db.drop_schema().await;
+}

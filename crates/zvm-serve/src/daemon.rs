@@ -174,6 +174,12 @@ impl Daemon {
             schedules: Default::default(),
             fleet: Some(fleet_view(state.clone(), fleet.worker_id.clone())),
         };
+        // One engine run at a time in this process, as in a lone daemon: the leases loop's
+        // copies and moves take it, and so would the scheduler if it ran the engine here.
+        // The fleet's scheduled jobs do not (`FleetJobs` lists and offers work, and writes
+        // no file), so a listing runs beside a leased copy on purpose: it would otherwise
+        // hold this worker's copies for as long as listing the account takes.
+        let run_slot = Arc::new(Mutex::new(()));
         let worker = Arc::new(FleetWorker {
             state: state.clone(),
             opts: fleet,
@@ -181,13 +187,15 @@ impl Daemon {
             template: opts.sync.clone(),
             moves: opts.schedules.moves.as_ref().map(|(_, m)| m.clone()),
             outcomes,
-            run_slot: Arc::new(Mutex::new(())),
+            run_slot: run_slot.clone(),
             stop: stop.clone(),
             retry: opts.retry,
             events_wake: events_wake.clone(),
             work_wake: work_wake.clone(),
             files_copied: Default::default(),
             bytes_copied: Default::default(),
+            schedules: opts.schedules.describe(),
+            differing: Default::default(),
         });
         worker.register().await.map_err(ServeError::State)?;
         let intake = Intake::new(
@@ -214,7 +222,7 @@ impl Daemon {
                 })),
                 template: opts.sync,
                 schedules: opts.schedules,
-                run_slot: Arc::new(Mutex::new(())),
+                run_slot,
                 stop: stop.clone(),
                 times: status.schedules.clone(),
                 metrics,

@@ -17,7 +17,10 @@
 //! - **schedules** ([`FleetJobs`]): the scheduler of every worker wakes at the schedule's
 //!   times, but only the one that takes the database's scheduler lock lists; it turns what
 //!   it lists into shared work (copies, or moves of meetings older than the cutoff) and
-//!   records the run, which the others then see and skip.
+//!   records the run, which the others then see and skip. A listing reads Zoom and the
+//!   state and writes no file, so it runs beside the leases loop's engine run rather than
+//!   waiting for the run slot; the engine runs themselves (copies, moves) take the slot one
+//!   at a time. Between workers, a meeting's files are one lease holder's.
 //!
 //! A worker killed (SIGKILL, a lost machine) stops renewing: its leases and claims expire
 //! and other workers take them over; what it had half-copied resumes from the state's
@@ -106,7 +109,8 @@ pub(crate) struct FleetWorker {
     /// Set when a move schedule exists: what a move's work does.
     pub moves: Option<MoveOptions>,
     pub outcomes: Arc<MeetingOutcomes>,
-    /// One engine run at a time in this process.
+    /// One engine run at a time in this process (shared with the scheduler, as in a lone
+    /// daemon): two runs into one destination must not work on one file at once.
     pub run_slot: Arc<Mutex<()>>,
     pub stop: CancellationToken,
     pub retry: EventRetry,
@@ -116,6 +120,10 @@ pub(crate) struct FleetWorker {
     pub work_wake: Arc<Notify>,
     pub files_copied: AtomicU64,
     pub bytes_copied: AtomicU64,
+    /// This worker's schedule settings (`Schedules::describe`), recorded in `workers`.
+    pub schedules: String,
+    /// The other live workers whose schedules differ, as last warned about.
+    pub differing: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 impl FleetWorker {
@@ -131,10 +139,47 @@ impl FleetWorker {
                 &host_name(),
                 std::process::id(),
                 self.opts.lease_ttl,
+                &self.schedules,
             )
             .await?;
         self.beat().await;
         Ok(())
+    }
+
+    /// Warns (once for each change) when live workers schedule otherwise than this one.
+    /// Only the worker holding the scheduler lock lists, so with differing settings the
+    /// fleet's rhythm, and a move's cutoff, depend on which worker that is. A warning, not
+    /// a refusal: changing the settings of a running fleet passes, worker by worker,
+    /// through a moment where they differ, and a refused worker would stop copying.
+    async fn check_schedules(&self) {
+        let others = match self
+            .state
+            .live_workers_scheduling_otherwise(self.id(), &self.schedules)
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot compare this worker's schedules with the fleet's");
+                return;
+            }
+        };
+        let Ok(mut last) = self.differing.lock() else {
+            return;
+        };
+        if *last == others {
+            return;
+        }
+        if others.is_empty() {
+            tracing::info!("this worker's schedules now agree with every live worker's");
+        } else {
+            let theirs: Vec<String> = others.iter().map(|(id, s)| format!("{id}: {s}")).collect();
+            tracing::warn!(
+                ours = %self.schedules,
+                theirs = %theirs.join(" | "),
+                "this worker's schedules differ from other live workers': only one worker lists for the fleet, so when it lists and what a move deletes depend on which; give every worker the same schedule settings (sync_every, move_cron, move_older_than, time_zone)"
+            );
+        }
+        *last = others;
     }
 
     async fn pause(&self, wake: &Notify, d: Duration) {
@@ -162,6 +207,7 @@ impl FleetWorker {
             Ok(live) => self.engine.zoom().pacer().share_with(live),
             Err(e) => tracing::error!(error = %e, "cannot beat this worker's heartbeat"),
         }
+        self.check_schedules().await;
     }
 
     pub async fn heartbeat(self: Arc<Self>) {
@@ -662,6 +708,7 @@ pub async fn fleet_status(
                 leases: w.leases,
                 files_copied: w.files_copied,
                 bytes_copied: w.bytes_copied,
+                schedules: w.schedules,
             }
         })
         .collect();

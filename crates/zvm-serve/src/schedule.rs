@@ -147,6 +147,48 @@ pub struct Schedules {
     pub moves: Option<(When, MoveOptions)>,
 }
 
+impl When {
+    /// A canonical text of the rhythm: `every 900s`, or `cron "0 3 * * *" in Europe/Berlin`.
+    fn describe(&self) -> String {
+        match self {
+            When::Every(d) => format!("every {}s", d.as_secs()),
+            When::Cron { cron, zone } => format!(
+                "cron {:?} in {}",
+                cron.to_string(),
+                zone.iana_name().unwrap_or("a fixed offset")
+            ),
+        }
+    }
+}
+
+impl Schedules {
+    /// The settings that decide when the fleet lists and what a move deletes, in a
+    /// canonical text that workers with the same settings write alike (the fleet compares
+    /// them: see `fleet`), e.g. `sync every 900s; move cron "0 3 * * *" in UTC, older than
+    /// 2592000s, trash`.
+    pub fn describe(&self) -> String {
+        let sync = self
+            .sync
+            .as_ref()
+            .map_or_else(|| "none".to_owned(), When::describe);
+        let moves = self.moves.as_ref().map_or_else(
+            || "none".to_owned(),
+            |(when, m)| {
+                let older = m.older_than.map_or_else(
+                    || "any age".to_owned(),
+                    |d| format!("older than {}s", d.as_secs()),
+                );
+                let action = match m.action {
+                    zvm_zoom::DeleteAction::Trash => "trash",
+                    zvm_zoom::DeleteAction::Delete => "delete",
+                };
+                format!("{}, {older}, {action}", when.describe())
+            },
+        );
+        format!("sync {sync}; move {moves}")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Job {
     Sync,
@@ -410,6 +452,48 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    /// The text the fleet compares: the same settings give the same text, and every
+    /// setting that changes when the fleet lists or what a move deletes changes it.
+    #[test]
+    fn schedules_describe_every_setting_that_matters() {
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let moves = |older_days: Option<u64>, action| MoveOptions {
+            action,
+            older_than: older_days.map(|d| Duration::from_secs(d * 86_400)),
+            audit_log: "/var/log/zvm/moves.jsonl".into(),
+        };
+        let a = Schedules {
+            sync: Some(When::every("sync_every", "15m").unwrap()),
+            moves: Some((
+                When::cron("move_cron", "0 3 * * *", berlin.clone()).unwrap(),
+                moves(Some(30), zvm_zoom::DeleteAction::Trash),
+            )),
+        };
+        assert_eq!(
+            a.describe(),
+            "sync every 900s; move cron \"0 3 * * *\" in Europe/Berlin, older than 2592000s, trash"
+        );
+        assert_eq!(Schedules::default().describe(), "sync none; move none");
+        let mut b = a.clone();
+        b.moves = Some((
+            When::cron("move_cron", "0 3 * * *", TimeZone::UTC).unwrap(),
+            moves(Some(30), zvm_zoom::DeleteAction::Trash),
+        ));
+        let mut c = a.clone();
+        c.moves = Some((
+            When::cron("move_cron", "0 3 * * *", berlin.clone()).unwrap(),
+            moves(Some(7), zvm_zoom::DeleteAction::Trash),
+        ));
+        let mut d = a.clone();
+        d.moves = Some((
+            When::cron("move_cron", "0 3 * * *", berlin).unwrap(),
+            moves(Some(30), zvm_zoom::DeleteAction::Delete),
+        ));
+        for other in [b, c, d] {
+            assert_ne!(a.describe(), other.describe());
+        }
     }
 
     #[test]

@@ -67,6 +67,23 @@ pub struct WorkerStatus {
     pub bytes_copied: u64,
     /// Bytes copied per second since it started (to its last heartbeat).
     pub throughput_bps: f64,
+    /// Its schedule settings (empty: a worker of a zvm that did not record them).
+    #[serde(default)]
+    pub schedules: String,
+}
+
+impl FleetStatus {
+    /// Whether the live workers' schedule settings differ (only one lists for the fleet,
+    /// so the fleet's rhythm then depends on which one).
+    pub fn schedules_differ(&self) -> bool {
+        let mut seen = self
+            .workers
+            .iter()
+            .filter(|w| w.live && !w.schedules.is_empty())
+            .map(|w| w.schedules.as_str());
+        let first = seen.next();
+        seen.any(|s| Some(s) != first)
+    }
 }
 
 /// The shared work rows (one per meeting).

@@ -5,8 +5,10 @@
 //! It keeps the same rows as the embedded SQLite store and passes the same conformance
 //! suite (`zvm_state::conformance`). The database is named by a `postgres://` URL
 //! ([`is_postgres_url`]); every message that names it shows the URL without its password
-//! ([`redact_url`]). The schema is versioned and migrated when a store opens, under an
-//! advisory lock, so that workers starting together do not race (see `migrations`). Work
+//! ([`redact_url`]). A server beyond this machine is reached only over TLS with its
+//! certificate verified (see `tls`: `sslmode`, `sslrootcert`). The schema is versioned and
+//! migrated when a store opens, under an advisory lock, so that workers starting together
+//! do not race (see `migrations`). Work
 //! is shared between workers by leases (see `leases`); a fleet of `zvm serve` workers also
 //! shares the webhook queue (`queue`) and registers itself (`workers`).
 
@@ -16,6 +18,7 @@ mod migrations;
 mod queue;
 mod server_errors;
 mod store;
+mod tls;
 mod workers;
 
 pub use leases::{Lease, WorkAction, WorkCounts};

@@ -140,6 +140,11 @@ const MIGRATIONS: &[&str] = &[
         ADD COLUMN not_before TIMESTAMPTZ,
         ADD COLUMN gave_up BOOLEAN NOT NULL DEFAULT FALSE,
         ADD COLUMN again BOOLEAN NOT NULL DEFAULT FALSE;",
+    // 4: each worker's schedule settings in a canonical text (zvm-serve's
+    // `Schedules::describe`): only one worker lists for the fleet, so workers whose
+    // schedules differ make the fleet's rhythm depend on which one holds the lock; they
+    // are told so (empty: a worker of an earlier zvm, which did not say).
+    "ALTER TABLE workers ADD COLUMN schedules TEXT NOT NULL DEFAULT '';",
 ];
 
 /// The schema version this zvm writes: the number of migrations.

@@ -12,8 +12,12 @@ pub(crate) fn server_error(location: &str, e: &tokio_postgres::Error) -> StateEr
     }
 }
 
-/// The server's message (with its detail) if it sent one, else the driver's.
+/// The server's message (with its detail) if it sent one, else what failed in TLS (with
+/// what to do), else the driver's.
 pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(tls) = crate::tls::explain_failure(e) {
+        return tls;
+    }
     match e.as_db_error() {
         Some(db) => match db.detail() {
             Some(d) => format!("{} ({d})", db.message()),

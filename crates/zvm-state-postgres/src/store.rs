@@ -22,6 +22,7 @@ use zvm_state::{
 use crate::location::redact_url;
 use crate::migrations::migrate;
 use crate::server_errors::{describe, server_error};
+use crate::tls::{Transport, configure};
 
 /// The server's clock as RFC 3339 UTC with milliseconds, as SQLite's store writes it.
 const NOW: &str =
@@ -71,6 +72,8 @@ pub struct PostgresState {
     pool: Pool,
     /// For connections outside the pool (the run lock).
     config: Arc<tokio_postgres::Config>,
+    /// How those connections are made (plain on this machine, else verified TLS).
+    transport: Transport,
     /// The URL without its password, for messages.
     location: Arc<str>,
 }
@@ -85,36 +88,26 @@ impl std::fmt::Debug for PostgresState {
 
 impl PostgresState {
     /// Connects to the database `url` names (`postgres://user:password@host:port/db`, the
-    /// parameters libpq's URLs take), and migrates its schema. Fails with
-    /// [`StateError::Unreachable`] when the server cannot be reached or refuses the login.
+    /// parameters libpq's URLs take, `sslmode` and `sslrootcert` read as `tls` says), and
+    /// migrates its schema. Fails with [`StateError::Unreachable`] when the server cannot be
+    /// reached, refuses the login or fails TLS verification, and with
+    /// [`StateError::Invalid`] when the URL asks for what zvm refuses (plain text beyond
+    /// this machine).
     pub async fn open(url: &str) -> Result<Self, StateError> {
         let location: Arc<str> = redact_url(url).into();
-        let config: tokio_postgres::Config = url.parse().map_err(|e| StateError::Invalid {
-            what: format!(
-                "the state database URL {location}: {}; write it as postgres://user:password@host:port/database",
-                describe(&e)
-            ),
-        })?;
-        Self::open_with(config, location).await
-    }
-
-    /// Like [`PostgresState::open`] for a configuration already built; `location` names it
-    /// in messages and must not hold a password.
-    pub async fn open_with(
-        mut config: tokio_postgres::Config,
-        location: Arc<str>,
-    ) -> Result<Self, StateError> {
-        refuse_plain_text_beyond_loopback(&config, &location)?;
+        let (mut config, transport) = configure(url, &location)?;
         if config.get_application_name().is_none() {
             config.application_name("zvm");
         }
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &transport {
+            Transport::Plain => Manager::from_config(config.clone(), NoTls, manager_config),
+            Transport::Verified(tls) => {
+                Manager::from_config(config.clone(), tls.clone(), manager_config)
+            }
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .build()
@@ -124,11 +117,29 @@ impl PostgresState {
         let store = Self {
             pool,
             config: Arc::new(config),
+            transport,
             location,
         };
         let mut client = store.client().await?;
         migrate(raw(&mut client), &store.location).await?;
         Ok(store)
+    }
+
+    /// How this process's connections to the server are protected, as the server sees
+    /// them (`pg_stat_ssl` of one of them): the TLS version, or `None` when they are plain
+    /// (a server on this machine).
+    pub async fn connection_tls(&self) -> Result<Option<String>, StateError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT ssl, COALESCE(version, '') FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        let ssl: bool = row.try_get(0).map_err(|e| self.err(e))?;
+        let version: String = row.try_get(1).map_err(|e| self.err(e))?;
+        Ok(ssl.then_some(version))
     }
 
     /// The database's URL without its password.
@@ -154,18 +165,35 @@ impl PostgresState {
     }
 
     async fn try_session_lock(&self, key: i32) -> Result<RunLock, StateError> {
-        let (client, connection) =
-            self.config
-                .connect(NoTls)
-                .await
-                .map_err(|e| StateError::Unreachable {
-                    location: self.location.to_string(),
-                    detail: describe(&e),
-                })?;
-        let connection = tokio::spawn(async move {
-            // The lock goes with the connection; an error here only ends it sooner.
-            let _ = connection.await;
-        });
+        let unreachable = |e: tokio_postgres::Error| StateError::Unreachable {
+            location: self.location.to_string(),
+            detail: describe(&e),
+        };
+        // The lock goes with the connection; an error there only ends it sooner.
+        let (client, connection) = match &self.transport {
+            Transport::Plain => {
+                let (client, connection) = self.config.connect(NoTls).await.map_err(unreachable)?;
+                (
+                    client,
+                    tokio::spawn(async move {
+                        let _ = connection.await;
+                    }),
+                )
+            }
+            Transport::Verified(tls) => {
+                let (client, connection) = self
+                    .config
+                    .connect(tls.clone())
+                    .await
+                    .map_err(unreachable)?;
+                (
+                    client,
+                    tokio::spawn(async move {
+                        let _ = connection.await;
+                    }),
+                )
+            }
+        };
         let held: bool = client
             .query_one(
                 "SELECT pg_try_advisory_lock($1, hashtext(COALESCE(current_schema(), '')))",
@@ -949,45 +977,4 @@ impl StateStore for PostgresState {
             .map_err(|e| self.err(e))?;
         Ok(())
     }
-}
-
-/// The connection is not encrypted (this build has no TLS for PostgreSQL yet), so the
-/// password and every row would cross the network in plain text: as with plain http, only a
-/// loopback address or a Unix socket is accepted.
-fn refuse_plain_text_beyond_loopback(
-    config: &tokio_postgres::Config,
-    location: &str,
-) -> Result<(), StateError> {
-    use tokio_postgres::config::Host;
-    let remote = config.get_hosts().iter().find_map(|h| match h {
-        Host::Tcp(name) if !is_loopback_name(name) => Some(name.clone()),
-        _ => None,
-    });
-    let remote = remote.or_else(|| {
-        config
-            .get_hostaddrs()
-            .iter()
-            .find(|a| !a.is_loopback())
-            .map(|a| a.to_string())
-    });
-    match remote {
-        None => Ok(()),
-        Some(host) => Err(StateError::Invalid {
-            what: format!(
-                "the state database {location} is on {host}, but zvm talks to PostgreSQL \
-                 without TLS and would send the password and the state unencrypted; use a \
-                 server on this machine (localhost, 127.0.0.1, ::1 or a Unix socket), e.g. \
-                 through an SSH tunnel: ssh -L 5432:localhost:5432 {host}"
-            ),
-        }),
-    }
-}
-
-fn is_loopback_name(name: &str) -> bool {
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|a| a.is_loopback())
 }

@@ -2,7 +2,8 @@
 //! host, pid, start) and beats it with what it copied. A worker is live while its last
 //! heartbeat is younger than the time it promised to beat within (its `ttl`, on the
 //! server's clock); the live count is what each worker divides the account's rate limits
-//! by, and what `zvm status` shows.
+//! by, and what `zvm status` shows. Each also records its schedule settings, so that a
+//! worker whose schedules differ from the others' is told (only one worker lists).
 
 use std::time::{Duration, SystemTime};
 
@@ -26,6 +27,8 @@ pub struct WorkerRow {
     pub bytes_copied: u64,
     /// Meetings it holds leases on now.
     pub leases: u64,
+    /// Its schedule settings as it registered them (see `register_worker`).
+    pub schedules: String,
 }
 
 fn millis(d: Duration) -> i64 {
@@ -38,21 +41,25 @@ fn i64_of(n: u64) -> i64 {
 
 impl PostgresState {
     /// Registers (or registers again) the worker `id`, live for `ttl` unless it beats.
+    /// `schedules` is its schedule settings in a canonical text, compared with the other
+    /// workers' ([`PostgresState::live_workers_scheduling_otherwise`]).
     pub async fn register_worker(
         &self,
         id: &str,
         host: &str,
         pid: u32,
         ttl: Duration,
+        schedules: &str,
     ) -> Result<(), StateError> {
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO workers (id, host, pid, ttl_ms) VALUES ($1, $2, $3, $4)
+                "INSERT INTO workers (id, host, pid, ttl_ms, schedules) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid,
                     ttl_ms = excluded.ttl_ms, started = clock_timestamp(),
-                    heartbeat = clock_timestamp(), stopped = FALSE",
-                &[&id, &host, &i64::from(pid), &millis(ttl)],
+                    heartbeat = clock_timestamp(), stopped = FALSE,
+                    schedules = excluded.schedules",
+                &[&id, &host, &i64::from(pid), &millis(ttl), &schedules],
             )
             .await
             .map_err(|e| self.err(e))?;
@@ -109,6 +116,29 @@ impl PostgresState {
         self.release_webhooks(id).await
     }
 
+    /// The live workers (other than `id`) whose schedule settings are not `schedules`, with
+    /// theirs, by id. Workers of an earlier zvm, which registered none, are left out.
+    pub async fn live_workers_scheduling_otherwise(
+        &self,
+        id: &str,
+        schedules: &str,
+    ) -> Result<Vec<(String, String)>, StateError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, schedules FROM workers
+                 WHERE id <> $1 AND schedules <> $2 AND schedules <> '' AND NOT stopped
+                   AND heartbeat + ttl_ms * interval '1 millisecond' > clock_timestamp()
+                 ORDER BY id",
+                &[&id, &schedules],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        rows.iter()
+            .map(|r| Ok((self.get(r, 0)?, self.get(r, 1)?)))
+            .collect()
+    }
+
     /// Every registered worker, the live first, then by start.
     pub async fn workers(&self) -> Result<Vec<WorkerRow>, StateError> {
         let client = self.client().await?;
@@ -119,7 +149,8 @@ impl PostgresState {
                             > clock_timestamp(),
                         w.stopped, w.files_copied, w.bytes_copied,
                         (SELECT COUNT(*) FROM work_leases l WHERE l.holder = w.id
-                           AND NOT l.done AND l.expires_at > clock_timestamp())
+                           AND NOT l.done AND l.expires_at > clock_timestamp()),
+                        w.schedules
                  FROM workers w ORDER BY 6 DESC, w.started, w.id",
                 &[],
             )
@@ -139,6 +170,7 @@ impl PostgresState {
                     files_copied: n(7)?,
                     bytes_copied: n(8)?,
                     leases: n(9)?,
+                    schedules: self.get(r, 10)?,
                 })
             })
             .collect()

@@ -244,15 +244,27 @@ async fn workers_are_live_while_they_beat_and_stopping_gives_their_leases_back()
     };
     let s = stores(&db, 3).await;
     for (i, st) in s.iter().enumerate() {
-        st.register_worker(&format!("w{i}"), "host", 100 + i as u32, LONG)
-            .await
-            .unwrap();
+        st.register_worker(
+            &format!("w{i}"),
+            "host",
+            100 + i as u32,
+            LONG,
+            "sync every 1h",
+        )
+        .await
+        .unwrap();
     }
     assert_eq!(s[0].beat_worker("w0", 1, 10).await.unwrap(), 3);
     // w2 registered with a short promise and never beats again: no longer live.
-    s[2].register_worker("w2", "host", 102, Duration::from_millis(200))
-        .await
-        .unwrap();
+    s[2].register_worker(
+        "w2",
+        "host",
+        102,
+        Duration::from_millis(200),
+        "sync every 1h",
+    )
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(s[0].beat_worker("w0", 2, 20).await.unwrap(), 2);
 
@@ -275,5 +287,59 @@ async fn workers_are_live_while_they_beat_and_stopping_gives_their_leases_back()
     let w2 = rows.iter().find(|w| w.id == "w2").unwrap();
     assert!(!w2.live && !w2.stopped, "dead, not stopped");
     assert_eq!(s[0].beat_worker("w0", 2, 20).await.unwrap(), 1);
+    db.drop_schema().await;
+}
+
+/// A worker learns which live workers schedule otherwise than it does: not itself, not the
+/// dead or stopped, not a worker of an earlier zvm that recorded no schedules.
+#[tokio::test]
+async fn workers_whose_schedules_differ_are_found() {
+    let Some(db) = TestDb::create("workers_whose_schedules_differ_are_found").await else {
+        return;
+    };
+    let s = stores(&db, 1).await;
+    let st = &s[0];
+    let mine = "sync every 15m; move none";
+    let theirs = "sync every 1h; move none";
+    st.register_worker("w1", "host", 1, LONG, mine)
+        .await
+        .unwrap();
+    st.register_worker("w2", "host", 2, LONG, mine)
+        .await
+        .unwrap();
+    assert!(
+        st.live_workers_scheduling_otherwise("w1", mine)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    st.register_worker("w3", "host", 3, LONG, theirs)
+        .await
+        .unwrap();
+    st.register_worker("old", "host", 4, LONG, "")
+        .await
+        .unwrap();
+    st.register_worker("gone", "host", 5, LONG, theirs)
+        .await
+        .unwrap();
+    st.stop_worker("gone").await.unwrap();
+    assert_eq!(
+        st.live_workers_scheduling_otherwise("w1", mine)
+            .await
+            .unwrap(),
+        vec![("w3".to_owned(), theirs.to_owned())]
+    );
+    // w3 sees both others as different.
+    let other: Vec<String> = st
+        .live_workers_scheduling_otherwise("w3", theirs)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(other, ["w1", "w2"]);
+    let rows = st.workers().await.unwrap();
+    let w3 = rows.iter().find(|w| w.id == "w3").unwrap();
+    assert_eq!(w3.schedules, theirs);
     db.drop_schema().await;
 }
