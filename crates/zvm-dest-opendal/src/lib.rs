@@ -53,6 +53,10 @@ pub use url::{
 #[cfg(feature = "object-store")]
 pub use object::ObjectDestination;
 
+/// Parts of one file an S3 upload sends at once unless `?upload_concurrency=` says otherwise.
+#[cfg(feature = "s3")]
+pub use s3::DEFAULT_CONCURRENCY as S3_DEFAULT_UPLOAD_CONCURRENCY;
+
 /// Opens the destination a URL names, with credentials from `creds` (the config file)
 /// first, else the service's usual environment variables. Nothing is sent yet: the first
 /// request is the engine's `check_writable`.

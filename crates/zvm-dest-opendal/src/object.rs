@@ -67,6 +67,9 @@ pub struct ObjectSettings {
     pub name: String,
     /// Multipart part size: what one file holds in memory is a few of these.
     pub part_size: usize,
+    /// Parts of one file sent at once (OpenDAL's `concurrent`); 1 sends each part before
+    /// taking more bytes.
+    pub concurrent: usize,
     /// Compare the ETag with the MD5 computed from the bytes sent.
     pub verify_etag: bool,
     /// Compare the Content-MD5 the service reports for the stored object (where it reports
@@ -192,7 +195,7 @@ impl ObjectDestination {
                 .op
                 .writer_with(target)
                 .chunk(self.settings.part_size)
-                .concurrent(1)
+                .concurrent(self.settings.concurrent)
                 .await
                 .map(|w| Box::new(w) as Box<dyn UploadSink>),
         }

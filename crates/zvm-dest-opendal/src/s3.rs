@@ -11,6 +11,9 @@ use crate::url::{RemoteCredentials, S3Url, UrlError};
 /// S3 allows in memory. 10 000 parts of it make files up to 48.8 GiB; `?part_size=` for more.
 pub const DEFAULT_PART_SIZE: usize = crate::url::S3_MIN_PART;
 
+/// Parts of one file in flight by default (`?upload_concurrency=` for others).
+pub const DEFAULT_CONCURRENCY: usize = 1;
+
 /// S3 keys are at most 1024 bytes of UTF-8.
 const S3_KEY_LIMIT: usize = 1024;
 
@@ -86,6 +89,7 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
         ObjectSettings {
             name,
             part_size: u.part_size.unwrap_or(DEFAULT_PART_SIZE),
+            concurrent: u.upload_concurrency.unwrap_or(DEFAULT_CONCURRENCY),
             verify_etag: u.verify_etag,
             verify_content_md5: false,
             // A multipart upload appears whole on completion, atomically.

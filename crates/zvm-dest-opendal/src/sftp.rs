@@ -70,6 +70,7 @@ pub(crate) fn open(u: &SftpUrl, creds: &RemoteCredentials) -> Result<ObjectDesti
         ObjectSettings {
             name,
             part_size: WRITE_CHUNK,
+            concurrent: 1,
             verify_etag: false,
             verify_content_md5: false,
             staging: true,

@@ -91,7 +91,13 @@ pub struct S3Url {
     /// `verify_etag=false` turns off comparing the ETag with the MD5 of the bytes sent (for
     /// buckets encrypted with SSE-KMS or SSE-C, whose ETags are not an MD5).
     pub verify_etag: bool,
+    /// `upload_concurrency=` parts of one file sent at once (1 to [`S3_MAX_CONCURRENCY`]).
+    pub upload_concurrency: Option<usize>,
 }
+
+/// Most parts of one file in flight that `upload_concurrency=` takes: each is a part held
+/// in memory, per file.
+pub const S3_MAX_CONCURRENCY: usize = 16;
 
 impl S3Url {
     fn parse(text: &str) -> Result<S3Url, UrlError> {
@@ -141,6 +147,7 @@ impl S3Url {
             region: None,
             part_size: None,
             verify_etag: true,
+            upload_concurrency: None,
         };
         for (k, v) in u.query_pairs() {
             match k.as_ref() {
@@ -171,9 +178,21 @@ impl S3Url {
                         _ => return Err(bad(format!("verify_etag {v:?} must be true or false"))),
                     }
                 }
+                "upload_concurrency" => {
+                    let n = v
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=S3_MAX_CONCURRENCY).contains(n))
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "upload_concurrency {v:?} must be a number from 1 to {S3_MAX_CONCURRENCY}"
+                            ))
+                        })?;
+                    out.upload_concurrency = Some(n);
+                }
                 other => {
                     return Err(bad(format!(
-                        "unknown option {other:?}; s3:// takes endpoint, region, part_size and verify_etag"
+                        "unknown option {other:?}; s3:// takes endpoint, region, part_size, upload_concurrency and verify_etag"
                     )));
                 }
             }
@@ -716,6 +735,14 @@ mod tests {
         assert!(!u.verify_etag);
         let bare = s3("s3://b");
         assert_eq!((bare.prefix.as_str(), bare.verify_etag), ("", true));
+        assert_eq!(bare.upload_concurrency, None);
+        assert_eq!(s3("s3://b?upload_concurrency=4").upload_concurrency, Some(4));
+        for bad in ["0", "17", "many"] {
+            let e = DestUrl::parse(&format!("s3://b?upload_concurrency={bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("from 1 to 16"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -91,6 +91,7 @@ pub(crate) fn open(
             name,
             // Unused: uploads do not go through OpenDAL's writer.
             part_size: crate::url::S3_MIN_PART,
+            concurrent: 1,
             verify_etag: false,
             verify_content_md5: false,
             staging: true,

@@ -5,10 +5,13 @@
 mod support;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use support::{KEY_ID, Mode, Proxy, SECRET, keys, new_bucket, object, s3_endpoint};
 use zvm_dest::{DestError, Destination, conformance};
-use zvm_dest_opendal::{DestUrl, RemoteCredentials, open};
+use zvm_dest_opendal::{DestUrl, RemoteCredentials, S3_DEFAULT_UPLOAD_CONCURRENCY, open};
 
 fn creds() -> RemoteCredentials {
     RemoteCredentials {
@@ -79,6 +82,69 @@ async fn a_file_has_no_key_until_its_upload_completes_and_then_holds_every_byte(
     assert_eq!(keys(&ep, &bucket).await, vec!["m/video.mp4".to_string()]);
     let stored = object(&ep, &bucket, "m/video.mp4").await.unwrap();
     assert!(stored == data, "the object differs from the bytes sent");
+}
+
+/// What one upload holds in memory is its parts, whatever the file's size: while the service
+/// answers no part, the writer takes no more bytes once `upload_concurrency` parts are in
+/// flight, one is kept back by OpenDAL's multipart writer and one more has been filled. (At
+/// `-j 8` that is what bounds zvm's peak RSS with 10 GiB recordings; BENCHMARKS.md.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_holds_at_most_its_parts_in_flight_and_two_more_whatever_the_file_size() {
+    let Some(ep) = s3_endpoint("bounded upload") else {
+        return;
+    };
+    const PART: u64 = 5 << 20;
+    // Far more than the bound: a writer that kept taking bytes would go on to the end.
+    const SIZE: u64 = 14 * PART;
+    for concurrency in [S3_DEFAULT_UPLOAD_CONCURRENCY, 3] {
+        let bucket = new_bucket(&ep, "bounded").await;
+        let proxy = Proxy::start(&ep, Mode::HoldParts).await;
+        let url = format!(
+            "s3://{bucket}/b?endpoint={}&region=us-east-1&part_size=5MiB&upload_concurrency={concurrency}",
+            proxy.endpoint
+        );
+        let dest = open(&DestUrl::parse(&url).unwrap(), &creds()).unwrap();
+        let accepted = Arc::new(AtomicU64::new(0));
+        let writer = tokio::spawn({
+            let (dest, accepted) = (dest.clone(), accepted.clone());
+            async move {
+                let mut part = dest.open_partial("big.mp4", 0).await.unwrap();
+                let chunk = Bytes::from(vec![7u8; 256 << 10]);
+                while accepted.load(Ordering::Acquire) < SIZE {
+                    part.write_bytes(chunk.clone()).await.unwrap();
+                    accepted.fetch_add(chunk.len() as u64, Ordering::AcqRel);
+                }
+                part.finalize(SIZE).await.unwrap()
+            }
+        });
+        // A deadline only against a hang: the parts arrive as fast as the machine allows.
+        let began = Instant::now();
+        while proxy.parts_held() < concurrency as u64 {
+            assert!(
+                began.elapsed() < Duration::from_secs(300),
+                "the service never held {concurrency} parts (holds {})",
+                proxy.parts_held()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Time for the writer to take whatever more it would (a slower machine can only make
+        // it take less, never more).
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let taken = accepted.load(Ordering::Acquire);
+        let bound = (concurrency as u64 + 2) * PART;
+        assert!(
+            taken <= bound,
+            "with upload_concurrency={concurrency} the writer took {taken} bytes while the service answered no part; at most {bound} may be held"
+        );
+        assert_eq!(
+            proxy.most_parts_held(),
+            concurrency as u64,
+            "parts in flight at once"
+        );
+        proxy.release_parts();
+        assert_eq!(writer.await.unwrap(), SIZE);
+        assert_eq!(dest.stat_final("big.mp4").await.unwrap(), Some(SIZE));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
