@@ -150,10 +150,7 @@ async fn bad_urls_and_missing_keys_exit_2_and_say_how_to_fix_them() {
         ("s3:///x", "no bucket"),
         ("s3://b/p?colour=blue", "unknown option"),
         ("ftp://host/x", "unknown destination kind ftp://"),
-        (
-            "gdrive://folder/x",
-            "cannot write to gdrive:// destinations yet",
-        ),
+        ("gdrive://folder/x", "cannot upload to gdrive:// yet"),
     ] {
         let out = zvm(&ctx, &sync_args(&ctx, dest, &[])).await;
         out.expect_code(2, dest);

@@ -3,7 +3,9 @@
 //! Storage, each service behind its own Cargo feature (`s3`, `webdav`, `sftp`, `azblob`,
 //! `gcs`) so that the core of zvm builds
 //! without them. A destination is a URL (`s3://bucket/prefix?...`, `webdavs://host/path`,
-//! `sftp://user@host/path`, `azblob://container/prefix`, `gcs://bucket/prefix`),
+//! `sftp://user@host/path`, `azblob://container/prefix`, `gcs://bucket/prefix`; the cloud
+//! drives' `gdrive://`, `onedrive://` and `dropbox://` are configured and checked but not
+//! uploaded to yet, see [`drive`]),
 //! parsed by [`DestUrl::parse`] and opened by [`open`] into an `Arc<dyn Destination>` the
 //! engine writes through like the local disk.
 //!
@@ -19,6 +21,7 @@
 //! as `<name>.part` and renamed. It is then read back (size, and S3's ETag where it is an
 //! MD5, Azure's Content-MD5 where it reports one) before the engine may call it verified.
 
+pub mod drive;
 #[cfg(feature = "object-store")]
 mod errors;
 #[cfg(feature = "object-store")]
@@ -73,6 +76,7 @@ pub fn open(url: &DestUrl, creds: &RemoteCredentials) -> Result<Arc<dyn Destinat
         DestUrl::Azblob(a) => Ok(Arc::new(azblob::open(a, creds)?)),
         #[cfg(feature = "gcs")]
         DestUrl::Gcs(g) => Ok(Arc::new(gcs::open(g, creds)?)),
+        DestUrl::Drive(d) => Err(drive::open(d, creds)),
         #[allow(unreachable_patterns)]
         other => Err(UrlError::NotBuiltIn {
             scheme: other.scheme(),
