@@ -31,6 +31,8 @@ pub mod object;
 #[cfg(feature = "object-store")]
 mod sink;
 #[cfg(feature = "object-store")]
+mod streamed_put;
+#[cfg(feature = "object-store")]
 mod transport;
 mod url;
 
