@@ -32,7 +32,8 @@ impl S3 {
 
 impl RemoteDest for S3 {
     const SCHEME: &'static str = "s3";
-    // Parts uploaded have no key until the multipart upload is completed.
+    // An upload has no key until it completes: a single PUT's body until its end, a
+    // multipart upload's parts until CompleteMultipartUpload.
     const KILL_LEAVES: KillLeaves = KillLeaves::Nothing;
 
     fn secret(&self) -> &str {

@@ -13,7 +13,8 @@
 //! large build, and the engine, the state and their tests depend on `zvm-dest`; keeping them
 //! here means only the binaries that ask for a remote destination compile them.
 //!
-//! Uploads stream: bytes go from the download to the service in parts (S3 multipart), in a
+//! Uploads stream: bytes go from the download to the service in one PUT of the file's
+//! length (S3, a file up to `?upload_cutoff=`), in parts (S3 multipart above it), in a
 //! chunked PUT (WebDAV), in SFTP writes or as Azure blocks, with no temporary file on the local disk and a
 //! bounded amount in memory per file (see [`object`]). A file appears under its final name
 //! only when complete: S3 completes an upload atomically, Azure commits a block list

@@ -1,7 +1,12 @@
 //! [`StreamedPut`]: one HTTP PUT whose body is fed as the bytes arrive, for services where
 //! OpenDAL's writer would hold a whole file in memory (WebDAV) or cost the server more than
 //! one request (S3's multipart upload of a file that one PUT can carry). A file in flight
-//! holds at most [`QUEUED_CHUNKS`] network chunks.
+//! holds at most [`QUEUED_CHUNKS`] network chunks (a unit test below checks it).
+//!
+//! Such an upload cannot resume across runs: a PUT broken off leaves nothing to go on with
+//! (S3 stores nothing; WebDAV's `.part` is written over), so the file starts over. Within a
+//! run, a writer dropped mid-file keeps the request open for the retry to go on with (see
+//! [`crate::object`]).
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -49,10 +54,18 @@ fn error_words(body: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
+type BodyChunk = Result<Bytes, std::io::Error>;
+
+/// The queue between the writer and the request's body: [`QUEUED_CHUNKS`] at most, so a
+/// writer whose bytes the request does not take waits instead of holding more.
+fn body_channel() -> (mpsc::Sender<BodyChunk>, mpsc::Receiver<BodyChunk>) {
+    mpsc::channel(QUEUED_CHUNKS)
+}
+
 /// One PUT whose body is fed as the bytes arrive.
 pub(crate) struct StreamedPut {
     /// `None` once the body is complete.
-    tx: Option<mpsc::Sender<Result<Bytes, std::io::Error>>>,
+    tx: Option<mpsc::Sender<BodyChunk>>,
     /// The request, answering once the server has the whole body (or gave up).
     request: Option<JoinHandle<opendal::Result<()>>>,
 }
@@ -61,7 +74,7 @@ impl StreamedPut {
     /// Sends `req` (its method, URL and headers set) with a body fed through the returned
     /// sink; the request runs in its own task until the body ends or breaks off.
     pub(crate) fn send(req: reqwest::RequestBuilder) -> StreamedPut {
-        let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(QUEUED_CHUNKS);
+        let (tx, mut rx) = body_channel();
         let body = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
         let req = req.body(reqwest::Body::wrap_stream(body));
         let request = tokio::spawn(async move {
@@ -154,3 +167,56 @@ impl Drop for StreamedPut {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use futures::FutureExt;
+
+    use super::*;
+
+    /// The memory bound of a streamed upload: while the request takes none of its body (a
+    /// slow or stalled server), the writer takes [`QUEUED_CHUNKS`] chunks and then waits,
+    /// however many more there are. (Deterministic: a write that would wait is seen pending,
+    /// not timed.)
+    #[tokio::test]
+    async fn a_put_whose_body_is_not_taken_holds_at_most_queued_chunks() {
+        let (tx, rx) = body_channel();
+        // A request that holds its body without reading any of it.
+        let request = tokio::spawn(async move {
+            let _body = rx;
+            std::future::pending::<opendal::Result<()>>().await
+        });
+        let mut put = StreamedPut {
+            tx: Some(tx),
+            request: Some(request),
+        };
+        let chunk = Bytes::from(vec![7u8; 64 << 10]);
+        let mut taken = 0;
+        // Far more than the bound: a writer that held every chunk would take them all.
+        for _ in 0..QUEUED_CHUNKS * 8 {
+            match put.write(chunk.clone()).now_or_never() {
+                Some(r) => {
+                    r.expect("a queued chunk");
+                    taken += 1;
+                }
+                None => break,
+            }
+        }
+        assert_eq!(
+            taken, QUEUED_CHUNKS,
+            "chunks held while the request takes none"
+        );
+    }
+
+    #[test]
+    fn an_error_body_is_reported_by_its_code_and_message_only() {
+        let body = "<Error><Code>XMinioStorageFull</Code><Message>Storage full</Message>\
+                    <StringToSign>AWS4-HMAC-SHA256 secret-looking</StringToSign>\
+                    <SignatureProvided>abc123</SignatureProvided></Error>";
+        let e = status_error(reqwest::StatusCode::INSUFFICIENT_STORAGE, body).to_string();
+        assert!(
+            e.contains("status: 507 XMinioStorageFull Storage full"),
+            "{e}"
+        );
+        assert!(!e.contains("abc123") && !e.contains("StringToSign"), "{e}");
+    }
+}

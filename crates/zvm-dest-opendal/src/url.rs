@@ -97,6 +97,10 @@ pub struct S3Url {
     pub verify_etag: bool,
     /// `upload_concurrency=` parts of one file sent at once (1 to [`S3_MAX_CONCURRENCY`]).
     pub upload_concurrency: Option<usize>,
+    /// `upload_cutoff=` in bytes (suffixes KiB, MiB, GiB): files up to this size go up in one
+    /// streamed PUT, larger ones in a multipart upload (0: every file multipart; at most
+    /// [`S3_MAX_PART`], S3's largest single PUT).
+    pub upload_cutoff: Option<u64>,
 }
 
 /// Most parts of one file in flight that `upload_concurrency=` takes: each is a part held
@@ -152,6 +156,7 @@ impl S3Url {
             part_size: None,
             verify_etag: true,
             upload_concurrency: None,
+            upload_cutoff: None,
         };
         for (k, v) in u.query_pairs() {
             match k.as_ref() {
@@ -194,9 +199,19 @@ impl S3Url {
                         })?;
                     out.upload_concurrency = Some(n);
                 }
+                "upload_cutoff" => {
+                    let n = parse_size(&v)
+                        .filter(|n| *n <= S3_MAX_PART)
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "upload_cutoff {v:?} must be a size such as 200MiB, from 0 to 5GiB (S3's largest single PUT)"
+                            ))
+                        })?;
+                    out.upload_cutoff = Some(n as u64);
+                }
                 other => {
                     return Err(bad(format!(
-                        "unknown option {other:?}; s3:// takes endpoint, region, part_size, upload_concurrency and verify_etag"
+                        "unknown option {other:?}; s3:// takes endpoint, region, part_size, upload_concurrency, upload_cutoff and verify_etag"
                     )));
                 }
             }
@@ -768,6 +783,18 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(e.contains("from 1 to 16"), "{bad}: {e}");
+        }
+        assert_eq!(bare.upload_cutoff, None);
+        assert_eq!(
+            s3("s3://b?upload_cutoff=64MiB").upload_cutoff,
+            Some(64 << 20)
+        );
+        assert_eq!(s3("s3://b?upload_cutoff=0").upload_cutoff, Some(0));
+        for bad in ["6GiB", "lots", "-1"] {
+            let e = DestUrl::parse(&format!("s3://b?upload_cutoff={bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("from 0 to 5GiB"), "{bad}: {e}");
         }
     }
 

@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use opendal::services::Webdav;
 use opendal::Operator;
+use opendal::services::Webdav;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::object::{ObjectDestination, ObjectSettings};
@@ -87,6 +87,7 @@ pub(crate) fn open(
             // Unused: uploads do not go through OpenDAL's writer.
             part_size: crate::url::S3_MIN_PART,
             concurrent: 1,
+            single_put_max: 0,
             verify_etag: false,
             verify_content_md5: false,
             staging: true,
@@ -128,4 +129,3 @@ impl StartUpload for StreamedPuts {
         Ok(Box::new(StreamedPut::send(req)))
     }
 }
-

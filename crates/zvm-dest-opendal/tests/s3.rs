@@ -232,6 +232,145 @@ async fn a_full_bucket_stops_the_run_with_a_clear_error_and_leaves_no_object() {
     );
 }
 
+/// A file whose size is known and at most the cutoff goes up in ONE PUT (rclone's way: it
+/// costs the service less than multipart), streamed: nothing shows under its key until the
+/// body is complete, and the proof (size and ETag, the plain MD5 here) is read back as for
+/// multipart. Above the cutoff, or with `upload_cutoff=0`, the same file goes multipart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_up_to_the_cutoff_goes_up_in_one_streamed_put_with_the_same_proof() {
+    let Some(ep) = s3_endpoint("single put") else {
+        return;
+    };
+    // More than two default parts: one request where multipart would send five.
+    let data = conformance::pattern(11 * 1024 * 1024 + 17, 6);
+    let size = data.len() as u64;
+    for (query, requests_at_most) in [
+        ("", 1),
+        ("&upload_cutoff=0", u64::MAX),
+        ("&upload_cutoff=10MiB", u64::MAX),
+    ] {
+        let bucket = new_bucket(&ep, "single").await;
+        let proxy = Proxy::start(&ep, Mode::Pass).await;
+        let url = format!(
+            "s3://{bucket}/s?endpoint={}&region=us-east-1{query}",
+            proxy.endpoint
+        );
+        let dest = open(&DestUrl::parse(&url).unwrap(), &creds()).unwrap();
+        let mut part = dest.open_partial_sized("v.mp4", 0, size).await.unwrap();
+        for c in data.chunks(100_000) {
+            part.write_all(c).await.unwrap();
+        }
+        assert_eq!(
+            keys(&ep, &bucket).await,
+            Vec::<String>::new(),
+            "{query}: nothing under any key before the upload completes"
+        );
+        assert_eq!(part.finalize(size).await.unwrap(), size);
+        let stored = object(&ep, &bucket, "s/v.mp4").await.unwrap();
+        assert!(
+            stored == data,
+            "{query}: the object differs from the bytes sent"
+        );
+        if requests_at_most == 1 {
+            assert_eq!(proxy.uploads(), 1, "one PUT, not a multipart upload");
+        } else {
+            assert!(
+                proxy.uploads() >= 4,
+                "{query}: a multipart upload ({} requests)",
+                proxy.uploads()
+            );
+        }
+    }
+
+    // The proof is the same: an ETag that is not the MD5 of the bytes sent is refused and
+    // the object removed.
+    let bucket = new_bucket(&ep, "single-etag").await;
+    let proxy = Proxy::start(&ep, Mode::WrongEtag).await;
+    let dest = dest_at(&proxy.endpoint, &bucket, "p");
+    let mut part = dest.open_partial_sized("e.mp4", 0, size).await.unwrap();
+    part.write_all(&data).await.unwrap();
+    match part.finalize(size).await {
+        Err(e @ DestError::RemoteMismatch { .. }) => assert!(e.to_string().contains("ETag"), "{e}"),
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
+    assert_eq!(proxy.uploads(), 1, "one PUT");
+    assert_eq!(dest.stat_final("e.mp4").await.unwrap(), None);
+}
+
+/// A single PUT broken off within a run goes on from where its writer stopped (the request
+/// waits for the rest of its body); given up, it leaves nothing in the bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_put_resumes_within_the_run_and_an_abandoned_one_leaves_nothing() {
+    let Some(ep) = s3_endpoint("single put resume") else {
+        return;
+    };
+    let bucket = new_bucket(&ep, "single-resume").await;
+    let dest = dest_at(&ep, &bucket, "");
+    let data = conformance::pattern(3 * 1024 * 1024, 2);
+    let size = data.len() as u64;
+    let mut part = dest.open_partial_sized("r.mp4", 0, size).await.unwrap();
+    part.write_all(&data[..1_000_000]).await.unwrap();
+    drop(part);
+    assert_eq!(dest.partial_len("r.mp4").await.unwrap(), Some(1_000_000));
+    let mut part = dest
+        .open_partial_sized("r.mp4", 1_000_000, size)
+        .await
+        .unwrap();
+    part.write_all(&data[1_000_000..]).await.unwrap();
+    assert_eq!(part.finalize(size).await.unwrap(), size);
+    // Read back through the destination (moto refuses unsigned reads of private objects).
+    assert!(dest.read_final("r.mp4", size).await.unwrap() == data);
+
+    let mut part = dest.open_partial_sized("gone.mp4", 0, size).await.unwrap();
+    part.write_all(&data[..2_000_000]).await.unwrap();
+    drop(part);
+    dest.remove_partial("gone.mp4").await.unwrap();
+    assert_eq!(dest.partial_len("gone.mp4").await.unwrap(), None);
+    assert_eq!(keys(&ep, &bucket).await, vec!["r.mp4".to_string()]);
+}
+
+/// A full bucket refusing a single PUT is the same clear, run-stopping error as for
+/// multipart, and it names no part of the presigned URL (its signature and key id).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_bucket_refusing_a_single_put_is_a_clear_error_without_the_signed_url() {
+    let Some(ep) = s3_endpoint("single put full") else {
+        return;
+    };
+    let bucket = new_bucket(&ep, "single-full").await;
+    let proxy = Proxy::start(&ep, Mode::FullAfter(0)).await;
+    let dest = dest_at(&proxy.endpoint, &bucket, "zoom");
+    let data = conformance::pattern(2 * 1024 * 1024, 4);
+    let mut part = dest
+        .open_partial_sized("full/one.mp4", 0, data.len() as u64)
+        .await
+        .unwrap();
+    let err = match part.write_all(&data).await {
+        Err(e) => e,
+        Ok(()) => part.finalize(data.len() as u64).await.unwrap_err(),
+    };
+    assert!(
+        matches!(err, DestError::RemoteFull { .. }),
+        "expected RemoteFull, got {err:?}"
+    );
+    assert!(err.is_destination_fatal(), "a full bucket stops the run");
+    let msg = format!("{err} {err:?}");
+    assert!(
+        msg.contains("s3://") && msg.contains("full/one.mp4"),
+        "{msg}"
+    );
+    for secret in [
+        SECRET,
+        KEY_ID,
+        "X-Amz-Signature",
+        "X-Amz-Credential",
+        "Signature=",
+    ] {
+        assert!(!msg.contains(secret), "{secret} in {msg}");
+    }
+    assert_eq!(proxy.uploads(), 1, "one PUT");
+    assert_eq!(keys(&ep, &bucket).await, Vec::<String>::new());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_server_is_retried_and_the_upload_completes() {
     let Some(ep) = s3_endpoint("busy server") else {
