@@ -10,6 +10,13 @@ cd "$(dirname "$0")/.."
 secs="${1:-20}"
 export RUSTC_BOOTSTRAP=1
 targets=(api_json sanitize config)
+# `cargo fuzz build` has no --locked: check the fuzz crate's lock file first, so that CI builds
+# what was committed and leaves the clone as it found it.
+if ! (cd fuzz && cargo metadata --locked --format-version 1 >/dev/null); then
+  echo "fuzz/Cargo.lock is out of date with the workspace's dependencies." >&2
+  echo "Update it with: (cd fuzz && cargo metadata --format-version 1 >/dev/null), then commit fuzz/Cargo.lock." >&2
+  exit 1
+fi
 cargo fuzz build --sanitizer none -O
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t" "fuzz/regressions/$t" "fuzz/artifacts/$t"

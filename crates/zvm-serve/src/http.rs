@@ -28,6 +28,7 @@ use crate::envelope::{self, Incoming};
 use crate::observe::{Metrics, WebhookResult};
 use crate::replay::ReplayGuard;
 use crate::signature::{self, Refusal, SecretToken};
+use crate::state_gauges::StateGauges;
 use crate::status::StatusSource;
 
 /// The longest a webhook's insert may take before the answer is 503 (Zoom allows 3 s).
@@ -52,6 +53,8 @@ pub struct Intake {
     /// False once the daemon is stopping: `/readyz` says so and no event is taken.
     pub accepting: AtomicBool,
     pub status: StatusSource,
+    /// The state's gauges for `/metrics`, shared by concurrent scrapes.
+    pub gauges: StateGauges,
     /// Our clock in Unix seconds (tests move it).
     pub clock: fn() -> i64,
 }
@@ -77,6 +80,7 @@ impl Intake {
             zoom,
             accepting: AtomicBool::new(true),
             status,
+            gauges: StateGauges::default(),
             clock: system_clock,
         })
     }
@@ -157,12 +161,13 @@ async fn webhook(State(intake): State<Arc<Intake>>, headers: HeaderMap, body: By
             meeting_uuid,
             dedup_key,
             download,
+            stored_body,
         } => {
             let row = NewWebhookEvent {
                 dedup_key,
                 event: event.clone(),
                 meeting_uuid: Some(meeting_uuid.clone()),
-                body: envelope::body_to_store(&body),
+                body: stored_body,
             };
             let queued = tokio::time::timeout(ENQUEUE_DEADLINE, intake.queue.enqueue(row)).await;
             if let (Ok(Ok(_)), Some(d)) = (&queued, download) {
@@ -204,7 +209,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, headers: HeaderMap, body: By
 }
 
 async fn metrics(State(intake): State<Arc<Intake>>) -> Response {
-    let now = intake.status.metrics_snapshot(&*intake.state).await;
+    let now = intake.gauges.snapshot(&intake.status, &*intake.state).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         intake.metrics.render(now),

@@ -7,8 +7,8 @@
 //! the events arriving together share one commit). The [`worker`]
 //! drains the queue through the engine (the meetings of a batch of events copied by their
 //! uuids in one run, with no listing; [`outcomes`] tells which of them failed), and
-//! [`schedule`] runs periodic syncs and moves. [`observe`] keeps the Prometheus metrics and
-//! [`status`] the `/status` snapshot. [`daemon`] starts and stops them together. No clap,
+//! [`schedule`] runs periodic syncs and moves. [`observe`] keeps the Prometheus metrics ([`state_gauges`]: the state's
+//! figures read once however many scrape) and [`status`] the `/status` snapshot. [`daemon`] starts and stops them together. No clap,
 //! no printing: the daemon reports through `tracing` and the engine's events.
 //!
 //! On a PostgreSQL state (feature `postgres`), the daemon is a fleet worker (`fleet`):
@@ -25,6 +25,7 @@ pub mod outcomes;
 pub mod replay;
 pub mod schedule;
 pub mod signature;
+pub mod state_gauges;
 pub mod status;
 pub mod worker;
 

@@ -9,8 +9,6 @@ use serde::Serialize;
 use zvm_engine::{RunMonitor, RunStats};
 use zvm_state::{StateError, WebhookCounts, WebhookQueue};
 
-use crate::observe::Snapshot;
-
 /// The name under which a complete listing (a scheduled sync that listed all it asked
 /// for) is recorded among the schedules' last runs.
 pub const LISTING_COMPLETE: &str = "listing_complete";
@@ -152,23 +150,5 @@ impl StatusSource {
                 None => None,
             },
         })
-    }
-
-    /// The gauges of `/metrics`. A state that cannot be read leaves them at 0 rather than
-    /// failing the scrape (the counters are still worth having).
-    pub async fn metrics_snapshot(&self, state: &dyn WebhookQueue) -> Snapshot {
-        let run = self.monitor.snapshot();
-        let listing_age_secs = match state.last_scheduled_run(LISTING_COMPLETE).await {
-            Ok(Some(at)) => at.parse::<jiff::Timestamp>().ok().map(|t| {
-                (jiff::Timestamp::now().as_millisecond() - t.as_millisecond()) as f64 / 1000.0
-            }),
-            _ => None,
-        };
-        Snapshot {
-            queue_depth: state.webhook_counts().await.map(|c| c.queued).unwrap_or(0),
-            transfers_active: run.as_ref().map(|r| r.transfers_active).unwrap_or(0),
-            throughput_bps: run.as_ref().map(|r| r.rate).unwrap_or(0.0),
-            listing_age_secs,
-        }
     }
 }
