@@ -8,7 +8,9 @@
 #   FILES, SIZE:       the throughput set (default 16 files of 64MiB)
 #   BIG_FILES, BIG_SIZE: the RSS set at -j 8 (default 8 files of 512MiB; the issue's 10 GiB
 #                      recordings scaled down to what the disk and moto's spool hold: what a
-#                      file in flight holds is a few parts, whatever its size)
+#                      file in flight holds is a few parts, whatever its size; above the
+#                      200 MiB upload_cutoff, so multipart; a BIG_SIZE under it measures
+#                      single PUTs)
 #   RSS_RUNS:          runs of the RSS set (default: runs; 0 skips it)
 #   ZVM_BENCH_S3_ENDPOINT: an S3-compatible server to use instead of starting moto's
 #   ZVM_BASE:          another zvm binary (e.g. one built from main) measured in the same
@@ -51,7 +53,8 @@ bytes_of() { numfmt --from=iec "${1%B}" 2>/dev/null || numfmt --from=iec "${1%iB
 # Each run times, in an order that alternates between runs (odd: zvm first, even: rclone
 # first), on the same server and set:
 #   zvm VARIANT  `zvm sync` from the simulator into the bucket, once per entry of VARIANTS
-#                (query options added to the URL, e.g. "upload_concurrency=2"; "-": none;
+#                (query options added to the URL, e.g. "upload_concurrency=2", or
+#                "upload_cutoff=0" for every file multipart; "-": none;
 #                "+NAME=VALUE" after it sets an environment variable for zvm, e.g.
 #                "-+MALLOC_ARENA_MAX=2")
 #   rclone-disk  `rclone copy --transfers 8` of the same files from the local disk (the

@@ -320,7 +320,16 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
 
 async fn forward(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    // A body broken off (the client died mid-upload) is refused, as S3 refuses one shorter
+    // than its Content-Length (moto answers 400 and stores nothing): forwarding what arrived,
+    // or nothing, would store a short or empty object the client never completed.
+    let Ok(body) = to_bytes(body, usize::MAX).await else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "IncompleteBody",
+            "The request body ended before its Content-Length.",
+        );
+    };
     let is_upload = parts.method == Method::PUT || parts.method == Method::POST;
     let mode = *st.mode.lock().unwrap();
     if is_upload {
