@@ -17,8 +17,9 @@
 //!   (the request's errors are reported without their URL, a refusal by its XML `Code` and
 //!   `Message` only).
 //! - The upload is not visible under its key until the service completes it
-//!   (CompleteMultipartUpload, or the end of the single PUT's body), which S3 does
-//!   atomically. So the final key never holds a partial file, without a temporary key to
+//!   (CompleteMultipartUpload, or the single PUT's last byte: its body ends with its
+//!   `Content-Length`, so the object may appear, complete, before `finalize` proves it),
+//!   which S3 does atomically. So the final key never holds a partial file, without a temporary key to
 //!   copy from.
 //! - Within one run, an upload whose writer is dropped (the download broke off) is parked
 //!   with its length: `partial_len` reports it and `open_partial(rel, that length)` goes on
