@@ -1,7 +1,8 @@
 //! The destination a run writes to, from what the user gave: a folder, or a URL such as
 //! `s3://bucket/prefix?endpoint=...`, `webdavs://host/path`, `sftp://user@host/path` or
 //! `azblob://container/prefix` for the services this build supports (the `s3`, `webdav`,
-//! `sftp` and `azblob` features; see
+//! `sftp`, `azblob` and `gcs` features; `gdrive`, `onedrive` and `dropbox` check a drive's
+//! configuration but do not upload yet; see
 //! `zvm-dest-opendal`). Every front end opens it here, so a bad URL or missing
 //! credentials read the same everywhere.
 
@@ -34,7 +35,17 @@ pub fn check_destination(given: &Path) -> Result<DestinationKind, UrlError> {
     if !is_remote(&text) {
         return Ok(DestinationKind::Folder);
     }
-    let scheme = DestUrl::parse(&text)?.scheme();
+    let url = DestUrl::parse(&text)?;
+    let scheme = url.scheme();
+    if let DestUrl::Drive(d) = &url {
+        // No build uploads to the drives yet: "not yet", never "rebuild with ...". (`open`
+        // adds what the drive's configuration check found.)
+        return Err(UrlError::NotYetSupported {
+            scheme,
+            service: d.service.name(),
+            config: String::new(),
+        });
+    }
     // What `open` answers for a service whose feature is off, said before anything opens.
     let built_in = match scheme.as_str() {
         "s3" => cfg!(feature = "s3"),
@@ -47,6 +58,7 @@ pub fn check_destination(given: &Path) -> Result<DestinationKind, UrlError> {
     if !built_in {
         return Err(UrlError::NotBuiltIn { scheme });
     }
+
     Ok(DestinationKind::Remote { scheme })
 }
 

@@ -32,7 +32,8 @@ impl S3 {
 
 impl RemoteDest for S3 {
     const SCHEME: &'static str = "s3";
-    // Parts uploaded have no key until the multipart upload is completed.
+    // An upload has no key until it completes: a single PUT's body until its end, a
+    // multipart upload's parts until CompleteMultipartUpload.
     const KILL_LEAVES: KillLeaves = KillLeaves::Nothing;
 
     fn secret(&self) -> &str {
@@ -150,10 +151,7 @@ async fn bad_urls_and_missing_keys_exit_2_and_say_how_to_fix_them() {
         ("s3:///x", "no bucket"),
         ("s3://b/p?colour=blue", "unknown option"),
         ("ftp://host/x", "unknown destination kind ftp://"),
-        (
-            "gdrive://folder/x",
-            "cannot write to gdrive:// destinations yet",
-        ),
+        ("gdrive://folder/x", "cannot upload to gdrive:// yet"),
     ] {
         let out = zvm(&ctx, &sync_args(&ctx, dest, &[])).await;
         out.expect_code(2, dest);

@@ -105,6 +105,8 @@ pub(crate) fn open(
         ObjectSettings {
             name,
             part_size: u.part_size.unwrap_or(DEFAULT_BLOCK_SIZE),
+            concurrent: 1,
+            single_put_max: 0,
             // Azure's ETag is an opaque version tag, not an MD5 of the bytes.
             verify_etag: false,
             verify_content_md5: true,

@@ -24,10 +24,20 @@ impl PartHasher {
         }
     }
 
+    /// The MD5 of an upload sent in one PUT, however long.
+    pub(crate) fn whole() -> Self {
+        Self {
+            part_size: u64::MAX,
+            current: Md5::new(),
+            in_current: 0,
+            done: Vec::new(),
+        }
+    }
+
     pub(crate) fn update(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
-            let room = (self.part_size - self.in_current) as usize;
-            let take = room.min(data.len());
+            let room = self.part_size - self.in_current;
+            let take = room.min(data.len() as u64) as usize;
             self.current.update(&data[..take]);
             self.in_current += take as u64;
             data = &data[take..];
@@ -98,6 +108,16 @@ mod tests {
             etag_of(b"12345678", 8, 3),
             hex::encode(Md5::digest(b"12345678"))
         );
+    }
+
+    #[test]
+    fn a_whole_file_hasher_gives_the_md5_however_long() {
+        let data = vec![5u8; 100_000];
+        let mut h = PartHasher::whole();
+        for c in data.chunks(7_000) {
+            h.update(c);
+        }
+        assert_eq!(h.expected_etag(), hex::encode(Md5::digest(&data)));
     }
 
     #[test]

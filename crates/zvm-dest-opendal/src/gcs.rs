@@ -63,6 +63,8 @@ pub(crate) fn open(u: &GcsUrl, creds: &RemoteCredentials) -> Result<ObjectDestin
         ObjectSettings {
             name,
             part_size: u.part_size.unwrap_or(DEFAULT_PART_SIZE),
+            concurrent: 1,
+            single_put_max: 0,
             // The JSON API's ETag is a version tag, not an MD5 of the bytes.
             verify_etag: false,
             verify_content_md5: true,

@@ -3,7 +3,9 @@
 //! Storage, each service behind its own Cargo feature (`s3`, `webdav`, `sftp`, `azblob`,
 //! `gcs`) so that the core of zvm builds
 //! without them. A destination is a URL (`s3://bucket/prefix?...`, `webdavs://host/path`,
-//! `sftp://user@host/path`, `azblob://container/prefix`, `gcs://bucket/prefix`),
+//! `sftp://user@host/path`, `azblob://container/prefix`, `gcs://bucket/prefix`; the cloud
+//! drives' `gdrive://`, `onedrive://` and `dropbox://` are configured and checked but not
+//! uploaded to yet, see [`drive`]),
 //! parsed by [`DestUrl::parse`] and opened by [`open`] into an `Arc<dyn Destination>` the
 //! engine writes through like the local disk.
 //!
@@ -11,7 +13,8 @@
 //! large build, and the engine, the state and their tests depend on `zvm-dest`; keeping them
 //! here means only the binaries that ask for a remote destination compile them.
 //!
-//! Uploads stream: bytes go from the download to the service in parts (S3 multipart), in a
+//! Uploads stream: bytes go from the download to the service in one PUT of the file's
+//! length (S3, a file up to `?upload_cutoff=`), in parts (S3 multipart above it), in a
 //! chunked PUT (WebDAV), in SFTP writes or as Azure blocks, with no temporary file on the local disk and a
 //! bounded amount in memory per file (see [`object`]). A file appears under its final name
 //! only when complete: S3 completes an upload atomically, Azure commits a block list
@@ -19,6 +22,7 @@
 //! as `<name>.part` and renamed. It is then read back (size, and S3's ETag where it is an
 //! MD5, Azure's Content-MD5 where it reports one) before the engine may call it verified.
 
+pub mod drive;
 #[cfg(feature = "object-store")]
 mod errors;
 #[cfg(feature = "object-store")]
@@ -27,6 +31,8 @@ mod etag;
 pub mod object;
 #[cfg(feature = "object-store")]
 mod sink;
+#[cfg(feature = "object-store")]
+mod streamed_put;
 #[cfg(feature = "object-store")]
 mod transport;
 mod url;
@@ -53,6 +59,10 @@ pub use url::{
 #[cfg(feature = "object-store")]
 pub use object::ObjectDestination;
 
+/// Parts of one file an S3 upload sends at once unless `?upload_concurrency=` says otherwise.
+#[cfg(feature = "s3")]
+pub use s3::DEFAULT_CONCURRENCY as S3_DEFAULT_UPLOAD_CONCURRENCY;
+
 /// Opens the destination a URL names, with credentials from `creds` (the config file)
 /// first, else the service's usual environment variables. Nothing is sent yet: the first
 /// request is the engine's `check_writable`.
@@ -69,6 +79,7 @@ pub fn open(url: &DestUrl, creds: &RemoteCredentials) -> Result<Arc<dyn Destinat
         DestUrl::Azblob(a) => Ok(Arc::new(azblob::open(a, creds)?)),
         #[cfg(feature = "gcs")]
         DestUrl::Gcs(g) => Ok(Arc::new(gcs::open(g, creds)?)),
+        DestUrl::Drive(d) => Err(drive::open(d, creds)),
         #[allow(unreachable_patterns)]
         other => Err(UrlError::NotBuiltIn {
             scheme: other.scheme(),

@@ -8,14 +8,27 @@
 //! - `open_partial(rel, 0)` starts a multipart writer for the final key. Bytes stream into
 //!   it and go out as parts of `part_size` bytes; at most a few parts per file are held in
 //!   memory, and nothing touches the local disk.
+//! - `open_partial_sized(rel, 0, size)` of a file up to `single_put_max` bytes (S3's
+//!   `?upload_cutoff=`, 200 MiB by default) instead sends it in ONE PUT of that length whose
+//!   body streams as the bytes arrive ([`StreamedPut`], to a URL OpenDAL presigns, with
+//!   `Content-Length` set so the body is not chunked): one request where multipart costs
+//!   three or more, and at most [`crate::streamed_put::QUEUED_CHUNKS`] network chunks held
+//!   per file. The presigned URL carries a signature: it is never put in an error or a log
+//!   (the request's errors are reported without their URL, a refusal by its XML `Code` and
+//!   `Message` only).
 //! - The upload is not visible under its key until the service completes it
-//!   (CompleteMultipartUpload, or the single PUT of a small file), which S3 does atomically.
-//!   So the final key never holds a partial file, without a temporary key to copy from.
+//!   (CompleteMultipartUpload, or the single PUT's last byte: its body ends with its
+//!   `Content-Length`, so the object may appear, complete, before `finalize` proves it),
+//!   which S3 does atomically. So the final key never holds a partial file, without a temporary key to
+//!   copy from.
 //! - Within one run, an upload whose writer is dropped (the download broke off) is parked
 //!   with its length: `partial_len` reports it and `open_partial(rel, that length)` goes on
 //!   with the same upload, so a fault of Zoom's connection costs no bytes already sent.
 //!   Resuming below that length is refused ([`Destination::truncates_partials`] is false).
-//! - Across runs nothing is kept: OpenDAL does not let a new writer take over an upload id
+//!   A single PUT parked this way keeps its request open, waiting for the rest of the body;
+//!   if the service gives up waiting first, the next write fails and the file starts over.
+//! - Across runs nothing is kept, for either kind: a single PUT broken off leaves nothing
+//!   at the service, and OpenDAL does not let a new writer take over a multipart upload id
 //!   of an earlier process, so a file interrupted by a crash starts over (the abandoned
 //!   upload's parts stay with the service until a lifecycle rule removes them; README).
 //! - `sync` has nothing to make durable (no byte is readable before completion) and
@@ -53,9 +66,15 @@ use zvm_dest::{DestError, Destination, PartialFile, validate_rel};
 use crate::errors;
 use crate::etag::{PartHasher, md5_shaped};
 use crate::sink::{StartUpload, UploadSink};
+use crate::streamed_put::StreamedPut;
 
 /// HEADs in flight at once when the planner asks for the sizes of many files.
 const STAT_CONCURRENCY: usize = 16;
+
+/// How long the signature of a single PUT's URL holds. The request goes out at once, and the
+/// service checks the signature when the request arrives, not when its body ends, so a
+/// slow upload outlasting it is still accepted.
+const PRESIGN_FOR: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// Distinguishes concurrent write probes of one process.
 static PROBE_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -67,6 +86,12 @@ pub struct ObjectSettings {
     pub name: String,
     /// Multipart part size: what one file holds in memory is a few of these.
     pub part_size: usize,
+    /// Parts of one file sent at once (OpenDAL's `concurrent`); 1 sends each part before
+    /// taking more bytes.
+    pub concurrent: usize,
+    /// Files whose size is known and at most this go up in one streamed PUT to a presigned
+    /// URL instead of a multipart upload (0: never; only where OpenDAL can presign a write).
+    pub single_put_max: u64,
     /// Compare the ETag with the MD5 computed from the bytes sent.
     pub verify_etag: bool,
     /// Compare the Content-MD5 the service reports for the stored object (where it reports
@@ -183,29 +208,77 @@ impl ObjectDestination {
         format!("{}/{rel}", self.settings.name.trim_end_matches('/'))
     }
 
-    async fn start_upload(&self, key: &str, rel: &str) -> Result<Upload, DestError> {
+    /// Whether a file of `size` bytes goes up in one streamed PUT (see the module docs).
+    fn single_put(&self, size: Option<u64>) -> bool {
+        size.is_some_and(|n| n <= self.settings.single_put_max)
+            && self.starter.is_none()
+            && !self.settings.staging
+            && self.op.info().capability().presign_write
+    }
+
+    async fn start_upload(
+        &self,
+        key: &str,
+        rel: &str,
+        size: Option<u64>,
+    ) -> Result<Upload, DestError> {
         let staged_at = self.settings.staging.then(|| staged_name(key));
         let target = staged_at.as_deref().unwrap_or(key);
-        let sink: Box<dyn UploadSink> = match &self.starter {
-            Some(s) => s.start(target).await,
-            None => self
+        let single = self.single_put(size);
+        let sink: Box<dyn UploadSink> = match (&self.starter, size) {
+            (_, Some(size)) if single => self.start_single_put(target, size).await,
+            (Some(s), _) => s.start(target).await,
+            (None, _) => self
                 .op
                 .writer_with(target)
                 .chunk(self.settings.part_size)
-                .concurrent(1)
+                .concurrent(self.settings.concurrent)
                 .await
                 .map(|w| Box::new(w) as Box<dyn UploadSink>),
         }
         .map_err(|e| errors::of("start an upload to", &self.location(rel), &e))?;
         Ok(Upload {
             sink,
-            hasher: self
-                .settings
-                .verify_etag
-                .then(|| PartHasher::new(self.settings.part_size)),
+            hasher: self.settings.verify_etag.then(|| {
+                if single {
+                    PartHasher::whole()
+                } else {
+                    PartHasher::new(self.settings.part_size)
+                }
+            }),
             whole_md5: self.settings.verify_content_md5.then(Md5::new),
             staged_at,
         })
+    }
+}
+
+impl ObjectDestination {
+    /// One PUT of `size` bytes to `target`, its body fed as the bytes arrive. The URL is
+    /// presigned by OpenDAL (the request is signed for an unsigned payload, so the body need
+    /// not be known in advance); `Content-Length` is the file's size, so the body goes out
+    /// as it is, not chunked (S3 refuses a chunked PUT without its own framing), and the
+    /// service refuses a body that ends short.
+    async fn start_single_put(
+        &self,
+        target: &str,
+        size: u64,
+    ) -> opendal::Result<Box<dyn UploadSink>> {
+        let signed = self.op.presign_write(target, PRESIGN_FOR).await?;
+        let url = reqwest::Url::parse(&signed.uri().to_string()).map_err(|e| {
+            // Not the URL itself: it carries the signature.
+            opendal::Error::new(
+                ErrorKind::Unexpected,
+                format!("the presigned upload URL does not parse: {e}"),
+            )
+        })?;
+        let mut req = crate::transport::upload_client().request(signed.method().clone(), url);
+        for (name, value) in signed.header() {
+            if name != reqwest::header::HOST && name != reqwest::header::CONTENT_LENGTH {
+                req = req.header(name, value);
+            }
+        }
+        let req = req.header(reqwest::header::CONTENT_LENGTH, size);
+        Ok(Box::new(StreamedPut::send(req)))
     }
 }
 
@@ -302,6 +375,73 @@ async fn rename_replacing(op: &Operator, from: &str, to: &str) -> opendal::Resul
     }
 }
 
+impl ObjectDestination {
+    /// `open_partial`, with the file's whole size when the caller knows it (a new upload of
+    /// a file up to `single_put_max` bytes is then one streamed PUT).
+    async fn open_upload(
+        &self,
+        rel: &str,
+        offset: u64,
+        size: Option<u64>,
+    ) -> Result<Box<dyn PartialFile>, DestError> {
+        let key = self.key(rel)?;
+        let location = self.location(rel);
+        let (slot, upload) = if offset == 0 {
+            if let Some(old) = self.uploads.remove(&key)
+                && let Some(u) = old.take()
+            {
+                abort(&self.op, u).await;
+            }
+            let upload = self.start_upload(&key, rel, size).await?;
+            let slot = Arc::new(Slot {
+                len: AtomicU64::new(0),
+                parked: Mutex::new(None),
+            });
+            self.uploads.insert(&key, slot.clone());
+            (slot, upload)
+        } else {
+            let Some(slot) = self.uploads.get(&key) else {
+                return Err(DestError::ResumeBeyondEnd {
+                    offset,
+                    actual: 0,
+                    path: PathBuf::from(location),
+                });
+            };
+            let have = slot.len.load(Ordering::Acquire);
+            if offset > have {
+                return Err(DestError::ResumeBeyondEnd {
+                    offset,
+                    actual: have,
+                    path: PathBuf::from(location),
+                });
+            }
+            if offset < have {
+                return Err(DestError::Unsupported {
+                    what: "resuming an upload below the bytes it has sent",
+                    path: location,
+                });
+            }
+            let Some(upload) = slot.take() else {
+                return Err(DestError::Unsupported {
+                    what: "a second writer of an upload in progress",
+                    path: location,
+                });
+            };
+            (slot, upload)
+        };
+        Ok(Box::new(ObjectPartial {
+            op: self.op.clone(),
+            settings: self.settings.clone(),
+            uploads: self.uploads.clone(),
+            key,
+            location,
+            slot,
+            upload: Some(upload),
+            len: offset,
+        }))
+    }
+}
+
 #[async_trait]
 impl Destination for ObjectDestination {
     fn describe(&self) -> String {
@@ -376,61 +516,16 @@ impl Destination for ObjectDestination {
         rel: &str,
         offset: u64,
     ) -> Result<Box<dyn PartialFile>, DestError> {
-        let key = self.key(rel)?;
-        let location = self.location(rel);
-        let (slot, upload) = if offset == 0 {
-            if let Some(old) = self.uploads.remove(&key)
-                && let Some(u) = old.take()
-            {
-                abort(&self.op, u).await;
-            }
-            let upload = self.start_upload(&key, rel).await?;
-            let slot = Arc::new(Slot {
-                len: AtomicU64::new(0),
-                parked: Mutex::new(None),
-            });
-            self.uploads.insert(&key, slot.clone());
-            (slot, upload)
-        } else {
-            let Some(slot) = self.uploads.get(&key) else {
-                return Err(DestError::ResumeBeyondEnd {
-                    offset,
-                    actual: 0,
-                    path: PathBuf::from(location),
-                });
-            };
-            let have = slot.len.load(Ordering::Acquire);
-            if offset > have {
-                return Err(DestError::ResumeBeyondEnd {
-                    offset,
-                    actual: have,
-                    path: PathBuf::from(location),
-                });
-            }
-            if offset < have {
-                return Err(DestError::Unsupported {
-                    what: "resuming an upload below the bytes it has sent",
-                    path: location,
-                });
-            }
-            let Some(upload) = slot.take() else {
-                return Err(DestError::Unsupported {
-                    what: "a second writer of an upload in progress",
-                    path: location,
-                });
-            };
-            (slot, upload)
-        };
-        Ok(Box::new(ObjectPartial {
-            op: self.op.clone(),
-            settings: self.settings.clone(),
-            uploads: self.uploads.clone(),
-            key,
-            location,
-            slot,
-            upload: Some(upload),
-            len: offset,
-        }))
+        self.open_upload(rel, offset, None).await
+    }
+
+    async fn open_partial_sized(
+        &self,
+        rel: &str,
+        offset: u64,
+        size: u64,
+    ) -> Result<Box<dyn PartialFile>, DestError> {
+        self.open_upload(rel, offset, Some(size)).await
     }
 
     async fn write_atomic(&self, rel: &str, bytes: &[u8]) -> Result<(), DestError> {

@@ -11,6 +11,18 @@ use crate::url::{RemoteCredentials, S3Url, UrlError};
 /// S3 allows in memory. 10 000 parts of it make files up to 48.8 GiB; `?part_size=` for more.
 pub const DEFAULT_PART_SIZE: usize = crate::url::S3_MIN_PART;
 
+/// Parts of one file in flight by default (`?upload_concurrency=` for others).
+pub const DEFAULT_CONCURRENCY: usize = 1;
+
+/// Files up to this size go up in one streamed PUT, larger ones in a multipart upload
+/// (`?upload_cutoff=` for another size). rclone's default cutoff: a single PUT costs the
+/// server less than the same bytes in 5 MiB parts (BENCHMARKS.md: moto spent about 6 CPU
+/// seconds per GiB on single PUTs against 10 on multipart uploads), and holds a few network
+/// chunks in memory instead of parts. What it gives up: a single PUT broken off by a crash
+/// leaves nothing to resume, which a multipart upload here does not either (the upload id
+/// is not kept across runs; README), so neither kind resumes across runs.
+pub const DEFAULT_UPLOAD_CUTOFF: u64 = 200 * 1024 * 1024;
+
 /// S3 keys are at most 1024 bytes of UTF-8.
 const S3_KEY_LIMIT: usize = 1024;
 
@@ -86,6 +98,8 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
         ObjectSettings {
             name,
             part_size: u.part_size.unwrap_or(DEFAULT_PART_SIZE),
+            concurrent: u.upload_concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+            single_put_max: u.upload_cutoff.unwrap_or(DEFAULT_UPLOAD_CUTOFF),
             verify_etag: u.verify_etag,
             verify_content_md5: false,
             // A multipart upload appears whole on completion, atomically.

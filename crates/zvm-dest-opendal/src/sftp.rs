@@ -70,6 +70,8 @@ pub(crate) fn open(u: &SftpUrl, creds: &RemoteCredentials) -> Result<ObjectDesti
         ObjectSettings {
             name,
             part_size: WRITE_CHUNK,
+            concurrent: 1,
+            single_put_max: 0,
             verify_etag: false,
             verify_content_md5: false,
             staging: true,

@@ -1,6 +1,7 @@
-//! Where the bytes of one upload go: OpenDAL's writer (S3 multipart, SFTP), or a service's
-//! own streaming request where OpenDAL's writer would hold the whole file in memory
-//! (WebDAV). Errors are OpenDAL's, so one mapping ([`crate::errors`]) serves every service.
+//! Where the bytes of one upload go: OpenDAL's writer (S3 multipart, SFTP), or one streamed
+//! PUT ([`crate::streamed_put`]) where OpenDAL's writer would hold the whole file in memory
+//! (WebDAV) or where one request costs the service less (S3, a file up to its cutoff).
+//! Errors are OpenDAL's, so one mapping ([`crate::errors`]) serves every service.
 
 use async_trait::async_trait;
 use bytes::Bytes;

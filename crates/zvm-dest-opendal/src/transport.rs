@@ -1,7 +1,6 @@
 //! The HTTP client every HTTP-based service sends through: reqwest with rustls (certificates
 //! verified against the system's roots), on the same TLS provider as zvm's Zoom client.
 
-#[cfg(feature = "webdav")]
 use std::sync::OnceLock;
 
 fn builder() -> reqwest::ClientBuilder {
@@ -16,12 +15,11 @@ fn client() -> reqwest::Client {
     builder().build().unwrap_or_default()
 }
 
-/// The client of streamed uploads (WebDAV's PUT), one per process: it follows no redirect,
+/// The client of streamed uploads (WebDAV's PUT, S3's single PUT), one per process: it follows no redirect,
 /// which would turn a PUT into a GET (301/302) or need a body already sent (307/308), and
 /// keeps no idle connection: a streamed body cannot be sent again, so a PUT must not go out
 /// on a kept connection the server may be closing at that moment (a connection costs
 /// nothing next to a recording).
-#[cfg(feature = "webdav")]
 pub(crate) fn upload_client() -> reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT

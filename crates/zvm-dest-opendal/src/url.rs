@@ -4,9 +4,7 @@
 
 use percent_encoding::percent_decode_str;
 
-/// Schemes zvm knows of. Only those with a `DestUrl` variant are written to; the others are
-/// recognised so that the error says "not yet" instead of "unknown".
-const PLANNED: [&str; 3] = ["gdrive", "onedrive", "dropbox"];
+pub use crate::drive::{DriveService, DriveUrl};
 
 /// S3 allows part numbers 1..=10 000 and parts of at least 5 MiB (but the last).
 pub const S3_MIN_PART: usize = 5 * 1024 * 1024;
@@ -26,6 +24,9 @@ pub enum DestUrl {
     Azblob(AzblobUrl),
     /// `gcs://bucket/prefix?endpoint=...&part_size=...`
     Gcs(GcsUrl),
+    /// `gdrive://folder/path`, `onedrive://folder/path`, `dropbox://folder/path`: a folder
+    /// of the user's own drive (configuration only so far; see [`crate::drive`]).
+    Drive(DriveUrl),
 }
 
 impl DestUrl {
@@ -42,8 +43,10 @@ impl DestUrl {
             "sftp" => SftpUrl::parse(text).map(DestUrl::Sftp),
             "azblob" => AzblobUrl::parse(text).map(DestUrl::Azblob),
             "gcs" => GcsUrl::parse(text).map(DestUrl::Gcs),
-            s if PLANNED.contains(&s) => Err(UrlError::NotYetSupported { scheme }),
-            _ => Err(UrlError::UnknownScheme { scheme }),
+            s => match DriveService::of_scheme(s) {
+                Some(service) => DriveUrl::parse(service, text).map(DestUrl::Drive),
+                None => Err(UrlError::UnknownScheme { scheme }),
+            },
         }
     }
 
@@ -56,6 +59,7 @@ impl DestUrl {
             DestUrl::Sftp(_) => "sftp".into(),
             DestUrl::Azblob(_) => "azblob".into(),
             DestUrl::Gcs(_) => "gcs".into(),
+            DestUrl::Drive(d) => d.service.scheme().into(),
         }
     }
 }
@@ -91,7 +95,17 @@ pub struct S3Url {
     /// `verify_etag=false` turns off comparing the ETag with the MD5 of the bytes sent (for
     /// buckets encrypted with SSE-KMS or SSE-C, whose ETags are not an MD5).
     pub verify_etag: bool,
+    /// `upload_concurrency=` parts of one file sent at once (1 to [`S3_MAX_CONCURRENCY`]).
+    pub upload_concurrency: Option<usize>,
+    /// `upload_cutoff=` in bytes (suffixes KiB, MiB, GiB): files up to this size go up in one
+    /// streamed PUT, larger ones in a multipart upload (0: every file multipart; at most
+    /// [`S3_MAX_PART`], S3's largest single PUT).
+    pub upload_cutoff: Option<u64>,
 }
+
+/// Most parts of one file in flight that `upload_concurrency=` takes: each is a part held
+/// in memory, per file.
+pub const S3_MAX_CONCURRENCY: usize = 16;
 
 impl S3Url {
     fn parse(text: &str) -> Result<S3Url, UrlError> {
@@ -141,6 +155,8 @@ impl S3Url {
             region: None,
             part_size: None,
             verify_etag: true,
+            upload_concurrency: None,
+            upload_cutoff: None,
         };
         for (k, v) in u.query_pairs() {
             match k.as_ref() {
@@ -171,9 +187,31 @@ impl S3Url {
                         _ => return Err(bad(format!("verify_etag {v:?} must be true or false"))),
                     }
                 }
+                "upload_concurrency" => {
+                    let n = v
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=S3_MAX_CONCURRENCY).contains(n))
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "upload_concurrency {v:?} must be a number from 1 to {S3_MAX_CONCURRENCY}"
+                            ))
+                        })?;
+                    out.upload_concurrency = Some(n);
+                }
+                "upload_cutoff" => {
+                    let n = parse_size(&v)
+                        .filter(|n| *n <= S3_MAX_PART)
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "upload_cutoff {v:?} must be a size such as 200MiB, from 0 to 5GiB (S3's largest single PUT)"
+                            ))
+                        })?;
+                    out.upload_cutoff = Some(n as u64);
+                }
                 other => {
                     return Err(bad(format!(
-                        "unknown option {other:?}; s3:// takes endpoint, region, part_size and verify_etag"
+                        "unknown option {other:?}; s3:// takes endpoint, region, part_size, upload_concurrency, upload_cutoff and verify_etag"
                     )));
                 }
             }
@@ -620,6 +658,13 @@ pub struct RemoteCredentials {
     /// GOOGLE_APPLICATION_CREDENTIALS), or an OAuth access token.
     pub gcs_credential_path: Option<String>,
     pub gcs_token: Option<String>,
+    /// Google Drive, OneDrive or Dropbox (the one the URL names): an OAuth refresh token with
+    /// the client it was issued to, or a short-lived access token; else
+    /// ZVM_<SERVICE>_REFRESH_TOKEN / _CLIENT_ID / _CLIENT_SECRET / _ACCESS_TOKEN.
+    pub drive_refresh_token: Option<String>,
+    pub drive_client_id: Option<String>,
+    pub drive_client_secret: Option<String>,
+    pub drive_access_token: Option<String>,
 }
 
 /// Never prints a secret, even in a debug dump.
@@ -643,6 +688,10 @@ impl std::fmt::Debug for RemoteCredentials {
             )
             .field("gcs_credential_path", &self.gcs_credential_path)
             .field("gcs_token", &set(&self.gcs_token))
+            .field("drive_refresh_token", &set(&self.drive_refresh_token))
+            .field("drive_client_id", &self.drive_client_id)
+            .field("drive_client_secret", &set(&self.drive_client_secret))
+            .field("drive_access_token", &set(&self.drive_access_token))
             .finish()
     }
 }
@@ -654,14 +703,22 @@ pub enum UrlError {
     Invalid { url: String, reason: String },
 
     #[error(
-        "unknown destination kind {scheme}://: give a folder, or a URL: s3://bucket/prefix, webdavs://host/path, sftp://user@host/path, azblob://container/prefix, gcs://bucket/prefix"
+        "unknown destination kind {scheme}://: give a folder, or a URL: s3://bucket/prefix, webdavs://host/path, sftp://user@host/path, azblob://container/prefix, gcs://bucket/prefix (gdrive://, onedrive:// and dropbox:// are recognised, not uploaded to yet)"
     )]
     UnknownScheme { scheme: String },
 
     #[error(
-        "zvm cannot write to {scheme}:// destinations yet (it writes to folders, s3://, webdav(s)://, sftp://, azblob:// and gcs://); copy to one of those instead"
+        "zvm cannot upload to {scheme}:// yet: OpenDAL's {service} writer sends a file in one request and would hold a whole recording (up to 10 GiB) in memory; to copy there today, sync to a folder that the {service} desktop app syncs, or to s3://, webdav(s)://, sftp://, azblob:// or gcs://{config}"
     )]
-    NotYetSupported { scheme: String },
+    NotYetSupported {
+        scheme: String,
+        service: &'static str,
+        /// What the drive's configuration check found (`; ...`), or nothing.
+        config: String,
+    },
+
+    #[error("no credentials for {url}: {what}")]
+    MissingDriveCredentials { url: String, what: String },
 
     #[error(
         "this zvm was built without {scheme}:// support: build it with `cargo build --release --features {scheme}`"
@@ -716,6 +773,29 @@ mod tests {
         assert!(!u.verify_etag);
         let bare = s3("s3://b");
         assert_eq!((bare.prefix.as_str(), bare.verify_etag), ("", true));
+        assert_eq!(bare.upload_concurrency, None);
+        assert_eq!(
+            s3("s3://b?upload_concurrency=4").upload_concurrency,
+            Some(4)
+        );
+        for bad in ["0", "17", "many"] {
+            let e = DestUrl::parse(&format!("s3://b?upload_concurrency={bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("from 1 to 16"), "{bad}: {e}");
+        }
+        assert_eq!(bare.upload_cutoff, None);
+        assert_eq!(
+            s3("s3://b?upload_cutoff=64MiB").upload_cutoff,
+            Some(64 << 20)
+        );
+        assert_eq!(s3("s3://b?upload_cutoff=0").upload_cutoff, Some(0));
+        for bad in ["6GiB", "lots", "-1"] {
+            let e = DestUrl::parse(&format!("s3://b?upload_cutoff={bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("from 0 to 5GiB"), "{bad}: {e}");
+        }
     }
 
     #[test]
@@ -744,11 +824,11 @@ mod tests {
             unknown.contains("unknown destination kind ftp://"),
             "{unknown}"
         );
-        let later = DestUrl::parse("dropbox://x").unwrap_err().to_string();
-        assert!(
-            later.contains("cannot write to dropbox:// destinations yet"),
-            "{later}"
-        );
+        // The drives' URLs parse (their configuration is checked by `open`, see drive.rs).
+        assert!(matches!(
+            DestUrl::parse("dropbox://x"),
+            Ok(DestUrl::Drive(_))
+        ));
     }
 
     #[test]

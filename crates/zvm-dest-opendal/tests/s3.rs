@@ -5,10 +5,13 @@
 mod support;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use support::{KEY_ID, Mode, Proxy, SECRET, keys, new_bucket, object, s3_endpoint};
 use zvm_dest::{DestError, Destination, conformance};
-use zvm_dest_opendal::{DestUrl, RemoteCredentials, open};
+use zvm_dest_opendal::{DestUrl, RemoteCredentials, S3_DEFAULT_UPLOAD_CONCURRENCY, open};
 
 fn creds() -> RemoteCredentials {
     RemoteCredentials {
@@ -79,6 +82,69 @@ async fn a_file_has_no_key_until_its_upload_completes_and_then_holds_every_byte(
     assert_eq!(keys(&ep, &bucket).await, vec!["m/video.mp4".to_string()]);
     let stored = object(&ep, &bucket, "m/video.mp4").await.unwrap();
     assert!(stored == data, "the object differs from the bytes sent");
+}
+
+/// What one upload holds in memory is its parts, whatever the file's size: while the service
+/// answers no part, the writer takes no more bytes once `upload_concurrency` parts are in
+/// flight, one is kept back by OpenDAL's multipart writer and one more has been filled. (At
+/// `-j 8` that is what bounds zvm's peak RSS with 10 GiB recordings; BENCHMARKS.md.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_holds_at_most_its_parts_in_flight_and_two_more_whatever_the_file_size() {
+    let Some(ep) = s3_endpoint("bounded upload") else {
+        return;
+    };
+    const PART: u64 = 5 << 20;
+    // Far more than the bound: a writer that kept taking bytes would go on to the end.
+    const SIZE: u64 = 14 * PART;
+    for concurrency in [S3_DEFAULT_UPLOAD_CONCURRENCY, 3] {
+        let bucket = new_bucket(&ep, "bounded").await;
+        let proxy = Proxy::start(&ep, Mode::HoldParts).await;
+        let url = format!(
+            "s3://{bucket}/b?endpoint={}&region=us-east-1&part_size=5MiB&upload_concurrency={concurrency}",
+            proxy.endpoint
+        );
+        let dest = open(&DestUrl::parse(&url).unwrap(), &creds()).unwrap();
+        let accepted = Arc::new(AtomicU64::new(0));
+        let writer = tokio::spawn({
+            let (dest, accepted) = (dest.clone(), accepted.clone());
+            async move {
+                let mut part = dest.open_partial("big.mp4", 0).await.unwrap();
+                let chunk = Bytes::from(vec![7u8; 256 << 10]);
+                while accepted.load(Ordering::Acquire) < SIZE {
+                    part.write_bytes(chunk.clone()).await.unwrap();
+                    accepted.fetch_add(chunk.len() as u64, Ordering::AcqRel);
+                }
+                part.finalize(SIZE).await.unwrap()
+            }
+        });
+        // A deadline only against a hang: the parts arrive as fast as the machine allows.
+        let began = Instant::now();
+        while proxy.parts_held() < concurrency as u64 {
+            assert!(
+                began.elapsed() < Duration::from_secs(300),
+                "the service never held {concurrency} parts (holds {})",
+                proxy.parts_held()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Time for the writer to take whatever more it would (a slower machine can only make
+        // it take less, never more).
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let taken = accepted.load(Ordering::Acquire);
+        let bound = (concurrency as u64 + 2) * PART;
+        assert!(
+            taken <= bound,
+            "with upload_concurrency={concurrency} the writer took {taken} bytes while the service answered no part; at most {bound} may be held"
+        );
+        assert_eq!(
+            proxy.most_parts_held(),
+            concurrency as u64,
+            "parts in flight at once"
+        );
+        proxy.release_parts();
+        assert_eq!(writer.await.unwrap(), SIZE);
+        assert_eq!(dest.stat_final("big.mp4").await.unwrap(), Some(SIZE));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,6 +230,149 @@ async fn a_full_bucket_stops_the_run_with_a_clear_error_and_leaves_no_object() {
         None,
         "a failed upload is forgotten: the next attempt starts over"
     );
+}
+
+/// A file whose size is known and at most the cutoff goes up in ONE PUT (rclone's way: it
+/// costs the service less than multipart), streamed: nothing shows under its key until the
+/// body is complete, and the proof (size and ETag, the plain MD5 here) is read back as for
+/// multipart. Above the cutoff, or with `upload_cutoff=0`, the same file goes multipart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_up_to_the_cutoff_goes_up_in_one_streamed_put_with_the_same_proof() {
+    let Some(ep) = s3_endpoint("single put") else {
+        return;
+    };
+    // More than two default parts: one request where multipart would send five.
+    let data = conformance::pattern(11 * 1024 * 1024 + 17, 6);
+    let size = data.len() as u64;
+    for (query, requests_at_most) in [
+        ("", 1),
+        ("&upload_cutoff=0", u64::MAX),
+        ("&upload_cutoff=10MiB", u64::MAX),
+    ] {
+        let bucket = new_bucket(&ep, "single").await;
+        let proxy = Proxy::start(&ep, Mode::Pass).await;
+        let url = format!(
+            "s3://{bucket}/s?endpoint={}&region=us-east-1{query}",
+            proxy.endpoint
+        );
+        let dest = open(&DestUrl::parse(&url).unwrap(), &creds()).unwrap();
+        let mut part = dest.open_partial_sized("v.mp4", 0, size).await.unwrap();
+        // All but the last bytes: a single PUT's body ends with its Content-Length, so the
+        // object may appear as soon as the last byte is sent (complete, before the proof).
+        let (most, tail) = data.split_at(data.len() - 17);
+        for c in most.chunks(100_000) {
+            part.write_all(c).await.unwrap();
+        }
+        assert_eq!(
+            keys(&ep, &bucket).await,
+            Vec::<String>::new(),
+            "{query}: nothing under any key before the upload completes"
+        );
+        part.write_all(tail).await.unwrap();
+        assert_eq!(part.finalize(size).await.unwrap(), size);
+        let stored = object(&ep, &bucket, "s/v.mp4").await.unwrap();
+        assert!(
+            stored == data,
+            "{query}: the object differs from the bytes sent"
+        );
+        if requests_at_most == 1 {
+            assert_eq!(proxy.uploads(), 1, "one PUT, not a multipart upload");
+        } else {
+            assert!(
+                proxy.uploads() >= 4,
+                "{query}: a multipart upload ({} requests)",
+                proxy.uploads()
+            );
+        }
+    }
+
+    // The proof is the same: an ETag that is not the MD5 of the bytes sent is refused and
+    // the object removed.
+    let bucket = new_bucket(&ep, "single-etag").await;
+    let proxy = Proxy::start(&ep, Mode::WrongEtag).await;
+    let dest = dest_at(&proxy.endpoint, &bucket, "p");
+    let mut part = dest.open_partial_sized("e.mp4", 0, size).await.unwrap();
+    part.write_all(&data).await.unwrap();
+    match part.finalize(size).await {
+        Err(e @ DestError::RemoteMismatch { .. }) => assert!(e.to_string().contains("ETag"), "{e}"),
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
+    assert_eq!(proxy.uploads(), 1, "one PUT");
+    assert_eq!(dest.stat_final("e.mp4").await.unwrap(), None);
+}
+
+/// A single PUT broken off within a run goes on from where its writer stopped (the request
+/// waits for the rest of its body); given up, it leaves nothing in the bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_put_resumes_within_the_run_and_an_abandoned_one_leaves_nothing() {
+    let Some(ep) = s3_endpoint("single put resume") else {
+        return;
+    };
+    let bucket = new_bucket(&ep, "single-resume").await;
+    let dest = dest_at(&ep, &bucket, "");
+    let data = conformance::pattern(3 * 1024 * 1024, 2);
+    let size = data.len() as u64;
+    let mut part = dest.open_partial_sized("r.mp4", 0, size).await.unwrap();
+    part.write_all(&data[..1_000_000]).await.unwrap();
+    drop(part);
+    assert_eq!(dest.partial_len("r.mp4").await.unwrap(), Some(1_000_000));
+    let mut part = dest
+        .open_partial_sized("r.mp4", 1_000_000, size)
+        .await
+        .unwrap();
+    part.write_all(&data[1_000_000..]).await.unwrap();
+    assert_eq!(part.finalize(size).await.unwrap(), size);
+    // Read back through the destination (moto refuses unsigned reads of private objects).
+    assert!(dest.read_final("r.mp4", size).await.unwrap() == data);
+
+    let mut part = dest.open_partial_sized("gone.mp4", 0, size).await.unwrap();
+    part.write_all(&data[..2_000_000]).await.unwrap();
+    drop(part);
+    dest.remove_partial("gone.mp4").await.unwrap();
+    assert_eq!(dest.partial_len("gone.mp4").await.unwrap(), None);
+    assert_eq!(keys(&ep, &bucket).await, vec!["r.mp4".to_string()]);
+}
+
+/// A full bucket refusing a single PUT is the same clear, run-stopping error as for
+/// multipart, and it names no part of the presigned URL (its signature and key id).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_bucket_refusing_a_single_put_is_a_clear_error_without_the_signed_url() {
+    let Some(ep) = s3_endpoint("single put full") else {
+        return;
+    };
+    let bucket = new_bucket(&ep, "single-full").await;
+    let proxy = Proxy::start(&ep, Mode::FullAfter(0)).await;
+    let dest = dest_at(&proxy.endpoint, &bucket, "zoom");
+    let data = conformance::pattern(2 * 1024 * 1024, 4);
+    let mut part = dest
+        .open_partial_sized("full/one.mp4", 0, data.len() as u64)
+        .await
+        .unwrap();
+    let err = match part.write_all(&data).await {
+        Err(e) => e,
+        Ok(()) => part.finalize(data.len() as u64).await.unwrap_err(),
+    };
+    assert!(
+        matches!(err, DestError::RemoteFull { .. }),
+        "expected RemoteFull, got {err:?}"
+    );
+    assert!(err.is_destination_fatal(), "a full bucket stops the run");
+    let msg = format!("{err} {err:?}");
+    assert!(
+        msg.contains("s3://") && msg.contains("full/one.mp4"),
+        "{msg}"
+    );
+    for secret in [
+        SECRET,
+        KEY_ID,
+        "X-Amz-Signature",
+        "X-Amz-Credential",
+        "Signature=",
+    ] {
+        assert!(!msg.contains(secret), "{secret} in {msg}");
+    }
+    assert_eq!(proxy.uploads(), 1, "one PUT");
+    assert_eq!(keys(&ep, &bucket).await, Vec::<String>::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -59,6 +59,19 @@ pub trait Destination: Send + Sync + 'static {
     /// An `offset` beyond the current `.part` length is [`DestError::ResumeBeyondEnd`].
     async fn open_partial(&self, rel: &str, offset: u64)
     -> Result<Box<dyn PartialFile>, DestError>;
+    /// [`Destination::open_partial`] of a file whose whole size is known (`size`: Zoom's
+    /// listing; the engine always knows it), so that a destination can choose how to send
+    /// it: S3 sends a file up to its cutoff in one streamed PUT of that length, larger ones
+    /// in a multipart upload. The default ignores the size.
+    async fn open_partial_sized(
+        &self,
+        rel: &str,
+        offset: u64,
+        size: u64,
+    ) -> Result<Box<dyn PartialFile>, DestError> {
+        let _ = size;
+        self.open_partial(rel, offset).await
+    }
     /// Writes a small file whole and atomically (temp name, fsync, rename, fsync dir): meeting.json, summary.md.
     async fn write_atomic(&self, rel: &str, bytes: &[u8]) -> Result<(), DestError>;
     /// Reads the final file back and returns its SHA-256 as lowercase hex (for --verify-hash).

@@ -257,7 +257,7 @@ impl Engine {
         };
         let mut part = self
             .dest
-            .open_partial(rel, start)
+            .open_partial_sized(rel, start, job.size)
             .await
             .map_err(TransferError::dest)?;
         self.emit(Event::FileStarted {

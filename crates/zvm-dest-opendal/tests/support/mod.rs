@@ -213,6 +213,10 @@ pub enum Mode {
     /// Reports a wrong Content-MD5 when an object is asked about (HEAD), as if an Azure
     /// service had stored other bytes.
     WrongContentMd5,
+    /// Holds every multipart part (a PUT with `partNumber=`) unanswered until
+    /// [`Proxy::release_parts`]: a service that takes parts in but never finishes one, so
+    /// that what an upload holds in memory meanwhile can be seen (see [`Proxy::parts_held`]).
+    HoldParts,
 }
 
 struct ProxyState {
@@ -224,6 +228,11 @@ struct ProxyState {
     upload_bytes: AtomicU64,
     uploads: AtomicU64,
     refused: AtomicU64,
+    /// Parts held now and the most held at once (`Mode::HoldParts`).
+    parts_held: AtomicU64,
+    most_parts_held: AtomicU64,
+    /// Set once the held parts may go on.
+    parts_released: tokio::sync::watch::Sender<bool>,
     client: reqwest::Client,
 }
 
@@ -246,6 +255,9 @@ impl Proxy {
             upload_bytes: AtomicU64::new(0),
             uploads: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            parts_held: AtomicU64::new(0),
+            most_parts_held: AtomicU64::new(0),
+            parts_released: tokio::sync::watch::Sender::new(false),
             client: client(),
         });
         let app = axum::Router::new()
@@ -278,6 +290,21 @@ impl Proxy {
     pub fn uploads(&self) -> u64 {
         self.state.uploads.load(Ordering::Relaxed)
     }
+
+    /// Parts held unanswered now (`Mode::HoldParts`).
+    pub fn parts_held(&self) -> u64 {
+        self.state.parts_held.load(Ordering::Acquire)
+    }
+
+    /// The most parts held unanswered at once.
+    pub fn most_parts_held(&self) -> u64 {
+        self.state.most_parts_held.load(Ordering::Acquire)
+    }
+
+    /// Lets every held part, and every later one, through to the server.
+    pub fn release_parts(&self) {
+        self.state.parts_released.send_replace(true);
+    }
 }
 
 fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
@@ -293,7 +320,16 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
 
 async fn forward(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    // A body broken off (the client died mid-upload) is refused, as S3 refuses one shorter
+    // than its Content-Length (moto answers 400 and stores nothing): forwarding what arrived,
+    // or nothing, would store a short or empty object the client never completed.
+    let Ok(body) = to_bytes(body, usize::MAX).await else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "IncompleteBody",
+            "The request body ended before its Content-Length.",
+        );
+    };
     let is_upload = parts.method == Method::PUT || parts.method == Method::POST;
     let mode = *st.mode.lock().unwrap();
     if is_upload {
@@ -318,6 +354,16 @@ async fn forward(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
                     "SlowDown",
                     "Please reduce your request rate.",
                 );
+            }
+            Mode::HoldParts
+                if parts.method == Method::PUT
+                    && parts.uri.query().is_some_and(|q| q.contains("partNumber=")) =>
+            {
+                let now = st.parts_held.fetch_add(1, Ordering::AcqRel) + 1;
+                st.most_parts_held.fetch_max(now, Ordering::AcqRel);
+                let mut released = st.parts_released.subscribe();
+                let _ = released.wait_for(|r| *r).await;
+                st.parts_held.fetch_sub(1, Ordering::AcqRel);
             }
             _ => {}
         }

@@ -1,0 +1,599 @@
+//! The cloud drives: Google Drive (`gdrive://folder/path`), OneDrive (`onedrive://folder/path`)
+//! and Dropbox (`dropbox://folder/path`), each a folder of the user's own drive reached with
+//! an OAuth token of their account. What is here: the URL, the credentials (the caller's
+//! settings first, else `ZVM_GDRIVE_*`, `ZVM_ONEDRIVE_*`, `ZVM_DROPBOX_*`), the error that
+//! says what is missing and how to get it, the OpenDAL operator built from them (features
+//! `gdrive`, `onedrive`, `dropbox`), and names made safe for each drive's rules.
+//!
+//! What is not: uploads. OpenDAL 0.59's writer for all three sends a file in a single
+//! request (its one-shot writer), so a recording would be held whole in memory, against the
+//! bounded memory every other destination keeps; streaming needs each service's upload
+//! sessions (Drive's resumable upload, OneDrive's `createUploadSession`, Dropbox's
+//! `upload_session`), which OpenDAL does not expose. `open` therefore checks the
+//! configuration and then refuses with [`UrlError::NotYetSupported`]. None of this was run
+//! against the real services (README).
+
+use percent_encoding::percent_decode_str;
+
+use crate::url::{RemoteCredentials, UrlError};
+
+/// Which drive a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriveService {
+    Gdrive,
+    Onedrive,
+    Dropbox,
+}
+
+impl DriveService {
+    pub(crate) fn of_scheme(scheme: &str) -> Option<Self> {
+        match scheme {
+            "gdrive" => Some(Self::Gdrive),
+            "onedrive" => Some(Self::Onedrive),
+            "dropbox" => Some(Self::Dropbox),
+            _ => None,
+        }
+    }
+
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Self::Gdrive => "gdrive",
+            Self::Onedrive => "onedrive",
+            Self::Dropbox => "dropbox",
+        }
+    }
+
+    /// The name people know the service by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gdrive => "Google Drive",
+            Self::Onedrive => "OneDrive",
+            Self::Dropbox => "Dropbox",
+        }
+    }
+
+    /// The environment variables' common start: `ZVM_GDRIVE`, ...
+    pub fn env_prefix(self) -> &'static str {
+        match self {
+            Self::Gdrive => "ZVM_GDRIVE",
+            Self::Onedrive => "ZVM_ONEDRIVE",
+            Self::Dropbox => "ZVM_DROPBOX",
+        }
+    }
+
+    /// Where the OAuth client and its refresh token come from.
+    fn how_to_get(self) -> &'static str {
+        match self {
+            Self::Gdrive => {
+                "create an OAuth client (type Desktop app) in the Google Cloud console with the Google Drive API enabled, and authorise it once for your account to get a refresh token"
+            }
+            Self::Onedrive => {
+                "register an app under App registrations in the Microsoft Entra admin center (Azure portal) with the Files.ReadWrite and offline_access permissions, and authorise it once for your account to get a refresh token"
+            }
+            Self::Dropbox => {
+                "create an app in the Dropbox App Console and authorise it once for your account with token_access_type=offline to get a refresh token"
+            }
+        }
+    }
+}
+
+/// A folder of a drive: `gdrive://Zoom/Recordings` is the folder `Zoom/Recordings` of the
+/// account's drive (My Drive, OneDrive's root, Dropbox's home).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriveUrl {
+    pub service: DriveService,
+    /// The folder, without leading or trailing `/` (empty: the drive's top).
+    pub path: String,
+}
+
+impl DriveUrl {
+    pub(crate) fn parse(service: DriveService, text: &str) -> Result<DriveUrl, UrlError> {
+        let bad = |reason: String| UrlError::Invalid {
+            url: text.split('?').next().unwrap_or("").to_string(),
+            reason,
+        };
+        let rest = text.split_once("://").map(|(_, r)| r).unwrap_or("");
+        // Everything after `://` is the folder: the first name is no host (a URL parser would
+        // lower-case it and turn non-ASCII names into punycode).
+        if rest.contains(['?', '#']) {
+            return Err(bad(format!(
+                "{}:// takes no options; credentials go in the environment ({}_REFRESH_TOKEN, ...)",
+                service.scheme(),
+                service.env_prefix()
+            )));
+        }
+        let path = percent_decode_str(rest)
+            .decode_utf8()
+            .map_err(|_| bad("the folder is not valid UTF-8".into()))?;
+        let path = path.trim_matches('/');
+        if !path.is_empty()
+            && path
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == ".." || c.trim().is_empty())
+        {
+            return Err(bad("the folder has an empty, `.` or `..` name".into()));
+        }
+        Ok(DriveUrl {
+            service,
+            path: path.to_string(),
+        })
+    }
+
+    /// What the user sees: `gdrive://Zoom/Recordings`.
+    pub fn display(&self) -> String {
+        format!("{}://{}", self.service.scheme(), self.path)
+    }
+}
+
+/// How zvm signs in to a drive.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DriveAuth {
+    /// A refresh token and the OAuth client it was issued to: access tokens are renewed as
+    /// they expire (what a long run needs).
+    Refresh {
+        refresh_token: String,
+        client_id: String,
+        client_secret: String,
+    },
+    /// An access token alone: works until it expires (an hour for Google and Microsoft).
+    AccessToken(String),
+}
+
+/// Never prints a token.
+impl std::fmt::Debug for DriveAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Refresh { client_id, .. } => f
+                .debug_struct("Refresh")
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+            Self::AccessToken(_) => f.write_str("AccessToken(<set>)"),
+        }
+    }
+}
+
+/// The credentials for `url`: the caller's settings first, else the environment (`env`
+/// reads one variable; the process environment in [`drive_auth`]).
+pub fn drive_auth_from(
+    url: &DriveUrl,
+    creds: &RemoteCredentials,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<DriveAuth, UrlError> {
+    let prefix = url.service.env_prefix();
+    let var = |field: &Option<String>, suffix: &str| {
+        field
+            .clone()
+            .filter(|v| !v.is_empty())
+            .or_else(|| env(&format!("{prefix}_{suffix}")).filter(|v| !v.is_empty()))
+    };
+    let refresh = var(&creds.drive_refresh_token, "REFRESH_TOKEN");
+    let client_id = var(&creds.drive_client_id, "CLIENT_ID");
+    let client_secret = var(&creds.drive_client_secret, "CLIENT_SECRET");
+    let access = var(&creds.drive_access_token, "ACCESS_TOKEN");
+    let missing = |what: String| UrlError::MissingDriveCredentials {
+        url: url.display(),
+        what,
+    };
+    match (refresh, access) {
+        // A refresh token wins over an access token: it outlives a long run.
+        (Some(refresh_token), _) => match (client_id, client_secret) {
+            (Some(client_id), Some(client_secret)) => Ok(DriveAuth::Refresh {
+                refresh_token,
+                client_id,
+                client_secret,
+            }),
+            (id, secret) => {
+                let mut lacking = Vec::new();
+                if id.is_none() {
+                    lacking.push(format!("{prefix}_CLIENT_ID"));
+                }
+                if secret.is_none() {
+                    lacking.push(format!("{prefix}_CLIENT_SECRET"));
+                }
+                Err(missing(format!(
+                    "{prefix}_REFRESH_TOKEN is set but {} is not: a refresh token is renewed only by the OAuth client it was issued to (its client id and secret)",
+                    lacking.join(" and ")
+                )))
+            }
+        },
+        (None, Some(token)) => Ok(DriveAuth::AccessToken(token)),
+        (None, None) => Err(missing(format!(
+            "set {prefix}_REFRESH_TOKEN with {prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET (to get them, {}), or {prefix}_ACCESS_TOKEN for a short-lived access token",
+            url.service.how_to_get()
+        ))),
+    }
+}
+
+/// [`drive_auth_from`] with the process environment.
+pub fn drive_auth(url: &DriveUrl, creds: &RemoteCredentials) -> Result<DriveAuth, UrlError> {
+    drive_auth_from(url, creds, |name| std::env::var(name).ok())
+}
+
+/// Longest name each drive takes, in characters (OneDrive and Dropbox: 255; Drive documents
+/// none, 255 keeps names readable on every disk they may be synced to).
+const NAME_LIMIT: usize = 255;
+
+/// `name` (one file or folder name, no `/`) made acceptable to `service`: characters the
+/// service refuses become `_`, names it reserves get a `_` in front, and names are cut at
+/// 255 characters (keeping the extension). Every service: `/` separates folders in OpenDAL's
+/// paths, so it cannot be part of a name.
+/// - Google Drive takes any character; `\` is replaced because OpenDAL finds a file by a
+///   Drive query in which `\` escapes the next character.
+/// - OneDrive refuses `" * : < > ? \ |`, a leading or trailing space, names starting with
+///   `~$`, and the names `.lock`, `CON`, `PRN`, `AUX`, `NUL`, `COM0`-`COM9`, `LPT0`-`LPT9`,
+///   `desktop.ini` and any containing `_vti_`.
+/// - Dropbox refuses `\ < > : " | ? *` and names ending in `.` or a space (they cannot be
+///   synced to Windows).
+pub fn safe_name(service: DriveService, name: &str) -> String {
+    let refused: &[char] = match service {
+        DriveService::Gdrive => &['/', '\\'],
+        DriveService::Onedrive => &['/', '"', '*', ':', '<', '>', '?', '\\', '|'],
+        DriveService::Dropbox => &['/', '\\', '<', '>', ':', '"', '|', '?', '*'],
+    };
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if refused.contains(&c) || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if out.is_empty() || out == "." || out == ".." {
+        return "_".to_string();
+    }
+    match service {
+        DriveService::Gdrive => {}
+        DriveService::Onedrive => {
+            out = out.trim_matches(' ').to_string();
+            if out.starts_with("~$") {
+                out.replace_range(..1, "_");
+            }
+            let stem = out.split('.').next().unwrap_or("").to_ascii_uppercase();
+            let reserved_device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+                || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+                    && stem.len() == 4
+                    && stem.as_bytes()[3].is_ascii_digit());
+            let lower = out.to_ascii_lowercase();
+            if reserved_device
+                || lower == ".lock"
+                || lower == "desktop.ini"
+                || lower.contains("_vti_")
+            {
+                out = format!("_{}", out.replace("_vti_", "_vti-"));
+            }
+        }
+        DriveService::Dropbox => {
+            if out.ends_with(['.', ' ']) {
+                out.pop();
+                out.push('_');
+            }
+        }
+    }
+    if out.is_empty() {
+        // A OneDrive name of spaces only.
+        out = "_".to_string();
+    }
+    cut_to(out, NAME_LIMIT)
+}
+
+/// `name` cut to `limit` characters, its extension (up to 16 characters) kept.
+fn cut_to(name: String, limit: usize) -> String {
+    let count = name.chars().count();
+    if count <= limit {
+        return name;
+    }
+    let ext = name
+        .rfind('.')
+        .map(|i| &name[i..])
+        .filter(|e| e.chars().count() <= 16)
+        .unwrap_or("");
+    let keep = limit - ext.chars().count();
+    let stem: String = name.chars().take(keep).collect();
+    format!("{stem}{ext}")
+}
+
+/// A relative path (`a/b/c.mp4`) with each name made safe for `service`.
+pub fn safe_path(service: DriveService, rel: &str) -> String {
+    rel.split('/')
+        .map(|name| safe_name(service, name))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The OpenDAL operator of `url` with the credentials [`drive_auth`] finds, rooted at the
+/// URL's folder. Building it sends nothing; OpenDAL checks the configuration.
+#[cfg(any(feature = "gdrive", feature = "onedrive", feature = "dropbox"))]
+pub fn drive_operator(
+    url: &DriveUrl,
+    creds: &RemoteCredentials,
+) -> Result<opendal::Operator, UrlError> {
+    let auth = drive_auth(url, creds)?;
+    let root = format!("/{}", url.path);
+    let name = url.display();
+    macro_rules! build {
+        ($builder:expr) => {{
+            let b = $builder.root(&root);
+            let b = match &auth {
+                DriveAuth::Refresh {
+                    refresh_token,
+                    client_id,
+                    client_secret,
+                } => b
+                    .refresh_token(refresh_token)
+                    .client_id(client_id)
+                    .client_secret(client_secret),
+                DriveAuth::AccessToken(t) => b.access_token(t),
+            };
+            crate::transport::retrying_operator(b, &name)
+        }};
+    }
+    match url.service {
+        #[cfg(feature = "gdrive")]
+        DriveService::Gdrive => build!(opendal::services::Gdrive::default()),
+        #[cfg(feature = "onedrive")]
+        DriveService::Onedrive => build!(opendal::services::Onedrive::default()),
+        #[cfg(feature = "dropbox")]
+        DriveService::Dropbox => build!(opendal::services::Dropbox::default()),
+        #[allow(unreachable_patterns)]
+        other => Err(UrlError::NotBuiltIn {
+            scheme: other.scheme().to_string(),
+        }),
+    }
+}
+
+/// What `open` answers for a drive URL: uploads are refused (see the module docs), first
+/// in every build, so that nobody gathers OAuth tokens to learn that at the end; the answer
+/// says what the configuration check found where the service's feature is built
+/// (credentials and the operator), so that the configuration can be tried already.
+pub(crate) fn open(url: &DriveUrl, creds: &RemoteCredentials) -> UrlError {
+    #[cfg(any(feature = "gdrive", feature = "onedrive", feature = "dropbox"))]
+    let config = match drive_operator(url, creds) {
+        Ok(_) => match drive_auth(url, creds) {
+            Ok(DriveAuth::Refresh { .. }) => {
+                "; its configuration checks out (a refresh token and its OAuth client)".to_string()
+            }
+            _ => "; its configuration checks out (an access token)".to_string(),
+        },
+        Err(UrlError::NotBuiltIn { .. }) => String::new(),
+        Err(e) => format!("; its configuration does not: {e}"),
+    };
+    #[cfg(not(any(feature = "gdrive", feature = "onedrive", feature = "dropbox")))]
+    let config = {
+        let _ = creds;
+        String::new()
+    };
+    UrlError::NotYetSupported {
+        scheme: url.service.scheme().to_string(),
+        service: url.service.name(),
+        config,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::url::DestUrl;
+
+    fn drive(text: &str) -> DriveUrl {
+        match DestUrl::parse(text) {
+            Ok(DestUrl::Drive(d)) => d,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn drive_urls_name_the_service_and_the_folder() {
+        let d = drive("gdrive://Zoom/Recordings");
+        assert_eq!(
+            (d.service, d.path.as_str()),
+            (DriveService::Gdrive, "Zoom/Recordings")
+        );
+        // The first name keeps its case and script (no host rules).
+        let d = drive("onedrive://Équipe/Réunions%202026/");
+        assert_eq!(
+            (d.service, d.path.as_str()),
+            (DriveService::Onedrive, "Équipe/Réunions 2026")
+        );
+        let d = drive("dropbox://");
+        assert_eq!((d.service, d.path.as_str()), (DriveService::Dropbox, ""));
+        assert_eq!(drive("DROPBOX://Apps/zvm").display(), "dropbox://Apps/zvm");
+        for bad in [
+            "gdrive://a/../b",
+            "gdrive://a//b",
+            "onedrive://x?token=abc",
+            "dropbox://x#y",
+        ] {
+            match DestUrl::parse(bad) {
+                Err(UrlError::Invalid { url, reason }) => {
+                    assert!(!url.contains("abc"), "the error repeats an option: {url}");
+                    assert!(!reason.is_empty());
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn without_a_token_the_error_names_the_variables_and_how_to_get_them() {
+        for (text, prefix, how) in [
+            ("gdrive://Zoom", "ZVM_GDRIVE", "Google Cloud console"),
+            ("onedrive://Zoom", "ZVM_ONEDRIVE", "App registrations"),
+            ("dropbox://Zoom", "ZVM_DROPBOX", "Dropbox App Console"),
+        ] {
+            let e = drive_auth_from(&drive(text), &RemoteCredentials::default(), env_of(&[]))
+                .unwrap_err();
+            let msg = e.to_string();
+            for want in [
+                text,
+                &format!("{prefix}_REFRESH_TOKEN"),
+                &format!("{prefix}_CLIENT_ID"),
+                &format!("{prefix}_CLIENT_SECRET"),
+                &format!("{prefix}_ACCESS_TOKEN"),
+                how,
+            ] {
+                assert!(msg.contains(want), "{want:?} missing from: {msg}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_refresh_token_needs_its_client_and_the_error_says_which_part_is_missing() {
+        let url = drive("onedrive://Zoom");
+        let e = drive_auth_from(
+            &url,
+            &RemoteCredentials::default(),
+            env_of(&[
+                ("ZVM_ONEDRIVE_REFRESH_TOKEN", "r-secret"),
+                ("ZVM_ONEDRIVE_CLIENT_ID", "app"),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("ZVM_ONEDRIVE_CLIENT_SECRET"), "{e}");
+        assert!(!e.contains("ZVM_ONEDRIVE_CLIENT_ID and"), "{e}");
+        assert!(!e.contains("r-secret"), "a token was printed: {e}");
+    }
+
+    #[test]
+    fn settings_come_before_the_environment_and_a_refresh_token_before_an_access_token() {
+        let url = drive("gdrive://Zoom");
+        let env = env_of(&[
+            ("ZVM_GDRIVE_REFRESH_TOKEN", "env-refresh"),
+            ("ZVM_GDRIVE_CLIENT_ID", "env-id"),
+            ("ZVM_GDRIVE_CLIENT_SECRET", "env-secret"),
+            ("ZVM_GDRIVE_ACCESS_TOKEN", "env-access"),
+        ]);
+        assert_eq!(
+            drive_auth_from(&url, &RemoteCredentials::default(), &env).unwrap(),
+            DriveAuth::Refresh {
+                refresh_token: "env-refresh".into(),
+                client_id: "env-id".into(),
+                client_secret: "env-secret".into(),
+            }
+        );
+        let given = RemoteCredentials {
+            drive_client_id: Some("cfg-id".into()),
+            ..Default::default()
+        };
+        match drive_auth_from(&url, &given, &env).unwrap() {
+            DriveAuth::Refresh { client_id, .. } => assert_eq!(client_id, "cfg-id"),
+            other => panic!("{other:?}"),
+        }
+        // Another service's variables are not read.
+        let only_access = env_of(&[
+            ("ZVM_DROPBOX_ACCESS_TOKEN", "dbx"),
+            ("ZVM_GDRIVE_ACCESS_TOKEN", "g"),
+        ]);
+        assert_eq!(
+            drive_auth_from(&url, &RemoteCredentials::default(), only_access).unwrap(),
+            DriveAuth::AccessToken("g".into())
+        );
+        assert_eq!(
+            format!("{:?}", DriveAuth::AccessToken("g".into())),
+            "AccessToken(<set>)"
+        );
+    }
+
+    #[test]
+    fn names_are_made_safe_for_each_drive() {
+        use DriveService::*;
+        let name = r#"Q&A: "Budget" 1/2 <draft>?*|\.mp4"#;
+        assert_eq!(
+            safe_name(Gdrive, name),
+            r#"Q&A: "Budget" 1_2 <draft>?*|_.mp4"#
+        );
+        assert_eq!(
+            safe_name(Onedrive, name),
+            "Q&A_ _Budget_ 1_2 _draft_____.mp4"
+        );
+        assert_eq!(
+            safe_name(Dropbox, name),
+            "Q&A_ _Budget_ 1_2 _draft_____.mp4"
+        );
+        // Reserved names and edges.
+        assert_eq!(safe_name(Onedrive, "CON.mp4"), "_CON.mp4");
+        assert_eq!(safe_name(Onedrive, "com7"), "_com7");
+        assert_eq!(safe_name(Onedrive, "COM10.txt"), "COM10.txt");
+        assert_eq!(safe_name(Onedrive, "desktop.ini"), "_desktop.ini");
+        assert_eq!(safe_name(Onedrive, "a_vti_b"), "_a_vti-b");
+        assert_eq!(safe_name(Onedrive, "~$notes.docx"), "_$notes.docx");
+        assert_eq!(safe_name(Onedrive, "  padded  "), "padded");
+        assert_eq!(safe_name(Dropbox, "ends with dot."), "ends with dot_");
+        assert_eq!(safe_name(Dropbox, "ends with space "), "ends with space_");
+        assert_eq!(safe_name(Gdrive, "日本語の会議.mp4"), "日本語の会議.mp4");
+        for s in [Gdrive, Onedrive, Dropbox] {
+            assert_eq!(safe_name(s, ""), "_");
+            assert_eq!(safe_name(s, ".."), "_", "{s:?}");
+            let long = format!("{}.mp4", "会".repeat(300));
+            let cut = safe_name(s, &long);
+            assert_eq!(cut.chars().count(), 255, "{s:?}");
+            assert!(cut.ends_with(".mp4"), "{s:?}");
+        }
+        assert_eq!(
+            safe_path(Onedrive, "2026/03/Q&A: plan/rec?.mp4"),
+            "2026/03/Q&A_ plan/rec_.mp4"
+        );
+    }
+
+    #[cfg(feature = "gdrive")]
+    #[test]
+    fn the_google_drive_operator_is_built_from_the_url_and_the_settings() {
+        let url = drive("gdrive://Zoom/Recordings");
+        let creds = RemoteCredentials {
+            drive_refresh_token: Some("r".into()),
+            drive_client_id: Some("id".into()),
+            drive_client_secret: Some("s".into()),
+            ..Default::default()
+        };
+        let op = drive_operator(&url, &creds).expect("an operator");
+        assert_eq!(op.info().root(), "/Zoom/Recordings/");
+        assert_eq!(op.info().scheme(), "gdrive");
+        assert!(op.info().capability().write);
+        // Uploads are refused, saying why and what the configuration check found.
+        let e = open(&url, &creds).to_string();
+        assert!(e.contains("gdrive://") && e.contains("in memory"), "{e}");
+        assert!(
+            e.contains("configuration checks out (a refresh token"),
+            "{e}"
+        );
+        let e = open(&url, &RemoteCredentials::default()).to_string();
+        assert!(
+            e.contains("configuration does not") && e.contains("ZVM_GDRIVE_REFRESH_TOKEN"),
+            "{e}"
+        );
+    }
+
+    #[cfg(feature = "onedrive")]
+    #[test]
+    fn the_onedrive_operator_is_built_from_an_access_token() {
+        let url = drive("onedrive://Zoom");
+        let creds = RemoteCredentials {
+            drive_access_token: Some("t".into()),
+            ..Default::default()
+        };
+        let op = drive_operator(&url, &creds).expect("an operator");
+        assert_eq!(op.info().root(), "/Zoom/");
+    }
+
+    #[cfg(feature = "dropbox")]
+    #[test]
+    fn the_dropbox_operator_is_built_at_the_drive_top_too() {
+        let url = drive("dropbox://");
+        let creds = RemoteCredentials {
+            drive_access_token: Some("t".into()),
+            ..Default::default()
+        };
+        let op = drive_operator(&url, &creds).expect("an operator");
+        assert_eq!(op.info().root(), "/");
+    }
+}
