@@ -4,7 +4,115 @@
 
 use percent_encoding::percent_decode_str;
 
-pub use crate::drive::{DriveService, DriveUrl};
+// The cloud drives' URLs live here with every other URL; the rest of them is in
+// `crate::drive`, which imports from here (not the other way round).
+/// Which drive a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriveService {
+    Gdrive,
+    Onedrive,
+    Dropbox,
+}
+
+impl DriveService {
+    pub(crate) fn of_scheme(scheme: &str) -> Option<Self> {
+        match scheme {
+            "gdrive" => Some(Self::Gdrive),
+            "onedrive" => Some(Self::Onedrive),
+            "dropbox" => Some(Self::Dropbox),
+            _ => None,
+        }
+    }
+
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Self::Gdrive => "gdrive",
+            Self::Onedrive => "onedrive",
+            Self::Dropbox => "dropbox",
+        }
+    }
+
+    /// The name people know the service by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gdrive => "Google Drive",
+            Self::Onedrive => "OneDrive",
+            Self::Dropbox => "Dropbox",
+        }
+    }
+
+    /// The environment variables' common start: `ZVM_GDRIVE`, ...
+    pub fn env_prefix(self) -> &'static str {
+        match self {
+            Self::Gdrive => "ZVM_GDRIVE",
+            Self::Onedrive => "ZVM_ONEDRIVE",
+            Self::Dropbox => "ZVM_DROPBOX",
+        }
+    }
+
+    /// Where the OAuth client and its refresh token come from.
+    pub(crate) fn how_to_get(self) -> &'static str {
+        match self {
+            Self::Gdrive => {
+                "create an OAuth client (type Desktop app) in the Google Cloud console with the Google Drive API enabled, and authorise it once for your account to get a refresh token"
+            }
+            Self::Onedrive => {
+                "register an app under App registrations in the Microsoft Entra admin center (Azure portal) with the Files.ReadWrite and offline_access permissions, and authorise it once for your account to get a refresh token"
+            }
+            Self::Dropbox => {
+                "create an app in the Dropbox App Console and authorise it once for your account with token_access_type=offline to get a refresh token"
+            }
+        }
+    }
+}
+
+/// A folder of a drive: `gdrive://Zoom/Recordings` is the folder `Zoom/Recordings` of the
+/// account's drive (My Drive, OneDrive's root, Dropbox's home).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriveUrl {
+    pub service: DriveService,
+    /// The folder, without leading or trailing `/` (empty: the drive's top).
+    pub path: String,
+}
+
+impl DriveUrl {
+    pub(crate) fn parse(service: DriveService, text: &str) -> Result<DriveUrl, UrlError> {
+        let bad = |reason: String| UrlError::Invalid {
+            url: text.split('?').next().unwrap_or("").to_string(),
+            reason,
+        };
+        let rest = text.split_once("://").map(|(_, r)| r).unwrap_or("");
+        // Everything after `://` is the folder: the first name is no host (a URL parser would
+        // lower-case it and turn non-ASCII names into punycode).
+        if rest.contains(['?', '#']) {
+            return Err(bad(format!(
+                "{}:// takes no options; credentials go in the environment ({}_REFRESH_TOKEN, ...)",
+                service.scheme(),
+                service.env_prefix()
+            )));
+        }
+        let path = percent_decode_str(rest)
+            .decode_utf8()
+            .map_err(|_| bad("the folder is not valid UTF-8".into()))?;
+        let path = path.trim_matches('/');
+        if !path.is_empty()
+            && path
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == ".." || c.trim().is_empty())
+        {
+            return Err(bad("the folder has an empty, `.` or `..` name".into()));
+        }
+        Ok(DriveUrl {
+            service,
+            path: path.to_string(),
+        })
+    }
+
+    /// What the user sees: `gdrive://Zoom/Recordings`.
+    pub fn display(&self) -> String {
+        format!("{}://{}", self.service.scheme(), self.path)
+    }
+}
 
 /// S3 allows part numbers 1..=10 000 and parts of at least 5 MiB (but the last).
 pub const S3_MIN_PART: usize = 5 * 1024 * 1024;
