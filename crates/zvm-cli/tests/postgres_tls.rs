@@ -14,23 +14,6 @@ use pg::TestDb;
 
 const CA_VAR: &str = "ZVM_TEST_POSTGRES_CA";
 
-/// `db`'s URL with its host replaced by `host` and `params` added (`a=b&c=d`).
-fn url_with(db: &TestDb, host: &str, params: &str) -> String {
-    let url = db.url();
-    let (scheme, rest) = url.split_once("://").expect("a URL");
-    let (user, rest) = rest
-        .rsplit_once('@')
-        .expect("a user in the test server's URL");
-    let port_at = rest.find(':').expect("a port in the test server's URL");
-    format!("{scheme}://{user}@{host}{}&{params}", &rest[port_at..])
-}
-
-fn password(db: &TestDb) -> String {
-    let rest = db.base_url.split_once("://").expect("a URL").1;
-    let user = rest.rsplit_once('@').expect("a user").0;
-    user.split_once(':').expect("a password").1.to_owned()
-}
-
 /// `zvm status` with `args`, in a private HOME, with no Zoom credentials (it needs none).
 async fn zvm_status(home: &std::path::Path, args: &[&str]) -> RunOutput {
     zvm_status_with(home, args, &[]).await
@@ -85,10 +68,9 @@ async fn status_reaches_a_tls_server_verified_and_says_so() {
         }
     };
     let home = tempfile::tempdir().unwrap();
-    let pw = password(&db);
+    let pw = db.password();
 
-    let url = url_with(
-        &db,
+    let url = db.url_with(
         "localhost",
         &format!("sslmode=verify-full&sslrootcert={ca}"),
     );
@@ -113,8 +95,7 @@ async fn status_reaches_a_tls_server_verified_and_says_so() {
     );
 
     // The same as JSON, for a server named as one beyond this machine would be.
-    let url = url_with(
-        &db,
+    let url = db.url_with(
         "db.fleet.test",
         &format!("hostaddr=127.0.0.1&sslrootcert={ca}"),
     );
@@ -136,7 +117,7 @@ async fn status_reaches_a_tls_server_verified_and_says_so() {
     );
 
     // A CA zvm does not trust (the system's roots): refused, with what to do.
-    let url = url_with(&db, "localhost", "sslmode=verify-full");
+    let url = db.url_with("localhost", "sslmode=verify-full");
     let refused = zvm_status(home.path(), &["--state", &url]).await;
     assert_ne!(refused.code, Some(0), "{}", refused.all());
     assert!(

@@ -28,24 +28,6 @@ fn test_ca(test: &str) -> Option<String> {
     }
 }
 
-/// `db`'s URL with its host replaced by `host` and `params` added (`a=b&c=d`).
-fn url_with(db: &TestDb, host: &str, params: &str) -> String {
-    let url = db.url();
-    let (scheme, rest) = url.split_once("://").expect("a URL");
-    let (user, rest) = rest
-        .rsplit_once('@')
-        .expect("a user in the test server's URL");
-    let port_at = rest.find(':').expect("a port in the test server's URL");
-    format!("{scheme}://{user}@{host}{}&{params}", &rest[port_at..])
-}
-
-/// The password of the test server's URL, which no message may show.
-fn password(db: &TestDb) -> String {
-    let rest = db.base_url.split_once("://").expect("a URL").1;
-    let user = rest.rsplit_once('@').expect("a user").0;
-    user.split_once(':').expect("a password").1.to_owned()
-}
-
 /// Opens `url`, expecting a failure, and returns it and its message (checked for
 /// `password`).
 async fn refused(password: &str, url: &str) -> (StateError, String) {
@@ -86,7 +68,7 @@ async fn verified_tls_connects_and_the_server_sees_an_encrypted_session() {
         ),
     ];
     for (host, params) in cases {
-        let url = url_with(&db, host, &params);
+        let url = db.url_with(host, &params);
         let store = PostgresState::open(&url)
             .await
             .unwrap_or_else(|e| panic!("{host} {params}: {e}"));
@@ -108,8 +90,8 @@ async fn a_loopback_server_stays_plain_unless_tls_is_asked_for() {
     };
     for url in [
         db.url(),
-        url_with(&db, "localhost", "sslmode=prefer"),
-        url_with(&db, "127.0.0.1", "sslmode=disable"),
+        db.url_with("localhost", "sslmode=prefer"),
+        db.url_with("127.0.0.1", "sslmode=disable"),
     ] {
         let store = PostgresState::open(&url).await.unwrap();
         assert_eq!(store.connection_tls().await.unwrap(), None, "{url}");
@@ -157,7 +139,7 @@ async fn a_server_certificate_from_an_untrusted_ca_is_refused_with_what_to_do() 
         // require is read as verify-full: an unverified server is never accepted.
         format!("sslmode=require&sslrootcert={other}"),
     ] {
-        let (err, shown) = refused(&password(&db), &url_with(&db, "localhost", &params)).await;
+        let (err, shown) = refused(&db.password(), &db.url_with("localhost", &params)).await;
         assert!(
             matches!(err, StateError::Unreachable { .. }),
             "{params}: {err:?}"
@@ -170,8 +152,8 @@ async fn a_server_certificate_from_an_untrusted_ca_is_refused_with_what_to_do() 
     }
     // A server beyond this machine without sslmode: verified, so refused the same way.
     let (_, shown) = refused(
-        &password(&db),
-        &url_with(&db, "db.fleet.test", "hostaddr=127.0.0.1"),
+        &db.password(),
+        &db.url_with("db.fleet.test", "hostaddr=127.0.0.1"),
     )
     .await;
     assert!(shown.contains("sslrootcert="), "{shown}");
@@ -187,12 +169,11 @@ async fn a_server_certificate_for_another_name_is_refused() {
         return;
     };
     // The right CA, but the certificate lists localhost, 127.0.0.1 and db.fleet.test only.
-    let url = url_with(
-        &db,
+    let url = db.url_with(
         "replica.fleet.test",
         &format!("hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert={ca}"),
     );
-    let (err, shown) = refused(&password(&db), &url).await;
+    let (err, shown) = refused(&db.password(), &url).await;
     assert!(matches!(err, StateError::Unreachable { .. }), "{err:?}");
     assert!(
         shown.contains("not issued for the host name in the URL"),

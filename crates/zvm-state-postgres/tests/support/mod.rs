@@ -51,6 +51,24 @@ impl TestDb {
         Some(db)
     }
 
+    /// This test's URL with its host replaced by `host` and `params` added (`a=b&c=d`).
+    pub fn url_with(&self, host: &str, params: &str) -> String {
+        let url = self.url();
+        let (scheme, rest) = url.split_once("://").expect("a URL");
+        let (user, rest) = rest
+            .rsplit_once('@')
+            .expect("a user in the test server's URL");
+        let port_at = rest.find(':').expect("a port in the test server's URL");
+        format!("{scheme}://{user}@{host}{}&{params}", &rest[port_at..])
+    }
+
+    /// The password of the test server's URL, which no message may show.
+    pub fn password(&self) -> String {
+        let rest = self.base_url.split_once("://").expect("a URL").1;
+        let user = rest.rsplit_once('@').expect("a user").0;
+        user.split_once(':').expect("a password").1.to_owned()
+    }
+
     /// The URL of this test's schema: the server's, with the connection's `search_path`
     /// set to the schema (percent-encoded `options`, as libpq reads it).
     pub fn url(&self) -> String {
