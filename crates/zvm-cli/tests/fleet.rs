@@ -351,11 +351,7 @@ async fn three_workers_move_everything_once_when_one_is_killed_mid_transfer() {
         .json()
         .await
         .expect("/status is JSON");
-    let mut cmd = common::zvm_against(&sim, dir.path());
-    cmd.args(["status", "--json", "--state", &state])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let out = common::run_cmd(cmd).await;
+    let out = zvm_status(&sim, dir.path(), &state, true).await;
     out.expect_code(0, "zvm status on the fleet's state");
     let cli: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
     for (what, fleet) in [("/status", &status["fleet"]), ("zvm status --json", &cli)] {
@@ -378,11 +374,7 @@ async fn three_workers_move_everything_once_when_one_is_killed_mid_transfer() {
         );
         assert_eq!(fleet["work"]["open"], 0, "{what}: {fleet}");
     }
-    let mut cmd = common::zvm_against(&sim, dir.path());
-    cmd.args(["status", "--state", &state])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let text = common::run_cmd(cmd).await;
+    let text = zvm_status(&sim, dir.path(), &state, false).await;
     text.expect_code(0, "zvm status as text");
     let row = |id: &str| {
         text.stdout
@@ -528,11 +520,7 @@ async fn workers_with_different_schedules_are_warned() {
         .await,
     ];
     // Both registered their schedules before saying where they listen.
-    let mut cmd = common::zvm_against(&sim, dir.path());
-    cmd.args(["status", "--state", &state])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let text = common::run_cmd(cmd).await;
+    let text = zvm_status(&sim, dir.path(), &state, false).await;
     text.expect_code(0, "zvm status as text");
     assert!(
         text.stdout
@@ -542,11 +530,7 @@ async fn workers_with_different_schedules_are_warned() {
         "{}",
         text.stdout
     );
-    let mut cmd = common::zvm_against(&sim, dir.path());
-    cmd.args(["status", "--json", "--state", &state])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let json = common::run_cmd(cmd).await;
+    let json = zvm_status(&sim, dir.path(), &state, true).await;
     json.expect_code(0, "zvm status --json");
     let v: serde_json::Value = serde_json::from_str(json.stdout.trim()).expect("one JSON object");
     assert_eq!(v["schedules_differ"], true, "{v}");
@@ -574,4 +558,17 @@ async fn workers_with_different_schedules_are_warned() {
         let _ = w.child.wait().await;
     }
     db.drop_schema().await;
+}
+
+/// `zvm status` (`--json` when `json`) on the fleet's state `state`, run like the workers.
+async fn zvm_status(sim: &Simulator, dir: &Path, state: &str, json: bool) -> common::RunOutput {
+    let mut cmd = common::zvm_against(sim, dir);
+    cmd.arg("status");
+    if json {
+        cmd.arg("--json");
+    }
+    cmd.args(["--state", state])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    common::run_cmd(cmd).await
 }

@@ -172,11 +172,6 @@ pub struct Catalog {
     cache: Option<Arc<dyn StateStore>>,
 }
 
-/// Host id to host label, as learnt during one walk by uuid (see
-/// `Catalog::host_of_fetched`).
-#[derive(Default)]
-struct HostEmails(HashMap<String, String>);
-
 /// One listing request series: whose recordings, over which days.
 struct Scope<'a> {
     users: &'a UserSelection,
@@ -311,7 +306,8 @@ impl Catalog {
         F: AsyncMeetingFn,
     {
         let mut handed: HashSet<&str> = HashSet::new();
-        let mut hosts = HostEmails::default();
+        // Host id to host label, as learnt during this walk (`host_of_fetched`).
+        let mut hosts: HashMap<String, String> = HashMap::new();
         for uuid in uuids {
             if cancel.is_cancelled() {
                 break;
@@ -360,7 +356,7 @@ impl Catalog {
     async fn host_of_fetched(
         &self,
         meeting: &Meeting,
-        hosts: &mut HostEmails,
+        hosts: &mut HashMap<String, String>,
     ) -> Result<String, EngineError> {
         if !meeting.host_email.is_empty() || meeting.host_id.is_empty() {
             return Ok(windows::host_label(meeting, &meeting.host_id));
@@ -372,7 +368,7 @@ impl Catalog {
         {
             return Ok(row.host_email);
         }
-        if let Some(known) = hosts.0.get(&meeting.host_id) {
+        if let Some(known) = hosts.get(&meeting.host_id) {
             return Ok(known.clone());
         }
         let label = match self.zoom.get_user(&meeting.host_id).await {
@@ -388,7 +384,7 @@ impl Catalog {
                 meeting.host_id.clone()
             }
         };
-        hosts.0.insert(meeting.host_id.clone(), label.clone());
+        hosts.insert(meeting.host_id.clone(), label.clone());
         Ok(label)
     }
 
