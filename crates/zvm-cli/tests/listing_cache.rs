@@ -149,12 +149,27 @@ async fn a_rerun_lists_only_the_recent_months_and_finds_what_changed() {
             .any(|m| busy.contains(&m.uuid) && !in_recent_month(m, day)),
         "a file processing in an old month"
     );
-    // A meeting new to the third run: in Zoom's trash until then.
-    let new = manifest
-        .meetings
+    // A meeting new to the third run, recorded an hour ago: in Zoom's trash until then.
+    // (Added, not picked from the generated account: its meetings are spread over three
+    // years from today, so whether one falls in the recent months depends on the date.)
+    let host = manifest
+        .users
         .iter()
-        .find(|m| in_recent_month(m, day) && !busy.contains(&m.uuid))
-        .expect("a meeting in a recent month");
+        .find(|u| u.id.is_some())
+        .expect("a user with an id");
+    let an_hour_ago = jiff::Timestamp::now()
+        .checked_sub(jiff::Span::new().hours(1))
+        .unwrap();
+    let new = ctx
+        .sim
+        .add_meeting(zoom_sim::NewMeeting {
+            host: host.email.clone(),
+            start_time: an_hour_ago.to_string(),
+            ..Default::default()
+        })
+        .expect("add a meeting");
+    assert!(in_recent_month(&new, day));
+    let manifest = ctx.sim.manifest();
     let zoom = portal(&ctx.sim);
     zoom.delete_meeting_recordings(&new.uuid, DeleteAction::Trash)
         .await
