@@ -1893,15 +1893,20 @@ mod webdav {
     }
 
     /// Runs the test `name` of this binary again in a child process whose environment holds
-    /// `env` (a test may not set its own process's environment: other tests' threads read it),
-    /// and fails when the child fails. The child sees `ZVM_GUI_TEST_CHILD` set.
-    fn rerun_with_env(name: &str, env: &[(&str, &str)]) {
-        let out = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+    /// `env` and not `removed` (a test may not change its own process's environment: other
+    /// tests' threads read it), and fails when the child fails. The child sees
+    /// `ZVM_GUI_TEST_CHILD` set to `role`.
+    fn rerun_with_env(name: &str, role: &str, env: &[(&str, &str)], removed: &[&str]) {
+        let mut child =
+            std::process::Command::new(std::env::current_exe().expect("the test binary"));
+        child
             .args([name, "--exact", "--nocapture", "--test-threads=1"])
             .envs(env.iter().copied())
-            .env("ZVM_GUI_TEST_CHILD", "1")
-            .output()
-            .expect("the test binary runs again");
+            .env("ZVM_GUI_TEST_CHILD", role);
+        for var in removed {
+            child.env_remove(var);
+        }
+        let out = child.output().expect("the test binary runs again");
         let said = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -1917,7 +1922,41 @@ mod webdav {
     /// A copy to WebDAV through the window, as to a folder: the destination field holds a
     /// `webdav://` URL of the test server, the run starts (the address is checked there, through
     /// zvm-app, as `zvm sync` opens it), and every file of the selection is on the server
-    /// byte-identical, with no `.part` left, and the state says verified.
+    /// byte-identical, with no `.part` left, and the state says verified. Without the login
+    /// in the environment the server's refusal is in Problems and nothing is written.
+    /// The copy to WebDAV without a login: the server refuses it, the window says so in
+    /// Problems (the credentials to check), claims no copy, and the server holds nothing.
+    fn refused_without_login(url: &str, served: &std::path::Path) {
+        let ctx = Ctx::start(account(12, (8 << 10, 16 << 10)));
+        let folder = format!("zvm-gui-webdav-nologin-{}", std::process::id());
+        let mut settings = ctx.settings();
+        settings.destination = format!("{url}/{folder}").into();
+        let mut h = harness(ZvmApp::new(settings, None));
+        sign_in(&mut h);
+        list_newest(&mut h, &ctx.sim, 4);
+        select_rows(&mut h, 1, |_| true);
+        h.get_by_label("Download selected").click();
+        h.step();
+        wait_for(&mut h, "the refused run to end", 60, |a| {
+            !matches!(a.job, JobState::Running(_)) && !a.log.is_empty()
+        });
+        let said: Vec<&str> = h.state().log.iter().map(|l| l.text.as_str()).collect();
+        assert!(
+            said.iter()
+                .any(|t| t.contains("access denied") && t.contains("credentials")),
+            "the refusal and what to check are in Problems: {said:?}"
+        );
+        assert!(
+            !said.iter().any(|t| t.contains(WEBDAV_PASSWORD)),
+            "no secret shown"
+        );
+        assert_eq!(h.state().transfers.files_done, 0, "nothing is said copied");
+        assert!(
+            zvm_testkit::files_under(&served.join(&folder)).is_empty(),
+            "nothing was written on the server"
+        );
+    }
+
     #[test]
     fn a_download_to_a_webdav_destination_arrives_there_byte_identical() {
         const NAME: &str =
@@ -1925,16 +1964,21 @@ mod webdav {
         let Some((url, served)) = webdav_server(NAME) else {
             return;
         };
-        // The login comes from the environment, as for `zvm`.
-        if std::env::var_os("ZVM_GUI_TEST_CHILD").is_none() {
-            rerun_with_env(
-                NAME,
-                &[
-                    ("ZVM_WEBDAV_USER", WEBDAV_USER),
-                    ("ZVM_WEBDAV_PASSWORD", WEBDAV_PASSWORD),
-                ],
-            );
-            return;
+        // The login comes from the environment, as for `zvm`: one run without it, one with.
+        let login = ["ZVM_WEBDAV_USER", "ZVM_WEBDAV_PASSWORD"];
+        match std::env::var("ZVM_GUI_TEST_CHILD").as_deref() {
+            Err(_) => {
+                rerun_with_env(NAME, "no-login", &[], &login);
+                rerun_with_env(
+                    NAME,
+                    "login",
+                    &[(login[0], WEBDAV_USER), (login[1], WEBDAV_PASSWORD)],
+                    &[],
+                );
+                return;
+            }
+            Ok("no-login") => return refused_without_login(&url, &served),
+            Ok(_) => {}
         }
         let ctx = Ctx::start(account(20, (64 << 10, 256 << 10)));
         let folder = format!(
