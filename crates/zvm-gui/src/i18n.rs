@@ -1107,14 +1107,14 @@ fn ja(s: S) -> &'static str {
             "s3://バケット/プレフィックス?region=… · S3 と S3 互換ストレージ。キーは AWS_ACCESS_KEY_ID か AWS_PROFILE から"
         }
         DestExampleWebdav => {
-            "webdavs://ホスト/パス · WebDAV（Nextcloud、NAS など）。ログインは ZVM_WEBDAV_USER と ZVM_WEBDAV_PASSWORD から"
+            "webdavs://ホスト/パス · WebDAV（Nextcloud、NAS など）。ZVM_WEBDAV_USER と ZVM_WEBDAV_PASSWORD から"
         }
         DestExampleSftp => "sftp://ユーザー@ホスト/パス · SFTP。ssh の鍵と known_hosts でログイン",
         DestExampleAzblob => {
             "azblob://コンテナー/プレフィックス · Azure Blob Storage。AZURE_STORAGE_ACCOUNT と AZURE_STORAGE_KEY から"
         }
         DestExampleGcs => {
-            "gcs://バケット/プレフィックス · Google Cloud Storage。GOOGLE_APPLICATION_CREDENTIALS が指す鍵ファイルで"
+            "gcs://バケット/プレフィックス · Google Cloud Storage。GOOGLE_APPLICATION_CREDENTIALS が指す鍵ファイルから"
         }
     }
 }

@@ -1852,6 +1852,11 @@ fn the_language_switch_in_the_title_bar_changes_every_label_at_once() {
 
 // ---- remote destinations ----
 
+// The project's one way for a test that cannot run here to say so (fails under CI=true).
+#[cfg(feature = "webdav")]
+#[path = "../../zvm-cli/tests/common/skip.rs"]
+mod skip;
+
 /// A copy to the WebDAV server `.ci/run` starts. Built with zvm-gui's `webdav` feature only
 /// (`.ci/run` runs it in a step of its own, with `--features zvm-gui/webdav`: in the README's
 /// test command the feature would change the destination hint on the snapshots' screens).
@@ -1859,15 +1864,7 @@ fn the_language_switch_in_the_title_bar_changes_every_label_at_once() {
 mod webdav {
     use super::*;
 
-    /// Fails under `CI=true` (a test that cannot run there is a failure), else says why it did
-    /// not run.
-    fn skip_or_fail(reason: &str) {
-        let ci = std::env::var("CI").unwrap_or_default();
-        if ci.eq_ignore_ascii_case("true") || ci == "1" {
-            panic!("cannot run under CI=true, and a skip there is a failure: {reason}");
-        }
-        eprintln!("SKIPPED: {reason}");
-    }
+    use super::skip::skip_or_fail;
 
     /// The login of the WebDAV server `.ci/run` starts (zvm-dest-opendal/tests/support).
     const WEBDAV_USER: &str = "zvm";
