@@ -1637,7 +1637,7 @@ impl ZvmApp {
             } else {
                 ui.label(t(S::SummaryAllGood));
             }
-            // A bucket is no folder of this computer to open.
+            // A bucket or a WebDAV, SFTP or Azure folder is no folder of this computer to open.
             let folder = matches!(
                 zvm_app::destination::check_destination(&self.settings.destination),
                 Ok(zvm_app::destination::DestinationKind::Folder)

@@ -678,7 +678,8 @@ async fn list(
     } else {
         None
     };
-    // What is here is read from the destination itself, a folder or a bucket.
+    // What is here is read from the destination itself, a folder or a remote one (a bucket,
+    // a WebDAV or SFTP folder, a container).
     let dest = open_destination(&job.destination)?;
     // Listing needs no state or destination of its own: the catalog only lists.
     let catalog = Catalog::new(client, Arc::new(|_e: Event| {}));
@@ -878,7 +879,9 @@ async fn run_job(
     // A move waiting for confirmation holds the run lock; a new job replaces it.
     lock(shared).pending_move = None;
     // The run lock, the state and the destination, opened as for the CLI.
-    // A folder, or a bucket when the build has S3: opened as the CLI opens it.
+    // A folder, or a URL of a kind this build writes to (s3://, webdavs://, sftp://,
+    // azblob://, gcs://): opened as the CLI opens it; a refusal (a kind not built, a drive,
+    // missing credentials) is the job's Problem and the run does not start.
     let destination = open_destination(&job.destination)?;
     let run = RunContext::open_to(&job.state_path, destination)?;
     let engine = Engine::new(

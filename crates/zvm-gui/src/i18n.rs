@@ -252,16 +252,21 @@ pub enum S {
     NotifyAtEnd,
     DestHintRemote,
     DestHintFolders,
-    DestFoldersOnly,
+    DestNotBuiltIn,
     DestBadUrl,
     DestUnknownKind,
     DestNotYet,
     RemoteWillBeChecked,
+    DestExampleS3,
+    DestExampleWebdav,
+    DestExampleSftp,
+    DestExampleAzblob,
+    DestExampleGcs,
 }
 
 impl S {
     /// Every key, for the table's own tests.
-    pub const ALL: [S; 238] = [
+    pub const ALL: [S; 243] = [
         S::AppTitle,
         S::ScreenSettings,
         S::ScreenSignIn,
@@ -495,11 +500,16 @@ impl S {
         S::NotifyAtEnd,
         S::DestHintRemote,
         S::DestHintFolders,
-        S::DestFoldersOnly,
+        S::DestNotBuiltIn,
         S::DestBadUrl,
         S::DestUnknownKind,
         S::DestNotYet,
         S::RemoteWillBeChecked,
+        S::DestExampleS3,
+        S::DestExampleWebdav,
+        S::DestExampleSftp,
+        S::DestExampleAzblob,
+        S::DestExampleGcs,
     ];
 }
 
@@ -780,16 +790,37 @@ fn en(s: S) -> &'static str {
         NotifyNothingBody => "Everything chosen is already here.",
         NotifyAtEnd => "Notify me when a download ends (system notification)",
         DestHintRemote => {
-            "A folder, or s3://bucket/prefix for S3 and S3-compatible storage (add ?region=… or ?endpoint=…; keys from AWS_ACCESS_KEY_ID or AWS_PROFILE)."
+            "A folder, or an address of one of these kinds (keys and logins come from the environment, as for zvm):"
         }
-        DestHintFolders => "A folder on this computer. This build writes to folders only.",
-        DestFoldersOnly => {
-            "This build writes to folders only: an s3:// address needs zvm built with the s3 feature."
+        DestHintFolders => {
+            "A folder on this computer. This build writes to folders only: build it with --features s3,webdav,sftp,azblob,gcs to write elsewhere."
+        }
+        DestNotBuiltIn => {
+            "This build cannot write to {scheme}:// addresses: build zvm-gui with --features {feature} (README), or give a folder."
         }
         DestBadUrl => "This address is not a destination zvm can read; hover for why.",
-        DestUnknownKind => "Unknown kind of address: give a folder or an s3:// address.",
-        DestNotYet => "zvm cannot write there yet: give a folder or an s3:// address.",
+        DestUnknownKind => {
+            "Unknown kind of address: give a folder, or an address of a kind listed below."
+        }
+        DestNotYet => {
+            "zvm cannot upload to Google Drive, OneDrive or Dropbox yet (hover for why): give a folder their desktop app syncs, or an address listed below."
+        }
         RemoteWillBeChecked => "An address in the cloud: checked when a copy starts.",
+        DestExampleS3 => {
+            "s3://bucket/prefix?region=… · S3 and S3-compatible storage; keys from AWS_ACCESS_KEY_ID or AWS_PROFILE"
+        }
+        DestExampleWebdav => {
+            "webdavs://host/path · WebDAV (Nextcloud, a NAS…); login from ZVM_WEBDAV_USER and ZVM_WEBDAV_PASSWORD"
+        }
+        DestExampleSftp => {
+            "sftp://user@host/path · SFTP; logs in with your ssh keys and known_hosts"
+        }
+        DestExampleAzblob => {
+            "azblob://container/prefix · Azure Blob Storage; AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY"
+        }
+        DestExampleGcs => {
+            "gcs://bucket/prefix · Google Cloud Storage; a key file named by GOOGLE_APPLICATION_CREDENTIALS"
+        }
     }
 }
 
@@ -1054,20 +1085,37 @@ fn ja(s: S) -> &'static str {
         NotifyNothingBody => "選んだものはすべてコピー済みです。",
         NotifyAtEnd => "ダウンロードが終わったら通知する（システム通知）",
         DestHintRemote => {
-            "フォルダ、または S3 や S3 互換ストレージの s3://バケット/プレフィックス（?region=… や ?endpoint=… を付けられます。キーは AWS_ACCESS_KEY_ID か AWS_PROFILE から）。"
+            "フォルダ、または次のいずれかの種類のアドレス（キーやログイン情報は zvm と同じく環境変数から読み込みます）:"
         }
-        DestHintFolders => "このコンピューターのフォルダ。このビルドはフォルダにのみ保存します。",
-        DestFoldersOnly => {
-            "このビルドはフォルダにのみ保存します。s3:// のアドレスには s3 機能付きのビルドが必要です。"
+        DestHintFolders => {
+            "このコンピューターのフォルダ。このビルドはフォルダにのみ保存します。ほかの保存先には --features s3,webdav,sftp,azblob,gcs を付けてビルドしてください。"
+        }
+        DestNotBuiltIn => {
+            "このビルドは {scheme}:// のアドレスに保存できません。--features {feature} を付けて zvm-gui をビルドするか（README 参照）、フォルダを指定してください。"
         }
         DestBadUrl => {
             "このアドレスは保存先として読み取れません。理由はマウスを重ねると表示されます。"
         }
         DestUnknownKind => {
-            "不明な種類のアドレスです。フォルダか s3:// のアドレスを指定してください。"
+            "不明な種類のアドレスです。フォルダか、下に挙げた種類のアドレスを指定してください。"
         }
-        DestNotYet => "そこにはまだ保存できません。フォルダか s3:// のアドレスを指定してください。",
+        DestNotYet => {
+            "Google Drive・OneDrive・Dropbox にはまだアップロードできません（理由はマウスを重ねると表示されます）。各デスクトップアプリが同期するフォルダか、下に挙げたアドレスを指定してください。"
+        }
         RemoteWillBeChecked => "クラウドのアドレスです。コピーの開始時に確認します。",
+        DestExampleS3 => {
+            "s3://バケット/プレフィックス?region=… · S3 と S3 互換ストレージ。キーは AWS_ACCESS_KEY_ID か AWS_PROFILE から"
+        }
+        DestExampleWebdav => {
+            "webdavs://ホスト/パス · WebDAV（Nextcloud、NAS など）。ZVM_WEBDAV_USER と ZVM_WEBDAV_PASSWORD から"
+        }
+        DestExampleSftp => "sftp://ユーザー@ホスト/パス · SFTP。ssh の鍵と known_hosts でログイン",
+        DestExampleAzblob => {
+            "azblob://コンテナー/プレフィックス · Azure Blob Storage。AZURE_STORAGE_ACCOUNT と AZURE_STORAGE_KEY から"
+        }
+        DestExampleGcs => {
+            "gcs://バケット/プレフィックス · Google Cloud Storage。GOOGLE_APPLICATION_CREDENTIALS が指す鍵ファイルから"
+        }
     }
 }
 

@@ -59,9 +59,35 @@ pub fn check_folder(path: &Path) -> Check {
     }
 }
 
+/// The kinds of remote destination zvm writes to, in the hint's order: the URL scheme (also
+/// the cargo feature that builds it, and the name `zvm-app` gives its kind), an address of
+/// that kind to ask `zvm-app` about, and the hint's example of it.
+pub const REMOTE_KINDS: [(&str, &str, S); 5] = [
+    ("s3", "s3://b/p", S::DestExampleS3),
+    ("webdav", "webdavs://h/p", S::DestExampleWebdav),
+    ("sftp", "sftp://u@h/p", S::DestExampleSftp),
+    ("azblob", "azblob://c/p", S::DestExampleAzblob),
+    ("gcs", "gcs://b/p", S::DestExampleGcs),
+];
+
+/// The kinds of [`REMOTE_KINDS`] this build writes to, as `zvm-app` (which opens them) says:
+/// each feature of this crate turns on `zvm-app`'s, and `zvm-app`'s answer is the one a run
+/// meets.
+pub fn remote_kinds_built() -> Vec<(&'static str, S)> {
+    REMOTE_KINDS
+        .iter()
+        .filter(|(_, probe, _)| {
+            zvm_app::destination::check_destination(Path::new(probe))
+                .is_ok_and(|k| k != zvm_app::destination::DestinationKind::Folder)
+        })
+        .map(|&(scheme, _, example)| (scheme, example))
+        .collect()
+}
+
 /// Where recordings go: a folder ([`check_folder`]), or a URL such as `s3://bucket/prefix`
-/// when this build writes to that service. The URL is checked by `zvm-app`, as every front
-/// end opens it; the second part is the check's own words (for a hover), when it has some.
+/// or `webdavs://host/path` when this build writes to that service. The URL is checked by
+/// `zvm-app`, as every front end opens it; the second part is the check's own words (for a
+/// hover), when it has some.
 pub fn check_destination(path: &Path) -> (Check, Option<String>) {
     use zvm_app::destination::{DestinationKind, UrlError, check_destination};
     match check_destination(path) {
@@ -69,7 +95,7 @@ pub fn check_destination(path: &Path) -> (Check, Option<String>) {
         Ok(DestinationKind::Remote { .. }) => (None, None),
         Err(e) => {
             let problem = match e {
-                UrlError::NotBuiltIn { .. } => S::DestFoldersOnly,
+                UrlError::NotBuiltIn { .. } => S::DestNotBuiltIn,
                 UrlError::UnknownScheme { .. } => S::DestUnknownKind,
                 UrlError::NotYetSupported { .. } => S::DestNotYet,
                 _ => S::DestBadUrl,
@@ -79,12 +105,34 @@ pub fn check_destination(path: &Path) -> (Check, Option<String>) {
     }
 }
 
-/// What the destination field takes in this build, said beside it.
-pub fn destination_hint() -> S {
-    if cfg!(feature = "s3") {
-        S::DestHintRemote
+/// The window's sentence for the destination's `problem`, with the kind of address and the
+/// feature to build with filled in where it names them ([`S::DestNotBuiltIn`]).
+pub fn destination_problem_words(lang: Lang, problem: S, destination: &Path) -> String {
+    let words = lang.t(problem);
+    match zvm_app::destination::check_destination(destination) {
+        // The feature that builds a kind has its kind's name (`webdavs://`: `webdav`); the
+        // address is said with the scheme as typed.
+        Err(zvm_app::destination::UrlError::NotBuiltIn { scheme }) => {
+            let text = destination.to_string_lossy();
+            let typed = text.split_once("://").map_or(scheme.as_str(), |(t, _)| t);
+            words
+                .replace("{scheme}", typed)
+                .replace("{feature}", &scheme)
+        }
+        _ => words.to_string(),
+    }
+}
+
+/// What the destination field takes in this build, said beside it: a folder only, or a
+/// folder and one example line per kind of address this build writes to.
+pub fn destination_hint() -> Vec<S> {
+    let kinds = remote_kinds_built();
+    if kinds.is_empty() {
+        vec![S::DestHintFolders]
     } else {
-        S::DestHintFolders
+        std::iter::once(S::DestHintRemote)
+            .chain(kinds.into_iter().map(|(_, example)| example))
+            .collect()
     }
 }
 
@@ -95,17 +143,27 @@ pub fn destination_verdict(ui: &mut Ui, lang: Lang, destination: &Path) {
     ui.vertical(|ui| {
         let remote = zvm_app::destination::check_destination(destination)
             .is_ok_and(|k| k != zvm_app::destination::DestinationKind::Folder);
-        if check.is_none() && remote {
-            ui.label(lang.t(S::RemoteWillBeChecked));
-        } else if check.is_none() && !destination.exists() {
-            ui.label(lang.t(S::FolderWillBeCreated));
-        } else {
-            let shown = ui.scope(|ui| verdict(ui, lang, check)).response;
-            if let Some(d) = detail {
-                shown.on_hover_text(d);
+        match check {
+            None if remote => {
+                ui.label(lang.t(S::RemoteWillBeChecked));
+            }
+            None if !destination.exists() => {
+                ui.label(lang.t(S::FolderWillBeCreated));
+            }
+            None => verdict(ui, lang, None),
+            Some(problem) => {
+                let shown = ui.label(
+                    RichText::new(destination_problem_words(lang, problem, destination))
+                        .color(ui.visuals().warn_fg_color),
+                );
+                if let Some(d) = detail {
+                    shown.on_hover_text(d);
+                }
             }
         }
-        ui.weak(lang.t(destination_hint()));
+        for line in destination_hint() {
+            ui.weak(lang.t(line));
+        }
     });
 }
 
@@ -269,8 +327,13 @@ pub fn page(
         // Say what is left (the advanced addresses are not on this page: Settings has them).
         for (what, check) in checks(s) {
             if let Some(problem) = check {
+                let words = if what == S::Destination {
+                    destination_problem_words(lang, problem, &s.destination)
+                } else {
+                    t(problem).to_string()
+                };
                 ui.label(
-                    RichText::new(format!("{}: {}", t(what), t(problem)))
+                    RichText::new(format!("{}: {words}", t(what)))
                         .color(ui.visuals().warn_fg_color),
                 );
             }
@@ -320,18 +383,6 @@ mod tests {
             Some(S::NeedAbsoluteFolder),
             "a folder's checks"
         );
-        let s3 = check_destination(Path::new(
-            "s3://school-zoom/recordings?region=ap-northeast-1",
-        ));
-        if cfg!(feature = "s3") {
-            assert_eq!(s3, (None, None));
-            assert_eq!(destination_hint(), S::DestHintRemote);
-        } else {
-            // A build without S3 says so at once, in the window's words, with how to get it.
-            assert_eq!(s3.0, Some(S::DestFoldersOnly));
-            assert!(s3.1.unwrap().contains("--features s3"));
-            assert_eq!(destination_hint(), S::DestHintFolders);
-        }
         // A bad URL: the window's sentence, and the parser's reason for the hover.
         let (problem, why) = check_destination(Path::new("s3:///recordings"));
         assert_eq!(problem, Some(S::DestBadUrl));
@@ -339,19 +390,137 @@ mod tests {
             why.unwrap().contains("bucket"),
             "the reason names what is missing"
         );
-        assert_eq!(check("dropbox://Zoom"), Some(S::DestNotYet));
         assert_eq!(check("nosuchkind://x"), Some(S::DestUnknownKind));
         // Each sentence is the table's, in both languages.
         for s in [
-            S::DestFoldersOnly,
+            S::DestNotBuiltIn,
             S::DestBadUrl,
             S::DestNotYet,
             S::DestUnknownKind,
         ] {
             assert_ne!(Lang::En.t(s), Lang::Ja.t(s));
         }
-        assert!(Lang::En.t(S::DestFoldersOnly).contains("folders only"));
-        assert!(Lang::Ja.t(S::DestFoldersOnly).contains("フォルダにのみ"));
+    }
+
+    /// Each kind of address, with the feature of this crate that builds it: taken where the
+    /// build has it, else refused in the window's words naming the address and the feature to
+    /// build with (in both languages), never as "folders only".
+    #[test]
+    fn each_kind_of_address_is_taken_with_its_feature_and_refused_naming_it_without() {
+        let cases = [
+            (
+                "s3",
+                cfg!(feature = "s3"),
+                "s3://school-zoom/recordings?region=ap-northeast-1",
+            ),
+            (
+                "webdav",
+                cfg!(feature = "webdav"),
+                "webdavs://cloud.example.org/remote.php/dav/files/anna/Zoom",
+            ),
+            (
+                "webdav",
+                cfg!(feature = "webdav"),
+                "webdav://127.0.0.1:8080/recordings",
+            ),
+            (
+                "sftp",
+                cfg!(feature = "sftp"),
+                "sftp://backup@nas.example.org/srv/zoom",
+            ),
+            (
+                "azblob",
+                cfg!(feature = "azblob"),
+                "azblob://recordings/zoom",
+            ),
+            ("gcs", cfg!(feature = "gcs"), "gcs://my-recordings/zoom"),
+        ];
+        for (feature, built, url) in cases {
+            let (problem, why) = check_destination(Path::new(url));
+            if built {
+                assert_eq!(
+                    (problem, why),
+                    (None, None),
+                    "{url} in a build with {feature}"
+                );
+                continue;
+            }
+            assert_eq!(problem, Some(S::DestNotBuiltIn), "{url}");
+            assert!(
+                why.unwrap().contains(&format!("--features {feature}")),
+                "{url}: the hover names the feature"
+            );
+            let typed = url.split_once("://").unwrap().0;
+            for lang in [Lang::En, Lang::Ja] {
+                let words = destination_problem_words(lang, S::DestNotBuiltIn, Path::new(url));
+                assert!(
+                    words.contains(&format!("--features {feature} "))
+                        && words.contains(&format!("{typed}://"))
+                        && !words.contains('{'),
+                    "{lang:?} for {url}: {words}"
+                );
+            }
+        }
+        // The hint names exactly the kinds built, one example line each, else folders only.
+        let hint = destination_hint();
+        let built: Vec<S> = REMOTE_KINDS
+            .iter()
+            .filter(|(feature, _, _)| match *feature {
+                "s3" => cfg!(feature = "s3"),
+                "webdav" => cfg!(feature = "webdav"),
+                "sftp" => cfg!(feature = "sftp"),
+                "azblob" => cfg!(feature = "azblob"),
+                "gcs" => cfg!(feature = "gcs"),
+                other => panic!("a kind without a feature: {other}"),
+            })
+            .map(|&(_, _, example)| example)
+            .collect();
+        if built.is_empty() {
+            assert_eq!(hint, vec![S::DestHintFolders]);
+        } else {
+            assert_eq!(hint[0], S::DestHintRemote);
+            assert_eq!(hint[1..], built[..], "one example per kind built, in order");
+        }
+        // Each example is an address of its kind in both languages.
+        for (feature, _, example) in REMOTE_KINDS {
+            let scheme = if feature == "webdav" {
+                "webdavs"
+            } else {
+                feature
+            };
+            for lang in [Lang::En, Lang::Ja] {
+                assert!(
+                    lang.t(example).starts_with(&format!("{scheme}://")),
+                    "{lang:?} {example:?}"
+                );
+            }
+        }
+        // The drives: refused as "not yet" whatever the build (their features check the
+        // configuration when a copy starts), with the reason on hover; never in the hint.
+        for (url, service) in [
+            ("gdrive://Zoom", "Google Drive"),
+            ("onedrive://Zoom", "OneDrive"),
+            ("dropbox://Zoom", "Dropbox"),
+        ] {
+            let (problem, why) = check_destination(Path::new(url));
+            assert_eq!(problem, Some(S::DestNotYet), "{url}");
+            let why = why.unwrap();
+            assert!(why.contains(service) && why.contains("yet"), "{why}");
+            for lang in [Lang::En, Lang::Ja] {
+                assert!(lang.t(S::DestNotYet).contains(service));
+            }
+        }
+        for line in &hint {
+            for lang in [Lang::En, Lang::Ja] {
+                let words = lang.t(*line);
+                assert!(
+                    ["gdrive://", "onedrive://", "dropbox://"]
+                        .iter()
+                        .all(|d| !words.contains(d)),
+                    "{words}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -383,5 +552,13 @@ mod tests {
             cfg!(feature = "s3"),
             "a bucket, where the build has S3"
         );
+        s.destination = "webdavs://cloud.example.org/dav/Zoom".into();
+        assert_eq!(
+            is_ready(&s),
+            cfg!(feature = "webdav"),
+            "a WebDAV folder, where the build has WebDAV"
+        );
+        s.destination = "gdrive://Zoom".into();
+        assert!(!is_ready(&s), "no build uploads to a drive yet");
     }
 }

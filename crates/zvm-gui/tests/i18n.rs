@@ -107,6 +107,16 @@ fn the_screens_draw_no_english_literal_of_their_own() {
         "http://localhost",
         "http://[::1]",
         "https://",
+        // The kinds of remote destination: a cargo feature's name each, and the address
+        // asked about to learn whether this build writes there (never shown).
+        "webdav",
+        "webdavs://h/p",
+        "sftp",
+        "sftp://u@h/p",
+        "azblob",
+        "azblob://c/p",
+        "gcs",
+        "gcs://b/p",
     ];
     // zvm-archive's names of the kinds of file, matched to be put in words.
     const NOT_SHOWN_SEARCH: &[&str] = &["transcript", "chat", "summary"];
@@ -597,6 +607,37 @@ const KEPT_AS_IS: &[&str] = &[
     // The command line's name, and the plan names config.toml takes, typed as they are.
     "zvm",
     "free、pro、business",
+    // The destination field's hint: the kinds of address with an example each (schemes,
+    // query options and the services' names), the environment variables their keys and
+    // logins come from, and the features to build with, all typed as they are.
+    "--features s3,webdav,sftp,azblob,gcs",
+    "--features",
+    "zvm-gui",
+    "README",
+    "s3://",
+    "?region=",
+    "webdavs://",
+    "sftp://",
+    "azblob://",
+    "gcs://",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "ZVM_WEBDAV_USER",
+    "ZVM_WEBDAV_PASSWORD",
+    "AZURE_STORAGE_ACCOUNT",
+    "AZURE_STORAGE_KEY",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "known_hosts",
+    "Azure Blob Storage",
+    "Google Cloud Storage",
+    "Google Drive",
+    "OneDrive",
+    "Dropbox",
+    "Nextcloud",
+    "WebDAV",
+    "SFTP",
+    "NAS",
+    "ssh",
 ];
 
 /// Single words that are names or units in any language.
