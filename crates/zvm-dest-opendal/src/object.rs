@@ -27,12 +27,15 @@
 //!   Resuming below that length is refused ([`Destination::truncates_partials`] is false).
 //!   A single PUT parked this way keeps its request open, waiting for the rest of the body;
 //!   if the service gives up waiting first, the next write fails and the file starts over.
-//! - Across runs nothing is kept, for either kind: a single PUT broken off leaves nothing
-//!   at the service, and OpenDAL does not let a new writer take over a multipart upload id
-//!   of an earlier process, so a file interrupted by a crash starts over (the abandoned
-//!   upload's parts stay with the service until a lifecycle rule removes them; README).
-//! - `sync` has nothing to make durable (no byte is readable before completion) and
-//!   returns at once.
+//! - Across runs: on S3, a multipart upload an earlier process left is taken over
+//!   ([`crate::s3_multipart`]: the service lists it and its parts): `partial_len` reports
+//!   the bytes of its parts and the file goes on after them; other uploads of the key are
+//!   aborted. A single PUT broken off leaves nothing at the service, and the other
+//!   services' uploads cannot be taken over (OpenDAL's writer cannot continue an upload
+//!   of another process), so there a file interrupted by a crash starts over.
+//! - `sync` waits until the parts sent so far are stored (what a later run could go on
+//!   after); no byte is readable before completion, so there is nothing else to make
+//!   durable. `sync_in_background` does not wait.
 //! - `finalize` completes the upload, then reads the object's size and ETag back from the
 //!   service: the size must be the expected one and, where the ETag is an MD5, it must be
 //!   the one computed from the bytes sent. A mismatch removes the object and is an error
@@ -117,6 +120,9 @@ pub struct ObjectDestination {
     /// How an upload is started where OpenDAL's writer does not stream (WebDAV's holds the
     /// whole file in memory); `None`: OpenDAL's writer.
     starter: Option<Arc<dyn StartUpload>>,
+    /// S3's multipart uploads, sent by zvm so that a later run can take them over.
+    #[cfg(feature = "s3")]
+    multipart: Option<Arc<crate::s3_multipart::S3Multipart>>,
 }
 
 /// Uploads in progress in this process, by key.
@@ -179,7 +185,53 @@ impl ObjectDestination {
             settings: Arc::new(settings),
             uploads: Arc::default(),
             starter: None,
+            #[cfg(feature = "s3")]
+            multipart: None,
         }
+    }
+
+    /// Multipart uploads through `m`, taken over across runs.
+    #[cfg(feature = "s3")]
+    pub(crate) fn with_multipart(mut self, m: Arc<crate::s3_multipart::S3Multipart>) -> Self {
+        self.multipart = Some(m);
+        self
+    }
+
+    /// An upload of `key` an earlier process left, parked for this run to go on with; its
+    /// length. `None` where there is none (or the service cannot take one over).
+    async fn take_over(&self, key: &str) -> Option<u64> {
+        #[cfg(feature = "s3")]
+        if let Some(m) = &self.multipart
+            && let Some(found) = m.find(key).await
+        {
+            let hasher = match (self.settings.verify_etag, found.part_md5s) {
+                (true, Some(md5s)) => Some(PartHasher::resumed(self.settings.part_size, md5s)),
+                _ => None,
+            };
+            let slot = Arc::new(Slot {
+                len: AtomicU64::new(found.len),
+                parked: Mutex::new(Some(Upload {
+                    sink: found.sink,
+                    hasher,
+                    whole_md5: None,
+                    staged_at: None,
+                })),
+            });
+            self.uploads.insert(key, slot);
+            return Some(found.len);
+        }
+        let _ = key;
+        None
+    }
+
+    /// Drops what earlier processes left of `key` (the file starts over).
+    async fn forget_earlier(&self, key: &str) {
+        #[cfg(feature = "s3")]
+        if let Some(m) = &self.multipart {
+            let ids = m.forget(key).await;
+            m.abort_all(key, ids).await;
+        }
+        let _ = key;
     }
 
     /// Uploads through `starter` instead of OpenDAL's writer.
@@ -225,9 +277,15 @@ impl ObjectDestination {
         let staged_at = self.settings.staging.then(|| staged_name(key));
         let target = staged_at.as_deref().unwrap_or(key);
         let single = self.single_put(size);
+        self.forget_earlier(key).await;
         let sink: Box<dyn UploadSink> = match (&self.starter, size) {
             (_, Some(size)) if single => self.start_single_put(target, size).await,
             (Some(s), _) => s.start(target).await,
+            #[cfg(feature = "s3")]
+            (None, _) if self.multipart.is_some() => {
+                let m = self.multipart.as_ref().expect("checked");
+                Ok(m.start(target))
+            }
             (None, _) => self
                 .op
                 .writer_with(target)
@@ -505,10 +563,10 @@ impl Destination for ObjectDestination {
 
     async fn partial_len(&self, rel: &str) -> Result<Option<u64>, DestError> {
         let key = self.key(rel)?;
-        Ok(self
-            .uploads
-            .get(&key)
-            .map(|s| s.len.load(Ordering::Acquire)))
+        match self.uploads.get(&key) {
+            Some(s) => Ok(Some(s.len.load(Ordering::Acquire))),
+            None => Ok(self.take_over(&key).await),
+        }
     }
 
     async fn open_partial(
@@ -615,6 +673,7 @@ impl Destination for ObjectDestination {
         {
             abort(&self.op, u).await;
         }
+        self.forget_earlier(&key).await;
         if self.settings.staging {
             // Also one an earlier run left behind (deleting an absent file succeeds).
             remove(&self.op, &staged_name(&key), true)
@@ -736,7 +795,21 @@ impl PartialFile for ObjectPartial {
     }
 
     async fn sync(&mut self) -> Result<(), DestError> {
-        // Nothing to make durable: no byte of an upload is readable before it completes.
+        // No byte of an upload is readable before it completes; what can be made to last is
+        // the parts sent so far, which a later run goes on after (S3).
+        let Some(u) = self.upload.as_mut() else {
+            return Ok(());
+        };
+        if let Err(e) = u.sink.flush().await {
+            let err = errors::of("upload", &self.location, &e);
+            self.give_up().await;
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    async fn sync_in_background(&mut self) -> Result<(), DestError> {
+        // The parts go out as they fill; waiting for them here would stall the download.
         Ok(())
     }
 
