@@ -351,9 +351,12 @@ async fn a_multipart_upload_left_by_a_killed_process_is_taken_over_by_the_next()
     let size = data.len() as u64;
     let rel = "2026/会議 1/video.mp4";
     // Two processes killed mid-upload: the first after one 5 MiB part, the second after
-    // two (a part goes out once the bytes after it arrive; `sync` waits for it).
-    for sent in [6 * MIB, 12 * MIB] {
-        let d = open_dest();
+    // two (a part goes out once the bytes after it arrive; `sync` waits for it). The
+    // second looked for leftovers before the first began (two runs at once), so it did
+    // not abort the first's upload: both are left.
+    let (first, second) = (open_dest(), open_dest());
+    assert_eq!(second.partial_len(rel).await.unwrap(), None);
+    for (d, sent) in [(first, 6 * MIB), (second, 12 * MIB)] {
         let mut p = d.open_partial_sized(rel, 0, size).await.unwrap();
         p.write_all(&data[..sent]).await.unwrap();
         p.sync().await.unwrap();
