@@ -94,7 +94,11 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
             signing,
         ),
     };
-    let bucket_url = format!("{}/{}", endpoint_base(endpoint.as_deref(), &region), u.bucket);
+    let bucket_url = format!(
+        "{}/{}",
+        endpoint_base(endpoint.as_deref(), &region),
+        u.bucket
+    );
     match (key_id, secret) {
         (Some(id), Some(secret)) => {
             b = b

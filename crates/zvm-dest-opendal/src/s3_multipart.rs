@@ -332,7 +332,11 @@ impl S3Multipart {
                     found.entry(key.to_string()).or_default().push(u.upload_id);
                 }
             }
-            match (page.is_truncated, page.next_key_marker, page.next_upload_id_marker) {
+            match (
+                page.is_truncated,
+                page.next_key_marker,
+                page.next_upload_id_marker,
+            ) {
                 (true, Some(k), Some(u)) if markers.as_ref() != Some(&(k.clone(), u.clone())) => {
                     markers = Some((k, u));
                 }
@@ -648,7 +652,11 @@ mod tests {
         .unwrap();
         assert!(list.is_truncated);
         assert_eq!(list.next_upload_id_marker.as_deref(), Some("u2"));
-        let ids: Vec<_> = list.uploads.iter().map(|u| (&*u.key, &*u.upload_id)).collect();
+        let ids: Vec<_> = list
+            .uploads
+            .iter()
+            .map(|u| (&*u.key, &*u.upload_id))
+            .collect();
         assert_eq!(ids, [("zoom/a", "u1"), ("zoom/b", "u2")]);
         let empty: ListUploadsResult = S3Multipart::parse(
             "ListMultipartUploads",
@@ -668,8 +676,8 @@ mod tests {
         assert_eq!(
             md5_bytes(&crate::etag::md5_shaped(&parts.parts[0].etag).unwrap()),
             Some([
-                0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89,
-                0xab, 0xcd, 0xef
+                0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+                0xcd, 0xef
             ])
         );
     }

@@ -369,7 +369,10 @@ async fn a_multipart_upload_left_by_a_killed_process_is_taken_over_by_the_next()
     let d = open_dest();
     let have = d.partial_len(rel).await.unwrap();
     assert_eq!(have, Some(10 * MIB as u64), "the longer upload's two parts");
-    let mut p = d.open_partial_sized(rel, 10 * MIB as u64, size).await.unwrap();
+    let mut p = d
+        .open_partial_sized(rel, 10 * MIB as u64, size)
+        .await
+        .unwrap();
     p.write_all(&data[10 * MIB..]).await.unwrap();
     assert_eq!(p.finalize(size).await.unwrap(), size);
     assert!(d.read_final(rel, size).await.unwrap() == data);
