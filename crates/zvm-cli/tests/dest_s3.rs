@@ -22,11 +22,16 @@ use support::{KEY_ID, Mode, Proxy, SECRET, keys, new_bucket, object};
 /// moto at `ZVM_TEST_S3_ENDPOINT`; zvm writes under the prefix `zoom/` of each bucket.
 struct S3 {
     endpoint: String,
+    /// Every file goes up as a multipart upload (`?upload_cutoff=0`), not as one PUT.
+    multipart: bool,
 }
 
 impl S3 {
     fn reach(test: &str) -> Option<S3> {
-        support::s3_endpoint(test).map(|endpoint| S3 { endpoint })
+        support::s3_endpoint(test).map(|endpoint| S3 {
+            endpoint,
+            multipart: false,
+        })
     }
 }
 
@@ -60,8 +65,13 @@ impl RemoteDest for S3 {
 
     fn url(&self, place: &Place, via: Option<&Proxy>) -> String {
         let endpoint = via.map_or(self.endpoint.as_str(), |p| p.endpoint.as_str());
+        let cutoff = if self.multipart {
+            "&upload_cutoff=0"
+        } else {
+            ""
+        };
         format!(
-            "s3://{}/zoom?endpoint={endpoint}&region=us-east-1",
+            "s3://{}/zoom?endpoint={endpoint}&region=us-east-1{cutoff}",
             place.name
         )
     }
@@ -88,6 +98,11 @@ impl RemoteDest for S3 {
 
     fn bytes_in_flight(&self, _: &Place) -> Option<u64> {
         None
+    }
+
+    fn resumes_in_parts_of(&self) -> Option<u64> {
+        // S3's default part size (5 MiB): a multipart upload is taken over by the next run.
+        self.multipart.then_some(5 << 20)
     }
 }
 
@@ -140,6 +155,16 @@ async fn a_full_bucket_exits_4_with_a_clear_message_and_deletes_nothing_in_zoom(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_upload_leaves_no_object_and_the_rerun_completes() {
     if let Some(s3) = S3::reach("kill mid-upload") {
+        remote_dest::sigkill_mid_upload_then_rerun(&s3).await;
+    }
+}
+
+/// A file bigger than the cutoff goes up in parts; killed mid-upload, the next run takes
+/// the upload over and asks Zoom only for the bytes after the stored parts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_multipart_upload_and_the_rerun_goes_on_after_the_stored_parts() {
+    if let Some(mut s3) = S3::reach("kill mid-multipart") {
+        s3.multipart = true;
         remote_dest::sigkill_mid_upload_then_rerun(&s3).await;
     }
 }

@@ -12,6 +12,9 @@ pub(crate) struct PartHasher {
     current: Md5,
     in_current: u64,
     done: Vec<[u8; 16]>,
+    /// The upload is a multipart one whatever its length (one taken over from an earlier
+    /// run), so even one part gets the `-1` form.
+    multipart: bool,
 }
 
 impl PartHasher {
@@ -21,6 +24,18 @@ impl PartHasher {
             current: Md5::new(),
             in_current: 0,
             done: Vec::new(),
+            multipart: false,
+        }
+    }
+
+    /// Goes on after the parts of an earlier run's multipart upload, whose MD5s the
+    /// service reported (their ETags).
+    #[cfg(feature = "s3")]
+    pub(crate) fn resumed(part_size: usize, done: Vec<[u8; 16]>) -> Self {
+        Self {
+            done,
+            multipart: true,
+            ..Self::new(part_size)
         }
     }
 
@@ -31,6 +46,7 @@ impl PartHasher {
             current: Md5::new(),
             in_current: 0,
             done: Vec::new(),
+            multipart: false,
         }
     }
 
@@ -58,7 +74,7 @@ impl PartHasher {
         }
         match parts.len() {
             0 => hex::encode(Md5::digest(b"")),
-            1 => hex::encode(parts[0]),
+            1 if !self.multipart => hex::encode(parts[0]),
             n => {
                 let mut all = Md5::new();
                 for p in &parts {

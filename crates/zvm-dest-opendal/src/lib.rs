@@ -43,6 +43,8 @@ mod azblob;
 mod gcs;
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "s3")]
+mod s3_multipart;
 #[cfg(feature = "sftp")]
 mod sftp;
 #[cfg(feature = "webdav")]

@@ -5,6 +5,7 @@
 use opendal::services::S3;
 
 use crate::object::{ObjectDestination, ObjectSettings};
+use crate::s3_multipart::S3Multipart;
 use crate::url::{RemoteCredentials, S3Url, UrlError};
 
 /// Default multipart part size: S3's minimum, so that a file in flight holds as little as
@@ -19,8 +20,8 @@ pub const DEFAULT_CONCURRENCY: usize = 1;
 /// server less than the same bytes in 5 MiB parts (BENCHMARKS.md: moto spent about 6 CPU
 /// seconds per GiB on single PUTs against 10 on multipart uploads), and holds a few network
 /// chunks in memory instead of parts. What it gives up: a single PUT broken off by a crash
-/// leaves nothing to resume, which a multipart upload here does not either (the upload id
-/// is not kept across runs; README), so neither kind resumes across runs.
+/// leaves nothing to resume, where a larger file's multipart upload is taken over by the
+/// next run ([`crate::s3_multipart`]).
 pub const DEFAULT_UPLOAD_CUTOFF: u64 = 200 * 1024 * 1024;
 
 /// S3 keys are at most 1024 bytes of UTF-8.
@@ -74,6 +75,30 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
     if let Some(e) = &endpoint {
         b = b.endpoint(e);
     }
+    // The signer of the multipart requests zvm sends itself: the same credentials.
+    let ctx = reqsign_core::Context::new()
+        .with_file_read(reqsign_file_read_tokio::TokioFileRead)
+        .with_env(reqsign_core::OsEnv);
+    let signing = reqsign_aws_v4::RequestSigner::new("s3", &region);
+    let signer = match (&key_id, &secret) {
+        (Some(id), Some(secret)) => {
+            let mut keys = reqsign_aws_v4::StaticCredentialProvider::new(id, secret);
+            if let Some(t) = &token {
+                keys = keys.with_session_token(t);
+            }
+            reqsign_core::Signer::new(ctx, keys, signing)
+        }
+        _ => reqsign_core::Signer::new(
+            ctx,
+            reqsign_aws_v4::DefaultCredentialProvider::new(),
+            signing,
+        ),
+    };
+    let bucket_url = format!(
+        "{}/{}",
+        endpoint_base(endpoint.as_deref(), &region),
+        u.bucket
+    );
     match (key_id, secret) {
         (Some(id), Some(secret)) => {
             b = b
@@ -93,12 +118,15 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
 
     let op = crate::transport::retrying_operator(b, &name)?;
     let prefix_len = crate::transport::key_offset(&u.prefix);
+    let part_size = u.part_size.unwrap_or(DEFAULT_PART_SIZE);
+    let concurrent = u.upload_concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+    let multipart = S3Multipart::new(signer, bucket_url, &u.prefix, part_size, concurrent);
     Ok(ObjectDestination::new(
         op,
         ObjectSettings {
             name,
-            part_size: u.part_size.unwrap_or(DEFAULT_PART_SIZE),
-            concurrent: u.upload_concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+            part_size,
+            concurrent,
             single_put_max: u.upload_cutoff.unwrap_or(DEFAULT_UPLOAD_CUTOFF),
             verify_etag: u.verify_etag,
             verify_content_md5: false,
@@ -108,5 +136,22 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
             key_limit: S3_KEY_LIMIT,
             prefix_len,
         },
-    ))
+    )
+    .with_multipart(std::sync::Arc::new(multipart)))
+}
+
+/// The service's address before the bucket, as OpenDAL's S3 service addresses it
+/// (path-style): the endpoint given (https if it names no scheme), else AWS's for the region.
+fn endpoint_base(endpoint: Option<&str>, region: &str) -> String {
+    let e = match endpoint {
+        Some(e) if e.starts_with("http://") || e.starts_with("https://") => e.to_string(),
+        Some(e) => format!("https://{e}"),
+        None => format!("https://s3.{region}.amazonaws.com"),
+    };
+    let e = e.trim_end_matches('/');
+    if e == "https://s3.amazonaws.com" {
+        format!("https://s3.{region}.amazonaws.com")
+    } else {
+        e.to_string()
+    }
 }

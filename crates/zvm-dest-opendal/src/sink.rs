@@ -11,6 +11,11 @@ use bytes::Bytes;
 pub(crate) trait UploadSink: Send + Sync {
     /// Sends the next bytes (or queues them, a bounded amount).
     async fn write(&mut self, data: Bytes) -> opendal::Result<()>;
+    /// Waits until every byte written so far is with the service, where it is kept even if
+    /// this process dies (an S3 multipart upload's parts, which a later run goes on after).
+    async fn flush(&mut self) -> opendal::Result<()> {
+        Ok(())
+    }
     /// Sends what is left and completes the upload.
     async fn close(&mut self) -> opendal::Result<()>;
     /// Gives the upload up (best effort: the caller removes what it may have left).

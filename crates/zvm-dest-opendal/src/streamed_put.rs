@@ -21,7 +21,7 @@ pub const QUEUED_CHUNKS: usize = 16;
 
 /// An error of the PUT's answer, in OpenDAL's terms: `status: 507` (no room) is what
 /// [`crate::errors`] reads as a full destination.
-fn status_error(status: reqwest::StatusCode, body: &str) -> Error {
+pub(crate) fn status_error(status: reqwest::StatusCode, body: &str) -> Error {
     let snippet = error_words(body);
     let message = format!("PUT answered status: {} {snippet}", status.as_u16());
     let kind = match status.as_u16() {

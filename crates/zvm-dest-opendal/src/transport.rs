@@ -33,6 +33,22 @@ pub(crate) fn upload_client() -> reqwest::Client {
         .clone()
 }
 
+/// The client of S3's multipart requests ([`crate::s3_multipart`]), one per process: no
+/// redirect either, but idle connections are kept, since every part's body can be sent
+/// again whole (its bytes are held until the part is stored).
+#[cfg(feature = "s3")]
+pub(crate) fn part_client() -> reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
 /// Installs [`client`] as OpenDAL's HTTP transport, once per process (OpenDAL keeps the
 /// first one installed). `opendal::install_default` is not used: without OpenDAL's own
 /// transport feature it installs none, and with it it brings another TLS provider.

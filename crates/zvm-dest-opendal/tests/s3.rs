@@ -333,6 +333,67 @@ async fn a_single_put_resumes_within_the_run_and_an_abandoned_one_leaves_nothing
     assert_eq!(keys(&ep, &bucket).await, vec!["r.mp4".to_string()]);
 }
 
+/// A multipart upload a killed process left (nothing aborted, nothing completed) is taken
+/// over by the next process: it reports the bytes of the stored parts, goes on after them,
+/// and the object completes with every byte and its multipart ETag proven. An older
+/// leftover of the same key (a run killed earlier) is aborted, so nothing of either upload
+/// stays behind for the service to bill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multipart_upload_left_by_a_killed_process_is_taken_over_by_the_next() {
+    let Some(ep) = s3_endpoint("multipart take-over") else {
+        return;
+    };
+    let bucket = new_bucket(&ep, "takeover").await;
+    let url = format!("s3://{bucket}/zoom?endpoint={ep}&region=us-east-1&upload_cutoff=0");
+    let open_dest = || open(&DestUrl::parse(&url).unwrap(), &creds()).unwrap();
+    const MIB: usize = 1 << 20;
+    let data = conformance::pattern(23 * MIB + 7, 9);
+    let size = data.len() as u64;
+    let rel = "2026/会議 1/video.mp4";
+    // Two processes killed mid-upload: the first after one 5 MiB part, the second after
+    // two (a part goes out once the bytes after it arrive; `sync` waits for it). The
+    // second looked for leftovers before the first began (two runs at once), so it did
+    // not abort the first's upload: both are left.
+    let (first, second) = (open_dest(), open_dest());
+    assert_eq!(second.partial_len(rel).await.unwrap(), None);
+    for (d, sent) in [(first, 6 * MIB), (second, 12 * MIB)] {
+        let mut p = d.open_partial_sized(rel, 0, size).await.unwrap();
+        p.write_all(&data[..sent]).await.unwrap();
+        p.sync().await.unwrap();
+        // Killed: neither parked, aborted nor completed.
+        std::mem::forget(p);
+        std::mem::forget(d);
+    }
+    assert_eq!(keys(&ep, &bucket).await, Vec::<String>::new());
+
+    let d = open_dest();
+    let have = d.partial_len(rel).await.unwrap();
+    assert_eq!(have, Some(10 * MIB as u64), "the longer upload's two parts");
+    let mut p = d
+        .open_partial_sized(rel, 10 * MIB as u64, size)
+        .await
+        .unwrap();
+    p.write_all(&data[10 * MIB..]).await.unwrap();
+    assert_eq!(p.finalize(size).await.unwrap(), size);
+    assert!(d.read_final(rel, size).await.unwrap() == data);
+    assert_eq!(keys(&ep, &bucket).await, vec![format!("zoom/{rel}")]);
+    // Neither upload is left: a further process finds nothing to take over.
+    assert_eq!(open_dest().partial_len(rel).await.unwrap(), None);
+
+    // A file that starts over drops what an earlier process left of it.
+    let d = open_dest();
+    let mut p = d.open_partial_sized("again.mp4", 0, size).await.unwrap();
+    p.write_all(&data[..6 * MIB]).await.unwrap();
+    p.sync().await.unwrap();
+    std::mem::forget(p);
+    std::mem::forget(d);
+    let d = open_dest();
+    let mut p = d.open_partial_sized("again.mp4", 0, size).await.unwrap();
+    p.write_all(&data).await.unwrap();
+    assert_eq!(p.finalize(size).await.unwrap(), size);
+    assert_eq!(open_dest().partial_len("again.mp4").await.unwrap(), None);
+}
+
 /// A full bucket refusing a single PUT is the same clear, run-stopping error as for
 /// multipart, and it names no part of the presigned URL (its signature and key id).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -72,6 +72,11 @@ pub trait RemoteDest {
     /// Bytes of an unfinished upload that the server shows (a `.part`), where it shows any.
     /// `None`: the service shows none, and the scenario watches what Zoom served instead.
     fn bytes_in_flight(&self, place: &Place) -> Option<u64>;
+    /// The size of the parts a run after a kill goes on after, where the upload can be taken
+    /// over across runs (an S3 multipart upload); `None`: the file starts over.
+    fn resumes_in_parts_of(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// `zvm` with the service's credentials in its environment.
@@ -292,8 +297,10 @@ fn one_large_file(size: u64) -> SimConfig {
 
 /// SIGKILL once 12 MiB of a 24 MiB file are on their way up (on the server's `.part` where
 /// it shows one, else served by Zoom: two 5 MiB parts or three 4 MiB blocks are up by
-/// then); nothing is left under a final name, and the next run starts the file over and
-/// completes it.
+/// then; 16 MiB where the upload is taken over, so that its first part is surely stored);
+/// nothing is left under a final name, and the next run completes the file: from the end
+/// of the stored parts where the service lets a run take an upload over, else from its
+/// start.
 pub async fn sigkill_mid_upload_then_rerun<D: RemoteDest>(d: &D) {
     let size = 24 * MIB + 5;
     let ctx = TestContext::start(one_large_file(size)).await;
@@ -312,6 +319,11 @@ pub async fn sigkill_mid_upload_then_rerun<D: RemoteDest>(d: &D) {
     let mut cmd = zvm_cmd(d, &ctx);
     cmd.args(&run_args);
     let mut child = cmd.spawn().expect("spawn zvm");
+    let kill_at = if d.resumes_in_parts_of().is_some() {
+        16 * MIB
+    } else {
+        12 * MIB
+    };
     let mut progress = 0;
     for _ in 0..1200 {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -325,7 +337,7 @@ pub async fn sigkill_mid_upload_then_rerun<D: RemoteDest>(d: &D) {
                 .copied()
                 .unwrap_or(0),
         };
-        if progress >= 12 * MIB {
+        if progress >= kill_at {
             break;
         }
         if let Ok(Some(_)) = child.try_wait() {
@@ -339,7 +351,7 @@ pub async fn sigkill_mid_upload_then_rerun<D: RemoteDest>(d: &D) {
         }
         panic!("zvm ended before the kill: {status:?}\n{}", out.stderr);
     }
-    assert!(progress >= 12 * MIB, "the upload never got to 12 MiB");
+    assert!(progress >= kill_at, "the upload never got to {kill_at} bytes");
     child.start_kill().expect("SIGKILL");
     let status = child.wait().await.expect("wait");
     assert_eq!(status.code(), None, "killed by a signal, not finished");
@@ -357,18 +369,32 @@ pub async fn sigkill_mid_upload_then_rerun<D: RemoteDest>(d: &D) {
         ),
     }
 
-    // The next run starts the file over (an upload cannot be taken over across runs) and
-    // completes it.
+    // The next run completes the file.
     let asked_before = ctx.sim.stats().cdn_requests[&file.id].len();
     let out = zvm(d, &ctx, &run_args).await;
     out.expect_code(0, "the run after the kill");
     mirror(d, &ctx, &place).await;
     assert_eq!(ctx.verify_copy_after_kill(), 1);
     let again = &ctx.sim.stats().cdn_requests[&file.id][asked_before..];
-    assert!(
-        again
-            .first()
-            .is_some_and(|r| r.range.is_none() || r.range.as_deref() == Some("bytes=0-")),
-        "the re-run fetches the file from its start: {again:?}"
-    );
+    let first = again.first().and_then(|r| r.range.clone());
+    match d.resumes_in_parts_of() {
+        // It goes on after the stored parts: Zoom is asked from their end, not for the
+        // bytes the service already holds.
+        Some(part) => {
+            let from: Option<u64> = first
+                .as_deref()
+                .and_then(|r| r.strip_prefix("bytes="))
+                .and_then(|r| r.strip_suffix('-'))
+                .and_then(|n| n.parse().ok());
+            assert!(
+                from.is_some_and(|n| n >= part && n % part == 0 && n < size),
+                "the re-run fetches the file from the end of the stored parts: {again:?}"
+            );
+        }
+        // An upload cannot be taken over across runs: the file starts over.
+        None => assert!(
+            first.is_none() || first.as_deref() == Some("bytes=0-"),
+            "the re-run fetches the file from its start: {again:?}"
+        ),
+    }
 }
