@@ -351,7 +351,10 @@ pub async fn sigkill_mid_upload_then_rerun<D: RemoteDest>(d: &D) {
         }
         panic!("zvm ended before the kill: {status:?}\n{}", out.stderr);
     }
-    assert!(progress >= kill_at, "the upload never got to {kill_at} bytes");
+    assert!(
+        progress >= kill_at,
+        "the upload never got to {kill_at} bytes"
+    );
     child.start_kill().expect("SIGKILL");
     let status = child.wait().await.expect("wait");
     assert_eq!(status.code(), None, "killed by a signal, not finished");
