@@ -176,6 +176,9 @@ struct Upload {
     whole_md5: Option<Md5>,
     /// The temporary name the bytes go to (staging), removed if the upload is abandoned.
     staged_at: Option<String>,
+    /// A copy of the bytes of a small staged file, to write it again if the writer's close
+    /// gets lost (see `write_atomic`); `None` once the file outgrows [`REPLAY_MAX`].
+    replay: Option<Vec<u8>>,
 }
 
 impl ObjectDestination {
@@ -215,6 +218,7 @@ impl ObjectDestination {
                     hasher,
                     whole_md5: None,
                     staged_at: None,
+                    replay: None,
                 })),
             });
             self.uploads.insert(key, slot);
@@ -305,6 +309,7 @@ impl ObjectDestination {
                 }
             }),
             whole_md5: self.settings.verify_content_md5.then(Md5::new),
+            replay: (self.settings.staging && self.settings.await_readable).then(Vec::new),
             staged_at,
         })
     }
@@ -396,6 +401,11 @@ async fn await_readable(op: &Operator, path: &str, size: u64) -> opendal::Result
 
 /// Times a small file is written to a file service whose writer's close can get lost.
 const WRITE_ATTEMPTS: u32 = 3;
+
+/// The largest staged upload whose bytes are kept to be written again if its close gets
+/// lost (SFTP): a meeting's chat, transcript, captions and most audio fit; a larger file
+/// whose close is lost fails the attempt, and the engine sends it again.
+const REPLAY_MAX: usize = 8 << 20;
 
 /// Times a file service is asked again to remove a file that came back.
 const REMOVE_ATTEMPTS: u32 = 20;
@@ -801,6 +811,13 @@ impl PartialFile for ObjectPartial {
         if let Some(h) = u.whole_md5.as_mut() {
             h.update(&data);
         }
+        if let Some(r) = u.replay.as_mut() {
+            if r.len() + data.len() <= REPLAY_MAX {
+                r.extend_from_slice(&data);
+            } else {
+                u.replay = None;
+            }
+        }
         if let Err(e) = u.sink.write(data).await {
             let err = errors::of("upload", &self.location, &e);
             self.give_up().await;
@@ -860,6 +877,7 @@ impl PartialFile for ObjectPartial {
             hasher,
             whole_md5,
             staged_at,
+            replay,
         } = u;
         drop(sink);
         // The proof: what the service now holds, asked anew. A staged file is checked before
@@ -871,9 +889,26 @@ impl PartialFile for ObjectPartial {
                 // Stored before it is renamed: a server that applies the writer's late
                 // close after the rename never shows the file under its final name (CI:
                 // the SFTP conformance suite's `finalize` read back nothing for 30 s).
-                await_readable(&self.op, staged, expected_size)
-                    .await
-                    .map_err(|e| errors::of("read back", &self.location, &e))?;
+                // A close that got lost: a small file is written again from its copy.
+                let mut attempt = 1;
+                loop {
+                    match await_readable(&self.op, staged, expected_size).await {
+                        Ok(()) => break,
+                        Err(e)
+                            if attempt < WRITE_ATTEMPTS
+                                && e.kind() == ErrorKind::NotFound
+                                && replay.is_some() =>
+                        {
+                            attempt += 1;
+                            let bytes = replay.clone().unwrap_or_default();
+                            self.op
+                                .write(staged, bytes)
+                                .await
+                                .map_err(|e| errors::of("write", &self.location, &e))?;
+                        }
+                        Err(e) => return Err(errors::of("read back", &self.location, &e)),
+                    }
+                }
             }
             if let Err(e) = rename_replacing(&self.op, staged, &self.key).await {
                 let err = errors::of("rename into place", &self.location, &e);
