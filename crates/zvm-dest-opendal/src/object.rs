@@ -232,8 +232,7 @@ impl ObjectDestination {
     async fn forget_earlier(&self, key: &str) {
         #[cfg(feature = "s3")]
         if let Some(m) = &self.multipart {
-            let ids = m.forget(key).await;
-            m.abort_all(key, ids).await;
+            m.forget(key).await;
         }
         let _ = key;
     }
@@ -406,6 +405,36 @@ const WRITE_ATTEMPTS: u32 = 3;
 /// lost (SFTP): a meeting's chat, transcript, captions and most audio fit; a larger file
 /// whose close is lost fails the attempt, and the engine sends it again.
 const REPLAY_MAX: usize = 8 << 20;
+
+/// Waits until a staged file of `size` bytes reads back, before it is renamed: a server that applies the writer's
+/// late close after the rename never shows the file under its final name (CI: the SFTP
+/// conformance suite's `finalize` read back nothing for 30 s). OpenDAL's SFTP writer sends a
+/// file's close without waiting for it, and now and then (rclone's `serve sftp` under load)
+/// the file is never stored: with a copy of its bytes (`copy`) it is written again.
+async fn await_stored(
+    op: &Operator,
+    staged: &str,
+    size: u64,
+    copy: Option<&[u8]>,
+    location: &str,
+) -> Result<(), DestError> {
+    let mut attempt = 1;
+    loop {
+        match await_readable(op, staged, size).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < WRITE_ATTEMPTS && e.kind() == ErrorKind::NotFound => {
+                let Some(bytes) = copy else {
+                    return Err(errors::of("read back", location, &e));
+                };
+                attempt += 1;
+                op.write(staged, bytes.to_vec())
+                    .await
+                    .map_err(|e| errors::of("write", location, &e))?;
+            }
+            Err(e) => return Err(errors::of("read back", location, &e)),
+        }
+    }
+}
 
 /// Times a file service is asked again to remove a file that came back.
 const REMOVE_ATTEMPTS: u32 = 20;
@@ -612,27 +641,19 @@ impl Destination for ObjectDestination {
                 .map_err(|e| errors::of("write", &location, &e));
         }
         let staged = staged_name(&key);
-        let mut attempt = 1;
-        loop {
-            self.op
-                .write(&staged, bytes.to_vec())
-                .await
-                .map_err(|e| errors::of("write", &location, &e))?;
-            if !self.settings.await_readable {
-                break;
-            }
-            // Stored before it is renamed (see `finalize`). OpenDAL's SFTP writer sends the
-            // file's close without waiting for it, and now and then (rclone's `serve sftp`
-            // under load, about one run in six of the conformance suite) the close never
-            // arrives and the file is never stored: the bytes are at hand, so they are
-            // written again.
-            match await_readable(&self.op, &staged, bytes.len() as u64).await {
-                Ok(()) => break,
-                Err(e) if attempt < WRITE_ATTEMPTS && e.kind() == ErrorKind::NotFound => {
-                    attempt += 1;
-                }
-                Err(e) => return Err(errors::of("read back", &location, &e)),
-            }
+        self.op
+            .write(&staged, bytes.to_vec())
+            .await
+            .map_err(|e| errors::of("write", &location, &e))?;
+        if self.settings.await_readable {
+            await_stored(
+                &self.op,
+                &staged,
+                bytes.len() as u64,
+                Some(bytes),
+                &location,
+            )
+            .await?;
         }
         rename_replacing(&self.op, &staged, &key)
             .await
@@ -886,29 +907,11 @@ impl PartialFile for ObjectPartial {
         let meta = self.prove_size(&written_to, expected_size).await?;
         if let Some(staged) = &staged_at {
             if self.settings.await_readable {
-                // Stored before it is renamed: a server that applies the writer's late
-                // close after the rename never shows the file under its final name (CI:
-                // the SFTP conformance suite's `finalize` read back nothing for 30 s).
-                // A close that got lost: a small file is written again from its copy.
-                let mut attempt = 1;
-                loop {
-                    match await_readable(&self.op, staged, expected_size).await {
-                        Ok(()) => break,
-                        Err(e)
-                            if attempt < WRITE_ATTEMPTS
-                                && e.kind() == ErrorKind::NotFound
-                                && replay.is_some() =>
-                        {
-                            attempt += 1;
-                            let bytes = replay.clone().unwrap_or_default();
-                            self.op
-                                .write(staged, bytes)
-                                .await
-                                .map_err(|e| errors::of("write", &self.location, &e))?;
-                        }
-                        Err(e) => return Err(errors::of("read back", &self.location, &e)),
-                    }
-                }
+                // Only a copy of all the bytes can be written again.
+                let copy = replay
+                    .as_deref()
+                    .filter(|r| r.len() as u64 == expected_size);
+                await_stored(&self.op, staged, expected_size, copy, &self.location).await?;
             }
             if let Err(e) = rename_replacing(&self.op, staged, &self.key).await {
                 let err = errors::of("rename into place", &self.location, &e);

@@ -384,22 +384,13 @@ impl S3Multipart {
 
     /// A new upload of `key` (nothing is sent before its first full part).
     pub(crate) fn start(self: &Arc<Self>, key: &str) -> Box<dyn UploadSink> {
-        Box::new(MultipartSink {
-            api: self.clone(),
-            key: key.to_string(),
-            upload_id: None,
-            done: Vec::new(),
-            in_flight: VecDeque::new(),
-            buf: PartBuffer::default(),
-            next_part: 1,
-            stale: Vec::new(),
-        })
+        Box::new(MultipartSink::new(self, key, None, Vec::new(), Vec::new()))
     }
 
-    /// The uploads earlier runs left of `key`, for the caller to abort (the file starts
-    /// over).
-    pub(crate) async fn forget(&self, key: &str) -> Vec<String> {
-        self.take_earlier(key).await
+    /// Aborts the uploads earlier runs left of `key` (the file starts over).
+    pub(crate) async fn forget(&self, key: &str) {
+        let ids = self.take_earlier(key).await;
+        self.abort_all(key, ids).await;
     }
 
     /// The longest upload of `key` an earlier run left, ready to be continued; the others
@@ -443,20 +434,11 @@ impl S3Multipart {
             .iter()
             .map(|p| crate::etag::md5_shaped(&p.etag).and_then(|e| md5_bytes(&e)))
             .collect::<Option<Vec<_>>>();
-        let next_part = parts.len() as u32 + 1;
+        let done = parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
         Some(Found {
             len,
             part_md5s,
-            sink: Box::new(MultipartSink {
-                api: self.clone(),
-                key: key.to_string(),
-                upload_id: Some(id),
-                done: parts.into_iter().map(|p| (p.part_number, p.etag)).collect(),
-                in_flight: VecDeque::new(),
-                buf: PartBuffer::default(),
-                next_part,
-                stale: others,
-            }),
+            sink: Box::new(MultipartSink::new(self, key, Some(id), done, others)),
         })
     }
 
@@ -512,6 +494,27 @@ struct MultipartSink {
 }
 
 impl MultipartSink {
+    /// An upload of `key`: a new one (`upload_id` `None`, created with the first part), or
+    /// one going on after the parts `done`.
+    fn new(
+        api: &Arc<S3Multipart>,
+        key: &str,
+        upload_id: Option<String>,
+        done: Vec<(u32, String)>,
+        stale: Vec<String>,
+    ) -> Self {
+        Self {
+            api: api.clone(),
+            key: key.to_string(),
+            upload_id,
+            next_part: done.len() as u32 + 1,
+            done,
+            in_flight: VecDeque::new(),
+            buf: PartBuffer::default(),
+            stale,
+        }
+    }
+
     async fn drop_stale(&mut self) {
         if !self.stale.is_empty() {
             let ids = std::mem::take(&mut self.stale);

@@ -24,13 +24,17 @@ pub(crate) fn upload_client() -> reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            builder()
-                .redirect(reqwest::redirect::Policy::none())
+            no_redirect()
                 .pool_max_idle_per_host(0)
                 .build()
                 .unwrap_or_default()
         })
         .clone()
+}
+
+/// A client that follows no redirect (an upload's body cannot follow one).
+fn no_redirect() -> reqwest::ClientBuilder {
+    builder().redirect(reqwest::redirect::Policy::none())
 }
 
 /// The client of S3's multipart requests ([`crate::s3_multipart`]), one per process: no
@@ -40,12 +44,7 @@ pub(crate) fn upload_client() -> reqwest::Client {
 pub(crate) fn part_client() -> reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT
-        .get_or_init(|| {
-            builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default()
-        })
+        .get_or_init(|| no_redirect().build().unwrap_or_default())
         .clone()
 }
 
