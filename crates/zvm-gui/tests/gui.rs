@@ -211,6 +211,24 @@ fn harness(mut app: ZvmApp) -> Harness<'static, ZvmApp> {
         .build_ui_state(|ui, app: &mut ZvmApp| app.ui(ui), app)
 }
 
+/// Waits up to `secs` for the download to finish, then: no problem reported, and the overall
+/// progress complete.
+fn download_finishes_cleanly(h: &mut Harness<'_, ZvmApp>, what: &str, secs: u64) {
+    wait_for(h, what, secs, |a| {
+        a.job == JobState::Finished(JobKind::Download)
+    });
+    assert!(
+        h.state().log.is_empty(),
+        "no problem reported: {:?}",
+        h.state().log
+    );
+    let tf = &h.state().transfers;
+    assert!(
+        tf.files_done > 0 && tf.done_bytes == tf.total_bytes,
+        "overall progress completes"
+    );
+}
+
 /// Steps frames until `done` holds (the engine runs on its own thread meanwhile).
 fn wait_for(
     h: &mut Harness<'_, ZvmApp>,
@@ -437,19 +455,7 @@ fn sign_in_list_select_download_and_the_cli_state_says_done() {
     h.get_by_label("Download selected").click();
     h.step();
     assert_eq!(h.state().screen, Screen::Transfers);
-    wait_for(&mut h, "the download to finish", 120, |a| {
-        a.job == JobState::Finished(JobKind::Download)
-    });
-    assert!(
-        h.state().log.is_empty(),
-        "no problem reported: {:?}",
-        h.state().log
-    );
-    let tf = &h.state().transfers;
-    assert!(
-        tf.files_done > 0 && tf.done_bytes == tf.total_bytes,
-        "overall progress completes"
-    );
+    download_finishes_cleanly(&mut h, "the download to finish", 120);
 
     let copied = ctx.check_copied(&meetings_of(&in_range, &picked));
     assert!(
@@ -1995,19 +2001,7 @@ mod webdav {
         let picked = select_rows(&mut h, 2, |_| true);
         h.get_by_label("Download selected").click();
         h.step();
-        wait_for(&mut h, "the download to WebDAV to finish", 180, |a| {
-            a.job == JobState::Finished(JobKind::Download)
-        });
-        assert!(
-            h.state().log.is_empty(),
-            "no problem reported: {:?}",
-            h.state().log
-        );
-        let tf = &h.state().transfers;
-        assert!(
-            tf.files_done > 0 && tf.done_bytes == tf.total_bytes,
-            "overall progress completes"
-        );
+        download_finishes_cleanly(&mut h, "the download to WebDAV to finish", 180);
         let copied = ctx.check_copied_under(&on_disk, &meetings_of(&in_range, &picked));
         assert!(
             copied >= picked.len(),
