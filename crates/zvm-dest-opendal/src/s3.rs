@@ -15,6 +15,14 @@ pub const DEFAULT_PART_SIZE: usize = crate::url::S3_MIN_PART;
 /// Parts of one file in flight by default (`?upload_concurrency=` for others).
 pub const DEFAULT_CONCURRENCY: usize = 1;
 
+/// Parts that all files of a run together may keep in memory while they are sent in the
+/// background (`?upload_memory=` for another amount), besides the part each file fills. At
+/// `-j 8` with 5 MiB parts: 40 MiB being filled and at most 30 MiB (6 parts) being sent,
+/// where one part in flight per file would hold 40 MiB (BENCHMARKS.md: this is what kept peak
+/// RSS above 128 MiB). When the budget is spent, a file sends its full part and waits for the
+/// answer before it fills the next, so memory stays bounded and no file stops for another.
+pub const DEFAULT_UPLOAD_MEMORY: usize = 32 * 1024 * 1024;
+
 /// Files up to this size go up in one streamed PUT, larger ones in a multipart upload
 /// (`?upload_cutoff=` for another size). rclone's default cutoff: a single PUT costs the
 /// server less than the same bytes in 5 MiB parts (BENCHMARKS.md: moto spent about 6 CPU
@@ -120,7 +128,14 @@ pub(crate) fn open(u: &S3Url, creds: &RemoteCredentials) -> Result<ObjectDestina
     let prefix_len = crate::transport::key_offset(&u.prefix);
     let part_size = u.part_size.unwrap_or(DEFAULT_PART_SIZE);
     let concurrent = u.upload_concurrency.unwrap_or(DEFAULT_CONCURRENCY);
-    let multipart = S3Multipart::new(signer, bucket_url, &u.prefix, part_size, concurrent);
+    let multipart = S3Multipart::new(
+        signer,
+        bucket_url,
+        &u.prefix,
+        part_size,
+        concurrent,
+        u.upload_memory.unwrap_or(DEFAULT_UPLOAD_MEMORY),
+    );
     Ok(ObjectDestination::new(
         op,
         ObjectSettings {

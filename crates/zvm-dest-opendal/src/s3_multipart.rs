@@ -31,7 +31,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqsign_aws_v4::Credential;
 use reqsign_core::Signer;
 use serde::Deserialize;
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::sink::UploadSink;
@@ -70,6 +70,9 @@ pub(crate) struct S3Multipart {
     root: String,
     part_size: usize,
     concurrent: usize,
+    /// Parts that may be sent in the background across all uploads (`upload_memory` over
+    /// the part size); each upload's own part being filled is not counted.
+    background: Arc<Semaphore>,
     /// Uploads in progress by key (relative to the prefix), as listed at the first question
     /// of this run; a key's entry is taken once it is asked about.
     earlier: OnceCell<Mutex<HashMap<String, Vec<String>>>>,
@@ -125,6 +128,7 @@ impl S3Multipart {
         prefix: &str,
         part_size: usize,
         concurrent: usize,
+        upload_memory: usize,
     ) -> Self {
         let prefix = prefix.trim_matches('/');
         Self {
@@ -138,6 +142,7 @@ impl S3Multipart {
             },
             part_size,
             concurrent: concurrent.max(1),
+            background: Arc::new(Semaphore::new(upload_memory / part_size.max(1))),
             earlier: OnceCell::new(),
         }
     }
@@ -552,9 +557,25 @@ impl MultipartSink {
         let body = self.buf.take();
         let n = self.next_part;
         self.next_part += 1;
-        let (api, key) = (self.api.clone(), self.key.clone());
-        let task = tokio::spawn(async move { api.upload_part(&key, &id, n, body).await });
-        self.in_flight.push_back((n, task));
+        match self.api.background.clone().try_acquire_owned() {
+            // The part goes in the background while the next fills: its memory is the
+            // budget's until the service answers.
+            Ok(permit) => {
+                let (api, key) = (self.api.clone(), self.key.clone());
+                let task = tokio::spawn(async move {
+                    let _held = permit;
+                    api.upload_part(&key, &id, n, body).await
+                });
+                self.in_flight.push_back((n, task));
+            }
+            // The budget is spent: this file sends its part and waits (after the parts before
+            // it, so that `done` stays in order), holding no more than the part it filled.
+            Err(_) => {
+                self.flush().await?;
+                let etag = self.api.upload_part(&self.key, &id, n, body).await?;
+                self.done.push((n, etag));
+            }
+        }
         Ok(())
     }
 }

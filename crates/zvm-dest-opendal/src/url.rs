@@ -209,6 +209,10 @@ pub struct S3Url {
     /// streamed PUT, larger ones in a multipart upload (0: every file multipart; at most
     /// [`S3_MAX_PART`], S3's largest single PUT).
     pub upload_cutoff: Option<u64>,
+    /// `upload_memory=` in bytes (suffixes KiB, MiB, GiB): the parts that all files of a run
+    /// together may keep in memory while they are sent in the background, besides the one
+    /// part each file fills (0: each file sends its part, then goes on filling).
+    pub upload_memory: Option<usize>,
 }
 
 /// Most parts of one file in flight that `upload_concurrency=` takes: each is a part held
@@ -265,6 +269,7 @@ impl S3Url {
             verify_etag: true,
             upload_concurrency: None,
             upload_cutoff: None,
+            upload_memory: None,
         };
         for (k, v) in u.query_pairs() {
             match k.as_ref() {
@@ -317,9 +322,17 @@ impl S3Url {
                         })?;
                     out.upload_cutoff = Some(n as u64);
                 }
+                "upload_memory" => {
+                    let n = parse_size(&v).ok_or_else(|| {
+                        bad(format!(
+                            "upload_memory {v:?} is not a size such as 32MiB (0 sends every part before the next is filled)"
+                        ))
+                    })?;
+                    out.upload_memory = Some(n);
+                }
                 other => {
                     return Err(bad(format!(
-                        "unknown option {other:?}; s3:// takes endpoint, region, part_size, upload_concurrency, upload_cutoff and verify_etag"
+                        "unknown option {other:?}; s3:// takes endpoint, region, part_size, upload_concurrency, upload_cutoff, upload_memory and verify_etag"
                     )));
                 }
             }
@@ -904,6 +917,16 @@ mod tests {
                 .to_string();
             assert!(e.contains("from 0 to 5GiB"), "{bad}: {e}");
         }
+        assert_eq!(bare.upload_memory, None);
+        assert_eq!(
+            s3("s3://b?upload_memory=10MiB").upload_memory,
+            Some(10 << 20)
+        );
+        assert_eq!(s3("s3://b?upload_memory=0").upload_memory, Some(0));
+        let e = DestUrl::parse("s3://b?upload_memory=plenty")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a size such as 32MiB"), "{e}");
     }
 
     #[test]

@@ -147,6 +147,75 @@ async fn an_upload_holds_at_most_its_parts_in_flight_and_two_more_whatever_the_f
     }
 }
 
+/// Files uploaded at once share one budget for the parts they send in the background
+/// (`upload_memory`): once it is spent, a file sends the part it filled and waits, instead of
+/// filling another. So with every part unanswered, the files together take no more than one
+/// part each plus the budget (at `-j 8` this is what keeps peak RSS under its target).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_at_once_hold_one_part_each_and_the_shared_budget_no_more() {
+    let Some(ep) = s3_endpoint("shared upload budget") else {
+        return;
+    };
+    const PART: u64 = 5 << 20;
+    const SIZE: u64 = 6 * PART;
+    const FILES: u64 = 4;
+    const BUDGET: u64 = PART;
+    let bucket = new_bucket(&ep, "budget").await;
+    let proxy = Proxy::start(&ep, Mode::HoldParts).await;
+    let url = format!(
+        "s3://{bucket}/m?endpoint={}&region=us-east-1&part_size=5MiB&upload_cutoff=0&upload_memory={BUDGET}",
+        proxy.endpoint
+    );
+    let dest = open(&DestUrl::parse(&url).unwrap(), &creds()).unwrap();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let writers: Vec<_> = (0..FILES)
+        .map(|i| {
+            let (dest, accepted) = (dest.clone(), accepted.clone());
+            tokio::spawn(async move {
+                let name = format!("f{i}.mp4");
+                let mut part = dest.open_partial(&name, 0).await.unwrap();
+                let chunk = Bytes::from(vec![i as u8; 256 << 10]);
+                let mut mine = 0;
+                while mine < SIZE {
+                    part.write_bytes(chunk.clone()).await.unwrap();
+                    mine += chunk.len() as u64;
+                    accepted.fetch_add(chunk.len() as u64, Ordering::AcqRel);
+                }
+                part.finalize(SIZE).await.unwrap()
+            })
+        })
+        .collect();
+    // Every file has a part at the service once each has filled one (in the background or
+    // waiting for its answer). A deadline only against a hang.
+    let began = Instant::now();
+    while proxy.parts_held() < FILES {
+        assert!(
+            began.elapsed() < Duration::from_secs(300),
+            "the service never held {FILES} parts (holds {})",
+            proxy.parts_held()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Time for the writers to take whatever more they would.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let taken = accepted.load(Ordering::Acquire);
+    let bound = FILES * PART + BUDGET;
+    assert!(
+        taken <= bound,
+        "{FILES} uploads with upload_memory={BUDGET} took {taken} bytes while the service answered no part; at most {bound} may be held"
+    );
+    proxy.release_parts();
+    for w in writers {
+        assert_eq!(w.await.unwrap(), SIZE);
+    }
+    for i in 0..FILES {
+        let name = format!("f{i}.mp4");
+        assert_eq!(dest.stat_final(&name).await.unwrap(), Some(SIZE), "{name}");
+        let back = dest.read_final(&name, SIZE).await.unwrap();
+        assert!(back.iter().all(|b| *b == i as u8), "{name}: not the bytes sent");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_object_whose_etag_is_not_what_was_sent_is_refused_and_removed() {
     let Some(ep) = s3_endpoint("etag proof") else {
