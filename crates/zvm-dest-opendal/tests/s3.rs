@@ -212,7 +212,10 @@ async fn uploads_at_once_hold_one_part_each_and_the_shared_budget_no_more() {
         let name = format!("f{i}.mp4");
         assert_eq!(dest.stat_final(&name).await.unwrap(), Some(SIZE), "{name}");
         let back = dest.read_final(&name, SIZE).await.unwrap();
-        assert!(back.iter().all(|b| *b == i as u8), "{name}: not the bytes sent");
+        assert!(
+            back.iter().all(|b| *b == i as u8),
+            "{name}: not the bytes sent"
+        );
     }
 }
 
