@@ -28,8 +28,21 @@ VERSION=$(cargo metadata --format-version 1 --no-deps --locked |
 EXE=""
 case "$TARGET" in *windows*) EXE=".exe" ;; esac
 
+# What a released zvm can write to and keep its state in: every remote destination whose
+# uploads stream (S3, WebDAV, SFTP, Azure Blob, GCS) and the PostgreSQL state a fleet of
+# workers shares. SFTP is left out of Windows builds: OpenDAL reaches it through the openssh
+# crate, which builds on Unix only. FEATURES=... replaces the list (FEATURES= builds folders
+# only).
+DESTS=s3,webdav,sftp,azblob,gcs
+case "$TARGET" in *windows*) DESTS=s3,webdav,azblob,gcs ;; esac
+prefixed() { local p=$1 out="" f; IFS=, read -r -a fs <<< "$2"; for f in "${fs[@]}"; do out+="${out:+,}$p/$f"; done; echo "$out"; }
 bins=(--bin zvm -p zvm-cli)
 [ "${WITH_GUI:-0}" = 1 ] && bins+=(-p zvm-gui --bin zvm-gui)
+if [ -z "${FEATURES+set}" ]; then
+  FEATURES=$(prefixed zvm-cli "$DESTS,postgres")
+  [ "${WITH_GUI:-0}" = 1 ] && FEATURES+=",$(prefixed zvm-gui "$DESTS")"
+fi
+[ -n "$FEATURES" ] && bins+=(--features "$FEATURES")
 echo "== building ${bins[*]} for $TARGET (profile $PROFILE)"
 cargo build --locked --profile "$PROFILE" --target "$TARGET" "${bins[@]}"
 OUT=target/$TARGET/$PROFILE
@@ -40,7 +53,7 @@ ASSETS=target/assets
 rm -rf "$ASSETS" && mkdir -p "$ASSETS/completions" "$ASSETS/man"
 GEN=$OUT/zvm$EXE
 if [ "$TARGET" != "$HOST" ]; then
-  cargo build --locked --profile "$PROFILE" -p zvm-cli --bin zvm
+  cargo build --locked --profile "$PROFILE" -p zvm-cli --bin zvm ${FEATURES:+--features "$FEATURES"}
   GEN=target/$PROFILE/zvm
 fi
 "$GEN" completions bash > "$ASSETS/completions/zvm.bash"
