@@ -91,7 +91,7 @@ impl PostgresState {
     /// parameters libpq's URLs take, `sslmode` and `sslrootcert` read as `tls` says), and
     /// migrates its schema. Fails with [`StateError::Unreachable`] when the server cannot be
     /// reached, refuses the login or fails TLS verification, and with
-    /// [`StateError::Invalid`] when the URL asks for what zvm refuses (plain text beyond
+    /// [`StateError::Setting`] when the URL asks for what zvm refuses (plain text beyond
     /// this machine).
     pub async fn open(url: &str) -> Result<Self, StateError> {
         let location: Arc<str> = redact_url(url).into();
@@ -111,7 +111,7 @@ impl PostgresState {
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .build()
-            .map_err(|e| StateError::Invalid {
+            .map_err(|e| StateError::Setting {
                 what: format!("the state database {location}: {e}"),
             })?;
         let store = Self {

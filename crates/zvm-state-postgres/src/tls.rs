@@ -101,7 +101,7 @@ fn split_tls_params(url: &str, location: &str) -> Result<Split, StateError> {
             percent_encoding::percent_decode_str(value)
                 .decode_utf8()
                 .map(|v| v.into_owned())
-                .map_err(|_| StateError::Invalid {
+                .map_err(|_| StateError::Setting {
                     what: format!(
                         "the state database URL {location}: the value of {key} is not UTF-8 once percent-decoded"
                     ),
@@ -110,7 +110,7 @@ fn split_tls_params(url: &str, location: &str) -> Result<Split, StateError> {
         match key {
             "sslmode" => {
                 let v = decoded()?;
-                mode = Some(Mode::parse(&v).ok_or_else(|| StateError::Invalid {
+                mode = Some(Mode::parse(&v).ok_or_else(|| StateError::Setting {
                     what: format!(
                         "the state database URL {location}: sslmode={v} is not one of disable, \
                          allow, prefer, require, verify-ca or verify-full (zvm reads require \
@@ -188,7 +188,7 @@ pub(crate) fn configure(
                     Some(cause) => format!("{e}: {cause}"),
                     None => e.to_string(),
                 };
-                StateError::Invalid {
+                StateError::Setting {
                     what: format!(
                         "the state database URL {location}: {detail}; write it as postgres://user:password@host:port/database"
                     ),
@@ -196,7 +196,7 @@ pub(crate) fn configure(
             })?;
     let tls = match beyond_loopback(&config) {
         Some(host) if split.mode == Some(Mode::Disable) => {
-            return Err(StateError::Invalid {
+            return Err(StateError::Setting {
                 what: format!(
                     "the state database {location} is on {host}, and sslmode=disable asks for \
                      a connection without TLS, which would send the password and the state \
@@ -246,7 +246,7 @@ fn client_config(roots: &Roots, location: &str) -> Result<rustls::ClientConfig, 
             let store = read_roots(path, location)?;
             let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider)
                 .build()
-                .map_err(|e| StateError::Invalid {
+                .map_err(|e| StateError::Setting {
                     what: format!(
                         "the state database URL {location}: the certificates of sslrootcert={path} cannot verify a server: {e}"
                     ),
@@ -261,7 +261,7 @@ fn client_config(roots: &Roots, location: &str) -> Result<rustls::ClientConfig, 
 /// image without its `ca-certificates` package) gets what to do rather than rustls' words.
 fn system_roots_setup(location: &str, e: &rustls::Error) -> StateError {
     match e {
-        rustls::Error::General(m) if m.contains("No CA certificates") => StateError::Invalid {
+        rustls::Error::General(m) if m.contains("No CA certificates") => StateError::Setting {
             what: format!(
                 "the state database {location}: cannot set up TLS: this machine has no CA \
                  certificates to verify the server's certificate with: install the system's \
@@ -274,7 +274,7 @@ fn system_roots_setup(location: &str, e: &rustls::Error) -> StateError {
 }
 
 fn tls_setup(location: &str, e: &rustls::Error) -> StateError {
-    StateError::Invalid {
+    StateError::Setting {
         what: format!("the state database {location}: cannot set up TLS: {e}"),
     }
 }
@@ -282,7 +282,7 @@ fn tls_setup(location: &str, e: &rustls::Error) -> StateError {
 /// The PEM certificates of `path`, the CAs a private server's certificate is checked
 /// against.
 fn read_roots(path: &str, location: &str) -> Result<RootCertStore, StateError> {
-    let unreadable = |detail: String| StateError::Invalid {
+    let unreadable = |detail: String| StateError::Setting {
         what: format!(
             "the state database URL {location}: sslrootcert={path}: {detail}; give the file \
              of the CA certificate (PEM) that signed the server's certificate"

@@ -94,6 +94,11 @@ pub enum StateError {
     #[error("invalid value in the state: {what}")]
     Invalid { what: String },
 
+    /// The state database's address or its TLS settings cannot be used; the text names the
+    /// setting and how to fix it (not a value found in the state, which [`Self::Invalid`] is).
+    #[error("{what}")]
+    Setting { what: String },
+
     #[error("internal error: a state database task failed: {0}")]
     Task(String),
 }
