@@ -12,6 +12,8 @@
 #                      200 MiB upload_cutoff, so multipart; a BIG_SIZE under it measures
 #                      single PUTs)
 #   RSS_RUNS:          runs of the RSS set (default: runs; 0 skips it)
+#   BIG_QUERY:         query options added to this tree's URL in the RSS set (e.g.
+#                      "upload_memory=16MiB"; the base, if any, runs with none)
 #   ZVM_BENCH_S3_ENDPOINT: an S3-compatible server to use instead of starting moto's
 #   ZVM_BASE:          another zvm binary (e.g. one built from main) measured in the same
 #                      runs, right before this tree's, for a before/after on the same load
@@ -181,11 +183,11 @@ for r in $(seq 1 "$RSS_RUNS"); do
     echo "$brss_" >> "$WORK/base_brss"
   fi
   rm -f "$WORK/z.db"*
-  /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN/zvm" sync "s3://zvm-big/z?endpoint=$S3" --all-users --from 13m \
+  /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN/zvm" sync "s3://zvm-big/z?endpoint=$S3${BIG_QUERY:+&$BIG_QUERY}" --all-users --from 13m \
     --state "$WORK/z.db" -j 8 --plan unlimited --quiet > "$WORK/cmd.log" 2>&1 || { cat "$WORK/cmd.log"; exit 1; }
   read -r bw brss < "$WORK/t"
   rclone purge ":s3:zvm-big/z" "${rclone_s3[@]}" >/dev/null 2>&1 || true
-  echo "large run $r: $BIG_FILES x $BIG_SIZE at -j 8: ${bw}s, zvm peak RSS ${brss} KiB ($(( brss / 1024 )) MiB)"
+  echo "large run $r: $BIG_FILES x $BIG_SIZE at -j 8${BIG_QUERY:+ ($BIG_QUERY)}: ${bw}s, zvm peak RSS ${brss} KiB ($(( brss / 1024 )) MiB)"
   echo "$brss" >> "$WORK/brss"; echo "$bw" >> "$WORK/bw"
 done
 echo "large median: $(median < "$WORK/bw")s, zvm peak RSS $(( $(median < "$WORK/brss" | cut -d. -f1) / 1024 )) MiB"

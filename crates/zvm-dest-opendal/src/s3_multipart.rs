@@ -73,6 +73,8 @@ pub(crate) struct S3Multipart {
     /// Parts that may be sent in the background across all uploads (`upload_memory` over
     /// the part size); each upload's own part being filled is not counted.
     background: Arc<Semaphore>,
+    /// The blocks of parts that have been sent, for the parts still to fill.
+    blocks: BlockPool,
     /// Uploads in progress by key (relative to the prefix), as listed at the first question
     /// of this run; a key's entry is taken once it is asked about.
     earlier: OnceCell<Mutex<HashMap<String, Vec<String>>>>,
@@ -143,6 +145,7 @@ impl S3Multipart {
             part_size,
             concurrent: concurrent.max(1),
             background: Arc::new(Semaphore::new(upload_memory / part_size.max(1))),
+            blocks: BlockPool::default(),
             earlier: OnceCell::new(),
         }
     }
@@ -162,7 +165,7 @@ impl S3Multipart {
         &self,
         method: http::Method,
         url: &str,
-        body: Vec<Bytes>,
+        body: &[Bytes],
     ) -> opendal::Result<(http::HeaderMap, Bytes)> {
         let mut last = None;
         for attempt in 0..ATTEMPTS {
@@ -170,7 +173,7 @@ impl S3Multipart {
                 let pause = Duration::from_millis(200 << attempt.min(5));
                 tokio::time::sleep(pause).await;
             }
-            match self.send_once(method.clone(), url, &body).await {
+            match self.send_once(method.clone(), url, body).await {
                 Ok(ok) => return Ok(ok),
                 Err(e) if e.is_temporary() => last = Some(e),
                 Err(e) => return Err(e),
@@ -245,7 +248,7 @@ impl S3Multipart {
 
     async fn create(&self, key: &str) -> opendal::Result<String> {
         let url = format!("{}?uploads", self.object_url(key));
-        let (_, body) = self.send(http::Method::POST, &url, Vec::new()).await?;
+        let (_, body) = self.send(http::Method::POST, &url, &[]).await?;
         Ok(Self::parse::<InitiateResult>("CreateMultipartUpload", &body)?.upload_id)
     }
 
@@ -254,7 +257,7 @@ impl S3Multipart {
         key: &str,
         upload_id: &str,
         number: u32,
-        body: Vec<Bytes>,
+        body: &[Bytes],
     ) -> opendal::Result<String> {
         let url = format!(
             "{}?partNumber={number}&uploadId={}",
@@ -288,13 +291,13 @@ impl S3Multipart {
             self.object_url(key),
             utf8_percent_encode(upload_id, KEY_CHARS)
         );
-        self.send(http::Method::POST, &url, vec![Bytes::from(xml)])
+        self.send(http::Method::POST, &url, &[Bytes::from(xml)])
             .await
             .map(drop)
     }
 
     /// One PUT of a whole object (a file no longer than one part).
-    async fn put(&self, key: &str, body: Vec<Bytes>) -> opendal::Result<()> {
+    async fn put(&self, key: &str, body: &[Bytes]) -> opendal::Result<()> {
         self.send(http::Method::PUT, &self.object_url(key), body)
             .await
             .map(drop)
@@ -306,7 +309,7 @@ impl S3Multipart {
             self.object_url(key),
             utf8_percent_encode(upload_id, KEY_CHARS)
         );
-        match self.send(http::Method::DELETE, &url, Vec::new()).await {
+        match self.send(http::Method::DELETE, &url, &[]).await {
             // Already gone (completed or aborted elsewhere): nothing to abort.
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
             r => r.map(drop),
@@ -330,7 +333,7 @@ impl S3Multipart {
                     utf8_percent_encode(u, KEY_CHARS)
                 ));
             }
-            let (_, body) = self.send(http::Method::GET, &url, Vec::new()).await?;
+            let (_, body) = self.send(http::Method::GET, &url, &[]).await?;
             let page: ListUploadsResult = Self::parse("ListMultipartUploads", &body)?;
             for u in page.uploads {
                 if let Some(key) = u.key.strip_prefix(&self.root) {
@@ -362,7 +365,7 @@ impl S3Multipart {
             if let Some(m) = &marker {
                 url.push_str(&format!("&part-number-marker={m}"));
             }
-            let (_, body) = self.send(http::Method::GET, &url, Vec::new()).await?;
+            let (_, body) = self.send(http::Method::GET, &url, &[]).await?;
             let page: ListPartsResult = Self::parse("ListParts", &body)?;
             parts.extend(page.parts);
             match (page.is_truncated, page.next_part_number_marker) {
@@ -564,7 +567,9 @@ impl MultipartSink {
                 let (api, key) = (self.api.clone(), self.key.clone());
                 let task = tokio::spawn(async move {
                     let _held = permit;
-                    api.upload_part(&key, &id, n, body).await
+                    let sent = api.upload_part(&key, &id, n, &body).await;
+                    api.blocks.give_back(body);
+                    sent
                 });
                 self.in_flight.push_back((n, task));
             }
@@ -572,8 +577,9 @@ impl MultipartSink {
             // it, so that `done` stays in order), holding no more than the part it filled.
             Err(_) => {
                 self.flush().await?;
-                let etag = self.api.upload_part(&self.key, &id, n, body).await?;
-                self.done.push((n, etag));
+                let sent = self.api.upload_part(&self.key, &id, n, &body).await;
+                self.api.blocks.give_back(body);
+                self.done.push((n, sent?));
             }
         }
         Ok(())
@@ -595,6 +601,47 @@ struct PartBuffer {
 /// The size of a [`PartBuffer`]'s blocks.
 const BLOCK: usize = 256 * 1024;
 
+/// Blocks of parts the service has answered, filled again for later parts. Freed instead,
+/// glibc's arenas kept them as free space the process never gave back (its threshold for
+/// returning a freed buffer to the system rises with the buffers freed): at `-j 8` with 8
+/// large recordings peak RSS stood some 25 MiB above the parts in use (BENCHMARKS.md). The
+/// pool holds no more blocks than were in use at once, and at most [`POOL_MAX`].
+#[derive(Default)]
+struct BlockPool(Mutex<Vec<BytesMut>>);
+
+/// Most blocks a [`BlockPool`] keeps (128 MiB): beyond what the defaults ever have in use
+/// at `-j 16`; more are freed.
+const POOL_MAX: usize = 512;
+
+impl BlockPool {
+    fn take(&self) -> BytesMut {
+        self.lock()
+            .pop()
+            .unwrap_or_else(|| BytesMut::with_capacity(BLOCK))
+    }
+
+    /// Keeps the blocks of a part that was sent; a block still shared (a request that has
+    /// not let go of it yet) is simply dropped.
+    fn give_back(&self, blocks: Vec<Bytes>) {
+        let mut pool = self.lock();
+        for b in blocks {
+            if pool.len() >= POOL_MAX {
+                break;
+            }
+            if let Ok(mut m) = b.try_into_mut()
+                && m.capacity() >= BLOCK
+            {
+                m.clear();
+                pool.push(m);
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<BytesMut>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl PartBuffer {
     fn len(&self) -> usize {
         self.len
@@ -604,13 +651,13 @@ impl PartBuffer {
         self.len == 0
     }
 
-    fn push(&mut self, mut data: &[u8]) {
+    fn push(&mut self, mut data: &[u8], pool: &BlockPool) {
         while !data.is_empty() {
             if self.current.len() == self.current.capacity() {
                 if !self.current.is_empty() {
                     self.blocks.push(std::mem::take(&mut self.current).freeze());
                 }
-                self.current = BytesMut::with_capacity(BLOCK);
+                self.current = pool.take();
             }
             let n = (self.current.capacity() - self.current.len()).min(data.len());
             self.current.extend_from_slice(&data[..n]);
@@ -639,7 +686,7 @@ impl UploadSink for MultipartSink {
                 self.send_buffered().await?;
             }
             let take = (part - self.buf.len()).min(data.len());
-            self.buf.push(&data.split_to(take));
+            self.buf.push(&data.split_to(take), &self.api.blocks);
         }
         Ok(())
     }
@@ -655,7 +702,9 @@ impl UploadSink for MultipartSink {
         self.drop_stale().await;
         let Some(id) = self.upload_id.clone() else {
             let body = self.buf.take();
-            return self.api.put(&self.key, body).await;
+            let sent = self.api.put(&self.key, &body).await;
+            self.api.blocks.give_back(body);
+            return sent;
         };
         if !self.buf.is_empty() {
             self.send_buffered().await?;
@@ -688,10 +737,11 @@ mod tests {
 
     #[test]
     fn a_part_buffer_gives_back_every_byte_in_order() {
+        let pool = BlockPool::default();
         let mut b = PartBuffer::default();
         let data: Vec<u8> = (0..(3 * BLOCK + 17)).map(|i| (i % 251) as u8).collect();
         for piece in data.chunks(10_000) {
-            b.push(piece);
+            b.push(piece, &pool);
         }
         assert_eq!(b.len(), data.len());
         let blocks = b.take();
@@ -699,6 +749,15 @@ mod tests {
         assert_eq!(blocks.concat(), data);
         assert!(b.is_empty());
         assert!(b.take().is_empty());
+        // The blocks of a part sent fill the next part, which holds its own bytes only.
+        pool.give_back(blocks);
+        assert_eq!(pool.lock().len(), 4);
+        let next: Vec<u8> = (0..(BLOCK + 5)).map(|i| (i % 7) as u8).collect();
+        for piece in next.chunks(3000) {
+            b.push(piece, &pool);
+        }
+        assert_eq!(pool.lock().len(), 2, "two blocks taken from the pool");
+        assert_eq!(b.take().concat(), next);
     }
 
     #[test]
