@@ -16,6 +16,12 @@ fn main() -> eframe::Result {
     };
     // A secret kept on this computer fills the field when no config file or variable does.
     settings.fill_kept_secret();
+    settings.fill_kept_remote_secrets();
+    // Secrets in a config.toml others can read: said in Problems (the keys, never a value).
+    let config_warning = files.config.as_deref().and_then(|p| {
+        let c = zvm_app::config::load_file(p, false).ok()?;
+        zvm_app::config::readable_secrets_warning(p, &c)
+    });
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1100.0, 720.0])
@@ -32,6 +38,9 @@ fn main() -> eframe::Result {
             // Unreadable settings: the defaults are used, and the window says why.
             if let Some(p) = load_error {
                 app.inject(Msg::Problem(p));
+            }
+            if let Some(w) = config_warning {
+                app.warn_readable_config(w);
             }
             Ok(Box::new(app))
         }),
