@@ -611,6 +611,11 @@ const KEPT_AS_IS: &[&str] = &[
     // query options and the services' names), the environment variables their keys and
     // logins come from, and the features to build with, all typed as they are.
     "--features s3,webdav,sftp,azblob,gcs",
+    // The one feature a build without it is to be built with (the set-up verdict).
+    "--features webdav",
+    "--features sftp",
+    "--features azblob",
+    "--features gcs",
     "--features",
     "zvm-gui",
     "README",
