@@ -864,7 +864,9 @@ fn en(s: S) -> &'static str {
             "gcs://bucket/prefix · Google Cloud Storage; a key file named by GOOGLE_APPLICATION_CREDENTIALS"
         }
         RemoteLogin => "Login for this destination",
-        RemoteLoginNote => "Secrets are kept in the system's keyring (or a private file), never in gui.toml. An empty field falls back to config.toml's [remote] section, then to the service's environment variable.",
+        RemoteLoginNote => {
+            "Secrets are kept in the system's keyring (or a private file), never in gui.toml. An empty field falls back to config.toml's [remote] section, then to the service's environment variable."
+        }
         S3AccessKeyId => "Access key ID",
         S3SecretAccessKey => "Secret access key",
         S3SessionToken => "Session token (temporary keys)",
@@ -882,7 +884,9 @@ fn en(s: S) -> &'static str {
         DriveClientSecret => "OAuth client secret",
         DriveRefreshToken => "OAuth refresh token",
         DriveAccessToken => "Access token (short-lived)",
-        ConfigSecretsReadable => "The config file holds secrets that other users of this computer can read:",
+        ConfigSecretsReadable => {
+            "The config file holds secrets that other users of this computer can read:"
+        }
         RemoteSecretKeepFailed => "A secret of the destination's login could not be kept:",
     }
 }
@@ -1180,7 +1184,9 @@ fn ja(s: S) -> &'static str {
             "gcs://バケット/プレフィックス · Google Cloud Storage。GOOGLE_APPLICATION_CREDENTIALS が指す鍵ファイルから"
         }
         RemoteLogin => "保存先のログイン情報",
-        RemoteLoginNote => "シークレットはシステムのキーリング（または非公開のファイル）に保存され、gui.toml には書かれません。空欄のときは config.toml の [remote] セクション、次にサービスの環境変数の値を使います。",
+        RemoteLoginNote => {
+            "シークレットはシステムのキーリング（または非公開のファイル）に保存され、gui.toml には書かれません。空欄のときは config.toml の [remote] セクション、次にサービスの環境変数の値を使います。"
+        }
         S3AccessKeyId => "アクセスキー ID",
         S3SecretAccessKey => "シークレットアクセスキー",
         S3SessionToken => "セッショントークン（一時的なキー）",
@@ -1198,7 +1204,9 @@ fn ja(s: S) -> &'static str {
         DriveClientSecret => "OAuth クライアントシークレット",
         DriveRefreshToken => "OAuth リフレッシュトークン",
         DriveAccessToken => "アクセストークン（短期間有効）",
-        ConfigSecretsReadable => "設定ファイルにシークレットがあり、このコンピューターの他のユーザーも読めます：",
+        ConfigSecretsReadable => {
+            "設定ファイルにシークレットがあり、このコンピューターの他のユーザーも読めます："
+        }
         RemoteSecretKeepFailed => "保存先のログイン情報のシークレットを保存できませんでした：",
     }
 }

@@ -42,7 +42,12 @@ macro_rules! field {
 
 const S3: &[Field] = &[
     field!("access_key_id", S3AccessKeyId, false, s3.access_key_id),
-    field!("secret_access_key", S3SecretAccessKey, true, s3.secret_access_key),
+    field!(
+        "secret_access_key",
+        S3SecretAccessKey,
+        true,
+        s3.secret_access_key
+    ),
     field!("session_token", S3SessionToken, true, s3.session_token),
     field!("region", S3Region, false, s3.region),
     field!("endpoint", RemoteEndpoint, false, s3.endpoint),
@@ -64,26 +69,66 @@ const AZBLOB: &[Field] = &[
     field!("endpoint", RemoteEndpoint, false, azblob.endpoint),
 ];
 const GCS: &[Field] = &[
-    field!("credential_path", GcsCredentialPath, false, gcs.credential_path),
+    field!(
+        "credential_path",
+        GcsCredentialPath,
+        false,
+        gcs.credential_path
+    ),
     field!("token", GcsToken, true, gcs.token),
     field!("endpoint", RemoteEndpoint, false, gcs.endpoint),
 ];
 const GDRIVE: &[Field] = &[
     field!("client_id", DriveClientId, false, gdrive.client_id),
-    field!("client_secret", DriveClientSecret, true, gdrive.client_secret),
-    field!("refresh_token", DriveRefreshToken, true, gdrive.refresh_token),
+    field!(
+        "client_secret",
+        DriveClientSecret,
+        true,
+        gdrive.client_secret
+    ),
+    field!(
+        "refresh_token",
+        DriveRefreshToken,
+        true,
+        gdrive.refresh_token
+    ),
     field!("access_token", DriveAccessToken, true, gdrive.access_token),
 ];
 const ONEDRIVE: &[Field] = &[
     field!("client_id", DriveClientId, false, onedrive.client_id),
-    field!("client_secret", DriveClientSecret, true, onedrive.client_secret),
-    field!("refresh_token", DriveRefreshToken, true, onedrive.refresh_token),
-    field!("access_token", DriveAccessToken, true, onedrive.access_token),
+    field!(
+        "client_secret",
+        DriveClientSecret,
+        true,
+        onedrive.client_secret
+    ),
+    field!(
+        "refresh_token",
+        DriveRefreshToken,
+        true,
+        onedrive.refresh_token
+    ),
+    field!(
+        "access_token",
+        DriveAccessToken,
+        true,
+        onedrive.access_token
+    ),
 ];
 const DROPBOX: &[Field] = &[
     field!("client_id", DriveClientId, false, dropbox.client_id),
-    field!("client_secret", DriveClientSecret, true, dropbox.client_secret),
-    field!("refresh_token", DriveRefreshToken, true, dropbox.refresh_token),
+    field!(
+        "client_secret",
+        DriveClientSecret,
+        true,
+        dropbox.client_secret
+    ),
+    field!(
+        "refresh_token",
+        DriveRefreshToken,
+        true,
+        dropbox.refresh_token
+    ),
     field!("access_token", DriveAccessToken, true, dropbox.access_token),
 ];
 

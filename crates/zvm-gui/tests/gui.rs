@@ -1901,7 +1901,10 @@ fn a_destination_s_login_is_typed_in_settings_and_its_secret_never_lands_in_gui_
     assert!(h.query_by_label("Storage account").is_none());
     type_into(&mut h, "User name", "anna");
     type_into(&mut h, "Password", secret);
-    assert_eq!(h.state().settings.remote.webdav.user.as_deref(), Some("anna"));
+    assert_eq!(
+        h.state().settings.remote.webdav.user.as_deref(),
+        Some("anna")
+    );
     assert_eq!(
         h.state().settings.remote.webdav.password.as_deref(),
         Some(secret)
@@ -1916,10 +1919,18 @@ fn a_destination_s_login_is_typed_in_settings_and_its_secret_never_lands_in_gui_
     h.get_by_label("Save settings").click();
     h.run_steps(2);
     let gui = std::fs::read_to_string(dir.path().join("gui.toml")).expect("gui.toml");
-    assert!(gui.contains("[overlay.remote.webdav]") && gui.contains("anna"), "{gui}");
+    assert!(
+        gui.contains("[overlay.remote.webdav]") && gui.contains("anna"),
+        "{gui}"
+    );
     assert!(!gui.contains(secret), "the secret is in gui.toml: {gui}");
-    assert!(!dir.path().join("config.toml").exists(), "config.toml is never written");
-    let kept = dir.path().join("home/remote-secrets/remote.webdav.password");
+    assert!(
+        !dir.path().join("config.toml").exists(),
+        "config.toml is never written"
+    );
+    let kept = dir
+        .path()
+        .join("home/remote-secrets/remote.webdav.password");
     assert_eq!(std::fs::read_to_string(&kept).expect("kept").trim(), secret);
     #[cfg(unix)]
     {
