@@ -38,19 +38,26 @@ pub struct SecretStore {
 impl SecretStore {
     /// The keyring if `kind` allows it and one answers, else `config_dir/client-secret`.
     pub fn choose(config_dir: &Path, kind: StoreKind) -> SecretStore {
-        Self::choose_entry(
-            config_dir,
-            kind,
-            FILE_NAME,
-            KEYRING_USER,
-            "client secret".into(),
-        )
+        let env_file = std::env::var("ZVM_TOKEN_STORE").is_ok_and(|v| v == "file");
+        let use_keyring = kind == StoreKind::Auto && !env_file && keyring::answers();
+        SecretStore {
+            file: config_dir.join(FILE_NAME),
+            use_keyring,
+            entry: KEYRING_USER.to_string(),
+            what: "client secret".into(),
+        }
     }
 
     /// The place of a remote destination's secret, named by its config key
     /// (`remote.webdav.password`): the keyring entry of that name if `kind` allows it and
     /// a keyring answers, else the 0600 file `config_dir/remote-secrets/<key>`.
     pub fn remote(config_dir: &Path, kind: StoreKind, key: &str) -> SecretStore {
+        Self::choose(config_dir, kind).remote_beside(config_dir, key)
+    }
+
+    /// [`SecretStore::remote`] with this store's choice of keyring or file (asking the
+    /// keyring once for many secrets).
+    pub fn remote_beside(&self, config_dir: &Path, key: &str) -> SecretStore {
         // The keys are zvm's own (letters, `_` and `.`), never user input: a file name.
         let safe: String = key
             .chars()
@@ -62,29 +69,11 @@ impl SecretStore {
                 }
             })
             .collect();
-        Self::choose_entry(
-            config_dir,
-            kind,
-            &format!("remote-secrets/{safe}"),
-            key,
-            key.to_string(),
-        )
-    }
-
-    fn choose_entry(
-        config_dir: &Path,
-        kind: StoreKind,
-        file: &str,
-        entry: &str,
-        what: String,
-    ) -> SecretStore {
-        let env_file = std::env::var("ZVM_TOKEN_STORE").is_ok_and(|v| v == "file");
-        let use_keyring = kind == StoreKind::Auto && !env_file && keyring::answers();
         SecretStore {
-            file: config_dir.join(file),
-            use_keyring,
-            entry: entry.to_string(),
-            what,
+            file: config_dir.join("remote-secrets").join(safe),
+            use_keyring: self.use_keyring,
+            entry: key.to_string(),
+            what: key.to_string(),
         }
     }
 

@@ -439,12 +439,13 @@ impl GuiSettings {
         let Some(dir) = self.resolved_token_dir() else {
             return;
         };
+        let base = zvm_app::secret_store::SecretStore::choose(&dir, self.token_store);
         for (key, field) in crate::remote_fields::every_secret() {
             let slot = field.value(&mut self.remote);
             if slot.as_deref().is_some_and(|v| !v.trim().is_empty()) {
                 continue;
             }
-            let store = zvm_app::secret_store::SecretStore::remote(&dir, self.token_store, &key);
+            let store = base.remote_beside(&dir, &key);
             if let Ok(Some(secret)) = store.load() {
                 *slot = Some(secret);
             }
@@ -465,12 +466,13 @@ impl GuiSettings {
             .remote;
         let mut mine = self.remote.clone();
         let mut problems = Vec::new();
+        let base = zvm_app::secret_store::SecretStore::choose(&dir, self.token_store);
         for (key, field) in crate::remote_fields::every_secret() {
             let typed = field
                 .value(&mut mine)
                 .clone()
                 .filter(|v| !v.trim().is_empty());
-            let store = zvm_app::secret_store::SecretStore::remote(&dir, self.token_store, &key);
+            let store = base.remote_beside(&dir, &key);
             let r = match typed {
                 Some(v) if Some(&v) != field.value(&mut from_file).as_ref() => store.save(&v),
                 Some(_) => Ok(()),
