@@ -18,10 +18,7 @@ fn main() -> eframe::Result {
     settings.fill_kept_secret();
     settings.fill_kept_remote_secrets();
     // Secrets in a config.toml others can read: said in Problems (the keys, never a value).
-    let config_warning = files.config.as_deref().and_then(|p| {
-        let c = zvm_app::config::load_file(p, false).ok()?;
-        zvm_app::config::readable_secrets_warning(p, &c)
-    });
+    let config_warning = zvm_gui::settings::readable_config_warning(&files);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1100.0, 720.0])

@@ -181,6 +181,14 @@ pub fn env_layer() -> ConfigFile {
     }
 }
 
+/// zvm-app's warning when the config file of `files` holds secrets that other users can read
+/// (it names the file and the keys, never a value), for the window to say in Problems.
+pub fn readable_config_warning(files: &SettingsFiles) -> Option<String> {
+    let path = files.config.as_deref()?;
+    let c = config::load_file(path, false).ok()?;
+    config::readable_secrets_warning(path, &c)
+}
+
 /// Where the settings come from.
 #[derive(Debug, Clone)]
 pub struct SettingsFiles {

@@ -1972,6 +1972,65 @@ fn a_destination_s_login_is_typed_in_settings_and_its_secret_never_lands_in_gui_
     assert!(!kept.exists(), "the emptied secret is forgotten");
 }
 
+/// A config.toml holding a destination's password that others can read: the window says
+/// so in Problems, naming the file and the key, never the value; the login reaches the
+/// window's fields (and so the run), the password without being shown.
+#[cfg(unix)]
+#[test]
+fn a_readable_config_with_secrets_is_said_in_problems_without_the_secret() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    let secret = "file-dav-s3cret-77";
+    std::fs::write(
+        &config,
+        format!("destination = \"webdavs://nas.example.org/dav\"\n[remote.webdav]\nuser = \"anna\"\npassword = \"{secret}\"\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let files = zvm_gui::settings::SettingsFiles {
+        config: Some(config.clone()),
+        gui: Some(dir.path().join("gui.toml")),
+    };
+    let settings = GuiSettings {
+        token_dir: dir.path().join("home"),
+        token_store: zvm_app::token_store::StoreKind::FileOnly,
+        ..GuiSettings::load(&files).expect("loads")
+    };
+    assert_eq!(settings.remote.webdav.user.as_deref(), Some("anna"));
+    assert_eq!(settings.remote.webdav.password.as_deref(), Some(secret));
+    let warning = zvm_gui::settings::readable_config_warning(&files).expect("a warning");
+    let mut app = ZvmApp::new(settings, Some(files.clone()));
+    app.warn_readable_config(warning);
+    let mut h = harness(app);
+    click_nav(&mut h, "Problems (1)");
+    let line = &h.state().log[0].text;
+    assert!(
+        line.contains("remote.webdav.password") && line.contains(&config.display().to_string()),
+        "{line}"
+    );
+    h.get_by_label_contains("can read:");
+    click_nav(&mut h, "Settings");
+    assert!(
+        !h.get_by_label("Password")
+            .accesskit_node()
+            .value()
+            .is_some_and(|v| v.contains(secret))
+    );
+    // Saved from the window, the file's password is neither in gui.toml nor kept twice.
+    h.get_by_label("Save settings").click();
+    h.run_steps(2);
+    let gui = std::fs::read_to_string(dir.path().join("gui.toml")).expect("gui.toml");
+    assert!(!gui.contains(secret), "{gui}");
+    assert!(
+        !dir.path()
+            .join("home/remote-secrets/remote.webdav.password")
+            .exists()
+    );
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(zvm_gui::settings::readable_config_warning(&files), None);
+}
+
 // The project's one way for a test that cannot run here to say so (fails under CI=true).
 #[cfg(feature = "webdav")]
 #[path = "../../zvm-cli/tests/common/skip.rs"]
