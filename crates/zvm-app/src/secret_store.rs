@@ -1,7 +1,8 @@
-//! Where the Zoom app's client secret is kept between sessions, for front ends that let the
-//! user type it once (the GUI): the OS keyring where one answers (the same Secret Service
-//! entry family as the token, service "zvm"), else a private 0600 file next to the token
-//! file. The secret is never printed; errors name the place, never the value.
+//! Where the Zoom app's client secret, and the secrets of the remote destinations (a WebDAV
+//! password, an S3 secret key, ...), are kept between sessions, for front ends that let the
+//! user type them once (the GUI): the OS keyring where one answers (the same Secret Service
+//! entry family as the token, service "zvm", one entry each), else a private 0600 file each
+//! next to the token file. A secret is never printed; errors name the place, never the value.
 
 use std::path::{Path, PathBuf};
 
@@ -10,20 +11,28 @@ use crate::token_store::StoreKind;
 /// The file used where no keyring answers.
 const FILE_NAME: &str = "client-secret";
 
+/// The keyring entry (user name under service "zvm") of the client secret.
+const KEYRING_USER: &str = "zoom-client-secret";
+
 /// The secret could not be read, kept or removed.
 #[derive(Debug, thiserror::Error)]
-#[error("the client secret could not be {action} {place}: {detail}")]
+#[error("the {what} could not be {action} {place}: {detail}")]
 pub struct SecretStoreError {
+    what: String,
     action: &'static str,
     place: String,
     detail: String,
 }
 
-/// A place for the client secret.
+/// A place for one secret.
 #[derive(Debug, Clone)]
 pub struct SecretStore {
     file: PathBuf,
     use_keyring: bool,
+    /// The keyring entry's user name.
+    entry: String,
+    /// What the secret is, for errors: "client secret", "remote.webdav.password".
+    what: String,
 }
 
 impl SecretStore {
@@ -34,6 +43,37 @@ impl SecretStore {
         SecretStore {
             file: config_dir.join(FILE_NAME),
             use_keyring,
+            entry: KEYRING_USER.to_string(),
+            what: "client secret".into(),
+        }
+    }
+
+    /// The place of a remote destination's secret, named by its config key
+    /// (`remote.webdav.password`): the keyring entry of that name if `kind` allows it and
+    /// a keyring answers, else the 0600 file `config_dir/remote-secrets/<key>`.
+    pub fn remote(config_dir: &Path, kind: StoreKind, key: &str) -> SecretStore {
+        Self::choose(config_dir, kind).remote_beside(config_dir, key)
+    }
+
+    /// [`SecretStore::remote`] with this store's choice of keyring or file (asking the
+    /// keyring once for many secrets).
+    pub fn remote_beside(&self, config_dir: &Path, key: &str) -> SecretStore {
+        // The keys are zvm's own (letters, `_` and `.`), never user input: a file name.
+        let safe: String = key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        SecretStore {
+            file: config_dir.join("remote-secrets").join(safe),
+            use_keyring: self.use_keyring,
+            entry: key.to_string(),
+            what: key.to_string(),
         }
     }
 
@@ -50,7 +90,10 @@ impl SecretStore {
     /// Where the secret lives, for the window to say.
     pub fn location(&self) -> String {
         if self.use_keyring {
-            "the OS keyring (Secret Service, service \"zvm\")".into()
+            format!(
+                "the OS keyring (Secret Service, service \"zvm\", entry \"{}\")",
+                self.entry
+            )
         } else {
             self.file.display().to_string()
         }
@@ -58,6 +101,7 @@ impl SecretStore {
 
     fn err(&self, action: &'static str, detail: impl ToString) -> SecretStoreError {
         SecretStoreError {
+            what: self.what.clone(),
             action,
             place: format!("in {}", self.location()),
             detail: detail.to_string(),
@@ -67,7 +111,7 @@ impl SecretStore {
     /// The kept secret, if any.
     pub fn load(&self) -> Result<Option<String>, SecretStoreError> {
         if self.use_keyring {
-            return keyring::load().map_err(|e| self.err("read from", e));
+            return keyring::load(&self.entry).map_err(|e| self.err("read from", e));
         }
         match std::fs::read_to_string(&self.file) {
             Ok(s) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
@@ -79,7 +123,7 @@ impl SecretStore {
     /// Keeps `secret` (replacing any kept before).
     pub fn save(&self, secret: &str) -> Result<(), SecretStoreError> {
         if self.use_keyring {
-            return keyring::save(secret).map_err(|e| self.err("kept", e));
+            return keyring::save(&self.entry, secret).map_err(|e| self.err("kept", e));
         }
         write_private(&self.file, secret.as_bytes()).map_err(|e| self.err("kept", e))
     }
@@ -87,7 +131,7 @@ impl SecretStore {
     /// Removes the kept secret (nothing kept is fine).
     pub fn clear(&self) -> Result<(), SecretStoreError> {
         if self.use_keyring {
-            return keyring::clear().map_err(|e| self.err("removed from", e));
+            return keyring::clear(&self.entry).map_err(|e| self.err("removed from", e));
         }
         match std::fs::remove_file(&self.file) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(self.err("removed from", e)),
@@ -103,7 +147,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let tmp = path.with_extension("tmp");
+    // `NAME.tmp` beside it (not `with_extension`, which would give `remote.s3.tmp` to
+    // every secret of `remote.s3.*`).
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -129,10 +177,9 @@ mod keyring {
     use keyring_core::{Entry, Error};
 
     const SERVICE: &str = "zvm";
-    const USER: &str = "zoom-client-secret";
 
-    fn entry() -> Result<Entry, Error> {
-        Entry::new(SERVICE, USER)
+    fn entry(user: &str) -> Result<Entry, Error> {
+        Entry::new(SERVICE, user)
     }
 
     /// True when a Secret Service answers and the entry can be read.
@@ -142,25 +189,25 @@ mod keyring {
         };
         keyring_core::set_default_store(store);
         matches!(
-            entry().and_then(|e| e.get_password()),
+            entry(super::KEYRING_USER).and_then(|e| e.get_password()),
             Ok(_) | Err(Error::NoEntry)
         )
     }
 
-    pub fn load() -> Result<Option<String>, Error> {
-        match entry()?.get_password() {
+    pub fn load(user: &str) -> Result<Option<String>, Error> {
+        match entry(user)?.get_password() {
             Ok(s) => Ok(Some(s)),
             Err(Error::NoEntry) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    pub fn save(secret: &str) -> Result<(), Error> {
-        entry()?.set_password(secret)
+    pub fn save(user: &str, secret: &str) -> Result<(), Error> {
+        entry(user)?.set_password(secret)
     }
 
-    pub fn clear() -> Result<(), Error> {
-        match entry()?.delete_credential() {
+    pub fn clear(user: &str) -> Result<(), Error> {
+        match entry(user)?.delete_credential() {
             Ok(()) | Err(Error::NoEntry) => Ok(()),
             Err(e) => Err(e),
         }
@@ -173,13 +220,13 @@ mod keyring {
     pub fn answers() -> bool {
         false
     }
-    pub fn load() -> Result<Option<String>, &'static str> {
+    pub fn load(_: &str) -> Result<Option<String>, &'static str> {
         Err("no keyring")
     }
-    pub fn save(_: &str) -> Result<(), &'static str> {
+    pub fn save(_: &str, _: &str) -> Result<(), &'static str> {
         Err("no keyring")
     }
-    pub fn clear() -> Result<(), &'static str> {
+    pub fn clear(_: &str) -> Result<(), &'static str> {
         Err("no keyring")
     }
 }
@@ -218,5 +265,43 @@ mod tests {
         let e = store.save("s3cret-value").unwrap_err().to_string();
         assert!(e.contains(FILE_NAME), "{e}");
         assert!(!e.contains("s3cret-value"), "{e}");
+    }
+
+    #[test]
+    fn each_remote_secret_has_a_private_file_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let dav = SecretStore::remote(dir.path(), StoreKind::FileOnly, "remote.webdav.password");
+        let s3 = SecretStore::remote(
+            dir.path(),
+            StoreKind::FileOnly,
+            "remote.s3.secret_access_key",
+        );
+        let zoom = SecretStore::choose(dir.path(), StoreKind::FileOnly);
+        dav.save("dav-s3cret").unwrap();
+        s3.save("s3-s3cret").unwrap();
+        assert_eq!(dav.load().unwrap().as_deref(), Some("dav-s3cret"));
+        assert_eq!(s3.load().unwrap().as_deref(), Some("s3-s3cret"));
+        assert_eq!(zoom.load().unwrap(), None);
+        let file = dir.path().join("remote-secrets/remote.webdav.password");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
+        }
+        assert!(dav.location().contains("remote.webdav.password"));
+        dav.clear().unwrap();
+        assert_eq!(dav.load().unwrap(), None);
+        assert_eq!(s3.load().unwrap().as_deref(), Some("s3-s3cret"));
+        // Its errors say which secret, never the value.
+        std::fs::create_dir_all(dir.path().join("remote-secrets/remote.gcs.token/x")).unwrap();
+        let e = SecretStore::remote(dir.path(), StoreKind::FileOnly, "remote.gcs.token")
+            .save("gcs-s3cret")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("remote.gcs.token") && !e.contains("gcs-s3cret"),
+            "{e}"
+        );
     }
 }

@@ -71,7 +71,7 @@ pub(crate) async fn search(
     }
     match dest.as_deref() {
         Some(dest) => {
-            let destination = zvm_app::destination::open_destination(dest)?;
+            let destination = zvm_app::destination::open_destination(dest, &cfg.remote)?;
             let state = SqliteState::open(&state_path).map_err(state_failure)?;
             let r = index
                 .update_from(&state, copies(dest, destination.as_ref()))
@@ -150,7 +150,7 @@ pub(crate) async fn status(
     let state = SqliteState::open(&state_path).map_err(state_failure)?;
     let mut report = zvm_archive::status(&state).await.map_err(archive_failure)?;
     if let Some(dest) = &a.dest {
-        let destination = zvm_app::destination::open_destination(dest)?;
+        let destination = zvm_app::destination::open_destination(dest, &cfg.remote)?;
         report.destination = Some(
             zvm_archive::status::stored(&state, destination.as_ref())
                 .await
@@ -291,8 +291,13 @@ fn print_verify(global: &GlobalArgs, r: &VerifyReport) -> Result<(), Failure> {
 }
 
 /// One verification of `dest` against the state, under the run lock.
-async fn check(state_path: &Path, dest: &Path, hash: bool) -> Result<VerifyReport, Failure> {
-    let run = commands::open_run(state_path, dest)?;
+async fn check(
+    state_path: &Path,
+    dest: &Path,
+    hash: bool,
+    cfg: &ConfigFile,
+) -> Result<VerifyReport, Failure> {
+    let run = commands::open_run(state_path, dest, &cfg.remote)?;
     zvm_archive::verify(
         run.state.as_ref(),
         run.destination.as_ref(),
@@ -310,7 +315,7 @@ pub(crate) async fn verify(
 ) -> Result<u8, Failure> {
     let dest = commands::destination(&a.dest, cfg, "verify")?;
     let state_path = existing_state(global, cfg)?;
-    let report = check(&state_path, &dest, a.hash).await?;
+    let report = check(&state_path, &dest, a.hash, cfg).await?;
     print_verify(global, &report)?;
     if !a.repair || !report.damaged() {
         return Ok(if report.damaged() {
@@ -328,7 +333,7 @@ pub(crate) async fn verify(
     // the user had is lost if the repair fails too.
     let mut set_aside = Vec::new();
     {
-        let run = commands::open_run(&state_path, &dest)?;
+        let run = commands::open_run(&state_path, &dest, &cfg.remote)?;
         for p in &fixable {
             if let Some(root) = local_folder(&dest)
                 && p.kind != ProblemKind::Missing
@@ -365,7 +370,7 @@ pub(crate) async fn verify(
     };
     let code =
         commands::sync_meetings(global, &a.zoom, &a.transfer, &select, cfg, &dest, uuids).await?;
-    let after = check(&state_path, &dest, a.hash).await?;
+    let after = check(&state_path, &dest, a.hash, cfg).await?;
     // The copies set aside are dropped once their files verify again.
     for aside in set_aside {
         let repaired = aside

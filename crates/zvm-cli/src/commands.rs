@@ -158,8 +158,12 @@ pub(crate) fn state_path(
 
 /// Opens the state with the run lock held, and the destination, for as long as the returned
 /// context lives.
-pub(crate) fn open_run(state: &Path, dest: &Path) -> Result<RunContext, Failure> {
-    let destination = zvm_app::destination::open_destination(dest)?;
+pub(crate) fn open_run(
+    state: &Path,
+    dest: &Path,
+    remote: &zvm_app::config::RemoteConfig,
+) -> Result<RunContext, Failure> {
+    let destination = zvm_app::destination::open_destination(dest, remote)?;
     Ok(RunContext::open_to(state, destination)?)
 }
 
@@ -446,12 +450,12 @@ pub(crate) async fn sync(
         crate::state_db::postgres_url(global.state.as_deref().or(settings.state.as_deref()))
     {
         let pg = crate::state_db::open_postgres(&url).await?;
-        let destination = zvm_app::destination::open_destination(&dest)?;
+        let destination = zvm_app::destination::open_destination(&dest, &cfg.remote)?;
         let zoom = connect::client(&settings.zoom).await?;
         return run_engine(global, zoom, pg.state.clone(), destination, &opts).await;
     }
     let state_path = state_path(global, &settings)?;
-    let run = open_run(&state_path, &dest)?;
+    let run = open_run(&state_path, &dest, &cfg.remote)?;
     let zoom = connect::client(&settings.zoom).await?;
     let (state, live) = crate::indexing::indexing_state(&run, &dest);
     let code = run_engine(global, zoom, state, run.destination.clone(), &opts).await?;
@@ -482,7 +486,7 @@ pub(crate) async fn sync_meetings(
         run_options_listing(select, Some(transfer), Some(zoom_args), None, cfg)?;
     opts.by_uuid = Some(uuids);
     let state_path = state_path(global, &settings)?;
-    let run = open_run(&state_path, dest)?;
+    let run = open_run(&state_path, dest, &cfg.remote)?;
     let zoom = connect::client(&settings.zoom).await?;
     let (state, live) = crate::indexing::indexing_state(&run, dest);
     let code = run_engine(global, zoom, state, run.destination.clone(), &opts).await?;
@@ -546,8 +550,8 @@ pub(crate) async fn demo(global: &crate::cli::GlobalArgs, a: &DemoArgs) -> Resul
         .with_context(|| format!("cannot create the demo folder {}", a.dir.display()))
         .map_err(|e| Failure::new(exit::DESTINATION, e))?;
     let state_path = a.dir.join(".zvm-state.sqlite3");
-    let run = open_run(&state_path, &a.dir)?;
     // The demo reads no config file: it shows the defaults.
+    let run = open_run(&state_path, &a.dir, &Default::default())?;
     let cfg = ConfigFile::default();
     let select = SelectArgs {
         from: Some("37m".into()),

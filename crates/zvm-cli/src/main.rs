@@ -195,7 +195,15 @@ async fn run(cli: cli::Cli) -> Result<u8, Failure> {
     // A lazy config: generated files need none, and a broken config.toml must not stop
     // `zvm completions` or `zvm man`.
     let config = || {
-        zvm_app::config::load_config(cli.global.config.as_deref()).map_err(zvm_app::Failure::from)
+        let explicit = cli.global.config.as_deref();
+        let cfg = zvm_app::config::load_config(explicit).map_err(zvm_app::Failure::from)?;
+        // Secrets in a file others can read: said (the keys, never the values), not refused.
+        if let Some(path) = zvm_app::config::config_path(explicit)
+            && let Some(w) = zvm_app::config::readable_secrets_warning(&path, &cfg)
+        {
+            output::note(format_args!("warning: {w}"));
+        }
+        Ok::<_, Failure>(cfg)
     };
     match &cli.command {
         Command::Completions(a) => generate::completions(a),

@@ -68,7 +68,7 @@ pub async fn move_cmd(global: &GlobalArgs, a: &MoveArgs, cfg: &ConfigFile) -> Re
         )
         .into());
     }
-    let run = open_run(&sp, &dest)?;
+    let run = open_run(&sp, &dest, &cfg.remote)?;
     let zoom = connect::client(&settings.zoom).await?;
     let mode = reporter::Mode::choose(global.json, global.quiet);
     let cancel = CancellationToken::new();

@@ -113,11 +113,11 @@ pub async fn serve(global: &GlobalArgs, a: &ServeArgs, cfg: &ConfigFile) -> Resu
     };
     let (daemon, run) = match pg_url {
         Some(url) => (
-            start_fleet_worker(a, &url, &dest, options, zoom, metrics).await?,
+            start_fleet_worker(a, &url, &dest, &cfg.remote, options, zoom, metrics).await?,
             None,
         ),
         None => {
-            let run = open_run(&state_file, &dest)?;
+            let run = open_run(&state_file, &dest, &cfg.remote)?;
             let daemon = Daemon::start(
                 options,
                 zoom,
@@ -150,6 +150,7 @@ async fn start_fleet_worker(
     a: &ServeArgs,
     url: &str,
     dest: &std::path::Path,
+    remote: &zvm_app::config::RemoteConfig,
     options: ServeOptions,
     zoom: ZoomClient,
     metrics: Arc<Metrics>,
@@ -169,7 +170,7 @@ async fn start_fleet_worker(
     let state = zvm_state_postgres::PostgresState::open(url)
         .await
         .map_err(|e| Failure::from(zvm_app::Failure::from(e)))?;
-    let destination = zvm_app::destination::open_destination(dest)?;
+    let destination = zvm_app::destination::open_destination(dest, remote)?;
     tracing::info!(worker = %fleet.worker_id, database = state.location(), "zvm serve is a worker of the fleet on this database");
     Daemon::start_fleet(options, fleet, zoom, Arc::new(state), destination, metrics)
         .await
@@ -182,6 +183,7 @@ async fn start_fleet_worker(
     _a: &ServeArgs,
     url: &str,
     _dest: &std::path::Path,
+    _remote: &zvm_app::config::RemoteConfig,
     _options: ServeOptions,
     _zoom: ZoomClient,
     _metrics: Arc<Metrics>,

@@ -200,3 +200,83 @@ async fn bad_urls_and_missing_keys_exit_2_and_say_how_to_fix_them() {
     assert!(out.stderr.contains("AWS_ACCESS_KEY_ID"), "{}", out.stderr);
     assert!(ctx.sim.deletions().is_empty());
 }
+
+/// config.toml's `[remote.s3]` with the keys, region and endpoint, none in the environment
+/// but a wrong AWS_ENDPOINT_URL: the copy goes through the file's endpoint (the file wins
+/// over the environment), and a URL with its own `?endpoint=` goes through that one (the
+/// URL wins over the file). Each endpoint is a counting proxy in front of the test server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keys_and_endpoint_of_the_config_file_are_used_under_the_url_s_own_options() {
+    let Some(endpoint) = support::s3_endpoint("s3 login in config.toml") else {
+        return;
+    };
+    let ctx = TestContext::start(small_account(190, 3)).await;
+    let bucket = new_bucket(&endpoint, "cfg").await;
+    let via_file = Proxy::start(&endpoint, Mode::Pass).await;
+    let via_env = Proxy::start(&endpoint, Mode::Pass).await;
+    let via_url = Proxy::start(&endpoint, Mode::Pass).await;
+    let cfg = ctx.dir.path().join("zvm.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[remote.s3]\naccess_key_id = \"{KEY_ID}\"\nsecret_access_key = \"{SECRET}\"\nendpoint = \"{}\"\nregion = \"us-east-1\"\n",
+            via_file.endpoint
+        ),
+    )
+    .expect("write config");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    // Each run into a prefix of its own, with a state of its own: everything goes up again.
+    let run = |prefix: &str, query: &str, state: &str| {
+        let mut args = sync_args(&ctx, &format!("s3://{bucket}/{prefix}{query}"), &[]);
+        let state = ctx.dir.path().join(state).display().to_string();
+        let at = args.iter().position(|a| a == "--state").expect("--state") + 1;
+        args[at] = state;
+        args.extend(["--config".to_string(), cfg.display().to_string()]);
+        let mut cmd = ctx.zvm();
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_ENDPOINT_URL", &via_env.endpoint)
+            .args(args);
+        common::run_cmd(cmd)
+    };
+    let out = run("one", "", "one.sqlite3").await;
+    if built_without_s3(&out) {
+        return;
+    }
+    out.expect_code(0, "sync with the keys and endpoint in config.toml");
+    assert!(!out.all().contains(SECRET), "{}", out.all());
+    assert!(via_file.uploads() > 3, "through the file's endpoint");
+    assert_eq!(via_env.uploads(), 0, "not through AWS_ENDPOINT_URL");
+    assert!(
+        keys(&endpoint, &bucket)
+            .await
+            .iter()
+            .any(|k| k.starts_with("one/"))
+    );
+
+    let (file_before, url_before) = (via_file.uploads(), via_url.uploads());
+    let out = run(
+        "two",
+        &format!("?endpoint={}", via_url.endpoint),
+        "two.sqlite3",
+    )
+    .await;
+    out.expect_code(0, "sync with ?endpoint= in the URL");
+    assert!(
+        via_url.uploads() > url_before + 3,
+        "through the URL's endpoint"
+    );
+    assert_eq!(via_file.uploads(), file_before, "not through the file's");
+    assert_eq!(via_env.uploads(), 0);
+    assert!(
+        keys(&endpoint, &bucket)
+            .await
+            .iter()
+            .any(|k| k.starts_with("two/"))
+    );
+}

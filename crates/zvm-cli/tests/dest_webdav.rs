@@ -157,3 +157,116 @@ async fn bad_webdav_urls_exit_2_and_say_how_to_fix_them() {
     }
     assert!(ctx.sim.deletions().is_empty());
 }
+
+/// Writes `text` to `path` with the Unix permissions `mode`.
+fn write_config(path: &std::path::Path, text: &str, mode: u32) {
+    std::fs::write(path, text).expect("write config");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+}
+
+/// The login only in config.toml's `[remote.webdav]`: the environment holds a wrong one,
+/// which alone is refused by the server, and the file's wins over it; every file arrives.
+/// The same file readable by others is warned about by key, never by value; an unknown key
+/// of the table is an error naming the key and the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_in_the_config_file_wins_over_the_environment() {
+    let Some(dav) = WebDav::reach("webdav login in config.toml") else {
+        return;
+    };
+    let ctx = TestContext::start(small_account(189, 6)).await;
+    let (url, served) = dav.server.new_folder("config-login");
+    let cfg = ctx.dir.path().join("zvm.toml");
+    let with_config = |extra: &[&str]| {
+        let mut v = sync_args(&ctx, &url, extra);
+        v.extend(["--config".to_string(), cfg.display().to_string()]);
+        v
+    };
+    let wrong = "not-the-password";
+    let run = |args: Vec<String>| {
+        let mut cmd = ctx.zvm();
+        cmd.env("ZVM_WEBDAV_USER", WEBDAV_USER)
+            .env("ZVM_WEBDAV_PASSWORD", wrong)
+            .args(args);
+        common::run_cmd(cmd)
+    };
+
+    // The environment's login alone: refused, nothing written.
+    write_config(&cfg, "", 0o600);
+    let out = run(with_config(&[])).await;
+    assert_ne!(
+        out.code,
+        Some(0),
+        "a wrong login is refused:\n{}",
+        out.all()
+    );
+    assert!(
+        files_under(&served).is_empty(),
+        "{:?}",
+        files_under(&served)
+    );
+
+    // The file's login wins.
+    write_config(
+        &cfg,
+        &format!("[remote.webdav]\nuser = \"{WEBDAV_USER}\"\npassword = \"{WEBDAV_PASSWORD}\"\n"),
+        0o600,
+    );
+    let out = run(with_config(&[])).await;
+    out.expect_code(0, "sync with the login in config.toml");
+    assert!(!out.all().contains(WEBDAV_PASSWORD), "{}", out.all());
+    assert!(
+        !out.stderr.contains("warning"),
+        "a private file: {}",
+        out.stderr
+    );
+    let _ = std::fs::remove_dir_all(&ctx.dest);
+    for rel in files_under(&served) {
+        let to = ctx.dest.join(&rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(served.join(&rel), to).unwrap();
+    }
+    assert!(ctx.verify_copy() > 5, "every file arrived");
+
+    // The same file readable by others: a warning naming the file and the key.
+    #[cfg(unix)]
+    {
+        write_config(
+            &cfg,
+            &std::fs::read_to_string(&cfg).expect("read config"),
+            0o644,
+        );
+        let out = run(with_config(&[])).await;
+        out.expect_code(0, "re-run with the file readable by others");
+        assert!(
+            out.stderr.contains("warning")
+                && out.stderr.contains("remote.webdav.password")
+                && out.stderr.contains(&cfg.display().to_string())
+                && out.stderr.contains("chmod 600"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.all().contains(WEBDAV_PASSWORD), "{}", out.all());
+    }
+
+    // A typo in the table: exit 2, the key and the file named, the value never shown.
+    write_config(
+        &cfg,
+        &format!("[remote.webdav]\nuser = \"{WEBDAV_USER}\"\npasword = \"{WEBDAV_PASSWORD}\"\n"),
+        0o600,
+    );
+    let out = run(with_config(&[])).await;
+    out.expect_code(2, "an unknown key in [remote.webdav]");
+    assert!(
+        out.stderr.contains("`pasword`") && out.stderr.contains(&cfg.display().to_string()),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.all().contains(WEBDAV_PASSWORD), "{}", out.all());
+    let _ = std::fs::remove_dir_all(&served);
+}

@@ -241,7 +241,7 @@ impl S3Url {
         let u = url::Url::parse(text).map_err(|e| bad(e.to_string()))?;
         if !u.username().is_empty() || u.password().is_some() {
             return Err(bad(
-                "credentials do not belong in the URL (other users can see command lines): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment instead".into(),
+                "credentials do not belong in the URL (other users can see command lines): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or [remote.s3] in config.toml, instead".into(),
             ));
         }
         if u.port().is_some() {
@@ -359,7 +359,7 @@ impl WebdavUrl {
         let (u, path) = parse_with_path(text).map_err(bad)?;
         if !u.username().is_empty() || u.password().is_some() {
             return Err(bad(
-                "credentials do not belong in the URL (other users can see command lines): set ZVM_WEBDAV_USER and ZVM_WEBDAV_PASSWORD in the environment instead".into(),
+                "credentials do not belong in the URL (other users can see command lines): set ZVM_WEBDAV_USER and ZVM_WEBDAV_PASSWORD in the environment, or [remote.webdav] in config.toml, instead".into(),
             ));
         }
         if let Some((k, _)) = u.query_pairs().next() {
@@ -512,7 +512,7 @@ impl AzblobUrl {
         let (u, prefix) = parse_with_path(text).map_err(bad)?;
         if !u.username().is_empty() || u.password().is_some() {
             return Err(bad(
-                "credentials do not belong in the URL (other users can see command lines): set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (or AZURE_STORAGE_CONNECTION_STRING) in the environment instead".into(),
+                "credentials do not belong in the URL (other users can see command lines): set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (or AZURE_STORAGE_CONNECTION_STRING) in the environment, or [remote.azblob] in config.toml, instead".into(),
             ));
         }
         if u.port().is_some() {
@@ -755,9 +755,9 @@ fn redact(text: &str) -> String {
     format!("{scheme}://{hidden}{host}{path}")
 }
 
-/// Credentials and connection settings given by the caller (a front end's own settings);
-/// each field that is `None` falls back to the service's usual environment variable. The
-/// CLI gives none yet: config.toml has no table for them (README).
+/// Credentials and connection settings given by the caller (config.toml's `[remote.SERVICE]`
+/// table, or a front end's own fields, through zvm-app's `open_destination`); each field that
+/// is `None` falls back to the service's usual environment variable.
 #[derive(Clone, Default)]
 pub struct RemoteCredentials {
     pub access_key_id: Option<String>,
@@ -847,7 +847,7 @@ pub enum UrlError {
     NotBuiltIn { scheme: String },
 
     #[error(
-        "no credentials for {url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), or AWS_PROFILE to use a profile of ~/.aws/credentials"
+        "no credentials for {url}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), or AWS_PROFILE to use a profile of ~/.aws/credentials; or access_key_id and secret_access_key under [remote.s3] in config.toml"
     )]
     MissingCredentials { url: String },
 
@@ -857,12 +857,12 @@ pub enum UrlError {
     MissingRegion { url: String },
 
     #[error(
-        "no credentials for {url}: set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, or AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_SAS_TOKEN with AZURE_STORAGE_ACCOUNT (or ?account= in the URL)"
+        "no credentials for {url}: set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, or AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_SAS_TOKEN with AZURE_STORAGE_ACCOUNT (or ?account= in the URL); or the same under [remote.azblob] in config.toml"
     )]
     MissingAzureCredentials { url: String },
 
     #[error(
-        "no credentials for {url}: set GOOGLE_APPLICATION_CREDENTIALS to the path of a service-account key file (JSON) with access to the bucket"
+        "no credentials for {url}: set GOOGLE_APPLICATION_CREDENTIALS (or credential_path under [remote.gcs] in config.toml) to the path of a service-account key file (JSON) with access to the bucket"
     )]
     MissingGcsCredentials { url: String },
 

@@ -308,6 +308,17 @@ impl ZvmApp {
         }
     }
 
+    /// Says in Problems that config.toml holds secrets others can read (`text`: zvm-app's
+    /// warning, which names the file and the keys, never a value).
+    pub fn warn_readable_config(&mut self, text: String) {
+        self.log_line(
+            LogKind::Warning,
+            String::new(),
+            Said::Key(S::ConfigSecretsReadable),
+            text,
+        );
+    }
+
     fn log_line(&mut self, kind: LogKind, subject: String, said: Said, text: String) {
         let at = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
         self.log.push(LogLine {
@@ -853,6 +864,17 @@ impl ZvmApp {
                 e.to_string(),
             );
         }
+        for problem in self
+            .settings
+            .keep_remote_secrets(self.settings_files.as_ref())
+        {
+            self.log_line(
+                LogKind::Error,
+                String::new(),
+                Said::Key(S::RemoteSecretKeepFailed),
+                problem,
+            );
+        }
     }
 
     /// The window is asked to close: while a copy runs, it stays open and asks first.
@@ -1033,6 +1055,19 @@ impl ZvmApp {
                 ui.label("");
                 crate::setup::destination_verdict(ui, lang, &s.destination);
                 ui.end_row();
+                if crate::remote_fields::service_of(&s.destination).is_some() {
+                    ui.label("");
+                    ui.vertical(|ui| {
+                        crate::remote_fields::rows(
+                            ui,
+                            lang,
+                            &s.destination,
+                            &mut s.remote,
+                            crate::setup::LABEL_W,
+                        );
+                    });
+                    ui.end_row();
+                }
                 ui.label(t(S::FolderTemplate));
                 ui.add(egui::TextEdit::singleline(&mut s.folder_template).desired_width(360.0));
                 ui.end_row();

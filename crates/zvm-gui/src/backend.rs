@@ -103,6 +103,8 @@ impl ConnectSpec {
 #[derive(Debug, Clone)]
 pub struct JobSpec {
     pub destination: PathBuf,
+    /// The destination's login as the window has it (its secrets never shown by `Debug`).
+    pub remote: zvm_app::config::RemoteConfig,
     pub state_path: PathBuf,
     pub base: SyncOptions,
     pub per_user: bool,
@@ -131,6 +133,7 @@ impl JobSpec {
         debug_assert!(base.transfers <= MAX_TRANSFERS);
         Ok(JobSpec {
             destination: s.destination.clone(),
+            remote: s.remote.clone(),
             state_path,
             base,
             per_user: s.auth_mode == AuthMode::ServerToServer,
@@ -680,7 +683,7 @@ async fn list(
     };
     // What is here is read from the destination itself, a folder or a remote one (a bucket,
     // a WebDAV or SFTP folder, a container).
-    let dest = open_destination(&job.destination)?;
+    let dest = open_destination(&job.destination, &job.remote)?;
     // Listing needs no state or destination of its own: the catalog only lists.
     let catalog = Catalog::new(client, Arc::new(|_e: Event| {}));
     let mut opts = job.base.clone();
@@ -882,7 +885,7 @@ async fn run_job(
     // A folder, or a URL of a kind this build writes to (s3://, webdavs://, sftp://,
     // azblob://, gcs://): opened as the CLI opens it; a refusal (a kind not built, a drive,
     // missing credentials) is the job's Problem and the run does not start.
-    let destination = open_destination(&job.destination)?;
+    let destination = open_destination(&job.destination, &job.remote)?;
     let run = RunContext::open_to(&job.state_path, destination)?;
     let engine = Engine::new(
         client,

@@ -262,11 +262,32 @@ pub enum S {
     DestExampleSftp,
     DestExampleAzblob,
     DestExampleGcs,
+    RemoteLogin,
+    RemoteLoginNote,
+    S3AccessKeyId,
+    S3SecretAccessKey,
+    S3SessionToken,
+    S3Region,
+    RemoteEndpoint,
+    WebdavUser,
+    WebdavPassword,
+    AzureAccount,
+    AzureAccountKey,
+    AzureSasToken,
+    AzureConnectionString,
+    GcsCredentialPath,
+    GcsToken,
+    DriveClientId,
+    DriveClientSecret,
+    DriveRefreshToken,
+    DriveAccessToken,
+    ConfigSecretsReadable,
+    RemoteSecretKeepFailed,
 }
 
 impl S {
     /// Every key, for the table's own tests.
-    pub const ALL: [S; 243] = [
+    pub const ALL: [S; 264] = [
         S::AppTitle,
         S::ScreenSettings,
         S::ScreenSignIn,
@@ -510,6 +531,27 @@ impl S {
         S::DestExampleSftp,
         S::DestExampleAzblob,
         S::DestExampleGcs,
+        S::RemoteLogin,
+        S::RemoteLoginNote,
+        S::S3AccessKeyId,
+        S::S3SecretAccessKey,
+        S::S3SessionToken,
+        S::S3Region,
+        S::RemoteEndpoint,
+        S::WebdavUser,
+        S::WebdavPassword,
+        S::AzureAccount,
+        S::AzureAccountKey,
+        S::AzureSasToken,
+        S::AzureConnectionString,
+        S::GcsCredentialPath,
+        S::GcsToken,
+        S::DriveClientId,
+        S::DriveClientSecret,
+        S::DriveRefreshToken,
+        S::DriveAccessToken,
+        S::ConfigSecretsReadable,
+        S::RemoteSecretKeepFailed,
     ];
 }
 
@@ -821,6 +863,31 @@ fn en(s: S) -> &'static str {
         DestExampleGcs => {
             "gcs://bucket/prefix · Google Cloud Storage; a key file named by GOOGLE_APPLICATION_CREDENTIALS"
         }
+        RemoteLogin => "Login for this destination",
+        RemoteLoginNote => {
+            "Secrets are kept in the system's keyring (or a private file), never in gui.toml. An empty field falls back to config.toml's [remote] section, then to the service's environment variable."
+        }
+        S3AccessKeyId => "Access key ID",
+        S3SecretAccessKey => "Secret access key",
+        S3SessionToken => "Session token (temporary keys)",
+        S3Region => "Region",
+        RemoteEndpoint => "Endpoint (server address)",
+        WebdavUser => "User name",
+        WebdavPassword => "Password",
+        AzureAccount => "Storage account",
+        AzureAccountKey => "Account key",
+        AzureSasToken => "SAS token",
+        AzureConnectionString => "Connection string",
+        GcsCredentialPath => "Service-account key file (JSON)",
+        GcsToken => "Access token",
+        DriveClientId => "OAuth client ID",
+        DriveClientSecret => "OAuth client secret",
+        DriveRefreshToken => "OAuth refresh token",
+        DriveAccessToken => "Access token (short-lived)",
+        ConfigSecretsReadable => {
+            "The config file holds secrets that other users of this computer can read:"
+        }
+        RemoteSecretKeepFailed => "A secret of the destination's login could not be kept:",
     }
 }
 
@@ -1116,6 +1183,31 @@ fn ja(s: S) -> &'static str {
         DestExampleGcs => {
             "gcs://バケット/プレフィックス · Google Cloud Storage。GOOGLE_APPLICATION_CREDENTIALS が指す鍵ファイルから"
         }
+        RemoteLogin => "保存先のログイン情報",
+        RemoteLoginNote => {
+            "シークレットはシステムのキーリング（または非公開のファイル）に保存され、gui.toml には書かれません。空欄のときは config.toml の [remote] セクション、次にサービスの環境変数の値を使います。"
+        }
+        S3AccessKeyId => "アクセスキー ID",
+        S3SecretAccessKey => "シークレットアクセスキー",
+        S3SessionToken => "セッショントークン（一時的なキー）",
+        S3Region => "リージョン",
+        RemoteEndpoint => "エンドポイント（サーバーのアドレス）",
+        WebdavUser => "ユーザー名",
+        WebdavPassword => "パスワード",
+        AzureAccount => "ストレージアカウント",
+        AzureAccountKey => "アカウントキー",
+        AzureSasToken => "SAS トークン",
+        AzureConnectionString => "接続文字列",
+        GcsCredentialPath => "サービスアカウントのキーファイル（JSON）",
+        GcsToken => "アクセストークン",
+        DriveClientId => "OAuth クライアント ID",
+        DriveClientSecret => "OAuth クライアントシークレット",
+        DriveRefreshToken => "OAuth リフレッシュトークン",
+        DriveAccessToken => "アクセストークン（短期間有効）",
+        ConfigSecretsReadable => {
+            "設定ファイルにシークレットがあり、このコンピューターの他のユーザーも読めます："
+        }
+        RemoteSecretKeepFailed => "保存先のログイン情報のシークレットを保存できませんでした：",
     }
 }
 

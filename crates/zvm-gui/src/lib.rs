@@ -16,6 +16,7 @@ pub mod i18n_events;
 pub mod model;
 pub mod name_preview;
 pub mod notifications;
+pub mod remote_fields;
 pub mod search;
 pub mod settings;
 pub mod setup;

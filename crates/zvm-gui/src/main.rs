@@ -16,6 +16,9 @@ fn main() -> eframe::Result {
     };
     // A secret kept on this computer fills the field when no config file or variable does.
     settings.fill_kept_secret();
+    settings.fill_kept_remote_secrets();
+    // Secrets in a config.toml others can read: said in Problems (the keys, never a value).
+    let config_warning = zvm_gui::settings::readable_config_warning(&files);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1100.0, 720.0])
@@ -32,6 +35,9 @@ fn main() -> eframe::Result {
             // Unreadable settings: the defaults are used, and the window says why.
             if let Some(p) = load_error {
                 app.inject(Msg::Problem(p));
+            }
+            if let Some(w) = config_warning {
+                app.warn_readable_config(w);
             }
             Ok(Box::new(app))
         }),

@@ -8,12 +8,17 @@
 //! the GUI downloaded the CLI sees as done, and a sign-in made in either is the other's. The
 //! client secret is never written by the GUI: it comes from the config file, the environment,
 //! or is typed in each session.
+//!
+//! A remote destination's login (`[remote.SERVICE]`, see [`crate::remote_fields`]): what the
+//! window holds, over config.toml's table, over the service's environment variables (read by
+//! zvm-dest-opendal when the copy starts). Its secrets are kept in the secret store, never in
+//! `gui.toml`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use zvm_app::config::{self, ConfigFile, ZoomConfig};
+use zvm_app::config::{self, ConfigFile, RemoteConfig, ZoomConfig};
 use zvm_app::parse::{SegmentsPerFile, Transfers, TransfersSetting};
 use zvm_app::token_store::StoreKind;
 use zvm_app::{Layer, Origin, Settings, SettingsError};
@@ -98,6 +103,9 @@ pub struct GuiSettings {
     pub open_browser: bool,
     /// A system notification when a download ends (the GUI's own choice, in `gui.toml`).
     pub notify_at_end: bool,
+    /// The remote destinations' logins as the window has them (over config.toml's
+    /// `[remote]`); the secrets in memory and the secret store only.
+    pub remote: RemoteConfig,
 }
 
 /// `gui.toml`: the GUI's own choices, and its overlay over `config.toml`.
@@ -167,7 +175,18 @@ pub fn env_layer() -> ConfigFile {
         },
         // The daemon's settings: not the window's (zvm serve reads them from config.toml).
         serve: Default::default(),
+        // Not a layer: zvm-dest-opendal reads the services' variables itself, under the
+        // window's and config.toml's values.
+        remote: Default::default(),
     }
+}
+
+/// zvm-app's warning when the config file of `files` holds secrets that other users can read
+/// (it names the file and the keys, never a value), for the window to say in Problems.
+pub fn readable_config_warning(files: &SettingsFiles) -> Option<String> {
+    let path = files.config.as_deref()?;
+    let c = config::load_file(path, false).ok()?;
+    config::readable_secrets_warning(path, &c)
 }
 
 /// Where the settings come from.
@@ -271,6 +290,7 @@ impl GuiSettings {
             min_segment: s.min_segment,
             open_browser: true,
             notify_at_end: gui.and_then(|g| g.notifications).unwrap_or(true),
+            remote: RemoteConfig::default(),
         }
     }
 
@@ -310,6 +330,7 @@ impl GuiSettings {
             },
             // The daemon's settings: not the window's (zvm serve reads them from config.toml).
             serve: Default::default(),
+            remote: self.remote.clone(),
         }
     }
 
@@ -335,11 +356,9 @@ impl GuiSettings {
             Layer::new(Origin::CommandLine, &env),
             Layer::new(Origin::ConfigFile, &config),
         ])?;
-        Ok(GuiSettings::from_settings(
-            &settings,
-            gui.language,
-            Some(&gui),
-        ))
+        let mut loaded = GuiSettings::from_settings(&settings, gui.language, Some(&gui));
+        loaded.remote = gui.overlay.remote.over(&config.remote);
+        Ok(loaded)
     }
 
     /// Saves what differs from what `config.toml` and the environment say, so that a later
@@ -364,6 +383,7 @@ impl GuiSettings {
         let mine = self.to_layer();
         let mut overlay = diff(&mine, &base);
         overlay.zoom.client_secret = None;
+        overlay.remote = remote_diff(&self.remote, &config.remote);
         let file = GuiFile {
             language: self.language,
             theme: self.theme,
@@ -421,6 +441,58 @@ impl GuiSettings {
         }
     }
 
+    /// Fills each remote secret that config.toml did not give from the secret store (typed
+    /// once in the window and kept there).
+    pub fn fill_kept_remote_secrets(&mut self) {
+        let Some(dir) = self.resolved_token_dir() else {
+            return;
+        };
+        let base = zvm_app::secret_store::SecretStore::choose(&dir, self.token_store);
+        for (key, field) in crate::remote_fields::every_secret() {
+            let slot = field.value(&mut self.remote);
+            if slot.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+                continue;
+            }
+            let store = base.remote_beside(&dir, &key);
+            if let Ok(Some(secret)) = store.load() {
+                *slot = Some(secret);
+            }
+        }
+    }
+
+    /// Keeps each remote secret typed in the window in the secret store, and removes a kept
+    /// one whose field was emptied; a secret that is config.toml's own stays there only.
+    /// Returns what could not be kept (the errors name the secret, never its value).
+    pub fn keep_remote_secrets(&self, files: Option<&SettingsFiles>) -> Vec<String> {
+        let Some(dir) = self.resolved_token_dir() else {
+            return Vec::new();
+        };
+        let mut from_file = files
+            .and_then(|f| f.config.as_deref())
+            .and_then(|p| config::load_file(p, false).ok())
+            .unwrap_or_default()
+            .remote;
+        let mut mine = self.remote.clone();
+        let mut problems = Vec::new();
+        let base = zvm_app::secret_store::SecretStore::choose(&dir, self.token_store);
+        for (key, field) in crate::remote_fields::every_secret() {
+            let typed = field
+                .value(&mut mine)
+                .clone()
+                .filter(|v| !v.trim().is_empty());
+            let store = base.remote_beside(&dir, &key);
+            let r = match typed {
+                Some(v) if Some(&v) != field.value(&mut from_file).as_ref() => store.save(&v),
+                Some(_) => Ok(()),
+                None => store.clear(),
+            };
+            if let Err(e) = r {
+                problems.push(e.to_string());
+            }
+        }
+        problems
+    }
+
     /// The state database: the configured one or the CLI's default.
     pub fn resolved_state_path(&self) -> Option<PathBuf> {
         if self.state_path.as_os_str().is_empty() {
@@ -459,6 +531,24 @@ fn read_gui_file(path: &Path) -> Result<GuiFile, LoadError> {
     }
 }
 
+/// The keys of the window's `[remote]` whose values differ from config.toml's, without any
+/// secret (the secret store keeps those).
+fn remote_diff(mine: &RemoteConfig, base: &RemoteConfig) -> RemoteConfig {
+    let mut mine = mine.clone();
+    let mut base = base.clone();
+    for (service, fields) in crate::remote_fields::SERVICES {
+        let _ = service;
+        for f in fields {
+            let theirs = f.value(&mut base).clone();
+            let v = f.value(&mut mine);
+            if f.secret || *v == theirs {
+                *v = None;
+            }
+        }
+    }
+    mine
+}
+
 /// The keys of `mine` whose values differ from `base`'s.
 fn diff(mine: &ConfigFile, base: &ConfigFile) -> ConfigFile {
     fn d<T: Clone + PartialEq>(a: &Option<T>, b: &Option<T>) -> Option<T> {
@@ -490,6 +580,8 @@ fn diff(mine: &ConfigFile, base: &ConfigFile) -> ConfigFile {
         },
         // The daemon's settings: not the window's (zvm serve reads them from config.toml).
         serve: Default::default(),
+        // Its own diff, without the secrets (`remote_diff`).
+        remote: Default::default(),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::settings::{AuthMode, GuiSettings};
 pub const MARKETPLACE_URL: &str = "https://marketplace.zoom.us/develop/create";
 
 /// The width of the labels in front of the fields.
-const LABEL_W: f32 = 190.0;
+pub(crate) const LABEL_W: f32 = 190.0;
 
 /// A row under a field, lined up with the field.
 fn indented(ui: &mut Ui, add: impl FnOnce(&mut Ui)) {
@@ -312,6 +312,7 @@ pub fn page(
         }
     });
     indented(ui, |ui| destination_verdict(ui, lang, &s.destination));
+    crate::remote_fields::rows(ui, lang, &s.destination, &mut s.remote, LABEL_W);
     ui.add_space(10.0);
     let ready = is_ready(s);
     if ui

@@ -738,6 +738,20 @@ fn type_search(h: &mut Harness<'_, ZvmApp>, words: &str) {
     h.step();
 }
 
+/// Types `words` into the field labelled `label`, in place of what it held.
+fn type_into(h: &mut Harness<'_, ZvmApp>, label: &str, words: &str) {
+    h.get_by_label(label).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    h.key_press(egui::Key::Backspace);
+    h.step();
+    if !words.is_empty() {
+        h.get_by_label(label).type_text(words);
+        h.step();
+    }
+}
+
 #[test]
 fn search_finds_english_and_japanese_lines_of_the_copied_files() {
     let ctx = Ctx::start(account(24, (8 << 10, 16 << 10)));
@@ -1858,6 +1872,165 @@ fn the_language_switch_in_the_title_bar_changes_every_label_at_once() {
 
 // ---- remote destinations ----
 
+/// A remote destination's login is typed in Settings, beside the destination: only the
+/// fields of the service the address names, the secret in a password field. Saved, the user
+/// name is in gui.toml and the password is not (nor in config.toml): it is in the secret
+/// store (here the private file, 0600), and comes back at the next start.
+#[test]
+fn a_destination_s_login_is_typed_in_settings_and_its_secret_never_lands_in_gui_toml() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = zvm_gui::settings::SettingsFiles {
+        config: Some(dir.path().join("config.toml")),
+        gui: Some(dir.path().join("gui.toml")),
+    };
+    let secret = "typed-dav-s3cret-42";
+    let mut settings = GuiSettings {
+        language: Lang::En,
+        client_id: "zvm-client".into(),
+        destination: "webdavs://nas.example.org/dav/zoom".into(),
+        token_dir: dir.path().join("home"),
+        token_store: zvm_app::token_store::StoreKind::FileOnly,
+        open_browser: false,
+        ..GuiSettings::default()
+    };
+    settings.auth_mode = AuthMode::User;
+    let mut h = harness(ZvmApp::new(settings, Some(files.clone())));
+    click_nav(&mut h, "Settings");
+    // WebDAV's fields, and no other service's.
+    assert!(h.query_by_label("Secret access key").is_none());
+    assert!(h.query_by_label("Storage account").is_none());
+    type_into(&mut h, "User name", "anna");
+    type_into(&mut h, "Password", secret);
+    assert_eq!(
+        h.state().settings.remote.webdav.user.as_deref(),
+        Some("anna")
+    );
+    assert_eq!(
+        h.state().settings.remote.webdav.password.as_deref(),
+        Some(secret)
+    );
+    assert!(
+        !h.get_by_label("Password")
+            .accesskit_node()
+            .value()
+            .is_some_and(|v| v.contains(secret)),
+        "the password field does not show the secret"
+    );
+    h.get_by_label("Save settings").click();
+    h.run_steps(2);
+    let gui = std::fs::read_to_string(dir.path().join("gui.toml")).expect("gui.toml");
+    assert!(
+        gui.contains("[overlay.remote.webdav]") && gui.contains("anna"),
+        "{gui}"
+    );
+    assert!(!gui.contains(secret), "the secret is in gui.toml: {gui}");
+    assert!(
+        !dir.path().join("config.toml").exists(),
+        "config.toml is never written"
+    );
+    let kept = dir
+        .path()
+        .join("home/remote-secrets/remote.webdav.password");
+    assert_eq!(std::fs::read_to_string(&kept).expect("kept").trim(), secret);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
+    }
+    assert!(
+        !h.state().log.iter().any(|l| l.text.contains(secret)),
+        "{:?}",
+        h.state().log
+    );
+    // The next start: the user from gui.toml, the password from the store.
+    let mut next = GuiSettings {
+        token_dir: dir.path().join("home"),
+        token_store: zvm_app::token_store::StoreKind::FileOnly,
+        ..GuiSettings::load(&files).expect("loads")
+    };
+    assert_eq!(next.remote.webdav.user.as_deref(), Some("anna"));
+    assert_eq!(next.remote.webdav.password, None, "not from the files");
+    next.fill_kept_remote_secrets();
+    assert_eq!(next.remote.webdav.password.as_deref(), Some(secret));
+    // An S3 address shows S3's fields instead.
+    h.state_mut().settings.destination = "s3://bucket/zoom?region=eu-west-1".into();
+    h.run_steps(2);
+    assert!(h.query_by_label("Password").is_none());
+    h.get_by_label("Secret access key");
+    h.get_by_label("Region");
+    // A folder shows none.
+    h.state_mut().settings.destination = dir.path().join("rec");
+    h.run_steps(2);
+    assert!(h.query_by_label("Secret access key").is_none());
+    // Emptied and saved: the kept secret is removed.
+    h.state_mut().settings.destination = "webdavs://nas.example.org/dav/zoom".into();
+    h.run_steps(2);
+    type_into(&mut h, "Password", "");
+    h.get_by_label("Save settings").click();
+    h.run_steps(2);
+    assert!(!kept.exists(), "the emptied secret is forgotten");
+}
+
+/// A config.toml holding a destination's password that others can read: the window says
+/// so in Problems, naming the file and the key, never the value; the login reaches the
+/// window's fields (and so the run), the password without being shown.
+#[cfg(unix)]
+#[test]
+fn a_readable_config_with_secrets_is_said_in_problems_without_the_secret() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    let secret = "file-dav-s3cret-77";
+    std::fs::write(
+        &config,
+        format!("destination = \"webdavs://nas.example.org/dav\"\n[remote.webdav]\nuser = \"anna\"\npassword = \"{secret}\"\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let files = zvm_gui::settings::SettingsFiles {
+        config: Some(config.clone()),
+        gui: Some(dir.path().join("gui.toml")),
+    };
+    let settings = GuiSettings {
+        token_dir: dir.path().join("home"),
+        token_store: zvm_app::token_store::StoreKind::FileOnly,
+        ..GuiSettings::load(&files).expect("loads")
+    };
+    assert_eq!(settings.remote.webdav.user.as_deref(), Some("anna"));
+    assert_eq!(settings.remote.webdav.password.as_deref(), Some(secret));
+    let warning = zvm_gui::settings::readable_config_warning(&files).expect("a warning");
+    let mut app = ZvmApp::new(settings, Some(files.clone()));
+    app.warn_readable_config(warning);
+    let mut h = harness(app);
+    click_nav(&mut h, "Problems (1)");
+    let line = &h.state().log[0].text;
+    assert!(
+        line.contains("remote.webdav.password") && line.contains(&config.display().to_string()),
+        "{line}"
+    );
+    h.get_by_label_contains("can read:");
+    click_nav(&mut h, "Settings");
+    assert!(
+        !h.get_by_label("Password")
+            .accesskit_node()
+            .value()
+            .is_some_and(|v| v.contains(secret))
+    );
+    // Saved from the window, the file's password is neither in gui.toml nor kept twice.
+    h.get_by_label("Save settings").click();
+    h.run_steps(2);
+    let gui = std::fs::read_to_string(dir.path().join("gui.toml")).expect("gui.toml");
+    assert!(!gui.contains(secret), "{gui}");
+    assert!(
+        !dir.path()
+            .join("home/remote-secrets/remote.webdav.password")
+            .exists()
+    );
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(zvm_gui::settings::readable_config_warning(&files), None);
+}
+
 // The project's one way for a test that cannot run here to say so (fails under CI=true).
 #[cfg(feature = "webdav")]
 #[path = "../../zvm-cli/tests/common/skip.rs"]
@@ -1923,10 +2096,11 @@ mod webdav {
     }
 
     /// A copy to WebDAV through the window, as to a folder: the destination field holds a
-    /// `webdav://` URL of the test server, the run starts (the address is checked there, through
+    /// `webdav://` URL of the test server, the login is typed in the fields beside it (over a
+    /// wrong one in the environment), the run starts (the address is checked there, through
     /// zvm-app, as `zvm sync` opens it), and every file of the selection is on the server
     /// byte-identical, with no `.part` left, and the state says verified. Without the login
-    /// in the environment the server's refusal is in Problems and nothing is written.
+    /// the server's refusal is in Problems and nothing is written.
     /// The copy to WebDAV without a login: the server refuses it, the window says so in
     /// Problems (the credentials to check), claims no copy, and the server holds nothing.
     fn refused_without_login(url: &str, served: &std::path::Path) {
@@ -1967,7 +2141,8 @@ mod webdav {
         let Some((url, served)) = webdav_server(NAME) else {
             return;
         };
-        // The login comes from the environment, as for `zvm`: one run without it, one with.
+        // The login is typed in the window's fields (none in the environment, where a
+        // wrong one the fields win over is set): one run without it, one with.
         let login = ["ZVM_WEBDAV_USER", "ZVM_WEBDAV_PASSWORD"];
         match std::env::var("ZVM_GUI_TEST_CHILD").as_deref() {
             Err(_) => {
@@ -1975,7 +2150,7 @@ mod webdav {
                 rerun_with_env(
                     NAME,
                     "login",
-                    &[(login[0], WEBDAV_USER), (login[1], WEBDAV_PASSWORD)],
+                    &[(login[0], WEBDAV_USER), (login[1], "not-the-password")],
                     &[],
                 );
                 return;
@@ -1996,6 +2171,10 @@ mod webdav {
         let mut h = harness(ZvmApp::new(settings, None));
         // The set-up verdict: a cloud address, checked when the copy starts.
         assert!(zvm_gui::setup::is_ready(&h.state().settings), "{remote}");
+        // The login, typed beside the destination in Settings.
+        click_nav(&mut h, "Settings");
+        super::type_into(&mut h, "User name", WEBDAV_USER);
+        super::type_into(&mut h, "Password", WEBDAV_PASSWORD);
         sign_in(&mut h);
         let in_range = list_newest(&mut h, &ctx.sim, 6);
         let picked = select_rows(&mut h, 2, |_| true);

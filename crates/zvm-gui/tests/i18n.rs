@@ -611,6 +611,11 @@ const KEPT_AS_IS: &[&str] = &[
     // query options and the services' names), the environment variables their keys and
     // logins come from, and the features to build with, all typed as they are.
     "--features s3,webdav,sftp,azblob,gcs",
+    // The one feature a build without it is to be built with (the set-up verdict).
+    "--features webdav",
+    "--features sftp",
+    "--features azblob",
+    "--features gcs",
     "--features",
     "zvm-gui",
     "README",
@@ -638,6 +643,14 @@ const KEPT_AS_IS: &[&str] = &[
     "SFTP",
     "NAS",
     "ssh",
+    // A remote destination's login: the files and the section it falls back to, and the
+    // names of the kinds of key, typed as they are.
+    "config.toml",
+    "gui.toml",
+    "[remote]",
+    "OAuth",
+    "JSON",
+    "SAS",
 ];
 
 /// Single words that are names or units in any language.
@@ -830,6 +843,20 @@ fn no_screen_or_question_of_the_japanese_window_shows_an_untranslated_word() {
     h.get_by_label(Lang::Ja.t(S::Advanced)).click();
     h.run_steps(3);
     check(&h, "Settings, advanced");
+    // The login fields of each kind of remote destination.
+    let folder = h.state().settings.destination.clone();
+    for dest in [
+        "s3://bucket/zoom",
+        "webdavs://nas/dav",
+        "azblob://recordings/zoom",
+        "gcs://bucket/zoom",
+        "gdrive://Zoom",
+    ] {
+        h.state_mut().settings.destination = dest.into();
+        h.run_steps(3);
+        check(&h, &format!("Settings, the login of {dest}"));
+    }
+    h.state_mut().settings.destination = folder;
     // The questions, and the end of a run.
     h.state_mut().screen = Screen::Move;
     h.state_mut().confirm_remove = true;
