@@ -84,6 +84,22 @@ async fn a_file_has_no_key_until_its_upload_completes_and_then_holds_every_byte(
     assert!(stored == data, "the object differs from the bytes sent");
 }
 
+/// Waits until the proxy holds `n` parts unanswered, then gives the writers time to take
+/// whatever more they would (a slower machine can only make them take less, never more).
+/// The deadline is only against a hang: the parts arrive as fast as the machine allows.
+async fn await_parts_held(proxy: &Proxy, n: u64) {
+    let began = Instant::now();
+    while proxy.parts_held() < n {
+        assert!(
+            began.elapsed() < Duration::from_secs(300),
+            "the service never held {n} parts (holds {})",
+            proxy.parts_held()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+}
+
 /// What one upload holds in memory is its parts, whatever the file's size: while the service
 /// answers no part, the writer takes no more bytes once `upload_concurrency` parts are in
 /// flight, one is kept back by OpenDAL's multipart writer and one more has been filled. (At
@@ -117,19 +133,7 @@ async fn an_upload_holds_at_most_its_parts_in_flight_and_two_more_whatever_the_f
                 part.finalize(SIZE).await.unwrap()
             }
         });
-        // A deadline only against a hang: the parts arrive as fast as the machine allows.
-        let began = Instant::now();
-        while proxy.parts_held() < concurrency as u64 {
-            assert!(
-                began.elapsed() < Duration::from_secs(300),
-                "the service never held {concurrency} parts (holds {})",
-                proxy.parts_held()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        // Time for the writer to take whatever more it would (a slower machine can only make
-        // it take less, never more).
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        await_parts_held(&proxy, concurrency as u64).await;
         let taken = accepted.load(Ordering::Acquire);
         let bound = (concurrency as u64 + 2) * PART;
         assert!(
@@ -186,18 +190,8 @@ async fn uploads_at_once_hold_one_part_each_and_the_shared_budget_no_more() {
         })
         .collect();
     // Every file has a part at the service once each has filled one (in the background or
-    // waiting for its answer). A deadline only against a hang.
-    let began = Instant::now();
-    while proxy.parts_held() < FILES {
-        assert!(
-            began.elapsed() < Duration::from_secs(300),
-            "the service never held {FILES} parts (holds {})",
-            proxy.parts_held()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // Time for the writers to take whatever more they would.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // waiting for its answer).
+    await_parts_held(&proxy, FILES).await;
     let taken = accepted.load(Ordering::Acquire);
     let bound = FILES * PART + BUDGET;
     assert!(
