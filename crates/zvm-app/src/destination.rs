@@ -37,9 +37,14 @@ pub fn check_destination(given: &Path) -> Result<DestinationKind, UrlError> {
     }
     let url = DestUrl::parse(&text)?;
     let scheme = url.scheme();
-    if let DestUrl::Drive(d) = &url {
-        // No build uploads to the drives yet: "not yet", never "rebuild with ...". (`open`
-        // adds what the drive's configuration check found.)
+    if let DestUrl::Drive(d) = &url
+        && !zvm_dest_opendal::drive::uploads_built(d.service)
+    {
+        // A drive this build does not upload to: what `open` answers (without what the
+        // drive's configuration check found, which `open` adds).
+        if zvm_dest_opendal::drive::uploads_written(d.service) {
+            return Err(UrlError::NotBuiltIn { scheme });
+        }
         return Err(UrlError::NotYetSupported {
             scheme,
             service: d.service.name(),
@@ -56,6 +61,8 @@ pub fn check_destination(given: &Path) -> Result<DestinationKind, UrlError> {
         "sftp" => cfg!(feature = "sftp"),
         "azblob" => cfg!(feature = "azblob"),
         "gcs" => cfg!(feature = "gcs"),
+        // Checked above.
+        "gdrive" | "onedrive" | "dropbox" => true,
         _ => false,
     };
     if !built_in {

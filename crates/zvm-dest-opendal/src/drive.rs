@@ -233,11 +233,144 @@ pub fn drive_operator(
     }
 }
 
-/// What `open` answers for a drive URL: uploads are refused (see the module docs), first
-/// in every build, so that nobody gathers OAuth tokens to learn that at the end; the answer
-/// says what the configuration check found where the service's feature is built
-/// (credentials and the operator), so that the configuration can be tried already.
-pub(crate) fn open(url: &DriveUrl, creds: &RemoteCredentials) -> UrlError {
+/// The chunk an upload holds and sends at a time: 8 MiB (Google Drive: a multiple of
+/// 256 KiB; Dropbox: any size), 7.5 MiB for OneDrive (a multiple of 320 KiB).
+#[cfg(feature = "drive-uploads")]
+pub(crate) fn chunk_size(service: DriveService) -> usize {
+    match service {
+        DriveService::Onedrive => 24 * 320 * 1024,
+        _ => 8 << 20,
+    }
+}
+
+/// The service's own addresses (API, uploads, OAuth token endpoint).
+#[cfg(feature = "drive-uploads")]
+pub(crate) fn endpoints(service: DriveService) -> crate::drive_http::Endpoints {
+    let (api, upload, token) = match service {
+        DriveService::Gdrive => (
+            "https://www.googleapis.com",
+            "https://www.googleapis.com",
+            "https://oauth2.googleapis.com/token",
+        ),
+        DriveService::Onedrive => (
+            "https://graph.microsoft.com",
+            "https://graph.microsoft.com",
+            "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+        ),
+        DriveService::Dropbox => (
+            "https://api.dropboxapi.com",
+            "https://content.dropboxapi.com",
+            "https://api.dropboxapi.com/oauth2/token",
+        ),
+    };
+    crate::drive_http::Endpoints {
+        api: api.into(),
+        upload: upload.into(),
+        token: token.into(),
+        retry_pause: crate::drive_http::RETRY_PAUSE,
+    }
+}
+
+/// The starter of `url`'s uploads at `ep`, with `auth`; `None` for a service whose upload
+/// is not built.
+#[cfg(feature = "drive-uploads")]
+pub(crate) fn starter(
+    url: &DriveUrl,
+    auth: DriveAuth,
+    ep: crate::drive_http::Endpoints,
+    chunk: usize,
+) -> Option<(
+    std::sync::Arc<dyn crate::sink::StartUpload>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+)> {
+    let _ = (&auth, &ep, chunk);
+    match url.service {
+        #[cfg(feature = "gdrive")]
+        DriveService::Gdrive => {
+            use std::sync::Arc;
+            let http = Arc::new(crate::drive_http::DriveHttp::new(ep, auth, Vec::new()));
+            let up = Arc::new(crate::gdrive_upload::GdriveUploads::new(
+                http, &url.path, chunk,
+            ));
+            let peak = up.peak.clone();
+            Some((Arc::new(up), peak))
+        }
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// Names made safe for each drive ([`safe_path`]), as [`crate::object`] takes them.
+#[cfg(feature = "drive-uploads")]
+fn names_of(service: DriveService) -> fn(&str) -> String {
+    match service {
+        DriveService::Gdrive => |rel| safe_path(DriveService::Gdrive, rel),
+        DriveService::Onedrive => |rel| safe_path(DriveService::Onedrive, rel),
+        DriveService::Dropbox => |rel| safe_path(DriveService::Dropbox, rel),
+    }
+}
+
+/// Whether zvm's upload to `service` is written (a build with its feature uploads there).
+pub fn uploads_written(service: DriveService) -> bool {
+    match service {
+        DriveService::Gdrive => true,
+        DriveService::Onedrive | DriveService::Dropbox => false,
+    }
+}
+
+/// Whether this build uploads to `service` (its upload is written and its feature built).
+pub fn uploads_built(service: DriveService) -> bool {
+    uploads_written(service)
+        && match service {
+            DriveService::Gdrive => cfg!(feature = "gdrive"),
+            DriveService::Onedrive => cfg!(feature = "onedrive"),
+            DriveService::Dropbox => cfg!(feature = "dropbox"),
+        }
+}
+
+/// Opens a drive: OpenDAL's operator for everything but uploads, which go through the
+/// service's own upload sessions ([`starter`]). A drive this build does not upload to is
+/// refused with [`UrlError::NotYetSupported`], first in every build, so that nobody gathers
+/// OAuth tokens to learn that at the end; the answer says what the configuration check
+/// found where the service's feature is built (credentials and the operator), so that the
+/// configuration can be tried already.
+pub(crate) fn open(
+    url: &DriveUrl,
+    creds: &RemoteCredentials,
+) -> Result<std::sync::Arc<dyn zvm_dest::Destination>, UrlError> {
+    if uploads_written(url.service) && !uploads_built(url.service) {
+        return Err(UrlError::NotBuiltIn {
+            scheme: url.service.scheme().to_string(),
+        });
+    }
+    #[cfg(feature = "drive-uploads")]
+    if uploads_built(url.service) {
+        let op = drive_operator(url, creds)?;
+        let auth = drive_auth(url, creds)?;
+        let chunk = chunk_size(url.service);
+        if let Some((starter, _)) = starter(url, auth, endpoints(url.service), chunk) {
+            let dest = crate::object::ObjectDestination::new(
+                op,
+                crate::object::ObjectSettings {
+                    name: url.display(),
+                    // Unused: uploads do not go through OpenDAL's writer.
+                    part_size: chunk,
+                    concurrent: 1,
+                    single_put_max: 0,
+                    verify_etag: false,
+                    verify_content_md5: false,
+                    staging: false,
+                    await_readable: false,
+                    // Names are limited one by one (255 characters, [`safe_name`]).
+                    key_limit: usize::MAX / 2,
+                    prefix_len: crate::transport::key_offset(&url.path),
+                },
+            )
+            .with_starter(starter)
+            .with_names(names_of(url.service));
+            return Ok(std::sync::Arc::new(dest));
+        }
+    }
     #[cfg(any(feature = "gdrive", feature = "onedrive", feature = "dropbox"))]
     let config = match drive_operator(url, creds) {
         Ok(_) => match drive_auth(url, creds) {
@@ -254,11 +387,11 @@ pub(crate) fn open(url: &DriveUrl, creds: &RemoteCredentials) -> UrlError {
         let _ = creds;
         String::new()
     };
-    UrlError::NotYetSupported {
+    Err(UrlError::NotYetSupported {
         scheme: url.service.scheme().to_string(),
         service: url.service.name(),
         config,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -449,18 +582,14 @@ mod tests {
         assert_eq!(op.info().root(), "/Zoom/Recordings/");
         assert_eq!(op.info().scheme(), "gdrive");
         assert!(op.info().capability().write);
-        // Uploads are refused, saying why and what the configuration check found.
-        let e = open(&url, &creds).to_string();
-        assert!(e.contains("gdrive://") && e.contains("in memory"), "{e}");
-        assert!(
-            e.contains("configuration checks out (a refresh token"),
-            "{e}"
-        );
-        let e = open(&url, &RemoteCredentials::default()).to_string();
-        assert!(
-            e.contains("configuration does not") && e.contains("ZVM_GDRIVE_REFRESH_TOKEN"),
-            "{e}"
-        );
+        // Uploads go through zvm's resumable upload; names are made safe for Drive.
+        let dest = open(&url, &creds).expect("a destination");
+        assert_eq!(dest.describe(), "gdrive://Zoom/Recordings");
+        let e = open(&url, &RemoteCredentials::default())
+            .err()
+            .expect("no credentials")
+            .to_string();
+        assert!(e.contains("ZVM_GDRIVE_REFRESH_TOKEN"), "{e}");
     }
 
     #[cfg(feature = "onedrive")]
@@ -473,6 +602,21 @@ mod tests {
         };
         let op = drive_operator(&url, &creds).expect("an operator");
         assert_eq!(op.info().root(), "/Zoom/");
+        // Not uploaded to yet: refused, saying why and what the configuration check found.
+        let e = open(&url, &creds).err().expect("refused").to_string();
+        assert!(e.contains("onedrive://") && e.contains("in memory"), "{e}");
+        assert!(
+            e.contains("configuration checks out (an access token)"),
+            "{e}"
+        );
+        let e = open(&url, &RemoteCredentials::default())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            e.contains("configuration does not") && e.contains("ZVM_ONEDRIVE_REFRESH_TOKEN"),
+            "{e}"
+        );
     }
 
     #[cfg(feature = "dropbox")]

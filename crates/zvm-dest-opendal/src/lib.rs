@@ -37,6 +37,14 @@ mod streamed_put;
 mod transport;
 mod url;
 
+#[cfg(feature = "drive-uploads")]
+mod drive_http;
+#[cfg(feature = "drive-uploads")]
+#[doc(hidden)]
+pub mod drive_testing;
+#[cfg(feature = "gdrive")]
+mod gdrive_upload;
+
 #[cfg(feature = "azblob")]
 mod azblob;
 #[cfg(feature = "gcs")]
@@ -81,7 +89,7 @@ pub fn open(url: &DestUrl, creds: &RemoteCredentials) -> Result<Arc<dyn Destinat
         DestUrl::Azblob(a) => Ok(Arc::new(azblob::open(a, creds)?)),
         #[cfg(feature = "gcs")]
         DestUrl::Gcs(g) => Ok(Arc::new(gcs::open(g, creds)?)),
-        DestUrl::Drive(d) => Err(drive::open(d, creds)),
+        DestUrl::Drive(d) => drive::open(d, creds),
         #[allow(unreachable_patterns)]
         other => Err(UrlError::NotBuiltIn {
             scheme: other.scheme(),

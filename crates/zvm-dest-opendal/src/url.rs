@@ -639,7 +639,7 @@ impl GcsUrl {
 /// An endpoint option of a cloud service: `https://...`, or `http://...` only to this
 /// machine (an emulator): plain HTTP elsewhere would send the signed requests and the
 /// recordings unencrypted over the network. Returned without a trailing `/`.
-fn service_endpoint(v: &str) -> Result<String, String> {
+pub(crate) fn service_endpoint(v: &str) -> Result<String, String> {
     let u = url::Url::parse(v).map_err(|e| format!("endpoint {v:?}: {e}"))?;
     match u.scheme() {
         "https" => {}
@@ -692,7 +692,7 @@ fn parse_with_path(text: &str) -> Result<(url::Url, String), String> {
     Ok((u, path))
 }
 
-fn is_loopback(host: &url::Host<&str>) -> bool {
+pub(crate) fn is_loopback(host: &url::Host<&str>) -> bool {
     match host {
         // URLs of schemes the URL standard does not know keep IPv4 addresses as text.
         url::Host::Domain(d) => {

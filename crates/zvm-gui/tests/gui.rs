@@ -2037,7 +2037,7 @@ fn a_drive_destination_is_refused_with_the_reason_and_never_reported_as_copied()
     sign_in(&mut h);
     list_newest(&mut h, &ctx.sim, 4);
     select_rows(&mut h, 1, |_| true);
-    h.state_mut().settings.destination = "gdrive://Zoom".into();
+    h.state_mut().settings.destination = "dropbox://Zoom".into();
     assert!(!zvm_gui::setup::is_ready(&h.state().settings));
     h.get_by_label("Download selected").click();
     h.step();
@@ -2046,17 +2046,17 @@ fn a_drive_destination_is_refused_with_the_reason_and_never_reported_as_copied()
     });
     let text = &h.state().log[0].text;
     assert!(
-        text.contains("cannot upload to gdrive:// yet") && text.contains("Google Drive"),
+        text.contains("cannot upload to dropbox:// yet") && text.contains("Dropbox"),
         "the reason zvm-dest-opendal gives: {:?}",
         h.state().log
     );
-    if cfg!(feature = "gdrive") {
+    if cfg!(feature = "dropbox") {
         // A build with the drive's feature also says what its configuration check found.
-        assert!(text.contains("ZVM_GDRIVE_"), "{text}");
+        assert!(text.contains("ZVM_DROPBOX_"), "{text}");
     }
     assert_eq!(h.state().transfers.files_done, 0);
     click_nav(&mut h, "Problems (1)");
-    h.get_by_label_contains("cannot upload to gdrive:// yet");
+    h.get_by_label_contains("cannot upload to dropbox:// yet");
     // The Settings screen says it beside the field, in the window's words.
     click_nav(&mut h, "Settings");
     h.get_by_label_contains("cannot upload to Google Drive, OneDrive or Dropbox yet");
