@@ -251,6 +251,18 @@ async fn a_session_forgotten_mid_file_fails_the_upload_and_the_file_starts_over(
 }
 
 #[tokio::test]
+async fn a_service_that_stops_answering_fails_the_upload_without_the_session_url() {
+    let fake = FakeDrive::start().await;
+    fake.lock().faults.lose_all_answers_from = Some(2);
+    let e = upload(&fake, refresh(), "f.mp4", &source(6 * UNIT))
+        .await
+        .err()
+        .expect("failed");
+    assert!(e.contains("upload to Google Drive"), "{e}");
+    assert_clean(&e);
+}
+
+#[tokio::test]
 async fn a_wrong_md5_is_a_mismatch_and_the_stored_file_goes_to_the_trash() {
     let fake = FakeDrive::start().await;
     fake.lock().faults.wrong_md5 = true;

@@ -62,6 +62,8 @@ pub struct Faults {
     pub expire_sessions_at_chunk: Option<usize>,
     /// Before the n-th chunk PUT, the access token in use stops being valid (401).
     pub revoke_token_at_chunk: Option<usize>,
+    /// From the n-th chunk PUT on, every answer to a PUT is lost (a service gone away).
+    pub lose_all_answers_from: Option<usize>,
     /// The last answer reports a wrong MD5.
     pub wrong_md5: bool,
 }
@@ -304,6 +306,13 @@ async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response
     }
     if !token.as_ref().is_some_and(|t| f.valid_tokens.contains(t)) {
         return error(401, "authError");
+    }
+    if is_put
+        && f.faults
+            .lose_all_answers_from
+            .is_some_and(|n| f.chunk_puts >= n)
+    {
+        return lost();
     }
 
     match (parts.method.clone(), path.as_str()) {
