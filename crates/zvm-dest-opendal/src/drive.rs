@@ -3,15 +3,20 @@
 //! an OAuth token of their account. What is here: the URL, the credentials (the caller's
 //! settings first, else `ZVM_GDRIVE_*`, `ZVM_ONEDRIVE_*`, `ZVM_DROPBOX_*`), the error that
 //! says what is missing and how to get it, the OpenDAL operator built from them (features
-//! `gdrive`, `onedrive`, `dropbox`), and names made safe for each drive's rules.
+//! `gdrive`, `onedrive`, `dropbox`), names made safe for each drive's rules, and `open`.
 //!
-//! What is not: uploads. OpenDAL 0.59's writer for all three sends a file in a single
-//! request (its one-shot writer), so a recording would be held whole in memory, against the
-//! bounded memory every other destination keeps; streaming needs each service's upload
-//! sessions (Drive's resumable upload, OneDrive's `createUploadSession`, Dropbox's
-//! `upload_session`), which OpenDAL does not expose. `open` therefore checks the
-//! configuration and then refuses with [`UrlError::NotYetSupported`]. None of this was run
-//! against the real services (README).
+//! Uploads: OpenDAL 0.59's writer for all three sends a file in a single request (its
+//! one-shot writer), so a recording would be held whole in memory, against the bounded
+//! memory every other destination keeps. So uploads are zvm's own, through each service's
+//! upload session ([`crate::sink::UploadSink`]s, one file each, sharing
+//! [`crate::drive_http`]: addresses, token renewal, errors without tokens or session URLs),
+//! and OpenDAL's operator does the rest (stat, read back, delete, list):
+//! - Google Drive: the resumable upload ([`crate::gdrive_upload`]).
+//! - OneDrive and Dropbox: not written yet; `open` checks the configuration and then
+//!   refuses with [`UrlError::NotYetSupported`].
+//!
+//! The uploads are tested against fakes of the documented protocols over loopback
+//! (`tests/gdrive_upload.rs`); none of this was run against the real services (README).
 
 use crate::url::{DriveService, DriveUrl, RemoteCredentials, UrlError};
 
