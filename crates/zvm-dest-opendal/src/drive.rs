@@ -8,10 +8,10 @@
 //! Uploads: OpenDAL 0.59's writer for all three sends a file in a single request (its
 //! one-shot writer), so a recording would be held whole in memory, against the bounded
 //! memory every other destination keeps. So uploads are zvm's own, through each service's
-//! upload session ([`crate::sink::UploadSink`]s, one file each, sharing
-//! [`crate::drive_http`]: addresses, token renewal, errors without tokens or session URLs),
+//! upload session (`UploadSink`s, one file each, sharing
+//! `drive_http`: addresses, token renewal, errors without tokens or session URLs),
 //! and OpenDAL's operator does the rest (stat, read back, delete, list):
-//! - Google Drive: the resumable upload ([`crate::gdrive_upload`]).
+//! - Google Drive: the resumable upload (`gdrive_upload.rs`).
 //! - OneDrive and Dropbox: not written yet; `open` checks the configuration and then
 //!   refuses with [`UrlError::NotYetSupported`].
 //!
