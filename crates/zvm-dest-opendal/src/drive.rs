@@ -300,6 +300,21 @@ pub(crate) fn starter(
             let peak = up.peak.clone();
             Some((Arc::new(up), peak))
         }
+        #[cfg(feature = "onedrive")]
+        DriveService::Onedrive => {
+            use std::sync::Arc;
+            // Microsoft wants the scopes again (those OpenDAL's OneDrive service asks too).
+            let http = Arc::new(crate::drive_http::DriveHttp::new(
+                ep,
+                auth,
+                vec![("scope", "offline_access Files.ReadWrite")],
+            ));
+            let up = Arc::new(crate::onedrive_upload::OnedriveUploads::new(
+                http, &url.path, chunk,
+            ));
+            let peak = up.peak.clone();
+            Some((Arc::new(up), peak))
+        }
         #[allow(unreachable_patterns)]
         _ => None,
     }
@@ -318,8 +333,8 @@ fn names_of(service: DriveService) -> fn(&str) -> String {
 /// Whether zvm's upload to `service` is written (a build with its feature uploads there).
 pub fn uploads_written(service: DriveService) -> bool {
     match service {
-        DriveService::Gdrive => true,
-        DriveService::Onedrive | DriveService::Dropbox => false,
+        DriveService::Gdrive | DriveService::Onedrive => true,
+        DriveService::Dropbox => false,
     }
 }
 
@@ -607,21 +622,8 @@ mod tests {
         };
         let op = drive_operator(&url, &creds).expect("an operator");
         assert_eq!(op.info().root(), "/Zoom/");
-        // Not uploaded to yet: refused, saying why and what the configuration check found.
-        let e = open(&url, &creds).err().expect("refused").to_string();
-        assert!(e.contains("onedrive://") && e.contains("in memory"), "{e}");
-        assert!(
-            e.contains("configuration checks out (an access token)"),
-            "{e}"
-        );
-        let e = open(&url, &RemoteCredentials::default())
-            .err()
-            .expect("refused")
-            .to_string();
-        assert!(
-            e.contains("configuration does not") && e.contains("ZVM_ONEDRIVE_REFRESH_TOKEN"),
-            "{e}"
-        );
+        let dest = open(&url, &creds).expect("a destination");
+        assert_eq!(dest.describe(), "onedrive://Zoom");
     }
 
     #[cfg(feature = "dropbox")]
@@ -634,5 +636,20 @@ mod tests {
         };
         let op = drive_operator(&url, &creds).expect("an operator");
         assert_eq!(op.info().root(), "/");
+        // Not uploaded to yet: refused, saying why and what the configuration check found.
+        let e = open(&url, &creds).err().expect("refused").to_string();
+        assert!(e.contains("dropbox://") && e.contains("in memory"), "{e}");
+        assert!(
+            e.contains("configuration checks out (an access token)"),
+            "{e}"
+        );
+        let e = open(&url, &RemoteCredentials::default())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            e.contains("configuration does not") && e.contains("ZVM_DROPBOX_REFRESH_TOKEN"),
+            "{e}"
+        );
     }
 }

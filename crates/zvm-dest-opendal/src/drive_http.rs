@@ -6,7 +6,7 @@
 //! body.
 
 // Used by the uploads written so far (see `drive::uploads_written`).
-#![cfg_attr(not(feature = "gdrive"), allow(dead_code))]
+#![cfg_attr(not(any(feature = "gdrive", feature = "onedrive")), allow(dead_code))]
 
 use std::time::{Duration, Instant};
 

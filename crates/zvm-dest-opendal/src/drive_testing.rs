@@ -57,12 +57,13 @@ pub fn drive(url: &str, ep: Endpoints, auth: DriveAuth, chunk: usize) -> Result<
 }
 
 impl TestDrive {
-    /// Starts an upload of `path` (relative to the drive URL's folder).
-    pub async fn start(&self, path: &str) -> Result<TestUpload, String> {
+    /// Starts an upload of `path` (relative to the drive URL's folder), of `size` bytes
+    /// when given.
+    pub async fn start(&self, path: &str, size: Option<u64>) -> Result<TestUpload, String> {
         let location = format!("{}/{path}", self.name);
         let sink = self
             .starter
-            .start(path)
+            .start(path, size)
             .await
             .map_err(|e| crate::errors::of("start an upload to", &location, &e).to_string())?;
         Ok(TestUpload {

@@ -268,7 +268,7 @@ fn parse<T: for<'de> Deserialize<'de>>(what: &str, body: &[u8]) -> opendal::Resu
 
 #[async_trait]
 impl StartUpload for Arc<GdriveUploads> {
-    async fn start(&self, path: &str) -> opendal::Result<Box<dyn UploadSink>> {
+    async fn start(&self, path: &str, _: Option<u64>) -> opendal::Result<Box<dyn UploadSink>> {
         let mut dirs = self.root.clone();
         let mut names: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let name = names

@@ -44,6 +44,10 @@ mod drive_http;
 pub mod drive_testing;
 #[cfg(feature = "gdrive")]
 mod gdrive_upload;
+#[cfg(feature = "onedrive")]
+mod onedrive_upload;
+#[cfg(feature = "onedrive")]
+mod quickxor;
 
 #[cfg(feature = "azblob")]
 mod azblob;

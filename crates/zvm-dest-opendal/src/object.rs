@@ -298,7 +298,7 @@ impl ObjectDestination {
         self.forget_earlier(key).await;
         let sink: Box<dyn UploadSink> = match (&self.starter, size) {
             (_, Some(size)) if single => self.start_single_put(target, size).await,
-            (Some(s), _) => s.start(target).await,
+            (Some(s), _) => s.start(target, size).await,
             #[cfg(feature = "s3")]
             (None, _) if self.multipart.is_some() => {
                 let m = self.multipart.as_ref().expect("checked");

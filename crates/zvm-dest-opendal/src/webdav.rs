@@ -116,7 +116,7 @@ struct StreamedPuts {
 
 #[async_trait]
 impl StartUpload for StreamedPuts {
-    async fn start(&self, path: &str) -> opendal::Result<Box<dyn UploadSink>> {
+    async fn start(&self, path: &str, _: Option<u64>) -> opendal::Result<Box<dyn UploadSink>> {
         // The folders first (MKCOL, as OpenDAL's own writes do).
         if let Some((dir, _)) = path.rsplit_once('/') {
             self.op.create_dir(&format!("{dir}/")).await?;

@@ -54,7 +54,7 @@ fn gdrive(fake: &FakeDrive, auth: DriveAuth) -> TestDrive {
 }
 
 async fn send(d: &TestDrive, path: &str, data: &[u8]) -> Result<TestUpload, String> {
-    let mut up = d.start(path).await?;
+    let mut up = d.start(path, Some(data.len() as u64)).await?;
     write_all(&mut up, data).await?;
     up.close().await?;
     Ok(up)
@@ -267,7 +267,7 @@ async fn a_wrong_md5_is_a_mismatch_and_the_stored_file_goes_to_the_trash() {
     let fake = FakeDrive::start().await;
     fake.lock().faults.wrong_md5 = true;
     let mut up = gdrive(&fake, refresh())
-        .start("f.mp4")
+        .start("f.mp4", None)
         .await
         .expect("started");
     write_all(&mut up, &source(UNIT + 5))
