@@ -315,6 +315,16 @@ pub(crate) fn starter(
             let peak = up.peak.clone();
             Some((Arc::new(up), peak))
         }
+        #[cfg(feature = "dropbox")]
+        DriveService::Dropbox => {
+            use std::sync::Arc;
+            let http = Arc::new(crate::drive_http::DriveHttp::new(ep, auth, Vec::new()));
+            let up = Arc::new(crate::dropbox_upload::DropboxUploads::new(
+                http, &url.path, chunk,
+            ));
+            let peak = up.peak.clone();
+            Some((Arc::new(up), peak))
+        }
         #[allow(unreachable_patterns)]
         _ => None,
     }
@@ -330,88 +340,59 @@ fn names_of(service: DriveService) -> fn(&str) -> String {
     }
 }
 
-/// Whether zvm's upload to `service` is written (a build with its feature uploads there).
-pub fn uploads_written(service: DriveService) -> bool {
+/// Whether this build uploads to `service` (its feature is built).
+pub fn built(service: DriveService) -> bool {
     match service {
-        DriveService::Gdrive | DriveService::Onedrive => true,
-        DriveService::Dropbox => false,
+        DriveService::Gdrive => cfg!(feature = "gdrive"),
+        DriveService::Onedrive => cfg!(feature = "onedrive"),
+        DriveService::Dropbox => cfg!(feature = "dropbox"),
     }
 }
 
-/// Whether this build uploads to `service` (its upload is written and its feature built).
-pub fn uploads_built(service: DriveService) -> bool {
-    uploads_written(service)
-        && match service {
-            DriveService::Gdrive => cfg!(feature = "gdrive"),
-            DriveService::Onedrive => cfg!(feature = "onedrive"),
-            DriveService::Dropbox => cfg!(feature = "dropbox"),
-        }
-}
-
 /// Opens a drive: OpenDAL's operator for everything but uploads, which go through the
-/// service's own upload sessions ([`starter`]). A drive this build does not upload to is
-/// refused with [`UrlError::NotYetSupported`], first in every build, so that nobody gathers
-/// OAuth tokens to learn that at the end; the answer says what the configuration check
-/// found where the service's feature is built (credentials and the operator), so that the
-/// configuration can be tried already.
+/// service's own upload session ([`starter`]). A drive whose feature is not built is
+/// refused saying which feature to build (before its credentials are looked at).
 pub(crate) fn open(
     url: &DriveUrl,
     creds: &RemoteCredentials,
 ) -> Result<std::sync::Arc<dyn zvm_dest::Destination>, UrlError> {
-    if uploads_written(url.service) && !uploads_built(url.service) {
-        return Err(UrlError::NotBuiltIn {
-            scheme: url.service.scheme().to_string(),
-        });
+    let not_built = || UrlError::NotBuiltIn {
+        scheme: url.service.scheme().to_string(),
+    };
+    if !built(url.service) {
+        let _ = creds;
+        return Err(not_built());
     }
     #[cfg(feature = "drive-uploads")]
-    if uploads_built(url.service) {
+    {
         let op = drive_operator(url, creds)?;
         let auth = drive_auth(url, creds)?;
         let chunk = chunk_size(url.service);
-        if let Some((starter, _)) = starter(url, auth, endpoints(url.service), chunk) {
-            let dest = crate::object::ObjectDestination::new(
-                op,
-                crate::object::ObjectSettings {
-                    name: url.display(),
-                    // Unused: uploads do not go through OpenDAL's writer.
-                    part_size: chunk,
-                    concurrent: 1,
-                    single_put_max: 0,
-                    verify_etag: false,
-                    verify_content_md5: false,
-                    staging: false,
-                    await_readable: false,
-                    // Names are limited one by one (255 characters, [`safe_name`]).
-                    key_limit: usize::MAX / 2,
-                    prefix_len: crate::transport::key_offset(&url.path),
-                },
-            )
-            .with_starter(starter)
-            .with_names(names_of(url.service));
-            return Ok(std::sync::Arc::new(dest));
-        }
+        let (starter, _) =
+            starter(url, auth, endpoints(url.service), chunk).ok_or_else(not_built)?;
+        let dest = crate::object::ObjectDestination::new(
+            op,
+            crate::object::ObjectSettings {
+                name: url.display(),
+                // Unused: uploads do not go through OpenDAL's writer.
+                part_size: chunk,
+                concurrent: 1,
+                single_put_max: 0,
+                verify_etag: false,
+                verify_content_md5: false,
+                staging: false,
+                await_readable: false,
+                // Names are limited one by one (255 characters, [`safe_name`]).
+                key_limit: usize::MAX / 2,
+                prefix_len: crate::transport::key_offset(&url.path),
+            },
+        )
+        .with_starter(starter)
+        .with_names(names_of(url.service));
+        Ok(std::sync::Arc::new(dest))
     }
-    #[cfg(any(feature = "gdrive", feature = "onedrive", feature = "dropbox"))]
-    let config = match drive_operator(url, creds) {
-        Ok(_) => match drive_auth(url, creds) {
-            Ok(DriveAuth::Refresh { .. }) => {
-                "; its configuration checks out (a refresh token and its OAuth client)".to_string()
-            }
-            _ => "; its configuration checks out (an access token)".to_string(),
-        },
-        Err(UrlError::NotBuiltIn { .. }) => String::new(),
-        Err(e) => format!("; its configuration does not: {e}"),
-    };
-    #[cfg(not(any(feature = "gdrive", feature = "onedrive", feature = "dropbox")))]
-    let config = {
-        let _ = creds;
-        String::new()
-    };
-    Err(UrlError::NotYetSupported {
-        scheme: url.service.scheme().to_string(),
-        service: url.service.name(),
-        config,
-    })
+    #[cfg(not(feature = "drive-uploads"))]
+    Err(not_built())
 }
 
 #[cfg(test)]
@@ -636,20 +617,7 @@ mod tests {
         };
         let op = drive_operator(&url, &creds).expect("an operator");
         assert_eq!(op.info().root(), "/");
-        // Not uploaded to yet: refused, saying why and what the configuration check found.
-        let e = open(&url, &creds).err().expect("refused").to_string();
-        assert!(e.contains("dropbox://") && e.contains("in memory"), "{e}");
-        assert!(
-            e.contains("configuration checks out (an access token)"),
-            "{e}"
-        );
-        let e = open(&url, &RemoteCredentials::default())
-            .err()
-            .expect("refused")
-            .to_string();
-        assert!(
-            e.contains("configuration does not") && e.contains("ZVM_DROPBOX_REFRESH_TOKEN"),
-            "{e}"
-        );
+        let dest = open(&url, &creds).expect("a destination");
+        assert_eq!(dest.describe(), "dropbox://");
     }
 }

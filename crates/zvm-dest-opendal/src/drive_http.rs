@@ -5,9 +5,6 @@
 //! session URL or a request's URL: only the status and the words of the service's error
 //! body.
 
-// Used by the uploads written so far (see `drive::uploads_written`).
-#![cfg_attr(not(any(feature = "gdrive", feature = "onedrive")), allow(dead_code))]
-
 use std::time::{Duration, Instant};
 
 use opendal::{Error, ErrorKind};
@@ -331,6 +328,7 @@ pub(crate) fn mismatch(detail: String) -> Error {
 }
 
 /// A session URL the service gave: `https://`, or `http://` to this machine only.
+#[cfg(any(feature = "gdrive", feature = "onedrive"))]
 pub(crate) fn check_session_url(u: &str) -> opendal::Result<reqwest::Url> {
     let bad = |why: &str| {
         // Not the URL itself: it is a credential.
@@ -345,12 +343,6 @@ pub(crate) fn check_session_url(u: &str) -> opendal::Result<reqwest::Url> {
         "http" if url.host().is_some_and(|h| crate::url::is_loopback(&h)) => Ok(url),
         _ => Err(bad("is not https://")),
     }
-}
-
-/// Whether `a` and `b` are on the same origin (scheme, host, port): a token is only sent
-/// to the service's own host.
-pub(crate) fn same_origin(a: &reqwest::Url, b: &str) -> bool {
-    reqwest::Url::parse(b).is_ok_and(|b| a.origin() == b.origin())
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ use opendal::{Error, ErrorKind};
 use serde::Deserialize;
 
 use crate::drive_http::{
-    ATTEMPTS, DriveHttp, check_session_url, mismatch, same_origin, status_error, transport_error,
+    ATTEMPTS, DriveHttp, check_session_url, mismatch, status_error, transport_error,
 };
 use crate::sink::{StartUpload, UploadSink};
 
@@ -250,6 +250,12 @@ impl GdriveUploads {
             .await
             .map(drop)
     }
+}
+
+/// Whether `a` and `b` are on the same origin (scheme, host, port): a token is only sent
+/// to the service's own host.
+fn same_origin(a: &reqwest::Url, b: &str) -> bool {
+    reqwest::Url::parse(b).is_ok_and(|b| a.origin() == b.origin())
 }
 
 /// `text` inside a quoted string of a Drive query.

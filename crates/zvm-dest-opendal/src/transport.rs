@@ -41,10 +41,6 @@ fn no_redirect() -> reqwest::ClientBuilder {
 /// redirect either, but idle connections are kept, since every part's body can be sent
 /// again whole (its bytes are held until the part is stored).
 #[cfg(any(feature = "s3", feature = "drive-uploads"))]
-#[cfg_attr(
-    not(any(feature = "s3", feature = "gdrive", feature = "onedrive")),
-    allow(dead_code)
-)]
 pub(crate) fn part_client() -> reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT

@@ -811,7 +811,7 @@ pub enum UrlError {
     Invalid { url: String, reason: String },
 
     #[error(
-        "unknown destination kind {scheme}://: give a folder, or a URL: s3://bucket/prefix, webdavs://host/path, sftp://user@host/path, azblob://container/prefix, gcs://bucket/prefix (gdrive://, onedrive:// and dropbox:// are recognised, not uploaded to yet)"
+        "unknown destination kind {scheme}://: give a folder, or a URL: s3://bucket/prefix, webdavs://host/path, sftp://user@host/path, azblob://container/prefix, gcs://bucket/prefix, gdrive://folder, onedrive://folder, dropbox://folder"
     )]
     UnknownScheme { scheme: String },
 
