@@ -1,8 +1,8 @@
 //! Dropbox's upload (zvm's own upload session, src/dropbox_upload.rs) against a fake of
 //! Dropbox's documented protocol over loopback (tests/support/fake_dropbox.rs): the bytes
 //! stored are the source's, each append at the offset the session stands at, one chunk at
-//! most is held, faults are got over (a 503, a lost answer settled by `incorrect_offset`, a
-//! token revoked, a session forgotten before anything was stored, the answer to `finish`
+//! most is held, faults are got over (a 503, a lost answer and a chunk cut midway settled
+//! by `incorrect_offset`, a token revoked, a session forgotten before anything was stored, the answer to `finish`
 //! lost), what cannot be got over is an error that names no token and no session id. Never
 //! run against Dropbox itself.
 
@@ -126,7 +126,7 @@ async fn an_existing_file_is_replaced_and_an_empty_file_is_stored() {
 }
 
 #[tokio::test]
-async fn a_503_a_lost_answer_a_chunk_taken_in_part_and_a_revoked_token_are_got_over() {
+async fn a_503_a_lost_answer_a_chunk_cut_midway_and_a_revoked_token_are_got_over() {
     for (what, faults) in [
         (
             "a 503 mid-upload",
@@ -146,6 +146,13 @@ async fn a_503_a_lost_answer_a_chunk_taken_in_part_and_a_revoked_token_are_got_o
             "the answer to finish lost",
             Faults {
                 lose_answer_of_chunk: Some(4),
+                ..Default::default()
+            },
+        ),
+        (
+            "a chunk cut midway, half of it kept",
+            Faults {
+                partial_chunk: Some(2),
                 ..Default::default()
             },
         ),

@@ -29,6 +29,9 @@ pub struct Faults {
     pub fail_chunk: Option<usize>,
     /// The n-th append or finish is stored, its answer lost.
     pub lose_answer_of_chunk: Option<usize>,
+    /// The n-th append keeps only the first half of its body, and its answer is lost (the
+    /// connection cut midway).
+    pub partial_chunk: Option<usize>,
     pub expire_sessions_at_chunk: Option<usize>,
     pub revoke_token_at_chunk: Option<usize>,
     pub lose_all_answers_from: Option<usize>,
@@ -254,6 +257,14 @@ async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response
             }
             if f.faults.fail_chunk == Some(nth) {
                 return reply(503, "");
+            }
+            if f.faults.partial_chunk == Some(nth) && !finish {
+                let half = body.len() / 2;
+                f.sessions
+                    .get_mut(&sid)
+                    .expect("a session")
+                    .extend_from_slice(&body[..half]);
+                return lost();
             }
             f.sessions
                 .get_mut(&sid)
