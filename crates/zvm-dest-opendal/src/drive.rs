@@ -8,15 +8,25 @@
 //! Uploads: OpenDAL 0.59's writer for all three sends a file in a single request (its
 //! one-shot writer), so a recording would be held whole in memory, against the bounded
 //! memory every other destination keeps. So uploads are zvm's own, through each service's
-//! upload session (`UploadSink`s, one file each, sharing
-//! `drive_http`: addresses, token renewal, errors without tokens or session URLs),
-//! and OpenDAL's operator does the rest (stat, read back, delete, list):
-//! - Google Drive: the resumable upload (`gdrive_upload.rs`).
-//! - OneDrive and Dropbox: not written yet; `open` checks the configuration and then
-//!   refuses with [`UrlError::NotYetSupported`].
+//! documented upload session, one `UploadSink` per service in its own file, sharing
+//! `drive_http` (injectable addresses, access tokens renewed before they expire and once on
+//! a 401, retries, errors without tokens or session URLs); OpenDAL's operator does the rest
+//! (stat, read back, delete, list, the write probe). Each upload holds one chunk at most
+//! (8 MiB; 7.5 MiB on OneDrive), and the service's answer to the last one must report the
+//! size and checksum of the bytes sent (computed while streaming), else the stored file is
+//! removed and the upload is a mismatch:
+//! - Google Drive (`gdrive_upload.rs`): the resumable upload, MD5; folders found by name
+//!   or created; a same-name file gets the new content (no duplicate).
+//! - OneDrive (`onedrive_upload.rs`): `createUploadSession`, conflict behaviour replace,
+//!   QuickXorHash (`quickxor.rs`); needs the file's size up front (the engine gives it).
+//! - Dropbox (`dropbox_upload.rs`): `upload_session` start/append_v2/finish, mode
+//!   overwrite, Dropbox's content hash.
 //!
-//! The uploads are tested against fakes of the documented protocols over loopback
-//! (`tests/gdrive_upload.rs`); none of this was run against the real services (README).
+//! A session the service forgets mid-file cannot be continued (the earlier chunks are not
+//! held): the file starts over. Nor is an upload taken over by a later run. The uploads are
+//! tested against fakes of the documented protocols over loopback (`tests/gdrive_upload.rs`,
+//! `tests/onedrive_upload.rs`, `tests/dropbox_upload.rs`); none of this was run against the
+//! real services (README).
 
 use crate::url::{DriveService, DriveUrl, RemoteCredentials, UrlError};
 
