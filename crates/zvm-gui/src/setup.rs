@@ -495,19 +495,20 @@ mod tests {
                 );
             }
         }
-        // The drives: refused as "not yet" whatever the build (their features check the
-        // configuration when a copy starts), with the reason on hover; never in the hint.
-        for (url, service) in [
-            ("gdrive://Zoom", "Google Drive"),
-            ("onedrive://Zoom", "OneDrive"),
-            ("dropbox://Zoom", "Dropbox"),
+        // The drives: taken where the build has their feature (the copy checks the
+        // credentials when it starts), else refused naming the feature; never in the hint.
+        for (url, feature, built) in [
+            ("gdrive://Zoom", "gdrive", cfg!(feature = "gdrive")),
+            ("onedrive://Zoom", "onedrive", cfg!(feature = "onedrive")),
+            ("dropbox://Zoom", "dropbox", cfg!(feature = "dropbox")),
         ] {
             let (problem, why) = check_destination(Path::new(url));
-            assert_eq!(problem, Some(S::DestNotYet), "{url}");
-            let why = why.unwrap();
-            assert!(why.contains(service) && why.contains("yet"), "{why}");
-            for lang in [Lang::En, Lang::Ja] {
-                assert!(lang.t(S::DestNotYet).contains(service));
+            if built {
+                assert_eq!((problem, why), (None, None), "{url}");
+            } else {
+                assert_eq!(problem, Some(S::DestNotBuiltIn), "{url}");
+                let why = why.unwrap();
+                assert!(why.contains(&format!("--features {feature}")), "{why}");
             }
         }
         for line in &hint {
