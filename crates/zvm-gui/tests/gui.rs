@@ -2045,17 +2045,18 @@ fn a_drive_destination_that_cannot_be_used_is_refused_with_the_reason_and_never_
         a.job == JobState::Idle && !a.log.is_empty()
     });
     let text = &h.state().log[0].text;
-    let reason = if cfg!(feature = "dropbox") {
-        // No ZVM_DROPBOX_* in the test's environment: the missing token.
-        "ZVM_DROPBOX_REFRESH_TOKEN"
-    } else {
-        "--features dropbox"
-    };
+    // What zvm-dest-opendal says: built with Dropbox (its features unify across a workspace
+    // build), the missing token (the test's environment has no ZVM_DROPBOX_*); without, the
+    // feature to build with.
+    let reason = ["ZVM_DROPBOX_REFRESH_TOKEN", "--features dropbox"]
+        .into_iter()
+        .find(|r| text.contains(r));
     assert!(
-        text.contains("dropbox://") && text.contains(reason),
+        text.contains("dropbox://") && reason.is_some(),
         "the reason zvm-dest-opendal gives: {:?}",
         h.state().log
     );
+    let reason = reason.unwrap_or_default();
     assert_eq!(h.state().transfers.files_done, 0);
     click_nav(&mut h, "Problems (1)");
     h.get_by_label_contains(reason);
