@@ -29,12 +29,12 @@ EXE=""
 case "$TARGET" in *windows*) EXE=".exe" ;; esac
 
 # What a released zvm can write to and keep its state in: every remote destination whose
-# uploads stream (S3, WebDAV, SFTP, Azure Blob, GCS) and the PostgreSQL state a fleet of
-# workers shares. SFTP is left out of Windows builds: OpenDAL reaches it through the openssh
+# uploads stream (S3, WebDAV, SFTP, Azure Blob, GCS, Google Drive, OneDrive, Dropbox) and the
+# PostgreSQL state a fleet of workers shares. SFTP is left out of Windows builds: OpenDAL reaches it through the openssh
 # crate, which builds on Unix only. FEATURES=... replaces the list (FEATURES= builds folders
 # only).
-DESTS=s3,webdav,sftp,azblob,gcs
-case "$TARGET" in *windows*) DESTS=s3,webdav,azblob,gcs ;; esac
+DESTS=s3,webdav,sftp,azblob,gcs,gdrive,onedrive,dropbox
+case "$TARGET" in *windows*) DESTS=s3,webdav,azblob,gcs,gdrive,onedrive,dropbox ;; esac
 prefixed() { local p=$1 out="" f; IFS=, read -r -a fs <<< "$2"; for f in "${fs[@]}"; do out+="${out:+,}$p/$f"; done; echo "$out"; }
 bins=(--bin zvm -p zvm-cli)
 [ "${WITH_GUI:-0}" = 1 ] && bins+=(-p zvm-gui --bin zvm-gui)

@@ -1,8 +1,7 @@
 //! The destination a run writes to, from what the user gave: a folder, or a URL such as
 //! `s3://bucket/prefix?endpoint=...`, `webdavs://host/path`, `sftp://user@host/path` or
 //! `azblob://container/prefix` for the services this build supports (the `s3`, `webdav`,
-//! `sftp`, `azblob` and `gcs` features; `gdrive`, `onedrive` and `dropbox` check a drive's
-//! configuration but do not upload yet; see
+//! `sftp`, `azblob`, `gcs`, `gdrive`, `onedrive` and `dropbox` features; see
 //! `zvm-dest-opendal`). Every front end opens it here, so a bad URL or missing
 //! credentials read the same everywhere.
 
@@ -38,15 +37,6 @@ pub fn check_destination(given: &Path) -> Result<DestinationKind, UrlError> {
     }
     let url = DestUrl::parse(&text)?;
     let scheme = url.scheme();
-    if let DestUrl::Drive(d) = &url {
-        // No build uploads to the drives yet: "not yet", never "rebuild with ...". (`open`
-        // adds what the drive's configuration check found.)
-        return Err(UrlError::NotYetSupported {
-            scheme,
-            service: d.service.name(),
-            config: String::new(),
-        });
-    }
     // What `open` answers for a service whose feature is off, said before anything opens.
     // Each arm's value is the build's (`cfg!`): with every feature on, clippy would read the
     // arms as one `matches!`, which the other builds are not.
@@ -57,6 +47,9 @@ pub fn check_destination(given: &Path) -> Result<DestinationKind, UrlError> {
         "sftp" => cfg!(feature = "sftp"),
         "azblob" => cfg!(feature = "azblob"),
         "gcs" => cfg!(feature = "gcs"),
+        "gdrive" => cfg!(feature = "gdrive"),
+        "onedrive" => cfg!(feature = "onedrive"),
+        "dropbox" => cfg!(feature = "dropbox"),
         _ => false,
     };
     if !built_in {
@@ -192,10 +185,12 @@ mod tests {
             kind("s3:///no-bucket"),
             Err(UrlError::Invalid { .. })
         ));
-        assert!(matches!(
-            kind("dropbox://x"),
-            Err(UrlError::NotYetSupported { .. })
-        ));
+        if !cfg!(feature = "dropbox") {
+            assert!(matches!(
+                kind("dropbox://x"),
+                Err(UrlError::NotBuiltIn { .. })
+            ));
+        }
         assert!(matches!(
             kind("nosuchkind://x"),
             Err(UrlError::UnknownScheme { .. })

@@ -8,17 +8,27 @@ use zvm_dest::DestError;
 
 /// Error codes and HTTP statuses by which S3-compatible servers say "no room": S3's own
 /// codes, MinIO's, and WebDAV's 507 Insufficient Storage (which some gateways pass on).
-const FULL_MARKERS: [&str; 6] = [
+const FULL_MARKERS: [&str; 8] = [
     "QuotaExceeded",
     "EntityTooLarge",
     "InsufficientStorage",
     "XMinioStorageFull",
     "StorageFull",
     "status: 507",
+    // OneDrive's and Dropbox's (Google Drive's storageQuotaExceeded is matched above).
+    "quotaLimitReached",
+    "insufficient_space",
 ];
 
 pub(crate) fn of(op: &'static str, location: &str, e: &opendal::Error) -> DestError {
     let full_text = e.to_string();
+    #[cfg(feature = "drive-uploads")]
+    if e.message().starts_with(crate::drive_http::MISMATCH) {
+        return DestError::RemoteMismatch {
+            location: location.to_string(),
+            detail: e.message().to_string(),
+        };
+    }
     let mut detail = format!("{}: {}", e.kind(), e.message());
     // The cause, where there is one, says what the message does not (SFTP: what `ssh`
     // reported, such as "Host key verification failed").

@@ -35,16 +35,19 @@ pub(crate) fn open(u: &GcsUrl, creds: &RemoteCredentials) -> Result<ObjectDestin
         .disable_vm_metadata();
     if let Some(token) = &creds.gcs_token {
         b = b.token(token.clone());
-    } else if let Some(path) = creds
+    } else if let Some((path, given_by)) = creds
         .gcs_credential_path
         .clone()
-        .or_else(|| env("GOOGLE_APPLICATION_CREDENTIALS"))
+        .map(|p| (p, "credential_path under [remote.gcs]"))
+        .or_else(|| {
+            env("GOOGLE_APPLICATION_CREDENTIALS").map(|p| (p, "GOOGLE_APPLICATION_CREDENTIALS"))
+        })
     {
         if !std::path::Path::new(&path).is_file() {
             return Err(UrlError::Setup {
                 url: name,
                 detail: format!(
-                    "the credentials file {path} (GOOGLE_APPLICATION_CREDENTIALS) does not exist: give the path of a service-account key file"
+                    "the credentials file {path} ({given_by}) does not exist: give the path of a service-account key file"
                 ),
             });
         }
@@ -98,8 +101,10 @@ mod tests {
         let e = open(&gcs("gcs://rec/zoom"), &creds).err().expect("refused");
         let msg = e.to_string();
         assert!(
-            msg.contains("gcs://rec/zoom") && msg.contains("/nonexistent/zvm-sa.json"),
-            "{msg}"
+            msg.contains("gcs://rec/zoom")
+                && msg.contains("/nonexistent/zvm-sa.json")
+                && msg.contains("[remote.gcs]"),
+            "the URL, the path and where the path was given: {msg}"
         );
     }
 

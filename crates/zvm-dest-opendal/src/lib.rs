@@ -1,11 +1,11 @@
 //! Destinations beyond the local disk, on Apache OpenDAL: S3 and S3-compatible storage
-//! (MinIO, Ceph, R2, Wasabi, ...), WebDAV, SFTP, Azure Blob Storage and Google Cloud
-//! Storage, each service behind its own Cargo feature (`s3`, `webdav`, `sftp`, `azblob`,
-//! `gcs`) so that the core of zvm builds
+//! (MinIO, Ceph, R2, Wasabi, ...), WebDAV, SFTP, Azure Blob Storage, Google Cloud
+//! Storage and the cloud drives (Google Drive, OneDrive, Dropbox), each service behind its
+//! own Cargo feature (`s3`, `webdav`, `sftp`, `azblob`, `gcs`, `gdrive`, `onedrive`,
+//! `dropbox`) so that the core of zvm builds
 //! without them. A destination is a URL (`s3://bucket/prefix?...`, `webdavs://host/path`,
-//! `sftp://user@host/path`, `azblob://container/prefix`, `gcs://bucket/prefix`; the cloud
-//! drives' `gdrive://`, `onedrive://` and `dropbox://` are configured and checked but not
-//! uploaded to yet, see [`drive`]),
+//! `sftp://user@host/path`, `azblob://container/prefix`, `gcs://bucket/prefix`,
+//! `gdrive://folder`, `onedrive://folder`, `dropbox://folder`; see [`drive`]),
 //! parsed by [`DestUrl::parse`] and opened by [`open`] into an `Arc<dyn Destination>` the
 //! engine writes through like the local disk.
 //!
@@ -15,7 +15,8 @@
 //!
 //! Uploads stream: bytes go from the download to the service in one PUT of the file's
 //! length (S3, a file up to `?upload_cutoff=`), in parts (S3 multipart above it), in a
-//! chunked PUT (WebDAV), in SFTP writes or as Azure blocks, with no temporary file on the local disk and a
+//! chunked PUT (WebDAV), in SFTP writes, as Azure blocks or in a drive's upload session
+//! (chunks of 8 MiB at most), with no temporary file on the local disk and a
 //! bounded amount in memory per file (see [`object`]). A file appears under its final name
 //! only when complete: S3 completes an upload atomically, Azure commits a block list
 //! atomically; WebDAV and SFTP files are written
@@ -36,6 +37,20 @@ mod streamed_put;
 #[cfg(feature = "object-store")]
 mod transport;
 mod url;
+
+#[cfg(feature = "drive-uploads")]
+mod drive_http;
+#[cfg(feature = "drive-uploads")]
+#[doc(hidden)]
+pub mod drive_testing;
+#[cfg(feature = "dropbox")]
+mod dropbox_upload;
+#[cfg(feature = "gdrive")]
+mod gdrive_upload;
+#[cfg(feature = "onedrive")]
+mod onedrive_upload;
+#[cfg(feature = "onedrive")]
+mod quickxor;
 
 #[cfg(feature = "azblob")]
 mod azblob;
@@ -81,7 +96,7 @@ pub fn open(url: &DestUrl, creds: &RemoteCredentials) -> Result<Arc<dyn Destinat
         DestUrl::Azblob(a) => Ok(Arc::new(azblob::open(a, creds)?)),
         #[cfg(feature = "gcs")]
         DestUrl::Gcs(g) => Ok(Arc::new(gcs::open(g, creds)?)),
-        DestUrl::Drive(d) => Err(drive::open(d, creds)),
+        DestUrl::Drive(d) => drive::open(d, creds),
         #[allow(unreachable_patterns)]
         other => Err(UrlError::NotBuiltIn {
             scheme: other.scheme(),

@@ -123,6 +123,9 @@ pub struct ObjectDestination {
     /// S3's multipart uploads, sent by zvm so that a later run can take them over.
     #[cfg(feature = "s3")]
     multipart: Option<Arc<crate::s3_multipart::S3Multipart>>,
+    /// How a relative path becomes the service's (the drives' names made acceptable to
+    /// them); `None`: as it is.
+    names: Option<fn(&str) -> String>,
 }
 
 /// Uploads in progress in this process, by key.
@@ -190,7 +193,15 @@ impl ObjectDestination {
             starter: None,
             #[cfg(feature = "s3")]
             multipart: None,
+            names: None,
         }
+    }
+
+    /// Paths made acceptable to the service by `names` (each name of a path).
+    #[cfg(feature = "drive-uploads")]
+    pub(crate) fn with_names(mut self, names: fn(&str) -> String) -> Self {
+        self.names = Some(names);
+        self
     }
 
     /// Multipart uploads through `m`, taken over across runs.
@@ -238,7 +249,7 @@ impl ObjectDestination {
     }
 
     /// Uploads through `starter` instead of OpenDAL's writer.
-    #[cfg(feature = "webdav")]
+    #[cfg(any(feature = "webdav", feature = "drive-uploads"))]
     pub(crate) fn with_starter(mut self, starter: Arc<dyn StartUpload>) -> Self {
         self.starter = Some(starter);
         self
@@ -247,8 +258,12 @@ impl ObjectDestination {
     /// The key of `rel` under the root, after validation and the service's length limit.
     fn key(&self, rel: &str) -> Result<String, DestError> {
         validate_rel(rel)?;
+        let key = match self.names {
+            Some(f) => f(rel),
+            None => rel.to_string(),
+        };
         let s = &self.settings;
-        let len = s.prefix_len + rel.len();
+        let len = s.prefix_len + key.len();
         if len > s.key_limit {
             return Err(DestError::NameTooLong {
                 location: self.location(rel),
@@ -256,7 +271,7 @@ impl ObjectDestination {
                 limit: s.key_limit,
             });
         }
-        Ok(rel.to_string())
+        Ok(key)
     }
 
     fn location(&self, rel: &str) -> String {
@@ -283,7 +298,7 @@ impl ObjectDestination {
         self.forget_earlier(key).await;
         let sink: Box<dyn UploadSink> = match (&self.starter, size) {
             (_, Some(size)) if single => self.start_single_put(target, size).await,
-            (Some(s), _) => s.start(target).await,
+            (Some(s), _) => s.start(target, size).await,
             #[cfg(feature = "s3")]
             (None, _) if self.multipart.is_some() => {
                 let m = self.multipart.as_ref().expect("checked");

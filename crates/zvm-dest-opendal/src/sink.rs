@@ -25,7 +25,8 @@ pub(crate) trait UploadSink: Send + Sync {
 /// Starts uploads for a service whose uploads do not go through OpenDAL's writer.
 #[async_trait]
 pub(crate) trait StartUpload: Send + Sync {
-    async fn start(&self, path: &str) -> opendal::Result<Box<dyn UploadSink>>;
+    /// `size`: the file's whole size when the caller knows it (OneDrive's upload needs it).
+    async fn start(&self, path: &str, size: Option<u64>) -> opendal::Result<Box<dyn UploadSink>>;
 }
 
 #[async_trait]

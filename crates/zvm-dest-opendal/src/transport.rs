@@ -40,7 +40,7 @@ fn no_redirect() -> reqwest::ClientBuilder {
 /// The client of S3's multipart requests ([`crate::s3_multipart`]), one per process: no
 /// redirect either, but idle connections are kept, since every part's body can be sent
 /// again whole (its bytes are held until the part is stored).
-#[cfg(feature = "s3")]
+#[cfg(any(feature = "s3", feature = "drive-uploads"))]
 pub(crate) fn part_client() -> reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT

@@ -652,7 +652,7 @@ impl GcsUrl {
 /// An endpoint option of a cloud service: `https://...`, or `http://...` only to this
 /// machine (an emulator): plain HTTP elsewhere would send the signed requests and the
 /// recordings unencrypted over the network. Returned without a trailing `/`.
-fn service_endpoint(v: &str) -> Result<String, String> {
+pub(crate) fn service_endpoint(v: &str) -> Result<String, String> {
     let u = url::Url::parse(v).map_err(|e| format!("endpoint {v:?}: {e}"))?;
     match u.scheme() {
         "https" => {}
@@ -705,7 +705,7 @@ fn parse_with_path(text: &str) -> Result<(url::Url, String), String> {
     Ok((u, path))
 }
 
-fn is_loopback(host: &url::Host<&str>) -> bool {
+pub(crate) fn is_loopback(host: &url::Host<&str>) -> bool {
     match host {
         // URLs of schemes the URL standard does not know keep IPv4 addresses as text.
         url::Host::Domain(d) => {
@@ -824,19 +824,9 @@ pub enum UrlError {
     Invalid { url: String, reason: String },
 
     #[error(
-        "unknown destination kind {scheme}://: give a folder, or a URL: s3://bucket/prefix, webdavs://host/path, sftp://user@host/path, azblob://container/prefix, gcs://bucket/prefix (gdrive://, onedrive:// and dropbox:// are recognised, not uploaded to yet)"
+        "unknown destination kind {scheme}://: give a folder, or a URL: s3://bucket/prefix, webdavs://host/path, sftp://user@host/path, azblob://container/prefix, gcs://bucket/prefix, gdrive://folder, onedrive://folder, dropbox://folder"
     )]
     UnknownScheme { scheme: String },
-
-    #[error(
-        "zvm cannot upload to {scheme}:// yet: OpenDAL's {service} writer sends a file in one request and would hold a whole recording (up to 10 GiB) in memory; to copy there today, sync to a folder that the {service} desktop app syncs, or to s3://, webdav(s)://, sftp://, azblob:// or gcs://{config}"
-    )]
-    NotYetSupported {
-        scheme: String,
-        service: &'static str,
-        /// What the drive's configuration check found (`; ...`), or nothing.
-        config: String,
-    },
 
     #[error("no credentials for {url}: {what}")]
     MissingDriveCredentials { url: String, what: String },

@@ -57,7 +57,7 @@ pub(crate) fn open(
     if user.is_none() && password.is_some() {
         return Err(UrlError::Setup {
             url: name,
-            detail: "ZVM_WEBDAV_PASSWORD is set but ZVM_WEBDAV_USER is not: set both".into(),
+            detail: "a password is given (ZVM_WEBDAV_PASSWORD, or password under [remote.webdav] in config.toml) but no user name: set ZVM_WEBDAV_USER, or user under [remote.webdav], too".into(),
         });
     }
     let login = user.map(|u| (u, password.unwrap_or_default()));
@@ -116,7 +116,7 @@ struct StreamedPuts {
 
 #[async_trait]
 impl StartUpload for StreamedPuts {
-    async fn start(&self, path: &str) -> opendal::Result<Box<dyn UploadSink>> {
+    async fn start(&self, path: &str, _: Option<u64>) -> opendal::Result<Box<dyn UploadSink>> {
         // The folders first (MKCOL, as OpenDAL's own writes do).
         if let Some((dir, _)) = path.rsplit_once('/') {
             self.op.create_dir(&format!("{dir}/")).await?;

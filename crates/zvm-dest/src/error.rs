@@ -70,7 +70,7 @@ pub enum DestError {
     RemoteFull { location: String, detail: String },
 
     #[error(
-        "access denied while trying to {op} {location} ({detail}): check that the credentials zvm uses may read and write there (for S3: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and the bucket policy), or choose another destination"
+        "access denied while trying to {op} {location} ({detail}): check that the credentials zvm uses for this service (options in the URL, else its [remote.SERVICE] table in config.toml, else its environment variables) is current and may read and write there (for S3 also the bucket policy), or choose another destination"
     )]
     RemoteDenied {
         op: &'static str,

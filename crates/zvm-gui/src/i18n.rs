@@ -255,13 +255,15 @@ pub enum S {
     DestNotBuiltIn,
     DestBadUrl,
     DestUnknownKind,
-    DestNotYet,
     RemoteWillBeChecked,
     DestExampleS3,
     DestExampleWebdav,
     DestExampleSftp,
     DestExampleAzblob,
     DestExampleGcs,
+    DestExampleGdrive,
+    DestExampleOnedrive,
+    DestExampleDropbox,
     RemoteLogin,
     RemoteLoginNote,
     S3AccessKeyId,
@@ -287,7 +289,7 @@ pub enum S {
 
 impl S {
     /// Every key, for the table's own tests.
-    pub const ALL: [S; 264] = [
+    pub const ALL: [S; 266] = [
         S::AppTitle,
         S::ScreenSettings,
         S::ScreenSignIn,
@@ -524,13 +526,15 @@ impl S {
         S::DestNotBuiltIn,
         S::DestBadUrl,
         S::DestUnknownKind,
-        S::DestNotYet,
         S::RemoteWillBeChecked,
         S::DestExampleS3,
         S::DestExampleWebdav,
         S::DestExampleSftp,
         S::DestExampleAzblob,
         S::DestExampleGcs,
+        S::DestExampleGdrive,
+        S::DestExampleOnedrive,
+        S::DestExampleDropbox,
         S::RemoteLogin,
         S::RemoteLoginNote,
         S::S3AccessKeyId,
@@ -832,10 +836,10 @@ fn en(s: S) -> &'static str {
         NotifyNothingBody => "Everything chosen is already here.",
         NotifyAtEnd => "Notify me when a download ends (system notification)",
         DestHintRemote => {
-            "A folder, or an address of one of these kinds (keys and logins come from the environment, as for zvm):"
+            "A folder, or an address of one of these kinds (its login: the fields that appear for it, else config.toml or the environment, as for zvm):"
         }
         DestHintFolders => {
-            "A folder on this computer. This build writes to folders only: build it with --features s3,webdav,sftp,azblob,gcs to write elsewhere."
+            "A folder on this computer. This build writes to folders only: build it with --features s3,webdav,sftp,azblob,gcs,gdrive,onedrive,dropbox to write elsewhere."
         }
         DestNotBuiltIn => {
             "This build cannot write to {scheme}:// addresses: build zvm-gui with --features {feature} (README), or give a folder."
@@ -843,9 +847,6 @@ fn en(s: S) -> &'static str {
         DestBadUrl => "This address is not a destination zvm can read; hover for why.",
         DestUnknownKind => {
             "Unknown kind of address: give a folder, or an address of a kind listed below."
-        }
-        DestNotYet => {
-            "zvm cannot upload to Google Drive, OneDrive or Dropbox yet (hover for why): give a folder their desktop app syncs, or an address listed below."
         }
         RemoteWillBeChecked => "An address in the cloud: checked when a copy starts.",
         DestExampleS3 => {
@@ -862,6 +863,15 @@ fn en(s: S) -> &'static str {
         }
         DestExampleGcs => {
             "gcs://bucket/prefix · Google Cloud Storage; a key file named by GOOGLE_APPLICATION_CREDENTIALS"
+        }
+        DestExampleGdrive => {
+            "gdrive://Zoom/Recordings · a folder of your Google Drive; an OAuth refresh token with its client ID and secret (ZVM_GDRIVE_*)"
+        }
+        DestExampleOnedrive => {
+            "onedrive://Zoom/Recordings · a folder of your OneDrive; an OAuth refresh token with its client ID and secret (ZVM_ONEDRIVE_*)"
+        }
+        DestExampleDropbox => {
+            "dropbox://Zoom/Recordings · a folder of your Dropbox; an OAuth refresh token with its app key and secret (ZVM_DROPBOX_*)"
         }
         RemoteLogin => "Login for this destination",
         RemoteLoginNote => {
@@ -1152,10 +1162,10 @@ fn ja(s: S) -> &'static str {
         NotifyNothingBody => "選んだものはすべてコピー済みです。",
         NotifyAtEnd => "ダウンロードが終わったら通知する（システム通知）",
         DestHintRemote => {
-            "フォルダ、または次のいずれかの種類のアドレス（キーやログイン情報は zvm と同じく環境変数から読み込みます）:"
+            "フォルダ、または次のいずれかの種類のアドレス（ログイン情報は表示される欄から、空欄なら zvm と同じく config.toml か環境変数から読み込みます）:"
         }
         DestHintFolders => {
-            "このコンピューターのフォルダ。このビルドはフォルダにのみ保存します。ほかの保存先には --features s3,webdav,sftp,azblob,gcs を付けてビルドしてください。"
+            "このコンピューターのフォルダ。このビルドはフォルダにのみ保存します。ほかの保存先には --features s3,webdav,sftp,azblob,gcs,gdrive,onedrive,dropbox を付けてビルドしてください。"
         }
         DestNotBuiltIn => {
             "このビルドは {scheme}:// のアドレスに保存できません。--features {feature} を付けて zvm-gui をビルドするか（README 参照）、フォルダを指定してください。"
@@ -1165,9 +1175,6 @@ fn ja(s: S) -> &'static str {
         }
         DestUnknownKind => {
             "不明な種類のアドレスです。フォルダか、下に挙げた種類のアドレスを指定してください。"
-        }
-        DestNotYet => {
-            "Google Drive・OneDrive・Dropbox にはまだアップロードできません（理由はマウスを重ねると表示されます）。各デスクトップアプリが同期するフォルダか、下に挙げたアドレスを指定してください。"
         }
         RemoteWillBeChecked => "クラウドのアドレスです。コピーの開始時に確認します。",
         DestExampleS3 => {
@@ -1182,6 +1189,15 @@ fn ja(s: S) -> &'static str {
         }
         DestExampleGcs => {
             "gcs://バケット/プレフィックス · Google Cloud Storage。GOOGLE_APPLICATION_CREDENTIALS が指す鍵ファイルから"
+        }
+        DestExampleGdrive => {
+            "gdrive://Zoom/Recordings · Google ドライブのフォルダ。OAuth のリフレッシュトークンと、その発行元のクライアント ID とシークレット（ZVM_GDRIVE_*）"
+        }
+        DestExampleOnedrive => {
+            "onedrive://Zoom/Recordings · OneDrive のフォルダ。OAuth のリフレッシュトークンと、その発行元のクライアント ID とシークレット（ZVM_ONEDRIVE_*）"
+        }
+        DestExampleDropbox => {
+            "dropbox://Zoom/Recordings · Dropbox のフォルダ。OAuth のリフレッシュトークンと、その発行元のアプリキーとシークレット（ZVM_DROPBOX_*）"
         }
         RemoteLogin => "保存先のログイン情報",
         RemoteLoginNote => {

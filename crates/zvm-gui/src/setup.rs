@@ -62,12 +62,15 @@ pub fn check_folder(path: &Path) -> Check {
 /// The kinds of remote destination zvm writes to, in the hint's order: the URL scheme (also
 /// the cargo feature that builds it, and the name `zvm-app` gives its kind), an address of
 /// that kind to ask `zvm-app` about, and the hint's example of it.
-pub const REMOTE_KINDS: [(&str, &str, S); 5] = [
+pub const REMOTE_KINDS: [(&str, &str, S); 8] = [
     ("s3", "s3://b/p", S::DestExampleS3),
     ("webdav", "webdavs://h/p", S::DestExampleWebdav),
     ("sftp", "sftp://u@h/p", S::DestExampleSftp),
     ("azblob", "azblob://c/p", S::DestExampleAzblob),
     ("gcs", "gcs://b/p", S::DestExampleGcs),
+    ("gdrive", "gdrive://f", S::DestExampleGdrive),
+    ("onedrive", "onedrive://f", S::DestExampleOnedrive),
+    ("dropbox", "dropbox://f", S::DestExampleDropbox),
 ];
 
 /// The kinds of [`REMOTE_KINDS`] this build writes to, as `zvm-app` (which opens them) says:
@@ -97,7 +100,6 @@ pub fn check_destination(path: &Path) -> (Check, Option<String>) {
             let problem = match e {
                 UrlError::NotBuiltIn { .. } => S::DestNotBuiltIn,
                 UrlError::UnknownScheme { .. } => S::DestUnknownKind,
-                UrlError::NotYetSupported { .. } => S::DestNotYet,
                 _ => S::DestBadUrl,
             };
             (Some(problem), Some(e.to_string()))
@@ -393,12 +395,7 @@ mod tests {
         );
         assert_eq!(check("nosuchkind://x"), Some(S::DestUnknownKind));
         // Each sentence is the table's, in both languages.
-        for s in [
-            S::DestNotBuiltIn,
-            S::DestBadUrl,
-            S::DestNotYet,
-            S::DestUnknownKind,
-        ] {
+        for s in [S::DestNotBuiltIn, S::DestBadUrl, S::DestUnknownKind] {
             assert_ne!(Lang::En.t(s), Lang::Ja.t(s));
         }
     }
@@ -435,6 +432,17 @@ mod tests {
                 "azblob://recordings/zoom",
             ),
             ("gcs", cfg!(feature = "gcs"), "gcs://my-recordings/zoom"),
+            (
+                "gdrive",
+                cfg!(feature = "gdrive"),
+                "gdrive://Zoom/Recordings",
+            ),
+            ("onedrive", cfg!(feature = "onedrive"), "onedrive://Zoom"),
+            (
+                "dropbox",
+                cfg!(feature = "dropbox"),
+                "dropbox://Zoom/Recordings",
+            ),
         ];
         for (feature, built, url) in cases {
             let (problem, why) = check_destination(Path::new(url));
@@ -472,6 +480,9 @@ mod tests {
                 "sftp" => cfg!(feature = "sftp"),
                 "azblob" => cfg!(feature = "azblob"),
                 "gcs" => cfg!(feature = "gcs"),
+                "gdrive" => cfg!(feature = "gdrive"),
+                "onedrive" => cfg!(feature = "onedrive"),
+                "dropbox" => cfg!(feature = "dropbox"),
                 other => panic!("a kind without a feature: {other}"),
             })
             .map(|&(_, _, example)| example)
@@ -493,32 +504,6 @@ mod tests {
                 assert!(
                     lang.t(example).starts_with(&format!("{scheme}://")),
                     "{lang:?} {example:?}"
-                );
-            }
-        }
-        // The drives: refused as "not yet" whatever the build (their features check the
-        // configuration when a copy starts), with the reason on hover; never in the hint.
-        for (url, service) in [
-            ("gdrive://Zoom", "Google Drive"),
-            ("onedrive://Zoom", "OneDrive"),
-            ("dropbox://Zoom", "Dropbox"),
-        ] {
-            let (problem, why) = check_destination(Path::new(url));
-            assert_eq!(problem, Some(S::DestNotYet), "{url}");
-            let why = why.unwrap();
-            assert!(why.contains(service) && why.contains("yet"), "{why}");
-            for lang in [Lang::En, Lang::Ja] {
-                assert!(lang.t(S::DestNotYet).contains(service));
-            }
-        }
-        for line in &hint {
-            for lang in [Lang::En, Lang::Ja] {
-                let words = lang.t(*line);
-                assert!(
-                    ["gdrive://", "onedrive://", "dropbox://"]
-                        .iter()
-                        .all(|d| !words.contains(d)),
-                    "{words}"
                 );
             }
         }
@@ -560,6 +545,10 @@ mod tests {
             "a WebDAV folder, where the build has WebDAV"
         );
         s.destination = "gdrive://Zoom".into();
-        assert!(!is_ready(&s), "no build uploads to a drive yet");
+        assert_eq!(
+            is_ready(&s),
+            cfg!(feature = "gdrive"),
+            "a Drive folder, where the build has Google Drive"
+        );
     }
 }

@@ -117,6 +117,12 @@ fn the_screens_draw_no_english_literal_of_their_own() {
         "azblob://c/p",
         "gcs",
         "gcs://b/p",
+        "gdrive",
+        "gdrive://f",
+        "onedrive",
+        "onedrive://f",
+        "dropbox",
+        "dropbox://f",
     ];
     // zvm-archive's names of the kinds of file, matched to be put in words.
     const NOT_SHOWN_SEARCH: &[&str] = &["transcript", "chat", "summary"];
@@ -610,12 +616,15 @@ const KEPT_AS_IS: &[&str] = &[
     // The destination field's hint: the kinds of address with an example each (schemes,
     // query options and the services' names), the environment variables their keys and
     // logins come from, and the features to build with, all typed as they are.
-    "--features s3,webdav,sftp,azblob,gcs",
+    "--features s3,webdav,sftp,azblob,gcs,gdrive,onedrive,dropbox",
     // The one feature a build without it is to be built with (the set-up verdict).
     "--features webdav",
     "--features sftp",
     "--features azblob",
     "--features gcs",
+    "--features gdrive",
+    "--features onedrive",
+    "--features dropbox",
     "--features",
     "zvm-gui",
     "README",
@@ -625,6 +634,15 @@ const KEPT_AS_IS: &[&str] = &[
     "sftp://",
     "azblob://",
     "gcs://",
+    "gdrive://Zoom/Recordings",
+    "onedrive://Zoom/Recordings",
+    "dropbox://Zoom/Recordings",
+    "gdrive://",
+    "onedrive://",
+    "dropbox://",
+    "ZVM_GDRIVE_*",
+    "ZVM_ONEDRIVE_*",
+    "ZVM_DROPBOX_*",
     "AWS_ACCESS_KEY_ID",
     "AWS_PROFILE",
     "ZVM_WEBDAV_USER",
@@ -636,6 +654,7 @@ const KEPT_AS_IS: &[&str] = &[
     "Azure Blob Storage",
     "Google Cloud Storage",
     "Google Drive",
+    "Google ドライブ",
     "OneDrive",
     "Dropbox",
     "Nextcloud",
