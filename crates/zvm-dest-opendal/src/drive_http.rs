@@ -5,6 +5,8 @@
 //! session URL or a request's URL: only the status and the words of the service's error
 //! body.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use opendal::{Error, ErrorKind};
@@ -14,6 +16,45 @@ use crate::drive::DriveAuth;
 
 /// Attempts of one request on a temporary error (as OpenDAL's retry layer gives its own).
 pub(crate) const ATTEMPTS: u32 = crate::transport::RETRIES as u32 + 1;
+
+/// The one chunk an upload holds: the bytes gathered since the last chunk went out, never
+/// more than the chunk size, so that a file of any size costs one chunk of memory. The
+/// largest ever held is noted in `peak`, shared by a destination's uploads (the tests read
+/// it to show memory stays bounded).
+pub(crate) struct ChunkBuffer {
+    held: bytes::BytesMut,
+    size: usize,
+    peak: Arc<AtomicUsize>,
+}
+
+impl ChunkBuffer {
+    pub(crate) fn new(size: usize, peak: Arc<AtomicUsize>) -> Self {
+        Self {
+            held: bytes::BytesMut::new(),
+            size,
+            peak,
+        }
+    }
+
+    /// Moves bytes from the front of `data` into the chunk, up to its size; whether the
+    /// chunk is now full (then [`Self::take`] it before filling again).
+    pub(crate) fn fill(&mut self, data: &mut bytes::Bytes) -> bool {
+        let room = self.size - self.held.len();
+        self.held
+            .extend_from_slice(&data.split_to(room.min(data.len())));
+        self.peak.fetch_max(self.held.len(), Ordering::Relaxed);
+        self.held.len() == self.size
+    }
+
+    /// The bytes held, leaving none.
+    pub(crate) fn take(&mut self) -> bytes::Bytes {
+        self.held.split().freeze()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.held.len()
+    }
+}
 
 /// Where a drive's requests go (no trailing `/`).
 #[derive(Clone, Debug)]

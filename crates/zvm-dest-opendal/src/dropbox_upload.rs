@@ -19,15 +19,15 @@
 //!   The session id is never put in an error.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use opendal::{Error, ErrorKind};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::drive_http::{ATTEMPTS, DriveHttp, mismatch, status_error};
+use crate::drive_http::{ATTEMPTS, ChunkBuffer, DriveHttp, mismatch, status_error};
 use crate::sink::{StartUpload, UploadSink};
 
 /// Dropbox's content hash block.
@@ -273,7 +273,7 @@ impl StartUpload for Arc<DropboxUploads> {
             up: self.clone(),
             path: format!("{}/{rel}", self.root),
             session: Some(session),
-            buf: BytesMut::new(),
+            buf: ChunkBuffer::new(self.chunk, self.peak.clone()),
             acked: 0,
             hash: Some(ContentHash::default()),
             stored: false,
@@ -287,7 +287,7 @@ struct DropboxSink {
     path: String,
     /// The session id (a credential of sorts: never in an error); `None` once ended.
     session: Option<String>,
-    buf: BytesMut,
+    buf: ChunkBuffer,
     acked: u64,
     hash: Option<ContentHash>,
     /// The file was committed (to delete it if it is not right).
@@ -414,10 +414,6 @@ impl DropboxSink {
             Err(unknown())
         }
     }
-
-    fn note_peak(&self) {
-        self.up.peak.fetch_max(self.buf.len(), Ordering::Relaxed);
-    }
 }
 
 #[async_trait]
@@ -429,13 +425,9 @@ impl UploadSink for DropboxSink {
         if let Some(h) = self.hash.as_mut() {
             h.update(&data);
         }
-        let chunk = self.up.chunk;
         while !data.is_empty() {
-            let take = (chunk - self.buf.len()).min(data.len());
-            self.buf.extend_from_slice(&data.split_to(take));
-            self.note_peak();
-            if self.buf.len() == chunk {
-                let full = self.buf.split().freeze();
+            if self.buf.fill(&mut data) {
+                let full = self.buf.take();
                 self.send_chunk(full, false).await?;
             }
         }
@@ -443,7 +435,7 @@ impl UploadSink for DropboxSink {
     }
 
     async fn close(&mut self) -> opendal::Result<()> {
-        let rest = self.buf.split().freeze();
+        let rest = self.buf.take();
         let total = self.acked + rest.len() as u64;
         let answer = self.send_chunk(rest, true).await?.ok_or_else(|| {
             Error::new(ErrorKind::Unexpected, "Dropbox did not complete the upload")

@@ -31,16 +31,16 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use md5::{Digest as _, Md5};
 use opendal::{Error, ErrorKind};
 use serde::Deserialize;
 
 use crate::drive_http::{
-    ATTEMPTS, DriveHttp, check_session_url, mismatch, status_error, transport_error,
+    ATTEMPTS, ChunkBuffer, DriveHttp, check_session_url, mismatch, status_error, transport_error,
 };
 use crate::sink::{StartUpload, UploadSink};
 
@@ -295,7 +295,7 @@ impl StartUpload for Arc<GdriveUploads> {
             existing,
             duplicates: same_name,
             session: Some(session),
-            buf: BytesMut::new(),
+            buf: ChunkBuffer::new(self.chunk, self.peak.clone()),
             acked: 0,
             md5: Md5::new(),
             stored: None,
@@ -315,7 +315,7 @@ struct GdriveSink {
     /// `None` once the upload ended.
     session: Option<reqwest::Url>,
     /// Bytes not sent yet: less than one chunk.
-    buf: BytesMut,
+    buf: ChunkBuffer,
     /// Bytes the service has.
     acked: u64,
     md5: Md5,
@@ -485,10 +485,6 @@ impl GdriveSink {
             }
         }
     }
-
-    fn note_peak(&self) {
-        self.up.peak.fetch_max(self.buf.len(), Ordering::Relaxed);
-    }
 }
 
 #[async_trait]
@@ -498,13 +494,9 @@ impl UploadSink for GdriveSink {
             return Err(Self::ended());
         }
         self.md5.update(&data);
-        let chunk = self.up.chunk;
         while !data.is_empty() {
-            let take = (chunk - self.buf.len()).min(data.len());
-            self.buf.extend_from_slice(&data.split_to(take));
-            self.note_peak();
-            if self.buf.len() == chunk {
-                let full = self.buf.split().freeze();
+            if self.buf.fill(&mut data) {
+                let full = self.buf.take();
                 self.send_chunk(full, None).await?;
             }
         }
@@ -512,7 +504,7 @@ impl UploadSink for GdriveSink {
     }
 
     async fn close(&mut self) -> opendal::Result<()> {
-        let rest = self.buf.split().freeze();
+        let rest = self.buf.take();
         let total = self.acked + rest.len() as u64;
         let answer = self.send_chunk(rest, Some(total)).await?;
         self.session = None;

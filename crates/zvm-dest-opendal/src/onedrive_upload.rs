@@ -22,16 +22,16 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use opendal::{Error, ErrorKind};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use crate::drive_http::{
-    ATTEMPTS, DriveHttp, check_session_url, mismatch, status_error, transport_error,
+    ATTEMPTS, ChunkBuffer, DriveHttp, check_session_url, mismatch, status_error, transport_error,
 };
 use crate::quickxor::QuickXor;
 use crate::sink::{StartUpload, UploadSink};
@@ -250,7 +250,7 @@ impl StartUpload for Arc<OnedriveUploads> {
             names,
             total,
             session: Some(session),
-            buf: BytesMut::new(),
+            buf: ChunkBuffer::new(self.chunk, self.peak.clone()),
             acked: 0,
             hash: QuickXor::default(),
             stored: None,
@@ -265,7 +265,7 @@ struct OnedriveSink {
     names: Vec<String>,
     total: u64,
     session: Option<reqwest::Url>,
-    buf: BytesMut,
+    buf: ChunkBuffer,
     acked: u64,
     hash: QuickXor,
     stored: Option<String>,
@@ -467,10 +467,6 @@ impl OnedriveSink {
                 == Some(self.hash.base64().as_str());
         if ours { Ok(body) } else { Err(unknown()) }
     }
-
-    fn note_peak(&self) {
-        self.up.peak.fetch_max(self.buf.len(), Ordering::Relaxed);
-    }
 }
 
 #[async_trait]
@@ -486,14 +482,11 @@ impl UploadSink for OnedriveSink {
             ));
         }
         self.hash.update(&data);
-        let chunk = self.up.chunk;
+        let chunk = self.up.chunk as u64;
         while !data.is_empty() {
-            let take = (chunk - self.buf.len()).min(data.len());
-            self.buf.extend_from_slice(&data.split_to(take));
-            self.note_peak();
             // A full chunk goes out, unless it is the last (sent by `close`).
-            if self.buf.len() == chunk && self.acked + (chunk as u64) < self.total {
-                let full = self.buf.split().freeze();
+            if self.buf.fill(&mut data) && self.acked + chunk < self.total {
+                let full = self.buf.take();
                 self.send_chunk(full).await?;
             }
         }
@@ -501,7 +494,7 @@ impl UploadSink for OnedriveSink {
     }
 
     async fn close(&mut self) -> opendal::Result<()> {
-        let rest = self.buf.split().freeze();
+        let rest = self.buf.take();
         if self.acked + rest.len() as u64 != self.total {
             return Err(Error::new(
                 ErrorKind::Unexpected,
