@@ -131,6 +131,19 @@ async fn sigkill_mid_upload_leaves_no_blob_and_the_rerun_completes() {
     }
 }
 
+/// The account and key only in config.toml's `[remote.azblob]`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_key_in_the_config_file_is_used_without_the_environment() {
+    if let Some(az) = Azure::reach("login in config.toml") {
+        let table = format!(
+            "[remote.azblob]\naccount = \"{}\"\naccount_key = \"{}\"\n",
+            azurite::ACCOUNT,
+            azurite::KEY
+        );
+        remote_dest::login_only_in_config(&az, 193, &table).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_azure_urls_and_missing_credentials_exit_2_and_say_how_to_fix_them() {
     let ctx = TestContext::start(small_account(192, 1)).await;

@@ -183,6 +183,50 @@ pub async fn sync_under_faults_then_rerun<D: RemoteDest>(d: &D, seed: u64) {
     );
 }
 
+/// The login only in a config file's `[remote.SERVICE]` table (`table`, the same
+/// credentials as [`RemoteDest::credentials`]), none of the service's variables in the
+/// environment: every file arrives, and the secret is never shown. Without the table the
+/// same run is refused with exit 2 and nothing stored, so the login did come from the file.
+pub async fn login_only_in_config<D: RemoteDest>(d: &D, seed: u64, table: &str) {
+    let ctx = TestContext::start(small_account(seed, 6)).await;
+    let place = d.new_place("config-login").await;
+    let dest = d.url(&place, None);
+    let config = ctx.dir.path().join("zvm-remote.toml");
+    let run = |text: String| {
+        std::fs::write(&config, text).expect("write the config file");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600))
+                .expect("chmod 600");
+        }
+        let mut cmd = ctx.zvm();
+        for (k, _) in d.credentials() {
+            cmd.env_remove(k);
+        }
+        let mut a = args(&ctx, "sync", &dest, &[]);
+        a.extend(["--config".to_string(), config.display().to_string()]);
+        cmd.args(a);
+        common::run_cmd(cmd)
+    };
+
+    let out = run(String::new()).await;
+    if built_without::<D>(&out) {
+        return;
+    }
+    out.expect_code(2, "no login anywhere");
+    assert!(d.stored(&place).await.is_empty(), "nothing stored");
+
+    let out = run(table.to_string()).await;
+    out.expect_code(
+        0,
+        &format!("sync into {} with the login in the file", D::SCHEME),
+    );
+    assert!(!out.all().contains(d.secret()), "the secret is never shown");
+    mirror(d, &ctx, &place).await;
+    assert!(ctx.verify_copy() > 5, "every file arrived");
+}
+
 /// `zvm move --verify-hash` deletes in Zoom only what the service holds: each deletion is
 /// in the audit log with the size and SHA-256 read back from the service, and the service
 /// holds exactly those bytes under that name; no `.part` is left.
