@@ -6,80 +6,51 @@
 //! over is an error that names no token and no session URL (a session forgotten mid-file, a
 //! wrong MD5, a refused access token). Never run against Google itself.
 
+#[path = "support/drive_cases.rs"]
+mod drive_cases;
 #[path = "support/fake_gdrive.rs"]
 mod fake_gdrive;
+#[path = "support/fake_http.rs"]
+mod fake_http;
 
-use bytes::Bytes;
-use fake_gdrive::{
-    CLIENT_ID, CLIENT_SECRET, FakeDrive, Faults, REFRESH_TOKEN, SECRET_MARK, UNIT, sha256,
+use drive_cases::{
+    Service, assert_no_violations, drive_at, refresh, send, sha256, source, write_all,
 };
+use fake_gdrive::{FakeDrive, UNIT};
+use fake_http::SECRET_MARK;
 use zvm_dest_opendal::drive::DriveAuth;
 use zvm_dest_opendal::drive_testing::{Endpoints, TestDrive, TestUpload, drive};
 
 const CHUNK: usize = 2 * UNIT;
 
-fn refresh() -> DriveAuth {
-    DriveAuth::Refresh {
-        refresh_token: REFRESH_TOKEN.into(),
-        client_id: CLIENT_ID.into(),
-        client_secret: CLIENT_SECRET.into(),
-    }
-}
-
-fn endpoints(fake: &FakeDrive) -> Endpoints {
-    Endpoints {
-        api: fake.base.clone(),
-        upload: fake.base.clone(),
-        token: format!("{}/token", fake.base),
-    }
-}
-
-/// `n` bytes that differ from chunk to chunk (a misplaced chunk changes the hash).
-fn source(n: usize) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).rotate_right(13) as u8)
-        .collect()
-}
-
-/// Writes `data` in pieces of an odd size (not aligned to anything).
-async fn write_all(up: &mut TestUpload, data: &[u8]) -> Result<(), String> {
-    for piece in data.chunks(100_003) {
-        up.write(Bytes::copy_from_slice(piece)).await?;
-    }
-    Ok(())
-}
+const GDRIVE: Service = Service {
+    url: "gdrive://Zoom/Rec",
+    token_path: "/token",
+    chunk: CHUNK,
+    unit: UNIT,
+    named_in_errors: "upload to Google Drive",
+    session_marks: &["upload_id"],
+    session_is: "a session URL",
+    last_answer_lost: "the last chunk's answer lost",
+    chunk_in_part: "a chunk taken in part",
+    token_renewed_by_next_file: false,
+};
 
 fn gdrive(fake: &FakeDrive, auth: DriveAuth) -> TestDrive {
-    drive("gdrive://Zoom/Rec", endpoints(fake), auth, CHUNK).expect("a drive")
+    drive_at(&GDRIVE, fake, auth)
 }
 
-async fn send(d: &TestDrive, path: &str, data: &[u8]) -> Result<TestUpload, String> {
-    let mut up = d.start(path, Some(data.len() as u64)).await?;
-    write_all(&mut up, data).await?;
-    up.close().await?;
-    Ok(up)
-}
-
-/// One upload through a drive of its own.
 async fn upload(
     fake: &FakeDrive,
     auth: DriveAuth,
     path: &str,
     data: &[u8],
 ) -> Result<TestUpload, String> {
-    send(&gdrive(fake, auth), path, data).await
+    drive_cases::upload(&GDRIVE, fake, auth, path, data).await
 }
 
 fn assert_clean(text: &str) {
-    assert!(
-        !text.contains(SECRET_MARK) && !text.contains("upload_id") && !text.contains("http"),
-        "a token or a session URL in: {text}"
-    );
-}
-
-fn assert_no_violations(fake: &FakeDrive) {
-    let v = fake.lock().violations.clone();
-    assert!(v.is_empty(), "the protocol's rules were broken: {v:?}");
+    drive_cases::assert_clean(&GDRIVE, text)
 }
 
 #[tokio::test]
@@ -169,103 +140,25 @@ async fn an_empty_file_is_stored() {
 /// The faults the upload gets over: each in its own upload, the bytes stored whole.
 #[tokio::test]
 async fn a_503_a_lost_answer_a_chunk_taken_in_part_and_a_revoked_token_are_got_over() {
-    for (what, faults) in [
-        (
-            "a 503 mid-upload",
-            Faults {
-                fail_chunk: Some(2),
-                ..Default::default()
-            },
-        ),
-        (
-            "a lost answer mid-upload",
-            Faults {
-                lose_answer_of_chunk: Some(2),
-                ..Default::default()
-            },
-        ),
-        (
-            "the last chunk's answer lost",
-            Faults {
-                lose_answer_of_chunk: Some(4),
-                ..Default::default()
-            },
-        ),
-        (
-            "a chunk taken in part",
-            Faults {
-                partial_chunk: Some(2),
-                ..Default::default()
-            },
-        ),
-        (
-            "the access token revoked mid-upload",
-            Faults {
-                revoke_token_at_chunk: Some(3),
-                ..Default::default()
-            },
-        ),
-        (
-            "the session forgotten before it held anything",
-            Faults {
-                expire_sessions_at_chunk: Some(1),
-                ..Default::default()
-            },
-        ),
-    ] {
-        let fake = FakeDrive::start().await;
-        fake.lock().faults = faults;
-        let data = source(6 * UNIT + 99);
-        let up = upload(&fake, refresh(), "f.mp4", &data)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert_no_violations(&fake);
-        let stored = fake.lock().file_at("Zoom/Rec/f.mp4").expect("the file");
-        assert_eq!(sha256(&stored.bytes), sha256(&data), "{what}");
-        assert!(up.peak_buffered() <= CHUNK, "{what}");
-        if what.contains("revoked") {
-            assert_eq!(fake.lock().refreshes, 2, "{what}: renewed once");
-        }
-    }
+    drive_cases::faults_are_got_over::<fake_gdrive::Fake>(&GDRIVE).await;
 }
 
 #[tokio::test]
 async fn a_session_forgotten_mid_file_fails_the_upload_and_the_file_starts_over() {
-    let fake = FakeDrive::start().await;
-    fake.lock().faults.expire_sessions_at_chunk = Some(2);
-    let data = source(4 * UNIT + 1);
-    let e = upload(&fake, refresh(), "f.mp4", &data)
-        .await
-        .err()
-        .expect("refused");
-    assert!(e.contains("forgot the upload session"), "{e}");
-    assert_clean(&e);
-    assert!(fake.lock().file_at("Zoom/Rec/f.mp4").is_none());
-    // The engine's next attempt starts the file over.
-    fake.lock().faults = Faults::default();
-    upload(&fake, refresh(), "f.mp4", &data)
-        .await
-        .expect("stored");
-    let stored = fake.lock().file_at("Zoom/Rec/f.mp4").expect("the file");
-    assert_eq!(sha256(&stored.bytes), sha256(&data));
+    drive_cases::a_session_forgotten_mid_file_starts_the_file_over::<fake_gdrive::Fake>(&GDRIVE)
+        .await;
 }
 
 #[tokio::test]
 async fn a_service_that_stops_answering_fails_the_upload_without_the_session_url() {
-    let fake = FakeDrive::start().await;
-    fake.lock().faults.lose_all_answers_from = Some(2);
-    let e = upload(&fake, refresh(), "f.mp4", &source(6 * UNIT))
-        .await
-        .err()
-        .expect("failed");
-    assert!(e.contains("upload to Google Drive"), "{e}");
-    assert_clean(&e);
+    drive_cases::a_service_that_stops_answering_fails_the_upload::<fake_gdrive::Fake>(&GDRIVE)
+        .await;
 }
 
 #[tokio::test]
 async fn a_wrong_md5_is_a_mismatch_and_the_stored_file_goes_to_the_trash() {
     let fake = FakeDrive::start().await;
-    fake.lock().faults.wrong_md5 = true;
+    fake.lock().faults.wrong_hash = true;
     let mut up = gdrive(&fake, refresh())
         .start("f.mp4", None)
         .await
@@ -287,37 +180,7 @@ async fn a_wrong_md5_is_a_mismatch_and_the_stored_file_goes_to_the_trash() {
 #[tokio::test]
 async fn a_refused_access_token_or_refresh_token_is_an_error_without_the_token() {
     let fake = FakeDrive::start().await;
-    // An access token the service does not take (expired): no way to renew it.
-    let e = upload(
-        &fake,
-        DriveAuth::AccessToken(format!("access-{SECRET_MARK}-1")),
-        "f.mp4",
-        b"abc",
-    )
-    .await
-    .err()
-    .expect("refused");
-    assert!(e.contains("access token was refused"), "{e}");
-    assert_clean(&e);
-    // A refresh token the token endpoint refuses.
-    let e = upload(
-        &fake,
-        DriveAuth::Refresh {
-            refresh_token: format!("refresh-{SECRET_MARK}-revoked"),
-            client_id: CLIENT_ID.into(),
-            client_secret: CLIENT_SECRET.into(),
-        },
-        "f.mp4",
-        b"abc",
-    )
-    .await
-    .err()
-    .expect("refused");
-    assert!(
-        e.contains("invalid_grant") && e.contains("authorise zvm again"),
-        "{e}"
-    );
-    assert_clean(&e);
+    drive_cases::refused_tokens_are_errors_without_the_token(&GDRIVE, &fake).await;
     // An access token that is valid works as it is.
     fake.lock().valid_tokens = vec![format!("access-{SECRET_MARK}-2")];
     upload(

@@ -6,82 +6,40 @@
 //! forgotten before anything was stored, the last answer lost), what cannot be got over is
 //! an error that names no token and no upload URL. Never run against Microsoft itself.
 
+#[path = "support/drive_cases.rs"]
+mod drive_cases;
+#[path = "support/fake_http.rs"]
+mod fake_http;
 #[path = "support/fake_onedrive.rs"]
 mod fake_onedrive;
 
-use bytes::Bytes;
-use fake_onedrive::{
-    CLIENT_ID, CLIENT_SECRET, FakeOnedrive, Faults, REFRESH_TOKEN, SECRET_MARK, UNIT, sha256,
-};
+use drive_cases::{Service, assert_no_violations, drive_at, refresh, send, sha256, source};
+use fake_http::DriveState as _;
+use fake_onedrive::{FakeOnedrive, UNIT};
 use zvm_dest_opendal::drive::DriveAuth;
-use zvm_dest_opendal::drive_testing::{Endpoints, TestDrive, TestUpload, drive};
+use zvm_dest_opendal::drive_testing::TestDrive;
 
 const CHUNK: usize = 2 * UNIT;
 
-fn refresh() -> DriveAuth {
-    DriveAuth::Refresh {
-        refresh_token: REFRESH_TOKEN.into(),
-        client_id: CLIENT_ID.into(),
-        client_secret: CLIENT_SECRET.into(),
-    }
-}
+const ONEDRIVE: Service = Service {
+    url: "onedrive://Zoom/Rec",
+    token_path: "/token",
+    chunk: CHUNK,
+    unit: UNIT,
+    named_in_errors: "OneDrive",
+    session_marks: &["/up/"],
+    session_is: "an upload URL",
+    last_answer_lost: "the last chunk's answer lost",
+    chunk_in_part: "a chunk taken in part",
+    token_renewed_by_next_file: true,
+};
 
 fn onedrive(fake: &FakeOnedrive, auth: DriveAuth) -> TestDrive {
-    drive(
-        "onedrive://Zoom/Rec",
-        Endpoints {
-            api: fake.base.clone(),
-            upload: fake.base.clone(),
-            token: format!("{}/token", fake.base),
-        },
-        auth,
-        CHUNK,
-    )
-    .expect("a drive")
-}
-
-fn source(n: usize) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).rotate_right(13) as u8)
-        .collect()
-}
-
-async fn send(d: &TestDrive, path: &str, data: &[u8]) -> Result<TestUpload, String> {
-    let mut up = d.start(path, Some(data.len() as u64)).await?;
-    for piece in data.chunks(100_003) {
-        up.write(Bytes::copy_from_slice(piece)).await?;
-    }
-    up.close().await?;
-    Ok(up)
-}
-
-async fn upload(
-    fake: &FakeOnedrive,
-    auth: DriveAuth,
-    path: &str,
-    data: &[u8],
-) -> Result<TestUpload, String> {
-    send(&onedrive(fake, auth), path, data).await
-}
-
-fn assert_clean(text: &str) {
-    assert!(
-        !text.contains(SECRET_MARK) && !text.contains("/up/") && !text.contains("http"),
-        "a token or an upload URL in: {text}"
-    );
-}
-
-fn assert_no_violations(fake: &FakeOnedrive) {
-    let v = fake.lock().violations.clone();
-    assert!(v.is_empty(), "the protocol's rules were broken: {v:?}");
+    drive_at(&ONEDRIVE, fake, auth)
 }
 
 fn stored(fake: &FakeOnedrive, path: &str) -> Option<Vec<u8>> {
-    fake.lock()
-        .items
-        .get(path)
-        .filter(|i| !i.folder)
-        .map(|i| i.bytes.clone())
+    fake.lock().stored(path)
 }
 
 #[tokio::test]
@@ -122,168 +80,42 @@ async fn an_existing_file_is_replaced_and_an_empty_file_is_stored() {
         f.seed("Zoom/Rec", true, b"");
         f.seed("Zoom/Rec/a.mp4", false, b"old");
     }
-    let data = source(3 * UNIT);
-    upload(&fake, refresh(), "a.mp4", &data)
-        .await
-        .expect("stored");
-    upload(&fake, refresh(), "empty.txt", b"")
-        .await
-        .expect("stored");
-    assert_no_violations(&fake);
+    drive_cases::an_existing_file_is_replaced_and_an_empty_file_is_stored(&ONEDRIVE, &fake).await;
     assert_eq!(fake.lock().folders_created, 0);
-    assert_eq!(stored(&fake, "Zoom/Rec/a.mp4").expect("a"), data);
-    assert_eq!(stored(&fake, "Zoom/Rec/empty.txt").expect("empty"), b"");
 }
 
 #[tokio::test]
 async fn a_503_a_lost_answer_a_chunk_taken_in_part_and_a_revoked_token_are_got_over() {
-    for (what, faults) in [
-        (
-            "a 503 mid-upload",
-            Faults {
-                fail_chunk: Some(2),
-                ..Default::default()
-            },
-        ),
-        (
-            "a lost answer mid-upload",
-            Faults {
-                lose_answer_of_chunk: Some(2),
-                ..Default::default()
-            },
-        ),
-        (
-            "the last chunk's answer lost",
-            Faults {
-                lose_answer_of_chunk: Some(4),
-                ..Default::default()
-            },
-        ),
-        (
-            "a chunk taken in part",
-            Faults {
-                partial_chunk: Some(2),
-                ..Default::default()
-            },
-        ),
-        (
-            "the access token revoked mid-upload",
-            Faults {
-                revoke_token_at_chunk: Some(3),
-                ..Default::default()
-            },
-        ),
-        (
-            "the session forgotten before it held anything",
-            Faults {
-                expire_sessions_at_chunk: Some(1),
-                ..Default::default()
-            },
-        ),
-    ] {
-        let fake = FakeOnedrive::start().await;
-        fake.lock().faults = faults;
-        let d = onedrive(&fake, refresh());
-        let data = source(6 * UNIT + 99);
-        let up = send(&d, "f.mp4", &data)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert_no_violations(&fake);
-        let got = stored(&fake, "Zoom/Rec/f.mp4").expect("the file");
-        assert_eq!(sha256(&got), sha256(&data), "{what}");
-        assert!(up.peak_buffered() <= CHUNK, "{what}");
-        if what.contains("revoked") {
-            // The upload URL needs no token; the next Graph request renews it.
-            send(&d, "g.mp4", b"abc").await.expect("stored");
-            assert_eq!(fake.lock().refreshes, 2, "{what}: renewed once");
-        }
-    }
+    drive_cases::faults_are_got_over::<fake_onedrive::Fake>(&ONEDRIVE).await;
 }
 
 #[tokio::test]
 async fn a_session_forgotten_mid_file_fails_the_upload_and_the_file_starts_over() {
-    let fake = FakeOnedrive::start().await;
-    fake.lock().faults.expire_sessions_at_chunk = Some(2);
-    let data = source(4 * UNIT + 1);
-    let e = upload(&fake, refresh(), "f.mp4", &data)
-        .await
-        .err()
-        .expect("refused");
-    assert!(e.contains("forgot the upload session"), "{e}");
-    assert_clean(&e);
-    assert!(stored(&fake, "Zoom/Rec/f.mp4").is_none());
-    fake.lock().faults = Faults::default();
-    upload(&fake, refresh(), "f.mp4", &data)
-        .await
-        .expect("stored");
-    assert_eq!(stored(&fake, "Zoom/Rec/f.mp4").expect("f"), data);
+    drive_cases::a_session_forgotten_mid_file_starts_the_file_over::<fake_onedrive::Fake>(
+        &ONEDRIVE,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_service_that_stops_answering_fails_the_upload_without_the_upload_url() {
-    let fake = FakeOnedrive::start().await;
-    fake.lock().faults.lose_all_answers_from = Some(2);
-    let e = upload(&fake, refresh(), "f.mp4", &source(6 * UNIT))
-        .await
-        .err()
-        .expect("failed");
-    assert!(e.contains("OneDrive"), "{e}");
-    assert_clean(&e);
+    drive_cases::a_service_that_stops_answering_fails_the_upload::<fake_onedrive::Fake>(&ONEDRIVE)
+        .await;
 }
 
 #[tokio::test]
 async fn a_wrong_quickxorhash_is_a_mismatch_and_the_stored_file_is_removed() {
-    let fake = FakeOnedrive::start().await;
-    fake.lock().faults.wrong_hash = true;
-    let d = onedrive(&fake, refresh());
-    let data = source(UNIT + 5);
-    let mut up = d
-        .start("f.mp4", Some(data.len() as u64))
-        .await
-        .expect("started");
-    up.write(Bytes::from(data)).await.expect("written");
-    let e = up.close().await.expect_err("a mismatch");
-    assert!(
-        e.contains("differs from what was sent") && e.contains("quickXorHash"),
-        "{e}"
-    );
-    assert_clean(&e);
-    up.abort().await;
-    assert!(stored(&fake, "Zoom/Rec/f.mp4").is_none());
+    drive_cases::a_wrong_checksum_is_a_mismatch_and_the_file_is_removed::<fake_onedrive::Fake>(
+        &ONEDRIVE,
+        "quickXorHash",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_refused_token_is_an_error_without_the_token_and_the_size_is_needed() {
     let fake = FakeOnedrive::start().await;
-    let e = upload(
-        &fake,
-        DriveAuth::AccessToken(format!("access-{SECRET_MARK}-1")),
-        "f.mp4",
-        b"abc",
-    )
-    .await
-    .err()
-    .expect("refused");
-    assert!(e.contains("access token was refused"), "{e}");
-    assert_clean(&e);
-    let e = upload(
-        &fake,
-        DriveAuth::Refresh {
-            refresh_token: format!("refresh-{SECRET_MARK}-revoked"),
-            client_id: CLIENT_ID.into(),
-            client_secret: CLIENT_SECRET.into(),
-        },
-        "f.mp4",
-        b"abc",
-    )
-    .await
-    .err()
-    .expect("refused");
-    assert!(
-        e.contains("invalid_grant") && e.contains("authorise zvm again"),
-        "{e}"
-    );
-    assert_clean(&e);
+    drive_cases::refused_tokens_are_errors_without_the_token(&ONEDRIVE, &fake).await;
     let e = onedrive(&fake, refresh())
         .start("f.mp4", None)
         .await

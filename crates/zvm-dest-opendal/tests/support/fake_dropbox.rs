@@ -5,38 +5,22 @@
 //! each append at the offset the session stands at (else 409 `incorrect_offset` with
 //! `correct_offset`), `finish` committing with mode `overwrite`; a session finished or
 //! expired is `not_found`. The answer to `finish` carries the size and `content_hash`.
-//! Faults as in the Google Drive fake.
+//! Faults: fake_http.rs.
 
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
-use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::body::Bytes;
+use axum::http::Method;
+use axum::http::request::Parts;
 use axum::response::Response;
 use sha2::{Digest as _, Sha256};
 
-pub const SECRET_MARK: &str = "Zq9s3cr3t";
-pub const REFRESH_TOKEN: &str = "refresh-Zq9s3cr3t-r1";
-pub const CLIENT_ID: &str = "client-1";
-pub const CLIENT_SECRET: &str = "client-Zq9s3cr3t-s1";
-
-#[derive(Default, Clone, Debug)]
-pub struct Faults {
-    /// The n-th append or finish (1-based) answers 503 without storing.
-    pub fail_chunk: Option<usize>,
-    /// The n-th append or finish is stored, its answer lost.
-    pub lose_answer_of_chunk: Option<usize>,
-    /// The n-th append keeps only the first half of its body, and its answer is lost (the
-    /// connection cut midway).
-    pub partial_chunk: Option<usize>,
-    pub expire_sessions_at_chunk: Option<usize>,
-    pub revoke_token_at_chunk: Option<usize>,
-    pub lose_all_answers_from: Option<usize>,
-    pub wrong_hash: bool,
-}
+use crate::fake_http::{
+    DriveState, FakeServer, Faults, SECRET_MARK, TokenAnswers, bearer, form_of, lost,
+    refresh_grant, reply,
+};
 
 #[derive(Default)]
 pub struct Fake {
@@ -62,68 +46,34 @@ pub fn content_hash(data: &[u8]) -> String {
     hex::encode(whole.finalize())
 }
 
-pub struct FakeDropbox {
-    pub state: Arc<Mutex<Fake>>,
-    pub base: String,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeDropbox {
-    fn drop(&mut self) {
-        self.server.abort();
+impl DriveState for Fake {
+    fn new(_: String) -> Self {
+        Fake::default()
+    }
+    fn handle(&mut self, parts: &Parts, body: Bytes) -> Response {
+        handle(self, parts, body)
+    }
+    fn faults_mut(&mut self) -> &mut Faults {
+        &mut self.faults
+    }
+    fn violations(&self) -> &[String] {
+        &self.violations
+    }
+    fn refreshes(&self) -> usize {
+        self.refreshes
+    }
+    fn stored(&self, path: &str) -> Option<Vec<u8>> {
+        self.files.get(&format!("/{path}")).cloned()
     }
 }
 
-impl FakeDropbox {
-    pub async fn start() -> FakeDropbox {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
-        let base = format!("http://{}", listener.local_addr().expect("an address"));
-        let state = Arc::new(Mutex::new(Fake::default()));
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(state.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeDropbox {
-            state,
-            base,
-            server,
-        }
-    }
-
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, Fake> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-fn reply(status: u16, body: impl Into<Body>) -> Response {
-    Response::builder()
-        .status(StatusCode::from_u16(status).expect("a status"))
-        .header("content-type", "application/json")
-        .body(body.into())
-        .expect("a response")
-}
+pub type FakeDropbox = FakeServer<Fake>;
 
 fn conflict(summary: &str, error: serde_json::Value) -> Response {
     reply(
         409,
         serde_json::json!({"error_summary": summary, "error": error}).to_string(),
     )
-}
-
-fn lost() -> Response {
-    let stream = futures::stream::iter(vec![
-        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{\"partial")),
-        Err(std::io::Error::other("connection lost")),
-    ]);
-    Response::builder()
-        .status(200)
-        .header("content-length", "1000")
-        .body(Body::from_stream(stream))
-        .expect("a response")
 }
 
 fn metadata(f: &Fake, path: &str) -> serde_json::Value {
@@ -143,32 +93,19 @@ fn metadata(f: &Fake, path: &str) -> serde_json::Value {
     })
 }
 
-async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let body = to_bytes(body, 1 << 30).await.unwrap_or_default();
+fn handle(f: &mut Fake, parts: &Parts, body: Bytes) -> Response {
     let path = parts.uri.path().to_string();
-    let mut f = state.lock().unwrap_or_else(|p| p.into_inner());
 
     if path == "/oauth2/token" && parts.method == Method::POST {
-        let form: HashMap<String, String> =
-            url::form_urlencoded::parse(&body).into_owned().collect();
-        let ok = form.get("grant_type").map(String::as_str) == Some("refresh_token")
-            && form.get("refresh_token").map(String::as_str) == Some(REFRESH_TOKEN)
-            && form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
-            && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
-        if !ok {
-            return reply(
-                400,
-                r#"{"error":"invalid_grant","error_description":"refresh token is invalid or revoked"}"#,
-            );
-        }
-        f.refreshes += 1;
-        let t = format!("tok-{SECRET_MARK}-{}", f.refreshes);
-        f.valid_tokens = vec![t.clone()];
-        return reply(
-            200,
-            serde_json::json!({"access_token": t, "expires_in": 14400, "token_type": "bearer"})
-                .to_string(),
+        return refresh_grant(
+            &form_of(&body),
+            &mut f.valid_tokens,
+            &mut f.refreshes,
+            &TokenAnswers {
+                refused: "refresh token is invalid or revoked",
+                expires_in: 14400,
+                token_type: "bearer",
+            },
         );
     }
     if parts.method != Method::POST {
@@ -182,22 +119,13 @@ async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response
         f.chunk_requests += 1;
         nth = f.chunk_requests;
         f.longest_body = f.longest_body.max(body.len());
-        if f.faults.revoke_token_at_chunk == Some(nth) {
-            f.valid_tokens.clear();
-        }
-        if f.faults.expire_sessions_at_chunk == Some(nth) {
-            f.sessions.clear();
-        }
+        f.faults
+            .strike_before_chunk(nth, &mut f.valid_tokens, &mut f.sessions);
         if f.faults.lose_all_answers_from.is_some_and(|n| nth >= n) {
-            return lost();
+            return lost(200);
         }
     }
-    let token = parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
+    let token = bearer(&parts.headers);
     if !token.as_ref().is_some_and(|t| f.valid_tokens.contains(t)) {
         return reply(
             401,
@@ -258,13 +186,14 @@ async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response
             if f.faults.fail_chunk == Some(nth) {
                 return reply(503, "");
             }
+            // A chunk cut midway: the first half kept, the answer lost.
             if f.faults.partial_chunk == Some(nth) && !finish {
                 let half = body.len() / 2;
                 f.sessions
                     .get_mut(&sid)
                     .expect("a session")
                     .extend_from_slice(&body[..half]);
-                return lost();
+                return lost(200);
             }
             f.sessions
                 .get_mut(&sid)
@@ -282,19 +211,19 @@ async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response
                 }
                 let bytes = f.sessions.remove(&sid).expect("a session");
                 f.files.insert(p.clone(), bytes);
-                reply(200, metadata(&f, &p).to_string())
+                reply(200, metadata(f, &p).to_string())
             } else {
                 reply(200, "null")
             };
             if f.faults.lose_answer_of_chunk == Some(nth) {
-                return lost();
+                return lost(200);
             }
             resp
         }
         "/2/files/get_metadata" => {
             let p = arg["path"].as_str().unwrap_or("");
             if f.files.contains_key(p) {
-                reply(200, metadata(&f, p).to_string())
+                reply(200, metadata(f, p).to_string())
             } else {
                 conflict(
                     "path/not_found/..",
@@ -318,8 +247,4 @@ async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response
         }
         _ => reply(404, ""),
     }
-}
-
-pub fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }

@@ -12,22 +12,20 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
-use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::body::{Body, Bytes};
+use axum::http::Method;
+use axum::http::request::Parts;
 use axum::response::Response;
 use md5::{Digest as _, Md5};
-use sha2::{Digest as _, Sha256};
+
+use crate::fake_http::{
+    DriveState, FakeServer, Faults, SECRET_MARK, TokenAnswers, bearer, form_of, header, lost,
+    refresh_grant, reply,
+};
 
 pub const UNIT: usize = 256 << 10;
 pub const FOLDER: &str = "application/vnd.google-apps.folder";
-/// What the fake's secrets contain, to look for in error texts.
-pub const SECRET_MARK: &str = "Zq9s3cr3t";
-pub const REFRESH_TOKEN: &str = "refresh-Zq9s3cr3t-r1";
-pub const CLIENT_ID: &str = "client-1";
-pub const CLIENT_SECRET: &str = "client-Zq9s3cr3t-s1";
 
 #[derive(Clone, Debug)]
 pub struct File {
@@ -47,25 +45,6 @@ struct Session {
     name: String,
     parent: String,
     received: Vec<u8>,
-}
-
-/// Faults the next requests meet (each counted down by the PUTs of chunks with bytes).
-#[derive(Default, Clone, Debug)]
-pub struct Faults {
-    /// The n-th chunk PUT (1-based) answers 503 without storing.
-    pub fail_chunk: Option<usize>,
-    /// The n-th chunk PUT is stored, but its answer is lost (the connection breaks off).
-    pub lose_answer_of_chunk: Option<usize>,
-    /// The n-th chunk PUT is stored only up to its first 256 KiB (308 says so).
-    pub partial_chunk: Option<usize>,
-    /// Before the n-th chunk PUT, every session is forgotten (404).
-    pub expire_sessions_at_chunk: Option<usize>,
-    /// Before the n-th chunk PUT, the access token in use stops being valid (401).
-    pub revoke_token_at_chunk: Option<usize>,
-    /// From the n-th chunk PUT on, every answer to a PUT is lost (a service gone away).
-    pub lose_all_answers_from: Option<usize>,
-    /// The last answer reports a wrong MD5.
-    pub wrong_md5: bool,
 }
 
 #[derive(Default)]
@@ -148,53 +127,31 @@ impl Fake {
     }
 }
 
-pub struct FakeDrive {
-    pub state: Arc<Mutex<Fake>>,
-    pub base: String,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeDrive {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-impl FakeDrive {
-    pub async fn start() -> FakeDrive {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
-        let base = format!("http://{}", listener.local_addr().expect("an address"));
-        let state = Arc::new(Mutex::new(Fake {
-            base: base.clone(),
-            ..Default::default()
-        }));
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(state.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeDrive {
-            state,
+impl DriveState for Fake {
+    fn new(base: String) -> Self {
+        Fake {
             base,
-            server,
+            ..Default::default()
         }
     }
-
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, Fake> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn handle(&mut self, parts: &Parts, body: Bytes) -> Response {
+        handle(self, parts, body)
+    }
+    fn faults_mut(&mut self) -> &mut Faults {
+        &mut self.faults
+    }
+    fn violations(&self) -> &[String] {
+        &self.violations
+    }
+    fn refreshes(&self) -> usize {
+        self.refreshes
+    }
+    fn stored(&self, path: &str) -> Option<Vec<u8>> {
+        self.file_at(path).map(|f| f.bytes)
     }
 }
 
-fn reply(status: u16, body: impl Into<Body>) -> Response {
-    Response::builder()
-        .status(StatusCode::from_u16(status).expect("a status"))
-        .header("content-type", "application/json")
-        .body(body.into())
-        .expect("a response")
-}
+pub type FakeDrive = FakeServer<Fake>;
 
 fn error(status: u16, reason: &str) -> Response {
     reply(
@@ -246,63 +203,36 @@ fn parse_q(q: &str) -> Option<(String, String, bool)> {
     Some((name, parent, folder))
 }
 
-async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let body = to_bytes(body, 1 << 30).await.unwrap_or_default();
+fn handle(f: &mut Fake, parts: &Parts, body: Bytes) -> Response {
     let path = parts.uri.path().to_string();
     let q = query_of(&parts.uri);
-    let mut f = state.lock().unwrap_or_else(|p| p.into_inner());
 
     if path == "/token" && parts.method == Method::POST {
-        let form: HashMap<String, String> =
-            url::form_urlencoded::parse(&body).into_owned().collect();
-        let ok = form.get("grant_type").map(String::as_str) == Some("refresh_token")
-            && form.get("refresh_token").map(String::as_str) == Some(REFRESH_TOKEN)
-            && form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
-            && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
-        if !ok {
-            return reply(
-                400,
-                r#"{"error":"invalid_grant","error_description":"Bad Request"}"#,
-            );
-        }
-        f.refreshes += 1;
-        let t = format!("tok-{SECRET_MARK}-{}", f.refreshes);
-        f.valid_tokens = vec![t.clone()];
-        return reply(
-            200,
-            serde_json::json!({"access_token": t, "expires_in": 3599, "token_type": "Bearer"})
-                .to_string(),
+        return refresh_grant(
+            &form_of(&body),
+            &mut f.valid_tokens,
+            &mut f.refreshes,
+            &TokenAnswers {
+                refused: "Bad Request",
+                expires_in: 3599,
+                token_type: "Bearer",
+            },
         );
     }
 
     // Every other request: a valid access token.
-    let token = parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
+    let token = bearer(&parts.headers);
 
     // A chunk PUT's faults are decided before its token is checked.
     let is_put = parts.method == Method::PUT && path == "/upload/drive/v3/files";
-    let content_range = parts
-        .headers
-        .get("content-range")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_range = header(&parts.headers, "content-range");
     let mut nth = 0;
     if is_put && !body.is_empty() {
         f.chunk_puts += 1;
         nth = f.chunk_puts;
         f.longest_put = f.longest_put.max(body.len());
-        if f.faults.revoke_token_at_chunk == Some(nth) {
-            f.valid_tokens.clear();
-        }
-        if f.faults.expire_sessions_at_chunk == Some(nth) {
-            f.sessions.clear();
-        }
+        f.faults
+            .strike_before_chunk(nth, &mut f.valid_tokens, &mut f.sessions);
     }
     if !token.as_ref().is_some_and(|t| f.valid_tokens.contains(t)) {
         return error(401, "authError");
@@ -312,7 +242,7 @@ async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response
             .lose_all_answers_from
             .is_some_and(|n| f.chunk_puts >= n)
     {
-        return lost();
+        return lost(200);
     }
 
     match (parts.method.clone(), path.as_str()) {
@@ -420,7 +350,7 @@ async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response
             if !f.sessions.contains_key(&sid) {
                 return error(404, "notFound");
             }
-            put_chunk(&mut f, &sid, &content_range, &body, nth)
+            put_chunk(f, &sid, &content_range, &body, nth)
         }
         (Method::DELETE, "/upload/drive/v3/files") => {
             if let Some(sid) = q.get("upload_id") {
@@ -438,19 +368,6 @@ fn range_reply(received: usize) -> Response {
         b = b.header("range", format!("bytes=0-{}", received - 1));
     }
     b.body(Body::empty()).expect("a response")
-}
-
-/// A response whose body breaks off: the client gets no whole answer.
-fn lost() -> Response {
-    let stream = futures::stream::iter(vec![
-        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{\"partial")),
-        Err(std::io::Error::other("connection lost")),
-    ]);
-    Response::builder()
-        .status(200)
-        .header("content-length", "1000")
-        .body(Body::from_stream(stream))
-        .expect("a response")
 }
 
 fn put_chunk(f: &mut Fake, sid: &str, content_range: &str, body: &[u8], nth: usize) -> Response {
@@ -536,7 +453,7 @@ fn put_chunk(f: &mut Fake, sid: &str, content_range: &str, body: &[u8], nth: usi
         range_reply(received + body.len())
     };
     if f.faults.lose_answer_of_chunk == Some(nth) {
-        return lost();
+        return lost(200);
     }
     resp
 }
@@ -568,7 +485,7 @@ fn finish(f: &mut Fake, sid: &str) -> Response {
             id
         }
     };
-    let md5 = if f.faults.wrong_md5 {
+    let md5 = if f.faults.wrong_hash {
         "0123456789abcdef0123456789abcdef".to_string()
     } else {
         hex::encode(Md5::digest(&s.received))
@@ -578,9 +495,4 @@ fn finish(f: &mut Fake, sid: &str) -> Response {
             .to_string();
     f.completed.insert(sid.to_string(), answer.clone());
     reply(200, answer)
-}
-
-/// The SHA-256 of `bytes`, hex.
-pub fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }

@@ -6,26 +6,24 @@
 //! on every PUT with the same total, each chunk where the session stands, every chunk but
 //! the last a multiple of 320 KiB (and at most 60 MiB); answers 202 with
 //! `nextExpectedRanges`, the last 201 with the item (size, quickXorHash). A completed or
-//! expired session answers 404. Faults as in the Google Drive fake.
+//! expired session answers 404. Faults: fake_http.rs.
 
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
-use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::body::Bytes;
+use axum::http::Method;
+use axum::http::request::Parts;
 use axum::response::Response;
 use base64::Engine as _;
-use sha2::{Digest as _, Sha256};
+
+use crate::fake_http::{
+    DriveState, FakeServer, Faults, SECRET_MARK, TokenAnswers, bearer, form_of, header, lost,
+    refresh_grant, reply,
+};
 
 pub const UNIT: usize = 320 << 10;
-pub const SECRET_MARK: &str = "Zq9s3cr3t";
-pub const REFRESH_TOKEN: &str = "refresh-Zq9s3cr3t-r1";
-pub const CLIENT_ID: &str = "client-1";
-pub const CLIENT_SECRET: &str = "client-Zq9s3cr3t-s1";
-
 #[derive(Clone, Debug)]
 pub struct Item {
     pub id: String,
@@ -37,17 +35,6 @@ struct Session {
     path: String,
     total: Option<usize>,
     received: Vec<u8>,
-}
-
-#[derive(Default, Clone, Debug)]
-pub struct Faults {
-    pub fail_chunk: Option<usize>,
-    pub lose_answer_of_chunk: Option<usize>,
-    pub partial_chunk: Option<usize>,
-    pub expire_sessions_at_chunk: Option<usize>,
-    pub revoke_token_at_chunk: Option<usize>,
-    pub lose_all_answers_from: Option<usize>,
-    pub wrong_hash: bool,
 }
 
 #[derive(Default)]
@@ -131,53 +118,34 @@ pub fn quickxor(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(ring)
 }
 
-pub struct FakeOnedrive {
-    pub state: Arc<Mutex<Fake>>,
-    pub base: String,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeOnedrive {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-impl FakeOnedrive {
-    pub async fn start() -> FakeOnedrive {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
-        let base = format!("http://{}", listener.local_addr().expect("an address"));
-        let state = Arc::new(Mutex::new(Fake {
-            base: base.clone(),
-            ..Default::default()
-        }));
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(state.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeOnedrive {
-            state,
+impl DriveState for Fake {
+    fn new(base: String) -> Self {
+        Fake {
             base,
-            server,
+            ..Default::default()
         }
     }
-
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, Fake> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn handle(&mut self, parts: &Parts, body: Bytes) -> Response {
+        handle(self, parts, body)
+    }
+    fn faults_mut(&mut self) -> &mut Faults {
+        &mut self.faults
+    }
+    fn violations(&self) -> &[String] {
+        &self.violations
+    }
+    fn refreshes(&self) -> usize {
+        self.refreshes
+    }
+    fn stored(&self, path: &str) -> Option<Vec<u8>> {
+        self.items
+            .get(path)
+            .filter(|i| !i.folder)
+            .map(|i| i.bytes.clone())
     }
 }
 
-fn reply(status: u16, body: impl Into<Body>) -> Response {
-    Response::builder()
-        .status(StatusCode::from_u16(status).expect("a status"))
-        .header("content-type", "application/json")
-        .body(body.into())
-        .expect("a response")
-}
+pub type FakeOnedrive = FakeServer<Fake>;
 
 fn error(status: u16, code: &str) -> Response {
     reply(
@@ -186,37 +154,17 @@ fn error(status: u16, code: &str) -> Response {
     )
 }
 
-fn lost() -> Response {
-    let stream = futures::stream::iter(vec![
-        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{\"partial")),
-        Err(std::io::Error::other("connection lost")),
-    ]);
-    Response::builder()
-        .status(202)
-        .header("content-length", "1000")
-        .body(Body::from_stream(stream))
-        .expect("a response")
-}
-
 fn decode(p: &str) -> String {
     percent_encoding::percent_decode_str(p)
         .decode_utf8_lossy()
         .into_owned()
 }
 
-async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let body = to_bytes(body, 1 << 30).await.unwrap_or_default();
+fn handle(f: &mut Fake, parts: &Parts, body: Bytes) -> Response {
     let path = parts.uri.path().to_string();
-    let mut f = state.lock().unwrap_or_else(|p| p.into_inner());
 
     if path == "/token" && parts.method == Method::POST {
-        let form: HashMap<String, String> =
-            url::form_urlencoded::parse(&body).into_owned().collect();
-        let ok = form.get("grant_type").map(String::as_str) == Some("refresh_token")
-            && form.get("refresh_token").map(String::as_str) == Some(REFRESH_TOKEN)
-            && form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
-            && form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
+        let form = form_of(&body);
         if !form
             .get("scope")
             .is_some_and(|s| s.contains("Files.ReadWrite"))
@@ -224,29 +172,20 @@ async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response
             f.violations
                 .push("a token request without the scope".into());
         }
-        if !ok {
-            return reply(
-                400,
-                r#"{"error":"invalid_grant","error_description":"AADSTS70000: The refresh token was refused."}"#,
-            );
-        }
-        f.refreshes += 1;
-        let t = format!("tok-{SECRET_MARK}-{}", f.refreshes);
-        f.valid_tokens = vec![t.clone()];
-        return reply(
-            200,
-            serde_json::json!({"access_token": t, "expires_in": 3599, "token_type": "Bearer"})
-                .to_string(),
+        return refresh_grant(
+            &form,
+            &mut f.valid_tokens,
+            &mut f.refreshes,
+            &TokenAnswers {
+                refused: "AADSTS70000: The refresh token was refused.",
+                expires_in: 3599,
+                token_type: "Bearer",
+            },
         );
     }
 
     let has_auth = parts.headers.contains_key("authorization");
-    let token = parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
+    let token = bearer(&parts.headers);
 
     // The upload URL: no token, its own credential.
     if let Some(sid) = path.strip_prefix("/up/") {
@@ -259,18 +198,14 @@ async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response
             f.chunk_puts += 1;
             nth = f.chunk_puts;
             f.longest_put = f.longest_put.max(body.len());
-            if f.faults.revoke_token_at_chunk == Some(nth) {
-                f.valid_tokens.clear();
-            }
-            if f.faults.expire_sessions_at_chunk == Some(nth) {
-                f.sessions.clear();
-            }
+            f.faults
+                .strike_before_chunk(nth, &mut f.valid_tokens, &mut f.sessions);
         }
         if f.faults
             .lose_all_answers_from
             .is_some_and(|n| f.chunk_puts >= n)
         {
-            return lost();
+            return lost(202);
         }
         if !f.sessions.contains_key(&sid) {
             return error(404, "itemNotFound");
@@ -288,13 +223,8 @@ async fn handle(State(state): State<Arc<Mutex<Fake>>>, req: Request) -> Response
                 reply(204, "")
             }
             Method::PUT => {
-                let range = parts
-                    .headers
-                    .get("content-range")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_string();
-                put_chunk(&mut f, &sid, &range, &body, nth)
+                let range = header(&parts.headers, "content-range");
+                put_chunk(f, &sid, &range, &body, nth)
             }
             _ => error(405, "invalidRequest"),
         };
@@ -494,11 +424,7 @@ fn put_chunk(f: &mut Fake, sid: &str, range: &str, body: &[u8], nth: usize) -> R
         )
     };
     if f.faults.lose_answer_of_chunk == Some(nth) {
-        return lost();
+        return lost(202);
     }
     resp
-}
-
-pub fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
