@@ -175,8 +175,17 @@ fn init_tracing(cli: &cli::Cli) {
         (2, _) => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ZVM_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("ZVM_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // The S3 signer's debug lines print its credential provider whole, secret key included
+    // ("Trying credential provider: StaticCredentialProvider { .. secret_access_key: ..}"):
+    // at most info from it, whatever ZVM_LOG or -vv asks (this replaces a directive of the
+    // same target in ZVM_LOG).
+    for cap in ["reqsign_core=info", "reqsign_aws_v4=info"] {
+        if let Ok(d) = cap.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -12,10 +12,20 @@
 //! - a webhook's `download_token`: the meeting's downloads use it (the simulator counts
 //!   what it let through), it is in neither the debug log nor the state file; once expired
 //!   at Zoom, the downloads go on with the OAuth token.
+//! - into S3 (the `s3` feature, the server at `ZVM_TEST_S3_ENDPOINT`) with the keys, endpoint
+//!   and region only in config.toml's `[remote.s3]`: a webhook's meeting is copied into the
+//!   bucket through the file's endpoint, every file with Zoom's bytes, and the secret is
+//!   shown nowhere.
 
 #![allow(clippy::print_stderr)]
 
 mod common;
+
+// The S3 harness brings its own copy of the skip rule (`common` has one too): two modules
+// of one file, each private to its parent.
+#[path = "../../zvm-dest-opendal/tests/support/mod.rs"]
+#[allow(clippy::duplicate_mod)]
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -58,6 +68,8 @@ struct Serve {
     child: tokio::process::Child,
     base: String,
     stderr: Arc<Mutex<String>>,
+    /// Everything it wrote to stdout so far.
+    stdout: Arc<Mutex<String>>,
 }
 
 impl Serve {
@@ -67,6 +79,22 @@ impl Serve {
 
     /// Started with the log filter `ZVM_LOG=log`.
     async fn start_logging(sim: &Simulator, dir: &Path, extra: &[&str], log: &str) -> Serve {
+        let dest = dir.join("dest").display().to_string();
+        Serve::spawn(sim, dir, &dest, extra, log, |_| {})
+            .await
+            .unwrap_or_else(|stderr| panic!("zvm serve ended: {stderr}"))
+    }
+
+    /// `zvm serve DEST` with the log filter `ZVM_LOG=log`, its command shaped by `env` before
+    /// the spawn. `Err`: it ended before it listened, with this log.
+    async fn spawn(
+        sim: &Simulator,
+        dir: &Path,
+        dest: &str,
+        extra: &[&str],
+        log: &str,
+        env: impl FnOnce(&mut tokio::process::Command),
+    ) -> Result<Serve, String> {
         let home = dir.join("home");
         std::fs::create_dir_all(&home).unwrap();
         let mut cmd = common::zvm_against(sim, &home);
@@ -77,7 +105,7 @@ impl Serve {
             .stderr(std::process::Stdio::piped())
             .args([
                 "serve",
-                &dir.join("dest").display().to_string(),
+                dest,
                 "--all-users",
                 "--from",
                 "2y",
@@ -91,6 +119,7 @@ impl Serve {
                 "1",
             ])
             .args(extra);
+        env(&mut cmd);
         let mut child = cmd.spawn().expect("spawn zvm serve");
         // Drain stderr (the log) so that the pipe never fills.
         let stderr = common::drain_stderr(&mut child);
@@ -98,19 +127,33 @@ impl Serve {
         let line = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
             .await
             .expect("zvm serve says where it listens")
-            .expect("read stdout")
-            .unwrap_or_else(|| panic!("zvm serve ended: {}", stderr.lock().unwrap()));
+            .expect("read stdout");
+        let Some(line) = line else {
+            let _ = child.wait().await;
+            // Let the drain task take the last lines.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            return Err(stderr.lock().unwrap().clone());
+        };
         let base = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
             .unwrap_or_else(|| panic!("no address in {line:?}"))
             .to_string();
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Serve {
+        let stdout = Arc::new(Mutex::new(format!("{line}\n")));
+        let more = stdout.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(l)) = lines.next_line().await {
+                let mut out = more.lock().unwrap();
+                out.push_str(&l);
+                out.push('\n');
+            }
+        });
+        Ok(Serve {
             child,
             base,
             stderr,
-        }
+            stdout,
+        })
     }
 
     fn webhook_url(&self) -> String {
@@ -677,4 +720,156 @@ async fn an_expired_download_token_falls_back_to_the_oauth_token() {
     assert!(pages >= 1, "{:?}", stats.requests);
     let (code, _, _) = serve.terminate().await;
     assert_eq!(code, Some(0));
+}
+
+/// `zvm serve s3://BUCKET/PREFIX` with the S3 login (keys, endpoint, region) only in
+/// config.toml's `[remote.s3]` and none of the AWS variables in its environment: a
+/// `recording.completed` webhook's meeting goes into the bucket through the file's endpoint
+/// (a counting proxy in front of the test server), every file under the name the state
+/// gives it with Zoom's size and bytes (read back from the server with plain GETs), nothing
+/// else of the account; SIGTERM stops it with exit 0; the secret is in neither its stdout,
+/// its log, nor its state or audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_into_s3_with_the_login_only_in_config_toml_copies_a_webhook_s_meeting() {
+    use zvm_state::StateStore;
+    let Some(endpoint) = support::s3_endpoint("zvm serve into s3 with the login in config.toml")
+    else {
+        return;
+    };
+    // Meetings of every file type (not one MP4 each), none still processing.
+    let mut cfg = account(166, 3, 0);
+    cfg.account.files_per_meeting = None;
+    cfg.account.file_size = None;
+    let sim = Simulator::start(cfg).await.expect("simulator");
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("state.sqlite3");
+    let meeting = the_meeting(&sim);
+    assert!(meeting.files.len() > 1, "{:?}", meeting.files);
+
+    let bucket = support::new_bucket(&endpoint, "serve").await;
+    let via_file = support::Proxy::start(&endpoint, support::Mode::Pass).await;
+    // The config.toml that `Serve::spawn`'s zvm reads (XDG_CONFIG_HOME under its home).
+    let config_dir = dir.path().join("home").join("config").join("zvm");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let config = config_dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[remote.s3]\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\nendpoint = \"{}\"\nregion = \"us-east-1\"\n",
+            support::KEY_ID,
+            support::SECRET,
+            via_file.endpoint
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    const PREFIX: &str = "served";
+    let dest = format!("s3://{bucket}/{PREFIX}");
+    // `zvm_against` starts from an empty environment; the AWS variables are removed by name
+    // too, so that the login can only come from the file.
+    let started = Serve::spawn(&sim, dir.path(), &dest, &[], "debug", |cmd| {
+        for var in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_ENDPOINT_URL",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "AWS_PROFILE",
+        ] {
+            cmd.env_remove(var);
+        }
+    })
+    .await;
+    let serve = match started {
+        Ok(serve) => serve,
+        Err(log) if log.contains("built without s3:// support") => {
+            support::skip_or_fail("this zvm was built without the s3 feature");
+            return;
+        }
+        Err(log) => panic!("zvm serve into {dest} ended at start: {log}"),
+    };
+    let status = sim
+        .send_webhook(
+            &serve.webhook_url(),
+            SECRET,
+            WebhookEvent::RecordingCompleted {
+                meeting_uuid: meeting.uuid.clone(),
+            },
+        )
+        .await
+        .expect("webhook");
+    assert_eq!(status, 200);
+    wait_for("the event to be done", || event_done(&state_file)).await;
+    let stdout = serve.stdout.clone();
+    let (code, _, log) = serve.terminate().await;
+    assert_eq!(code, Some(0), "{}", common::tail(&log));
+    assert!(log.contains("DEBUG"), "the log is at debug level");
+
+    // Every file of the meeting is in the bucket, under the name its state row gives, with
+    // Zoom's size and bytes.
+    let st = SqliteState::open(&state_file).expect("state");
+    let mut expected = Vec::new();
+    for f in &meeting.files {
+        let row = st
+            .file(&zvm_state::FileKey::new(&meeting.uuid, &f.id))
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{} ({}) has no state row", f.id, f.file_type));
+        assert_eq!(row.status, zvm_state::FileStatus::Verified, "{row:?}");
+        let key = format!("{PREFIX}/{}", row.rel_path);
+        let bytes = support::object(&endpoint, &bucket, &support::encoded_key(&key))
+            .await
+            .unwrap_or_else(|| panic!("{key} ({}) is not in the bucket", f.file_type));
+        assert_eq!(bytes.len() as u64, f.size, "{key}");
+        assert_eq!(
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+            f.sha256_hex(),
+            "{key}"
+        );
+        expected.push(key);
+    }
+    // Nothing else of the account: only the meeting's files and its meeting.json record.
+    let stored = support::keys(&endpoint, &bucket).await;
+    for key in &stored {
+        assert!(
+            expected.contains(key) || key.ends_with("/meeting.json"),
+            "{key} is in the bucket: {stored:?}"
+        );
+    }
+    assert!(
+        via_file.uploads() >= expected.len() as u64,
+        "uploaded through config.toml's endpoint: {} uploads",
+        via_file.uploads()
+    );
+    eprintln!(
+        "{} files ({} bytes) copied into s3 with {} uploads through config.toml's endpoint; the bucket holds {stored:?}",
+        expected.len(),
+        meeting.files.iter().map(|f| f.size).sum::<u64>(),
+        via_file.uploads()
+    );
+
+    let stdout = stdout.lock().unwrap().clone();
+    assert!(stdout.contains("listening on"), "{stdout}");
+    for (what, text) in [("stdout", &stdout), ("log", &log)] {
+        let showing: Vec<String> = text
+            .lines()
+            .filter(|l| l.contains(support::SECRET))
+            .map(|l| l.replace(support::SECRET, "<THE SECRET>"))
+            .collect();
+        assert!(showing.is_empty(), "the secret is in {what}: {showing:#?}");
+    }
+    let audit = dir.path().join("audit.jsonl");
+    for file in [&state_file, &audit] {
+        assert!(
+            !file_contains(file, support::SECRET),
+            "the secret is in {}",
+            file.display()
+        );
+    }
 }
