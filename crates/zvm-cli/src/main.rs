@@ -180,11 +180,11 @@ fn init_tracing(cli: &cli::Cli) {
     // The S3 signer's debug lines print its credential provider whole, secret key included
     // ("Trying credential provider: StaticCredentialProvider { .. secret_access_key: ..}"):
     // at most info from it, whatever ZVM_LOG or -vv asks (this replaces a directive of the
-    // same target in ZVM_LOG).
-    for cap in ["reqsign_core=info", "reqsign_aws_v4=info"] {
-        if let Ok(d) = cap.parse() {
-            filter = filter.add_directive(d);
-        }
+    // same target in ZVM_LOG). A target matches every module whose path starts with it, so
+    // `reqsign` caps each signer crate (reqsign_core, reqsign_aws_v4, reqsign_azure_storage,
+    // reqsign_google, ...), the ones OpenDAL brings for Azure and GCS included.
+    if let Ok(cap) = "reqsign=info".parse() {
+        filter = filter.add_directive(cap);
     }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -169,6 +169,17 @@ async fn sigkill_mid_multipart_upload_and_the_rerun_goes_on_after_the_stored_par
     }
 }
 
+/// The keys only in config.toml's `[remote.s3]` (the URL names the endpoint and region).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keys_in_the_config_file_are_used_without_the_environment_and_never_logged() {
+    if let Some(s3) = S3::reach("keys in config.toml") {
+        let table = format!(
+            "[remote.s3]\naccess_key_id = \"{KEY_ID}\"\nsecret_access_key = \"{SECRET}\"\n"
+        );
+        remote_dest::login_only_in_config(&s3, 194, &table).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_urls_and_missing_keys_exit_2_and_say_how_to_fix_them() {
     let ctx = TestContext::start(small_account(184, 1)).await;
