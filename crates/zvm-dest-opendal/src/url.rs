@@ -842,7 +842,7 @@ pub enum UrlError {
     MissingCredentials { url: String },
 
     #[error(
-        "no region for {url}: add ?region=REGION to the URL or set AWS_REGION (for S3-compatible servers give their ?endpoint=URL; the region then defaults to us-east-1)"
+        "no region for {url}: add ?region=REGION to the URL, or set region under [remote.s3] in config.toml or AWS_REGION (for S3-compatible servers give their ?endpoint=URL; the region then defaults to us-east-1)"
     )]
     MissingRegion { url: String },
 

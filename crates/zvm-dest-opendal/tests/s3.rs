@@ -567,4 +567,23 @@ fn missing_credentials_and_region_are_clear_errors() {
         msg.contains("s3://bucket/p") && msg.contains("AWS_ACCESS_KEY_ID"),
         "{msg}"
     );
+
+    // Keys but no region anywhere (AWS itself, no endpoint): every place to give one is named.
+    if std::env::var_os("AWS_REGION").is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+        support::skip_or_fail("AWS_REGION or AWS_ENDPOINT_URL is set in this environment");
+        return;
+    }
+    let keys = RemoteCredentials {
+        access_key_id: Some("AKIAEXAMPLE".into()),
+        secret_access_key: Some("secret-example".into()),
+        ..Default::default()
+    };
+    let msg = open(&DestUrl::parse("s3://bucket/p").unwrap(), &keys)
+        .err()
+        .expect("no region")
+        .to_string();
+    for want in ["s3://bucket/p", "?region=", "[remote.s3]", "AWS_REGION"] {
+        assert!(msg.contains(want), "{want:?} missing from: {msg}");
+    }
+    assert!(!msg.contains("secret-example"), "{msg}");
 }
