@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use opendal::{Error, ErrorKind};
 use serde::Deserialize;
 
-use crate::drive::DriveAuth;
+use crate::drive_auth::DriveAuth;
 
 /// Attempts of one request on a temporary error (as OpenDAL's retry layer gives its own).
 pub(crate) const ATTEMPTS: u32 = crate::transport::RETRIES as u32 + 1;

@@ -24,6 +24,7 @@
 //! MD5, Azure's Content-MD5 where it reports one) before the engine may call it verified.
 
 pub mod drive;
+mod drive_auth;
 #[cfg(feature = "object-store")]
 mod errors;
 #[cfg(feature = "object-store")]
