@@ -235,19 +235,14 @@ async fn the_keys_and_endpoint_of_the_config_file_are_used_under_the_url_s_own_o
     let via_env = Proxy::start(&endpoint, Mode::Pass).await;
     let via_url = Proxy::start(&endpoint, Mode::Pass).await;
     let cfg = ctx.dir.path().join("zvm.toml");
-    std::fs::write(
+    common::write_config(
         &cfg,
-        format!(
+        &format!(
             "[remote.s3]\naccess_key_id = \"{KEY_ID}\"\nsecret_access_key = \"{SECRET}\"\nendpoint = \"{}\"\nregion = \"us-east-1\"\n",
             via_file.endpoint
         ),
-    )
-    .expect("write config");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    }
+        0o600,
+    );
     // Each run into a prefix of its own, with a state of its own: everything goes up again.
     let run = |prefix: &str, query: &str, state: &str| {
         let mut args = sync_args(&ctx, &format!("s3://{bucket}/{prefix}{query}"), &[]);

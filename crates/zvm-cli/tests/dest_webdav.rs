@@ -13,7 +13,7 @@ mod support;
 #[path = "common/remote_dest.rs"]
 mod remote_dest;
 
-use common::{RunOutput, TestContext, small_account};
+use common::{RunOutput, TestContext, small_account, write_config};
 use remote_dest::{KillLeaves, Place, RemoteDest};
 use support::{FileServer, Mode, Proxy, WEBDAV_PASSWORD, WEBDAV_USER, files_under, webdav_server};
 
@@ -156,18 +156,6 @@ async fn bad_webdav_urls_exit_2_and_say_how_to_fix_them() {
         assert!(out.stderr.contains(says), "{dest}: {}", out.stderr);
     }
     assert!(ctx.sim.deletions().is_empty());
-}
-
-/// Writes `text` to `path` with the Unix permissions `mode`.
-fn write_config(path: &std::path::Path, text: &str, mode: u32) {
-    std::fs::write(path, text).expect("write config");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
 }
 
 /// The login only in config.toml's `[remote.webdav]`: the environment holds a wrong one,

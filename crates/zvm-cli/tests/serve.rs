@@ -160,6 +160,22 @@ impl Serve {
         format!("{}/zoom/webhook", self.base)
     }
 
+    /// Zoom's `recording.completed` for `meeting`, signed with the app's secret; serve must
+    /// take it (200).
+    async fn completed(&self, sim: &Simulator, meeting: &ManifestMeeting) {
+        let status = sim
+            .send_webhook(
+                &self.webhook_url(),
+                SECRET,
+                WebhookEvent::RecordingCompleted {
+                    meeting_uuid: meeting.uuid.clone(),
+                },
+            )
+            .await
+            .expect("webhook");
+        assert_eq!(status, 200);
+    }
+
     fn signal(&self, sig: &str) {
         let pid = self.child.id().expect("pid").to_string();
         assert!(
@@ -306,17 +322,7 @@ async fn sigkill_after_the_200_loses_no_event_and_the_next_start_copies_the_meet
     let meeting = the_meeting(&sim);
 
     let mut first = Serve::start(&sim, dir.path(), &[]).await;
-    let status = sim
-        .send_webhook(
-            &first.webhook_url(),
-            SECRET,
-            WebhookEvent::RecordingCompleted {
-                meeting_uuid: meeting.uuid.clone(),
-            },
-        )
-        .await
-        .expect("webhook");
-    assert_eq!(status, 200);
+    first.completed(&sim, &meeting).await;
     first.child.start_kill().expect("SIGKILL");
     let killed = first.child.wait().await.unwrap();
     assert_eq!(killed.code(), None, "killed by the signal");
@@ -392,17 +398,7 @@ async fn sigterm_mid_transfer_exits_0_and_the_next_start_resumes_the_part() {
     let file_id = meeting.files[0].id.clone();
 
     let first = Serve::start(&sim, dir.path(), &[]).await;
-    let status = sim
-        .send_webhook(
-            &first.webhook_url(),
-            SECRET,
-            WebhookEvent::RecordingCompleted {
-                meeting_uuid: meeting.uuid.clone(),
-            },
-        )
-        .await
-        .expect("webhook");
-    assert_eq!(status, 200);
+    first.completed(&sim, &meeting).await;
     wait_for("a quarter of the file to arrive", || async {
         sim.stats().bytes_served >= SIZE / 4
     })
@@ -752,21 +748,16 @@ async fn serve_into_s3_with_the_login_only_in_config_toml_copies_a_webhook_s_mee
     let config_dir = dir.path().join("home").join("config").join("zvm");
     std::fs::create_dir_all(&config_dir).unwrap();
     let config = config_dir.join("config.toml");
-    std::fs::write(
+    common::write_config(
         &config,
-        format!(
+        &format!(
             "[remote.s3]\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\nendpoint = \"{}\"\nregion = \"us-east-1\"\n",
             support::KEY_ID,
             support::SECRET,
             via_file.endpoint
         ),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
+        0o600,
+    );
 
     const PREFIX: &str = "served";
     let dest = format!("s3://{bucket}/{PREFIX}");
@@ -794,17 +785,7 @@ async fn serve_into_s3_with_the_login_only_in_config_toml_copies_a_webhook_s_mee
         }
         Err(log) => panic!("zvm serve into {dest} ended at start: {log}"),
     };
-    let status = sim
-        .send_webhook(
-            &serve.webhook_url(),
-            SECRET,
-            WebhookEvent::RecordingCompleted {
-                meeting_uuid: meeting.uuid.clone(),
-            },
-        )
-        .await
-        .expect("webhook");
-    assert_eq!(status, 200);
+    serve.completed(&sim, &meeting).await;
     wait_for("the event to be done", || event_done(&state_file)).await;
     let stdout = serve.stdout.clone();
     let (code, _, log) = serve.terminate().await;

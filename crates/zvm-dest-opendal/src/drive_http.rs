@@ -245,8 +245,8 @@ impl DriveHttp {
         }
     }
 
-    /// [`Self::send_authorised`] retried on temporary errors (transport, 429, 5xx); an
-    /// error status after that is an error, a success is returned with its body.
+    /// [`Self::call_once`] retried on temporary errors (transport, 429, 5xx); an error
+    /// status after that is an error, a success is returned with its body.
     pub(crate) async fn call(
         &self,
         what: &str,
@@ -255,31 +255,33 @@ impl DriveHttp {
         let mut last = None;
         for attempt in 0..ATTEMPTS {
             self.pause(attempt).await;
-            match self.send_authorised(what, &build).await {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let headers = resp.headers().clone();
-                    let body = match resp.bytes().await {
-                        Ok(b) => b,
-                        Err(e) => {
-                            last = Some(transport_error(what, e));
-                            continue;
-                        }
-                    };
-                    if status.is_success() {
-                        return Ok((headers, body));
-                    }
-                    let e = status_error(what, status.as_u16(), &body);
-                    if !e.is_temporary() {
-                        return Err(e);
-                    }
-                    last = Some(e);
-                }
+            match self.call_once(what, &build).await {
+                Ok(answer) => return Ok(answer),
                 Err(e) if e.is_temporary() => last = Some(e),
                 Err(e) => return Err(e),
             }
         }
         Err(last.unwrap_or_else(|| Error::new(ErrorKind::Unexpected, "no attempt was made")))
+    }
+
+    /// One [`Self::send_authorised`] request and its whole answer: a success with its
+    /// headers and body, else an error that is temporary where a retry may help (no answer,
+    /// a body cut off, 429, 5xx). For callers whose retries need more than the request
+    /// again (Drive looks for a folder again before it retries creating it).
+    pub(crate) async fn call_once(
+        &self,
+        what: &str,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> opendal::Result<(reqwest::header::HeaderMap, bytes::Bytes)> {
+        let resp = self.send_authorised(what, build).await?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(|e| transport_error(what, e))?;
+        if status.is_success() {
+            Ok((headers, body))
+        } else {
+            Err(status_error(what, status.as_u16(), &body))
+        }
     }
 }
 

@@ -165,9 +165,9 @@ impl GdriveUploads {
                 "parents": [parent],
             });
             let url = self.files_url();
-            let sent = self
+            let created = self
                 .http
-                .send_authorised("create a folder in Google Drive", || {
+                .call_once("create a folder in Google Drive", || {
                     self.http
                         .client
                         .post(&url)
@@ -175,19 +175,8 @@ impl GdriveUploads {
                         .json(&meta)
                 })
                 .await;
-            match sent {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let body = resp.bytes().await.unwrap_or_default();
-                    if (200..300).contains(&status) {
-                        return Ok(parse::<Listed>("files.create", &body)?.id);
-                    }
-                    let e = status_error("create a folder in Google Drive", status, &body);
-                    if !e.is_temporary() {
-                        return Err(e);
-                    }
-                    last = Some(e);
-                }
+            match created {
+                Ok((_, body)) => return Ok(parse::<Listed>("files.create", &body)?.id),
                 Err(e) if e.is_temporary() => last = Some(e),
                 Err(e) => return Err(e),
             }

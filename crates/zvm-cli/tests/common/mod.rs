@@ -390,3 +390,16 @@ pub fn drain_stderr(child: &mut tokio::process::Child) -> std::sync::Arc<std::sy
     });
     text
 }
+
+/// Writes a config file: `text` at `path` with the Unix permissions `mode` (0o600 for one
+/// holding a login, as users are told to keep it).
+pub fn write_config(path: &std::path::Path, text: &str, mode: u32) {
+    std::fs::write(path, text).expect("write config");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+}

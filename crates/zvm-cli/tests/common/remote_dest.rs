@@ -198,13 +198,7 @@ pub async fn login_only_in_config<D: RemoteDest>(d: &D, seed: u64, table: &str) 
     let dest = d.url(&place, Some(&proxy));
     let config = ctx.dir.path().join("zvm-remote.toml");
     let run = |text: String| {
-        std::fs::write(&config, text).expect("write the config file");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600))
-                .expect("chmod 600");
-        }
+        common::write_config(&config, &text, 0o600);
         let mut cmd = ctx.zvm();
         for (k, _) in d.credentials() {
             cmd.env_remove(k);
